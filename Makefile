@@ -1,0 +1,41 @@
+# planlog — two commands on a fresh machine: `make run` and `make test`.
+# Each target creates the virtualenv and installs what it needs first.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test lint bench setup clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "planlog needs Python >= 3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+## The main job on the embedded default (SQLite ./planlog.db): load the demo plan if the
+## store is empty, then show the board.
+run: $(STAMP)
+	$(BIN)/planlog demo --if-empty
+
+## The whole suite: lint, types, unit and integration tests (SQLite and PostgreSQL).
+test: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+## Benchmarks (not timed tests): writes bench/results.json.
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

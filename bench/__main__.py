@@ -1,0 +1,24 @@
+"""`make bench`: run every benchmark and write bench/results.json."""
+
+from __future__ import annotations
+
+import json
+
+from bench import command_rate
+from bench.results_file import record
+
+
+def main() -> None:
+    figures = command_rate.run()
+    entry = record(
+        "command_rate",
+        figures.pop("value"),
+        "commands/s",
+        figures.pop("baseline"),
+        **figures,
+    )
+    print(json.dumps(entry, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

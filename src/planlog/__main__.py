@@ -1,0 +1,3 @@
+from planlog.cli import main
+
+main()

@@ -1,0 +1,109 @@
+"""What every CLI command shares: the open application, the actor, output and refusals."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ParamSpec, TypeVar
+from uuid import UUID
+
+import typer
+from rich.console import Console
+
+from planlog.application import PlanlogApp
+from planlog.domain.errors import PlanlogError
+from planlog.i18n import t
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+err_console = Console(stderr=True)
+out_console = Console()
+
+JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+
+@dataclass
+class State:
+    db: str | None = None
+    actor: str = field(default_factory=getpass.getuser)
+    _app: PlanlogApp | None = None
+
+    def app(self) -> PlanlogApp:
+        if self._app is None:
+            self._app = PlanlogApp(self.db or os.environ.get("PLANLOG_DATABASE_URL"))
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+            self._app = None
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, State):
+        obj = State()
+        ctx.find_root().obj = obj
+    return obj
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def refuse(error: PlanlogError, as_json: bool) -> None:
+    """A refused command: one line on stderr (or a JSON error on stdout) and exit 1."""
+    if as_json:
+        emit_json({"error": error.to_dict()})
+    else:
+        rule = error.details.get("rule") or error.code
+        label = t(rule)
+        prefix = f"{t('refused')}: {label}" if label != rule else t("refused")
+        err_console.print(f"[bold red]{prefix}[/] — {error.message}", soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def guarded(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn planlog errors into refusals, honouring the command's --json flag."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        as_json = bool(kwargs.get("json_out", False))
+        try:
+            return fn(*args, **kwargs)
+        except PlanlogError as error:
+            refuse(error, as_json)
+            raise  # unreachable: refuse() exits
+
+    return wrapper
+
+
+def parse_id(text: str, what: str = "id") -> UUID:
+    try:
+        return UUID(text.strip())
+    except ValueError:
+        raise PlanlogError(f"{text!r} is not a valid {what} (a UUID)") from None
+
+
+def parse_date(text: str, what: str = "date") -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise PlanlogError(f"{what} {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_window(text: str) -> tuple[date, date]:
+    start, sep, end = text.partition("..")
+    if not sep:
+        raise PlanlogError(f"window {text!r} must look like YYYY-MM-DD..YYYY-MM-DD")
+    opens, due = parse_date(start, "window start"), parse_date(end, "window end")
+    if opens > due:
+        raise PlanlogError(f"window {text!r} closes before it opens")
+    return opens, due

@@ -1,0 +1,328 @@
+"""`planlog item …`: plan an item and record what happens to it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from planlog.application import NewItem, PlanlogApp, parse_moment
+from planlog.cli.common import (
+    JsonOption,
+    emit_json,
+    guarded,
+    out_console,
+    parse_date,
+    parse_id,
+    parse_window,
+    state,
+)
+from planlog.domain.errors import PlanlogError
+from planlog.domain.model import PlanItem
+from planlog.render import light_text, progress_bar
+from planlog.views import item_view
+
+item_cli = typer.Typer(
+    help="Plan items (工作任务): add, progress, complete, …", no_args_is_help=True
+)
+
+OccurrenceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--occurrence", help="Due date (YYYY-MM-DD) of the occurrence; default the earliest open."
+    ),
+]
+NoteOpt = Annotated[str | None, typer.Option("--note", help="What was done (说明).")]
+EvidenceOpt = Annotated[str | None, typer.Option("--evidence", help="Link to evidence (佐证材料).")]
+IfVersionOpt = Annotated[
+    int | None,
+    typer.Option("--if-version", help="Refuse unless the item is still at this version."),
+]
+
+
+def _show(app: PlanlogApp, item: PlanItem, json_out: bool) -> None:
+    plan = app.get_plan(item.plan_id)
+    view = item_view(item, app.today(), plan)
+    if json_out:
+        emit_json(view)
+        return
+    out_console.print(f"[bold]{view['title']}[/]  ({view['id']}, v{view['version']})")
+    if view["section"]:
+        out_console.print(f"部分 section: {view['section']}")
+    if view["responsible"]:
+        out_console.print(f"责任人 responsible: {view['responsible']}")
+    out_console.print(light_text(view["status"]) + "  " + progress_bar(view["percent"]))
+    table = Table("开始 opens", "截止 due", "状态 status", "完成于 done on", "说明 note")
+    for occ in view["occurrences"]:
+        table.add_row(
+            occ["opens"] or "",
+            occ["due"],
+            light_text(occ["light"]),
+            occ["done_on"] or "",
+            occ["note"] or "",
+        )
+    out_console.print(table)
+
+
+@item_cli.command("add")
+@guarded
+def add(
+    ctx: typer.Context,
+    plan_id: str,
+    title: Annotated[str, typer.Option("--title")],
+    section: Annotated[
+        str | None, typer.Option("--section", help="Section title; created if new.")
+    ] = None,
+    number: Annotated[str | None, typer.Option("--number")] = None,
+    goal: Annotated[str | None, typer.Option("--goal", help="目标")] = None,
+    measures: Annotated[str | None, typer.Option("--measures", help="措施")] = None,
+    responsible: Annotated[str | None, typer.Option("--responsible", help="责任人")] = None,
+    due: Annotated[list[str] | None, typer.Option("--due", help="Due date, repeatable.")] = None,
+    window: Annotated[
+        list[str] | None, typer.Option("--window", help="OPENS..DUE window, repeatable.")
+    ] = None,
+    rrule: Annotated[
+        str | None, typer.Option("--rrule", help="RFC 5545 RRULE in the plan year.")
+    ] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Plan a new item with a structured schedule."""
+    st = state(ctx)
+    spec = NewItem(
+        title=title,
+        section=section,
+        number=number,
+        goal=goal,
+        measures=measures,
+        responsible=responsible,
+        dues=[parse_date(d, "--due") for d in due or []],
+        windows=[parse_window(w) for w in window or []],
+        rrule=rrule,
+    )
+    if not (spec.dues or spec.windows or spec.rrule):
+        raise PlanlogError("an item needs a deadline: --due, --window or --rrule")
+    app = st.app()
+    item = app.add_item(parse_id(plan_id, "plan id"), spec, actor=st.actor)
+    _show(app, item, json_out)
+
+
+@item_cli.command("show")
+@guarded
+def show(
+    ctx: typer.Context,
+    item_id: str,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="ISO 8601 recorded time.")] = None,
+    version: Annotated[int | None, typer.Option("--version", help="Event version.")] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Show an item now, as recorded at a past time, or at a version."""
+    app = state(ctx).app()
+    moment = parse_moment(as_of) if as_of else None
+    item = app.get_item(parse_id(item_id, "item id"), as_of=moment, version=version)
+    _show(app, item, json_out)
+
+
+@item_cli.command("complete")
+@guarded
+def complete(
+    ctx: typer.Context,
+    item_id: str,
+    occurrence: OccurrenceOpt = None,
+    done_on: Annotated[
+        str | None, typer.Option("--done-on", help="Date the work was done (default today).")
+    ] = None,
+    note: NoteOpt = None,
+    evidence: EvidenceOpt = None,
+    if_version: IfVersionOpt = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Mark an occurrence done."""
+    st = state(ctx)
+    app = st.app()
+    item = app.complete(
+        parse_id(item_id, "item id"),
+        actor=st.actor,
+        occurrence=occurrence,
+        done_on=parse_date(done_on, "--done-on") if done_on else None,
+        note=note,
+        evidence=evidence,
+        expected_version=if_version,
+    )
+    _show(app, item, json_out)
+
+
+@item_cli.command("progress")
+@guarded
+def progress(
+    ctx: typer.Context,
+    item_id: str,
+    percent: Annotated[int | None, typer.Option("--percent", help="0–100.")] = None,
+    target: Annotated[
+        int | None, typer.Option("--target", help="Target number (1-based) to update.")
+    ] = None,
+    value: Annotated[
+        float | None, typer.Option("--value", help="The target's current value.")
+    ] = None,
+    occurrence: OccurrenceOpt = None,
+    note: NoteOpt = None,
+    evidence: EvidenceOpt = None,
+    if_version: IfVersionOpt = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Report progress: a percent and/or a target's current value."""
+    st = state(ctx)
+    app = st.app()
+    item = app.report_progress(
+        parse_id(item_id, "item id"),
+        actor=st.actor,
+        occurrence=occurrence,
+        percent=percent,
+        target_index=target - 1 if target is not None else None,
+        target_value=value,
+        note=note,
+        evidence=evidence,
+        expected_version=if_version,
+    )
+    _show(app, item, json_out)
+
+
+@item_cli.command("reopen")
+@guarded
+def reopen(
+    ctx: typer.Context,
+    item_id: str,
+    occurrence: Annotated[str, typer.Option("--occurrence", help="Due date of the occurrence.")],
+    reason: Annotated[str, typer.Option("--reason")],
+    if_version: IfVersionOpt = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Reopen a completed occurrence (with a reason)."""
+    st = state(ctx)
+    app = st.app()
+    item = app.reopen(
+        parse_id(item_id, "item id"),
+        occurrence,
+        actor=st.actor,
+        reason=reason,
+        expected_version=if_version,
+    )
+    _show(app, item, json_out)
+
+
+@item_cli.command("cancel")
+@guarded
+def cancel(
+    ctx: typer.Context,
+    item_id: str,
+    reason: Annotated[str, typer.Option("--reason")],
+    if_version: IfVersionOpt = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Cancel an item (with a reason); it stays in the record."""
+    st = state(ctx)
+    app = st.app()
+    item = app.cancel_item(
+        parse_id(item_id, "item id"), actor=st.actor, reason=reason, expected_version=if_version
+    )
+    _show(app, item, json_out)
+
+
+@item_cli.command("reassign")
+@guarded
+def reassign(
+    ctx: typer.Context,
+    item_id: str,
+    to: Annotated[str, typer.Option("--to", help="New responsible person or body.")],
+    reason: Annotated[str | None, typer.Option("--reason")] = None,
+    if_version: IfVersionOpt = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Hand an item to someone else."""
+    st = state(ctx)
+    app = st.app()
+    item = app.reassign(
+        parse_id(item_id, "item id"),
+        to,
+        actor=st.actor,
+        reason=reason,
+        expected_version=if_version,
+    )
+    _show(app, item, json_out)
+
+
+@item_cli.command("reschedule")
+@guarded
+def reschedule(
+    ctx: typer.Context,
+    item_id: str,
+    reason: Annotated[str, typer.Option("--reason")],
+    occurrence: Annotated[
+        str | None, typer.Option("--occurrence", help="Move only this occurrence (its due date).")
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help="New due date for --occurrence.")] = None,
+    due: Annotated[list[str] | None, typer.Option("--due", help="New due dates.")] = None,
+    window: Annotated[list[str] | None, typer.Option("--window")] = None,
+    rrule: Annotated[str | None, typer.Option("--rrule")] = None,
+    if_version: IfVersionOpt = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Move one occurrence (--occurrence D --to D2) or replace the open schedule."""
+    st = state(ctx)
+    app = st.app()
+    target = parse_id(item_id, "item id")
+    if occurrence or to:
+        if not (occurrence and to):
+            raise PlanlogError("--occurrence and --to go together")
+        item = app.move_occurrence(
+            target,
+            occurrence,
+            parse_date(to, "--to"),
+            actor=st.actor,
+            reason=reason,
+            expected_version=if_version,
+        )
+    else:
+        spec = NewItem(
+            title="",
+            dues=[parse_date(d, "--due") for d in due or []],
+            windows=[parse_window(w) for w in window or []],
+            rrule=rrule,
+        )
+        item = app.reschedule(
+            target, spec, actor=st.actor, reason=reason, expected_version=if_version
+        )
+    _show(app, item, json_out)
+
+
+@item_cli.command("revise")
+@guarded
+def revise(
+    ctx: typer.Context,
+    item_id: str,
+    title: Annotated[str | None, typer.Option("--title")] = None,
+    goal: Annotated[str | None, typer.Option("--goal")] = None,
+    measures: Annotated[str | None, typer.Option("--measures")] = None,
+    number: Annotated[str | None, typer.Option("--number")] = None,
+    reason: Annotated[str | None, typer.Option("--reason")] = None,
+    if_version: IfVersionOpt = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Revise what an item says."""
+    st = state(ctx)
+    changes = {
+        k: v
+        for k, v in {"title": title, "goal": goal, "measures": measures, "number": number}.items()
+        if v is not None
+    }
+    if not changes:
+        raise PlanlogError("nothing to revise: give --title, --goal, --measures or --number")
+    app = st.app()
+    item = app.revise(
+        parse_id(item_id, "item id"),
+        actor=st.actor,
+        reason=reason,
+        expected_version=if_version,
+        **changes,
+    )
+    _show(app, item, json_out)

@@ -1,0 +1,103 @@
+"""`planlog plan …`: create, list and show plans and their sections."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from planlog.application import parse_moment
+from planlog.cli.common import JsonOption, emit_json, guarded, out_console, parse_id, state
+from planlog.views import plan_view
+
+plan_cli = typer.Typer(
+    help="Plans (年度工作计划): create, list, show, sections.", no_args_is_help=True
+)
+
+
+@plan_cli.command("create")
+@guarded
+def create(
+    ctx: typer.Context,
+    org: Annotated[str, typer.Option("--org", help="Organisation (工会) that owns the plan.")],
+    year: Annotated[int, typer.Option("--year", help="Plan year, e.g. 2026.")],
+    title: Annotated[str, typer.Option("--title", help="Plan title.")],
+    reason: Annotated[str | None, typer.Option("--reason")] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Create an empty plan."""
+    st = state(ctx)
+    plan = st.app().create_plan(org=org, year=year, title=title, actor=st.actor, reason=reason)
+    if json_out:
+        emit_json({"id": str(plan.id), "org": plan.org, "year": plan.year, "title": plan.title})
+    else:
+        out_console.print(f"计划已创建 / plan created: [bold]{plan.id}[/]")
+
+
+@plan_cli.command("list")
+@guarded
+def list_plans(ctx: typer.Context, json_out: bool = JsonOption) -> None:
+    """List every plan."""
+    entries = state(ctx).app().list_plans()
+    if json_out:
+        emit_json([e.to_dict() for e in entries])
+        return
+    table = Table("id", "组织 org", "年度 year", "标题 title")
+    for e in entries:
+        table.add_row(str(e.plan_id), e.org, str(e.year), e.title)
+    out_console.print(table)
+
+
+@plan_cli.command("show")
+@guarded
+def show(
+    ctx: typer.Context,
+    plan_id: str,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="ISO 8601 recorded time.")] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Show a plan and its sections, now or as recorded at a past time."""
+    moment = parse_moment(as_of) if as_of else None
+    plan = state(ctx).app().get_plan(parse_id(plan_id, "plan id"), as_of=moment)
+    view = plan_view(plan)
+    if json_out:
+        emit_json(view)
+        return
+    out_console.print(f"[bold]{plan.title}[/]  {plan.org} · {plan.year}  ({view['items']} 项)")
+    for section in plan.sections:
+        out_console.print(f"  {section.section_id}  {section.title}")
+
+
+@plan_cli.command("section-add")
+@guarded
+def section_add(ctx: typer.Context, plan_id: str, title: str, json_out: bool = JsonOption) -> None:
+    """Add a section (一、二、三…) at the end of the plan."""
+    st = state(ctx)
+    plan = st.app().add_section(parse_id(plan_id, "plan id"), title, actor=st.actor)
+    section = plan.sections[-1]
+    if json_out:
+        emit_json({"id": section.section_id, "title": section.title})
+    else:
+        out_console.print(f"{section.section_id}  {section.title}")
+
+
+@plan_cli.command("section-rename")
+@guarded
+def section_rename(
+    ctx: typer.Context,
+    plan_id: str,
+    section_id: str,
+    title: str,
+    reason: Annotated[str | None, typer.Option("--reason")] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Rename a section; items keep their place."""
+    st = state(ctx)
+    plan = st.app().rename_section(
+        parse_id(plan_id, "plan id"), section_id, title, actor=st.actor, reason=reason
+    )
+    if json_out:
+        emit_json(plan_view(plan))
+    else:
+        out_console.print(f"{section_id}  {title}")

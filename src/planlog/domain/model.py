@@ -1,0 +1,635 @@
+"""The plan and its items as event-sourced aggregates. Pure: no I/O.
+
+Each public method checks the rules first and then triggers one event; the
+event's `apply` is the only place state changes, so replaying the log gives
+back exactly the state that was decided on. Event payloads hold plain JSON
+values (ISO dates, strings, numbers) so the log stays readable to auditors and
+cheap to decode for projections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, ClassVar
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+
+from planlog.domain import clock
+from planlog.domain.errors import RuleViolation
+from planlog.domain.schedule import Occurrence, normalise
+
+OPEN = "open"
+IN_PROGRESS = "in_progress"
+DONE = "done"
+CANCELLED = "cancelled"
+
+
+class PlanlogEvent(Aggregate.Event):
+    """Base of every planlog event: who did it and, optionally, why."""
+
+    actor: str
+    reason: str | None
+
+    @staticmethod
+    def create_timestamp() -> datetime:
+        return clock.now()
+
+
+class PlanlogCreated(Aggregate.Created):
+    actor: str
+    reason: str | None
+
+    @staticmethod
+    def create_timestamp() -> datetime:
+        return clock.now()
+
+
+# --------------------------------------------------------------------- Plan
+
+
+@dataclass
+class Section:
+    section_id: str
+    title: str
+
+
+class Plan(Aggregate):
+    """A union's annual work plan: organisation, year, title and ordered sections."""
+
+    class Created(PlanlogCreated):
+        org: str
+        year: int
+        title: str
+        source: dict[str, Any] | None
+
+    def __init__(
+        self,
+        *,
+        org: str,
+        year: int,
+        title: str,
+        source: dict[str, Any] | None,
+        actor: str,
+        reason: str | None,
+    ) -> None:
+        self.org = org
+        self.year = year
+        self.title = title
+        self.source = source
+        self.created_by = actor
+        self.sections: list[Section] = []
+        self.item_ids: list[UUID] = []
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        org: str,
+        year: int,
+        title: str,
+        actor: str,
+        source: dict[str, Any] | None = None,
+        reason: str | None = None,
+        plan_id: UUID | None = None,
+    ) -> Plan:
+        org, title = org.strip(), title.strip()
+        if not org:
+            raise RuleViolation(
+                plan_id or "new plan", "org_required", "a plan needs an organisation"
+            )
+        if not title:
+            raise RuleViolation(plan_id or "new plan", "title_required", "a plan needs a title")
+        if not 2000 <= year <= 2100:
+            raise RuleViolation(
+                plan_id or "new plan", "year_range", f"year {year} is not a plan year (2000–2100)"
+            )
+        return cls._create(
+            cls.Created,
+            id=plan_id or uuid4(),
+            org=org,
+            year=year,
+            title=title,
+            source=source,
+            actor=actor,
+            reason=reason,
+        )
+
+    class SectionAdded(PlanlogEvent):
+        section_id: str
+        title: str
+
+        def apply(self, plan: Plan) -> None:
+            plan.sections.append(Section(self.section_id, self.title))
+
+    class SectionRenamed(PlanlogEvent):
+        section_id: str
+        title: str
+
+        def apply(self, plan: Plan) -> None:
+            plan.section(self.section_id).title = self.title
+
+    class ItemAttached(PlanlogEvent):
+        item_id: str
+
+        def apply(self, plan: Plan) -> None:
+            plan.item_ids.append(UUID(self.item_id))
+
+    def section(self, section_id: str) -> Section:
+        for section in self.sections:
+            if section.section_id == section_id:
+                return section
+        raise RuleViolation(self.id, "section_exists", f"plan has no section {section_id!r}")
+
+    def section_by_title(self, title: str) -> Section | None:
+        wanted = title.strip()
+        return next((s for s in self.sections if s.title == wanted), None)
+
+    def add_section(self, title: str, *, actor: str, reason: str | None = None) -> Section:
+        title = title.strip()
+        if not title:
+            raise RuleViolation(self.id, "section_title_required", "a section needs a title")
+        if self.section_by_title(title) is not None:
+            raise RuleViolation(self.id, "section_unique", f"section {title!r} already exists")
+        section_id = f"s{len(self.sections) + 1}"
+        self.trigger_event(
+            self.SectionAdded, section_id=section_id, title=title, actor=actor, reason=reason
+        )
+        return self.section(section_id)
+
+    def rename_section(
+        self, section_id: str, title: str, *, actor: str, reason: str | None = None
+    ) -> None:
+        self.section(section_id)
+        title = title.strip()
+        if not title:
+            raise RuleViolation(self.id, "section_title_required", "a section needs a title")
+        other = self.section_by_title(title)
+        if other is not None and other.section_id != section_id:
+            raise RuleViolation(self.id, "section_unique", f"section {title!r} already exists")
+        self.trigger_event(
+            self.SectionRenamed, section_id=section_id, title=title, actor=actor, reason=reason
+        )
+
+    def attach_item(self, item: PlanItem, *, actor: str) -> None:
+        if item.plan_id != self.id:
+            raise RuleViolation(item.id, "item_in_plan", f"item belongs to plan {item.plan_id}")
+        if item.section_id is not None:
+            self.section(item.section_id)
+        self.trigger_event(self.ItemAttached, item_id=str(item.id), actor=actor, reason=None)
+
+
+# ----------------------------------------------------------------- PlanItem
+
+
+@dataclass
+class OccurrenceState:
+    """One occurrence of an item's schedule, done or not on its own."""
+
+    due: date
+    opens: date | None
+    status: str = OPEN
+    percent: int = 0
+    done_on: date | None = None
+    note: str | None = None
+    evidence: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.due.isoformat()
+
+
+@dataclass
+class Target:
+    """A measurable target (建会率达到80%以上, 新增基层工会800家) and how far it got."""
+
+    text: str
+    value: float
+    unit: str
+    comparator: str = ">="
+    current: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "value": self.value,
+            "unit": self.unit,
+            "comparator": self.comparator,
+            "current": self.current,
+        }
+
+
+@dataclass
+class ItemDetails:
+    """What an item says, as planned or revised."""
+
+    title: str
+    section_id: str | None = None
+    number: str | None = None
+    goal: str | None = None
+    measures: str | None = None
+    responsible: str | None = None
+    targets: list[Target] = field(default_factory=list)
+
+
+REVISABLE = ("title", "section_id", "number", "goal", "measures", "targets")
+
+
+def _occurrence_dicts(occurrences: list[Occurrence]) -> list[dict[str, str | None]]:
+    return [occ.to_dict() for occ in normalise(occurrences)]
+
+
+class PlanItem(Aggregate):
+    """One task of the plan, with its schedule of occurrences."""
+
+    class Planned(PlanlogCreated):
+        # Version 2 added `source` (the document text and line an item was imported from).
+        class_version: ClassVar[int] = 2
+
+        plan_id: str
+        section_id: str | None
+        number: str | None
+        title: str
+        goal: str | None
+        measures: str | None
+        responsible: str | None
+        targets: list[dict[str, Any]]
+        deadline_text: str | None
+        rrule: str | None
+        occurrences: list[dict[str, str | None]]
+        soft: bool
+        source: dict[str, Any] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["source"] = None
+
+    def __init__(
+        self,
+        *,
+        plan_id: str,
+        section_id: str | None,
+        number: str | None,
+        title: str,
+        goal: str | None,
+        measures: str | None,
+        responsible: str | None,
+        targets: list[dict[str, Any]],
+        deadline_text: str | None,
+        rrule: str | None,
+        occurrences: list[dict[str, str | None]],
+        soft: bool,
+        source: dict[str, Any] | None,
+        actor: str,
+        reason: str | None,
+    ) -> None:
+        self.plan_id = UUID(plan_id)
+        self.details = ItemDetails(
+            title=title,
+            section_id=section_id,
+            number=number,
+            goal=goal,
+            measures=measures,
+            responsible=responsible,
+            targets=[Target(**t) for t in targets],
+        )
+        self.deadline_text = deadline_text
+        self.rrule = rrule
+        self.soft = soft
+        self.source = source
+        self.occurrences: dict[str, OccurrenceState] = {}
+        self._set_schedule(occurrences)
+        self.cancelled = False
+        self.cancel_reason: str | None = None
+        self.planned_by = actor
+
+    @classmethod
+    def plan(
+        cls,
+        *,
+        plan_id: UUID,
+        details: ItemDetails,
+        occurrences: list[Occurrence],
+        actor: str,
+        rrule: str | None = None,
+        deadline_text: str | None = None,
+        soft: bool = False,
+        source: dict[str, Any] | None = None,
+        reason: str | None = None,
+        item_id: UUID | None = None,
+    ) -> PlanItem:
+        new_id = item_id or uuid4()
+        if not details.title.strip():
+            raise RuleViolation(new_id, "title_required", "an item needs a title")
+        return cls._create(
+            cls.Planned,
+            id=new_id,
+            plan_id=str(plan_id),
+            section_id=details.section_id,
+            number=details.number,
+            title=details.title.strip(),
+            goal=details.goal,
+            measures=details.measures,
+            responsible=details.responsible,
+            targets=[t.to_dict() for t in details.targets],
+            deadline_text=deadline_text,
+            rrule=rrule,
+            occurrences=_occurrence_dicts(occurrences),
+            soft=soft,
+            source=source,
+            actor=actor,
+            reason=reason,
+        )
+
+    # ------------------------------------------------------------ queries
+
+    @property
+    def title(self) -> str:
+        return self.details.title
+
+    @property
+    def section_id(self) -> str | None:
+        return self.details.section_id
+
+    @property
+    def responsible(self) -> str | None:
+        return self.details.responsible
+
+    def ordered_occurrences(self) -> list[OccurrenceState]:
+        return sorted(self.occurrences.values(), key=lambda o: o.due)
+
+    def occurrence_status(self, occ: OccurrenceState) -> str:
+        return CANCELLED if self.cancelled and occ.status != DONE else occ.status
+
+    def earliest_open(self) -> OccurrenceState:
+        for occ in self.ordered_occurrences():
+            if occ.status != DONE:
+                return occ
+        raise RuleViolation(self.id, "open_occurrence_exists", "every occurrence is already done")
+
+    @property
+    def percent(self) -> int:
+        """Progress of the whole item: done occurrences count as 100%."""
+        occs = list(self.occurrences.values())
+        if not occs:
+            return 0
+        return round(sum(100 if o.status == DONE else o.percent for o in occs) / len(occs))
+
+    # ------------------------------------------------------------ rules
+
+    def _refuse_if_cancelled(self, action: str) -> None:
+        if self.cancelled:
+            raise RuleViolation(
+                self.id, "not_cancelled", f"cannot {action} '{self.title}': the item is cancelled"
+            )
+
+    def _occurrence(self, key: str) -> OccurrenceState:
+        try:
+            return self.occurrences[key]
+        except KeyError:
+            known = ", ".join(self.occurrences) or "none"
+            raise RuleViolation(
+                self.id,
+                "occurrence_exists",
+                f"'{self.title}' has no occurrence due {key} (occurrences: {known})",
+            ) from None
+
+    def _set_schedule(self, occurrences: list[dict[str, str | None]]) -> None:
+        for data in occurrences:
+            occ = Occurrence.from_dict(data)
+            self.occurrences[occ.key] = OccurrenceState(due=occ.due, opens=occ.opens)
+
+    # ----------------------------------------------------------- commands
+
+    class Revised(PlanlogEvent):
+        changes: dict[str, Any]
+
+        def apply(self, item: PlanItem) -> None:
+            for name, value in self.changes.items():
+                if name == "targets":
+                    value = [Target(**t) for t in value]
+                setattr(item.details, name, value)
+
+    def revise(self, *, actor: str, reason: str | None = None, **changes: Any) -> None:
+        self._refuse_if_cancelled("revise")
+        unknown = set(changes) - set(REVISABLE)
+        if unknown:
+            raise RuleViolation(
+                self.id, "revisable_fields", f"cannot revise {', '.join(sorted(unknown))}"
+            )
+        if "title" in changes and not str(changes["title"]).strip():
+            raise RuleViolation(self.id, "title_required", "an item needs a title")
+        if "targets" in changes:
+            changes["targets"] = [t.to_dict() for t in changes["targets"]]
+        current = {
+            name: getattr(self.details, name)
+            if name != "targets"
+            else [t.to_dict() for t in self.details.targets]
+            for name in changes
+        }
+        changed = {k: v for k, v in changes.items() if current[k] != v}
+        if not changed:
+            raise RuleViolation(self.id, "revision_changes", f"'{self.title}' already says that")
+        self.trigger_event(self.Revised, changes=changed, actor=actor, reason=reason)
+
+    class Rescheduled(PlanlogEvent):
+        occurrences: list[dict[str, str | None]]
+        rrule: str | None
+        deadline_text: str | None
+
+        def apply(self, item: PlanItem) -> None:
+            kept = {k: o for k, o in item.occurrences.items() if o.status == DONE}
+            item.occurrences = kept
+            item._set_schedule(self.occurrences)
+            item.rrule = self.rrule
+            item.deadline_text = self.deadline_text
+
+    def reschedule(
+        self,
+        occurrences: list[Occurrence],
+        *,
+        actor: str,
+        reason: str,
+        rrule: str | None = None,
+        deadline_text: str | None = None,
+    ) -> None:
+        """Replace the open occurrences; done ones stay, with their history."""
+        self._refuse_if_cancelled("reschedule")
+        if not (reason or "").strip():
+            raise RuleViolation(self.id, "reason_required", "a reschedule needs a reason")
+        done = {k for k, o in self.occurrences.items() if o.status == DONE}
+        new = normalise(occurrences)
+        clashes = [o.key for o in new if o.key in done]
+        if clashes:
+            raise RuleViolation(
+                self.id,
+                "keep_completed",
+                f"'{self.title}' is already done for {', '.join(clashes)}; "
+                "a reschedule only moves open occurrences",
+            )
+        if not new and not done:
+            raise RuleViolation(self.id, "schedule_not_empty", "a reschedule needs a due date")
+        self.trigger_event(
+            self.Rescheduled,
+            occurrences=_occurrence_dicts(new),
+            rrule=rrule,
+            deadline_text=deadline_text,
+            actor=actor,
+            reason=reason,
+        )
+
+    class Reassigned(PlanlogEvent):
+        responsible: str | None
+
+        def apply(self, item: PlanItem) -> None:
+            item.details.responsible = self.responsible
+
+    def reassign(self, responsible: str | None, *, actor: str, reason: str | None = None) -> None:
+        self._refuse_if_cancelled("reassign")
+        responsible = (responsible or "").strip() or None
+        if responsible == self.details.responsible:
+            raise RuleViolation(
+                self.id, "reassign_changes", f"'{self.title}' is already with {responsible}"
+            )
+        self.trigger_event(self.Reassigned, responsible=responsible, actor=actor, reason=reason)
+
+    class ProgressReported(PlanlogEvent):
+        occurrence: str | None
+        percent: int | None
+        target_index: int | None
+        target_value: float | None
+        note: str | None
+        evidence: str | None
+
+        def apply(self, item: PlanItem) -> None:
+            if self.occurrence is not None:
+                occ = item.occurrences[self.occurrence]
+                if self.percent is not None:
+                    occ.percent = self.percent
+                    if occ.status == OPEN and self.percent > 0:
+                        occ.status = IN_PROGRESS
+                occ.note = self.note or occ.note
+                occ.evidence = self.evidence or occ.evidence
+            if self.target_index is not None:
+                item.details.targets[self.target_index].current = self.target_value
+
+    def report_progress(
+        self,
+        *,
+        actor: str,
+        occurrence: str | None = None,
+        percent: int | None = None,
+        target_index: int | None = None,
+        target_value: float | None = None,
+        note: str | None = None,
+        evidence: str | None = None,
+    ) -> None:
+        self._refuse_if_cancelled("report progress on")
+        if percent is None and target_index is None:
+            raise RuleViolation(
+                self.id, "progress_value", "progress needs a percent or a target's current value"
+            )
+        if percent is not None and not 0 <= percent <= 100:
+            raise RuleViolation(
+                self.id, "percent_range", f"percent must be within 0–100, got {percent}"
+            )
+        if target_index is not None:
+            if not 0 <= target_index < len(self.details.targets):
+                raise RuleViolation(
+                    self.id,
+                    "target_exists",
+                    f"'{self.title}' has {len(self.details.targets)} target(s), "
+                    f"no target #{target_index + 1}",
+                )
+            if target_value is None:
+                raise RuleViolation(self.id, "target_value", "a target needs its current value")
+        key: str | None = None
+        if percent is not None or self.occurrences:
+            occ = self._occurrence(occurrence) if occurrence else self.earliest_open()
+            if occ.status == DONE:
+                raise RuleViolation(
+                    self.id, "occurrence_open", f"'{self.title}' is already done for {occ.key}"
+                )
+            key = occ.key
+        self.trigger_event(
+            self.ProgressReported,
+            occurrence=key,
+            percent=percent,
+            target_index=target_index,
+            target_value=target_value,
+            note=note,
+            evidence=evidence,
+            actor=actor,
+            reason=None,
+        )
+
+    class OccurrenceCompleted(PlanlogEvent):
+        occurrence: str
+        done_on: str
+        note: str | None
+        evidence: str | None
+
+        def apply(self, item: PlanItem) -> None:
+            occ = item.occurrences[self.occurrence]
+            occ.status = DONE
+            occ.done_on = date.fromisoformat(self.done_on)
+            occ.note = self.note or occ.note
+            occ.evidence = self.evidence or occ.evidence
+
+    def complete(
+        self,
+        *,
+        actor: str,
+        done_on: date,
+        occurrence: str | None = None,
+        note: str | None = None,
+        evidence: str | None = None,
+    ) -> str:
+        """Mark one occurrence done, on the date the work was actually done."""
+        self._refuse_if_cancelled("complete")
+        occ = self._occurrence(occurrence) if occurrence else self.earliest_open()
+        if occ.status == DONE:
+            raise RuleViolation(
+                self.id, "occurrence_open", f"'{self.title}' is already done for {occ.key}"
+            )
+        self.trigger_event(
+            self.OccurrenceCompleted,
+            occurrence=occ.key,
+            done_on=done_on.isoformat(),
+            note=note,
+            evidence=evidence,
+            actor=actor,
+            reason=None,
+        )
+        return occ.key
+
+    class OccurrenceReopened(PlanlogEvent):
+        occurrence: str
+
+        def apply(self, item: PlanItem) -> None:
+            occ = item.occurrences[self.occurrence]
+            occ.status = IN_PROGRESS if occ.percent > 0 else OPEN
+            occ.done_on = None
+
+    def reopen(self, occurrence: str, *, actor: str, reason: str) -> None:
+        self._refuse_if_cancelled("reopen")
+        occ = self._occurrence(occurrence)
+        if occ.status != DONE:
+            raise RuleViolation(
+                self.id, "occurrence_done", f"'{self.title}' is not done for {occ.key}"
+            )
+        if not (reason or "").strip():
+            raise RuleViolation(self.id, "reason_required", "reopening needs a reason")
+        self.trigger_event(self.OccurrenceReopened, occurrence=occ.key, actor=actor, reason=reason)
+
+    class Cancelled(PlanlogEvent):
+        def apply(self, item: PlanItem) -> None:
+            item.cancelled = True
+            item.cancel_reason = self.reason
+
+    def cancel(self, *, actor: str, reason: str) -> None:
+        self._refuse_if_cancelled("cancel")
+        if not (reason or "").strip():
+            raise RuleViolation(self.id, "reason_required", "cancelling needs a reason")
+        self.trigger_event(self.Cancelled, actor=actor, reason=reason)

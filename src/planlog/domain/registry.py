@@ -1,0 +1,76 @@
+"""The register of plans: which plans exist, and which documents they came from.
+
+One aggregate with a well-known id, so that listing plans needs no scan of the
+log, and importing the same document twice finds the plan it made the first time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from planlog.domain.model import PlanlogCreated, PlanlogEvent
+
+REGISTRY_ID = uuid5(NAMESPACE_URL, "planlog:plan-registry")
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    plan_id: UUID
+    org: str
+    year: int
+    title: str
+    fingerprint: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": str(self.plan_id), "org": self.org, "year": self.year, "title": self.title}
+
+
+class PlanRegistry(Aggregate):
+    class Created(PlanlogCreated):
+        pass
+
+    def __init__(self, *, actor: str, reason: str | None) -> None:
+        self.entries: dict[UUID, PlanEntry] = {}
+
+    @classmethod
+    def start(cls, actor: str) -> PlanRegistry:
+        return cls._create(cls.Created, id=REGISTRY_ID, actor=actor, reason=None)
+
+    class PlanRegistered(PlanlogEvent):
+        plan_id: str
+        org: str
+        year: int
+        title: str
+        fingerprint: str | None
+
+        def apply(self, registry: PlanRegistry) -> None:
+            entry = PlanEntry(UUID(self.plan_id), self.org, self.year, self.title, self.fingerprint)
+            registry.entries[entry.plan_id] = entry
+
+    def register(
+        self, *, plan_id: UUID, org: str, year: int, title: str, fingerprint: str | None, actor: str
+    ) -> None:
+        self.trigger_event(
+            self.PlanRegistered,
+            plan_id=str(plan_id),
+            org=org,
+            year=year,
+            title=title,
+            fingerprint=fingerprint,
+            actor=actor,
+            reason=None,
+        )
+
+    def find_document(self, org: str, year: int, fingerprint: str) -> PlanEntry | None:
+        return next(
+            (
+                e
+                for e in self.entries.values()
+                if (e.org, e.year, e.fingerprint) == (org, year, fingerprint)
+            ),
+            None,
+        )

@@ -1,0 +1,56 @@
+"""Words people read: Chinese first, English on request (PLANLOG_LANG=en)."""
+
+from __future__ import annotations
+
+import os
+
+_TEXTS: dict[str, tuple[str, str]] = {
+    # statuses and traffic lights
+    "open": ("未开始", "open"),
+    "in_progress": ("进行中", "in progress"),
+    "due_soon": ("即将到期", "due soon"),
+    "overdue": ("已逾期", "overdue"),
+    "done": ("已完成", "done"),
+    "cancelled": ("已取消", "cancelled"),
+    # board
+    "board": ("工作进度", "Progress board"),
+    "number": ("序号", "No."),
+    "task": ("工作任务", "Task"),
+    "responsible": ("责任人", "Responsible"),
+    "next_due": ("下次截止", "Next due"),
+    "progress": ("进度", "Progress"),
+    "status": ("状态", "Status"),
+    "occurrences": ("时限", "Deadlines"),
+    "no_section": ("（未分部分）", "(no section)"),
+    "totals": ("合计", "Totals"),
+    "today": ("今天", "Today"),
+    "as_of": ("截至", "As of"),
+    "refused": ("已拒绝", "refused"),
+    "error": ("错误", "error"),
+    # rules (RuleViolation.rule)
+    "not_cancelled": ("该事项已取消", "the item is cancelled"),
+    "occurrence_exists": ("没有该时限", "no such occurrence"),
+    "occurrence_open": ("该时限已完成", "already done"),
+    "occurrence_done": ("该时限尚未完成", "not done yet"),
+    "open_occurrence_exists": ("所有时限均已完成", "every occurrence is done"),
+    "percent_range": ("进度须在0–100之间", "percent must be 0–100"),
+    "reason_required": ("须说明原因", "a reason is required"),
+    "keep_completed": ("已完成的时限不能改期", "completed occurrences are kept"),
+    "title_required": ("须填写标题", "a title is required"),
+    "section_unique": ("部分名称重复", "section exists"),
+    "due_in_plan_year": ("截止日期不在计划年度内", "due date outside the plan year"),
+    "conflict": ("已被他人修改，请刷新后重试", "changed by someone else; reload"),
+    "not_found": ("未找到", "not found"),
+}
+
+
+def lang() -> str:
+    return "en" if os.environ.get("PLANLOG_LANG", "zh").lower().startswith("en") else "zh"
+
+
+def t(key: str, language: str | None = None) -> str:
+    """The text for a key in the chosen language; unknown keys come back unchanged."""
+    pair = _TEXTS.get(key)
+    if pair is None:
+        return key
+    return pair[1] if (language or lang()) == "en" else pair[0]

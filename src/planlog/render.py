@@ -1,0 +1,92 @@
+"""The board in a terminal: a Rich table per section, with progress bars and traffic lights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from planlog.i18n import t
+
+LIGHT_STYLE = {
+    "done": ("●", "green"),
+    "overdue": ("●", "bold red"),
+    "due_soon": ("●", "yellow"),
+    "in_progress": ("◐", "cyan"),
+    "open": ("○", "white"),
+    "cancelled": ("✕", "dim"),
+}
+
+
+def light_text(status: str) -> Text:
+    symbol, style = LIGHT_STYLE.get(status, ("?", "white"))
+    return Text(f"{symbol} {t(status)}", style=style)
+
+
+def progress_bar(percent: int, width: int = 10) -> Text:
+    filled = round(width * percent / 100)
+    bar = Text("█" * filled, style="green") + Text("░" * (width - filled), style="dim")
+    return bar + Text(f" {percent:>3}%")
+
+
+def board_renderable(board: dict[str, Any]) -> Group:
+    plan, totals = board["plan"], board["totals"]
+    header = Text.assemble(
+        (f"{plan['org']} · {plan['year']} · {plan['title']}\n", "bold"),
+        f"{t('today')} {board['today']}",
+        (f"   {t('as_of')} {board['as_of']}" if board.get("as_of") else ""),
+        "   ",
+        light_text("done"),
+        f" {totals['done']}  ",
+        light_text("overdue"),
+        f" {totals['overdue']}  ",
+        light_text("due_soon"),
+        f" {totals['due_soon']}  ",
+        light_text("open"),
+        f" {totals['open']}  ",
+        light_text("cancelled"),
+        f" {totals['cancelled']}   ",
+        progress_bar(totals["percent_done"], 20),
+    )
+    parts: list[Any] = [Panel(header, title=t("board"), expand=False)]
+    by_section: dict[str | None, list[dict[str, Any]]] = {}
+    for item in board["items"]:
+        by_section.setdefault(item["section_id"], []).append(item)
+    for section in board["sections"]:
+        rows = by_section.get(section["id"], [])
+        if not rows:
+            continue
+        title = section["title"] or t("no_section")
+        table = Table(
+            title=f"{title}  ({section['done']}/{section['occurrences']})",
+            title_justify="left",
+            expand=True,
+        )
+        table.add_column(t("number"), no_wrap=True, width=4)
+        table.add_column(t("task"), ratio=3)
+        table.add_column(t("responsible"), ratio=1)
+        table.add_column(t("occurrences"), ratio=2)
+        table.add_column(t("progress"), no_wrap=True, width=15)
+        table.add_column(t("status"), no_wrap=True, width=12)
+        for item in rows:
+            dues = Text()
+            for occ in item["occurrences"]:
+                symbol, style = LIGHT_STYLE.get(occ["status"], ("?", "white"))
+                dues.append(f"{symbol}{occ['due'][5:]} ", style=style)
+            table.add_row(
+                item.get("number") or "",
+                item["title"],
+                item.get("responsible") or "",
+                dues,
+                progress_bar(item["percent"]),
+                light_text(item["status"]),
+            )
+        parts.append(table)
+    return Group(*parts)
+
+
+def print_board(board: dict[str, Any], console: Console | None = None) -> None:
+    (console or Console()).print(board_renderable(board))

@@ -1,0 +1,164 @@
+"""The CLI contract used by acceptance checks, end to end on both stores."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def new_plan(planlog: Any) -> str:
+    created = planlog(
+        "plan",
+        "create",
+        "--org",
+        "某医院工会",
+        "--year",
+        "2026",
+        "--title",
+        "2026年工会工作计划",
+        "--json",
+    )
+    return str(created["id"])
+
+
+def test_plan_create_and_list(planlog: Any) -> None:
+    plan_id = new_plan(planlog)
+    assert planlog("plan", "list", "--json") == [
+        {"id": plan_id, "org": "某医院工会", "year": 2026, "title": "2026年工会工作计划"}
+    ]
+
+
+def test_item_add_returns_its_occurrences(planlog: Any) -> None:
+    plan_id = new_plan(planlog)
+    item = planlog(
+        "item",
+        "add",
+        plan_id,
+        "--title",
+        "职工代表选举",
+        "--section",
+        "民主管理",
+        "--responsible",
+        "工会女工",
+        "--due",
+        "2026-06-30",
+        "--window",
+        "2026-06-01..2026-08-31",
+        "--json",
+    )
+    assert item["id"]
+    assert [{k: o[k] for k in ("opens", "due", "status")} for o in item["occurrences"]] == [
+        {"opens": None, "due": "2026-06-30", "status": "open"},
+        {"opens": "2026-06-01", "due": "2026-08-31", "status": "open"},
+    ]
+    assert item["section"] == "民主管理" and item["responsible"] == "工会女工"
+
+
+def test_item_add_expands_an_rrule(planlog: Any) -> None:
+    plan_id = new_plan(planlog)
+    item = planlog(
+        "item",
+        "add",
+        plan_id,
+        "--title",
+        "季度报告",
+        "--rrule",
+        "FREQ=YEARLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1",
+        "--json",
+    )
+    assert [o["due"] for o in item["occurrences"]] == [
+        "2026-03-31",
+        "2026-06-30",
+        "2026-09-30",
+        "2026-12-31",
+    ]
+
+
+def test_complete_without_occurrence_completes_the_earliest_open(planlog: Any) -> None:
+    plan_id = new_plan(planlog)
+    item = planlog(
+        "item",
+        "add",
+        plan_id,
+        "--title",
+        "半年报告",
+        "--due",
+        "2026-06-30",
+        "--due",
+        "2026-12-31",
+        "--json",
+    )
+    done = planlog("item", "complete", item["id"], "--note", "已报送", "--json")
+    assert [o["status"] for o in done["occurrences"]] == ["done", "open"]
+    again = planlog("item", "complete", item["id"], "--occurrence", "2026-12-31", "--json")
+    assert [o["status"] for o in again["occurrences"]] == ["done", "done"]
+
+
+def test_progress_cancel_show_and_history(planlog: Any) -> None:
+    plan_id = new_plan(planlog)
+    item = planlog(
+        "item", "add", plan_id, "--title", "困难职工帮扶", "--due", "2026-12-31", "--json"
+    )
+    progressed = planlog(
+        "item", "progress", item["id"], "--percent", "40", "--note", "走访12户", "--json"
+    )
+    assert progressed["percent"] == 40
+    cancelled = planlog("item", "cancel", item["id"], "--reason", "并入送温暖活动", "--json")
+    assert cancelled["status"] == "cancelled"
+    shown = planlog("item", "show", item["id"], "--json")
+    assert shown["occurrences"][0]["status"] == "cancelled"
+    history = planlog("history", item["id"], "--json")
+    assert [(h["type"], h["actor"], h["reason"]) for h in history] == [
+        ("Planned", "张主席", None),
+        ("ProgressReported", "张主席", None),
+        ("Cancelled", "张主席", "并入送温暖活动"),
+    ]
+    assert all(h["recorded_at"] for h in history)
+
+
+def test_item_show_as_of_an_earlier_time(planlog: Any) -> None:
+    plan_id = new_plan(planlog)
+    item = planlog("item", "add", plan_id, "--title", "换届选举", "--due", "2026-12-31", "--json")
+    planned_at = planlog("history", item["id"], "--json")[0]["recorded_at"]
+    planlog("item", "complete", item["id"], "--json")
+    earlier = planlog("item", "show", item["id"], "--as-of", planned_at, "--json")
+    assert earlier["occurrences"][0]["status"] == "open"
+
+
+def test_refusal_exits_non_zero_with_a_json_error(planlog: Any) -> None:
+    plan_id = new_plan(planlog)
+    item = planlog("item", "add", plan_id, "--title", "x", "--due", "2026-03-25", "--json")
+    refused = planlog("item", "progress", item["id"], "--percent", "120", "--json", expect_exit=1)
+    assert refused["error"]["rule"] == "percent_range"
+    assert "120" in refused["error"]["message"]
+
+
+def test_refusal_without_json_is_one_line(planlog: Any) -> None:
+    plan_id = new_plan(planlog)
+    item = planlog("item", "add", plan_id, "--title", "x", "--due", "2026-03-25", "--json")
+    output = planlog("item", "complete", item["id"], "--occurrence", "2026-04-01", expect_exit=1)
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "2026-04-01" in lines[0]
+
+
+def test_unknown_plan_id_is_refused(planlog: Any) -> None:
+    refused = planlog(
+        "item", "add", "not-a-uuid", "--title", "x", "--due", "2026-03-25", "--json", expect_exit=1
+    )
+    assert "not-a-uuid" in refused["error"]["message"]
+
+
+def test_installed_entry_point_runs(tmp_path: Path) -> None:
+    env = {**os.environ, "PLANLOG_DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "planlog", "plan", "list", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
