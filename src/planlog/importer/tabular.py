@@ -1,0 +1,180 @@
+"""Plans kept as a table (an .xlsx sheet, a table in a .docx): rows -> drafts.
+
+A header row is looked for in the first rows: its cells are matched to the
+columns the importer knows (序号, 工作任务, 目标, 措施, 时限, 责任人, 板块). Section
+cells are usually merged over their rows, and only the first row carries the
+value, so a section (and a number) is carried down until the next one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from planlog.importer.build import DEFAULT_SECTION, Draft
+from planlog.importer.model import DocumentError
+from planlog.importer.normalize import fold, strip_punct
+
+HEADER_SEARCH_ROWS = 10
+
+# Exact names first, then words a header merely contains; the order settles
+# headers such as 目标任务 (a task) or 完成时限 (a deadline).
+_EXACT = {
+    "number": ("序号", "编号", "序"),
+    "task": ("工作任务", "工作内容", "任务", "项目", "工作项目", "重点任务", "任务内容", "内容"),
+    "goal": ("目标", "工作目标", "具体目标", "目标要求"),
+    "measures": ("措施", "工作措施", "具体措施", "主要措施", "工作举措"),
+    "deadline": ("时限", "完成时限", "完成时间", "时间", "时间节点", "期限", "时间安排"),
+    "responsible": (
+        "责任人",
+        "责任部门",
+        "责任单位",
+        "牵头单位",
+        "牵头部门",
+        "负责人",
+        "负责部门",
+        "责任领导",
+    ),
+    "section": ("板块", "类别", "分类", "类型", "工作板块", "大项", "领域", "部分", "栏目"),
+}
+_CONTAINS = (
+    ("number", ("序号", "编号")),
+    ("deadline", ("时限", "时间", "期限")),
+    ("responsible", ("责任", "牵头", "负责")),
+    ("section", ("板块", "类别", "分类")),
+    ("measures", ("措施", "举措")),
+    ("task", ("任务", "内容", "项目", "事项")),
+    ("goal", ("目标",)),
+)
+
+
+def column_of(header: str) -> str | None:
+    """The known column a header cell names, if any."""
+    name = re.sub(r"\s+", "", strip_punct(fold(header)))
+    if not name:
+        return None
+    for column, names in _EXACT.items():
+        if name in names:
+            return column
+    for column, words in _CONTAINS:
+        if any(word in name for word in words):
+            return column
+    return None
+
+
+@dataclass(frozen=True)
+class Header:
+    row: int  # index into the rows given
+    columns: dict[str, int]  # known column -> cell index
+    names: tuple[str, ...]  # the header cells as written
+
+
+def find_header(rows: Sequence[Sequence[str]]) -> Header | None:
+    """The first row (of the first few) that names a task column and one other."""
+    best: Header | None = None
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        columns: dict[str, int] = {}
+        for cell_index, cell in enumerate(row):
+            column = column_of(cell)
+            if column is not None and column not in columns:
+                columns[column] = cell_index
+        names = tuple(c.strip() for c in row if c.strip())
+        header = Header(index, columns, names)
+        if "task" in columns and len(columns) >= 2:
+            return header
+        if len(columns) >= 2 and (best is None or len(columns) > len(best.columns)):
+            best = header
+    return best
+
+
+_SECTION_NUMERAL = re.compile(
+    r"^(?:第[一二三四五六七八九十\d]+部分|[一二三四五六七八九十]+\s*[、.]|\(\s*[一二三四五六七八九十]+\s*\))\s*"
+)
+
+
+def section_name(text: str) -> str:
+    """一、组织建设 -> 组织建设."""
+    match = _SECTION_NUMERAL.match(fold(text))
+    return strip_punct(text[match.end() :] if match else text)
+
+
+def rows_to_drafts(
+    rows: Sequence[Sequence[str]],
+    *,
+    source: str,
+    line_of: Sequence[int] | None = None,
+    default_section: str = DEFAULT_SECTION,
+) -> tuple[list[Draft], list[str], int]:
+    """Drafts from a table; returns (drafts, warnings, header row index).
+
+    `line_of[i]` is the number reported as source_line for rows[i] (the sheet row).
+    """
+    header = find_header(rows)
+    if header is None:
+        raise DocumentError(
+            f"{source}: no header row found in the first {HEADER_SEARCH_ROWS} rows "
+            "(expected columns such as 序号, 工作任务, 时限, 责任人)",
+            source=source,
+            problem="no_header",
+        )
+    if "task" not in header.columns:
+        found = ", ".join(header.names) or "none"
+        raise DocumentError(
+            f"{source}: the header row has no 工作任务 column (or 工作内容/任务/项目); "
+            f"columns found: {found}",
+            source=source,
+            problem="no_task_column",
+            columns=list(header.names),
+        )
+    cols = header.columns
+    lines = list(line_of) if line_of is not None else [i + 1 for i in range(len(rows))]
+
+    def cell(row: Sequence[str], column: str) -> str:
+        index = cols.get(column)
+        if index is None or index >= len(row):
+            return ""
+        return row[index].strip()
+
+    drafts: list[Draft] = []
+    warnings: list[str] = []
+    section = default_section
+    last_number = ""
+    for index in range(header.row + 1, len(rows)):
+        row = rows[index]
+        filled = [c.strip() for c in row if c.strip()]
+        if not filled:
+            continue
+        task = cell(row, "task")
+        if cell(row, "section"):
+            section = section_name(cell(row, "section"))
+        if not task:
+            # A lone heading row (一、组织建设) in a table without a section column.
+            if len(filled) == 1 and "section" not in cols:
+                section = section_name(filled[0])
+            continue
+        number = cell(row, "number")
+        if number and number == last_number and "number" in cols:
+            # A merged 序号 cell repeats on every row it covers.
+            warnings.append(f"{source}: row {lines[index]} repeats number {number}")
+        last_number = number
+        measures = cell(row, "measures")
+        goal = cell(row, "goal")
+        text = "\n".join(t for t in (task, measures) if t)
+        drafts.append(
+            Draft(
+                section=section,
+                number=number or str(len(drafts) + 1),
+                text=text,
+                source_line=lines[index],
+                source_lines=[" | ".join(filled)],
+                order=(lines[index], len(drafts)),
+                title=task,
+                measures=measures or task,
+                goal=goal or None,
+                item_goal=bool(goal),
+                responsible=cell(row, "responsible") or None,
+                deadline_text=strip_punct(cell(row, "deadline")) or None,
+            )
+        )
+    return drafts, warnings, header.row

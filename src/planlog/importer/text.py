@@ -1,0 +1,665 @@
+"""Plain text (pasted, .txt, .md, docx paragraphs) -> plan structure.
+
+How a document is read, in order:
+
+1. **Clutter.** Download-site boilerplate (格式:doc, 大小:, 文档页数, `/ 7`, the numbered
+   下载/预览/退款/客服 disclaimers, 本站为你精心整理…, 小编整理了…供大家参考) is dropped
+   and counted. Disclaimers are numbered 1、2、3、 like real items, so they are known
+   by their words, never by their position.
+2. **Tokens.** Each remaining line is a heading (第一部分, 一、, （一）), an item (1、 1.
+   1） 2.1, （1） ①), a label (目标: 措施 时限: 责任人:) or body text.
+3. **Parts.** A section heading numbered 一 after a section that already had content
+   starts a new plan: the document is a compilation (一 again after a 第二部分
+   heading does not: that is one plan in parts). The body paragraphs right
+   before the restart are the next plan's introduction, not the last item's text
+   (a section made only of body text keeps its first paragraph).
+4. **Sections.** 一、 headings are sections (（一） when there are no 一、, 第一部分 when
+   there is neither; otherwise 第一部分 prefixes the section name). Preamble sections
+   (指导思想, 基本原则, 总体要求, 工作思路, …的目标) and the introduction before the
+   first section hold no tasks and are skipped with a warning.
+5. **Sub-headings.** A （一） under 一、 is a sub-heading when numbered items follow it,
+   or when it is a short phrase followed by text; its name is appended to the
+   section name (`职工之家建设的内容 / 围绕公司中心工作,把握建家重点`). Otherwise it is
+   an item numbered （一）.
+6. **Items.** Numbered lines are items; a lower-level number under an item is a
+   sub-item numbered `6.(1)`. A paragraph that starts with 一是 (or contains 一是…二是…)
+   is split into items 一是, 二是, …. Unnumbered text after an item continues it. A
+   section without items but with text (or a 目标) is itself one item.
+7. **Labels.** 目标: sets the section goal (items inherit it). 时限: applies to the
+   items since the previous 时限: of the section. 责任人:/责任部门:/牵头单位: applies to
+   every item of the section that has none.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from planlog.importer.build import DEFAULT_SECTION, Draft, finish_plan
+from planlog.importer.model import DocumentError, ImportedPlan
+from planlog.importer.normalize import fold, strip_punct
+from planlog.importer.phrases import Label, inline_label, read_label
+
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUM = "一二三四五六七八九十"
+
+
+def cn_value(numeral: str) -> int:
+    """一 -> 1, 十二 -> 12, 二十三 -> 23 (plan numbering never goes past 九十九)."""
+    if numeral.isdigit():
+        return int(numeral)
+    if "十" not in numeral:
+        return _CN_DIGITS.get(numeral, 0)
+    tens, _, units = numeral.partition("十")
+    return (_CN_DIGITS.get(tens, 0) if tens else 1) * 10 + _CN_DIGITS.get(units, 0)
+
+
+# --- 1. clutter -------------------------------------------------------------------
+
+_CLUTTER_LINE = re.compile(
+    r"^(?:格式\s*:\s*\w+|大小\s*:\s*[\d.]+\s*[kmg]?b|文档页数\s*:?\s*\d*|下载文档原格式"
+    r"|第?\s*\d*\s*/\s*\d+\s*页?|[\d\s/.]*)$",
+    re.IGNORECASE,
+)
+_CLUTTER_WORDS = (
+    "下载",
+    "文档",
+    "客服",
+    "侵犯",
+    "预览",
+    "退款",
+    "本站",
+    "小编",
+    "范文",
+    "供大家参考",
+    "一起来看看",
+    "版权",
+    "转载",
+)
+
+
+def is_clutter(line: str) -> bool:
+    """Download-site boilerplate: a known line shape, or two of the site's own words."""
+    folded = fold(line)
+    if _CLUTTER_LINE.match(folded):
+        return True
+    return sum(word in folded for word in _CLUTTER_WORDS) >= 2
+
+
+_DECORATION = re.compile(r"^(?:#{1,6}\s*|[•·●▪◆■□▶►]\s*|[-*+]\s+)+")
+
+
+def clean_line(line: str) -> str:
+    """A line without its layout: indentation, markdown heading marks and bullets."""
+    return _DECORATION.sub("", line.strip(" \t\u3000\ufeff")).strip(" \t\u3000")
+
+
+# --- 2. tokens --------------------------------------------------------------------
+
+# A well-formed numeral only: 三八、五一 open sentences about festivals, not sections.
+_NUMERAL = "(?:[二三四五六七八九]?十[一二三四五六七八九]?|[一二三四五六七八九])"
+_PART = re.compile(rf"^第({_NUMERAL}|\d+)(?:部分|章|篇)\s*[、.:]?\s*")
+_SECTION = re.compile(rf"^({_NUMERAL})\s*(?:、|\.(?![{_CN_NUM}\d]))\s*")
+_SUB = re.compile(rf"^\(\s*({_NUMERAL})\s*\)\s*[、.,]?\s*")
+_DOTTED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)(?:\s+|、)")
+_ARABIC = re.compile(r"^(\d{1,2})\s*(?:[、,]|\.(?!\d)|\))\s*")
+_PAREN = re.compile(r"^\(\s*(\d{1,2})\s*\)\s*[、.,]?\s*")
+_CIRCLED = re.compile(r"^([①-⑳])\s*")
+
+HEADING_KINDS = ("part", "section", "sub")
+ITEM_LEVELS = {"sub": 2, "arabic": 3, "paren": 4}
+INLINE_LEVEL = 5
+
+
+@dataclass
+class Token:
+    kind: str  # part | section | sub | arabic | paren | label | body
+    line: int
+    raw: str  # the cleaned line as written
+    text: str  # what follows the number, as written
+    number: str = ""  # the number as written: 一, （二）, 1, (1), 2.1
+    value: int = 0
+    label: Label | None = None
+
+
+def tokenise(line_no: int, raw: str) -> Token:
+    folded = fold(raw)
+    for kind, pattern in (
+        ("part", _PART),
+        ("section", _SECTION),
+        ("sub", _SUB),
+        ("arabic", _DOTTED),
+        ("arabic", _ARABIC),
+        ("paren", _PAREN),
+        ("paren", _CIRCLED),
+    ):
+        match = pattern.match(folded)
+        if match is None:
+            continue
+        text = raw[match.end() :].strip()
+        numeral = match.group(1)
+        if kind in ("sub", "paren") and pattern is not _CIRCLED:
+            number = raw[: match.end()].strip().rstrip("、.,，．")
+        else:
+            number = raw[match.start(1) : match.end(1)]
+        if pattern is _CIRCLED:
+            value = ord(numeral) - ord("①") + 1
+        elif pattern is _DOTTED:
+            value = int(numeral.split(".")[-1])
+        else:
+            value = cn_value(numeral)
+        return Token(kind, line_no, raw, text, number, value)
+    label = read_label(raw)
+    if label is not None:
+        return Token("label", line_no, raw, label.value, label=label)
+    return Token("body", line_no, raw, raw)
+
+
+# --- inline 一是…二是… ----------------------------------------------------------------
+
+_INLINE = re.compile(rf"(?:^|(?<=[。;,!?\s:]))([{_CN_NUM}]{{1,2}})是")
+
+
+def split_inline(text: str, expected: int, at_start: bool) -> tuple[str, list[tuple[str, str]]]:
+    """Split 一是…，二是…，三是… into (prefix, [(number, text), …]).
+
+    Numbers must run on from `expected`, so a stray 这就是 or 三是 out of sequence is
+    text. With `at_start` the first number must open the paragraph; otherwise a
+    run of at least two is needed before a mid-paragraph 一是 counts.
+    """
+    folded = fold(text)
+    marks: list[tuple[int, int]] = []
+    want = expected
+    for match in _INLINE.finditer(folded):
+        if cn_value(match.group(1)) == want:
+            marks.append((match.start(), match.end()))
+            want += 1
+    if not marks:
+        return text, []
+    if at_start and marks[0][0] != 0:
+        return text, []
+    if not at_start and marks[0][0] != 0 and len(marks) < 2:
+        return text, []
+    pieces: list[tuple[str, str]] = []
+    for i, (start, end) in enumerate(marks):
+        stop = marks[i + 1][0] if i + 1 < len(marks) else len(text)
+        pieces.append((text[start:end], text[end:stop].strip().rstrip(",，;；")))
+    return text[: marks[0][0]].strip(), pieces
+
+
+# --- 5-7. sections and items -------------------------------------------------------
+
+_PREAMBLE_WORDS = (
+    "指导思想",
+    "基本原则",
+    "总体要求",
+    "工作思路",
+    "总体思路",
+    "指导原则",
+    "工作原则",
+    "基本思路",
+)
+
+
+def is_preamble(title: str) -> bool:
+    folded = strip_punct(fold(title))
+    if any(word in folded for word in _PREAMBLE_WORDS):
+        return True
+    # 三、职工之家建设的目标 states aims; the tasks that serve them come later.
+    return folded.endswith("目标") and len(folded) <= 15
+
+
+def _is_title_like(text: str) -> bool:
+    folded = strip_punct(fold(text))
+    return 2 <= len(folded) <= 40 and not re.search(r"[。,;:!?]", folded)
+
+
+def _split_heading(text: str) -> tuple[str, str]:
+    """一、指导思想：以…为指导 -> (指导思想, 以…为指导)."""
+    folded = fold(text)
+    match = re.search(r"[。:]", folded)
+    if match is not None:
+        rest = text[match.end() :].strip()
+        if rest:
+            return strip_punct(text[: match.start()]), rest
+    return strip_punct(text), ""
+
+
+@dataclass
+class Context:
+    """A section or sub-section: the scope of 目标, 时限 and 责任人 labels."""
+
+    name: str
+    numeral: str
+    heading: str
+    line: int
+    raw: str
+    parent: Context | None = None
+    goal: str | None = None
+    expect_goal: bool = False
+    items: list[Draft] = field(default_factory=list)
+    all_items: list[Draft] = field(default_factory=list)  # with those of sub-sections
+    body: list[Token] = field(default_factory=list)
+    stack: list[tuple[int, int, Draft]] = field(default_factory=list)  # level, value, draft
+    deadline_mark: int = 0
+    pending_deadline: str | None = None
+    pending_deadline_mark: int = 0
+    responsible: str | None = None
+    last_arabic: int = 0
+
+
+@dataclass
+class PartResult:
+    drafts: list[Draft]
+    sections: list[str]
+    warnings: list[str]
+    title: str | None
+    first_section: str | None
+
+
+class PartBuilder:
+    """Builds the items of one plan (a whole document, or one part of a compilation)."""
+
+    def __init__(self, section_kind: str | None, has_groups: bool, *, detect_title: bool) -> None:
+        self.section_kind = section_kind
+        self.has_groups = has_groups
+        # Only the document's first lines can hold its title; a later part's lone
+        # line (工作任务) is introduction like the rest.
+        self.detect_title = detect_title
+        self.drafts: list[Draft] = []
+        self.warnings: list[str] = []
+        self.section: Context | None = None
+        self.sub: Context | None = None
+        self.group: str | None = None
+        self.title: str | None = None
+        self.first_section: str | None = None
+        self.seq = 0
+
+    # -- driving --
+
+    def run(self, tokens: list[Token]) -> PartResult:
+        intro: list[Token] = []
+        stray: list[Token] = []  # after a 第一部分 group heading, before its first section
+        intro_done = False
+        skipping: Token | None = None
+        skipped: list[Token] = []
+        for index, tok in enumerate(tokens):
+            if not intro_done and (
+                tok.kind == self.section_kind
+                or (self.section_kind is None and self._starts_items(tok))
+            ):
+                self._report_intro(intro)
+                intro_done = True
+            if tok.kind == self.section_kind:
+                self._close_section()
+                self._flush_skipped(skipping, skipped)
+                skipped = []
+                title, rest = _split_heading(tok.text)
+                if is_preamble(title):
+                    skipping = tok
+                    continue
+                skipping = None
+                self._open_section(tok, title, rest)
+                continue
+            if tok.kind == "part" and self.has_groups:
+                self._close_section()
+                self._flush_skipped(skipping, skipped)
+                skipping, skipped = None, []
+                self.group = _split_heading(tok.text)[0] or tok.raw
+                continue
+            if skipping is not None:
+                skipped.append(tok)
+                continue
+            if self.section is None:
+                if self.section_kind is None and self._starts_items(tok):
+                    name = self.title or DEFAULT_SECTION
+                    self.section = Context(name, "", name, tok.line, "")
+                else:
+                    (stray if intro_done else intro).append(tok)
+                    continue
+            if (
+                tok.kind == "sub"
+                and self.section_kind == "section"
+                and self._is_subheading(tokens, index)
+            ):
+                self._open_sub(tok)
+                continue
+            self._handle(self.sub or self.section, tok)
+        self._close_section()
+        self._flush_skipped(skipping, skipped)
+        if not intro_done:
+            self._report_intro(intro)
+        if stray:
+            self.warnings.append(
+                f"skipped {len(stray)} line(s) outside any section ({_lines(stray)})"
+            )
+        return PartResult(
+            drafts=self.drafts,
+            sections=list(dict.fromkeys(d.section for d in self.drafts)),
+            warnings=self.warnings,
+            title=self.title,
+            first_section=self.first_section,
+        )
+
+    def _starts_items(self, tok: Token) -> bool:
+        if tok.kind in ("arabic", "paren", "sub"):
+            return True
+        return tok.kind == "body" and bool(split_inline(tok.text, 1, at_start=True)[1])
+
+    def _report_intro(self, intro: list[Token]) -> None:
+        rest = list(intro)
+        first = rest[0] if rest else None
+        if self.detect_title and first and first.kind == "body" and _is_title_like(first.text):
+            self.title = strip_punct(first.text)
+            rest = rest[1:]
+        if rest:
+            self.warnings.append(
+                f"skipped {len(rest)} introduction line(s) before the first section "
+                f"({_lines(rest)}): an introduction holds no tasks"
+            )
+
+    def _flush_skipped(self, heading: Token | None, skipped: list[Token]) -> None:
+        if heading is None:
+            return
+        self.warnings.append(
+            f"skipped preamble section '{strip_punct(heading.text)}' (line {heading.line}, "
+            f"{len(skipped)} line(s) under it): 指导思想/基本原则/总体要求/目标 hold no tasks"
+        )
+
+    def _is_subheading(self, tokens: list[Token], index: int) -> bool:
+        following: list[Token] = []
+        for tok in tokens[index + 1 :]:
+            if tok.kind in HEADING_KINDS:
+                break
+            following.append(tok)
+        if any(t.kind in ("arabic", "paren") for t in following):
+            return True
+        title = strip_punct(fold(tokens[index].text))
+        short = len(title) <= 30 and "。" not in title
+        return short and bool(following) and following[0].kind in ("body", "label")
+
+    # -- sections --
+
+    def _name(self, title: str) -> str:
+        return f"{self.group} / {title}" if self.group else title
+
+    def _open_section(self, tok: Token, title: str, rest: str) -> None:
+        name = self._name(title or tok.number)
+        self.section = Context(name, tok.number, title, tok.line, tok.raw)
+        if self.first_section is None:
+            self.first_section = title
+        if rest:
+            self._handle(self.section, Token("body", tok.line, rest, rest))
+
+    def _open_sub(self, tok: Token) -> None:
+        assert self.section is not None
+        self._close(self.sub)
+        title, rest = _split_heading(tok.text)
+        parent = self.section
+        self.sub = Context(
+            f"{parent.name} / {title}", tok.number, title, tok.line, tok.raw, parent=parent
+        )
+        if rest:
+            self._handle(self.sub, Token("body", tok.line, rest, rest))
+
+    def _close_section(self) -> None:
+        self._close(self.sub)
+        self.sub = None
+        self._close(self.section)
+        self.section = None
+
+    def _close(self, ctx: Context | None) -> None:
+        if ctx is None:
+            return
+        if not ctx.all_items:
+            if ctx.body or ctx.goal:
+                self._whole_section_item(ctx)
+            else:
+                self.warnings.append(
+                    f"section '{ctx.name}' (line {ctx.line}) has no items and no text: left out"
+                )
+                return
+        elif ctx.body:
+            self.warnings.append(
+                f"section '{ctx.name}': text before its first item ({_lines(ctx.body)}) "
+                "is an introduction, not an item"
+            )
+        if ctx.pending_deadline:
+            for draft in ctx.items[ctx.pending_deadline_mark :]:
+                if draft.deadline_text is None:
+                    draft.deadline_text = ctx.pending_deadline
+        for draft in ctx.all_items:
+            if draft.responsible is None and ctx.responsible:
+                draft.responsible = ctx.responsible
+            if draft.goal is None and ctx.goal:
+                draft.goal = ctx.goal
+        if ctx.parent is not None:
+            ctx.parent.all_items.extend(ctx.all_items)
+
+    def _whole_section_item(self, ctx: Context) -> None:
+        draft = self._draft(ctx, ctx.numeral, "\n".join(t.text for t in ctx.body), ctx.line)
+        draft.title = ctx.heading
+        draft.source_lines = [ctx.raw, *(t.raw for t in ctx.body)]
+        draft.item_goal = ctx.goal is not None
+        ctx.body = []
+
+    # -- items --
+
+    def _draft(self, ctx: Context, number: str, text: str, line: int) -> Draft:
+        self.seq += 1
+        draft = Draft(
+            section=ctx.name,
+            number=number,
+            text=text,
+            source_line=line,
+            order=(line, self.seq),
+            deadline_text=inline_label(text, "deadline"),
+            responsible=inline_label(text, "responsible"),
+        )
+        ctx.items.append(draft)
+        ctx.all_items.append(draft)
+        self.drafts.append(draft)
+        return draft
+
+    def _item(self, ctx: Context, level: int, tok: Token, number: str, text: str) -> Draft:
+        while ctx.stack and ctx.stack[-1][0] >= level:
+            ctx.stack.pop()
+        parent = ctx.stack[-1][2] if ctx.stack else None
+        if level == ITEM_LEVELS["arabic"] and parent is None:
+            if tok.value == 1 and ctx.last_arabic >= 2:
+                self.warnings.append(
+                    f"numbering restarts at 1 on line {tok.line} in section '{ctx.name}'"
+                )
+            ctx.last_arabic = tok.value
+        full = f"{parent.number}.{number}" if parent else number
+        draft = self._draft(ctx, full, text, tok.line)
+        draft.source_lines = [tok.raw] if level != INLINE_LEVEL else [f"{number}{text}"]
+        ctx.stack.append((level, tok.value, draft))
+        return draft
+
+    def _inline_items(self, ctx: Context, tok: Token, pieces: list[tuple[str, str]]) -> None:
+        for number, text in pieces:
+            value = cn_value(fold(number)[:-1])
+            self._item(
+                ctx,
+                INLINE_LEVEL,
+                Token("body", tok.line, tok.raw, text, number, value),
+                number,
+                text,
+            )
+
+    def _handle(self, ctx: Context | None, tok: Token) -> None:
+        assert ctx is not None
+        if tok.kind == "label" and tok.label is not None:
+            self._label(ctx, tok.label, tok)
+        elif tok.kind in ITEM_LEVELS:
+            self._item(ctx, ITEM_LEVELS[tok.kind], tok, tok.number, tok.text)
+        else:
+            self._body(ctx, tok)
+
+    def _body(self, ctx: Context, tok: Token) -> None:
+        if ctx.expect_goal:
+            ctx.goal, ctx.expect_goal = tok.text, False
+            return
+        if ctx.stack:
+            top_level, top_value, top = ctx.stack[-1]
+            expected = top_value + 1 if top_level == INLINE_LEVEL else 1
+            _, pieces = split_inline(tok.text, expected, at_start=True)
+            if not pieces and expected != 1:
+                _, pieces = split_inline(tok.text, 1, at_start=True)
+            if pieces:
+                self._inline_items(ctx, tok, pieces)
+            else:
+                top.append(tok.text)
+            return
+        prefix, pieces = split_inline(tok.text, 1, at_start=False)
+        if pieces:
+            if prefix:
+                ctx.body.append(Token("body", tok.line, prefix, prefix))
+            self._inline_items(ctx, tok, pieces)
+        else:
+            ctx.body.append(tok)
+
+    def _label(self, ctx: Context, label: Label, tok: Token) -> None:
+        if label.kind == "goal":
+            if not label.value:
+                ctx.expect_goal = True
+            elif ctx.items:
+                ctx.items[-1].goal = label.value
+                ctx.items[-1].item_goal = True
+            else:
+                ctx.goal = label.value
+        elif label.kind == "measures":
+            if label.value:
+                self._body(ctx, Token("body", tok.line, tok.raw, label.value))
+        elif label.kind == "deadline":
+            if not label.value:
+                return
+            since = ctx.items[ctx.deadline_mark :]
+            if since:
+                for draft in since:
+                    if draft.deadline_text is None:
+                        draft.deadline_text = label.value
+            else:
+                ctx.pending_deadline = label.value
+                ctx.pending_deadline_mark = len(ctx.items)
+            ctx.deadline_mark = len(ctx.items)
+        elif label.value:
+            for draft in ctx.all_items:
+                if draft.responsible is None:
+                    draft.responsible = label.value
+            ctx.responsible = label.value
+
+
+def _lines(tokens: list[Token]) -> str:
+    first, last = tokens[0].line, tokens[-1].line
+    return f"line {first}" if first == last else f"lines {first}-{last}"
+
+
+# --- 3. parts ---------------------------------------------------------------------
+
+
+def split_parts(tokens: list[Token], section_kind: str | None) -> list[list[Token]]:
+    """Cut a compilation where section numbering restarts at 一 after a finished section."""
+    parts: list[list[Token]] = [[]]
+    if section_kind is None:
+        parts[0] = list(tokens)
+        return parts
+    section_has_content = False
+    in_section = False
+    for tok in tokens:
+        if tok.kind == section_kind:
+            if tok.value == 1 and section_has_content:
+                parts.append(_take_trailing_intro(parts[-1], section_kind))
+                section_has_content = False
+            in_section = True
+        elif tok.kind == "part":
+            # 第二部分 legitimately starts its sections again at 一.
+            section_has_content = in_section = False
+        elif in_section:
+            section_has_content = True
+        parts[-1].append(tok)
+    return parts
+
+
+def _take_trailing_intro(part: list[Token], section_kind: str) -> list[Token]:
+    last_heading = max(i for i, t in enumerate(part) if t.kind == section_kind)
+    start = len(part)
+    while start > last_heading + 1 and part[start - 1].kind == "body":
+        start -= 1
+    if start == last_heading + 1:
+        # The section is only text: its first paragraph is its own, the rest introduce.
+        start += 1
+    moved = part[start:]
+    del part[start:]
+    return moved
+
+
+# --- entry points -----------------------------------------------------------------
+
+
+def parse_lines(lines: list[tuple[int, str]], year: int, *, source: str = "text") -> ImportedPlan:
+    """Parse numbered lines (line number, text) of a plan. Pure."""
+    tokens: list[Token] = []
+    clutter: list[int] = []
+    for line_no, raw in lines:
+        text = clean_line(raw)
+        if not text:
+            continue
+        if is_clutter(text):
+            clutter.append(line_no)
+            continue
+        tokens.append(tokenise(line_no, text))
+    if not tokens and not clutter:
+        raise DocumentError(f"{source}: the document is empty", source=source, problem="empty")
+    warnings: list[str] = []
+    if clutter:
+        where = f"line {clutter[0]}" if len(clutter) == 1 else f"lines {clutter[0]}-{clutter[-1]}"
+        warnings.append(
+            f"skipped {len(clutter)} page-clutter line(s) (download-site boilerplate, {where})"
+        )
+    kinds = {t.kind for t in tokens}
+    section_kind = next((k for k in ("section", "sub", "part") if k in kinds), None)
+    has_groups = "part" in kinds and section_kind != "part"
+
+    results: list[PartResult] = []
+    title: str | None = None
+    for index, part in enumerate(split_parts(tokens, section_kind)):
+        builder = PartBuilder(section_kind, has_groups, detect_title=index == 0)
+        result = builder.run(part)
+        if index == 0:
+            title = result.title
+        results.append(result)
+
+    with_items = [r for r in results if r.drafts]
+    parts: tuple[str, ...] = ()
+    drafts: list[Draft] = []
+    if len(with_items) > 1:
+        names: list[str] = []
+        for number, result in enumerate(with_items, start=1):
+            prefix = f"第{number}部分"
+            names.append(f"{prefix} {_short(result.first_section or result.sections[0])}")
+            for draft in result.drafts:
+                draft.section = f"{prefix} · {draft.section}"
+        parts = tuple(names)
+        warnings.append(
+            f"the document is a compilation of {len(with_items)} plans (section numbering "
+            "restarts at 一); sections are prefixed with their part"
+        )
+    for result in results:
+        drafts.extend(result.drafts)
+        warnings.extend(result.warnings)
+    return finish_plan(drafts, year, title=title, parts=parts, warnings=warnings, source=source)
+
+
+def _short(title: str) -> str:
+    folded = fold(title)
+    comma = folded.find(",")
+    if 0 < comma <= 20:
+        return title[:comma]
+    return title[:20]
+
+
+def parse_text(text: str, year: int, *, source: str = "text") -> ImportedPlan:
+    """Parse a pasted plan. Pure: no I/O."""
+    return parse_lines(list(enumerate(text.splitlines(), start=1)), year, source=source)

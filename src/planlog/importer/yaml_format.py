@@ -1,0 +1,248 @@
+"""The YAML plan format, for people who write a plan by hand.
+
+Example::
+
+    title: 2026年工会工作计划            # optional
+    sections:                           # required, at least one
+      - title: 健全女工组织               # required
+        goal: 完善女职工工作体系          # optional, inherited by the items
+        responsible: 工会女工             # optional, default for the items
+        deadline: 年底前                  # optional, default for the items
+        items:                          # required, at least one
+          - title: 组织健全               # required
+            number: "1"                 # optional, defaults to the position (1, 2, …)
+            measures: 全院建立4个基层工会女工委员会
+            goal: …                     # optional, overrides the section goal
+            deadline: 3月25日前          # optional; any text planlog.deadlines reads
+            responsible: 工会女工         # optional
+            targets: ["4个", "80%以上"]  # optional; or {value: 80, unit: "%", comparator: ">="}
+
+Every field is text (quote numbers and dates: `deadline: "2026-03-25"`). Unknown
+fields are refused, so a misspelt `deadlin:` does not silently drop a deadline.
+Every problem is reported with the path of the field, for example
+`sections[0].items[2].deadline: 时限 '尽快' could not be read: …`. Without
+`targets`, targets are found in the title and measures as in any other format;
+without `deadline`, a deadline phrase in the measures is used when one is found.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from planlog.deadlines import DeadlineError
+from planlog.importer.build import Draft, finish_plan, read_deadline
+from planlog.importer.model import DocumentError, ImportedPlan, Target
+from planlog.importer.targets import find_targets
+
+_LINE = "__line__"
+_PLAN_FIELDS = {"title", "year", "sections"}
+_SECTION_FIELDS = {"title", "goal", "responsible", "deadline", "items"}
+_ITEM_FIELDS = {"title", "number", "measures", "goal", "deadline", "responsible", "targets"}
+_COMPARATORS = (">=", "<=", "=")
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line of every mapping, for source_line."""
+
+
+def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping[_LINE] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+
+
+class _Checker:
+    def __init__(self, year: int) -> None:
+        self.year = year
+        self.errors: list[str] = []
+
+    def fail(self, path: str, message: str) -> None:
+        self.errors.append(f"{path}: {message}")
+
+    def mapping(self, value: Any, path: str, allowed: set[str]) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.fail(path, f"must be a mapping (key: value), got {_kind(value)}")
+            return None
+        for key in value:
+            if key != _LINE and key not in allowed:
+                self.fail(
+                    f"{path}.{key}" if path else str(key),
+                    f"unknown field (allowed: {', '.join(sorted(allowed))})",
+                )
+        return value
+
+    def text(
+        self, data: dict[str, Any], key: str, path: str, *, required: bool = False
+    ) -> str | None:
+        where = f"{path}.{key}" if path else key
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.fail(where, "is required")
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            self.fail(where, f"must be text, got {_kind(value)} (quote it)")
+            return None
+        text = str(value).strip()
+        if required and not text:
+            self.fail(where, "must not be empty")
+            return None
+        return text or None
+
+    def deadline(self, data: dict[str, Any], path: str) -> str | None:
+        text = self.text(data, "deadline", path)
+        if text is None:
+            return None
+        try:
+            read_deadline(text, self.year)
+        except DeadlineError as exc:
+            self.fail(f"{path}.deadline", f"时限 '{text}' could not be read: {exc}")
+            return None
+        return text
+
+    def items_list(self, data: dict[str, Any], key: str, path: str) -> list[Any]:
+        value = data.get(key)
+        where = f"{path}.{key}" if path else key
+        if not isinstance(value, list) or not value:
+            self.fail(
+                where, "must be a non-empty list" + ("" if value is not None else " (missing)")
+            )
+            return []
+        return value
+
+    def targets(self, data: dict[str, Any], path: str) -> tuple[Target, ...] | None:
+        if "targets" not in data or data["targets"] is None:
+            return None
+        value = data["targets"]
+        if not isinstance(value, list):
+            self.fail(f"{path}.targets", f"must be a list, got {_kind(value)}")
+            return None
+        found: list[Target] = []
+        for index, entry in enumerate(value):
+            where = f"{path}.targets[{index}]"
+            if isinstance(entry, dict):
+                target = self._target_mapping(entry, where)
+            elif isinstance(entry, str):
+                matches = find_targets(entry)
+                target = matches[0] if len(matches) == 1 else None
+                if target is None:
+                    self.fail(
+                        where,
+                        f"'{entry}' must name exactly one number with a unit "
+                        "(800家, 80%以上, 不少于2篇)",
+                    )
+            else:
+                self.fail(where, f"must be text such as '80%以上' or a mapping, got {_kind(entry)}")
+                target = None
+            if target is not None:
+                found.append(target)
+        return tuple(found)
+
+    def _target_mapping(self, entry: dict[str, Any], where: str) -> Target | None:
+        value, unit = entry.get("value"), entry.get("unit")
+        comparator = entry.get("comparator", "=")
+        ok = True
+        for key in entry:
+            if key not in {_LINE, "value", "unit", "comparator", "text"}:
+                self.fail(
+                    f"{where}.{key}", "unknown field (allowed: comparator, text, unit, value)"
+                )
+                ok = False
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(f"{where}.value", f"must be a number, got {_kind(value)}")
+            ok = False
+        if not isinstance(unit, str) or not unit.strip():
+            self.fail(f"{where}.unit", "must be text such as '%' or '家'")
+            ok = False
+        if comparator not in _COMPARATORS:
+            self.fail(f"{where}.comparator", f"must be one of {', '.join(_COMPARATORS)}")
+            ok = False
+        if not ok:
+            return None
+        assert isinstance(value, int | float) and isinstance(unit, str)
+        text = entry.get("text")
+        return Target(
+            value=float(value),
+            unit=unit.strip(),
+            text=str(text) if text else f"{value:g}{unit.strip()}",
+            comparator=str(comparator),
+        )
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def parse_yaml(text: str, year: int, *, source: str = "yaml") -> ImportedPlan:
+    """Parse a plan written in the YAML format above. Pure: no I/O."""
+    if not text.strip():
+        raise DocumentError(f"{source}: the document is empty", source=source, problem="empty")
+    try:
+        data = yaml.load(text, Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        raise DocumentError(
+            f"{source}: not valid YAML: {exc}", source=source, problem="syntax"
+        ) from exc
+
+    check = _Checker(year)
+    plan = check.mapping(data, "", _PLAN_FIELDS)
+    drafts: list[Draft] = []
+    title: str | None = None
+    if plan is not None:
+        title = check.text(plan, "title", "")
+        for s_index, raw_section in enumerate(check.items_list(plan, "sections", "")):
+            s_path = f"sections[{s_index}]"
+            section = check.mapping(raw_section, s_path, _SECTION_FIELDS)
+            if section is None:
+                continue
+            s_title = check.text(section, "title", s_path, required=True) or ""
+            s_goal = check.text(section, "goal", s_path)
+            s_responsible = check.text(section, "responsible", s_path)
+            s_deadline = check.deadline(section, s_path)
+            for i_index, raw_item in enumerate(check.items_list(section, "items", s_path)):
+                i_path = f"{s_path}.items[{i_index}]"
+                item = check.mapping(raw_item, i_path, _ITEM_FIELDS)
+                if item is None:
+                    continue
+                i_title = check.text(item, "title", i_path, required=True)
+                measures = check.text(item, "measures", i_path)
+                goal = check.text(item, "goal", i_path)
+                deadline = check.deadline(item, i_path)
+                targets = check.targets(item, i_path)
+                line = int(item.get(_LINE, 0))
+                drafts.append(
+                    Draft(
+                        section=s_title,
+                        number=check.text(item, "number", i_path) or str(i_index + 1),
+                        text="\n".join(t for t in (i_title, measures) if t),
+                        source_line=line,
+                        source_lines=[t for t in (i_title, measures) if t],
+                        order=(line, len(drafts)),
+                        title=i_title,
+                        measures=measures or "",
+                        goal=goal or s_goal,
+                        item_goal=goal is not None,
+                        responsible=check.text(item, "responsible", i_path) or s_responsible,
+                        deadline_text=deadline if deadline is not None else s_deadline,
+                        targets=targets,
+                    )
+                )
+    if check.errors:
+        raise DocumentError(
+            f"{source}: invalid plan YAML:\n  " + "\n  ".join(check.errors),
+            source=source,
+            problem="invalid_yaml",
+            errors=check.errors,
+        )
+    return finish_plan(drafts, year, title=title, source=source)
