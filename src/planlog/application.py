@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError
 from planlog.domain.clock import Clock, recording_clock, system_clock
 from planlog.domain.errors import ConcurrencyConflict, NotFound, PlanlogError, RuleViolation
 from planlog.domain.model import ItemDetails, Plan, PlanItem, Target
+from planlog.domain.organisation import Organisation, organisation_id
 from planlog.domain.registry import REGISTRY_ID, PlanEntry, PlanRegistry
 from planlog.domain.schedule import Occurrence, expand_rrule
 from planlog.store import DEFAULT_DATABASE_URL, StoreSettings, ensure_postgres_schema
@@ -95,6 +96,9 @@ class PlanlogApp(Application[UUID]):
         self.store: StoreSettings = parse_url(database_url or DEFAULT_DATABASE_URL)
         ensure_postgres_schema(self.store)
         self.clock = clock
+        #: notification id of this process's latest write: read models that reach it
+        #: include the caller's own writes
+        self.last_position = 0
         super().__init__(env={**self.store.env, **(env or {})})
 
     # ------------------------------------------------------------ plumbing
@@ -128,13 +132,16 @@ class PlanlogApp(Application[UUID]):
         """Save atomically; a version clash becomes a ConcurrencyConflict, never a lost update."""
         bases = {a.id: a.version - len(a.pending_events) for a in aggregates}
         try:
-            self.save(*aggregates)
+            recordings = self.save(*aggregates)
         except IntegrityError:
             for aggregate_id, base in bases.items():
                 current = self._stored_version(aggregate_id)
                 if current != base:
                     raise ConcurrencyConflict(aggregate_id, current, base) from None
             raise
+        positions = [r.notification.id for r in recordings if r.notification.id is not None]
+        if positions:
+            self.last_position = max(self.last_position, *positions)
 
     def _retrying(self, attempt: Callable[[], A]) -> A:
         """Retry a command whose effect commutes with others (appending to a plan)."""
@@ -229,6 +236,51 @@ class PlanlogApp(Application[UUID]):
             plan.rename_section(section_id, title, actor=actor, reason=reason)
             self._save(plan)
             return plan
+
+    # ------------------------------------------------------- organisations
+
+    def get_organisation(self, name: str) -> Organisation:
+        return self._load(Organisation, organisation_id(name), f"organisation named {name!r}")
+
+    def _ancestors(self, name: str) -> list[str]:
+        chain: list[str] = []
+        current: str | None = name
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = self.get_organisation(current).parent
+        return chain
+
+    def register_organisation(
+        self, name: str, *, actor: str, parent: str | None = None, chair: str | None = None
+    ) -> Organisation:
+        with self._recording():
+            if parent is not None:
+                self.get_organisation(parent)  # the parent must exist: refuse a dangling tree
+            org = Organisation.register(name, parent=parent, chair=chair, actor=actor)
+            try:
+                self._save(org)
+            except ConcurrencyConflict:
+                raise RuleViolation(
+                    name, "organisation_unique", f"organisation {name!r} already exists"
+                ) from None
+            return org
+
+    def move_organisation(
+        self, name: str, parent: str | None, *, actor: str, reason: str | None = None
+    ) -> Organisation:
+        with self._recording():
+            org = self.get_organisation(name)
+            above = self._ancestors(parent) if parent is not None else []
+            org.move_under(parent, above, actor=actor, reason=reason)
+            self._save(org)
+            return org
+
+    def appoint_chair(self, name: str, chair: str | None, *, actor: str) -> Organisation:
+        with self._recording():
+            org = self.get_organisation(name)
+            org.appoint_chair(chair, actor=actor)
+            self._save(org)
+            return org
 
     # --------------------------------------------------------------- items
 

@@ -34,23 +34,16 @@ def progress_bar(percent: int, width: int = 10) -> Text:
 
 def board_renderable(board: dict[str, Any]) -> Group:
     plan, totals = board["plan"], board["totals"]
-    header = Text.assemble(
-        (f"{plan['org']} · {plan['year']} · {plan['title']}\n", "bold"),
-        f"{t('today')} {board['today']}",
-        (f"   {t('as_of')} {board['as_of']}" if board.get("as_of") else ""),
-        "   ",
-        light_text("done"),
-        f" {totals['done']}  ",
-        light_text("overdue"),
-        f" {totals['overdue']}  ",
-        light_text("due_soon"),
-        f" {totals['due_soon']}  ",
-        light_text("open"),
-        f" {totals['open']}  ",
-        light_text("cancelled"),
-        f" {totals['cancelled']}   ",
-        progress_bar(totals["percent_done"], 20),
-    )
+    header = Text(f"{plan['org']} · {plan['year']} · {plan['title']}\n", style="bold")
+    header.append(f"{t('today')} {board['today']}")
+    if board.get("as_of"):
+        header.append(f"   {t('as_of')} {board['as_of'][:19]}")
+    header.append("\n")
+    for key in ("done", "overdue", "due_soon", "open", "cancelled"):
+        header.append_text(light_text(key))
+        header.append(f" {totals[key]}   ")
+    header.append("\n")
+    header.append_text(progress_bar(totals["percent_done"], 30))
     parts: list[Any] = [Panel(header, title=t("board"), expand=False)]
     by_section: dict[str | None, list[dict[str, Any]]] = {}
     for item in board["items"]:

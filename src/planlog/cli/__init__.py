@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from planlog.application import parse_moment
-from planlog.board import board_from_aggregates
 from planlog.cli.common import (
     JsonOption,
     State,
@@ -19,9 +17,11 @@ from planlog.cli.common import (
     parse_id,
     state,
 )
+from planlog.cli.deadlines import parse_deadline_command
 from planlog.cli.items import item_cli
+from planlog.cli.orgs import org_cli, rollup_command
 from planlog.cli.plans import plan_cli
-from planlog.render import print_board
+from planlog.cli.readmodels import projections_cli, register_read_commands
 
 app = typer.Typer(
     name="planlog",
@@ -31,6 +31,11 @@ app = typer.Typer(
 )
 app.add_typer(plan_cli, name="plan")
 app.add_typer(item_cli, name="item")
+app.command("parse-deadline")(parse_deadline_command)
+app.add_typer(org_cli, name="org")
+app.add_typer(projections_cli, name="projections")
+app.command("rollup")(rollup_command)
+register_read_commands(app)
 
 
 @app.callback()
@@ -68,37 +73,6 @@ def history(ctx: typer.Context, aggregate_id: str, json_out: bool = JsonOption) 
             str(e["version"]), e["recorded_at"][:19], e["actor"] or "", e["type"], e["reason"] or ""
         )
     out_console.print(table)
-
-
-@app.command("board")
-@guarded
-def board(
-    ctx: typer.Context,
-    plan_id: str,
-    now: Annotated[str | None, typer.Option("--now", help="Evaluate lights on this day.")] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Show what was recorded up to this time.")
-    ] = None,
-    json_out: bool = JsonOption,
-) -> None:
-    """The progress board of a plan, with traffic lights."""
-    application = state(ctx).app()
-    moment = parse_moment(as_of) if as_of else None
-    pid = parse_id(plan_id, "plan id")
-    plan = application.get_plan(pid, as_of=moment)
-    items = application.plan_items(pid, as_of=moment)
-    if now:
-        today = parse_moment(now).date()
-    elif moment:
-        today = moment.date()
-    else:
-        today = application.today()
-    result = board_from_aggregates(plan, items, today)
-    result["as_of"] = moment.isoformat() if moment else None
-    if json_out:
-        emit_json(result)
-    else:
-        print_board(result)
 
 
 def main() -> None:

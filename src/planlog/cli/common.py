@@ -15,10 +15,12 @@ from uuid import UUID
 
 import typer
 from rich.console import Console
+from sqlalchemy import Engine
 
 from planlog.application import PlanlogApp
 from planlog.domain.errors import PlanlogError
 from planlog.i18n import t
+from planlog.projections.runner import ProjectionRunner
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,13 +36,28 @@ class State:
     db: str | None = None
     actor: str = field(default_factory=getpass.getuser)
     _app: PlanlogApp | None = None
+    _runner: ProjectionRunner | None = None
 
     def app(self) -> PlanlogApp:
         if self._app is None:
             self._app = PlanlogApp(self.db or os.environ.get("PLANLOG_DATABASE_URL"))
         return self._app
 
+    def runner(self) -> ProjectionRunner:
+        if self._runner is None:
+            self._runner = ProjectionRunner(self.app())
+        return self._runner
+
+    def read_models(self) -> Engine:
+        """The read models, caught up with everything recorded so far (read-your-writes)."""
+        runner = self.runner()
+        runner.catch_up()
+        return runner.engine
+
     def close(self) -> None:
+        if self._runner is not None:
+            self._runner.engine.dispose()
+            self._runner = None
         if self._app is not None:
             self._app.close()
             self._app = None

@@ -18,6 +18,7 @@ from planlog.cli.common import (
     parse_window,
     state,
 )
+from planlog.deadlines import parse_deadline
 from planlog.domain.errors import PlanlogError
 from planlog.domain.model import PlanItem
 from planlog.render import light_text, progress_bar
@@ -85,10 +86,15 @@ def add(
     rrule: Annotated[
         str | None, typer.Option("--rrule", help="RFC 5545 RRULE in the plan year.")
     ] = None,
+    deadline: Annotated[
+        str | None, typer.Option("--deadline", help="时限 as written, e.g. '6月;12月'.")
+    ] = None,
     json_out: bool = JsonOption,
 ) -> None:
-    """Plan a new item with a structured schedule."""
+    """Plan a new item with a structured schedule or a 时限 text."""
     st = state(ctx)
+    app = st.app()
+    pid = parse_id(plan_id, "plan id")
     spec = NewItem(
         title=title,
         section=section,
@@ -100,10 +106,14 @@ def add(
         windows=[parse_window(w) for w in window or []],
         rrule=rrule,
     )
-    if not (spec.dues or spec.windows or spec.rrule):
-        raise PlanlogError("an item needs a deadline: --due, --window or --rrule")
-    app = st.app()
-    item = app.add_item(parse_id(plan_id, "plan id"), spec, actor=st.actor)
+    if deadline:
+        parsed = parse_deadline(deadline, app.get_plan(pid).year)
+        spec.occurrences = [] if parsed.rrule else list(parsed.occurrences)
+        spec.rrule = spec.rrule or parsed.rrule
+        spec.deadline_text, spec.soft = deadline, parsed.soft
+    if not (spec.dues or spec.windows or spec.rrule or spec.occurrences):
+        raise PlanlogError("an item needs a deadline: --due, --window, --rrule or --deadline")
+    item = app.add_item(pid, spec, actor=st.actor)
     _show(app, item, json_out)
 
 

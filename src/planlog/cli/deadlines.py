@@ -1,0 +1,41 @@
+"""`planlog parse-deadline`: see how planlog reads a 时限 text."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from planlog.application import PLAN_TZ
+from planlog.cli.common import JsonOption, emit_json, guarded, out_console
+from planlog.deadlines import parse_deadline
+
+
+@guarded
+def parse_deadline_command(
+    text: Annotated[str, typer.Argument(help="The 时限 text, e.g. '6月;12月' or '六月至八月'.")],
+    year: Annotated[
+        int | None, typer.Option("--year", help="Plan year (default: this year).")
+    ] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Read a deadline written in Chinese into occurrences (and an RRULE for recurrences)."""
+    parsed = parse_deadline(text, year or datetime.now(PLAN_TZ).year)
+    if json_out:
+        emit_json(parsed.to_dict())
+        return
+    table = Table("开始 opens", "截止 due", title=f"时限 {text}")
+    for occ in parsed.occurrences:
+        table.add_row(occ.opens.isoformat() if occ.opens else "", occ.due.isoformat())
+    out_console.print(table)
+    flags = [
+        name
+        for name, on in (("soft 力争", parsed.soft), ("ambiguous 有歧义", parsed.ambiguous))
+        if on
+    ]
+    if parsed.rrule:
+        out_console.print(f"RRULE: {parsed.rrule}")
+    if flags:
+        out_console.print(" · ".join(flags) + (f" — {parsed.note}" if parsed.note else ""))

@@ -1,0 +1,121 @@
+"""`planlog org …` and `planlog rollup`: the organisation tree and completion across it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.tree import Tree
+
+from planlog.application import parse_moment
+from planlog.cli.common import JsonOption, emit_json, guarded, out_console, state
+from planlog.domain.errors import NotFound
+from planlog.domain.organisation import Organisation
+from planlog.projections.rollup import org_tree, rollup
+from planlog.queries import evaluation_day
+from planlog.render import progress_bar
+
+org_cli = typer.Typer(help="Organisations (工会组织) and their tree.", no_args_is_help=True)
+
+
+def _org_view(org: Organisation) -> dict[str, Any]:
+    return {"id": str(org.id), "name": org.name, "parent": org.parent, "chair": org.chair}
+
+
+@org_cli.command("create")
+@guarded
+def create(
+    ctx: typer.Context,
+    name: str,
+    parent: Annotated[
+        str | None, typer.Option("--parent", help="The union above (上级工会).")
+    ] = None,
+    chair: Annotated[str | None, typer.Option("--chair", help="工会主席")] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Register an organisation, optionally under a parent."""
+    st = state(ctx)
+    org = st.app().register_organisation(name, parent=parent, chair=chair, actor=st.actor)
+    if json_out:
+        emit_json(_org_view(org))
+    else:
+        out_console.print(f"{org.name}" + (f" ← {org.parent}" if org.parent else ""))
+
+
+@org_cli.command("move")
+@guarded
+def move(
+    ctx: typer.Context,
+    name: str,
+    parent: Annotated[
+        str | None, typer.Option("--parent", help="New parent; omit for a root.")
+    ] = None,
+    reason: Annotated[str | None, typer.Option("--reason")] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Place an organisation under another one."""
+    st = state(ctx)
+    org = st.app().move_organisation(name, parent, actor=st.actor, reason=reason)
+    if json_out:
+        emit_json(_org_view(org))
+
+
+@org_cli.command("chair")
+@guarded
+def chair(ctx: typer.Context, name: str, person: str, json_out: bool = JsonOption) -> None:
+    """Appoint the chair (escalated reminders go to the chair)."""
+    st = state(ctx)
+    org = st.app().appoint_chair(name, person, actor=st.actor)
+    if json_out:
+        emit_json(_org_view(org))
+
+
+@org_cli.command("list")
+@guarded
+def list_orgs(ctx: typer.Context, json_out: bool = JsonOption) -> None:
+    """Every organisation with its parent."""
+    with state(ctx).read_models().connect() as conn:
+        tree = org_tree(conn)
+    nodes = sorted(tree.values(), key=lambda n: n["org"])
+    if json_out:
+        emit_json(nodes)
+        return
+    for node in nodes:
+        out_console.print(node["org"] + (f" ← {node['parent']}" if node["parent"] else ""))
+
+
+def _render(tree: Tree, node: dict[str, Any]) -> None:
+    total = node["total"]
+    label = progress_bar(total["percent_done"])
+    label.append(f"  {node['org']}  {total['done']}/{total['occurrences']}")
+    if total["overdue"]:
+        label.append(f"  逾期 {total['overdue']}", style="bold red")
+    branch = tree.add(label)
+    for child in node["children"]:
+        _render(branch, child)
+
+
+@guarded
+def rollup_command(
+    ctx: typer.Context,
+    org: Annotated[
+        str | None, typer.Argument(help="Root organisation (default: all roots).")
+    ] = None,
+    now: Annotated[str | None, typer.Option("--now")] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Completion per organisation and its descendants."""
+    st = state(ctx)
+    today = evaluation_day(st.app(), parse_moment(now) if now else None, None)
+    with st.read_models().connect() as conn:
+        try:
+            nodes = rollup(conn, org, today)
+        except LookupError:
+            raise NotFound(f"no organisation named {org!r}") from None
+    if json_out:
+        emit_json(nodes)
+        return
+    tree = Tree(f"完成情况 completion · {today.isoformat()}")
+    for node in nodes:
+        _render(tree, node)
+    out_console.print(tree)

@@ -1,0 +1,282 @@
+"""Commands that read the projections: board, diff, calendar, workload, timeline, and
+`planlog projections …` to rebuild them and see how far behind they are."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from planlog.application import parse_moment
+from planlog.cli.common import JsonOption, emit_json, guarded, out_console, parse_id, state
+from planlog.projections.calendar import open_deadlines
+from planlog.projections.timeline import timeline
+from planlog.projections.workload import workload
+from planlog.queries import board_document, diff_document, evaluation_day
+from planlog.render import light_text, print_board
+
+projections_cli = typer.Typer(help="Read models: rebuild, status, run.", no_args_is_help=True)
+
+NowOpt = Annotated[
+    str | None, typer.Option("--now", help="Judge due-soon/overdue on this day (ISO 8601).")
+]
+
+
+@guarded
+def board(
+    ctx: typer.Context,
+    plan_id: str,
+    now: NowOpt = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Show what was recorded up to this time.")
+    ] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """The progress board of a plan, grouped by section, with traffic lights."""
+    st = state(ctx)
+    document = board_document(
+        st.app(),
+        st.read_models(),
+        parse_id(plan_id, "plan id"),
+        now=parse_moment(now) if now else None,
+        as_of=parse_moment(as_of) if as_of else None,
+    )
+    if json_out:
+        emit_json(document)
+    else:
+        print_board(document)
+
+
+@guarded
+def diff(
+    ctx: typer.Context,
+    plan_id: str,
+    start: Annotated[str, typer.Option("--from", help="ISO 8601 recorded time.")],
+    end: Annotated[str, typer.Option("--to", help="ISO 8601 recorded time.")],
+    json_out: bool = JsonOption,
+) -> None:
+    """What changed in a plan between two recorded times: added, completed, rescheduled, …"""
+    st = state(ctx)
+    document = diff_document(
+        st.app(),
+        st.read_models(),
+        parse_id(plan_id, "plan id"),
+        parse_moment(start),
+        parse_moment(end),
+    )
+    if json_out:
+        emit_json(document)
+        return
+    table = Table(
+        "时间 recorded",
+        "人 actor",
+        "变化 change",
+        "事项 item",
+        "说明 summary",
+        "原因 reason",
+        title=f"{document['from'][:19]} → {document['to'][:19]}",
+    )
+    for c in document["changes"]:
+        table.add_row(
+            c["recorded_at"][:19],
+            c["actor"] or "",
+            c["type"],
+            c["title"] or "",
+            c["summary"],
+            c["reason"] or "",
+        )
+    out_console.print(table)
+
+
+@guarded
+def calendar(
+    ctx: typer.Context,
+    plan: Annotated[str | None, typer.Option("--plan", help="Only this plan.")] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Only this organisation.")] = None,
+    responsible: Annotated[str | None, typer.Option("--responsible")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Due on or after (date).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Due on or before (date).")] = None,
+    now: NowOpt = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Open deadlines by due date (the deadline calendar)."""
+    st = state(ctx)
+    app = st.app()
+    today = evaluation_day(app, parse_moment(now) if now else None, None)
+    with st.read_models().connect() as conn:
+        deadlines = open_deadlines(
+            conn,
+            start=parse_moment(start).date() if start else None,
+            end=parse_moment(end).date() if end else None,
+            plan_id=str(parse_id(plan, "plan id")) if plan else None,
+            org=org,
+            responsible=responsible,
+        )
+    from planlog.domain.status import light
+
+    rows = [
+        {
+            "item_id": d.item_id,
+            "plan_id": d.plan_id,
+            "org": d.org,
+            "title": d.title,
+            "responsible": d.responsible,
+            "opens": d.opens.isoformat() if d.opens else None,
+            "due": d.due.isoformat(),
+            "status": light(d.status, d.due, today),
+        }
+        for d in deadlines
+    ]
+    if json_out:
+        emit_json(rows)
+        return
+    table = Table("截止 due", "开始 opens", "事项 item", "责任人", "组织 org", "状态 status")
+    for r in rows:
+        table.add_row(
+            r["due"],
+            r["opens"] or "",
+            r["title"],
+            r["responsible"] or "",
+            r["org"],
+            light_text(str(r["status"])),
+        )
+    out_console.print(table)
+
+
+@guarded
+def workload_command(
+    ctx: typer.Context,
+    plan: Annotated[str | None, typer.Option("--plan")] = None,
+    org: Annotated[str | None, typer.Option("--org")] = None,
+    now: NowOpt = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Open, due-soon and overdue deadlines per responsible person."""
+    st = state(ctx)
+    today = evaluation_day(st.app(), parse_moment(now) if now else None, None)
+    with st.read_models().connect() as conn:
+        rows = workload(conn, today, plan_id=str(parse_id(plan)) if plan else None, org=org)
+    if json_out:
+        emit_json(rows)
+        return
+    table = Table(
+        "责任人 responsible",
+        "未完成 open",
+        "即将到期 due soon",
+        "已逾期 overdue",
+        "下次截止 next due",
+    )
+    for r in rows:
+        table.add_row(
+            r["responsible"],
+            str(r["open"]),
+            str(r["due_soon"]),
+            str(r["overdue"]),
+            r["next_due"] or "",
+        )
+    out_console.print(table)
+
+
+@guarded
+def timeline_command(
+    ctx: typer.Context,
+    plan: Annotated[str | None, typer.Option("--plan")] = None,
+    item: Annotated[str | None, typer.Option("--item")] = None,
+    start: Annotated[str | None, typer.Option("--from")] = None,
+    end: Annotated[str | None, typer.Option("--to")] = None,
+    limit: Annotated[int | None, typer.Option("--limit")] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """The audit timeline: every recorded event with who, when and a summary."""
+    st = state(ctx)
+    with st.read_models().connect() as conn:
+        entries = timeline(
+            conn,
+            plan_id=str(parse_id(plan)) if plan else None,
+            aggregate_id=str(parse_id(item)) if item else None,
+            after=parse_moment(start) if start else None,
+            until=parse_moment(end) if end else None,
+            limit=limit,
+        )
+    if json_out:
+        emit_json(entries)
+        return
+    table = Table("#", "时间 recorded", "人 actor", "事件 type", "说明 summary", "原因 reason")
+    for e in entries:
+        table.add_row(
+            str(e["position"]),
+            e["recorded_at"][:19],
+            e["actor"] or "",
+            e["type"],
+            e["summary"],
+            e["reason"] or "",
+        )
+    out_console.print(table)
+
+
+def register_read_commands(app: typer.Typer) -> None:
+    app.command("board")(board)
+    app.command("diff")(diff)
+    app.command("calendar")(calendar)
+    app.command("workload")(workload_command)
+    app.command("timeline")(timeline_command)
+
+
+@projections_cli.command("status")
+@guarded
+def status(ctx: typer.Context, json_out: bool = JsonOption) -> None:
+    """Position and lag of each projection."""
+    statuses = state(ctx).runner().status()
+    if json_out:
+        emit_json([s.to_dict() for s in statuses])
+        return
+    table = Table("projection", "position", "head", "lag")
+    for s in statuses:
+        table.add_row(s.name, str(s.position), str(s.head), str(s.lag))
+    out_console.print(table)
+
+
+@projections_cli.command("rebuild")
+@guarded
+def rebuild(
+    ctx: typer.Context,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Rebuild just these.")] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Empty the read models and project the whole event log again."""
+    runner = state(ctx).runner()
+    head = runner.head()
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        disable=json_out,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("重建 rebuilding", total=head or 1)
+        processed = runner.rebuild(
+            only, progress=lambda position, _head: bar.update(task, completed=position)
+        )
+    result = {"events": processed, "projections": [s.to_dict() for s in runner.status()]}
+    if json_out:
+        emit_json(result)
+    else:
+        out_console.print(f"已重建 rebuilt from {processed} events")
+
+
+@projections_cli.command("run")
+@guarded
+def run(
+    ctx: typer.Context,
+    interval: Annotated[float, typer.Option("--interval", help="Poll interval, seconds.")] = 1.0,
+) -> None:
+    """Keep the projections caught up until interrupted (polls SQLite, LISTENs on PostgreSQL)."""
+    stop = threading.Event()
+    try:
+        state(ctx).runner().run_forever(stop, poll_interval=interval)
+    except KeyboardInterrupt:
+        stop.set()

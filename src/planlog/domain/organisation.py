@@ -1,0 +1,83 @@
+"""Organisations form a tree: a federation over district unions over grassroots unions.
+
+An organisation is known by its name (plans name their organisation), so its
+id is derived from the name and two people registering the same union at once
+collide on the same aggregate instead of making two. Notification channels are
+not kept here: robot tokens and passwords do not belong in an immutable log.
+"""
+
+from __future__ import annotations
+
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from planlog.domain.errors import RuleViolation
+from planlog.domain.model import PlanlogCreated, PlanlogEvent
+
+
+def organisation_id(name: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"planlog:organisation:{name.strip()}")
+
+
+class Organisation(Aggregate):
+    class Registered(PlanlogCreated):
+        name: str
+        parent: str | None
+        chair: str | None
+
+    def __init__(
+        self, *, name: str, parent: str | None, chair: str | None, actor: str, reason: str | None
+    ) -> None:
+        self.name = name
+        self.parent = parent
+        self.chair = chair
+
+    @classmethod
+    def register(
+        cls, name: str, *, parent: str | None, chair: str | None, actor: str
+    ) -> Organisation:
+        name = name.strip()
+        if not name:
+            raise RuleViolation("new organisation", "name_required", "an organisation needs a name")
+        if parent is not None and parent.strip() == name:
+            raise RuleViolation(name, "no_cycle", f"{name} cannot be its own parent")
+        return cls._create(
+            cls.Registered,
+            id=organisation_id(name),
+            name=name,
+            parent=parent.strip() if parent else None,
+            chair=chair,
+            actor=actor,
+            reason=None,
+        )
+
+    class Reparented(PlanlogEvent):
+        parent: str | None
+
+        def apply(self, org: Organisation) -> None:
+            org.parent = self.parent
+
+    def move_under(
+        self,
+        parent: str | None,
+        ancestors_of_parent: list[str],
+        *,
+        actor: str,
+        reason: str | None = None,
+    ) -> None:
+        """`ancestors_of_parent` is the chain above the new parent, to refuse a cycle."""
+        if parent == self.name or self.name in ancestors_of_parent:
+            raise RuleViolation(
+                self.name, "no_cycle", f"{self.name} cannot be placed under its own descendant"
+            )
+        self.trigger_event(self.Reparented, parent=parent, actor=actor, reason=reason)
+
+    class ChairAppointed(PlanlogEvent):
+        chair: str | None
+
+        def apply(self, org: Organisation) -> None:
+            org.chair = self.chair
+
+    def appoint_chair(self, chair: str | None, *, actor: str, reason: str | None = None) -> None:
+        self.trigger_event(self.ChairAppointed, chair=chair, actor=actor, reason=reason)

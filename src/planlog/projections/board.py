@@ -1,0 +1,261 @@
+"""Board read model: every plan, section, item and occurrence with its stored status.
+
+Lights (due soon, overdue) depend on the day someone looks, so they are
+evaluated at query time by `planlog.board.build_board`, not stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Column, Integer, String, Table, Text, select
+from sqlalchemy.engine import Connection
+
+from planlog.board import BoardItem, BoardOccurrence, build_board
+from planlog.projections.base import Projection, metadata
+from planlog.projections.changes import Change
+from planlog.projections.item_state import ITEM_TYPES, ItemRow, OccurrenceRow, fold
+
+board_plans = Table(
+    "board_plans",
+    metadata,
+    Column("plan_id", String(36), primary_key=True),
+    Column("org", Text, nullable=False, index=True),
+    Column("year", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+board_sections = Table(
+    "board_sections",
+    metadata,
+    Column("plan_id", String(36), primary_key=True),
+    Column("section_id", String(16), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+board_items = Table(
+    "board_items",
+    metadata,
+    Column("item_id", String(36), primary_key=True),
+    Column("plan_id", String(36), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("section_id", String(16)),
+    Column("number", Text),
+    Column("title", Text, nullable=False),
+    Column("responsible", Text, index=True),
+    Column("targets", JSON, nullable=False),
+    Column("deadline_text", Text),
+    Column("cancelled", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+board_occurrences = Table(
+    "board_occurrences",
+    metadata,
+    Column("item_id", String(36), primary_key=True),
+    Column("due", String(10), primary_key=True),
+    Column("opens", String(10)),
+    Column("status", String(16), nullable=False),
+    Column("percent", Integer, nullable=False),
+    Column("done_on", String(10)),
+    Column("note", Text),
+)
+
+PLAN_TYPES = frozenset({"Plan.Created", "Plan.SectionAdded", "Plan.SectionRenamed"})
+_CHUNK = 500
+
+
+def chunks(values: list[str], size: int = _CHUNK) -> Iterable[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class BoardProjection(Projection):
+    name = "board"
+    tables = (board_plans, board_sections, board_items, board_occurrences)
+    types = PLAN_TYPES | ITEM_TYPES
+
+    def apply(self, conn: Connection, changes: list[Change]) -> None:
+        items: dict[str, ItemRow] = {}
+        known = {c.aggregate_id for c in changes if c.type == "PlanItem.Planned"}
+        earlier = sorted({c.aggregate_id for c in changes if c.type in ITEM_TYPES} - known)
+        items.update(load_items(conn, earlier))
+        touched: set[str] = set()
+        for change in changes:
+            if change.type in PLAN_TYPES:
+                self._apply_plan_event(conn, change)
+            elif fold(items, change) is not None:
+                touched.add(change.aggregate_id)
+        save_items(conn, [items[i] for i in sorted(touched)])
+
+    @staticmethod
+    def _apply_plan_event(conn: Connection, change: Change) -> None:
+        d = change.data
+        if change.type == "Plan.Created":
+            conn.execute(
+                board_plans.insert().values(
+                    plan_id=change.aggregate_id,
+                    org=d["org"],
+                    year=d["year"],
+                    title=d["title"],
+                    created_at=change.recorded_at,
+                )
+            )
+        elif change.type == "Plan.SectionAdded":
+            conn.execute(
+                board_sections.insert().values(
+                    plan_id=change.aggregate_id,
+                    section_id=d["section_id"],
+                    title=d["title"],
+                    position=change.position,
+                )
+            )
+        else:
+            conn.execute(
+                board_sections.update()
+                .where(board_sections.c.plan_id == change.aggregate_id)
+                .where(board_sections.c.section_id == d["section_id"])
+                .values(title=d["title"])
+            )
+
+
+def load_items(conn: Connection, item_ids: list[str]) -> dict[str, ItemRow]:
+    rows: dict[str, ItemRow] = {}
+    for chunk in chunks(item_ids):
+        for r in conn.execute(select(board_items).where(board_items.c.item_id.in_(chunk))):
+            rows[r.item_id] = ItemRow(
+                item_id=r.item_id,
+                plan_id=r.plan_id,
+                position=r.position,
+                title=r.title,
+                section_id=r.section_id,
+                number=r.number,
+                responsible=r.responsible,
+                targets=list(r.targets),
+                deadline_text=r.deadline_text,
+                cancelled=r.cancelled,
+                version=r.version,
+                updated_at=r.updated_at,
+            )
+        query = select(board_occurrences).where(board_occurrences.c.item_id.in_(chunk))
+        for o in conn.execute(query):
+            rows[o.item_id].occurrences[o.due] = OccurrenceRow(
+                due=o.due,
+                opens=o.opens,
+                status=o.status,
+                percent=o.percent,
+                done_on=o.done_on,
+                note=o.note,
+            )
+    return rows
+
+
+def save_items(conn: Connection, rows: list[ItemRow]) -> None:
+    """Replace the rows of these items: delete, then insert in bulk."""
+    ids = [r.item_id for r in rows]
+    for chunk in chunks(ids):
+        conn.execute(board_occurrences.delete().where(board_occurrences.c.item_id.in_(chunk)))
+        conn.execute(board_items.delete().where(board_items.c.item_id.in_(chunk)))
+    if not rows:
+        return
+    conn.execute(
+        board_items.insert(),
+        [
+            {
+                "item_id": r.item_id,
+                "plan_id": r.plan_id,
+                "position": r.position,
+                "section_id": r.section_id,
+                "number": r.number,
+                "title": r.title,
+                "responsible": r.responsible,
+                "targets": r.targets,
+                "deadline_text": r.deadline_text,
+                "cancelled": r.cancelled,
+                "version": r.version,
+                "updated_at": r.updated_at,
+            }
+            for r in rows
+        ],
+    )
+    occurrences = [
+        {
+            "item_id": r.item_id,
+            "due": o.due,
+            "opens": o.opens,
+            "status": o.status,
+            "percent": o.percent,
+            "done_on": o.done_on,
+            "note": o.note,
+        }
+        for r in rows
+        for o in r.occurrences.values()
+    ]
+    if occurrences:
+        conn.execute(board_occurrences.insert(), occurrences)
+
+
+# ------------------------------------------------------------------ queries
+
+
+def plan_head(conn: Connection, plan_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(board_plans).where(board_plans.c.plan_id == plan_id)).first()
+    if row is None:
+        return None
+    return {"id": row.plan_id, "org": row.org, "year": row.year, "title": row.title}
+
+
+def board_items_of(conn: Connection, plan_id: str) -> list[BoardItem]:
+    rows = load_items(
+        conn,
+        [
+            r.item_id
+            for r in conn.execute(
+                select(board_items.c.item_id).where(board_items.c.plan_id == plan_id)
+            )
+        ],
+    )
+    ordered = sorted(rows.values(), key=lambda r: r.position)
+    return [
+        BoardItem(
+            id=r.item_id,
+            title=r.title,
+            section_id=r.section_id,
+            number=r.number,
+            responsible=r.responsible,
+            cancelled=r.cancelled,
+            occurrences=[
+                BoardOccurrence(
+                    due=date.fromisoformat(o.due),
+                    opens=date.fromisoformat(o.opens) if o.opens else None,
+                    status="cancelled" if r.cancelled and o.status != "done" else o.status,
+                    percent=o.percent,
+                    done_on=date.fromisoformat(o.done_on) if o.done_on else None,
+                )
+                for o in sorted(r.occurrences.values(), key=lambda o: o.due)
+            ],
+            targets=r.targets,
+            version=r.version,
+        )
+        for r in ordered
+    ]
+
+
+def read_board(conn: Connection, plan_id: str, today: date) -> dict[str, Any] | None:
+    head = plan_head(conn, plan_id)
+    if head is None:
+        return None
+    sections = [
+        {"id": s.section_id, "title": s.title}
+        for s in conn.execute(
+            select(board_sections)
+            .where(board_sections.c.plan_id == plan_id)
+            .order_by(board_sections.c.position)
+        )
+    ]
+    return build_board(head, sections, board_items_of(conn, plan_id), today)

@@ -1,0 +1,64 @@
+"""Read-side questions the CLI and the API both answer: the board (now or as of a past
+moment) and the diff between two moments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Engine
+
+from planlog.application import PLAN_TZ, PlanlogApp
+from planlog.board import board_from_aggregates
+from planlog.domain.errors import NotFound, PlanlogError
+from planlog.projections.board import read_board
+from planlog.projections.timeline import diff
+
+
+def evaluation_day(app: PlanlogApp, now: datetime | None, as_of: datetime | None) -> date:
+    """`--now` sets the day lights are judged on; by default today, or the as-of day."""
+    if now is not None:
+        return now.astimezone(PLAN_TZ).date()
+    if as_of is not None:
+        return as_of.astimezone(PLAN_TZ).date()
+    return app.today()
+
+
+def board_document(
+    app: PlanlogApp,
+    engine: Engine,
+    plan_id: UUID,
+    *,
+    now: datetime | None = None,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
+    today = evaluation_day(app, now, as_of)
+    if as_of is not None:
+        # The past is replayed from the log itself, not from read models.
+        plan = app.get_plan(plan_id, as_of=as_of)
+        document = board_from_aggregates(plan, app.plan_items(plan_id, as_of=as_of), today)
+    else:
+        with engine.connect() as conn:
+            found = read_board(conn, str(plan_id), today)
+        if found is None:
+            raise NotFound(f"no plan with id {plan_id}", id=str(plan_id))
+        document = found
+    document["as_of"] = as_of.isoformat() if as_of else None
+    return document
+
+
+def diff_document(
+    app: PlanlogApp, engine: Engine, plan_id: UUID, start: datetime, end: datetime
+) -> dict[str, Any]:
+    if end < start:
+        raise PlanlogError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
+    plan = app.get_plan(plan_id)
+    with engine.connect() as conn:
+        changes = diff(conn, str(plan_id), start, end)
+    return {
+        "plan": {"id": str(plan.id), "org": plan.org, "year": plan.year, "title": plan.title},
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "changes": changes,
+    }

@@ -1,0 +1,159 @@
+"""What the read models answer, checked against the log itself."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from planlog.application import NewItem, PlanlogApp
+from planlog.board import board_from_aggregates
+from planlog.projections.board import read_board
+from planlog.projections.calendar import open_deadlines
+from planlog.projections.rollup import rollup
+from planlog.projections.runner import ProjectionRunner
+from planlog.projections.timeline import diff, timeline
+from planlog.projections.workload import workload
+from planlog.queries import board_document
+
+
+@pytest.mark.parametrize("today", [date(2026, 3, 1), date(2026, 6, 28), date(2026, 12, 30)])
+def test_board_read_model_equals_the_board_replayed_from_the_log(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any, today: date
+) -> None:
+    for plan_id in busy_year(app, clock):
+        runner.catch_up()
+        with runner.engine.connect() as conn:
+            projected = read_board(conn, plan_id, today)
+        pid = UUID(plan_id)
+        replayed = board_from_aggregates(app.get_plan(pid), app.plan_items(pid), today)
+        assert projected == replayed
+
+
+def test_board_totals_count_occurrences_of_live_items(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any
+) -> None:
+    plan_id = busy_year(app, clock, plans=1)[0]
+    runner.catch_up()
+    with runner.engine.connect() as conn:
+        board = read_board(conn, plan_id, date(2026, 9, 1))
+    assert board is not None
+    assert board["totals"] == {
+        "items": 3,
+        "occurrences": 3,
+        "done": 1,
+        "overdue": 0,
+        "due_soon": 0,
+        "open": 2,
+        "in_progress": 0,
+        "cancelled": 1,
+        "percent_done": 33,
+    }
+    statuses = {i["title"]: i["status"] for i in board["items"]}
+    assert statuses == {"女职工工作情况报告": "open", "职工之家申报": "open", "春游": "cancelled"}
+
+
+def test_board_as_of_shows_what_was_recorded_then(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner
+) -> None:
+    plan = app.create_plan(org="某工会", year=2026, title="计划", actor="chair")
+    item = app.add_item(plan.id, NewItem(title="换届", dues=[date(2026, 6, 30)]), actor="chair")
+    recorded_before = clock.advance(days=1)
+    clock.advance(days=1)
+    app.complete(item.id, actor="li")
+    app.add_item(plan.id, NewItem(title="后加的事项", dues=[date(2026, 9, 30)]), actor="chair")
+    runner.catch_up()
+    earlier = board_document(app, runner.engine, plan.id, as_of=recorded_before)
+    now = board_document(app, runner.engine, plan.id)
+    assert [(i["title"], i["status"]) for i in earlier["items"]] == [("换届", "open")]
+    assert [i["title"] for i in now["items"]] == ["换届", "后加的事项"]
+    assert earlier["today"] == "2026-01-06"
+
+
+def test_diff_lists_changes_between_two_times_in_order(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any
+) -> None:
+    plan_id = busy_year(app, clock, plans=1)[0]
+    runner.catch_up()
+    with runner.engine.connect() as conn:
+        changes = diff(
+            conn, plan_id, datetime(2026, 1, 20, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)
+        )
+    assert [(c["type"], c["actor"]) for c in changes] == [
+        ("progress_reported", "工会女工"),
+        ("reassigned", "chair"),
+        ("completed", "工会女工"),
+        ("rescheduled", "chair"),
+        ("cancelled", "chair"),
+    ]
+    assert changes[3]["reason"] == "上级通知延期" and changes[3]["title"] == "职工之家申报"
+
+
+def test_timeline_has_every_event_with_a_chinese_summary(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any
+) -> None:
+    plan_id = busy_year(app, clock, plans=1)[0]
+    runner.catch_up()
+    with runner.engine.connect() as conn:
+        entries = timeline(conn, plan_id=plan_id)
+    summaries = [e["summary"] for e in entries]
+    assert "取消事项" in summaries
+    assert "责任人改为 王五" in summaries
+    assert any(s.startswith("完成 2026-06-30 时限") for s in summaries)
+    assert all(e["recorded_at"] and e["actor"] for e in entries)
+
+
+def test_calendar_lists_open_deadlines_by_due_date(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any
+) -> None:
+    busy_year(app, clock, plans=1)
+    runner.catch_up()
+    with runner.engine.connect() as conn:
+        deadlines = open_deadlines(conn)
+    assert [(d.due.isoformat(), d.title, d.responsible) for d in deadlines] == [
+        ("2026-09-15", "职工之家申报", "王五"),
+        ("2026-12-31", "女职工工作情况报告", "工会女工"),
+    ]
+    assert deadlines[0].opens == date(2026, 6, 1) and deadlines[0].org == "市总工会"
+
+
+def test_workload_counts_open_and_overdue_per_person(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any
+) -> None:
+    busy_year(app, clock, plans=1)
+    runner.catch_up()
+    with runner.engine.connect() as conn:
+        people = workload(conn, date(2026, 10, 1))
+    assert people == [
+        {"responsible": "王五", "open": 1, "due_soon": 0, "overdue": 1, "next_due": None},
+        {
+            "responsible": "工会女工",
+            "open": 1,
+            "due_soon": 0,
+            "overdue": 0,
+            "next_due": "2026-12-31",
+        },
+    ]
+
+
+def test_rollup_sums_completion_over_the_organisation_tree(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any
+) -> None:
+    busy_year(app, clock, plans=2)  # plan 0 belongs to 市总工会, plan 1 to 区总工会 below it
+    app.register_organisation("某医院工会", actor="admin", parent="区总工会")
+    runner.catch_up()
+    with runner.engine.connect() as conn:
+        (city,) = rollup(conn, None, date(2026, 10, 1))
+    assert city["org"] == "市总工会" and city["chair"] == "张主席"
+    assert (city["own"]["occurrences"], city["own"]["done"]) == (3, 1)
+    assert (city["total"]["occurrences"], city["total"]["done"], city["total"]["plans"]) == (
+        6,
+        2,
+        2,
+    )
+    (district,) = city["children"]
+    assert district["org"] == "区总工会" and district["total"]["overdue"] == 1
+    assert [c["org"] for c in district["children"]] == ["某医院工会"]
+    assert district["children"][0]["total"]["occurrences"] == 0

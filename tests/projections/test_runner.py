@@ -1,0 +1,202 @@
+"""The runner on real stores: exactly once, resumable, rebuildable, two runners at once."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from planlog.application import NewItem, PlanlogApp
+from planlog.projections.runner import ProjectionRunner
+from planlog.projections.timeline import audit_timeline
+
+
+class Crash(Exception):
+    pass
+
+
+def test_catch_up_projects_every_event_once(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any
+) -> None:
+    busy_year(app, clock)
+    processed = runner.catch_up()
+    head = runner.head()
+    assert processed == head
+    with runner.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(audit_timeline)).scalar() == head
+    assert all(s.lag == 0 for s in runner.status())
+    assert runner.catch_up() == 0
+
+
+def test_a_crash_mid_batch_resumes_to_the_same_rows_as_a_clean_rebuild(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any, read_model_rows: Any
+) -> None:
+    busy_year(app, clock)
+    batches = {"n": 0}
+
+    def crash_in_third_batch(projection: str, end: int) -> None:
+        if projection == "timeline":
+            batches["n"] += 1
+            if batches["n"] == 3:
+                raise Crash(f"killed while {projection} was writing up to {end}")
+
+    with pytest.raises(Crash):
+        runner.catch_up(fault=crash_in_third_batch)
+    stopped_at = runner.status()[0].position
+    assert 0 < stopped_at < runner.head()
+    runner.catch_up()
+    resumed = read_model_rows(runner.engine)
+    runner.rebuild()
+    assert read_model_rows(runner.engine) == resumed
+
+
+def test_rebuild_gives_back_the_same_read_models(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any, read_model_rows: Any
+) -> None:
+    busy_year(app, clock)
+    runner.catch_up()
+    before = read_model_rows(runner.engine)
+    seen: list[int] = []
+    runner.rebuild(progress=lambda position, head: seen.append(position))
+    assert read_model_rows(runner.engine) == before
+    assert seen == sorted(seen) and seen[-1] == runner.head()
+
+
+def test_rebuilding_one_projection_leaves_the_others(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any, read_model_rows: Any
+) -> None:
+    busy_year(app, clock)
+    runner.catch_up()
+    before = read_model_rows(runner.engine)
+    runner.rebuild(["timeline"])
+    assert read_model_rows(runner.engine) == before
+
+
+def test_two_runners_at_once_apply_each_event_once(
+    store_url: str, clock: Any, busy_year: Any, read_model_rows: Any
+) -> None:
+    writer = PlanlogApp(store_url, clock=clock)
+    busy_year(writer, clock, plans=3)
+    runners = [ProjectionRunner(PlanlogApp(store_url, clock=clock), batch_size=5) for _ in range(2)]
+    errors: list[BaseException] = []
+
+    def run(r: ProjectionRunner) -> None:
+        try:
+            r.catch_up()
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(r,)) for r in runners]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    together = read_model_rows(runners[0].engine)
+    with runners[0].engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(audit_timeline)).scalar()
+    assert count == runners[0].head()
+    runners[0].rebuild()
+    assert read_model_rows(runners[0].engine) == together
+    for r in runners:
+        r.engine.dispose()
+        r.app.close()
+    writer.close()
+
+
+def test_waiting_for_a_position_reached_by_another_runner(
+    app: PlanlogApp, runner: ProjectionRunner
+) -> None:
+    plan = app.create_plan(org="某工会", year=2026, title="计划", actor="chair")
+    app.add_item(
+        plan.id, NewItem(title="x", rrule="FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=31"), actor="chair"
+    )
+    assert not runner.wait_until(app.last_position, timeout=0.05)
+    other = threading.Thread(target=runner.catch_up)
+    other.start()
+    assert runner.wait_until(app.last_position, timeout=10)
+    other.join()
+
+
+def test_the_runner_wakes_for_new_events_while_running(
+    app: PlanlogApp, runner: ProjectionRunner
+) -> None:
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=runner.run_forever, args=(stop,), kwargs={"poll_interval": 0.05}
+    )
+    worker.start()
+    try:
+        app.create_plan(org="某工会", year=2026, title="计划", actor="chair")
+        assert runner.wait_until(app.last_position, timeout=10)
+    finally:
+        stop.set()
+        worker.join(10)
+    assert not worker.is_alive()
+
+
+@pytest.mark.postgres
+def test_postgres_runner_is_woken_by_notify_not_by_polling(pg_url: str, clock: Any) -> None:
+    app = PlanlogApp(pg_url, clock=clock)
+    runner = ProjectionRunner(app)
+    stop = threading.Event()
+    # A poll interval of ten minutes: only LISTEN/NOTIFY can wake it within the wait below.
+    worker = threading.Thread(
+        target=runner.run_forever, args=(stop,), kwargs={"poll_interval": 600}
+    )
+    worker.start()
+    try:
+        threading.Event().wait(0.5)  # let it reach its wait
+        app.create_plan(org="某工会", year=2026, title="计划", actor="chair")
+        assert runner.wait_until(app.last_position, timeout=20)
+    finally:
+        stop.set()
+        worker.join(10)
+    assert not worker.is_alive()
+    runner.engine.dispose()
+    app.close()
+
+
+KILL_MID_BATCH = """
+import os, signal, sys
+from planlog.application import PlanlogApp
+from planlog.projections.runner import ProjectionRunner
+
+runner = ProjectionRunner(PlanlogApp(sys.argv[1]), batch_size=7)
+batches = []
+
+def die(projection, end):
+    if projection == "calendar":
+        batches.append(end)
+        if len(batches) == 4:
+            os.kill(os.getpid(), signal.SIGKILL)  # no rollback handler, no cleanup: a real crash
+
+runner.catch_up(fault=die)
+"""
+
+
+def test_a_killed_runner_process_resumes_exactly_once(
+    app: PlanlogApp, clock: Any, busy_year: Any, read_model_rows: Any, tmp_path: Any
+) -> None:
+    import subprocess
+    import sys
+
+    busy_year(app, clock)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_MID_BATCH, app.store.url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert killed.returncode == -9, killed.stderr
+    runner = ProjectionRunner(app, batch_size=7)
+    position = runner.status()[0].position
+    assert 0 < position < runner.head()  # three batches committed, the fourth rolled back
+    runner.catch_up()
+    resumed = read_model_rows(runner.engine)
+    runner.rebuild()
+    assert read_model_rows(runner.engine) == resumed
+    runner.engine.dispose()
