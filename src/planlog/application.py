@@ -83,6 +83,18 @@ def parse_moment(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=PLAN_TZ)
 
 
+class AlreadyImported(PlanlogError):
+    """The same document was imported before: the plan it made is returned, not a copy."""
+
+    code = "already_imported"
+
+    def __init__(self, plan_id: UUID) -> None:
+        super().__init__(
+            f"this document was already imported as plan {plan_id}", plan_id=str(plan_id)
+        )
+        self.plan_id = plan_id
+
+
 class PlanlogApp(Application[UUID]):
     name = "planlog"
 
@@ -112,7 +124,10 @@ class PlanlogApp(Application[UUID]):
 
     @contextmanager
     def _recording(self) -> Iterator[None]:
-        with recording_clock(self.clock):
+        """One command, one recorded time: every event it triggers carries the same moment,
+        so a plan never lists an item "before" the item exists."""
+        moment = self.clock()
+        with recording_clock(lambda: moment):
             yield
 
     def _load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
@@ -176,17 +191,27 @@ class PlanlogApp(Application[UUID]):
         actor: str,
         reason: str | None = None,
         source: dict[str, Any] | None = None,
+        sections: Sequence[str] = (),
         items: Sequence[NewItem] = (),
     ) -> Plan:
-        """Create a plan (and optionally its items) in one transaction: all or nothing."""
+        """Create a plan (and optionally its sections and items) in one transaction:
+        all or nothing. A document already imported for this organisation and year
+        is refused with the plan it made (`AlreadyImported`)."""
 
         def attempt() -> Plan:
             with self._recording():
                 registry = self._registry()
+                fingerprint = (source or {}).get("fingerprint")
+                if fingerprint:
+                    earlier = registry.find_document(org.strip(), year, fingerprint)
+                    if earlier is not None:
+                        raise AlreadyImported(earlier.plan_id)
                 plan = Plan.create(
                     org=org, year=year, title=title, actor=actor, reason=reason, source=source
                 )
-                fingerprint = (source or {}).get("fingerprint")
+                for title_ in sections:
+                    if plan.section_by_title(title_) is None:
+                        plan.add_section(title_, actor=actor)
                 registry.register(
                     plan_id=plan.id,
                     org=plan.org,

@@ -58,12 +58,12 @@ def board_renderable(board: dict[str, Any]) -> Group:
             title_justify="left",
             expand=True,
         )
-        table.add_column(t("number"), no_wrap=True, width=4)
-        table.add_column(t("task"), ratio=3)
-        table.add_column(t("responsible"), ratio=1)
-        table.add_column(t("occurrences"), ratio=2)
+        table.add_column(t("number"), no_wrap=True, max_width=6)
+        table.add_column(t("task"), ratio=3, min_width=12)
+        table.add_column(t("responsible"), ratio=1, min_width=10)
+        table.add_column(t("occurrences"), min_width=7)
         table.add_column(t("progress"), no_wrap=True, width=15)
-        table.add_column(t("status"), no_wrap=True, width=12)
+        table.add_column(t("status"), no_wrap=True, width=10)
         for item in rows:
             dues = Text()
             for occ in item["occurrences"]:

@@ -162,3 +162,126 @@ def test_installed_entry_point_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_parse_deadline_json_contract(planlog: Any) -> None:
+    parsed = planlog("parse-deadline", "六月至八月", "--year", "2026", "--json")
+    assert parsed == {
+        "text": "六月至八月",
+        "occurrences": [{"opens": "2026-06-01", "due": "2026-08-31"}],
+        "rrule": None,
+        "soft": False,
+        "ambiguous": False,
+        "note": None,
+    }
+
+
+def test_parse_deadline_refuses_vague_text(planlog: Any) -> None:
+    refused = planlog("parse-deadline", "尽快", "--year", "2026", "--json", expect_exit=1)
+    assert refused["error"]["code"] == "invalid_deadline"
+
+
+def test_item_add_reads_a_deadline_text(planlog: Any) -> None:
+    plan_id = new_plan(planlog)
+    item = planlog(
+        "item", "add", plan_id, "--title", "半年报告", "--deadline", "每半年一次", "--json"
+    )
+    assert [o["due"] for o in item["occurrences"]] == ["2026-06-30", "2026-12-31"]
+    assert item["rrule"] == "FREQ=YEARLY;BYMONTH=6,12;BYMONTHDAY=-1"
+
+
+def test_import_json_contract(planlog: Any, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.txt"
+    plan.write_text(
+        "一、健全女工组织\n1、组织健全。全院建立4个女工委员会。\n时限：3月25日前\n"
+        "2、向上级报告工作，每半年报告一次。\n时限：6月;12月\n责任人：工会女工\n",
+        encoding="utf-8",
+    )
+    dry = planlog(
+        "import", str(plan), "--org", "某医院工会", "--year", "2026", "--dry-run", "--json"
+    )
+    assert dry["plan_id"] is None
+    done = planlog("import", str(plan), "--org", "某医院工会", "--year", "2026", "--json")
+    assert done["plan_id"]
+    first, second = done["items"]
+    assert {k: first[k] for k in ("section", "title", "deadline_text", "responsible")} == {
+        "section": "健全女工组织",
+        "title": "组织健全",
+        "deadline_text": "3月25日前",
+        "responsible": "工会女工",
+    }
+    assert first["occurrences"] == [{"opens": None, "due": "2026-03-25"}]
+    assert {k: first["targets"][0][k] for k in ("value", "unit", "text")} == {
+        "value": 4,
+        "unit": "个",
+        "text": "4个",
+    }
+    assert [o["due"] for o in second["occurrences"]] == ["2026-06-30", "2026-12-31"]
+    shown = planlog("item", "show", first["id"], "--json")
+    assert shown["title"] == "组织健全"
+
+
+def test_import_of_an_unreadable_file_is_refused(planlog: Any, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    refused = planlog("import", str(empty), "--org", "x", "--year", "2026", "--json", expect_exit=1)
+    assert refused["error"]["code"] == "invalid_document"
+    assert planlog("plan", "list", "--json") == []
+
+
+def test_board_diff_and_projection_status_contract(planlog: Any) -> None:
+    plan_id = new_plan(planlog)
+    item = planlog(
+        "item",
+        "add",
+        plan_id,
+        "--title",
+        "换届",
+        "--due",
+        "2026-06-30",
+        "--due",
+        "2026-12-31",
+        "--json",
+    )
+    planned_at = planlog("history", item["id"], "--json")[0]["recorded_at"]
+    planlog("item", "complete", item["id"], "--json")
+    board = planlog("board", plan_id, "--now", "2026-07-01", "--json")
+    assert board["totals"]["done"] == 1 and board["totals"]["occurrences"] == 2
+    assert set(board["totals"]) >= {
+        "items",
+        "occurrences",
+        "done",
+        "overdue",
+        "due_soon",
+        "open",
+        "cancelled",
+    }
+    (row,) = board["items"]
+    assert {k: row[k] for k in ("id", "title", "status", "percent", "next_due")} == {
+        "id": item["id"],
+        "title": "换届",
+        "status": "open",
+        "percent": 50,
+        "next_due": "2026-12-31",
+    }
+    assert [o["status"] for o in row["occurrences"]] == ["done", "open"]
+    earlier = planlog("board", plan_id, "--as-of", planned_at, "--now", "2026-07-01", "--json")
+    assert [o["status"] for o in earlier["items"][0]["occurrences"]] == ["overdue", "open"]
+    changes = planlog("diff", plan_id, "--from", planned_at, "--to", "2100-01-01", "--json")
+    assert [(c["item_id"], c["type"]) for c in changes["changes"]] == [(item["id"], "completed")]
+    assert all(c["actor"] == "张主席" and c["recorded_at"] for c in changes["changes"])
+    status = planlog("projections", "status", "--json")
+    assert {s["name"] for s in status} == {"board", "calendar", "timeline", "rollup"}
+    assert all(s["lag"] == 0 for s in status)
+    rebuilt = planlog("projections", "rebuild", "--json")
+    assert rebuilt["events"] == status[0]["head"]
+
+
+def test_demo_loads_once_and_prints_the_board(planlog: Any) -> None:
+    output = planlog("demo", "--if-empty")
+    assert "某市人民医院工会" in output and "已完成" in output
+    first = planlog("plan", "list", "--json")
+    planlog("demo", "--if-empty")
+    assert planlog("plan", "list", "--json") == first
+    board = planlog("board", first[0]["id"], "--json")
+    assert board["totals"]["items"] == 24 and board["totals"]["done"] > 0

@@ -18,6 +18,8 @@ from planlog.cli.common import (
     state,
 )
 from planlog.cli.deadlines import parse_deadline_command
+from planlog.cli.demo import demo_command
+from planlog.cli.importing import import_command
 from planlog.cli.items import item_cli
 from planlog.cli.orgs import org_cli, rollup_command
 from planlog.cli.plans import plan_cli
@@ -32,6 +34,8 @@ app = typer.Typer(
 app.add_typer(plan_cli, name="plan")
 app.add_typer(item_cli, name="item")
 app.command("parse-deadline")(parse_deadline_command)
+app.command("import")(import_command)
+app.command("demo")(demo_command)
 app.add_typer(org_cli, name="org")
 app.add_typer(projections_cli, name="projections")
 app.command("rollup")(rollup_command)

@@ -91,6 +91,8 @@ def deadline_phrases(text: str) -> list[str]:
 # ASCII ? and ! are not clause ends: in Chinese text they are mostly mojibake
 # (經?;化), while real ones are full-width and stay unfolded here.
 _CLAUSE_END = re.compile(r"[。;:；：！？]")
+_LONG_TITLE = 20
+_MIN_CLAUSE = 6
 
 
 def short_title(text: str) -> str:
@@ -101,7 +103,11 @@ def short_title(text: str) -> str:
     # 组织健全:各级工会建立… is titled by its lead-in, so a colon ends the clause too.
     if match is not None and match.start() > 0:
         text, folded = text[: match.start()], folded[: match.start()]
-    if len(text) > TITLE_LIMIT:
+    # A board row reads best with the lead clause alone: 定期召开工会工作会议,每半年一次…
+    first_comma = folded.find(",", _MIN_CLAUSE)
+    if len(text) > _LONG_TITLE and 0 < first_comma <= TITLE_LIMIT:
+        text = text[:first_comma]
+    elif len(text) > TITLE_LIMIT:
         comma = folded.rfind(",", 0, TITLE_LIMIT)
         text = text[:comma] if comma >= 10 else text[:TITLE_LIMIT]
     return strip_punct(text)

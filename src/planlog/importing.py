@@ -1,0 +1,158 @@
+"""Turn an imported plan document into one all-or-nothing plan creation.
+
+Items whose document gives no 时限 are annual tasks: they get one occurrence due
+on 31 December of the plan year, marked in their source as an implicit deadline,
+so that they can be completed and show on the board like any other item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from planlog.application import AlreadyImported, NewItem, PlanlogApp
+from planlog.domain.model import Target
+from planlog.domain.schedule import Occurrence
+from planlog.importer import ImportedItem, ImportedPlan
+
+IMPLICIT_DEADLINE_WARNING = "无时限，按年底（12月31日）计 / no 时限: due at year end"
+
+
+@dataclass
+class PlannedImport:
+    imported: ImportedPlan
+    items: list[NewItem]
+    warnings: list[list[str]]
+
+
+def plan_import(imported: ImportedPlan, year: int, document: str | None) -> PlannedImport:
+    specs, warnings = [], []
+    for item in imported.items:
+        spec, notes = _new_item(item, year, imported.fingerprint, document)
+        specs.append(spec)
+        warnings.append(notes)
+    return PlannedImport(imported, specs, warnings)
+
+
+def _new_item(
+    item: ImportedItem, year: int, fingerprint: str, document: str | None
+) -> tuple[NewItem, list[str]]:
+    notes = list(item.warnings)
+    source: dict[str, Any] = {
+        "document": document,
+        "fingerprint": fingerprint,
+        "line": item.source_line,
+        "text": item.source_text,
+    }
+    parsed = item.deadline
+    if parsed is not None and parsed.occurrences:
+        occurrences = [] if parsed.rrule else list(parsed.occurrences)
+        rrule, soft = parsed.rrule, parsed.soft
+        if parsed.ambiguous and parsed.note:
+            notes.append(f"时限有歧义 / ambiguous: {parsed.note}")
+    else:
+        occurrences, rrule, soft = [Occurrence(due=date(year, 12, 31))], None, False
+        source["implicit_deadline"] = True
+        notes.append(IMPLICIT_DEADLINE_WARNING)
+    spec = NewItem(
+        title=item.title,
+        section=item.section,
+        number=item.number,
+        goal=item.goal,
+        measures=item.measures,
+        responsible=item.responsible,
+        occurrences=occurrences,
+        rrule=rrule,
+        deadline_text=item.deadline_text,
+        soft=soft,
+        targets=[
+            Target(text=t.text, value=t.value, unit=t.unit, comparator=t.comparator)
+            for t in item.targets
+        ],
+        source=source,
+    )
+    return spec, notes
+
+
+def import_document(
+    app: PlanlogApp,
+    imported: ImportedPlan,
+    *,
+    org: str,
+    year: int,
+    actor: str,
+    title: str | None = None,
+    document: str | None = None,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Create the plan (unless `dry_run`) and describe it in the CLI/API contract shape."""
+    planned = plan_import(imported, year, document)
+    plan_title = title or imported.title or f"{year}年工作计划"
+    plan_id: UUID | None = None
+    item_ids: list[str | None] = [None] * len(planned.items)
+    already = False
+    if not dry_run:
+        source = {
+            "document": document,
+            "fingerprint": imported.fingerprint,
+            "kind": imported.kind,
+            "parts": list(imported.parts),
+        }
+        try:
+            plan = app.create_plan(
+                org=org,
+                year=year,
+                title=plan_title,
+                actor=actor,
+                source=source,
+                sections=imported.sections,
+                items=planned.items,
+            )
+            plan_id = plan.id
+        except AlreadyImported as earlier:
+            plan_id, already = earlier.plan_id, True
+        # The import made the plan's first items, in document order; later additions follow.
+        made = app.get_plan(plan_id).item_ids[: len(planned.items)]
+        item_ids = [str(i) for i in made]
+    return {
+        "plan_id": str(plan_id) if plan_id else None,
+        "already_imported": already,
+        "dry_run": dry_run,
+        "org": org,
+        "year": year,
+        "title": plan_title,
+        "kind": imported.kind,
+        "parts": list(imported.parts),
+        "sections": list(imported.sections),
+        "warnings": list(imported.warnings),
+        "items": [
+            _item_row(item_id, spec, item, notes, year)
+            for item_id, spec, item, notes in zip(
+                item_ids, planned.items, imported.items, planned.warnings, strict=True
+            )
+        ],
+    }
+
+
+def _item_row(
+    item_id: str | None, spec: NewItem, item: ImportedItem, notes: list[str], year: int
+) -> dict[str, Any]:
+    return {
+        "id": item_id,
+        "section": spec.section,
+        "number": spec.number,
+        "title": spec.title,
+        "deadline_text": spec.deadline_text,
+        "occurrences": [o.to_dict() for o in spec.schedule(year)],
+        "rrule": spec.rrule,
+        "soft": spec.soft,
+        "responsible": spec.responsible,
+        "targets": [
+            {"value": t.value, "unit": t.unit, "text": t.text, "comparator": t.comparator}
+            for t in spec.targets
+        ],
+        "source_line": item.source_line,
+        "warnings": notes,
+    }
