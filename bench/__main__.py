@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bench import command_rate
+from bench import command_rate, rebuild_rate
 from bench.results_file import record
 
 
@@ -16,6 +16,11 @@ def main() -> None:
         "commands/s",
         figures.pop("baseline"),
         **figures,
+    )
+    print(json.dumps(entry, ensure_ascii=False))
+    figures = rebuild_rate.run()
+    entry = record(
+        "rebuild_rate", figures.pop("value"), "events/s", figures.pop("baseline"), **figures
     )
     print(json.dumps(entry, ensure_ascii=False))
 

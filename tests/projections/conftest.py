@@ -75,7 +75,7 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 def runner(app: PlanlogApp) -> Iterator[ProjectionRunner]:
     projection_runner = ProjectionRunner(app, batch_size=7)
     yield projection_runner
-    projection_runner.engine.dispose()
+    projection_runner.close()
 
 
 @pytest.fixture

@@ -101,7 +101,7 @@ def test_two_runners_at_once_apply_each_event_once(
     runners[0].rebuild()
     assert read_model_rows(runners[0].engine) == together
     for r in runners:
-        r.engine.dispose()
+        r.close()
         r.app.close()
     writer.close()
 
@@ -155,7 +155,7 @@ def test_postgres_runner_is_woken_by_notify_not_by_polling(pg_url: str, clock: A
         stop.set()
         worker.join(10)
     assert not worker.is_alive()
-    runner.engine.dispose()
+    runner.close()
     app.close()
 
 
@@ -168,7 +168,7 @@ runner = ProjectionRunner(PlanlogApp(sys.argv[1]), batch_size=7)
 batches = []
 
 def die(projection, end):
-    if projection == "calendar":
+    if projection == "timeline":
         batches.append(end)
         if len(batches) == 4:
             os.kill(os.getpid(), signal.SIGKILL)  # no rollback handler, no cleanup: a real crash
@@ -199,4 +199,4 @@ def test_a_killed_runner_process_resumes_exactly_once(
     resumed = read_model_rows(runner.engine)
     runner.rebuild()
     assert read_model_rows(runner.engine) == resumed
-    runner.engine.dispose()
+    runner.close()

@@ -10,11 +10,13 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, Integer, String, Table, Text, select
+import orjson
+from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, select
 from sqlalchemy.engine import Connection
 
 from planlog.board import BoardItem, BoardOccurrence, build_board
 from planlog.projections.base import Projection, metadata
+from planlog.projections.bulk import insert_rows
 from planlog.projections.changes import Change
 from planlog.projections.item_state import ITEM_TYPES, ItemRow, OccurrenceRow, fold
 
@@ -46,8 +48,8 @@ board_items = Table(
     Column("section_id", String(16)),
     Column("number", Text),
     Column("title", Text, nullable=False),
-    Column("responsible", Text, index=True),
-    Column("targets", JSON, nullable=False),
+    Column("responsible", Text),
+    Column("targets", Text, nullable=False),  # JSON text, written as is in bulk
     Column("deadline_text", Text),
     Column("cancelled", Boolean, nullable=False),
     Column("version", Integer, nullable=False),
@@ -64,6 +66,8 @@ board_occurrences = Table(
     Column("percent", Integer, nullable=False),
     Column("done_on", String(10)),
     Column("note", Text),
+    # The deadline calendar (planlog.projections.calendar) reads occurrences by due date.
+    Index("ix_board_occurrences_due", "due"),
 )
 
 PLAN_TYPES = frozenset({"Plan.Created", "Plan.SectionAdded", "Plan.SectionRenamed"})
@@ -85,13 +89,14 @@ class BoardProjection(Projection):
         known = {c.aggregate_id for c in changes if c.type == "PlanItem.Planned"}
         earlier = sorted({c.aggregate_id for c in changes if c.type in ITEM_TYPES} - known)
         items.update(load_items(conn, earlier))
+        stored = set(items)
         touched: set[str] = set()
         for change in changes:
             if change.type in PLAN_TYPES:
                 self._apply_plan_event(conn, change)
             elif fold(items, change) is not None:
                 touched.add(change.aggregate_id)
-        save_items(conn, [items[i] for i in sorted(touched)])
+        save_items(conn, [items[i] for i in sorted(touched)], stored)
 
     @staticmethod
     def _apply_plan_event(conn: Connection, change: Change) -> None:
@@ -136,7 +141,7 @@ def load_items(conn: Connection, item_ids: list[str]) -> dict[str, ItemRow]:
                 section_id=r.section_id,
                 number=r.number,
                 responsible=r.responsible,
-                targets=list(r.targets),
+                targets=orjson.loads(r.targets),
                 deadline_text=r.deadline_text,
                 cancelled=r.cancelled,
                 version=r.version,
@@ -155,49 +160,42 @@ def load_items(conn: Connection, item_ids: list[str]) -> dict[str, ItemRow]:
     return rows
 
 
-def save_items(conn: Connection, rows: list[ItemRow]) -> None:
-    """Replace the rows of these items: delete, then insert in bulk."""
-    ids = [r.item_id for r in rows]
-    for chunk in chunks(ids):
+def save_items(conn: Connection, rows: list[ItemRow], existing: set[str]) -> None:
+    """Write these items' rows: replace the ones already stored, insert the new ones."""
+    stale = sorted(existing.intersection(r.item_id for r in rows))
+    for chunk in chunks(stale):
         conn.execute(board_occurrences.delete().where(board_occurrences.c.item_id.in_(chunk)))
         conn.execute(board_items.delete().where(board_items.c.item_id.in_(chunk)))
-    if not rows:
-        return
-    conn.execute(
-        board_items.insert(),
+    insert_rows(
+        conn,
+        board_items,
         [
-            {
-                "item_id": r.item_id,
-                "plan_id": r.plan_id,
-                "position": r.position,
-                "section_id": r.section_id,
-                "number": r.number,
-                "title": r.title,
-                "responsible": r.responsible,
-                "targets": r.targets,
-                "deadline_text": r.deadline_text,
-                "cancelled": r.cancelled,
-                "version": r.version,
-                "updated_at": r.updated_at,
-            }
+            (
+                r.item_id,
+                r.plan_id,
+                r.position,
+                r.section_id,
+                r.number,
+                r.title,
+                r.responsible,
+                orjson.dumps(r.targets).decode(),
+                r.deadline_text,
+                r.cancelled,
+                r.version,
+                r.updated_at,
+            )
             for r in rows
         ],
     )
-    occurrences = [
-        {
-            "item_id": r.item_id,
-            "due": o.due,
-            "opens": o.opens,
-            "status": o.status,
-            "percent": o.percent,
-            "done_on": o.done_on,
-            "note": o.note,
-        }
-        for r in rows
-        for o in r.occurrences.values()
-    ]
-    if occurrences:
-        conn.execute(board_occurrences.insert(), occurrences)
+    insert_rows(
+        conn,
+        board_occurrences,
+        [
+            (r.item_id, o.due, o.opens, o.status, o.percent, o.done_on, o.note)
+            for r in rows
+            for o in r.occurrences.values()
+        ],
+    )
 
 
 # ------------------------------------------------------------------ queries

@@ -13,10 +13,12 @@ on PostgreSQL it LISTENs on the channel the recorder NOTIFYs after each write.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +29,7 @@ from planlog.application import PlanlogApp
 from planlog.domain.errors import PlanlogError
 from planlog.projections.base import Projection, create_tables, make_engine, tracking
 from planlog.projections.board import BoardProjection
-from planlog.projections.calendar import CalendarProjection
-from planlog.projections.changes import Change, decode
+from planlog.projections.changes import Change, ChangeReader
 from planlog.projections.rollup import RollupProjection
 from planlog.projections.timeline import TimelineProjection
 
@@ -38,8 +39,26 @@ Progress = Callable[[int, int], None]  # (position reached, head of the log)
 Fault = Callable[[str, int], None]  # (projection name, batch end) — tests crash runs here
 
 
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while batches are decoded and applied.
+
+    A batch holds tens of thousands of fresh dicts; each allocation burst would
+    set off a collection that scans them all again, costing more than the decoding
+    itself (bench/rebuild_rate.py). Projections create no reference cycles, so
+    reference counting frees everything; a collection runs once at the end.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def default_projections() -> list[Projection]:
-    return [BoardProjection(), CalendarProjection(), TimelineProjection(), RollupProjection()]
+    return [BoardProjection(), TimelineProjection(), RollupProjection()]
 
 
 class TrackingMoved(PlanlogError):
@@ -69,18 +88,24 @@ class ProjectionRunner:
         projections: Sequence[Projection] | None = None,
         *,
         engine: Engine | None = None,
-        batch_size: int = 5_000,
+        batch_size: int = 20_000,
     ) -> None:
         self.app = app
         self.engine = engine or make_engine(app.store)
         self.projections = list(projections or default_projections())
         self.batch_size = batch_size
+        sqlite_path = str(app.store.sqlite_path) if app.store.kind == "sqlite" else None
+        self.reader = ChangeReader(app.recorder, sqlite_path)
         create_tables(self.engine)
         with self.engine.begin() as conn:
             known = set(conn.execute(select(tracking.c.name)).scalars())
             for p in self.projections:
                 if p.name not in known:
                     conn.execute(tracking.insert().values(name=p.name, position=0))
+
+    def close(self) -> None:
+        self.reader.close()
+        self.engine.dispose()
 
     # ------------------------------------------------------------ positions
 
@@ -112,25 +137,23 @@ class ProjectionRunner:
         """Apply every recorded event not yet projected; returns how many were read."""
         processed = 0
         head = until if until is not None else self.head()
-        while True:
-            positions = self.positions()
-            start = min(positions.values())
-            if start >= head:
-                return processed
-            notifications = self.app.recorder.select_notifications(
-                start=start, limit=self.batch_size, stop=head, inclusive_of_start=False
-            )
-            if not notifications:
-                return processed
-            changes = decode(notifications)
-            try:
-                self._apply_batch(changes, positions, fault)
-            except TrackingMoved:
-                log.info("another runner applied events after %s; re-reading", start)
-                continue
-            processed += len(changes)
-            if progress is not None:
-                progress(changes[-1].position, head)
+        with no_cyclic_gc():
+            while True:
+                positions = self.positions()
+                start = min(positions.values())
+                if start >= head:
+                    return processed
+                changes = self.reader.read(start, head, self.batch_size)
+                if not changes:
+                    return processed
+                try:
+                    self._apply_batch(changes, positions, fault)
+                except TrackingMoved:
+                    log.info("another runner applied events after %s; re-reading", start)
+                    continue
+                processed += len(changes)
+                if progress is not None:
+                    progress(changes[-1].position, head)
 
     def _apply_batch(
         self, changes: list[Change], positions: dict[str, int], fault: Fault | None
