@@ -20,7 +20,7 @@ from planlog.domain.model import ItemDetails, Plan, PlanItem, Target
 from planlog.domain.organisation import Organisation, organisation_id
 from planlog.domain.registry import REGISTRY_ID, PlanEntry, PlanRegistry
 from planlog.domain.schedule import Occurrence, expand_rrule
-from planlog.store import DEFAULT_DATABASE_URL, StoreSettings, ensure_postgres_schema
+from planlog.store import DEFAULT_DATABASE_URL, StoreSettings, ddl_lock, ensure_postgres_schema
 from planlog.store import parse_database_url as parse_url
 
 PLAN_TZ = ZoneInfo("Asia/Shanghai")
@@ -111,7 +111,8 @@ class PlanlogApp(Application[UUID]):
         #: notification id of this process's latest write: read models that reach it
         #: include the caller's own writes
         self.last_position = 0
-        super().__init__(env={**self.store.env, **(env or {})})
+        with ddl_lock(self.store):
+            super().__init__(env={**self.store.env, **(env or {})})
 
     # ------------------------------------------------------------ plumbing
 
@@ -527,6 +528,40 @@ class PlanlogApp(Application[UUID]):
             )
             self._save(item)
             return item
+
+    def issue_reminder(
+        self,
+        item_id: UUID,
+        occurrence: str,
+        *,
+        kind: str,
+        key: str,
+        scheduled_for: datetime,
+        recipients: list[str],
+        escalate: bool,
+    ) -> PlanItem:
+        return self._change_item(
+            item_id,
+            lambda i: i.issue_reminder(
+                occurrence,
+                kind=kind,
+                key=key,
+                scheduled_for=scheduled_for,
+                recipients=recipients,
+                escalate=escalate,
+                actor="planlog",
+            ),
+            None,
+        )
+
+    def set_reminder_policy(
+        self, plan_id: UUID, policy: dict[str, Any], *, actor: str, reason: str | None = None
+    ) -> Plan:
+        with self._recording():
+            plan = self._load(Plan, plan_id, "plan")
+            plan.set_reminder_policy(policy, actor=actor, reason=reason)
+            self._save(plan)
+            return plan
 
     # -------------------------------------------------------- time travel
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import getpass
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -118,6 +120,37 @@ def _postgres(url: str, parsed: object) -> StoreSettings:
         "POSTGRES_SCHEMA": schema or "",
     }
     return StoreSettings(url=url, kind="postgresql", env=env, pg_schema=schema)
+
+
+@contextmanager
+def ddl_lock(settings: StoreSettings) -> Iterator[None]:
+    """Serialise table creation across processes.
+
+    Several processes starting at once (uvicorn workers, a worker, the CLI) would
+    otherwise race on CREATE TABLE / CREATE FUNCTION, which PostgreSQL answers with
+    "tuple concurrently updated". SQLite serialises DDL by itself.
+    """
+    if settings.kind != "postgresql":
+        yield
+        return
+    import psycopg
+
+    e = settings.env
+    with psycopg.connect(
+        dbname=e["POSTGRES_DBNAME"],
+        host=e["POSTGRES_HOST"],
+        port=int(e["POSTGRES_PORT"]),
+        user=e["POSTGRES_USER"],
+        password=e["POSTGRES_PASSWORD"] or None,
+        connect_timeout=5,
+        autocommit=True,
+    ) as conn:
+        key = f"planlog-ddl:{settings.pg_schema or 'public'}"
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
 
 
 def ensure_postgres_schema(settings: StoreSettings) -> None:

@@ -271,7 +271,7 @@ def test_board_diff_and_projection_status_contract(planlog: Any) -> None:
     assert [(c["item_id"], c["type"]) for c in changes["changes"]] == [(item["id"], "completed")]
     assert all(c["actor"] == "张主席" and c["recorded_at"] for c in changes["changes"])
     status = planlog("projections", "status", "--json")
-    assert {s["name"] for s in status} == {"board", "timeline", "rollup"}
+    assert {s["name"] for s in status} == {"board", "timeline", "rollup", "outbox"}
     assert all(s["lag"] == 0 for s in status)
     rebuilt = planlog("projections", "rebuild", "--json")
     assert rebuilt["events"] == status[0]["head"]
@@ -285,3 +285,38 @@ def test_demo_loads_once_and_prints_the_board(planlog: Any) -> None:
     assert planlog("plan", "list", "--json") == first
     board = planlog("board", first[0]["id"], "--json")
     assert board["totals"]["items"] == 24 and board["totals"]["done"] > 0
+
+
+def test_remind_json_contract_and_dry_run(planlog: Any) -> None:
+    plan_id = new_plan(planlog)
+    item = planlog(
+        "item",
+        "add",
+        plan_id,
+        "--title",
+        "报送信息",
+        "--responsible",
+        "工会女工",
+        "--due",
+        "2026-06-30",
+        "--json",
+    )
+    dry = planlog("remind", "--now", "2026-06-23T09:00+08:00", "--dry-run", "--json")
+    assert [
+        {k: r[k] for k in ("item_id", "occurrence", "kind", "recipients")} for r in dry["issued"]
+    ] == [
+        {
+            "item_id": item["id"],
+            "occurrence": "2026-06-30",
+            "kind": "7d",
+            "recipients": ["工会女工"],
+        }
+    ]
+    assert planlog("reminders", "--json") == []
+    done = planlog("remind", "--now", "2026-06-23T09:00+08:00", "--json")
+    assert [r["kind"] for r in done["issued"]] == ["7d"]
+    again = planlog("remind", "--now", "2026-06-23T10:00+08:00", "--json")
+    assert again["issued"] == []
+    (row,) = planlog("reminders", "--json")
+    assert row["item_id"] == item["id"] and row["kind"] == "7d"
+    assert row["status"] in ("sent", "no_channel")

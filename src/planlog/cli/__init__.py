@@ -24,6 +24,7 @@ from planlog.cli.items import item_cli
 from planlog.cli.orgs import org_cli, rollup_command
 from planlog.cli.plans import plan_cli
 from planlog.cli.readmodels import projections_cli, register_read_commands
+from planlog.cli.reminders import notify_cli, policy, remind, reminders, worker
 
 app = typer.Typer(
     name="planlog",
@@ -40,6 +41,11 @@ app.add_typer(org_cli, name="org")
 app.add_typer(projections_cli, name="projections")
 app.command("rollup")(rollup_command)
 register_read_commands(app)
+app.command("remind")(remind)
+app.command("reminders")(reminders)
+app.command("worker")(worker)
+app.add_typer(notify_cli, name="notify")
+plan_cli.command("policy")(policy)
 
 
 @app.callback()

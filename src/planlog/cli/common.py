@@ -56,7 +56,7 @@ class State:
 
     def close(self) -> None:
         if self._runner is not None:
-            self._runner.engine.dispose()
+            self._runner.close()
             self._runner = None
         if self._app is not None:
             self._app.close()

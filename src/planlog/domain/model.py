@@ -81,6 +81,8 @@ class Plan(Aggregate):
         self.created_by = actor
         self.sections: list[Section] = []
         self.item_ids: list[UUID] = []
+        #: reminder policy overrides (planlog.scheduler.policy.ReminderPolicy fields)
+        self.reminder_policy: dict[str, Any] = {}
 
     @classmethod
     def create(
@@ -135,6 +137,18 @@ class Plan(Aggregate):
 
         def apply(self, plan: Plan) -> None:
             plan.item_ids.append(UUID(self.item_id))
+
+    class ReminderPolicySet(PlanlogEvent):
+        policy: dict[str, Any]
+
+        def apply(self, plan: Plan) -> None:
+            plan.reminder_policy = dict(self.policy)
+
+    def set_reminder_policy(
+        self, policy: dict[str, Any], *, actor: str, reason: str | None = None
+    ) -> None:
+        """Validated by the caller (the policy is scheduler configuration, not domain)."""
+        self.trigger_event(self.ReminderPolicySet, policy=policy, actor=actor, reason=reason)
 
     def section(self, section_id: str) -> Section:
         for section in self.sections:
@@ -303,6 +317,8 @@ class PlanItem(Aggregate):
         self.cancelled = False
         self.cancel_reason: str | None = None
         self.planned_by = actor
+        #: reminder keys issued per occurrence ("7d", "due", "overdue+3", …)
+        self.reminders: dict[str, set[str]] = {}
 
     @classmethod
     def plan(
@@ -622,6 +638,56 @@ class PlanItem(Aggregate):
         if not (reason or "").strip():
             raise RuleViolation(self.id, "reason_required", "reopening needs a reason")
         self.trigger_event(self.OccurrenceReopened, occurrence=occ.key, actor=actor, reason=reason)
+
+    class ReminderIssued(PlanlogEvent):
+        """A deadline reminder was issued. Sending it is the outbox's job, done once;
+        replaying this event never sends anything."""
+
+        occurrence: str
+        kind: str
+        key: str
+        scheduled_for: str
+        recipients: list[str]
+        escalate: bool
+
+        def apply(self, item: PlanItem) -> None:
+            item.reminders.setdefault(self.occurrence, set()).add(self.key)
+
+    def issue_reminder(
+        self,
+        occurrence: str,
+        *,
+        kind: str,
+        key: str,
+        scheduled_for: datetime,
+        recipients: list[str],
+        escalate: bool,
+        actor: str,
+    ) -> None:
+        """Record a reminder; the same key for the same occurrence is issued once only."""
+        self._refuse_if_cancelled("remind about")
+        occ = self._occurrence(occurrence)
+        if occ.status == DONE:
+            raise RuleViolation(
+                self.id, "occurrence_open", f"'{self.title}' is already done for {occ.key}"
+            )
+        if key in self.reminders.get(occ.key, set()):
+            raise RuleViolation(
+                self.id,
+                "reminder_once",
+                f"reminder {key} for '{self.title}' ({occ.key}) was already issued",
+            )
+        self.trigger_event(
+            self.ReminderIssued,
+            occurrence=occ.key,
+            kind=kind,
+            key=key,
+            scheduled_for=scheduled_for.isoformat(),
+            recipients=recipients,
+            escalate=escalate,
+            actor=actor,
+            reason=None,
+        )
 
     class Cancelled(PlanlogEvent):
         def apply(self, item: PlanItem) -> None:

@@ -32,6 +32,8 @@ class Projection(ABC):
     tables: tuple[Table, ...]
     #: event types this projection reads (None: every event); others are skipped
     types: frozenset[str] | None
+    #: set by the runner during a rebuild: the events are history being replayed
+    replaying: bool = False
 
     @abstractmethod
     def apply(self, conn: Connection, changes: list[Any]) -> None: ...

@@ -32,6 +32,7 @@ from planlog.projections.board import BoardProjection
 from planlog.projections.changes import Change, ChangeReader
 from planlog.projections.rollup import RollupProjection
 from planlog.projections.timeline import TimelineProjection
+from planlog.store import ddl_lock
 
 log = logging.getLogger("planlog.projections")
 
@@ -58,7 +59,9 @@ def no_cyclic_gc() -> Iterator[None]:
 
 
 def default_projections() -> list[Projection]:
-    return [BoardProjection(), TimelineProjection(), RollupProjection()]
+    from planlog.scheduler.outbox import OutboxProjection
+
+    return [BoardProjection(), TimelineProjection(), RollupProjection(), OutboxProjection()]
 
 
 class TrackingMoved(PlanlogError):
@@ -96,12 +99,13 @@ class ProjectionRunner:
         self.batch_size = batch_size
         sqlite_path = str(app.store.sqlite_path) if app.store.kind == "sqlite" else None
         self.reader = ChangeReader(app.recorder, sqlite_path)
-        create_tables(self.engine)
-        with self.engine.begin() as conn:
-            known = set(conn.execute(select(tracking.c.name)).scalars())
-            for p in self.projections:
-                if p.name not in known:
-                    conn.execute(tracking.insert().values(name=p.name, position=0))
+        with ddl_lock(app.store):
+            create_tables(self.engine)
+            with self.engine.begin() as conn:
+                known = set(conn.execute(select(tracking.c.name)).scalars())
+                for p in self.projections:
+                    if p.name not in known:
+                        conn.execute(tracking.insert().values(name=p.name, position=0))
 
     def close(self) -> None:
         self.reader.close()
@@ -196,7 +200,13 @@ class ProjectionRunner:
                 conn.execute(
                     update(tracking).where(tracking.c.name == projection.name).values(position=0)
                 )
-        return self.catch_up(progress=progress)
+        for projection in chosen:
+            projection.replaying = True
+        try:
+            return self.catch_up(progress=progress)
+        finally:
+            for projection in chosen:
+                projection.replaying = False
 
     def wait_until(self, position: int, timeout: float = 10.0) -> bool:
         """Read-your-writes: wait until every projection has reached `position`."""

@@ -1,0 +1,179 @@
+"""Reminders from the command line: one pass, the record, channels, policy, the worker."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from planlog.application import parse_moment
+from planlog.cli.common import JsonOption, emit_json, guarded, out_console, parse_id, state
+from planlog.config import Settings
+from planlog.domain.errors import PlanlogError
+from planlog.scheduler.outbox import list_channels, reminders_report, set_channels
+from planlog.scheduler.policy import ReminderPolicy
+from planlog.scheduler.service import Service, reminder_pass
+
+notify_cli = typer.Typer(help="Where reminders go (apprise URLs).", no_args_is_help=True)
+
+
+def _settings(db: str | None) -> Settings:
+    settings = Settings()
+    if db:
+        settings.database_url = db
+    return settings
+
+
+@guarded
+def remind(
+    ctx: typer.Context,
+    now: Annotated[str | None, typer.Option("--now", help="Run the pass as at this time.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be issued; record and send nothing.")
+    ] = False,
+    json_out: bool = JsonOption,
+) -> None:
+    """One reminder pass: issue the reminders due now, then deliver them."""
+    st = state(ctx)
+    app = st.app()
+    moment = parse_moment(now) if now else app.now()
+    result = reminder_pass(app, st.runner(), moment, settings=_settings(st.db), dry_run=dry_run)
+    if json_out:
+        emit_json({"now": moment.isoformat(), "dry_run": dry_run, **result.to_dict()})
+        return
+    table = Table(
+        "截止 due",
+        "类型 kind",
+        "事项 item",
+        "接收人 recipients",
+        title=f"提醒 reminders · {moment.isoformat()[:16]}",
+    )
+    for r in result.issued:
+        table.add_row(r.occurrence, r.kind, r.title, "、".join(r.recipients))
+    out_console.print(table)
+    if dry_run:
+        out_console.print("试运行，未记录、未发送 / dry run: nothing recorded or sent")
+    for d in result.delivered:
+        out_console.print(f"{d.status}: {d.item_id} {d.occurrence} {d.kind}")
+
+
+@guarded
+def reminders(ctx: typer.Context, json_out: bool = JsonOption) -> None:
+    """Issued reminders and their delivery status."""
+    rows = reminders_report(state(ctx).read_models())
+    if json_out:
+        emit_json(rows)
+        return
+    table = Table(
+        "发出 issued", "截止 due", "类型 kind", "事项 item", "状态 status", "次数", "错误"
+    )
+    for r in rows:
+        table.add_row(
+            r["issued_at"][:16],
+            r["occurrence"],
+            r["kind"],
+            r["title"] or "",
+            r["status"],
+            str(r["attempts"]),
+            r["last_error"] or "",
+        )
+    out_console.print(table)
+
+
+@notify_cli.command("set")
+@guarded
+def notify_set(
+    ctx: typer.Context,
+    urls: Annotated[list[str], typer.Argument(help="apprise URLs (none: remove).")],
+    org: Annotated[str, typer.Option("--org")],
+    person: Annotated[
+        str | None, typer.Option("--person", help="责任人; omit for the org.")
+    ] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Set the channels of an organisation or of one responsible person."""
+    try:
+        set_channels(state(ctx).read_models(), org, person, urls)
+    except ValueError as bad:
+        raise PlanlogError(str(bad)) from None
+    if json_out:
+        emit_json(list_channels(state(ctx).read_models()))
+
+
+@notify_cli.command("list")
+@guarded
+def notify_list(ctx: typer.Context, json_out: bool = JsonOption) -> None:
+    """Configured channels (secrets masked)."""
+    channels = list_channels(state(ctx).read_models())
+    if json_out:
+        emit_json(channels)
+        return
+    for c in channels:
+        out_console.print(f"{c['org']} {c['person'] or '(全体)'}: {' '.join(c['channels'])}")
+
+
+@guarded
+def policy(
+    ctx: typer.Context,
+    plan_id: str,
+    lead_days: Annotated[
+        str | None, typer.Option("--lead-days", help="Days before due, e.g. 7,1")
+    ] = None,
+    overdue_every: Annotated[int | None, typer.Option("--overdue-every")] = None,
+    escalate_after: Annotated[int | None, typer.Option("--escalate-after")] = None,
+    max_chases: Annotated[int | None, typer.Option("--max-chases")] = None,
+    send_at: Annotated[str | None, typer.Option("--send-at", help="HH:MM, China time")] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Show or change a plan's reminder policy (defaults: 7 and 1 days before, on the day,
+    every 3 days overdue, escalate to the chair after 7)."""
+    st = state(ctx)
+    app = st.app()
+    pid = parse_id(plan_id, "plan id")
+    changes: dict[str, object] = {
+        k: v
+        for k, v in {
+            "lead_days": [int(d) for d in lead_days.split(",")] if lead_days else None,
+            "overdue_every_days": overdue_every,
+            "escalate_after_days": escalate_after,
+            "max_chases": max_chases,
+            "send_at": send_at,
+        }.items()
+        if v is not None
+    }
+    current = app.get_plan(pid).reminder_policy
+    if changes:
+        merged = {**current, **changes}
+        try:
+            ReminderPolicy.from_dict(merged)
+        except ValueError as bad:
+            raise PlanlogError(f"reminder policy: {bad}") from None
+        current = app.set_reminder_policy(pid, merged, actor=st.actor).reminder_policy
+    effective = ReminderPolicy.from_dict(current).to_dict()
+    if json_out:
+        emit_json(effective)
+    else:
+        out_console.print(effective)
+
+
+@guarded
+def worker(ctx: typer.Context) -> None:
+    """Run projections and the reminder scheduler without the web server (until stopped)."""
+    st = state(ctx)
+    service = Service(_settings(st.db or st.app().store.url))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    service.start()
+    out_console.print(
+        f"planlog worker: projections running; scheduler "
+        f"{'active' if service.active else 'standing by'} for {service.app.store.display}"
+    )
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        service.stop()

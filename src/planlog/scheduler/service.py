@@ -1,0 +1,250 @@
+"""The background service: projections kept current, reminders issued and delivered.
+
+APScheduler 3 runs two interval jobs, the reminder pass and the delivery run.
+It is started by `Service.start()` — from the web server's lifespan or from
+`planlog worker` — never at import. One scheduler is active per database: the
+service that holds the scheduler lock (a PostgreSQL advisory lock, or a lock
+file beside the SQLite file) runs the jobs; others stand by and try again. Even
+two active schedulers could not issue a reminder twice (the item aggregate
+refuses it), but one active scheduler avoids the wasted work.
+
+Jobs are stored in the database (SQLAlchemy job store) and so are pickled: they
+name module-level functions and carry only the database URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from planlog.application import PlanlogApp
+from planlog.config import Settings
+from planlog.projections.runner import ProjectionRunner
+from planlog.scheduler.outbox import Delivery, deliver_pending
+from planlog.scheduler.reminders import IssuedReminder, ReminderIssuer
+from planlog.scheduler.workdays import calendar_for
+from planlog.store import StoreSettings
+
+log = logging.getLogger("planlog.scheduler")
+
+#: Explicit job settings (APScheduler's defaults silently drop a run that starts more
+#: than a second late): a late run within ten minutes still runs, several missed runs
+#: collapse into one, and a job never overlaps itself.
+JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": 600, "max_instances": 1}
+REMINDER_JOB, DELIVERY_JOB = "planlog-reminders", "planlog-delivery"
+
+_services: dict[str, Service] = {}
+
+
+@dataclass
+class PassResult:
+    issued: list[IssuedReminder]
+    delivered: list[Delivery] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "issued": [r.to_dict() for r in self.issued],
+            "delivered": [d.to_dict() for d in self.delivered],
+        }
+
+
+def reminder_pass(
+    app: PlanlogApp,
+    runner: ProjectionRunner,
+    now: datetime,
+    *,
+    settings: Settings,
+    issuer: ReminderIssuer | None = None,
+    dry_run: bool = False,
+) -> PassResult:
+    """Issue what is due at `now`, then deliver (nothing is recorded or sent on a dry run)."""
+    runner.catch_up()
+    issuer = issuer or ReminderIssuer(app, runner.engine, calendar_for(settings.workdays))
+    issued = issuer.run(now, dry_run=dry_run)
+    if dry_run:
+        return PassResult(issued)
+    runner.catch_up()
+    delivered = deliver_pending(runner.engine, now, link_base=settings.base_url, lang=settings.lang)
+    return PassResult(issued, delivered)
+
+
+class SchedulerLock:
+    """At most one active scheduler per database."""
+
+    def __init__(self, store: StoreSettings) -> None:
+        self.store = store
+        self._held: Any = None
+
+    def try_acquire(self) -> bool:
+        if self._held is not None:
+            return True
+        if self.store.kind == "sqlite":
+            from filelock import FileLock, Timeout
+
+            lock = FileLock(f"{self.store.sqlite_path}.scheduler.lock")
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                return False
+            self._held = lock
+            return True
+        import psycopg
+
+        e = self.store.env
+        conn = psycopg.connect(
+            dbname=e["POSTGRES_DBNAME"],
+            host=e["POSTGRES_HOST"],
+            port=int(e["POSTGRES_PORT"]),
+            user=e["POSTGRES_USER"],
+            password=e["POSTGRES_PASSWORD"] or None,
+            autocommit=True,
+        )
+        key = f"planlog-scheduler:{self.store.pg_schema or 'public'}"
+        got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()
+        if got and got[0]:
+            self._held = conn  # the lock lives as long as this session
+            return True
+        conn.close()
+        return False
+
+    def release(self) -> None:
+        held, self._held = self._held, None
+        if held is None:
+            return
+        if self.store.kind == "sqlite":
+            held.release()
+        else:
+            held.close()
+
+    @property
+    def held(self) -> bool:
+        return self._held is not None
+
+
+class Service:
+    """Projections on a thread, and (while holding the lock) the reminder scheduler."""
+
+    def __init__(self, settings: Settings, *, lock_retry_seconds: int = 30) -> None:
+        self.settings = settings
+        self.app = PlanlogApp(settings.database_url)
+        self.runner = ProjectionRunner(self.app)
+        self.issuer = ReminderIssuer(self.app, self.runner.engine, calendar_for(settings.workdays))
+        self.lock = SchedulerLock(self.app.store)
+        self.lock_retry_seconds = lock_retry_seconds
+        self._stop = threading.Event()
+        self._projections: threading.Thread | None = None
+        self.scheduler: BackgroundScheduler | None = None
+        self._standby: threading.Thread | None = None
+
+    @property
+    def key(self) -> str:
+        return self.app.store.url
+
+    def start(self) -> None:
+        _services[self.key] = self
+        self._projections = threading.Thread(
+            target=self.runner.run_forever,
+            args=(self._stop,),
+            name="planlog-projections",
+            daemon=True,
+        )
+        self._projections.start()
+        if not self._become_active():
+            self._standby = threading.Thread(
+                target=self._stand_by, name="planlog-standby", daemon=True
+            )
+            self._standby.start()
+
+    def _stand_by(self) -> None:
+        while not self._stop.wait(self.lock_retry_seconds):
+            if self._become_active():
+                return
+
+    def _become_active(self) -> bool:
+        if not self.lock.try_acquire():
+            log.info("another scheduler is active for %s; standing by", self.app.store.display)
+            return False
+        scheduler = BackgroundScheduler(
+            jobstores={
+                "default": SQLAlchemyJobStore(
+                    engine=self.runner.engine, tablename="planlog_scheduler_jobs"
+                )
+            },
+            executors={"default": ThreadPoolExecutor(2)},
+            job_defaults=JOB_DEFAULTS,
+            timezone=ZoneInfo("Asia/Shanghai"),
+        )
+        scheduler.add_job(
+            run_reminders,
+            "interval",
+            seconds=self.settings.reminder_interval,
+            args=[self.key],
+            id=REMINDER_JOB,
+            replace_existing=True,
+            next_run_time=datetime.now(ZoneInfo("Asia/Shanghai")),
+        )
+        scheduler.add_job(
+            run_delivery,
+            "interval",
+            seconds=self.settings.delivery_interval,
+            args=[self.key],
+            id=DELIVERY_JOB,
+            replace_existing=True,
+        )
+        scheduler.start()
+        self.scheduler = scheduler
+        log.info("scheduler active for %s", self.app.store.display)
+        return True
+
+    @property
+    def active(self) -> bool:
+        return self.scheduler is not None
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
+            self.scheduler = None
+        self.lock.release()
+        if self._projections is not None:
+            self._projections.join(10)
+        _services.pop(self.key, None)
+        self.runner.close()
+        self.app.close()
+
+    def remind(self) -> PassResult:
+        return reminder_pass(
+            self.app, self.runner, self.app.now(), settings=self.settings, issuer=self.issuer
+        )
+
+    def deliver(self) -> list[Delivery]:
+        self.runner.catch_up()
+        return deliver_pending(
+            self.runner.engine,
+            self.app.now(),
+            link_base=self.settings.base_url,
+            lang=self.settings.lang,
+        )
+
+
+def run_reminders(database_url: str) -> None:
+    """Scheduler job (module level, so the persistent job store can pickle a reference)."""
+    service = _services.get(database_url)
+    if service is not None:
+        result = service.remind()
+        if result.issued:
+            log.info("issued %d reminder(s)", len(result.issued))
+
+
+def run_delivery(database_url: str) -> None:
+    service = _services.get(database_url)
+    if service is not None:
+        service.deliver()
