@@ -27,6 +27,7 @@ class Change:
     type: str  # "PlanItem.OccurrenceCompleted", "Plan.Created", …
     recorded_at: str  # ISO 8601, UTC
     data: dict[str, Any]
+    raw: bytes  # the stored payload exactly as recorded (a reference, not a copy)
 
     @property
     def actor(self) -> str | None:
@@ -60,6 +61,7 @@ def _change(
         kind,
         stamp["_data_"] if type(stamp) is dict else str(stamp),
         data,
+        state,
     )
 
 

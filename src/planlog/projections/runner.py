@@ -59,9 +59,16 @@ def no_cyclic_gc() -> Iterator[None]:
 
 
 def default_projections() -> list[Projection]:
+    from planlog.audit.chain import ChainProjection
     from planlog.scheduler.outbox import OutboxProjection
 
-    return [BoardProjection(), TimelineProjection(), RollupProjection(), OutboxProjection()]
+    return [
+        BoardProjection(),
+        TimelineProjection(),
+        RollupProjection(),
+        OutboxProjection(),
+        ChainProjection(),
+    ]
 
 
 class TrackingMoved(PlanlogError):

@@ -1,0 +1,317 @@
+"""A hash chain over the event log: auditors can show the record was not altered.
+
+Each event's link is ``sha256(prev_hash | position | aggregate_id | version | type | payload)``,
+where ``payload`` is the stored JSON bytes exactly as recorded, so changing, deleting or
+inserting any event breaks every link from it on. The chain is kept by a projection that
+only ever appends: a rebuild keeps the rows it finds and never re-chains a position it
+has passed, so it cannot "bless" history altered after it was chained.
+
+What the chain does not prove on its own: someone who can rewrite both the log and the
+``audit_chain`` table can recompute a consistent chain. Against that, an auditor keeps the
+head (`planlog audit head`) of an export and later asks `still_contains`, which recomputes
+from the log alone and does not trust the table.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass
+from hashlib import sha256
+from typing import Any, TypedDict
+from uuid import UUID
+
+from sqlalchemy import CHAR, Column, Engine, Integer, Table, select
+from sqlalchemy.engine import Connection
+
+from planlog.application import PlanlogApp
+from planlog.projections.base import Projection, metadata
+from planlog.projections.bulk import insert_rows
+from planlog.projections.changes import Change
+
+GENESIS = "0" * 64  # the "previous hash" of the first event
+
+audit_chain = Table(
+    "audit_chain",
+    metadata,
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("hash", CHAR(64), nullable=False),
+)
+
+#: what `first_bad["code"]` can be, and the `problem` text that goes with it
+ALTERED, MISSING, INSERTED = "altered", "missing", "inserted"
+PROBLEMS = {
+    # A mismatch cannot tell payload from identity (id, version, topic): both are hashed.
+    ALTERED: "payload or identity altered",
+    MISSING: "event missing from the log",
+    INSERTED: "event inserted into the chained range",
+}
+
+
+class ChainHead(TypedDict):
+    position: int
+    hash: str
+
+
+class BadEvent(TypedDict):
+    position: int
+    aggregate_id: str | None  # None when the event is missing: the log no longer says
+    version: int | None
+    type: str | None
+    code: str
+    problem: str
+
+
+def _as_bytes(payload: Any) -> bytes:
+    # Only a tampered row holds anything but bytes (e.g. TEXT written into SQLite's BLOB
+    # column); hash it as stored rather than crash the projection or the verifier.
+    if isinstance(payload, bytes):
+        return payload
+    if isinstance(payload, str):
+        return payload.encode()
+    if payload is None:
+        return b""
+    return bytes(payload)
+
+
+def link(prev: str, position: int, aggregate_id: str, version: int, kind: str, raw: Any) -> str:
+    """The hash of one event, chained to the hash of the event before it."""
+    digest = sha256(f"{prev}|{position}|{aggregate_id}|{version}|{kind}|".encode())
+    # update() rather than concatenation: no copy of a large payload
+    digest.update(raw if type(raw) is bytes else _as_bytes(raw))
+    return digest.hexdigest()
+
+
+class ChainProjection(Projection):
+    """Appends one link per event to `audit_chain`; never deletes or rewrites a link."""
+
+    name = "audit_chain"
+    tables = (audit_chain,)
+    types = None
+
+    def reset(self, conn: Connection) -> None:
+        """Keep the chain: links are evidence, and re-deriving them from the log as it is
+        now would bless whatever was altered since they were written."""
+
+    def apply(self, conn: Connection, changes: list[Change]) -> None:
+        top = _head(conn)
+        head_position, prev = (top["position"], top["hash"]) if top else (0, GENESIS)
+        # Only extend past the head. On a rebuild every chained position is skipped; an
+        # event that appears below the head later (inserted into the log) is never
+        # chained either, so verify() keeps reporting it.
+        start = bisect_right(changes, head_position, key=_position)
+        rows: list[tuple[int, str]] = []
+        for c in changes[start:]:
+            prev = link(prev, c.position, c.aggregate_id, c.version, c.type, c.raw)
+            rows.append((c.position, prev))
+        insert_rows(conn, audit_chain, rows)
+
+
+def _position(change: Change) -> int:
+    return change.position
+
+
+def _head(conn: Connection) -> ChainHead | None:
+    row = conn.execute(
+        select(audit_chain.c.position, audit_chain.c.hash)
+        .order_by(audit_chain.c.position.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return {"position": int(row[0]), "hash": str(row[1]).strip()}
+
+
+def head(engine: Engine) -> ChainHead | None:
+    """The last chained event: what an auditor keeps to prove the history later."""
+    with engine.connect() as conn:
+        return _head(conn)
+
+
+# ------------------------------------------------------------------ the raw log
+
+LogRow = tuple[int, str, int, str, bytes]  # position, dashed aggregate id, version, type, raw
+
+
+def _dashed(value: UUID | str) -> str:
+    # Must give exactly the string `Change.aggregate_id` carries, or nothing would match.
+    if isinstance(value, UUID):
+        return str(value)
+    if len(value) == 32:  # the SQLite recorder stores UUIDs as 32 hex digits
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return value
+
+
+class _RawLog:
+    """Reads the stored rows without decoding their JSON.
+
+    Not `ChangeReader`: that parses every payload, and a tampered payload that is no
+    longer JSON must be reported as altered, not crash the verification.
+    """
+
+    def __init__(self, app: PlanlogApp) -> None:
+        self.recorder = app.recorder
+        self._sqlite: sqlite3.Connection | None = None
+        if app.store.kind == "sqlite":
+            self._sqlite = sqlite3.connect(str(app.store.sqlite_path), check_same_thread=False)
+            table = getattr(app.recorder, "events_table_name", "stored_events")
+            self._select = (
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
+                "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
+            )
+
+    def batches(self, after: int, stop: int | None, size: int) -> Iterator[list[LogRow]]:
+        """The rows with `after` < position <= `stop` (no upper bound: None), in order."""
+        high = stop if stop is not None else 2**63 - 1
+        while after < high:
+            rows = self._read(after, high, size)
+            if not rows:
+                return
+            yield rows
+            after = rows[-1][0]
+
+    def _read(self, after: int, stop: int, size: int) -> list[LogRow]:
+        if self._sqlite is not None:
+            found = self._sqlite.execute(self._select, (after, stop, size)).fetchall()
+            return [
+                (int(p), _dashed(str(o)), int(v), str(t).rpartition(":")[2], s)
+                for p, o, v, t, s in found
+            ]
+        notifications = self.recorder.select_notifications(
+            start=after, limit=size, stop=stop, inclusive_of_start=False
+        )
+        return [
+            (
+                n.id,
+                _dashed(n.originator_id),
+                int(n.originator_version),
+                n.topic.rpartition(":")[2],
+                n.state,
+            )
+            for n in notifications
+        ]
+
+    def close(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.close()
+            self._sqlite = None
+
+    def __enter__(self) -> _RawLog:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def _chained(engine: Engine, upto: int, size: int) -> Iterator[tuple[int, str]]:
+    """The links up to `upto` in position order, a batch per short read.
+
+    Bounded by the head read before the walk: a runner may append links meanwhile, and
+    those must not look like chained events missing from the log.
+    """
+    after = 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(audit_chain.c.position, audit_chain.c.hash)
+                .where(audit_chain.c.position > after, audit_chain.c.position <= upto)
+                .order_by(audit_chain.c.position)
+                .limit(size)
+            ).all()
+        if not rows:
+            return
+        for position, digest in rows:
+            yield int(position), str(digest).strip()
+        after = int(rows[-1][0])
+
+
+# ----------------------------------------------------------------- verification
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int  # chained events recomputed and found intact (before any problem)
+    head: ChainHead | None  # the last chained event
+    unchained: int  # events after the head, not yet projected: not a failure
+    first_bad: BadEvent | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "head": dict(self.head) if self.head else None,
+            "unchained": self.unchained,
+            "first_bad": dict(self.first_bad) if self.first_bad else None,
+        }
+
+
+def _bad(position: int, code: str, row: LogRow | None = None) -> BadEvent:
+    return {
+        "position": position,
+        "aggregate_id": row[1] if row else None,
+        "version": row[2] if row else None,
+        "type": row[3] if row else None,
+        "code": code,
+        "problem": PROBLEMS[code],
+    }
+
+
+def verify(app: PlanlogApp, engine: Engine, *, batch_size: int = 20_000) -> ChainReport:
+    """Recompute the whole chain from the log and compare it with `audit_chain`.
+
+    The walk stops at the first problem: every later link depends on it, so the first
+    one is the one worth naming. The chain is not caught up here; callers do that first.
+    """
+    top = head(engine)
+    head_position = top["position"] if top else 0
+    chained = _chained(engine, head_position, batch_size)
+    expected = next(chained, None)
+    prev = GENESIS
+    checked = unchained = 0
+    first_bad: BadEvent | None = None
+    with _RawLog(app) as log:
+        for rows in log.batches(0, head_position, batch_size):
+            for row in rows:
+                position = row[0]
+                if expected is not None and expected[0] < position:
+                    first_bad = _bad(expected[0], MISSING)
+                    break
+                if expected is None or expected[0] > position:
+                    first_bad = _bad(position, INSERTED, row)
+                    break
+                prev = link(prev, *row)
+                if prev != expected[1]:
+                    first_bad = _bad(position, ALTERED, row)
+                    break
+                checked += 1
+                expected = next(chained, None)
+            if first_bad is not None:
+                break
+        else:
+            # links left over once the log ran out below the head: the events are gone
+            if expected is not None:
+                first_bad = _bad(expected[0], MISSING)
+        for rows in log.batches(head_position, None, batch_size):
+            unchained += len(rows)
+    return ChainReport(first_bad is None, checked, top, unchained, first_bad)
+
+
+def still_contains(app: PlanlogApp, engine: Engine, position: int, hash: str) -> bool:
+    """Does the log still hold, unchanged, the history that ended at `position` with `hash`?
+
+    Recomputed from the log alone, from the first event: `engine` (the `audit_chain`
+    table) is deliberately not consulted, so a chain table rewritten together with the
+    log cannot vouch for it. True also when events were appended after `position`.
+    """
+    del engine  # kept for a uniform signature with head() and verify(); see above
+    if position < 1:
+        return False
+    prev, last = GENESIS, 0
+    with _RawLog(app) as log:
+        for rows in log.batches(0, position, 20_000):
+            for row in rows:
+                prev = link(prev, *row)
+            last = rows[-1][0]
+    return last == position and prev == hash.strip().lower()
