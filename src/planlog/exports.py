@@ -1,0 +1,372 @@
+"""Files people take away: the board as CSV and XLSX, the audit history as JSONL, deadlines as ICS.
+
+Pure functions, data in and bytes (or lines) out, so the CLI, the web API and
+the tests all produce the same files from the same documents. Everything a
+person reads is Chinese whatever PLANLOG_LANG says: these files are handed to
+the union's office, not to whoever ran the export.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from icalendar import Alarm, Calendar, Event
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from planlog.i18n import t
+from planlog.projections.calendar import Deadline
+
+LANG = "zh"
+
+BOARD_COLUMNS = (
+    "部分",
+    "序号",
+    "工作任务",
+    "责任人",
+    "开始",
+    "截止",
+    "状态",
+    "进度(%)",
+    "完成日期",
+    "目标",
+    "事项ID",
+)
+#: column indexes (0-based) holding dates and the status, for the XLSX formatting
+_DATE_COLUMNS = (4, 5, 8)
+_STATUS_COLUMN = 6
+_TITLE_COLUMN = 2
+#: columns whose text comes from people, and so may start like a spreadsheet formula
+_TEXT_COLUMNS = (0, 1, 2, 3, 9)
+
+# Excel's own "good / neutral / bad" fills, so the sheet looks like what office staff expect.
+STATUS_FILLS = {
+    "done": "C6EFCE",
+    "due_soon": "FFEB9C",
+    "overdue": "FFC7CE",
+    "cancelled": "D9D9D9",
+}
+
+PRODID = "-//planlog//工会工作计划//ZH"
+PLAN_TZ_NAME = "Asia/Shanghai"
+
+
+# --- the board, one row per occurrence ------------------------------------------------------
+
+
+def board_rows(board: dict[str, Any]) -> list[list[Any]]:
+    """The board flattened for a spreadsheet: one row per occurrence, dates as `date`.
+
+    An item without occurrences still gets a row, or it would vanish from the
+    export while the board shows it.
+    """
+    section_titles = {s["id"]: s["title"] for s in board["sections"]}
+    rows: list[list[Any]] = []
+    for item in board["items"]:
+        section = section_titles.get(item["section_id"]) or t("no_section", LANG)
+        targets = format_targets(item.get("targets") or [])
+        head = [section, item.get("number") or "", item["title"], item.get("responsible") or ""]
+        occurrences = item.get("occurrences") or []
+        if not occurrences:
+            rows.append(
+                [*head, None, None, item["status"], item["percent"], None, targets, item["id"]]
+            )
+        for occ in occurrences:
+            status = occ["status"]
+            # A hand-built board may keep the stored status of a cancelled item's open
+            # occurrences; the export must not show them as still to do.
+            if item["status"] == "cancelled" and status != "done":
+                status = "cancelled"
+            rows.append(
+                [
+                    *head,
+                    _date(occ.get("opens")),
+                    _date(occ["due"]),
+                    status,
+                    occ["percent"],
+                    _date(occ.get("done_on")),
+                    targets,
+                    item["id"],
+                ]
+            )
+    return rows
+
+
+def format_targets(targets: list[dict[str, Any]]) -> str:
+    """`800家（当前312）；80%` — the value and unit, with how far it got when reported."""
+    parts = []
+    for target in targets:
+        text = f"{_number(target['value'])}{target.get('unit') or ''}"
+        if target.get("current") is not None:
+            text += f"（当前{_number(target['current'])}）"
+        parts.append(text)
+    return "；".join(parts)
+
+
+def board_csv(board: dict[str, Any]) -> bytes:
+    """The board as CSV, UTF-8 with a BOM: Excel on Chinese Windows reads GBK without it."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(BOARD_COLUMNS)
+    for row in board_rows(board):
+        cells = []
+        for index, value in enumerate(row):
+            if index == _STATUS_COLUMN:
+                value = t(value, LANG)
+            elif isinstance(value, date):
+                value = value.isoformat()
+            elif index in _TEXT_COLUMNS:
+                value = _defuse(value)
+            cells.append("" if value is None else value)
+        writer.writerow(cells)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def board_xlsx(board: dict[str, Any], *, chain_head: Mapping[str, Any] | None = None) -> bytes:
+    """The board as a workbook: sheet 工作进度 (the rows) and sheet 合计 (the counts)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None  # a new Workbook always has one sheet
+    sheet.title = t("board", LANG)
+    _write_board_sheet(sheet, board)
+    totals = workbook.create_sheet(t("totals", LANG))
+    _write_totals_sheet(totals, board, chain_head)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _title_line(board: dict[str, Any]) -> str:
+    plan = board["plan"]
+    return f"{plan['org']} · {plan['year']} · {plan['title']} · {t('as_of', LANG)} {board['today']}"
+
+
+def _write_board_sheet(sheet: Worksheet, board: dict[str, Any]) -> None:
+    sheet.append([_title_line(board)])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(BOARD_COLUMNS))
+    sheet.append(list(BOARD_COLUMNS))
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    rows = board_rows(board)
+    for row in rows:
+        sheet.append([t(v, LANG) if i == _STATUS_COLUMN else v for i, v in enumerate(row)])
+        cells = sheet[sheet.max_row]
+        for index, cell in enumerate(cells):
+            _keep_text(cell)
+            if index in _DATE_COLUMNS:
+                cell.number_format = "yyyy-mm-dd"
+            elif index == _TITLE_COLUMN:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        fill = STATUS_FILLS.get(row[_STATUS_COLUMN])
+        if fill:
+            cells[_STATUS_COLUMN].fill = PatternFill("solid", start_color=fill, end_color=fill)
+    # Freeze below the header so the column names stay visible while scrolling.
+    sheet.freeze_panes = "A3"
+    last = get_column_letter(len(BOARD_COLUMNS))
+    sheet.auto_filter.ref = f"A2:{last}{max(sheet.max_row, 2)}"
+    _fit_columns(sheet, [list(BOARD_COLUMNS), *rows])
+
+
+TOTALS_COLUMNS = (
+    ("items", "事项"),
+    ("occurrences", "时限"),
+    ("done", "已完成"),
+    ("overdue", "已逾期"),
+    ("due_soon", "即将到期"),
+    # board totals count "open" as every open occurrence neither red nor yellow,
+    # started or not; 未开始 would undercount what the number means.
+    ("open", "正常推进"),
+    ("in_progress", "进行中"),
+    ("cancelled", "已取消事项"),
+    ("percent_done", "完成率(%)"),
+)
+
+
+def _write_totals_sheet(
+    sheet: Worksheet, board: dict[str, Any], chain_head: Mapping[str, Any] | None
+) -> None:
+    sheet.append([_title_line(board)])
+    sheet["A1"].font = Font(bold=True, size=14)
+    header = ["部分", *(label for _, label in TOTALS_COLUMNS)]
+    sheet.append(header)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    table: list[list[Any]] = [header]
+    for section in board["sections"]:
+        row = [section["title"] or t("no_section", LANG)]
+        row += [section.get(key, 0) for key, _ in TOTALS_COLUMNS]
+        table.append(row)
+        sheet.append(row)
+        _keep_text(sheet.cell(sheet.max_row, 1))
+    total = [t("totals", LANG), *(board["totals"].get(key, 0) for key, _ in TOTALS_COLUMNS)]
+    table.append(total)
+    sheet.append(total)
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    if chain_head is not None:
+        sheet.append([])
+        # The chain head pins the workbook to one point of the audit log, so a printed
+        # copy can later be checked against the log it was made from.
+        sheet.append([chain_head_line(chain_head)])
+    sheet.freeze_panes = "A3"
+    _fit_columns(sheet, table)
+
+
+def chain_head_line(chain_head: Mapping[str, Any]) -> str:
+    return f"审计链头 #{chain_head['position']} {chain_head['hash']}"
+
+
+def _fit_columns(sheet: Worksheet, table: list[list[Any]]) -> None:
+    """Widths from the longest value, counting CJK characters double as Excel draws them.
+
+    The title row is left out of `table`: it is long and must not widen column A.
+    """
+    widths: dict[int, int] = {}
+    for row in table:
+        for index, value in enumerate(row):
+            if isinstance(value, date):
+                width = 10
+            elif value is None:
+                width = 0
+            else:
+                width = _display_width(str(value))
+            widths[index] = max(widths.get(index, 0), width)
+    for index, width in widths.items():
+        # Capped so one long task title does not push every other column off screen;
+        # that column wraps instead.
+        sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(width + 2, 8), 50)
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _keep_text(cell: Cell) -> None:
+    # openpyxl turns any string starting with "=" into a formula; a task title is
+    # never one, and a planted formula must not run in the office's Excel.
+    if cell.data_type == "f":
+        cell.data_type = "s"
+
+
+def _defuse(value: Any) -> Any:
+    # CSV has no cell types, so Excel evaluates text starting like a formula
+    # (CSV injection); a leading apostrophe is how Excel itself marks plain text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _number(value: float | int) -> str:
+    # Targets are stored as floats; 800.0 reads as 800 in a plan.
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+# --- the audit history ----------------------------------------------------------------------
+
+
+def history_jsonl(
+    entries: Iterable[Mapping[str, Any]], *, chain_head: Mapping[str, Any] | None = None
+) -> Iterator[str]:
+    """One JSON object per line, then the chain head the lines were read up to.
+
+    An auditor who keeps the file can later check that the log still leads to
+    the recorded head: the log was only appended to since.
+    """
+    for entry in entries:
+        yield _json_line(dict(entry))  # json.dumps takes dicts, not every Mapping
+    if chain_head is not None:
+        yield _json_line(
+            {"chain_head": {"position": chain_head["position"], "hash": chain_head["hash"]}}
+        )
+
+
+def _json_line(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_default) + "\n"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+# --- the deadline calendar ------------------------------------------------------------------
+
+
+def calendar_ics(
+    deadlines: Iterable[Deadline],
+    *,
+    name: str,
+    link_base: str | None = None,
+    now: datetime | None = None,
+) -> bytes:
+    """Deadlines as an iCalendar feed: one all-day event per occurrence, with a reminder.
+
+    UIDs depend only on the item and the due date, so a subscribed calendar
+    updates its events on refresh instead of duplicating them. A naive `now` is
+    taken as local time.
+    """
+    stamp = (now or datetime.now(UTC)).astimezone(UTC)
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", PLAN_TZ_NAME)
+    for deadline in deadlines:
+        cal.add_component(_event(deadline, link_base, stamp))
+    return bytes(cal.to_ical())
+
+
+def deadline_uid(deadline: Deadline) -> str:
+    return f"{deadline.item_id}-{deadline.due.isoformat()}@planlog"
+
+
+def _event(deadline: Deadline, link_base: str | None, stamp: datetime) -> Event:
+    window = deadline.opens is not None and deadline.opens < deadline.due
+    link = f"{link_base.rstrip('/')}/items/{deadline.item_id}" if link_base else None
+    event = Event()
+    event.add("uid", deadline_uid(deadline))
+    event.add("dtstamp", stamp)
+    event.add("summary", f"{'【办理期】' if window else '【截止】'}{deadline.title}")
+    # DTEND of an all-day event is exclusive, hence the day after the due date.
+    event.add("dtstart", deadline.opens if window and deadline.opens else deadline.due)
+    event.add("dtend", deadline.due + timedelta(days=1))
+    lines = [
+        f"计划：{deadline.plan_title}",
+        f"组织：{deadline.org}",
+        f"责任人：{deadline.responsible or '未指定'}",
+        f"状态：{t(deadline.status, LANG)}",
+    ]
+    if window:
+        lines.append(f"截止：{deadline.due.isoformat()}")
+    if link:
+        lines.append(link)
+        event.add("url", link)
+    event.add("description", "\n".join(lines))
+    event.add("categories", [deadline.org])
+    event.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy all day
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("trigger", timedelta(days=-1))
+    alarm.add("description", deadline.title)
+    event.add_component(alarm)
+    return event
