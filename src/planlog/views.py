@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from planlog.domain.model import OccurrenceState, Plan, PlanItem
+from planlog.domain.organisation import Organisation
 from planlog.domain.status import item_light, next_open, occurrence_light
 
 
@@ -66,3 +67,7 @@ def item_view(item: PlanItem, today: date, plan: Plan | None = None) -> dict[str
         "source": item.source,
         "modified_at": item.modified_on.isoformat(),
     }
+
+
+def org_view(org: Organisation) -> dict[str, Any]:
+    return {"id": str(org.id), "name": org.name, "parent": org.parent, "chair": org.chair}

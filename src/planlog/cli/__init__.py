@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from planlog.cli.audit import audit_cli
 from planlog.cli.common import (
     JsonOption,
     State,
@@ -25,6 +26,8 @@ from planlog.cli.orgs import org_cli, rollup_command
 from planlog.cli.plans import plan_cli
 from planlog.cli.readmodels import projections_cli, register_read_commands
 from planlog.cli.reminders import notify_cli, policy, remind, reminders, worker
+from planlog.cli.serve import serve
+from planlog.cli.tokens import token_cli
 
 app = typer.Typer(
     name="planlog",
@@ -45,6 +48,9 @@ app.command("remind")(remind)
 app.command("reminders")(reminders)
 app.command("worker")(worker)
 app.add_typer(notify_cli, name="notify")
+app.add_typer(audit_cli, name="audit")
+app.add_typer(token_cli, name="token")
+app.command("serve")(serve)
 plan_cli.command("policy")(policy)
 
 

@@ -10,16 +10,12 @@ from rich.tree import Tree
 from planlog.application import parse_moment
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, state
 from planlog.domain.errors import NotFound
-from planlog.domain.organisation import Organisation
 from planlog.projections.rollup import org_tree, rollup
 from planlog.queries import evaluation_day
 from planlog.render import progress_bar
+from planlog.views import org_view
 
 org_cli = typer.Typer(help="Organisations (工会组织) and their tree.", no_args_is_help=True)
-
-
-def _org_view(org: Organisation) -> dict[str, Any]:
-    return {"id": str(org.id), "name": org.name, "parent": org.parent, "chair": org.chair}
 
 
 @org_cli.command("create")
@@ -37,7 +33,7 @@ def create(
     st = state(ctx)
     org = st.app().register_organisation(name, parent=parent, chair=chair, actor=st.actor)
     if json_out:
-        emit_json(_org_view(org))
+        emit_json(org_view(org))
     else:
         out_console.print(f"{org.name}" + (f" ← {org.parent}" if org.parent else ""))
 
@@ -57,7 +53,7 @@ def move(
     st = state(ctx)
     org = st.app().move_organisation(name, parent, actor=st.actor, reason=reason)
     if json_out:
-        emit_json(_org_view(org))
+        emit_json(org_view(org))
 
 
 @org_cli.command("chair")
@@ -67,7 +63,7 @@ def chair(ctx: typer.Context, name: str, person: str, json_out: bool = JsonOptio
     st = state(ctx)
     org = st.app().appoint_chair(name, person, actor=st.actor)
     if json_out:
-        emit_json(_org_view(org))
+        emit_json(org_view(org))
 
 
 @org_cli.command("list")

@@ -364,19 +364,23 @@ def _notice(
     return notice, found.org
 
 
-def reminders_report(engine: Engine) -> list[dict[str, Any]]:
-    """Issued reminders with their delivery status, newest first."""
-    o, i = reminder_outbox.c, board_items.c
+def reminders_report(engine: Engine, orgs: set[str] | None = None) -> list[dict[str, Any]]:
+    """Issued reminders with their delivery status, newest first (of `orgs` only, if given)."""
+    o, i, p = reminder_outbox.c, board_items.c, board_plans.c
     query = (
-        select(reminder_outbox, i.title)
+        select(reminder_outbox, i.title, p.org)
         .join_from(reminder_outbox, board_items, i.item_id == o.item_id, isouter=True)
+        .join(board_plans, p.plan_id == i.plan_id, isouter=True)
         .order_by(o.position.desc())
     )
+    if orgs is not None:
+        query = query.where(p.org.in_(sorted(orgs)))
     with engine.connect() as conn:
         return [
             {
                 "item_id": r.item_id,
                 "title": r.title,
+                "org": r.org,
                 "occurrence": r.occurrence,
                 "kind": r.kind,
                 "key": r.key,

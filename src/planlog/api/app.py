@@ -1,0 +1,84 @@
+"""The FastAPI application: REST API under /api/v1 (and, later, the web board).
+
+`create_app` builds the app; its lifespan opens the store and — when asked — starts
+the background service (projections and the reminder scheduler). Nothing starts at
+import, and with several web workers only one holds the scheduler lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from planlog.api import problems
+from planlog.api.deps import Services
+from planlog.api.routes import audit, exports, imports, items, orgs, plans
+from planlog.application import PlanlogApp
+from planlog.config import Settings
+from planlog.projections.runner import ProjectionRunner
+from planlog.scheduler.service import Service
+
+MAX_BODY = 6 * 1024 * 1024  # uploads are limited to 5 MB; JSON bodies are far smaller
+
+DESCRIPTION = """
+planlog — 工会年度工作计划台账. Every change is an event with who, when and why.
+
+Authenticate with `Authorization: Bearer <token>` (create tokens with
+`planlog token create --org ORG --role chair|editor|auditor`). A token sees its
+organisation and the organisations below it; anything else answers 404.
+Errors are RFC 9457 `application/problem+json`. Items carry an `ETag` (their
+version); send it back in `If-Match` and a stale write is refused with 412.
+"""
+
+
+def create_app(settings: Settings | None = None, *, background: bool = True) -> FastAPI:
+    """`background=False` for tests and for extra web workers behind `planlog worker`."""
+    config = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        if background:
+            service = Service(config)
+            service.start()
+            api.state.services = Services(config, service.app, service.runner)
+            try:
+                yield
+            finally:
+                service.stop()
+        else:
+            app = PlanlogApp(config.database_url)
+            runner = ProjectionRunner(app)
+            api.state.services = Services(config, app, runner)
+            try:
+                yield
+            finally:
+                runner.close()
+                app.close()
+
+    api = FastAPI(
+        title="planlog",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    problems.install(api)
+
+    @api.middleware("http")
+    async def limit_body(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return problems.problem(413, f"request body larger than {MAX_BODY} bytes", "too_large")
+        return await call_next(request)
+
+    for module in (plans, items, orgs, imports, exports, audit):
+        api.include_router(module.router)
+
+    @api.get("/healthz", tags=["service"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return api

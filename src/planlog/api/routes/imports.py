@@ -1,0 +1,97 @@
+"""Import a plan document: upload for a preview, then upload again to confirm.
+
+Both steps are the same upload; the second creates the plan (all or nothing) and
+importing the same document twice returns the first plan, so a confirm that
+is retried after a network failure cannot create a copy.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
+
+from planlog.api.deps import MANAGE, Caller, ServicesDep, role_caller
+from planlog.api.problems import Forbidden, TooLarge
+from planlog.api.schemas import PROBLEMS
+from planlog.domain.errors import PlanlogError
+from planlog.importer import SUFFIXES, read_plan
+from planlog.importing import import_document
+
+router = APIRouter(prefix="/api/v1/imports", tags=["import"])
+Manager = Annotated[Caller, Depends(role_caller(MANAGE, "import plans"))]
+
+MAX_UPLOAD = 5 * 1024 * 1024  # the largest real plan documents are a few hundred KB
+
+
+def _read(upload: UploadFile, year: int) -> Any:
+    name = Path(upload.filename or "plan.txt").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise PlanlogError(f"{name}: planlog reads {', '.join(SUFFIXES)} files")
+    data = upload.file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise TooLarge(f"{name} is larger than {MAX_UPLOAD // (1024 * 1024)} MB")
+    with tempfile.TemporaryDirectory() as folder:
+        # Keep the uploader's file name: errors name the file they know.
+        path = Path(folder) / name
+        path.write_bytes(data)
+        imported = read_plan(path, year)
+    return imported, name
+
+
+def _run(
+    svc: Any,
+    who: Caller,
+    upload: UploadFile,
+    org: str,
+    year: int,
+    title: str | None,
+    dry_run: bool,
+) -> dict[str, Any]:
+    if not who.sees_org(org.strip()):
+        raise Forbidden(f"{org} is not {who.principal.org} or one of its member unions")
+    imported, name = _read(upload, year)
+    return import_document(
+        svc.app,
+        imported,
+        org=org.strip(),
+        year=year,
+        actor=who.actor,
+        title=title,
+        document=name,
+        dry_run=dry_run,
+    )
+
+
+@router.post("/preview", responses=PROBLEMS)
+def preview(
+    svc: ServicesDep,
+    who: Manager,
+    file: Annotated[UploadFile, File(description=".txt .md .docx .xlsx .yaml plan document")],
+    org: Annotated[str, Form(min_length=1, max_length=200)],
+    year: Annotated[int, Form(ge=2000, le=2100)],
+    title: Annotated[str | None, Form(max_length=200)] = None,
+) -> dict[str, Any]:
+    """What the document would create: sections, items, 时限 read as dates, targets."""
+    return _run(svc, who, file, org, year, title, dry_run=True)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=PROBLEMS)
+def confirm(
+    svc: ServicesDep,
+    who: Manager,
+    response: Response,
+    file: Annotated[UploadFile, File()],
+    org: Annotated[str, Form(min_length=1, max_length=200)],
+    year: Annotated[int, Form(ge=2000, le=2100)],
+    title: Annotated[str | None, Form(max_length=200)] = None,
+) -> dict[str, Any]:
+    """Create the plan from the document (200 with the first plan if already imported)."""
+    result = _run(svc, who, file, org, year, title, dry_run=False)
+    if result["already_imported"]:
+        response.status_code = status.HTTP_200_OK
+    response.headers["Location"] = f"/api/v1/plans/{result['plan_id']}"
+    return result

@@ -1,0 +1,290 @@
+"""Items: read (with an ETag), and record what happens to them (honouring If-Match)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Response
+
+from planlog.api.deps import AUDIT, MANAGE, REPORT, Caller, CallerDep, ServicesDep, role_caller
+from planlog.api.problems import PreconditionFailed
+from planlog.api.schemas import (
+    PROBLEMS,
+    WRITE_PROBLEMS,
+    Complete,
+    ItemOut,
+    Progress,
+    Reason,
+    Reassign,
+    Reopen,
+    Reschedule,
+    Revise,
+)
+from planlog.application import NewItem, PlanlogApp, parse_moment
+from planlog.domain.errors import PlanlogError
+from planlog.domain.model import PlanItem
+from planlog.views import item_view
+
+router = APIRouter(prefix="/api/v1/items", tags=["items"])
+
+Reporter = Annotated[Caller, Depends(role_caller(REPORT, "report progress or complete items"))]
+Manager = Annotated[Caller, Depends(role_caller(MANAGE, "change plan items"))]
+Auditor = Annotated[Caller, Depends(role_caller((*AUDIT, "editor"), "read history"))]
+IfMatch = Annotated[
+    str | None,
+    Header(description='The item version you decided on, as returned in ETag (e.g. "7")'),
+]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    try:
+        return int(if_match.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise PreconditionFailed(f"If-Match {if_match!r} is not an item version") from None
+
+
+def _item_response(svc: Any, item: PlanItem, response: Response) -> dict[str, Any]:
+    response.headers["ETag"] = etag(item.version)
+    plan = svc.app.get_plan(item.plan_id)
+    return item_view(item, svc.app.today(), plan)
+
+
+def _write(
+    svc: Any,
+    who: Caller,
+    item_id: UUID,
+    if_match: str | None,
+    response: Response,
+    command: Callable[[PlanlogApp, int | None], PlanItem],
+) -> dict[str, Any]:
+    who.item(svc, item_id)  # 404 outside the caller's organisations
+    expected = expected_version(if_match)
+    current = svc.app.get_item(item_id).version
+    if expected is not None and expected != current:
+        raise PreconditionFailed(
+            f"item {item_id} is at version {current}, not {expected}; reload and decide again",
+            current_version=current,
+        )
+    item = command(svc.app, expected)
+    return _item_response(svc, item, response)
+
+
+@router.get("/{item_id}", response_model=ItemOut, responses=PROBLEMS)
+def get_item(
+    item_id: UUID,
+    svc: ServicesDep,
+    who: CallerDep,
+    response: Response,
+    as_of: str | None = None,
+) -> dict[str, Any]:
+    """An item with its occurrences; the ETag is its version (use it in If-Match)."""
+    if as_of:
+        who.item(svc, item_id)
+        item = svc.app.get_item(item_id, as_of=parse_moment(as_of))
+        return _item_response(svc, item, response)
+    item, _ = who.item(svc, item_id)
+    return _item_response(svc, item, response)
+
+
+@router.get("/{item_id}/history", responses=PROBLEMS)
+def history(item_id: UUID, svc: ServicesDep, who: Auditor) -> list[dict[str, Any]]:
+    """Every recorded change of the item: what, who, when, why."""
+    who.item(svc, item_id)
+    return svc.app.history(item_id)
+
+
+@router.post("/{item_id}/complete", response_model=ItemOut, responses=WRITE_PROBLEMS)
+def complete(
+    item_id: UUID,
+    body: Complete,
+    svc: ServicesDep,
+    who: Reporter,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Mark an occurrence done (the earliest open one by default)."""
+    return _write(
+        svc,
+        who,
+        item_id,
+        if_match,
+        response,
+        lambda app, v: app.complete(
+            item_id,
+            actor=who.actor,
+            occurrence=_key(body.occurrence),
+            done_on=body.done_on,
+            note=body.note,
+            evidence=body.evidence,
+            expected_version=v,
+        ),
+    )
+
+
+@router.post("/{item_id}/progress", response_model=ItemOut, responses=WRITE_PROBLEMS)
+def progress(
+    item_id: UUID,
+    body: Progress,
+    svc: ServicesDep,
+    who: Reporter,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Report progress: a percent and/or a target's current value."""
+    return _write(
+        svc,
+        who,
+        item_id,
+        if_match,
+        response,
+        lambda app, v: app.report_progress(
+            item_id,
+            actor=who.actor,
+            occurrence=_key(body.occurrence),
+            percent=body.percent,
+            target_index=body.target - 1 if body.target else None,
+            target_value=body.value,
+            note=body.note,
+            evidence=body.evidence,
+            expected_version=v,
+        ),
+    )
+
+
+@router.post("/{item_id}/reopen", response_model=ItemOut, responses=WRITE_PROBLEMS)
+def reopen(
+    item_id: UUID,
+    body: Reopen,
+    svc: ServicesDep,
+    who: Manager,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    return _write(
+        svc,
+        who,
+        item_id,
+        if_match,
+        response,
+        lambda app, v: app.reopen(
+            item_id,
+            body.occurrence.isoformat(),
+            actor=who.actor,
+            reason=body.reason,
+            expected_version=v,
+        ),
+    )
+
+
+@router.post("/{item_id}/cancel", response_model=ItemOut, responses=WRITE_PROBLEMS)
+def cancel(
+    item_id: UUID,
+    body: Reason,
+    svc: ServicesDep,
+    who: Manager,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    return _write(
+        svc,
+        who,
+        item_id,
+        if_match,
+        response,
+        lambda app, v: app.cancel_item(
+            item_id, actor=who.actor, reason=body.reason, expected_version=v
+        ),
+    )
+
+
+@router.post("/{item_id}/reassign", response_model=ItemOut, responses=WRITE_PROBLEMS)
+def reassign(
+    item_id: UUID,
+    body: Reassign,
+    svc: ServicesDep,
+    who: Manager,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    return _write(
+        svc,
+        who,
+        item_id,
+        if_match,
+        response,
+        lambda app, v: app.reassign(
+            item_id, body.responsible, actor=who.actor, reason=body.reason, expected_version=v
+        ),
+    )
+
+
+@router.post("/{item_id}/reschedule", response_model=ItemOut, responses=WRITE_PROBLEMS)
+def reschedule(
+    item_id: UUID,
+    body: Reschedule,
+    svc: ServicesDep,
+    who: Manager,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Move one occurrence (occurrence + to) or give the item a new open schedule."""
+    actor = who.actor
+
+    def command(app: PlanlogApp, v: int | None) -> PlanItem:
+        if body.occurrence or body.to:
+            if not (body.occurrence and body.to):
+                raise PlanlogError("occurrence and to go together")
+            return app.move_occurrence(
+                item_id,
+                body.occurrence.isoformat(),
+                body.to,
+                actor=actor,
+                reason=body.reason,
+                expected_version=v,
+            )
+        spec = NewItem(
+            title="",
+            dues=body.dues,
+            rrule=body.rrule,
+            windows=[(w.opens, w.due) for w in body.windows],
+        )
+        return app.reschedule(item_id, spec, actor=actor, reason=body.reason, expected_version=v)
+
+    return _write(svc, who, item_id, if_match, response, command)
+
+
+@router.patch("/{item_id}", response_model=ItemOut, responses=WRITE_PROBLEMS)
+def revise(
+    item_id: UUID,
+    body: Revise,
+    svc: ServicesDep,
+    who: Manager,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Revise what an item says (title, goal, measures, number)."""
+    changes = body.model_dump(exclude_none=True, exclude={"reason"})
+    if not changes:
+        raise PlanlogError("nothing to revise: give title, goal, measures or number")
+    return _write(
+        svc,
+        who,
+        item_id,
+        if_match,
+        response,
+        lambda app, v: app.revise(
+            item_id, actor=who.actor, reason=body.reason, expected_version=v, **changes
+        ),
+    )
+
+
+def _key(day: Any) -> str | None:
+    return day.isoformat() if day is not None else None

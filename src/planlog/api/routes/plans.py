@@ -1,0 +1,148 @@
+"""Plans: create, list, their items, the board (now or as of), the diff, the policy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from planlog.api.deps import AUDIT, MANAGE, READ, Caller, ServicesDep, role_caller
+from planlog.api.problems import Forbidden
+from planlog.api.schemas import PROBLEMS, BoardOut, Created, ItemCreate, PlanCreate
+from planlog.application import NewItem, parse_moment
+from planlog.deadlines import parse_deadline
+from planlog.domain.errors import PlanlogError
+from planlog.queries import board_document, diff_document
+from planlog.scheduler.policy import ReminderPolicy
+from planlog.views import item_view, plan_view
+
+router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
+
+Manager = Annotated[Caller, Depends(role_caller(MANAGE, "create or change plans"))]
+Reader = Annotated[Caller, Depends(role_caller(READ, "read plans"))]
+Auditor = Annotated[Caller, Depends(role_caller((*AUDIT, "editor"), "compare plan states"))]
+Moment = Annotated[
+    str | None, Query(description="ISO 8601; a bare date means the end of that day in China")
+]
+
+
+def _moment(text: str | None) -> datetime | None:
+    return parse_moment(text) if text else None
+
+
+@router.get("", responses=PROBLEMS)
+def list_plans(svc: ServicesDep, who: Reader) -> list[dict[str, Any]]:
+    """Plans of the caller's organisation and its descendants."""
+    return [e.to_dict() for e in svc.app.list_plans() if who.sees_org(e.org)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=Created, responses=PROBLEMS)
+def create_plan(body: PlanCreate, svc: ServicesDep, who: Manager) -> dict[str, str]:
+    """Create an empty plan for an organisation in the caller's scope."""
+    if not who.sees_org(body.org.strip()):
+        raise Forbidden(f"{body.org} is not {who.principal.org} or one of its member unions")
+    plan = svc.app.create_plan(org=body.org, year=body.year, title=body.title, actor=who.actor)
+    return {"id": str(plan.id)}
+
+
+@router.get("/{plan_id}", responses=PROBLEMS)
+def get_plan(plan_id: UUID, svc: ServicesDep, who: Reader, as_of: Moment = None) -> dict[str, Any]:
+    moment = _moment(as_of)
+    plan = who.plan(svc, plan_id)
+    return plan_view(svc.app.get_plan(plan_id, as_of=moment) if moment else plan)
+
+
+@router.get("/{plan_id}/items", responses=PROBLEMS)
+def list_items(
+    plan_id: UUID, svc: ServicesDep, who: Reader, as_of: Moment = None
+) -> list[dict[str, Any]]:
+    who.plan(svc, plan_id)
+    moment = _moment(as_of)
+    plan = svc.app.get_plan(plan_id, as_of=moment)
+    today = svc.app.today()
+    return [item_view(i, today, plan) for i in svc.app.plan_items(plan_id, as_of=moment)]
+
+
+@router.post(
+    "/{plan_id}/items",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Created,
+    responses=PROBLEMS,
+)
+def add_item(
+    plan_id: UUID, body: ItemCreate, svc: ServicesDep, who: Manager, response: Response
+) -> dict[str, str]:
+    """Plan an item: due dates, windows, an RRULE, or a 时限 text (deadline)."""
+    plan = who.plan(svc, plan_id)
+    spec = NewItem(
+        title=body.title,
+        section=body.section,
+        number=body.number,
+        goal=body.goal,
+        measures=body.measures,
+        responsible=body.responsible,
+        dues=list(body.dues),
+        windows=[(w.opens, w.due) for w in body.windows],
+        rrule=body.rrule,
+    )
+    if body.deadline:
+        parsed = parse_deadline(body.deadline, plan.year)
+        spec.occurrences = [] if parsed.rrule else list(parsed.occurrences)
+        spec.rrule = spec.rrule or parsed.rrule
+        spec.deadline_text, spec.soft = body.deadline, parsed.soft
+    if not (spec.dues or spec.windows or spec.rrule or spec.occurrences):
+        raise PlanlogError("an item needs a deadline: dues, windows, rrule or deadline")
+    item = svc.app.add_item(plan_id, spec, actor=who.actor)
+    response.headers["Location"] = f"/api/v1/items/{item.id}"
+    response.headers["ETag"] = f'"{item.version}"'
+    return {"id": str(item.id)}
+
+
+@router.get("/{plan_id}/board", response_model=BoardOut, responses=PROBLEMS)
+def board(
+    plan_id: UUID, svc: ServicesDep, who: Reader, now: Moment = None, as_of: Moment = None
+) -> dict[str, Any]:
+    """The board: totals, sections, items with traffic lights (now, or as recorded then)."""
+    who.plan(svc, plan_id)
+    return board_document(svc.app, svc.fresh(), plan_id, now=_moment(now), as_of=_moment(as_of))
+
+
+@router.get("/{plan_id}/diff", responses=PROBLEMS)
+def diff(
+    plan_id: UUID,
+    svc: ServicesDep,
+    who: Auditor,
+    start: Annotated[str, Query(alias="from")],
+    end: Annotated[str, Query(alias="to")],
+) -> dict[str, Any]:
+    """What changed between two recorded times: added, completed, rescheduled, …"""
+    who.plan(svc, plan_id)
+    return diff_document(svc.app, svc.fresh(), plan_id, parse_moment(start), parse_moment(end))
+
+
+@router.get("/{plan_id}/history", responses=PROBLEMS)
+def plan_history(plan_id: UUID, svc: ServicesDep, who: Auditor) -> list[dict[str, Any]]:
+    who.plan(svc, plan_id)
+    return svc.app.history(plan_id)
+
+
+@router.get("/{plan_id}/policy", responses=PROBLEMS)
+def get_policy(plan_id: UUID, svc: ServicesDep, who: Reader) -> dict[str, Any]:
+    """The plan's reminder policy (defaults filled in)."""
+    plan = who.plan(svc, plan_id)
+    return ReminderPolicy.from_dict(plan.reminder_policy).to_dict()
+
+
+@router.put("/{plan_id}/policy", responses=PROBLEMS)
+def set_policy(
+    plan_id: UUID, body: dict[str, Any], svc: ServicesDep, who: Manager
+) -> dict[str, Any]:
+    who.plan(svc, plan_id)
+    try:
+        policy = ReminderPolicy.from_dict(body)
+    except (ValueError, TypeError) as bad:
+        raise PlanlogError(f"reminder policy: {bad}") from None
+    svc.app.set_reminder_policy(plan_id, body, actor=who.actor)
+    return policy.to_dict()

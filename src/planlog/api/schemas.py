@@ -1,0 +1,172 @@
+"""Request and response bodies of the HTTP API, with examples for the OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NOTE = Field(default=None, max_length=2000, examples=["已报送上级工会"])
+REASON = Field(min_length=1, max_length=500, examples=["上级通知延期"])
+TEXT = Field(default=None, max_length=5000)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Created(BaseModel):
+    id: str = Field(examples=["5bcd3f1a-ed9f-4de4-8980-95e438cf9752"])
+
+
+class PlanCreate(Body):
+    org: str = Field(min_length=1, max_length=200, examples=["某医院工会"])
+    year: int = Field(ge=2000, le=2100, examples=[2026])
+    title: str = Field(min_length=1, max_length=200, examples=["2026年工会工作计划"])
+
+
+class Window(Body):
+    opens: date = Field(examples=["2026-06-01"])
+    due: date = Field(examples=["2026-08-31"])
+
+
+class ItemCreate(Body):
+    title: str = Field(min_length=1, max_length=300, examples=["向上级报告女职工工作"])
+    section: str | None = Field(default=None, max_length=200, examples=["健全女工组织"])
+    number: str | None = Field(default=None, max_length=20, examples=["4"])
+    goal: str | None = TEXT
+    measures: str | None = TEXT
+    responsible: str | None = Field(default=None, max_length=200, examples=["工会女工"])
+    dues: list[date] = Field(default_factory=list, max_length=400, examples=[["2026-06-30"]])
+    windows: list[Window] = Field(default_factory=list, max_length=50)
+    rrule: str | None = Field(
+        default=None, max_length=300, examples=["FREQ=YEARLY;BYMONTH=6,12;BYMONTHDAY=-1"]
+    )
+    deadline: str | None = Field(
+        default=None, max_length=200, description="时限 as written", examples=["6月;12月"]
+    )
+
+
+class Complete(Body):
+    occurrence: date | None = Field(
+        default=None, description="Due date; default the earliest open", examples=["2026-06-30"]
+    )
+    note: str | None = NOTE
+    evidence: str | None = Field(default=None, max_length=1000)
+    done_on: date | None = Field(default=None, description="Default: today (China)")
+
+
+class Progress(Body):
+    percent: int | None = Field(default=None, ge=0, le=100, examples=[40])
+    target: int | None = Field(default=None, ge=1, description="Target number, 1-based")
+    value: float | None = Field(default=None, examples=[312])
+    occurrence: date | None = None
+    note: str | None = NOTE
+    evidence: str | None = Field(default=None, max_length=1000)
+
+
+class Reason(Body):
+    reason: str = REASON
+
+
+class Reopen(Body):
+    occurrence: date
+    reason: str = REASON
+
+
+class Reassign(Body):
+    responsible: str = Field(min_length=1, max_length=200, examples=["王五"])
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class Reschedule(Body):
+    reason: str = REASON
+    occurrence: date | None = Field(default=None, description="Move only this occurrence")
+    to: date | None = Field(default=None, description="…to this due date")
+    dues: list[date] = Field(default_factory=list, max_length=400)
+    windows: list[Window] = Field(default_factory=list, max_length=50)
+    rrule: str | None = Field(default=None, max_length=300)
+
+
+class Revise(Body):
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    goal: str | None = TEXT
+    measures: str | None = TEXT
+    number: str | None = Field(default=None, max_length=20)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class OrgCreate(Body):
+    name: str = Field(min_length=1, max_length=200, examples=["某区总工会"])
+    parent: str | None = Field(default=None, max_length=200, examples=["某市总工会"])
+    chair: str | None = Field(default=None, max_length=100, examples=["刘主席"])
+
+
+class FeedCreate(Body):
+    kind: Literal["plan", "org", "person"]
+    target: str = Field(min_length=1, max_length=200, description="Plan id, organisation or 责任人")
+
+
+class FeedCreated(BaseModel):
+    id: int
+    url: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+
+
+class OccurrenceOut(BaseModel):
+    opens: str | None
+    due: str
+    status: str
+    light: str
+    percent: int
+    done_on: str | None
+    note: str | None
+    evidence: str | None
+
+
+class ItemOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    plan_id: str
+    version: int
+    title: str
+    section: str | None
+    responsible: str | None
+    status: str
+    percent: int
+    next_due: str | None
+    occurrences: list[OccurrenceOut]
+
+
+class BoardOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    plan: dict[str, Any]
+    today: str
+    totals: dict[str, int]
+    sections: list[dict[str, Any]]
+    items: list[dict[str, Any]]
+
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "No or bad token"},
+    403: {"model": Problem, "description": "The token's role may not do this"},
+    404: {"model": Problem, "description": "Not found (or outside the token's organisations)"},
+    422: {"model": Problem, "description": "Refused by a rule, or invalid input"},
+}
+WRITE_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    **PROBLEMS,
+    409: {"model": Problem, "description": "Someone else changed the item meanwhile"},
+    412: {"model": Problem, "description": "If-Match names an older version"},
+}

@@ -1,0 +1,161 @@
+"""API tokens and calendar-feed tokens: stored hashed, revocable.
+
+Tokens are access credentials, not history: they live in a table of the
+read-model database (never in the event log, which cannot forget a secret).
+Only a SHA-256 of each token is stored; the token itself is shown once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, Engine, Integer, String, Table, Text, select, update
+
+from planlog.domain.errors import NotFound, PlanlogError
+from planlog.projections.base import metadata
+
+ROLES = ("chair", "editor", "auditor")
+FEED_KINDS = ("plan", "org", "person")
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("org", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("name", Text),
+    Column("created_at", String(40), nullable=False),
+    Column("revoked_at", String(40)),
+)
+
+feed_tokens = Table(
+    "feed_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("org", Text, nullable=False),  # the scope of the token that made the feed
+    Column("kind", String(16), nullable=False),
+    Column("target", Text, nullable=False),  # plan id, organisation or person
+    Column("created_at", String(40), nullable=False),
+    Column("revoked_at", String(40)),
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    token_id: int
+    org: str
+    role: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class Feed:
+    feed_id: int
+    org: str
+    kind: str
+    target: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def create_token(engine: Engine, org: str, role: str, name: str | None = None) -> tuple[int, str]:
+    if role not in ROLES:
+        raise PlanlogError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    token = "pl_" + secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        result = conn.execute(
+            api_tokens.insert().values(
+                hash=_digest(token), org=org, role=role, name=name, created_at=_now()
+            )
+        )
+        token_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    return token_id, token
+
+
+def authenticate(engine: Engine, token: str) -> Principal | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(api_tokens).where(
+                api_tokens.c.hash == _digest(token), api_tokens.c.revoked_at.is_(None)
+            )
+        ).first()
+    if row is None:
+        return None
+    return Principal(row.id, row.org, row.role, row.name)
+
+
+def revoke_token(engine: Engine, token_id: int) -> None:
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(api_tokens)
+            .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=_now())
+        )
+    if done.rowcount != 1:
+        raise NotFound(f"no active token with id {token_id}")
+
+
+def list_tokens(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [
+            {
+                "id": r.id,
+                "org": r.org,
+                "role": r.role,
+                "name": r.name,
+                "created_at": r.created_at,
+                "revoked_at": r.revoked_at,
+            }
+            for r in conn.execute(select(api_tokens).order_by(api_tokens.c.id))
+        ]
+
+
+def create_feed(engine: Engine, org: str, kind: str, target: str) -> tuple[int, str]:
+    if kind not in FEED_KINDS:
+        raise PlanlogError(f"feed kind {kind!r} is not one of {', '.join(FEED_KINDS)}")
+    token = "cal_" + secrets.token_urlsafe(24)
+    with engine.begin() as conn:
+        result = conn.execute(
+            feed_tokens.insert().values(
+                hash=_digest(token), org=org, kind=kind, target=target, created_at=_now()
+            )
+        )
+        feed_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    return feed_id, token
+
+
+def find_feed(engine: Engine, token: str) -> Feed | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(feed_tokens).where(
+                feed_tokens.c.hash == _digest(token), feed_tokens.c.revoked_at.is_(None)
+            )
+        ).first()
+    return None if row is None else Feed(row.id, row.org, row.kind, row.target)
+
+
+def revoke_feed(engine: Engine, feed_id: int, org_scope: set[str]) -> None:
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(feed_tokens)
+            .where(
+                feed_tokens.c.id == feed_id,
+                feed_tokens.c.org.in_(org_scope),
+                feed_tokens.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=_now())
+        )
+    if done.rowcount != 1:
+        raise NotFound(f"no active feed with id {feed_id}")
