@@ -18,12 +18,15 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 ## The main job on the embedded default (SQLite ./planlog.db): load the demo plan if the
-## store is empty, then show the board.
+## store is empty, show its board, then serve the web board, API and reminders with a
+## printed sign-in link.
 run: $(STAMP)
 	$(BIN)/planlog demo --if-empty
+	$(BIN)/planlog serve
 
 ## The whole suite: lint, types, unit and integration tests (SQLite and PostgreSQL).
 test: $(STAMP)
+	-./scripts/ensure-chromium.sh
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
