@@ -14,6 +14,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from planlog.deadlines import ParsedDeadline
 from planlog.domain.clock import Clock, recording_clock, system_clock
 from planlog.domain.errors import ConcurrencyConflict, NotFound, PlanlogError, RuleViolation
 from planlog.domain.model import ItemDetails, Plan, PlanItem, Target
@@ -47,6 +48,16 @@ class NewItem:
     soft: bool = False
     targets: list[Target] = field(default_factory=list)
     source: dict[str, Any] | None = None
+
+    def apply_deadline(self, text: str, parsed: ParsedDeadline) -> None:
+        """Take the schedule from a 时限 text as read by `planlog.deadlines`."""
+        self.occurrences = [] if parsed.rrule else list(parsed.occurrences)
+        self.rrule = self.rrule or parsed.rrule
+        self.deadline_text, self.soft = text, parsed.soft
+
+    @property
+    def has_schedule(self) -> bool:
+        return bool(self.dues or self.windows or self.rrule or self.occurrences)
 
     def schedule(self, year: int) -> list[Occurrence]:
         occurrences = list(self.occurrences)

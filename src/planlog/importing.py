@@ -46,16 +46,6 @@ def _new_item(
         "line": item.source_line,
         "text": item.source_text,
     }
-    parsed = item.deadline
-    if parsed is not None and parsed.occurrences:
-        occurrences = [] if parsed.rrule else list(parsed.occurrences)
-        rrule, soft = parsed.rrule, parsed.soft
-        if parsed.ambiguous and parsed.note:
-            notes.append(f"时限有歧义 / ambiguous: {parsed.note}")
-    else:
-        occurrences, rrule, soft = [Occurrence(due=date(year, 12, 31))], None, False
-        source["implicit_deadline"] = True
-        notes.append(IMPLICIT_DEADLINE_WARNING)
     spec = NewItem(
         title=item.title,
         section=item.section,
@@ -63,16 +53,22 @@ def _new_item(
         goal=item.goal,
         measures=item.measures,
         responsible=item.responsible,
-        occurrences=occurrences,
-        rrule=rrule,
         deadline_text=item.deadline_text,
-        soft=soft,
         targets=[
             Target(text=t.text, value=t.value, unit=t.unit, comparator=t.comparator)
             for t in item.targets
         ],
         source=source,
     )
+    parsed = item.deadline
+    if parsed is not None and parsed.occurrences and item.deadline_text:
+        spec.apply_deadline(item.deadline_text, parsed)
+        if parsed.ambiguous and parsed.note:
+            notes.append(f"时限有歧义 / ambiguous: {parsed.note}")
+    else:
+        spec.occurrences = [Occurrence(due=date(year, 12, 31))]
+        source["implicit_deadline"] = True
+        notes.append(IMPLICIT_DEADLINE_WARNING)
     return spec, notes
 
 

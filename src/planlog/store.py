@@ -13,9 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from planlog.domain.errors import PlanlogError
+
+if TYPE_CHECKING:
+    import psycopg
 
 DEFAULT_DATABASE_URL = "sqlite:///planlog.db"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -122,6 +126,22 @@ def _postgres(url: str, parsed: object) -> StoreSettings:
     return StoreSettings(url=url, kind="postgresql", env=env, pg_schema=schema)
 
 
+def pg_connect(settings: StoreSettings) -> psycopg.Connection[tuple[Any, ...]]:
+    """A plain autocommit connection, for locks, LISTEN and DDL outside eventsourcing."""
+    import psycopg
+
+    e = settings.env
+    return psycopg.connect(
+        dbname=e["POSTGRES_DBNAME"],
+        host=e["POSTGRES_HOST"],
+        port=int(e["POSTGRES_PORT"]),
+        user=e["POSTGRES_USER"],
+        password=e["POSTGRES_PASSWORD"] or None,
+        connect_timeout=5,
+        autocommit=True,
+    )
+
+
 @contextmanager
 def ddl_lock(settings: StoreSettings) -> Iterator[None]:
     """Serialise table creation across processes.
@@ -133,18 +153,7 @@ def ddl_lock(settings: StoreSettings) -> Iterator[None]:
     if settings.kind != "postgresql":
         yield
         return
-    import psycopg
-
-    e = settings.env
-    with psycopg.connect(
-        dbname=e["POSTGRES_DBNAME"],
-        host=e["POSTGRES_HOST"],
-        port=int(e["POSTGRES_PORT"]),
-        user=e["POSTGRES_USER"],
-        password=e["POSTGRES_PASSWORD"] or None,
-        connect_timeout=5,
-        autocommit=True,
-    ) as conn:
+    with pg_connect(settings) as conn:
         key = f"planlog-ddl:{settings.pg_schema or 'public'}"
         conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
         try:
@@ -157,16 +166,5 @@ def ensure_postgres_schema(settings: StoreSettings) -> None:
     """eventsourcing creates tables but not the schema that holds them."""
     if settings.kind != "postgresql" or not settings.pg_schema:
         return
-    import psycopg
-
-    e = settings.env
-    with psycopg.connect(
-        dbname=e["POSTGRES_DBNAME"],
-        host=e["POSTGRES_HOST"],
-        port=int(e["POSTGRES_PORT"]),
-        user=e["POSTGRES_USER"],
-        password=e["POSTGRES_PASSWORD"] or None,
-        connect_timeout=5,
-        autocommit=True,
-    ) as conn:
+    with pg_connect(settings) as conn:
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{settings.pg_schema}"')

@@ -107,11 +107,8 @@ def add(
         rrule=rrule,
     )
     if deadline:
-        parsed = parse_deadline(deadline, app.get_plan(pid).year)
-        spec.occurrences = [] if parsed.rrule else list(parsed.occurrences)
-        spec.rrule = spec.rrule or parsed.rrule
-        spec.deadline_text, spec.soft = deadline, parsed.soft
-    if not (spec.dues or spec.windows or spec.rrule or spec.occurrences):
+        spec.apply_deadline(deadline, parse_deadline(deadline, app.get_plan(pid).year))
+    if not spec.has_schedule:
         raise PlanlogError("an item needs a deadline: --due, --window, --rrule or --deadline")
     item = app.add_item(pid, spec, actor=st.actor)
     _show(app, item, json_out)

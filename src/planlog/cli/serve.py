@@ -25,9 +25,9 @@ def sign_in_link(st: State, base_url: str) -> str | None:
     engine = st.read_models()
     with engine.connect() as conn:
         tree = org_tree(conn)
-    org = plans[0].org
-    while tree.get(org, {}).get("parent"):
-        org = tree[org]["parent"]
+    org: str = plans[0].org
+    while (parent := tree.get(org, {}).get("parent")) and parent != org:
+        org = str(parent)
     for token in list_tokens(engine):
         if token["name"] == SIGN_IN_TOKEN and token["revoked_at"] is None:
             revoke_token(engine, token["id"])

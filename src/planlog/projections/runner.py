@@ -32,7 +32,7 @@ from planlog.projections.board import BoardProjection
 from planlog.projections.changes import Change, ChangeReader
 from planlog.projections.rollup import RollupProjection
 from planlog.projections.timeline import TimelineProjection
-from planlog.store import ddl_lock
+from planlog.store import ddl_lock, pg_connect
 
 log = logging.getLogger("planlog.projections")
 
@@ -259,18 +259,9 @@ class ListenWaiter:
     """Wakes the runner when PostgreSQL NOTIFYs that events were written."""
 
     def __init__(self, app: PlanlogApp) -> None:
-        import psycopg
         from psycopg import sql
 
-        e = app.store.env
-        self.conn = psycopg.connect(
-            dbname=e["POSTGRES_DBNAME"],
-            host=e["POSTGRES_HOST"],
-            port=int(e["POSTGRES_PORT"]),
-            user=e["POSTGRES_USER"],
-            password=e["POSTGRES_PASSWORD"] or None,
-            autocommit=True,
-        )
+        self.conn = pg_connect(app.store)
         channel = str(app.recorder.channel_name)  # type: ignore[attr-defined]
         self.conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
 

@@ -31,7 +31,7 @@ from planlog.projections.runner import ProjectionRunner
 from planlog.scheduler.outbox import Delivery, deliver_pending
 from planlog.scheduler.reminders import IssuedReminder, ReminderIssuer
 from planlog.scheduler.workdays import calendar_for
-from planlog.store import StoreSettings
+from planlog.store import StoreSettings, pg_connect
 
 log = logging.getLogger("planlog.scheduler")
 
@@ -96,17 +96,7 @@ class SchedulerLock:
                 return False
             self._held = lock
             return True
-        import psycopg
-
-        e = self.store.env
-        conn = psycopg.connect(
-            dbname=e["POSTGRES_DBNAME"],
-            host=e["POSTGRES_HOST"],
-            port=int(e["POSTGRES_PORT"]),
-            user=e["POSTGRES_USER"],
-            password=e["POSTGRES_PASSWORD"] or None,
-            autocommit=True,
-        )
+        conn = pg_connect(self.store)
         key = f"planlog-scheduler:{self.store.pg_schema or 'public'}"
         got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()
         if got and got[0]:

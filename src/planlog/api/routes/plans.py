@@ -88,11 +88,8 @@ def add_item(
         rrule=body.rrule,
     )
     if body.deadline:
-        parsed = parse_deadline(body.deadline, plan.year)
-        spec.occurrences = [] if parsed.rrule else list(parsed.occurrences)
-        spec.rrule = spec.rrule or parsed.rrule
-        spec.deadline_text, spec.soft = body.deadline, parsed.soft
-    if not (spec.dues or spec.windows or spec.rrule or spec.occurrences):
+        spec.apply_deadline(body.deadline, parse_deadline(body.deadline, plan.year))
+    if not spec.has_schedule:
         raise PlanlogError("an item needs a deadline: dues, windows, rrule or deadline")
     item = svc.app.add_item(plan_id, spec, actor=who.actor)
     response.headers["Location"] = f"/api/v1/items/{item.id}"
