@@ -28,9 +28,9 @@ def sign_in_link(st: State, base_url: str) -> str | None:
     org: str = plans[0].org
     while (parent := tree.get(org, {}).get("parent")) and parent != org:
         org = str(parent)
-    for token in list_tokens(engine):
-        if token["name"] == SIGN_IN_TOKEN and token["revoked_at"] is None:
-            revoke_token(engine, token["id"])
+    for earlier in list_tokens(engine):
+        if earlier["name"] == SIGN_IN_TOKEN and earlier["revoked_at"] is None:
+            revoke_token(engine, earlier["id"])
     _, token = create_token(engine, org, "chair", SIGN_IN_TOKEN)
     return f"{base_url}/login?token={token}"
 
