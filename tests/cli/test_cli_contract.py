@@ -320,3 +320,32 @@ def test_remind_json_contract_and_dry_run(planlog: Any) -> None:
     (row,) = planlog("reminders", "--json")
     assert row["item_id"] == item["id"] and row["kind"] == "7d"
     assert row["status"] in ("sent", "no_channel")
+
+
+def test_token_create_makes_a_root_organisation_and_revoke_ends_it(planlog: Any) -> None:
+    made = planlog("token", "create", "--org", "新建总工会", "--role", "auditor", "--json")
+    assert made["token"].startswith("pl_") and isinstance(made["id"], int)
+    assert "新建总工会" in [o["org"] for o in planlog("org", "list", "--json")]
+    planlog("token", "revoke", str(made["id"]))
+    (listed,) = planlog("token", "list", "--json")
+    assert listed["revoked_at"] is not None and "token" not in listed
+
+
+def test_a_second_sign_in_link_replaces_the_first(store_url: str) -> None:
+    from planlog.api.tokens import authenticate
+    from planlog.cli.common import State
+    from planlog.cli.serve import sign_in_link
+
+    st = State(db=store_url, actor="admin")
+    app = st.app()
+    app.register_organisation("某市总工会", actor="admin")
+    app.register_organisation("某医院工会", actor="admin", parent="某市总工会")
+    app.create_plan(org="某医院工会", year=2026, title="计划", actor="admin")
+    first = sign_in_link(st, "http://127.0.0.1:8000")
+    second = sign_in_link(st, "http://127.0.0.1:8000")
+    assert first and second and first != second
+    engine = st.read_models()
+    assert authenticate(engine, first.split("token=")[1]) is None
+    principal = authenticate(engine, second.split("token=")[1])
+    assert principal is not None and (principal.org, principal.role) == ("某市总工会", "chair")
+    st.close()
