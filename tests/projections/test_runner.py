@@ -200,3 +200,23 @@ def test_a_killed_runner_process_resumes_exactly_once(
     runner.rebuild()
     assert read_model_rows(runner.engine) == resumed
     runner.close()
+
+
+def test_a_runner_restores_indexes_a_killed_rebuild_had_dropped(
+    app: PlanlogApp, clock: Any, busy_year: Any
+) -> None:
+    from sqlalchemy import inspect
+
+    from planlog.projections.board import board_occurrences
+
+    busy_year(app, clock)
+    runner = ProjectionRunner(app)
+    runner.catch_up()
+    (due_index,) = [i for i in board_occurrences.indexes if i.name == "ix_board_occurrences_due"]
+    with runner.engine.begin() as conn:  # what a rebuild killed while loading leaves behind
+        due_index.drop(conn)
+    runner.close()
+    restarted = ProjectionRunner(app)
+    names = {i["name"] for i in inspect(restarted.engine).get_indexes("board_occurrences")}
+    assert "ix_board_occurrences_due" in names
+    restarted.close()

@@ -67,3 +67,9 @@ def make_engine(store: StoreSettings) -> Engine:
 
 def create_tables(engine: Engine) -> None:
     metadata.create_all(engine)
+    # A rebuild drops secondary indexes while it loads; one that was interrupted must
+    # not leave a table without them.
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)

@@ -207,6 +207,12 @@ class ProjectionRunner:
                 conn.execute(
                     update(tracking).where(tracking.c.name == projection.name).values(position=0)
                 )
+        # Bulk loading into tables without secondary indexes and indexing once at the
+        # end is cheaper than keeping every index up to date row by row.
+        indexes = [i for p in chosen for t in p.tables for i in t.indexes]
+        with self.engine.begin() as conn:
+            for index in indexes:
+                index.drop(conn, checkfirst=True)
         for projection in chosen:
             projection.replaying = True
         try:
@@ -214,6 +220,9 @@ class ProjectionRunner:
         finally:
             for projection in chosen:
                 projection.replaying = False
+            with self.engine.begin() as conn:
+                for index in indexes:
+                    index.create(conn, checkfirst=True)
 
     def wait_until(self, position: int, timeout: float = 10.0) -> bool:
         """Read-your-writes: wait until every projection has reached `position`."""
