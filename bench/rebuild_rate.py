@@ -131,7 +131,10 @@ def run() -> dict[str, Any]:
         "baseline": baseline,
         "events": events,
         "peak_rss_mb": round(figures["peak_rss_mb"], 1),
-        "note": "full rebuild of board (+calendar), timeline, rollup, outbox, audit chain vs raw sqlite3 + json.loads",
+        "note": (
+            "full rebuild of board (+calendar), timeline, rollup, outbox, audit chain"
+            " vs raw sqlite3 + json.loads"
+        ),
     }
 
 
