@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
 
 from planlog.api import problems
 from planlog.api.deps import Services
@@ -19,6 +20,8 @@ from planlog.application import PlanlogApp
 from planlog.config import Settings
 from planlog.projections.runner import ProjectionRunner
 from planlog.scheduler.service import Service
+from planlog.web import STATIC_DIR
+from planlog.web import routes as web_routes
 
 MAX_BODY = 6 * 1024 * 1024  # uploads are limited to 5 MB; JSON bodies are far smaller
 
@@ -76,6 +79,8 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
 
     for module in (plans, items, orgs, imports, exports, audit):
         api.include_router(module.router)
+    api.include_router(web_routes.router)
+    api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @api.get("/healthz", tags=["service"])
     def health() -> dict[str, str]:

@@ -1,0 +1,17 @@
+"""The web board: server-rendered pages for chairs, responsible people and auditors.
+
+Pages are rendered on the server (FastAPI + Jinja2), Chinese first with an English
+switch, and read and write through the same application, queries and role rules as
+the REST API. A browser signs in once with an API token, which then travels in an
+HttpOnly cookie; revoking the token signs the browser out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HERE = Path(__file__).parent
+TEMPLATES_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+
+__all__ = ["STATIC_DIR", "TEMPLATES_DIR"]

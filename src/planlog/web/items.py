@@ -1,0 +1,364 @@
+"""The item page and its forms: progress, completion, and (chairs) reopen and cancel.
+
+Writes go through the application with the signed-in token's actor and role rules,
+exactly as `POST /api/v1/items/{id}/…` does; the form's hidden `version` plays the
+part of the API's If-Match, so a decision taken on a page someone else has changed
+since is refused instead of silently applied. A refusal re-renders the page with the
+reason and what the user typed; success redirects (303) so a reload never repeats it.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from planlog.api.deps import MANAGE, REPORT, Services, ServicesDep
+from planlog.application import PLAN_TZ, parse_moment
+from planlog.domain.errors import ConcurrencyConflict, PlanlogError
+from planlog.projections.timeline import summarise
+from planlog.views import item_view
+from planlog.web.pages import WebRoute, explain, page
+from planlog.web.session import SessionDep, WebSession, language
+from planlog.web.text import tr
+from planlog.web.views import target_rows
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+FormText = Annotated[str, Form()]
+# The API's limits (planlog.api.schemas), so the two doors accept the same input.
+NOTE_MAX, EVIDENCE_MAX, REASON_MAX = 2000, 1000, 500
+FLASHES = {"progress": "saved_progress", "complete": "saved_complete"}
+FLASHES |= {"reopen": "saved_reopen", "cancel": "saved_cancel"}
+
+
+class FormError(PlanlogError):
+    """Input the page can say is wrong before any rule sees it."""
+
+    code = "invalid_form"
+
+
+def _is_link(value: Any) -> bool:
+    # Only web links become <a href>: a `javascript:` "evidence" must stay text.
+    return isinstance(value, str) and value.lower().startswith(("https://", "http://"))
+
+
+def history_rows(entries: list[dict[str, Any]], until: datetime | None) -> list[dict[str, Any]]:
+    """The item's events, newest first, each with a readable summary."""
+    rows = []
+    for entry in entries:
+        if until is not None and datetime.fromisoformat(entry["recorded_at"]) > until:
+            continue
+        rows.append({**entry, "summary": summarise(f"PlanItem.{entry['type']}", entry)})
+    return rows[::-1]
+
+
+def render_item(
+    request: Request,
+    svc: Services,
+    session: WebSession,
+    item_id: UUID,
+    *,
+    as_of: str | None = None,
+    flash: str | None = None,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    who = session.caller
+    item, plan = who.item(svc, item_id)  # 404 outside the caller's organisations
+    moment = parse_moment(as_of) if as_of else None
+    today = svc.app.today()
+    if moment is not None:
+        item = svc.app.get_item(item_id, as_of=moment)
+        today = moment.astimezone(PLAN_TZ).date()
+    view = item_view(item, today, plan)
+    live = moment is None
+    open_occurrences = [o for o in view["occurrences"] if o["status"] != "done"]
+    context = {
+        "plan": {"id": str(plan.id), "title": plan.title, "org": plan.org, "year": plan.year},
+        "tab": "item",
+        "item": view,
+        "source": item.source or {},
+        "targets": target_rows(view["targets"]),
+        "history": history_rows(svc.app.history(item_id), moment),
+        "as_of": moment,
+        "today": today,
+        "open_occurrences": open_occurrences,
+        "done_occurrences": [o for o in view["occurrences"] if o["status"] == "done"],
+        "can_report": live and who.role in REPORT and not item.cancelled and open_occurrences,
+        "can_manage": live and who.role in MANAGE,
+        "flash": tr(FLASHES[flash], language(request)) if flash in FLASHES else None,
+        "error": error,
+        "form": form or {},
+        "is_link": _is_link,
+        "limits": {"note": NOTE_MAX, "evidence": EVIDENCE_MAX, "reason": REASON_MAX},
+    }
+    return page(request, "item.html", context, session=session, status_code=status_code)
+
+
+@router.get("/items/{item_id}")
+def item_page(
+    request: Request,
+    item_id: UUID,
+    svc: ServicesDep,
+    session: SessionDep,
+    as_of: str | None = None,
+    done: str | None = None,
+) -> Response:
+    return render_item(request, svc, session, item_id, as_of=as_of, flash=done)
+
+
+# ------------------------------------------------------------------ parsing form fields
+
+
+def _text(value: str, limit: int, lang: str) -> str | None:
+    cleaned = value.strip()
+    if len(cleaned) > limit:
+        raise FormError(f"{tr('bad_input', lang)} ≤ {limit}")
+    return cleaned or None
+
+
+def _version(value: str) -> int | None:
+    return int(value) if value.strip().isdigit() else None
+
+
+def _percent(value: str, lang: str) -> int | None:
+    if not value.strip():
+        return None
+    try:
+        percent = int(value.strip())
+    except ValueError:
+        raise FormError(tr("percent_invalid", lang)) from None
+    if not 0 <= percent <= 100:
+        raise FormError(tr("percent_invalid", lang))
+    return percent
+
+
+def _number(value: str, lang: str) -> float | None:
+    if not value.strip():
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise FormError(tr("value_invalid", lang)) from None
+    if not math.isfinite(number):
+        raise FormError(tr("value_invalid", lang))
+    return number
+
+
+def _day(value: str, lang: str) -> date | None:
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise FormError(tr("date_invalid", lang)) from None
+
+
+def _occurrence(value: str, lang: str) -> str | None:
+    day = _day(value, lang)
+    return day.isoformat() if day else None
+
+
+def _reason(value: str, lang: str) -> str:
+    reason = _text(value, REASON_MAX, lang)
+    if not reason:
+        raise FormError(tr("reason_needed", lang))
+    return reason
+
+
+def _submit(
+    request: Request,
+    svc: Services,
+    session: WebSession,
+    item_id: UUID,
+    form: dict[str, str],
+    *,
+    roles: tuple[str, ...],
+    action: str,
+    flash: str,
+    command: Any,
+) -> Response:
+    """Check the form token and the role, run the command, then redirect or re-render."""
+    session.check_csrf(form.pop("csrf", ""))
+    who = session.caller
+    who.require(roles, action)
+    who.item(svc, item_id)
+    try:
+        command(language(request))
+    except PlanlogError as refused:
+        status = 409 if isinstance(refused, ConcurrencyConflict) else 422
+        return render_item(
+            request,
+            svc,
+            session,
+            item_id,
+            error=explain(refused, language(request)),
+            form={"which": flash, **form},
+            status_code=status,
+        )
+    return RedirectResponse(f"/items/{item_id}?done={flash}#top", status_code=303)
+
+
+@router.post("/items/{item_id}/progress")
+def report_progress(
+    request: Request,
+    item_id: UUID,
+    svc: ServicesDep,
+    session: SessionDep,
+    csrf: FormText = "",
+    version: FormText = "",
+    occurrence: FormText = "",
+    percent: FormText = "",
+    target: FormText = "",
+    value: FormText = "",
+    note: FormText = "",
+    evidence: FormText = "",
+) -> Response:
+    form = dict(csrf=csrf, occurrence=occurrence, percent=percent, target=target, value=value)
+    form |= dict(note=note, evidence=evidence)
+    actor = session.caller.actor
+
+    def command(lang: str) -> None:
+        share, amount = _percent(percent, lang), _number(value, lang)
+        index = int(target) - 1 if target.strip().isdigit() and int(target) >= 1 else None
+        if share is None and amount is None:
+            raise FormError(tr("nothing_reported", lang))
+        svc.app.report_progress(
+            item_id,
+            actor=actor,
+            occurrence=_occurrence(occurrence, lang),
+            percent=share,
+            target_index=index if amount is not None else None,
+            target_value=amount,
+            note=_text(note, NOTE_MAX, lang),
+            evidence=_text(evidence, EVIDENCE_MAX, lang),
+            expected_version=_version(version),
+        )
+
+    return _submit(
+        request,
+        svc,
+        session,
+        item_id,
+        form,
+        roles=REPORT,
+        action="report progress or complete items",
+        flash="progress",
+        command=command,
+    )
+
+
+@router.post("/items/{item_id}/complete")
+def complete(
+    request: Request,
+    item_id: UUID,
+    svc: ServicesDep,
+    session: SessionDep,
+    csrf: FormText = "",
+    version: FormText = "",
+    occurrence: FormText = "",
+    done_on: FormText = "",
+    note: FormText = "",
+    evidence: FormText = "",
+) -> Response:
+    form = dict(csrf=csrf, occurrence=occurrence, done_on=done_on, note=note, evidence=evidence)
+    actor = session.caller.actor
+
+    def command(lang: str) -> None:
+        svc.app.complete(
+            item_id,
+            actor=actor,
+            occurrence=_occurrence(occurrence, lang),
+            done_on=_day(done_on, lang),
+            note=_text(note, NOTE_MAX, lang),
+            evidence=_text(evidence, EVIDENCE_MAX, lang),
+            expected_version=_version(version),
+        )
+
+    return _submit(
+        request,
+        svc,
+        session,
+        item_id,
+        form,
+        roles=REPORT,
+        action="report progress or complete items",
+        flash="complete",
+        command=command,
+    )
+
+
+@router.post("/items/{item_id}/reopen")
+def reopen(
+    request: Request,
+    item_id: UUID,
+    svc: ServicesDep,
+    session: SessionDep,
+    csrf: FormText = "",
+    version: FormText = "",
+    occurrence: FormText = "",
+    reason: FormText = "",
+) -> Response:
+    form = dict(csrf=csrf, occurrence=occurrence, reason=reason)
+    actor = session.caller.actor
+
+    def command(lang: str) -> None:
+        key = _occurrence(occurrence, lang)
+        if key is None:
+            raise FormError(tr("date_invalid", lang))
+        svc.app.reopen(
+            item_id,
+            key,
+            actor=actor,
+            reason=_reason(reason, lang),
+            expected_version=_version(version),
+        )
+
+    return _submit(
+        request,
+        svc,
+        session,
+        item_id,
+        form,
+        roles=MANAGE,
+        action="change plan items",
+        flash="reopen",
+        command=command,
+    )
+
+
+@router.post("/items/{item_id}/cancel")
+def cancel(
+    request: Request,
+    item_id: UUID,
+    svc: ServicesDep,
+    session: SessionDep,
+    csrf: FormText = "",
+    version: FormText = "",
+    reason: FormText = "",
+) -> Response:
+    form = dict(csrf=csrf, reason=reason)
+    actor = session.caller.actor
+
+    def command(lang: str) -> None:
+        svc.app.cancel_item(
+            item_id, actor=actor, reason=_reason(reason, lang), expected_version=_version(version)
+        )
+
+    return _submit(
+        request,
+        svc,
+        session,
+        item_id,
+        form,
+        roles=MANAGE,
+        action="change plan items",
+        flash="cancel",
+        command=command,
+    )

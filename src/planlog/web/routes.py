@@ -1,0 +1,269 @@
+"""Web pages: sign-in, plans, the board, the calendar, the auditor's view, the federation.
+
+Every page reads through the same application, queries and scope rules as the REST
+API (`Caller.plan` answers 404 outside the caller's organisations) and reads the read
+models through `Services.fresh()`, so a user sees their own write right after the
+redirect that follows it. Item pages and forms are in `planlog.web.items`, the import
+in `planlog.web.importing`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from planlog.api.deps import AUDIT, READ, Caller, Services, ServicesDep
+from planlog.api.routes import exports as api_exports
+from planlog.api.tokens import authenticate
+from planlog.application import parse_moment
+from planlog.audit.chain import verify
+from planlog.domain.errors import NotFound
+from planlog.domain.registry import PlanEntry
+from planlog.domain.status import ALL_STATUSES
+from planlog.projections.rollup import rollup
+from planlog.queries import board_document, diff_document, evaluation_day
+from planlog.web import importing, items
+from planlog.web.pages import WebRoute, error_page, page
+from planlog.web.session import (
+    SESSION_COOKIE,
+    SessionDep,
+    clear_session_cookie,
+    language,
+    safe_next,
+    set_session_cookie,
+)
+from planlog.web.text import tr
+from planlog.web.views import (
+    QUICK_FILTERS,
+    BoardFilters,
+    board_sections,
+    people,
+    target_rows,
+    year_calendar,
+)
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+router.include_router(items.router)
+router.include_router(importing.router)
+
+
+def _moment(text: str | None) -> datetime | None:
+    return parse_moment(text) if text else None
+
+
+def plan_nav(plan: Any) -> dict[str, Any]:
+    return {"id": str(plan.id), "title": plan.title, "org": plan.org, "year": plan.year}
+
+
+# ------------------------------------------------------------------ signing in
+
+
+@router.get("/signin")
+def signin_help(request: Request, next: str | None = None, out: str | None = None) -> Response:
+    """How to sign in: with an API token, which the browser then keeps in a cookie."""
+    message = tr("signed_out", language(request)) if out else None
+    return page(request, "signin.html", {"next": safe_next(next), "message": message})
+
+
+@router.get("/login")
+def login(
+    request: Request, svc: ServicesDep, token: str | None = None, next: str | None = None
+) -> Response:
+    """A sign-in link (`/login?token=…`), as handed out with a new token."""
+    return _sign_in(request, svc, token, next)
+
+
+@router.post("/login")
+def login_form(
+    request: Request,
+    svc: ServicesDep,
+    token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """The sign-in page's form posts the token, so that a typed token stays out of the
+    address bar, the browser history and the server's access log."""
+    return _sign_in(request, svc, token, next)
+
+
+def _sign_in(request: Request, svc: Services, token: str | None, next: str | None) -> Response:
+    if not token or not token.strip():
+        return RedirectResponse("/signin", status_code=303)
+    if authenticate(svc.engine, token.strip()) is None:
+        context = {"next": safe_next(next), "error": tr("bad_token", language(request))}
+        return page(request, "signin.html", context, status_code=401)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    set_session_cookie(response, request, token.strip())
+    return response
+
+
+@router.get("/logout")
+def logout(request: Request) -> Response:
+    response = RedirectResponse("/signin?out=1", status_code=303)
+    if request.cookies.get(SESSION_COOKIE):
+        clear_session_cookie(response, request)
+    return response
+
+
+# ------------------------------------------------------------------ plans
+
+
+def plans_in_scope(svc: Services, who: Caller) -> list[PlanEntry]:
+    found = [e for e in svc.app.list_plans() if who.sees_org(e.org)]
+    return sorted(found, key=lambda e: (-e.year, e.org, e.title))
+
+
+@router.get("/")
+def home(request: Request, svc: ServicesDep, session: SessionDep) -> Response:
+    """Plans in scope; with exactly one, its board is the start page."""
+    plans = plans_in_scope(svc, session.caller)
+    if len(plans) == 1:
+        return RedirectResponse(f"/plans/{plans[0].plan_id}", status_code=303)
+    return page(request, "home.html", {"plans": plans}, session=session)
+
+
+@router.get("/plans/{plan_id}")
+def board(
+    request: Request,
+    plan_id: UUID,
+    svc: ServicesDep,
+    session: SessionDep,
+    responsible: str | None = None,
+    status: str | None = None,
+    quick: str | None = None,
+    as_of: str | None = None,
+    now: str | None = None,
+    imported: str | None = None,
+) -> Response:
+    """The plan by section with lights; `as_of` replays it as recorded then."""
+    who = session.caller
+    plan = who.plan(svc, plan_id)
+    moment, judged_on = _moment(as_of), _moment(now)
+    try:
+        document = board_document(svc.app, svc.fresh(), plan_id, now=judged_on, as_of=moment)
+    except NotFound as missing:
+        if moment is None:
+            raise
+        # Scope was checked above: the plan exists, only not yet at that moment.
+        lang = language(request)
+        return error_page(request, 404, tr("not_recorded_yet", lang), missing.message)
+    filters = BoardFilters.clean(responsible, status, quick)
+    context = {
+        "plan": plan_nav(plan),
+        "tab": "board",
+        "doc": document,
+        "sections": board_sections(document, filters),
+        "filters": filters,
+        "people": people(document["items"]),
+        "statuses": ALL_STATUSES,
+        "quick_filters": QUICK_FILTERS,
+        "as_of": moment,
+        "as_of_text": as_of or "",
+        "now_text": now or "",
+        "imported": imported,
+        "target_rows": target_rows,
+    }
+    return page(request, "board.html", context, session=session)
+
+
+@router.get("/plans/{plan_id}/calendar")
+def plan_calendar(
+    request: Request, plan_id: UUID, svc: ServicesDep, session: SessionDep, now: str | None = None
+) -> Response:
+    """The year's deadlines by month; windows as spans across the year; today marked."""
+    plan = session.caller.plan(svc, plan_id)
+    document = board_document(svc.app, svc.fresh(), plan_id, now=_moment(now))
+    context = {"plan": plan_nav(plan), "tab": "calendar", "cal": year_calendar(document)}
+    return page(request, "calendar.html", context, session=session)
+
+
+# ------------------------------------------------------------------ auditors
+
+
+@router.get("/plans/{plan_id}/audit")
+def audit(
+    request: Request,
+    plan_id: UUID,
+    svc: ServicesDep,
+    session: SessionDep,
+    start: Annotated[str | None, Query(alias="from")] = None,
+    end: Annotated[str | None, Query(alias="to")] = None,
+) -> Response:
+    """Replay the board as of a date, diff two dates, verify the chain, export."""
+    who = session.caller
+    who.require((*AUDIT, "editor"), "compare plan states")  # as GET /plans/{id}/diff
+    plan = who.plan(svc, plan_id)
+    today = svc.app.today()
+    # By default the plan year so far: auditors replay the year.
+    first = start or min(date(plan.year, 1, 1), today).isoformat()
+    last = end or today.isoformat()
+    # Whole days, both included: from the first day's 00:00 to the last day's 24:00
+    # (a bare date means the end of that day in China).
+    after = parse_moment(first) - timedelta(days=1) if len(first) == 10 else parse_moment(first)
+    diff = diff_document(svc.app, svc.fresh(), plan_id, after, parse_moment(last))
+    # Verifying walks the whole log; it is what the API's /audit/verify answers too.
+    chain = verify(svc.app, svc.fresh()).to_dict() if who.role in AUDIT else None
+    context = {
+        "plan": plan_nav(plan),
+        "tab": "audit",
+        "today": today,
+        "first": first,
+        "last": last,
+        "changes": list(reversed(diff["changes"])),
+        "chain": chain,
+        "exports": EXPORTS,
+    }
+    return page(request, "audit.html", context, session=session)
+
+
+#: the API's export endpoints, reachable with the session cookie (a link cannot send a
+#: bearer token); the key is the file name the API uses
+EXPORTS = {
+    "board.csv": "export_csv",
+    "board.xlsx": "export_xlsx",
+    "history.jsonl": "export_history",
+    "calendar.ics": "export_ics",
+}
+
+
+@router.get("/plans/{plan_id}/export/{kind}")
+def export(
+    request: Request, plan_id: UUID, kind: str, svc: ServicesDep, session: SessionDep
+) -> Response:
+    who = session.caller
+    who.require(READ, "read exports")
+    if kind == "board.csv":
+        return api_exports.board_as_csv(plan_id, svc, who)
+    if kind == "board.xlsx":
+        return api_exports.board_as_xlsx(plan_id, svc, who)
+    if kind == "history.jsonl":
+        return api_exports.history_as_jsonl(plan_id, svc, who)
+    if kind == "calendar.ics":
+        return api_exports.plan_calendar(plan_id, svc, who, request)
+    raise NotFound(f"no export named {kind!r}")
+
+
+# ------------------------------------------------------------------ federation
+
+
+@router.get("/orgs")
+def federation(
+    request: Request, svc: ServicesDep, session: SessionDep, now: str | None = None
+) -> Response:
+    """Completion across the organisation tree in scope, from the caller's organisation."""
+    who = session.caller
+    today = evaluation_day(svc.app, _moment(now), None)
+    with svc.fresh().connect() as conn:
+        try:
+            nodes = rollup(conn, who.principal.org, today)
+        except LookupError:
+            nodes = []  # an organisation with neither a registration nor a plan yet
+    plans: dict[str, list[PlanEntry]] = defaultdict(list)
+    for entry in plans_in_scope(svc, who):
+        plans[entry.org].append(entry)
+    context = {"nodes": nodes, "plans": plans, "today": today, "tab": "orgs"}
+    return page(request, "orgs.html", context, session=session)

@@ -1,0 +1,273 @@
+"""Words of the web pages: Chinese first, English on request.
+
+Statuses and rule names come from `planlog.i18n` so that the board reads the same in
+the CLI, the API's documents and the browser; only page furniture lives here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from planlog import i18n
+from planlog.application import PLAN_TZ
+
+LANGS = ("zh", "en")
+
+_TEXTS: dict[str, tuple[str, str]] = {
+    "colon": ("：", ": "),
+    "app": ("工会工作计划台账", "Union work-plan tracker"),
+    "home": ("首页", "Home"),
+    "plans": ("工作计划", "Plans"),
+    "calendar": ("时限日历", "Deadline calendar"),
+    "audit": ("审计", "Audit"),
+    "federation": ("组织汇总", "Federation"),
+    "import": ("导入计划", "Import a plan"),
+    "signin": ("登录", "Sign in"),
+    "signout": ("退出", "Sign out"),
+    "signin_title": ("登录工作计划台账", "Sign in to the work-plan tracker"),
+    "signin_how": (
+        "请使用管理员发放的访问令牌登录。令牌由管理员在服务器上创建：",
+        "Sign in with the access token your administrator gave you. Tokens are created on "
+        "the server:",
+    ),
+    "signin_roles": (
+        "主席（chair）可管理计划；责任人（editor）可报告进度和完成情况；审计（auditor）只读。",
+        "A chair manages plans; an editor reports progress and completion; an auditor reads.",
+    ),
+    "signin_revoke": (
+        "令牌被撤销后，浏览器会自动退出登录。",
+        "Revoking the token signs the browser out.",
+    ),
+    "token": ("访问令牌", "Access token"),
+    "bad_token": ("令牌无效或已被撤销，请联系管理员。", "The token is unknown or revoked."),
+    "signed_out": ("您已退出登录。", "You are signed out."),
+    "session_needed": ("请先登录。", "Please sign in first."),
+    "role_chair": ("主席", "chair"),
+    "role_editor": ("责任人", "editor"),
+    "role_auditor": ("审计", "auditor"),
+    # home
+    "no_plans": ("您的组织范围内还没有工作计划。", "There is no plan in your organisations yet."),
+    "org": ("组织", "Organisation"),
+    "year": ("年度", "Year"),
+    "title": ("标题", "Title"),
+    # board
+    "items": ("事项", "Items"),
+    "deadlines": ("时限", "Deadlines"),
+    "percent_done": ("完成率", "Completed"),
+    "filter": ("筛选", "Filter"),
+    "all": ("全部", "All"),
+    "anyone": ("全部责任人", "Everyone"),
+    "any_status": ("全部状态", "Any status"),
+    "quick_month": ("本月到期", "Due this month"),
+    "quick_next30": ("未来30天", "Next 30 days"),
+    "quick_overdue": ("已逾期", "Overdue"),
+    "no_match": ("没有符合条件的事项。", "No item matches."),
+    "as_of_banner": (
+        "这是截至 {when} 记录在案的计划状态（历史回放，只读）。",
+        "This is the plan as recorded at {when} (replayed; read-only).",
+    ),
+    "not_recorded_yet": (
+        "在该时间点，这个计划尚未创建。",
+        "The plan had not been created yet at that time.",
+    ),
+    "back_to_now": ("回到当前", "Back to now"),
+    "now_banner": ("红绿灯按 {day} 判断。", "Lights are judged on {day}."),
+    "lights_on": ("判断日", "Lights judged on"),
+    "targets": ("目标", "Targets"),
+    "current": ("当前", "current"),
+    "no_responsible": ("（未指定）", "(none)"),
+    "legend": ("图例", "Legend"),
+    "of": ("共", "of"),
+    # calendar
+    "windows": ("申报/办理时段", "Windows"),
+    "this_month": ("本月", "This month"),
+    "today_marker": ("今天", "Today"),
+    "nothing_due": ("本月无时限。", "Nothing due this month."),
+    "month": ("月", ""),
+    # item
+    "goal": ("目标", "Goal"),
+    "measures": ("措施", "Measures"),
+    "source": ("原文", "Source"),
+    "source_line": ("第 {line} 行", "line {line}"),
+    "deadline_text": ("时限（原文）", "Deadline (as written)"),
+    "soft": ("力争", "soft"),
+    "section": ("部分", "Section"),
+    "due": ("截止", "Due"),
+    "opens": ("开始", "Opens"),
+    "done_on": ("完成日期", "Done on"),
+    "note": ("说明", "Note"),
+    "evidence": ("佐证材料链接", "Evidence link"),
+    "report_progress": ("报告进度", "Report progress"),
+    "percent": ("进度（%）", "Percent"),
+    "target": ("目标项", "Target"),
+    "target_value": ("目标当前值", "Current value"),
+    "occurrence": ("时限", "Occurrence"),
+    "save": ("提交", "Submit"),
+    "complete": ("登记完成", "Record completion"),
+    "reopen": ("重新打开", "Reopen"),
+    "cancel_item": ("取消事项", "Cancel the item"),
+    "reason": ("原因", "Reason"),
+    "history": ("变更记录", "History"),
+    "newest_first": ("最新在前", "newest first"),
+    "when": ("时间", "When"),
+    "who": ("操作人", "Who"),
+    "what": ("内容", "What"),
+    "why": ("原因", "Why"),
+    "cancelled_because": ("已取消：{reason}", "Cancelled: {reason}"),
+    "read_only": ("您的角色只能查看。", "Your role may only read."),
+    "saved_progress": ("进度已记录。", "Progress recorded."),
+    "saved_complete": ("已登记完成。", "Completion recorded."),
+    "saved_reopen": ("已重新打开。", "Reopened."),
+    "saved_cancel": ("事项已取消。", "Item cancelled."),
+    "version": ("版本", "version"),
+    "no_open": ("所有时限均已完成。", "Every occurrence is done."),
+    "item_as_of": (
+        "这是该事项截至 {when} 的记录（只读）。",
+        "This is the item as recorded at {when} (read-only).",
+    ),
+    # audit
+    "audit_title": ("审计视图", "Auditor view"),
+    "board_as_of": ("查看某日的计划状态", "The board as of a date"),
+    "show": ("查看", "Show"),
+    "diff": ("两个日期之间的变更", "Changes between two dates"),
+    "from": ("从", "From"),
+    "to": ("到", "To"),
+    "no_changes": ("该时段内没有变更。", "No change in this period."),
+    "chain": ("审计链", "Audit chain"),
+    "chain_ok": (
+        "完整：已校验 {checked} 个事件，未发现改动。",
+        "Intact: {checked} events checked, nothing altered.",
+    ),
+    "chain_bad": (
+        "发现问题：第 {position} 个事件（{type}）{problem}。",
+        "Problem: event {position} ({type}) {problem}.",
+    ),
+    "chain_head": ("链头", "Head"),
+    "chain_unchained": (
+        "另有 {count} 个新事件尚未入链。",
+        "{count} newer events are not chained yet.",
+    ),
+    "chain_role": (
+        "仅主席和审计可校验审计链。",
+        "Only chairs and auditors may verify the chain.",
+    ),
+    "exports": ("导出", "Exports"),
+    "export_csv": ("看板 CSV", "Board CSV"),
+    "export_xlsx": ("看板 Excel", "Board Excel"),
+    "export_history": ("变更记录 JSONL", "History JSONL"),
+    "export_ics": ("日历 ICS", "Calendar ICS"),
+    "change_added": ("新增", "added"),
+    "change_cancelled": ("取消", "cancelled"),
+    "change_rescheduled": ("调整时限", "rescheduled"),
+    "change_reassigned": ("更换责任人", "reassigned"),
+    "change_completed": ("完成", "completed"),
+    "change_reopened": ("重新打开", "reopened"),
+    "change_revised": ("修改", "revised"),
+    "change_progress_reported": ("报告进度", "progress"),
+    # federation
+    "fed_title": ("组织完成情况汇总", "Completion across the organisations"),
+    "plans_n": ("{n} 个计划", "{n} plans"),
+    "overdue_n": ("逾期 {n}", "{n} overdue"),
+    "done_of": ("已完成 {done}/{total}", "{done}/{total} done"),
+    "own": ("本级", "own"),
+    "chair_of": ("主席：{name}", "Chair: {name}"),
+    # import
+    "import_text": ("粘贴计划文本", "Paste the plan text"),
+    "import_file": (
+        "或上传文件（.txt .docx .xlsx .yaml）",
+        "or upload a file (.txt .docx .xlsx .yaml)",
+    ),
+    "preview": ("预览", "Preview"),
+    "confirm": ("确认导入", "Confirm the import"),
+    "start_over": ("重新填写", "Start over"),
+    "n_total": ("等 {n} 个", "{n} in all"),
+    "preview_title": ("导入预览", "Import preview"),
+    "preview_hint": (
+        "以下是解析结果，尚未保存。确认后创建计划；同一文件重复导入只会得到同一个计划。",
+        "This is what would be created; nothing is saved yet. Importing the same document "
+        "twice gives the same plan.",
+    ),
+    "warnings": ("提示", "Warnings"),
+    "already_imported": (
+        "该文件此前已导入，这是当时创建的计划。",
+        "This document was imported before; this is the plan it made.",
+    ),
+    "imported": ("计划已创建。", "The plan was created."),
+    "need_document": ("请粘贴计划文本或选择文件。", "Paste the plan text or choose a file."),
+    "file_too_large": (
+        "文件过大：网页导入上限 {kb} KB，更大的文件请用命令行 planlog import 或 API 导入。",
+        "The file is too large for the web import ({kb} KB); use planlog import or the API.",
+    ),
+    "chair_only": ("仅主席可导入计划。", "Only chairs may import plans."),
+    # errors
+    "error_title": ("出错了", "Something went wrong"),
+    "not_found_page": (
+        "未找到该页面，或它不在您的组织范围内。",
+        "Not found, or outside your organisations.",
+    ),
+    "forbidden_page": ("您的角色无权执行此操作。", "Your role may not do this."),
+    "csrf_failed": (
+        "表单校验失败（可能已过期或来自其他网站），请返回页面刷新后重试。",
+        "The form could not be verified (expired or from another site); reload and retry.",
+    ),
+    "refused_page": ("操作未被接受：", "Refused:"),
+    "bad_input": ("输入有误：", "Invalid input:"),
+    "back_home": ("返回首页", "Back to the start page"),
+    "percent_invalid": ("进度须为 0–100 的整数", "percent must be a whole number 0–100"),
+    "value_invalid": ("目标当前值须为数字", "the current value must be a number"),
+    "nothing_reported": (
+        "请填写进度或目标当前值",
+        "give a percent or a target's current value",
+    ),
+    "date_invalid": ("日期格式有误", "the date is not valid"),
+    "reason_needed": ("须说明原因", "a reason is required"),
+}
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def tr(key: str, lang: str = "zh", **values: object) -> str:
+    """The page text for `key`; statuses and rules fall back to planlog's own words."""
+    pair = _TEXTS.get(key)
+    text = i18n.t(key, lang) if pair is None else pair[1 if lang == "en" else 0]
+    return text.format(**values) if values else text
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def day(value: date | str | None, lang: str = "zh") -> str:
+    """A business day as people write it: 6月1日 / Jun 1."""
+    if value is None:
+        return ""
+    d = _as_date(value)
+    return f"{_MONTHS_EN[d.month - 1]} {d.day}" if lang == "en" else f"{d.month}月{d.day}日"
+
+
+def span(opens: date | str | None, due: date | str, lang: str = "zh") -> str:
+    """A due date, or a window as a range (6月1日—8月31日)."""
+    if not opens:
+        return day(due, lang)
+    return f"{day(opens, lang)}—{day(due, lang)}"
+
+
+def month_name(month: int, lang: str = "zh") -> str:
+    return _MONTHS_EN[month - 1] if lang == "en" else f"{month}月"
+
+
+def moment(value: str | datetime | None) -> str:
+    """A recorded time (stored in UTC) in China time, to the minute."""
+    if not value:
+        return ""
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return when.astimezone(PLAN_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def number(value: float | int | None) -> str:
+    """4.0 → 4, 0.5 → 0.5: targets are mostly counts and percentages."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,237 @@
+"""The web board in a real browser: Debian's Chromium driven by Playwright against a real
+uvicorn server on loopback, with the demo plan and its simulated half year of history.
+
+Screenshots of the main pages are kept in test-artifacts/screenshots/ (git-ignored) for
+people to look at. Without /usr/bin/chromium these tests skip, except in CI (CI=true),
+where a missing browser is a failure: a green CI must mean the pages were driven.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+import uvicorn
+
+from planlog.api.app import create_app
+from planlog.api.tokens import create_token
+from planlog.application import PlanlogApp
+from planlog.config import Settings
+from planlog.demo import DEMO_ORG, DEMO_TREE, demo_plan_text, load_demo
+from planlog.domain.model import DONE
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Site:
+    base: str
+    plan: UUID
+    tokens: dict[str, str]
+    url: str
+
+    def open_item(self) -> tuple[UUID, str, int]:
+        """An item of the demo with an open occurrence, and its percent now."""
+        app = PlanlogApp(self.url)
+        try:
+            for item in app.plan_items(self.plan):
+                if not item.cancelled and any(o.status != DONE for o in item.ordered_occurrences()):
+                    return item.id, item.title, item.percent
+        finally:
+            app.close()
+        raise AssertionError("the demo has no open item")
+
+    def percent(self, item_id: UUID) -> int:
+        app = PlanlogApp(self.url)
+        try:
+            return int(app.get_item(item_id).percent)
+        finally:
+            app.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'planlog.db'}"
+    # History up to yesterday; everything the browser does is recorded today.
+    plan = load_demo(url, date.today())
+    app = create_app(Settings(database_url=url), background=False)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the server did not start"
+    engine = app.state.services.engine
+    city = DEMO_TREE[0][0]
+    tokens = {
+        "chair": create_token(engine, DEMO_ORG, "chair", "王主席")[1],
+        "editor": create_token(engine, DEMO_ORG, "editor", "李明")[1],
+        "city_chair": create_token(engine, city, "chair", "张主席")[1],
+    }
+    yield Site(f"http://127.0.0.1:{port}", plan, tokens, url)
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (Debian's Chromium)"
+        if _ci():
+            pytest.fail(reason + " — browser tests cannot be skipped in CI")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _page(browser: Any, site: Site, who: str, viewport: dict[str, int] = DESKTOP) -> Any:
+    context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{site.base}/login?token={site.tokens[who]}")
+    return page
+
+
+def _shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_sign_in_read_the_board_report_progress_and_look_back(browser: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    page = _page(browser, site, "editor")
+    # One plan in scope: signing in lands on its board.
+    expect(page).to_have_url(re.compile(rf"/plans/{site.plan}$"))
+    expect(page.get_by_role("heading", name="健全工会组织，规范工作制度")).to_be_visible()
+    expect(page.get_by_role("heading", name="关心职工生活，开展送温暖活动")).to_be_visible()
+    expect(page.locator(".item .light-done").first).to_be_visible()
+    expect(page.locator(".light-overdue, .light-done").first).to_contain_text(
+        re.compile("已逾期|已完成")
+    )
+    _shot(page, "board")
+
+    item_id, title, before = site.open_item()
+    card = page.locator(f'.item[data-item="{item_id}"]')
+    expect(card.locator(".pct")).to_have_text(f"{before}%")
+    card.get_by_role("link", name=title).click()
+    expect(page).to_have_url(re.compile(rf"/items/{item_id}$"))
+    expect(page.get_by_role("heading", name="报告进度")).to_be_visible()
+    expect(page.get_by_text("取消事项")).to_have_count(0)  # editors do not cancel
+    _shot(page, "item")
+
+    new_percent = 95 if before < 95 else 99
+    form = page.locator("form[action$='/progress']")
+    form.get_by_label("进度（%）").fill(str(new_percent))
+    form.get_by_label("说明").fill("浏览器测试：材料已汇总")
+    form.get_by_role("button", name="报告进度").click()
+    expect(page.get_by_text("进度已记录。")).to_be_visible()
+    expect(page.locator(".timeline li").first).to_contain_text(
+        f"报告进度 {new_percent}%：浏览器测试：材料已汇总"
+    )
+    expect(page.locator(".timeline li").first).to_contain_text("李明")
+
+    page.get_by_role("link", name="工作进度").click()
+    after = site.percent(item_id)
+    assert after != before
+    card = page.locator(f'.item[data-item="{item_id}"]')
+    expect(card.locator(".pct")).to_have_text(f"{after}%")
+
+    # The board as recorded yesterday: before the progress reported just now.
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    page.goto(f"{site.base}/plans/{site.plan}/audit")
+    page.get_by_label("截至").fill(yesterday)
+    page.get_by_role("button", name="查看").first.click()
+    expect(page.get_by_role("status").first).to_contain_text("历史回放")
+    expect(page).to_have_url(re.compile(rf"as_of={yesterday}"))
+    card = page.locator(f'.item[data-item="{item_id}"]')
+    expect(card.locator(".pct")).to_have_text(f"{before}%")
+    page.context.close()
+
+
+def test_screenshots_of_the_other_pages(browser: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    page = _page(browser, site, "chair")
+    page.goto(f"{site.base}/plans/{site.plan}/calendar")
+    expect(page.get_by_role("heading", name=re.compile("时限日历"))).to_be_visible()
+    expect(page.locator(".today-row")).to_be_visible()
+    _shot(page, "calendar")
+
+    page.goto(f"{site.base}/plans/{site.plan}/audit")
+    expect(page.get_by_text(re.compile("完整：已校验 \\d+ 个事件"))).to_be_visible()
+    expect(page.locator("table.diff tbody tr").first).to_be_visible()
+    # The screenshot shows the first months, where the demo's scripted changes give reasons.
+    year = date.today().year
+    page.goto(f"{site.base}/plans/{site.plan}/audit?from={year}-01-01&to={year}-04-30")
+    _shot(page, "audit")
+
+    page.goto(f"{site.base}/import")
+    page.get_by_label("粘贴计划文本").fill(demo_plan_text())
+    page.get_by_label("标题").fill("截图用计划")
+    page.get_by_role("button", name="预览").click()
+    expect(page.get_by_role("heading", name="导入预览")).to_be_visible()
+    expect(page.locator("table.preview tbody tr")).to_have_count(24)
+    _shot(page, "import-preview")
+    page.context.close()
+
+    city = _page(browser, site, "city_chair")
+    city.goto(f"{site.base}/orgs")
+    expect(city.locator(".org-name").first).to_have_text(DEMO_TREE[0][0])
+    expect(city.locator(".org-name")).to_have_count(len(DEMO_TREE))
+    _shot(city, "federation")
+    city.context.close()
+
+
+def test_the_board_on_a_phone(browser: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    page = _page(browser, site, "editor", viewport=PHONE)
+    expect(page.locator(".totals")).to_be_visible()
+    # Nothing wider than the screen: no sideways scrolling on a phone.
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the board is {width}px wide on a {PHONE['width']}px phone"
+    _shot(page, "board-phone")
+    page.context.close()
