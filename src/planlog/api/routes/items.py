@@ -65,16 +65,16 @@ def _write(
     response: Response,
     command: Callable[[PlanlogApp, int | None], PlanItem],
 ) -> dict[str, Any]:
-    who.item(svc, item_id)  # 404 outside the caller's organisations
+    item, _ = who.item(svc, item_id)  # 404 outside the caller's organisations
     expected = expected_version(if_match)
-    current = svc.app.get_item(item_id).version
+    current = item.version
     if expected is not None and expected != current:
         raise PreconditionFailed(
             f"item {item_id} is at version {current}, not {expected}; reload and decide again",
             current_version=current,
         )
-    item = command(svc.app, expected)
-    return _item_response(svc, item, response)
+    # The command still checks `expected` on save: a write in between is a 409.
+    return _item_response(svc, command(svc.app, expected), response)
 
 
 @router.get("/{item_id}", response_model=ItemOut, responses=PROBLEMS)
