@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any, TypedDict
-from uuid import UUID
 
 from sqlalchemy import CHAR, Column, Engine, Integer, Table, select
 from sqlalchemy.engine import Connection
@@ -28,7 +27,7 @@ from sqlalchemy.engine import Connection
 from planlog.application import PlanlogApp
 from planlog.projections.base import Projection, metadata
 from planlog.projections.bulk import insert_rows
-from planlog.projections.changes import Change
+from planlog.projections.changes import Change, aggregate_id_text
 
 GENESIS = "0" * 64  # the "previous hash" of the first event
 
@@ -134,15 +133,6 @@ def head(engine: Engine) -> ChainHead | None:
 LogRow = tuple[int, str, int, str, bytes]  # position, dashed aggregate id, version, type, raw
 
 
-def _dashed(value: UUID | str) -> str:
-    # Must give exactly the string `Change.aggregate_id` carries, or nothing would match.
-    if isinstance(value, UUID):
-        return str(value)
-    if len(value) == 32:  # the SQLite recorder stores UUIDs as 32 hex digits
-        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
-    return value
-
-
 class _RawLog:
     """Reads the stored rows without decoding their JSON.
 
@@ -175,7 +165,7 @@ class _RawLog:
         if self._sqlite is not None:
             found = self._sqlite.execute(self._select, (after, stop, size)).fetchall()
             return [
-                (int(p), _dashed(str(o)), int(v), str(t).rpartition(":")[2], s)
+                (int(p), aggregate_id_text(str(o)), int(v), str(t).rpartition(":")[2], s)
                 for p, o, v, t, s in found
             ]
         notifications = self.recorder.select_notifications(
@@ -184,7 +174,7 @@ class _RawLog:
         return [
             (
                 n.id,
-                _dashed(n.originator_id),
+                aggregate_id_text(n.originator_id),
                 int(n.originator_version),
                 n.topic.rpartition(":")[2],
                 n.state,

@@ -35,7 +35,8 @@ class Change:
         return str(actor) if actor is not None else None
 
 
-def _dashed(value: UUID | str) -> str:
+def aggregate_id_text(value: UUID | str) -> str:
+    """An aggregate id as dashed text, whichever form the recorder stored it in."""
     if isinstance(value, UUID):
         return str(value)
     if len(value) == 32:  # the SQLite recorder stores UUIDs as 32 hex digits
@@ -56,7 +57,7 @@ def _change(
         kind = _TYPES[topic] = topic.rpartition(":")[2]
     return Change(
         position,
-        _dashed(originator_id),
+        aggregate_id_text(originator_id),
         version,
         kind,
         stamp["_data_"] if type(stamp) is dict else str(stamp),
