@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from planlog.board import BoardItem
 from planlog.domain.model import OccurrenceState, Plan, PlanItem
 from planlog.domain.organisation import Organisation
-from planlog.domain.status import item_light, next_open, occurrence_light
+from planlog.domain.status import occurrence_light
 
 
 def plan_view(plan: Plan) -> dict[str, Any]:
@@ -41,7 +42,9 @@ def item_view(item: PlanItem, today: date, plan: Plan | None = None) -> dict[str
     section = None
     if plan is not None and item.section_id is not None:
         section = next((s.title for s in plan.sections if s.section_id == item.section_id), None)
-    upcoming = next_open(item)
+    # The board's rules decide the item's status and next deadline, here as on the board.
+    row = BoardItem.from_item(item)
+    upcoming = row.next_open()
     d = item.details
     return {
         "id": str(item.id),
@@ -58,9 +61,9 @@ def item_view(item: PlanItem, today: date, plan: Plan | None = None) -> dict[str
         "deadline_text": item.deadline_text,
         "rrule": item.rrule,
         "soft": item.soft,
-        "status": item_light(item, today),
+        "status": row.status(today),
         "percent": item.percent,
-        "next_due": upcoming.key if upcoming else None,
+        "next_due": upcoming.due.isoformat() if upcoming else None,
         "cancelled": item.cancelled,
         "cancel_reason": item.cancel_reason,
         "occurrences": [occurrence_view(item, o, today) for o in item.ordered_occurrences()],

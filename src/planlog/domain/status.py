@@ -26,19 +26,3 @@ def light(status: str, due: date, today: date) -> str:
 
 def occurrence_light(item: PlanItem, occ: OccurrenceState, today: date) -> str:
     return light(item.occurrence_status(occ), occ.due, today)
-
-
-def next_open(item: PlanItem) -> OccurrenceState | None:
-    if item.cancelled:
-        return None
-    return next((o for o in item.ordered_occurrences() if o.status != DONE), None)
-
-
-def item_light(item: PlanItem, today: date) -> str:
-    """The item's status: cancelled, done when every occurrence is, else its next open one's."""
-    if item.cancelled:
-        return CANCELLED
-    upcoming = next_open(item)
-    if upcoming is None:
-        return DONE if item.occurrences else OPEN
-    return light(upcoming.status, upcoming.due, today)
