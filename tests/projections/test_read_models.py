@@ -157,3 +157,28 @@ def test_rollup_sums_completion_over_the_organisation_tree(
     assert district["org"] == "区总工会" and district["total"]["overdue"] == 1
     assert [c["org"] for c in district["children"]] == ["某医院工会"]
     assert district["children"][0]["total"]["occurrences"] == 0
+
+
+def test_timeline_takes_reason_and_version_from_the_event_in_the_log(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner
+) -> None:
+    plan = app.create_plan(org="市总工会", year=2026, title="计划", actor="chair")
+    item = app.add_item(plan.id, NewItem(title="职工之家申报"), actor="chair")
+    app.reassign(item.id, "王五", actor="chair", reason="人事调整")
+    runner.catch_up()
+    with runner.engine.connect() as conn:
+        entries = timeline(conn, aggregate_id=str(item.id))
+    assert [(e["type"], e["version"], e["reason"]) for e in entries] == [
+        ("Planned", 1, None),
+        ("Reassigned", 2, "人事调整"),
+    ]
+    assert entries[1]["summary"] == "责任人改为 王五"
+    assert entries[1]["item_id"] == str(item.id) and entries[1]["plan_id"] == str(plan.id)
+
+
+def test_read_models_find_the_log_under_the_table_name_the_recorder_uses(
+    app: PlanlogApp, runner: ProjectionRunner
+) -> None:
+    from planlog.projections.changes import EVENTS_TABLES
+
+    assert EVENTS_TABLES[runner.engine.dialect.name] == app.recorder.events_table_name  # type: ignore[attr-defined]

@@ -6,9 +6,10 @@ import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from planlog.application import NewItem, PlanlogApp
+from planlog.domain.errors import PlanlogError
 from planlog.projections.runner import ProjectionRunner
 from planlog.projections.timeline import audit_timeline
 
@@ -72,6 +73,33 @@ def test_rebuilding_one_projection_leaves_the_others(
     before = read_model_rows(runner.engine)
     runner.rebuild(["timeline"])
     assert read_model_rows(runner.engine) == before
+
+
+def test_a_read_model_stored_with_an_older_layout_is_projected_again(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any, read_model_rows: Any
+) -> None:
+    busy_year(app, clock)
+    runner.catch_up()
+    current = read_model_rows(runner.engine)
+    with runner.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE audit_timeline")
+        conn.exec_driver_sql("CREATE TABLE audit_timeline (position INTEGER, summary TEXT)")
+    upgraded = ProjectionRunner(app)
+    assert {s.name: s.position for s in upgraded.status()}["timeline"] == 0
+    upgraded.catch_up()
+    assert read_model_rows(upgraded.engine) == current
+    upgraded.close()
+
+
+def test_a_kept_record_stored_with_an_older_layout_is_refused_not_dropped(
+    app: PlanlogApp, runner: ProjectionRunner
+) -> None:
+    with runner.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE audit_chain ADD COLUMN signed_by TEXT")
+    with pytest.raises(PlanlogError, match="audit_chain of audit_chain have an older layout"):
+        ProjectionRunner(app)
+    with runner.engine.connect() as conn:
+        assert "signed_by" in {c["name"] for c in inspect(conn).get_columns("audit_chain")}
 
 
 def test_two_runners_at_once_apply_each_event_once(

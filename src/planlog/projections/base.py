@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import ABC
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, create_engine, event
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+)
 from sqlalchemy.engine import Connection
 
 from planlog.store import StoreSettings
@@ -20,12 +31,20 @@ tracking = Table(
 )
 
 
+Writer = Callable[[Connection], None]
+
+
 class Projection(ABC):
     """A read model kept from the event log.
 
-    `apply` writes the rows for a batch of changes. The runner calls it inside the
-    transaction that also moves this projection's tracking position, so a batch
-    is either wholly applied and tracked, or not at all.
+    The runner hands each batch of changes to `prepare`, on a read-only snapshot
+    taken at this projection's tracking position: it reads what it needs and computes
+    the rows. The `Writer` it returns then writes them inside the transaction that
+    also moves the tracking position, so a batch is either wholly applied and
+    tracked, or not at all. Computing outside the write transaction lets runners of
+    other projections, in other processes, write meanwhile.
+
+    A projection overrides `prepare`, or `apply` when it needs no such split.
     """
 
     name: str
@@ -34,9 +53,22 @@ class Projection(ABC):
     types: frozenset[str] | None
     #: set by the runner during a rebuild: the events are history being replayed
     replaying: bool = False
+    #: False for records a rebuild keeps (delivery attempts, the audit chain)
+    rebuildable: bool = True
+    #: rough work per event, relative to the others: a parallel rebuild balances by it
+    cost: float = 1.0
 
-    @abstractmethod
-    def apply(self, conn: Connection, changes: list[Any]) -> None: ...
+    def prepare(self, snapshot: Connection, changes: list[Any]) -> Writer:
+        def write(conn: Connection) -> None:
+            self.apply(conn, changes)
+
+        return write
+
+    def apply(self, conn: Connection, changes: list[Any]) -> None:
+        """Read, compute and write a batch in one go (in the caller's transaction)."""
+        if type(self).prepare is Projection.prepare:
+            raise NotImplementedError(f"{type(self).__name__} defines neither prepare nor apply")
+        self.prepare(conn, changes)(conn)
 
     def reset(self, conn: Connection) -> None:
         """Empty the read model before a rebuild."""
@@ -63,6 +95,17 @@ def make_engine(store: StoreSettings) -> Engine:
     if store.pg_schema:
         options["options"] = f"-csearch_path={store.pg_schema}"
     return create_engine(store.sqlalchemy_url, connect_args=options, pool_pre_ping=True)
+
+
+def outdated_tables(conn: Connection, tables: tuple[Table, ...]) -> list[str]:
+    """Tables stored with other columns than this version of planlog defines."""
+    inspector = inspect(conn)
+    return [
+        table.name
+        for table in tables
+        if inspector.has_table(table.name)
+        and {c["name"] for c in inspector.get_columns(table.name)} != set(table.columns.keys())
+    ]
 
 
 def create_tables(engine: Engine) -> None:

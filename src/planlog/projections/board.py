@@ -15,7 +15,7 @@ from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, sel
 from sqlalchemy.engine import Connection
 
 from planlog.board import BoardItem, BoardOccurrence, build_board
-from planlog.projections.base import Projection, metadata
+from planlog.projections.base import Projection, Writer, metadata
 from planlog.projections.bulk import insert_rows
 from planlog.projections.changes import Change
 from planlog.projections.item_state import ITEM_TYPES, ItemRow, OccurrenceRow, fold
@@ -81,22 +81,31 @@ def chunks(values: list[str], size: int = _CHUNK) -> Iterable[list[str]]:
 
 class BoardProjection(Projection):
     name = "board"
+    cost = 3.0  # µs per event in bench/rebuild_rate.py
     tables = (board_plans, board_sections, board_items, board_occurrences)
     types = PLAN_TYPES | ITEM_TYPES
 
-    def apply(self, conn: Connection, changes: list[Change]) -> None:
+    def prepare(self, snapshot: Connection, changes: list[Change]) -> Writer:
         items: dict[str, ItemRow] = {}
         known = {c.aggregate_id for c in changes if c.type == "PlanItem.Planned"}
         earlier = sorted({c.aggregate_id for c in changes if c.type in ITEM_TYPES} - known)
-        items.update(load_items(conn, earlier))
+        items.update(load_items(snapshot, earlier))
         stored = set(items)
         touched: set[str] = set()
+        plan_events = []
         for change in changes:
             if change.type in PLAN_TYPES:
-                self._apply_plan_event(conn, change)
+                plan_events.append(change)
             elif fold(items, change) is not None:
                 touched.add(change.aggregate_id)
-        save_items(conn, [items[i] for i in sorted(touched)], stored)
+        rows = [items[i] for i in sorted(touched)]
+
+        def write(conn: Connection) -> None:
+            for change in plan_events:
+                self._apply_plan_event(conn, change)
+            save_items(conn, rows, stored)
+
+        return write
 
     @staticmethod
     def _apply_plan_event(conn: Connection, change: Change) -> None:

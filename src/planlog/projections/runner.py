@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,12 +24,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, inspect, select, update
 from sqlalchemy.engine import Connection
 
 from planlog.application import PlanlogApp
 from planlog.domain.errors import PlanlogError
-from planlog.projections.base import Projection, create_tables, make_engine, tracking
+from planlog.projections.base import (
+    Projection,
+    create_tables,
+    make_engine,
+    outdated_tables,
+    tracking,
+)
 from planlog.projections.board import BoardProjection
 from planlog.projections.changes import Change, ChangeReader
 from planlog.projections.rollup import RollupProjection
@@ -99,14 +107,21 @@ class ProjectionRunner:
         *,
         engine: Engine | None = None,
         batch_size: int = 20_000,
+        setup: bool = True,
     ) -> None:
         self.app = app
+        self._owns_engine = engine is None
         self.engine = engine or make_engine(app.store)
         self.projections = list(projections or default_projections())
         self.batch_size = batch_size
         sqlite_path = str(app.store.sqlite_path) if app.store.kind == "sqlite" else None
         self.reader = ChangeReader(app.recorder, sqlite_path)
-        with ddl_lock(app.store):
+        if setup:
+            self._set_up_tables()
+
+    def _set_up_tables(self) -> None:
+        with ddl_lock(self.app.store):
+            self._replace_outdated_models()
             create_tables(self.engine)
             with self.engine.begin() as conn:
                 known = set(conn.execute(select(tracking.c.name)).scalars())
@@ -114,9 +129,33 @@ class ProjectionRunner:
                     if p.name not in known:
                         conn.execute(tracking.insert().values(name=p.name, position=0))
 
+    def _replace_outdated_models(self) -> None:
+        """A read model whose layout changed between versions is dropped and projected
+        again from the start; records a rebuild keeps must be migrated by hand instead."""
+        with self.engine.begin() as conn:
+            for projection in self.projections:
+                outdated = outdated_tables(conn, projection.tables)
+                if not outdated:
+                    continue
+                if not projection.rebuildable:
+                    raise PlanlogError(
+                        f"tables {', '.join(outdated)} of {projection.name} have an older "
+                        "layout and hold records a rebuild cannot restore; migrate them first"
+                    )
+                log.warning("%s: tables %s changed layout; rebuilding", projection.name, outdated)
+                for table in reversed(projection.tables):
+                    table.drop(conn, checkfirst=True)
+                if inspect(conn).has_table(tracking.name):
+                    conn.execute(
+                        update(tracking)
+                        .where(tracking.c.name == projection.name)
+                        .values(position=0)
+                    )
+
     def close(self) -> None:
         self.reader.close()
-        self.engine.dispose()
+        if self._owns_engine:
+            self.engine.dispose()
 
     # ------------------------------------------------------------ positions
 
@@ -170,13 +209,22 @@ class ProjectionRunner:
         self, changes: list[Change], positions: dict[str, int], fault: Fault | None
     ) -> None:
         end = changes[-1].position
+        behind = [p for p in self.projections if positions[p.name] < end]
+        with self._snapshot() as snapshot:
+            # The rows are computed from this snapshot, so it must show the positions
+            # the batch was chosen for.
+            if self.positions(snapshot) != positions:
+                raise TrackingMoved("positions moved while the batch was read")
+            writers = []
+            for projection in behind:
+                mine = self._mine(projection, changes, positions)
+                writers.append((projection, projection.prepare(snapshot, mine) if mine else None))
         with self.engine.begin() as conn:
-            for projection in self.projections:
+            for projection, write in writers:
                 seen = positions[projection.name]
-                if seen >= end:
-                    continue
                 # Move the position first: the row lock (PostgreSQL) or the write lock
-                # (SQLite) then keeps a second runner out until this batch commits.
+                # (SQLite) then keeps a second runner out until this batch commits; the
+                # compare-and-set refuses a batch another runner committed meanwhile.
                 moved = conn.execute(
                     update(tracking)
                     .where(tracking.c.name == projection.name, tracking.c.position == seen)
@@ -184,19 +232,48 @@ class ProjectionRunner:
                 )
                 if moved.rowcount != 1:
                     raise TrackingMoved(f"{projection.name} moved past {seen}")
-                types = projection.types
-                mine = [
-                    c for c in changes if c.position > seen and (types is None or c.type in types)
-                ]
-                if mine:
-                    projection.apply(conn, mine)
+                if write is not None:
+                    write(conn)
                 if fault is not None:
                     fault(projection.name, end)
 
+    @staticmethod
+    def _mine(
+        projection: Projection, changes: list[Change], positions: dict[str, int]
+    ) -> list[Change]:
+        seen, types = positions[projection.name], projection.types
+        if types is None and changes[0].position > seen:
+            return changes
+        return [c for c in changes if c.position > seen and (types is None or c.type in types)]
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        """A read-only transaction that sees one consistent state of the database."""
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn:
+                # pysqlite starts transactions only for writes; reads need an explicit one.
+                conn.exec_driver_sql("BEGIN")
+                try:
+                    yield conn
+                finally:
+                    conn.rollback()
+        else:
+            repeatable = self.engine.execution_options(isolation_level="REPEATABLE READ")
+            with repeatable.connect() as conn:
+                try:
+                    yield conn
+                finally:
+                    conn.rollback()
+
     def rebuild(
-        self, names: Sequence[str] | None = None, *, progress: Progress | None = None
+        self,
+        names: Sequence[str] | None = None,
+        *,
+        progress: Progress | None = None,
+        lanes: int | None = None,
     ) -> int:
-        """Empty the chosen read models (all by default) and project the whole log again."""
+        """Empty the chosen read models (all by default) and project the whole log again,
+        in `lanes` processes at once (default: one per core, at most two)."""
         chosen = [p for p in self.projections if names is None or p.name in names]
         unknown = set(names or ()) - {p.name for p in self.projections}
         if unknown:
@@ -216,13 +293,49 @@ class ProjectionRunner:
         for projection in chosen:
             projection.replaying = True
         try:
-            return self.catch_up(progress=progress)
+            groups = split_into_lanes(
+                chosen,
+                lanes if lanes is not None else default_lanes(),
+                others=[p for p in self.projections if p not in chosen],
+            )
+            if len(groups) == 1:
+                return self.catch_up(progress=progress)
+            return self._catch_up_in_lanes(groups, progress)
         finally:
             for projection in chosen:
                 projection.replaying = False
             with self.engine.begin() as conn:
                 for index in indexes:
                     index.create(conn, checkfirst=True)
+
+    def _catch_up_in_lanes(self, groups: list[list[Projection]], progress: Progress | None) -> int:
+        """Catch up each group of projections in its own process, this one included.
+
+        Each lane reads the log itself and moves only its own projections' positions,
+        so the exactly-once guarantee per projection is the one `catch_up` gives; the
+        lanes only take turns at the database's write lock.
+        """
+        head = self.head()
+        chosen = [p for group in groups for p in group]
+
+        def report(*_: int) -> None:
+            if progress is not None:
+                positions = self.positions()
+                progress(min(positions[p.name] for p in chosen), head)
+
+        others = [_Lane(self.app.store.url, group, self.batch_size, head) for group in groups[1:]]
+        own = ProjectionRunner(
+            self.app, groups[0], engine=self.engine, batch_size=self.batch_size, setup=False
+        )
+        try:
+            processed = own.catch_up(until=head, progress=report)
+        finally:
+            own.close()
+            failures = [failure for lane in others if (failure := lane.wait(report))]
+        if failures:
+            raise PlanlogError("rebuild failed in a lane: " + "; ".join(failures))
+        report()
+        return processed
 
     def wait_until(self, position: int, timeout: float = 10.0) -> bool:
         """Read-your-writes: wait until every projection has reached `position`."""
@@ -249,6 +362,68 @@ class ProjectionRunner:
             close = getattr(waiter, "close", None)
             if close is not None:
                 close()
+
+
+def default_lanes() -> int:
+    # Past two lanes the lanes mostly wait for each other at the write lock.
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def split_into_lanes(
+    projections: Sequence[Projection], lanes: int, *, others: Sequence[Projection] = ()
+) -> list[list[Projection]]:
+    """Share projections among lanes by their cost, heaviest first, to the lightest lane.
+
+    `others` (projections not being rebuilt) go with the first lane, which is this process.
+    """
+    groups: list[list[Projection]] = [[] for _ in range(max(1, lanes))]
+    load = [0.0] * len(groups)
+    for projection in sorted(projections, key=lambda p: -p.cost):
+        lightest = load.index(min(load))
+        groups[lightest].append(projection)
+        load[lightest] += projection.cost
+    groups[0].extend(others)
+    return [group for group in groups if group] or [[]]
+
+
+class _Lane:
+    """A forked process that catches up some projections up to `head`."""
+
+    def __init__(self, url: str, projections: list[Projection], batch_size: int, head: int):
+        context = multiprocessing.get_context("fork")
+        self.names = ", ".join(p.name for p in projections)
+        self._result, sender = context.Pipe(duplex=False)
+        self.process = context.Process(
+            target=_run_lane,
+            args=(url, projections, batch_size, head, sender),
+            name=f"planlog-rebuild[{self.names}]",
+            daemon=True,
+        )
+        self.process.start()
+        sender.close()
+
+    def wait(self, report: Callable[[], None]) -> str | None:
+        """Wait for the lane to end; returns what went wrong, if it failed."""
+        while self.process.is_alive():
+            self.process.join(0.2)
+            report()
+        if self.process.exitcode == 0:
+            return None
+        reason = self._result.recv() if self._result.poll() else f"exit {self.process.exitcode}"
+        return f"{self.names}: {reason}"
+
+
+def _run_lane(
+    url: str, projections: list[Projection], batch_size: int, head: int, result: Any
+) -> None:
+    # A forked child must not touch its parent's connections: it opens its own.
+    try:
+        app = PlanlogApp(url)
+        runner = ProjectionRunner(app, projections, batch_size=batch_size, setup=False)
+        runner.catch_up(until=head)
+    except BaseException as exc:
+        result.send(f"{type(exc).__name__}: {exc}")
+        raise
 
 
 EventWaiter = Callable[[float, threading.Event], None]

@@ -95,8 +95,10 @@ notify_channels = Table(
 
 class OutboxProjection(Projection):
     name = "outbox"
+    cost = 0.1  # µs per event in bench/rebuild_rate.py
     tables = (reminder_outbox, reminder_attempts)
     types = frozenset({"PlanItem.ReminderIssued"})
+    rebuildable = False
 
     def reset(self, conn: Connection) -> None:
         """Delivery records are history, not a cache: a rebuild keeps them."""
