@@ -15,14 +15,13 @@ import orjson
 import psycopg
 import pytest
 from psycopg import sql
-from sqlalchemy import select
 
 from planlog.application import NewItem, PlanlogApp
 from planlog.audit.chain import (
     GENESIS,
     ChainProjection,
-    audit_chain,
     head,
+    links,
     still_contains,
     verify,
 )
@@ -153,9 +152,7 @@ def record(app: PlanlogApp, clock: Any, items: int = 3) -> tuple[UUID, list[UUID
 
 
 def chain_rows(runner: ProjectionRunner) -> list[tuple[int, str]]:
-    with runner.engine.connect() as conn:
-        rows = conn.execute(select(audit_chain).order_by(audit_chain.c.position)).all()
-    return [(int(p), str(h)) for p, h in rows]
+    return links(runner.engine)
 
 
 def recomputed(app: PlanlogApp) -> list[tuple[int, str]]:
@@ -340,6 +337,23 @@ def test_a_rebuild_of_an_intact_log_keeps_the_same_chain(
     runner.rebuild()
     assert chain_rows(runner) == before
     assert verify(app, runner.engine).ok
+
+
+def test_a_chain_stored_a_link_per_row_is_repacked_unchanged(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner
+) -> None:
+    record(app, clock)
+    runner.catch_up()
+    before = chain_rows(runner)
+    with runner.engine.begin() as conn:  # the layout planlog wrote before blocks
+        conn.exec_driver_sql("DROP TABLE audit_chain")
+        conn.exec_driver_sql("CREATE TABLE audit_chain (position INTEGER PRIMARY KEY, hash TEXT)")
+        for position, digest in before:
+            conn.exec_driver_sql(f"INSERT INTO audit_chain VALUES ({position}, '{digest}')")
+    upgraded = ProjectionRunner(app)
+    assert chain_rows(upgraded) == before
+    assert verify(app, upgraded.engine).ok
+    upgraded.close()
 
 
 def test_a_kept_head_proves_the_history_only_grew(

@@ -6,6 +6,7 @@ from planlog.audit.chain import (
     ChainReport,
     audit_chain,
     head,
+    links,
     still_contains,
     verify,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "ChainReport",
     "audit_chain",
     "head",
+    "links",
     "still_contains",
     "verify",
 ]

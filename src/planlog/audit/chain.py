@@ -15,13 +15,15 @@ from the log alone and does not trust the table.
 from __future__ import annotations
 
 import sqlite3
+import sys
+from array import array
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any, TypedDict
 
-from sqlalchemy import CHAR, Column, Engine, Integer, Table, select
+from sqlalchemy import Column, Engine, Integer, LargeBinary, Table, inspect, select
 from sqlalchemy.engine import Connection
 
 from planlog.application import PlanlogApp
@@ -31,12 +33,36 @@ from planlog.projections.changes import Change, aggregate_id_text
 
 GENESIS = "0" * 64  # the "previous hash" of the first event
 
+#: The links, a block per projected batch: one row per event cost a rebuild more
+#: than hashing the event did (bench/rebuild_rate.py). A block holds its links'
+#: positions (little-endian int64) and SHA-256 digests (32 bytes each), in order.
 audit_chain = Table(
     "audit_chain",
     metadata,
-    Column("position", Integer, primary_key=True, autoincrement=False),
-    Column("hash", CHAR(64), nullable=False),
+    Column("last_position", Integer, primary_key=True, autoincrement=False),
+    Column("first_position", Integer, nullable=False),
+    Column("positions", LargeBinary, nullable=False),
+    Column("digests", LargeBinary, nullable=False),
 )
+
+_DIGEST = 32
+
+
+def _block(links: list[tuple[int, bytes]]) -> tuple[int, int, bytes, bytes]:
+    positions = array("q", [p for p, _ in links])
+    if sys.byteorder == "big":
+        positions.byteswap()
+    return links[-1][0], links[0][0], positions.tobytes(), b"".join(d for _, d in links)
+
+
+def _unblock(positions: bytes, digests: bytes) -> Iterator[tuple[int, str]]:
+    numbers = array("q")
+    numbers.frombytes(positions)
+    if sys.byteorder == "big":
+        numbers.byteswap()
+    for n, position in enumerate(numbers):
+        yield position, digests[n * _DIGEST : (n + 1) * _DIGEST].hex()
+
 
 #: what `first_bad["code"]` can be, and the `problem` text that goes with it
 ALTERED, MISSING, INSERTED = "altered", "missing", "inserted"
@@ -74,12 +100,18 @@ def _as_bytes(payload: Any) -> bytes:
     return bytes(payload)
 
 
-def link(prev: str, position: int, aggregate_id: str, version: int, kind: str, raw: Any) -> str:
-    """The hash of one event, chained to the hash of the event before it."""
+def _digest(
+    prev: str, position: int, aggregate_id: str, version: int, kind: str, raw: Any
+) -> bytes:
     digest = sha256(f"{prev}|{position}|{aggregate_id}|{version}|{kind}|".encode())
     # update() rather than concatenation: no copy of a large payload
     digest.update(raw if type(raw) is bytes else _as_bytes(raw))
-    return digest.hexdigest()
+    return digest.digest()
+
+
+def link(prev: str, position: int, aggregate_id: str, version: int, kind: str, raw: Any) -> str:
+    """The hash of one event, chained to the hash of the event before it."""
+    return _digest(prev, position, aggregate_id, version, kind, raw).hex()
 
 
 class ChainProjection(Projection):
@@ -102,15 +134,30 @@ class ChainProjection(Projection):
         # event that appears below the head later (inserted into the log) is never
         # chained either, so verify() keeps reporting it.
         start = bisect_right(changes, head_position, key=_position)
-        rows: list[tuple[int, str]] = []
+        links: list[tuple[int, bytes]] = []
         for c in changes[start:]:
-            prev = link(prev, c.position, c.aggregate_id, c.version, c.type, c.raw)
-            rows.append((c.position, prev))
+            digest = _digest(prev, c.position, c.aggregate_id, c.version, c.type, c.raw)
+            prev = digest.hex()
+            links.append((c.position, digest))
 
         def write(conn: Connection) -> None:
-            insert_rows(conn, audit_chain, rows)
+            if links:
+                insert_rows(conn, audit_chain, [_block(links)])
 
         return write
+
+    def migrate(self, conn: Connection) -> bool:
+        """Re-pack a chain stored one link per row (planlog before blocks) into blocks."""
+        columns = {c["name"] for c in inspect(conn).get_columns(audit_chain.name)}
+        if columns != {"position", "hash"}:
+            return False
+        old = conn.exec_driver_sql("SELECT position, hash FROM audit_chain ORDER BY position")
+        links = [(int(p), bytes.fromhex(str(h).strip())) for p, h in old]
+        conn.exec_driver_sql("DROP TABLE audit_chain")
+        audit_chain.create(conn)
+        for start in range(0, len(links), 20_000):
+            insert_rows(conn, audit_chain, [_block(links[start : start + 20_000])])
+        return True
 
 
 def _position(change: Change) -> int:
@@ -119,13 +166,13 @@ def _position(change: Change) -> int:
 
 def _head(conn: Connection) -> ChainHead | None:
     row = conn.execute(
-        select(audit_chain.c.position, audit_chain.c.hash)
-        .order_by(audit_chain.c.position.desc())
+        select(audit_chain.c.last_position, audit_chain.c.digests)
+        .order_by(audit_chain.c.last_position.desc())
         .limit(1)
     ).first()
     if row is None:
         return None
-    return {"position": int(row[0]), "hash": str(row[1]).strip()}
+    return {"position": int(row[0]), "hash": bytes(row[1])[-_DIGEST:].hex()}
 
 
 def head(engine: Engine) -> ChainHead | None:
@@ -200,6 +247,12 @@ class _RawLog:
         self.close()
 
 
+def links(engine: Engine, *, batch_size: int = 20_000) -> list[tuple[int, str]]:
+    """Every stored link as (position, hash), in position order."""
+    top = head(engine)
+    return list(_chained(engine, top["position"] if top else 0, batch_size))
+
+
 def _chained(engine: Engine, upto: int, size: int) -> Iterator[tuple[int, str]]:
     """The links up to `upto` in position order, a batch per short read.
 
@@ -207,18 +260,23 @@ def _chained(engine: Engine, upto: int, size: int) -> Iterator[tuple[int, str]]:
     those must not look like chained events missing from the log.
     """
     after = 0
+    blocks = max(1, size // 1_000)  # blocks hold up to a batch of links each
+    c = audit_chain.c
     while True:
         with engine.connect() as conn:
             rows = conn.execute(
-                select(audit_chain.c.position, audit_chain.c.hash)
-                .where(audit_chain.c.position > after, audit_chain.c.position <= upto)
-                .order_by(audit_chain.c.position)
-                .limit(size)
+                select(c.last_position, c.positions, c.digests)
+                .where(c.last_position > after, c.first_position <= upto)
+                .order_by(c.last_position)
+                .limit(blocks)
             ).all()
         if not rows:
             return
-        for position, digest in rows:
-            yield int(position), str(digest).strip()
+        for _, positions, digests in rows:
+            for position, digest in _unblock(bytes(positions), bytes(digests)):
+                if position > upto:
+                    return
+                yield position, digest
         after = int(rows[-1][0])
 
 

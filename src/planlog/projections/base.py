@@ -23,6 +23,11 @@ from planlog.store import StoreSettings
 
 metadata = MetaData()
 
+#: For tables keyed by text (UUIDs): on SQLite, store the rows in the primary key's own
+#: B-tree instead of a rowid table plus a second B-tree for the key, which halved what a
+#: rebuild writes for them (bench/rebuild_rate.py). Other databases ignore it.
+CLUSTERED: dict[str, Any] = {"sqlite_with_rowid": False}
+
 tracking = Table(
     "projection_tracking",
     metadata,
@@ -69,6 +74,10 @@ class Projection(ABC):
         if type(self).prepare is Projection.prepare:
             raise NotImplementedError(f"{type(self).__name__} defines neither prepare nor apply")
         self.prepare(conn, changes)(conn)
+
+    def migrate(self, conn: Connection) -> bool:
+        """Convert kept records stored in an older layout; False if this one is unknown."""
+        return False
 
     def reset(self, conn: Connection) -> None:
         """Empty the read model before a rebuild."""

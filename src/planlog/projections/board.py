@@ -15,7 +15,7 @@ from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, sel
 from sqlalchemy.engine import Connection
 
 from planlog.board import BoardItem, BoardOccurrence, build_board
-from planlog.projections.base import Projection, Writer, metadata
+from planlog.projections.base import CLUSTERED, Projection, Writer, metadata
 from planlog.projections.bulk import insert_rows
 from planlog.projections.changes import Change
 from planlog.projections.item_state import ITEM_TYPES, ItemRow, OccurrenceRow, fold
@@ -54,6 +54,7 @@ board_items = Table(
     Column("cancelled", Boolean, nullable=False),
     Column("version", Integer, nullable=False),
     Column("updated_at", String(40), nullable=False),
+    **CLUSTERED,
 )
 
 board_occurrences = Table(
@@ -68,6 +69,7 @@ board_occurrences = Table(
     Column("note", Text),
     # The deadline calendar (planlog.projections.calendar) reads occurrences by due date.
     Index("ix_board_occurrences_due", "due"),
+    **CLUSTERED,
 )
 
 PLAN_TYPES = frozenset({"Plan.Created", "Plan.SectionAdded", "Plan.SectionRenamed"})

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, inspect, select, update
+from sqlalchemy import Engine, Index, inspect, select, update
 from sqlalchemy.engine import Connection
 
 from planlog.application import PlanlogApp
@@ -136,6 +136,9 @@ class ProjectionRunner:
             for projection in self.projections:
                 outdated = outdated_tables(conn, projection.tables)
                 if not outdated:
+                    continue
+                if not projection.rebuildable and projection.migrate(conn):
+                    log.warning("%s: tables %s migrated", projection.name, outdated)
                     continue
                 if not projection.rebuildable:
                     raise PlanlogError(
@@ -286,9 +289,8 @@ class ProjectionRunner:
                 )
         # Bulk loading into tables without secondary indexes and indexing once at the
         # end is cheaper than keeping every index up to date row by row.
-        indexes = [i for p in chosen for t in p.tables for i in t.indexes]
         with self.engine.begin() as conn:
-            for index in indexes:
+            for index in secondary_indexes(chosen):
                 index.drop(conn, checkfirst=True)
         for projection in chosen:
             projection.replaying = True
@@ -304,9 +306,8 @@ class ProjectionRunner:
         finally:
             for projection in chosen:
                 projection.replaying = False
-            with self.engine.begin() as conn:
-                for index in indexes:
-                    index.create(conn, checkfirst=True)
+            # Lanes index their own tables as they finish; this covers a failed lane.
+            restore_indexes(self.engine, chosen)
 
     def _catch_up_in_lanes(self, groups: list[list[Projection]], progress: Progress | None) -> int:
         """Catch up each group of projections in its own process, this one included.
@@ -329,6 +330,7 @@ class ProjectionRunner:
         )
         try:
             processed = own.catch_up(until=head, progress=report)
+            restore_indexes(self.engine, groups[0])
         finally:
             own.close()
             failures = [failure for lane in others if (failure := lane.wait(report))]
@@ -362,6 +364,16 @@ class ProjectionRunner:
             close = getattr(waiter, "close", None)
             if close is not None:
                 close()
+
+
+def secondary_indexes(projections: Sequence[Projection]) -> list[Index]:
+    return [index for p in projections for table in p.tables for index in table.indexes]
+
+
+def restore_indexes(engine: Engine, projections: Sequence[Projection]) -> None:
+    with engine.begin() as conn:
+        for index in secondary_indexes(projections):
+            index.create(conn, checkfirst=True)
 
 
 def default_lanes() -> int:
@@ -421,6 +433,7 @@ def _run_lane(
         app = PlanlogApp(url)
         runner = ProjectionRunner(app, projections, batch_size=batch_size, setup=False)
         runner.catch_up(until=head)
+        restore_indexes(runner.engine, projections)
     except BaseException as exc:
         result.send(f"{type(exc).__name__}: {exc}")
         raise

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Column, Index, Integer, String, Table, Text, and_, select, update
 from sqlalchemy.engine import Connection
 
-from planlog.projections.base import Projection, Writer, metadata
+from planlog.projections.base import CLUSTERED, Projection, Writer, metadata
 from planlog.projections.board import chunks
 from planlog.projections.bulk import insert_rows
 from planlog.projections.changes import Change, changes_at, positions_of
@@ -40,6 +40,7 @@ timeline_item_plans = Table(
     Column("item_id", String(36), primary_key=True),
     Column("plan_id", String(36), nullable=False, index=True),
     Column("title", Text, nullable=False),
+    **CLUSTERED,
 )
 
 #: event type → the word a diff uses for it
