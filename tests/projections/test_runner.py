@@ -65,6 +65,46 @@ def test_rebuild_gives_back_the_same_read_models(
     assert seen == sorted(seen) and seen[-1] == runner.head()
 
 
+def test_a_rebuild_in_two_lanes_gives_the_same_rows_as_one_process(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any, read_model_rows: Any
+) -> None:
+    busy_year(app, clock)
+    runner.rebuild(lanes=1)
+    alone = read_model_rows(runner.engine)
+    runner.rebuild(lanes=2)
+    assert read_model_rows(runner.engine) == alone
+    assert all(s.lag == 0 for s in runner.status())
+
+
+def test_a_failing_lane_is_named_and_the_other_lanes_work_is_kept(
+    app: PlanlogApp, clock: Any, busy_year: Any
+) -> None:
+    from planlog.projections.board import BoardProjection
+    from planlog.projections.timeline import TimelineProjection
+
+    class BrokenTimeline(TimelineProjection):
+        def prepare(self, snapshot: Any, changes: list[Any]) -> Any:
+            raise RuntimeError("disk full")
+
+    busy_year(app, clock)
+    runner = ProjectionRunner(app, [BoardProjection(), BrokenTimeline()])
+    with pytest.raises(PlanlogError, match="timeline: RuntimeError: disk full"):
+        runner.rebuild(lanes=2)
+    positions = {s.name: s.position for s in runner.status()}
+    assert positions == {"board": runner.head(), "timeline": 0}
+    runner.close()
+
+
+def test_lanes_share_projections_by_cost() -> None:
+    from planlog.projections.runner import default_projections, split_into_lanes
+
+    lanes = split_into_lanes(default_projections(), 2)
+    assert [sorted(p.name for p in lane) for lane in lanes] == [
+        ["board", "outbox", "rollup"],
+        ["audit_chain", "timeline"],
+    ]
+
+
 def test_rebuilding_one_projection_leaves_the_others(
     app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any, read_model_rows: Any
 ) -> None:

@@ -244,6 +244,10 @@ def status(ctx: typer.Context, json_out: bool = JsonOption) -> None:
 def rebuild(
     ctx: typer.Context,
     only: Annotated[list[str] | None, typer.Option("--only", help="Rebuild just these.")] = None,
+    lanes: Annotated[
+        int | None,
+        typer.Option("--lanes", min=1, max=8, help="Processes to rebuild in (default: cores, ≤2)."),
+    ] = None,
     json_out: bool = JsonOption,
 ) -> None:
     """Empty the read models and project the whole event log again."""
@@ -259,7 +263,9 @@ def rebuild(
     ) as bar:
         task = bar.add_task("重建 rebuilding", total=head or 1)
         processed = runner.rebuild(
-            only, progress=lambda position, _head: bar.update(task, completed=position)
+            only,
+            progress=lambda position, _head: bar.update(task, completed=position),
+            lanes=lanes,
         )
     result = {"events": processed, "projections": [s.to_dict() for s in runner.status()]}
     if json_out:
