@@ -14,7 +14,6 @@ from the log alone and does not trust the table.
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from array import array
 from bisect import bisect_right
@@ -22,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any, TypedDict
+from uuid import UUID
 
 from sqlalchemy import Column, Engine, Integer, LargeBinary, Table, inspect, select
 from sqlalchemy.engine import Connection
@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 from planlog.application import PlanlogApp
 from planlog.projections.base import Projection, Writer, metadata
 from planlog.projections.bulk import insert_rows
-from planlog.projections.changes import Change, aggregate_id_text
+from planlog.projections.changes import Change, ChangeReader, aggregate_id_text
 
 GENESIS = "0" * 64  # the "previous hash" of the first event
 
@@ -186,59 +186,36 @@ def head(engine: Engine) -> ChainHead | None:
 LogRow = tuple[int, str, int, str, bytes]  # position, dashed aggregate id, version, type, raw
 
 
+def _id_form(stored: Any) -> UUID | str:
+    # A tampered SQLite row may hold any type where the recorder wrote hex text.
+    return stored if isinstance(stored, UUID) else str(stored)
+
+
 class _RawLog:
     """Reads the stored rows without decoding their JSON.
 
-    Not `ChangeReader`: that parses every payload, and a tampered payload that is no
-    longer JSON must be reported as altered, not crash the verification.
+    `ChangeReader.rows`, not `.read`: that parses every payload, and a tampered payload
+    that is no longer JSON must be reported as altered, not crash the verification.
     """
 
     def __init__(self, app: PlanlogApp) -> None:
-        self.recorder = app.recorder
-        self._sqlite: sqlite3.Connection | None = None
-        if app.store.kind == "sqlite":
-            self._sqlite = sqlite3.connect(str(app.store.sqlite_path), check_same_thread=False)
-            table = getattr(app.recorder, "events_table_name", "stored_events")
-            self._select = (
-                f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
-                "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
-            )
+        self._reader = ChangeReader(app.recorder, app.store)
 
     def batches(self, after: int, stop: int | None, size: int) -> Iterator[list[LogRow]]:
         """The rows with `after` < position <= `stop` (no upper bound: None), in order."""
         high = stop if stop is not None else 2**63 - 1
         while after < high:
-            rows = self._read(after, high, size)
+            rows = [
+                (int(p), aggregate_id_text(_id_form(o)), int(v), str(t).rpartition(":")[2], s)
+                for p, o, v, t, s in self._reader.rows(after, high, size)
+            ]
             if not rows:
                 return
             yield rows
             after = rows[-1][0]
 
-    def _read(self, after: int, stop: int, size: int) -> list[LogRow]:
-        if self._sqlite is not None:
-            found = self._sqlite.execute(self._select, (after, stop, size)).fetchall()
-            return [
-                (int(p), aggregate_id_text(str(o)), int(v), str(t).rpartition(":")[2], s)
-                for p, o, v, t, s in found
-            ]
-        notifications = self.recorder.select_notifications(
-            start=after, limit=size, stop=stop, inclusive_of_start=False
-        )
-        return [
-            (
-                n.id,
-                aggregate_id_text(n.originator_id),
-                int(n.originator_version),
-                n.topic.rpartition(":")[2],
-                n.state,
-            )
-            for n in notifications
-        ]
-
     def close(self) -> None:
-        if self._sqlite is not None:
-            self._sqlite.close()
-            self._sqlite = None
+        self._reader.close()
 
     def __enter__(self) -> _RawLog:
         return self

@@ -10,7 +10,7 @@ later (such as `PlanItem.Planned.source`) as optional.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -19,6 +19,8 @@ from eventsourcing.persistence import ApplicationRecorder
 from sqlalchemy import Integer, TextualSelect, text
 from sqlalchemy import column as sql_column
 from sqlalchemy.engine import Connection
+
+from planlog.store import StoreSettings
 
 
 class Change(NamedTuple):
@@ -91,6 +93,10 @@ class _Decoder:
         )
 
 
+#: position, originator id (as the recorder stores it), version, topic, payload
+StoredRow = tuple[int, UUID | str, int, str, bytes]
+
+
 class ChangeReader:
     """Reads batches of the log after a position, as Changes.
 
@@ -99,12 +105,12 @@ class ChangeReader:
     row, which cost more than reading and decoding the row itself.
     """
 
-    def __init__(self, recorder: ApplicationRecorder, sqlite_path: str | None) -> None:
+    def __init__(self, recorder: ApplicationRecorder, store: StoreSettings) -> None:
         self.recorder = recorder
         self._decode = _Decoder()
         self._sqlite: sqlite3.Connection | None = None
-        if sqlite_path is not None:
-            self._sqlite = sqlite3.connect(sqlite_path, check_same_thread=False)
+        if store.kind == "sqlite":
+            self._sqlite = sqlite3.connect(str(store.sqlite_path), check_same_thread=False)
             table = getattr(recorder, "events_table_name", EVENTS_TABLES["sqlite"])
             self._select = (
                 f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
@@ -113,15 +119,17 @@ class ChangeReader:
 
     def read(self, after: int, stop: int, limit: int) -> list[Change]:
         decode = self._decode
+        return [decode(*row) for row in self.rows(after, stop, limit)]
+
+    def rows(self, after: int, stop: int, limit: int) -> list[StoredRow]:
+        """The stored rows with `after` < position <= `stop`, undecoded, in order."""
         if self._sqlite is not None:
-            rows = self._sqlite.execute(self._select, (after, stop, limit)).fetchall()
-            return [decode(*row) for row in rows]
+            return self._sqlite.execute(self._select, (after, stop, limit)).fetchall()
         notifications = self.recorder.select_notifications(
             start=after, limit=limit, stop=stop, inclusive_of_start=False
         )
         return [
-            decode(n.id, n.originator_id, n.originator_version, n.topic, n.state)
-            for n in notifications
+            (n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notifications
         ]
 
     def close(self) -> None:
@@ -137,8 +145,7 @@ def changes_at(conn: Connection, positions: Sequence[int]) -> dict[int, Change]:
     query can fetch the few events it shows instead of copying every payload into
     its own table.
     """
-    column = "rowid" if conn.dialect.name == "sqlite" else "notification_id"
-    table = EVENTS_TABLES[conn.dialect.name]
+    table, column = _log_table(conn)
     decode = _Decoder()
     found: dict[int, Change] = {}
     for start in range(0, len(positions), _CHUNK):
@@ -159,16 +166,16 @@ _CHUNK = 500
 
 def positions_of(conn: Connection, aggregate_id: str) -> TextualSelect:
     """The positions of one aggregate's events, found by the log's own index."""
-    if conn.dialect.name == "sqlite":
-        query, key = "SELECT rowid FROM {} WHERE originator_id = :id", UUID(aggregate_id).hex
-        column = "rowid"
+    table, column = _log_table(conn)
+    if conn.dialect.name == "sqlite":  # the SQLite recorder stores ids as 32 hex digits
+        match, key = ":id", UUID(aggregate_id).hex
     else:
-        query = "SELECT notification_id FROM {} WHERE originator_id = CAST(:id AS uuid)"
-        key = aggregate_id
-        column = "notification_id"
-    table = EVENTS_TABLES[conn.dialect.name]
-    return text(query.format(table)).bindparams(id=key).columns(sql_column(column, Integer))
+        match, key = "CAST(:id AS uuid)", aggregate_id
+    query = text(f"SELECT {column} FROM {table} WHERE originator_id = {match}")
+    return query.bindparams(id=key).columns(sql_column(column, Integer))
 
 
-def of_types(changes: Iterable[Change], types: frozenset[str]) -> list[Change]:
-    return [c for c in changes if c.type in types]
+def _log_table(conn: Connection) -> tuple[str, str]:
+    """The log's table and its position column, as a read-model connection sees them."""
+    dialect = conn.dialect.name
+    return EVENTS_TABLES[dialect], "rowid" if dialect == "sqlite" else "notification_id"

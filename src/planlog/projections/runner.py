@@ -114,8 +114,7 @@ class ProjectionRunner:
         self.engine = engine or make_engine(app.store)
         self.projections = list(projections or default_projections())
         self.batch_size = batch_size
-        sqlite_path = str(app.store.sqlite_path) if app.store.kind == "sqlite" else None
-        self.reader = ChangeReader(app.recorder, sqlite_path)
+        self.reader = ChangeReader(app.recorder, app.store)
         if setup:
             self._set_up_tables()
 
