@@ -123,6 +123,9 @@ class ChainProjection(Projection):
     types = None
     rebuildable = False
 
+    def reads_payload(self, event_type: str) -> bool:
+        return False  # it hashes the payload as stored
+
     def reset(self, conn: Connection) -> None:
         """Keep the chain: links are evidence, and re-deriving them from the log as it is
         now would bless whatever was altered since they were written."""

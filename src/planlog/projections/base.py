@@ -63,6 +63,11 @@ class Projection(ABC):
     #: rough work per event, relative to the others: a parallel rebuild balances by it
     cost: float = 1.0
 
+    def reads_payload(self, event_type: str) -> bool:
+        """Whether this projection reads the payload (`Change.data`) of events of this
+        type; the others reach it undecoded (`changes.UNREAD`)."""
+        return self.types is None or event_type in self.types
+
     def prepare(self, snapshot: Connection, changes: list[Any]) -> Writer:
         def write(conn: Connection) -> None:
             self.apply(conn, changes)

@@ -114,9 +114,12 @@ class ProjectionRunner:
         self.engine = engine or make_engine(app.store)
         self.projections = list(projections or default_projections())
         self.batch_size = batch_size
-        self.reader = ChangeReader(app.recorder, app.store)
+        self.reader = ChangeReader(app.recorder, app.store, self._reads_payload)
         if setup:
             self._set_up_tables()
+
+    def _reads_payload(self, event_type: str) -> bool:
+        return any(p.reads_payload(event_type) for p in self.projections)
 
     def _set_up_tables(self) -> None:
         with ddl_lock(self.app.store):

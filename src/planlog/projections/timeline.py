@@ -62,6 +62,10 @@ class TimelineProjection(Projection):
     tables = (audit_timeline, timeline_item_plans)
     types = None  # every event belongs on the timeline
 
+    def reads_payload(self, event_type: str) -> bool:
+        # a new item's plan and title, a revised title, another aggregate's plan_id
+        return event_type in _ITEM_PAYLOADS or _OWNER[event_type] is _OTHER
+
     def prepare(self, snapshot: Connection, changes: list[Change]) -> Writer:
         planned = [c for c in changes if c.type == "PlanItem.Planned"]
         plans = {c.aggregate_id: c.data["plan_id"] for c in planned}
@@ -98,6 +102,7 @@ class TimelineProjection(Projection):
 
 
 _ITEM, _PLAN, _OTHER = "item", "plan", "other"
+_ITEM_PAYLOADS = frozenset({"PlanItem.Planned", "PlanItem.Revised"})
 
 
 class _Owners(dict[str, str]):
