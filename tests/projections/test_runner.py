@@ -131,6 +131,29 @@ def test_a_read_model_stored_with_an_older_layout_is_projected_again(
     upgraded.close()
 
 
+def test_a_read_model_whose_key_changed_is_projected_again(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any, read_model_rows: Any
+) -> None:
+    busy_year(app, clock)
+    runner.catch_up()
+    current = read_model_rows(runner.engine)
+    with runner.engine.begin() as conn:
+        # the same columns, keyed as before planlog keyed items by position
+        conn.exec_driver_sql("ALTER TABLE board_items RENAME TO old_items")
+        conn.exec_driver_sql(
+            "CREATE TABLE board_items (item_id VARCHAR(36) PRIMARY KEY, position INTEGER, "
+            "plan_id VARCHAR(36), section_id VARCHAR(16), number TEXT, title TEXT, "
+            "responsible TEXT, targets TEXT, deadline_text TEXT, cancelled BOOLEAN, "
+            "version INTEGER, updated_at VARCHAR(40))"
+        )
+        conn.exec_driver_sql("DROP TABLE old_items")
+    upgraded = ProjectionRunner(app)
+    assert {s.name: s.position for s in upgraded.status()}["board"] == 0
+    upgraded.catch_up()
+    assert read_model_rows(upgraded.engine) == current
+    upgraded.close()
+
+
 def test_a_kept_record_stored_with_an_older_layout_is_refused_not_dropped(
     app: PlanlogApp, runner: ProjectionRunner
 ) -> None:

@@ -112,13 +112,18 @@ def make_engine(store: StoreSettings) -> Engine:
 
 
 def outdated_tables(conn: Connection, tables: tuple[Table, ...]) -> list[str]:
-    """Tables stored with other columns than this version of planlog defines."""
+    """Tables stored with other columns, or another primary key, than this version of
+    planlog defines."""
     inspector = inspect(conn)
     return [
         table.name
         for table in tables
         if inspector.has_table(table.name)
-        and {c["name"] for c in inspector.get_columns(table.name)} != set(table.columns.keys())
+        and (
+            {c["name"] for c in inspector.get_columns(table.name)} != set(table.columns.keys())
+            or inspector.get_pk_constraint(table.name)["constrained_columns"]
+            != [c.name for c in table.primary_key.columns]
+        )
     ]
 
 

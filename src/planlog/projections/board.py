@@ -39,12 +39,17 @@ board_sections = Table(
     Column("position", Integer, nullable=False),
 )
 
+#: Items are keyed by the position of the event that planned them, and their occurrences
+#: by that position too: a rebuild then appends rows in key order. Keyed by the items'
+#: random UUIDs, every batch of a rebuild dirtied pages all over the tables, and
+#: committing them cost a rebuild as much as deciding their contents
+#: (bench/rebuild_rate.py).
 board_items = Table(
     "board_items",
     metadata,
-    Column("item_id", String(36), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("item_id", String(36), nullable=False, unique=True),
     Column("plan_id", String(36), nullable=False, index=True),
-    Column("position", Integer, nullable=False),
     Column("section_id", String(16)),
     Column("number", Text),
     Column("title", Text, nullable=False),
@@ -54,13 +59,12 @@ board_items = Table(
     Column("cancelled", Boolean, nullable=False),
     Column("version", Integer, nullable=False),
     Column("updated_at", String(40), nullable=False),
-    **CLUSTERED,
 )
 
 board_occurrences = Table(
     "board_occurrences",
     metadata,
-    Column("item_id", String(36), primary_key=True),
+    Column("item_position", Integer, primary_key=True, autoincrement=False),
     Column("due", String(10), primary_key=True),
     Column("opens", String(10)),
     Column("status", String(16), nullable=False),
@@ -100,7 +104,7 @@ class BoardProjection(Projection):
                 plan_events.append(change)
             elif fold(items, change) is not None:
                 touched.add(change.aggregate_id)
-        rows = [items[i] for i in sorted(touched)]
+        rows = sorted((items[i] for i in touched), key=_position)
 
         def write(conn: Connection) -> None:
             for change in plan_events:
@@ -140,11 +144,16 @@ class BoardProjection(Projection):
             )
 
 
+def _position(row: ItemRow) -> int:
+    return row.position
+
+
 def load_items(conn: Connection, item_ids: list[str]) -> dict[str, ItemRow]:
     rows: dict[str, ItemRow] = {}
     for chunk in chunks(item_ids):
+        at: dict[int, ItemRow] = {}
         for r in conn.execute(select(board_items).where(board_items.c.item_id.in_(chunk))):
-            rows[r.item_id] = ItemRow(
+            rows[r.item_id] = at[r.position] = ItemRow(
                 item_id=r.item_id,
                 plan_id=r.plan_id,
                 position=r.position,
@@ -158,9 +167,9 @@ def load_items(conn: Connection, item_ids: list[str]) -> dict[str, ItemRow]:
                 version=r.version,
                 updated_at=r.updated_at,
             )
-        query = select(board_occurrences).where(board_occurrences.c.item_id.in_(chunk))
+        query = select(board_occurrences).where(board_occurrences.c.item_position.in_(list(at)))
         for o in conn.execute(query):
-            rows[o.item_id].occurrences[o.due] = OccurrenceRow(
+            at[o.item_position].occurrences[o.due] = OccurrenceRow(
                 due=o.due,
                 opens=o.opens,
                 status=o.status,
@@ -172,19 +181,21 @@ def load_items(conn: Connection, item_ids: list[str]) -> dict[str, ItemRow]:
 
 
 def save_items(conn: Connection, rows: list[ItemRow], existing: set[str]) -> None:
-    """Write these items' rows: replace the ones already stored, insert the new ones."""
-    stale = sorted(existing.intersection(r.item_id for r in rows))
-    for chunk in chunks(stale):
-        conn.execute(board_occurrences.delete().where(board_occurrences.c.item_id.in_(chunk)))
-        conn.execute(board_items.delete().where(board_items.c.item_id.in_(chunk)))
+    """Write these items' rows (in key order): replace the ones already stored, insert
+    the new ones."""
+    stale = [r.position for r in rows if r.item_id in existing]
+    for start in range(0, len(stale), _CHUNK):
+        chunk = stale[start : start + _CHUNK]
+        conn.execute(board_occurrences.delete().where(board_occurrences.c.item_position.in_(chunk)))
+        conn.execute(board_items.delete().where(board_items.c.position.in_(chunk)))
     insert_rows(
         conn,
         board_items,
         [
             (
+                r.position,
                 r.item_id,
                 r.plan_id,
-                r.position,
                 r.section_id,
                 r.number,
                 r.title,
@@ -202,7 +213,7 @@ def save_items(conn: Connection, rows: list[ItemRow], existing: set[str]) -> Non
         conn,
         board_occurrences,
         [
-            (r.item_id, o.due, o.opens, o.status, o.percent, o.done_on, o.note)
+            (r.position, o.due, o.opens, o.status, o.percent, o.done_on, o.note)
             for r in rows
             for o in r.occurrences.values()
         ],
@@ -222,14 +233,13 @@ def plan_head(conn: Connection, plan_id: str) -> dict[str, Any] | None:
 def board_items_of(conn: Connection, plan_id: str) -> list[BoardItem]:
     rows = load_items(
         conn,
-        [
-            r.item_id
-            for r in conn.execute(
+        list(
+            conn.execute(
                 select(board_items.c.item_id).where(board_items.c.plan_id == plan_id)
-            )
-        ],
+            ).scalars()
+        ),
     )
-    ordered = sorted(rows.values(), key=lambda r: r.position)
+    ordered = sorted(rows.values(), key=_position)
     return [
         BoardItem(
             id=r.item_id,

@@ -44,7 +44,7 @@ def open_deadlines(
     o, i, p = board_occurrences.c, board_items.c, board_plans.c
     query = (
         select(
-            o.item_id,
+            i.item_id,
             i.plan_id,
             p.org,
             p.title.label("plan_title"),
@@ -54,7 +54,7 @@ def open_deadlines(
             o.due,
             o.status,
         )
-        .join_from(board_occurrences, board_items, o.item_id == i.item_id)
+        .join_from(board_occurrences, board_items, o.item_position == i.position)
         .join(board_plans, p.plan_id == i.plan_id)
         .where(o.status != "done", i.cancelled.is_(False))
         .order_by(o.due, i.position)

@@ -104,7 +104,7 @@ def _own_counts(conn: Connection, today: date) -> dict[str, Counter[str]]:
             func.sum(case((and_(o.status != "done", o.due < today.isoformat()), 1), else_=0)),
         )
         .join_from(board_plans, board_items, i.plan_id == p.plan_id)
-        .join(board_occurrences, o.item_id == i.item_id)
+        .join(board_occurrences, o.item_position == i.position)
         .where(i.cancelled.is_(False))
         .group_by(p.org)
     )

@@ -342,7 +342,9 @@ def _notice(
     found = conn.execute(
         select(i.title, i.responsible, p.org, p.title.label("plan_title"), oc.opens)
         .join_from(board_items, board_plans, p.plan_id == i.plan_id)
-        .outerjoin(board_occurrences, and_(oc.item_id == i.item_id, oc.due == row.occurrence))
+        .outerjoin(
+            board_occurrences, and_(oc.item_position == i.position, oc.due == row.occurrence)
+        )
         .where(i.item_id == row.item_id)
     ).first()
     if found is None:
