@@ -13,10 +13,22 @@ Rewording a summary needs no rebuild either.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text, and_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    and_,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from planlog.projections.base import CLUSTERED, Projection, Writer, metadata
@@ -24,24 +36,68 @@ from planlog.projections.board import chunks
 from planlog.projections.bulk import insert_rows
 from planlog.projections.changes import Change, changes_at, positions_of
 
+# Rows are all integers: a rebuild writes one per event, and text times and plan UUIDs
+# made the table and its index twice the size and the rebuild's writes twice as long
+# (bench/rebuild_rate.py). Readers get the text forms back from the event itself.
 audit_timeline = Table(
     "audit_timeline",
     metadata,
     Column("position", Integer, primary_key=True, autoincrement=False),
-    Column("recorded_at", String(40), nullable=False),
-    Column("plan_id", String(36)),
+    Column("recorded_at", BigInteger, nullable=False),  # µs since 1970-01-01 UTC
+    Column("plan", Integer),  # timeline_plans.key
     # Auditors ask "what happened to this plan between two dates".
-    Index("ix_audit_timeline_plan_time", "plan_id", "recorded_at"),
+    Index("ix_audit_timeline_plan_time", "plan", "recorded_at"),
+)
+
+#: the small numbers the timeline stores for plans, in the order it first met them
+timeline_plans = Table(
+    "timeline_plans",
+    metadata,
+    Column("key", Integer, primary_key=True, autoincrement=False),
+    Column("plan_id", String(36), nullable=False, unique=True),
 )
 
 timeline_item_plans = Table(
     "timeline_item_plans",
     metadata,
     Column("item_id", String(36), primary_key=True),
-    Column("plan_id", String(36), nullable=False, index=True),
+    Column("plan", Integer, nullable=False, index=True),
     Column("title", Text, nullable=False),
     **CLUSTERED,
 )
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(moment: datetime) -> int:
+    if moment.tzinfo is None:  # local time, as datetime.astimezone takes it
+        moment = moment.astimezone(UTC)
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def _iso(micros: int) -> str:
+    return (_EPOCH + micros * _MICROSECOND).isoformat()
+
+
+class _PlanKeys(dict[str, int]):
+    """plan_id → the timeline's key for it, read from the snapshot; plans it has not
+    met yet get the next free keys, which `new` lists for writing."""
+
+    def __init__(self, snapshot: Connection) -> None:
+        self._snapshot = snapshot
+        self._next = int(snapshot.scalar(select(func.max(timeline_plans.c.key))) or 0) + 1
+        self.new: list[tuple[int, str]] = []
+
+    def __missing__(self, plan_id: str) -> int:
+        query = select(timeline_plans.c.key).where(timeline_plans.c.plan_id == plan_id)
+        key = self._snapshot.scalar(query)
+        if key is None:
+            key, self._next = self._next, self._next + 1
+            self.new.append((key, plan_id))
+        self[plan_id] = key
+        return int(key)
+
 
 #: event type → the word a diff uses for it
 DIFF_TYPES = {
@@ -59,7 +115,7 @@ DIFF_TYPES = {
 class TimelineProjection(Projection):
     name = "timeline"
     cost = 2.5  # µs per event in bench/rebuild_rate.py
-    tables = (audit_timeline, timeline_item_plans)
+    tables = (audit_timeline, timeline_plans, timeline_item_plans)
     types = None  # every event belongs on the timeline
 
     def reads_payload(self, event_type: str) -> bool:
@@ -67,13 +123,14 @@ class TimelineProjection(Projection):
         return event_type in _ITEM_PAYLOADS or _OWNER[event_type] is _OTHER
 
     def prepare(self, snapshot: Connection, changes: list[Change]) -> Writer:
+        keys = _PlanKeys(snapshot)
         planned = [c for c in changes if c.type == "PlanItem.Planned"]
-        plans = {c.aggregate_id: c.data["plan_id"] for c in planned}
+        items = [(c.aggregate_id, keys[c.data["plan_id"]], c.data["title"]) for c in planned]
+        plans = {item_id: plan for item_id, plan, _ in items}
         unknown = sorted({c.aggregate_id for c in changes if _OWNER[c.type] is _ITEM} - set(plans))
         for chunk in chunks(unknown):
             query = select(timeline_item_plans).where(timeline_item_plans.c.item_id.in_(chunk))
-            plans.update({r.item_id: r.plan_id for r in snapshot.execute(query)})
-        items = [(c.aggregate_id, c.data["plan_id"], c.data["title"]) for c in planned]
+            plans.update({r.item_id: r.plan for r in snapshot.execute(query)})
         retitled = [
             (c.aggregate_id, c.data["changes"]["title"])
             for c in changes
@@ -83,12 +140,16 @@ class TimelineProjection(Projection):
         for c in changes:
             owner = _OWNER[c.type]
             if owner is _ITEM:
-                plan_id = plans.get(c.aggregate_id)
+                plan = plans.get(c.aggregate_id)
+            elif owner is _PLAN:
+                plan = keys[c.aggregate_id]
             else:
-                plan_id = c.aggregate_id if owner is _PLAN else c.data.get("plan_id")
-            rows.append((c.position, c.recorded_at, plan_id))
+                plan_id = c.data.get("plan_id")
+                plan = keys[str(plan_id)] if plan_id else None
+            rows.append((c.position, _micros(datetime.fromisoformat(c.recorded_at)), plan))
 
         def write(conn: Connection) -> None:
+            insert_rows(conn, timeline_plans, keys.new)
             insert_rows(conn, timeline_item_plans, items)
             for item_id, title in retitled:
                 conn.execute(
@@ -122,7 +183,7 @@ def _entry(row: Any, change: Change | None) -> dict[str, Any]:
     if change is None:  # gone from the log, which only tampering does: keep the row, say so
         return {
             "position": row.position,
-            "recorded_at": row.recorded_at,
+            "recorded_at": _iso(row.recorded_at),
             "plan_id": row.plan_id,
             **dict.fromkeys(("actor", "type", "event", "aggregate_id", "version", "item_id")),
             "reason": None,
@@ -131,7 +192,7 @@ def _entry(row: Any, change: Change | None) -> dict[str, Any]:
     data = change.data
     return {
         "position": row.position,
-        "recorded_at": row.recorded_at,
+        "recorded_at": change.recorded_at,
         "actor": change.actor,
         "type": change.type.rpartition(".")[2],
         "event": change.type,
@@ -156,17 +217,22 @@ def timeline(
 ) -> list[dict[str, Any]]:
     """Timeline entries oldest first, by plan, aggregate, event type and recorded time in
     (after, until]."""
-    t = audit_timeline.c
+    t, p = audit_timeline.c, timeline_plans.c
     conditions = []
     if plan_id is not None:
-        conditions.append(t.plan_id == plan_id)
+        conditions.append(t.plan == _plan_key(plan_id))
     if aggregate_id is not None:
         conditions.append(t.position.in_(positions_of(conn, aggregate_id)))
     if after is not None:
-        conditions.append(t.recorded_at > _utc_text(after))
+        conditions.append(t.recorded_at > _micros(after))
     if until is not None:
-        conditions.append(t.recorded_at <= _utc_text(until))
-    query = select(audit_timeline).where(and_(*conditions)).order_by(t.position)
+        conditions.append(t.recorded_at <= _micros(until))
+    query = (
+        select(t.position, t.recorded_at, p.plan_id)
+        .select_from(audit_timeline.outerjoin(timeline_plans, p.key == t.plan))
+        .where(and_(*conditions))
+        .order_by(t.position)
+    )
     wanted = frozenset(types) if types is not None else None
     if limit is not None and wanted is None:
         query = query.limit(limit)
@@ -178,9 +244,8 @@ def timeline(
     return entries
 
 
-def _utc_text(moment: datetime) -> str:
-    """Recorded times are stored as UTC ISO strings, which sort as times."""
-    return moment.astimezone(UTC).isoformat()
+def _plan_key(plan_id: str) -> Any:
+    return select(timeline_plans.c.key).where(timeline_plans.c.plan_id == plan_id).scalar_subquery()
 
 
 def diff(conn: Connection, plan_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -188,7 +253,7 @@ def diff(conn: Connection, plan_id: str, start: datetime, end: datetime) -> list
     titles = {
         r.item_id: r.title
         for r in conn.execute(
-            select(timeline_item_plans).where(timeline_item_plans.c.plan_id == plan_id)
+            select(timeline_item_plans).where(timeline_item_plans.c.plan == _plan_key(plan_id))
         )
     }
     changes = []
