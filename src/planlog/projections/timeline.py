@@ -114,7 +114,7 @@ DIFF_TYPES = {
 
 class TimelineProjection(Projection):
     name = "timeline"
-    cost = 2.5  # µs per event in bench/rebuild_rate.py
+    cost = 4.0  # µs per event in bench/rebuild_rate.py
     tables = (audit_timeline, timeline_plans, timeline_item_plans)
     types = None  # every event belongs on the timeline
 

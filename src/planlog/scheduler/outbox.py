@@ -95,7 +95,7 @@ notify_channels = Table(
 
 class OutboxProjection(Projection):
     name = "outbox"
-    cost = 0.1  # µs per event in bench/rebuild_rate.py
+    cost = 0.2  # µs per event in bench/rebuild_rate.py
     tables = (reminder_outbox, reminder_attempts)
     types = frozenset({"PlanItem.ReminderIssued"})
     rebuildable = False
