@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import pytest
 
 from planlog.application import NewItem, PlanlogApp
+from planlog.audit.chain import ChainProjection
 from planlog.projections.changes import UNREAD, ChangeReader, _Decoder
+from planlog.projections.runner import ProjectionRunner
 
 
 def _no_payload(event_type: str) -> bool:
@@ -29,11 +33,22 @@ def test_an_undecoded_payload_keeps_the_recorded_time_and_the_raw_bytes(app: Pla
     assert "chair" in {c.data.get("actor") for c in decoded}
 
 
-def test_an_undecoded_payload_refuses_every_lookup() -> None:
-    with pytest.raises(LookupError, match="'actor' was not decoded"):
-        UNREAD.get("actor")
-    with pytest.raises(LookupError, match="'plan_id' was not decoded"):
-        UNREAD["plan_id"]
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda d: d["plan_id"],
+        lambda d: d.get("actor"),
+        lambda d: "actor" in d,
+        lambda d: list(d),
+        lambda d: bool(d),
+        lambda d: d.items(),
+        lambda d: d.setdefault("actor", "someone"),
+        lambda d: d.update(actor="someone"),
+    ],
+)
+def test_an_undecoded_payload_refuses_every_use(use: Any) -> None:
+    with pytest.raises(LookupError, match="was not decoded"):
+        use(UNREAD)
 
 
 def test_a_payload_laid_out_otherwise_is_decoded_even_when_unread() -> None:
@@ -48,3 +63,22 @@ def test_a_payload_laid_out_otherwise_is_decoded_even_when_unread() -> None:
     assert change.recorded_at == "2026-03-01T00:00:00+00:00"
     assert change.data == {"actor": "li"}
     assert change.type == "PlanItem.Cancelled"
+
+
+def test_a_runner_decodes_the_payloads_of_its_projections_only(app: PlanlogApp) -> None:
+    plan = app.create_plan(org="市总工会", year=2026, title="计划", actor="chair")
+    app.add_item(plan.id, NewItem(title="职工之家申报"), actor="chair")
+    chain_only = ProjectionRunner(app, [ChainProjection()])
+    everything = ProjectionRunner(app)
+    try:
+        assert all(c.data is UNREAD for c in chain_only.reader.read(0, 1_000, 1_000))
+        changes = everything.reader.read(0, 1_000, 1_000)
+        decoded = {c.type for c in changes if c.data is not UNREAD}
+        assert decoded == {
+            c.type for c in changes if any(p.reads_payload(c.type) for p in everything.projections)
+        }
+        assert {"Plan.Created", "PlanItem.Planned"} <= decoded
+        assert "Plan.ItemAttached" not in decoded  # no read model needs what it says
+    finally:
+        chain_only.close()
+        everything.close()

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from planlog.application import NewItem, PlanlogApp
 from planlog.board import board_from_aggregates
+from planlog.domain.errors import PlanlogError
 from planlog.projections.board import read_board
 from planlog.projections.calendar import open_deadlines
 from planlog.projections.rollup import rollup
@@ -182,3 +184,22 @@ def test_read_models_find_the_log_under_the_table_name_the_recorder_uses(
     from planlog.projections.changes import EVENTS_TABLES
 
     assert EVENTS_TABLES[runner.engine.dialect.name] == app.recorder.events_table_name  # type: ignore[attr-defined]
+
+
+def test_timeline_window_excludes_its_start_and_includes_its_end_to_the_microsecond(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner
+) -> None:
+    plan = app.create_plan(org="市总工会", year=2026, title="计划", actor="chair")
+    item = app.add_item(plan.id, NewItem(title="职工之家申报"), actor="chair")
+    first = clock.advance(microseconds=1)
+    app.reassign(item.id, "王五", actor="chair", reason="第一次")
+    second = clock.advance(microseconds=1)
+    app.reassign(item.id, "赵六", actor="chair", reason="第二次")
+    runner.catch_up()
+    china = ZoneInfo("Asia/Shanghai")
+    with runner.engine.connect() as conn:
+        window = timeline(conn, plan_id=str(plan.id), after=first.astimezone(china), until=second)
+        assert [e["reason"] for e in window] == ["第二次"]
+        assert window[0]["recorded_at"] == second.isoformat()
+        with pytest.raises(PlanlogError, match="has no time zone"):
+            timeline(conn, after=first.replace(tzinfo=None))

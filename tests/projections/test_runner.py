@@ -311,3 +311,22 @@ def test_a_runner_restores_indexes_a_killed_rebuild_had_dropped(
     names = {i["name"] for i in inspect(restarted.engine).get_indexes("board_occurrences")}
     assert "ix_board_occurrences_due" in names
     restarted.close()
+
+
+def test_a_fresh_store_has_no_read_model_of_an_older_layout(runner: ProjectionRunner) -> None:
+    from planlog.projections.base import metadata, outdated_tables
+
+    with runner.engine.connect() as conn:
+        assert outdated_tables(conn, tuple(metadata.sorted_tables)) == []
+
+
+def test_a_column_whose_type_changed_counts_as_an_older_layout(runner: ProjectionRunner) -> None:
+    from planlog.projections.base import outdated_tables
+    from planlog.projections.timeline import timeline_plans
+
+    with runner.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE timeline_plans")
+        conn.exec_driver_sql(
+            "CREATE TABLE timeline_plans (key VARCHAR(36) PRIMARY KEY, plan_id VARCHAR(36))"
+        )
+        assert outdated_tables(conn, (timeline_plans,)) == ["timeline_plans"]

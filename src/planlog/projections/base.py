@@ -112,19 +112,18 @@ def make_engine(store: StoreSettings) -> Engine:
 
 
 def outdated_tables(conn: Connection, tables: tuple[Table, ...]) -> list[str]:
-    """Tables stored with other columns, or another primary key, than this version of
-    planlog defines."""
+    """Tables stored with other columns, column types or primary key than this version
+    of planlog defines."""
     inspector = inspect(conn)
-    return [
-        table.name
-        for table in tables
-        if inspector.has_table(table.name)
-        and (
-            {c["name"] for c in inspector.get_columns(table.name)} != set(table.columns.keys())
-            or inspector.get_pk_constraint(table.name)["constrained_columns"]
-            != [c.name for c in table.primary_key.columns]
-        )
-    ]
+    return [t.name for t in tables if inspector.has_table(t.name) and _outdated(inspector, t)]
+
+
+def _outdated(inspector: Any, table: Table) -> bool:
+    # Types compare by kind (text, integer, binary…): each database reflects its own names.
+    stored = {c["name"]: c["type"]._type_affinity for c in inspector.get_columns(table.name)}
+    defined = {c.name: c.type._type_affinity for c in table.columns}
+    stored_key = inspector.get_pk_constraint(table.name)["constrained_columns"]
+    return stored != defined or stored_key != [c.name for c in table.primary_key.columns]
 
 
 def create_tables(engine: Engine) -> None:

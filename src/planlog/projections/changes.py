@@ -67,21 +67,26 @@ def every_payload(event_type: str) -> bool:
 class UnreadPayload(dict[str, Any]):
     """The payload of an event whose type no projection of the reader reads: not decoded.
 
-    Any lookup fails loudly, so a projection that reads a payload it did not declare
-    (`Projection.reads_payload`) breaks its tests instead of seeing an empty event.
+    Every use of it fails loudly, so a projection that reads a payload it did not
+    declare (`Projection.reads_payload`) breaks its tests instead of seeing an empty
+    event; and nothing can be stored in it, as one instance stands for all of them.
     """
 
-    def __missing__(self, key: str) -> Any:
-        raise LookupError(f"payload field {key!r} was not decoded: declare the event type")
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        field = f" field {args[0]!r}" if args and isinstance(args[0], str) else ""
+        raise LookupError(
+            f"payload{field} was not decoded: declare the event type in reads_payload"
+        )
 
-    def get(self, key: str, default: Any = None) -> Any:
-        return self[key]
+    __missing__ = __contains__ = __iter__ = __len__ = __setitem__ = __delitem__ = _refuse
+    get = pop = popitem = setdefault = update = clear = copy = keys = items = values = _refuse
 
 
 UNREAD = UnreadPayload()
 
-#: eventsourcing's mapper writes an event's fields in declaration order, and the first
-#: field left after the originator's id and version is the timestamp, transcoded thus
+#: eventsourcing's mapper writes an event's fields in declaration order, the first left
+#: after the originator's id and version being the timestamp, and its JSON transcoder
+#: writes a datetime thus (no spaces); a payload written otherwise is decoded in full
 _STAMP_PREFIX = b'{"timestamp":{"_type_":"datetime_iso","_data_":"'
 _STAMP_AT = len(_STAMP_PREFIX)
 
@@ -92,9 +97,8 @@ class _Decoder:
     Remembers each aggregate's dashed id (a log holds many events per aggregate, and
     re-formatting the id of every event cost a fifth of a rebuild's read) and each
     topic's type. Payloads no projection reads are not decoded: the recorded time is
-    then taken from where the recorder always writes it, which costs a tenth of
-    decoding the payload (bench/rebuild_rate.py); a payload laid out otherwise is
-    decoded in full.
+    then sliced from where eventsourcing writes it (`_STAMP_PREFIX`), which costs a
+    tenth of decoding the payload (bench/rebuild_rate.py).
     """
 
     _LIMIT = 200_000  # ids remembered before the cache starts afresh (bounded memory)

@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from planlog.domain.errors import PlanlogError
 from planlog.projections.base import CLUSTERED, Projection, Writer, metadata
 from planlog.projections.board import chunks
 from planlog.projections.bulk import insert_rows
@@ -38,7 +39,7 @@ from planlog.projections.changes import Change, changes_at, positions_of
 
 # Rows are all integers: a rebuild writes one per event, and text times and plan UUIDs
 # made the table and its index twice the size and the rebuild's writes twice as long
-# (bench/rebuild_rate.py). Readers get the text forms back from the event itself.
+# (bench/rebuild_rate.py). Readers get the plan's UUID back through timeline_plans.
 audit_timeline = Table(
     "audit_timeline",
     metadata,
@@ -71,9 +72,15 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 def _micros(moment: datetime) -> int:
-    if moment.tzinfo is None:  # local time, as datetime.astimezone takes it
-        moment = moment.astimezone(UTC)
+    if moment.tzinfo is None:  # planlog's clock records UTC
+        moment = moment.replace(tzinfo=UTC)
     return (moment - _EPOCH) // _MICROSECOND
+
+
+def _bound(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise PlanlogError(f"{moment.isoformat()} has no time zone: the timeline cannot place it")
+    return _micros(moment)
 
 
 def _iso(micros: int) -> str:
@@ -192,7 +199,7 @@ def _entry(row: Any, change: Change | None) -> dict[str, Any]:
     data = change.data
     return {
         "position": row.position,
-        "recorded_at": change.recorded_at,
+        "recorded_at": _iso(row.recorded_at),  # the time the filters compared
         "actor": change.actor,
         "type": change.type.rpartition(".")[2],
         "event": change.type,
@@ -224,9 +231,9 @@ def timeline(
     if aggregate_id is not None:
         conditions.append(t.position.in_(positions_of(conn, aggregate_id)))
     if after is not None:
-        conditions.append(t.recorded_at > _micros(after))
+        conditions.append(t.recorded_at > _bound(after))
     if until is not None:
-        conditions.append(t.recorded_at <= _micros(until))
+        conditions.append(t.recorded_at <= _bound(until))
     query = (
         select(t.position, t.recorded_at, p.plan_id)
         .select_from(audit_timeline.outerjoin(timeline_plans, p.key == t.plan))
