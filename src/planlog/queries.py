@@ -49,13 +49,18 @@ def board_document(
 
 
 def diff_document(
-    app: PlanlogApp, engine: Engine, plan_id: UUID, start: datetime, end: datetime
+    app: PlanlogApp,
+    engine: Engine,
+    plan_id: UUID,
+    start: datetime,
+    end: datetime,
+    language: str = "zh",
 ) -> dict[str, Any]:
     if end < start:
         raise PlanlogError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
     plan = app.get_plan(plan_id)
     with engine.connect() as conn:
-        changes = diff(conn, str(plan_id), start, end)
+        changes = diff(conn, str(plan_id), start, end, language)
     return {
         "plan": {"id": str(plan.id), "org": plan.org, "year": plan.year, "title": plan.title},
         "from": start.isoformat(),

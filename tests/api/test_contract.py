@@ -164,6 +164,13 @@ def test_board_as_of_and_diff(api: Any) -> None:
         params={"from": planned_at, "to": "2100-01-01"},
     ).json()
     assert [c["type"] for c in diff["changes"]] == ["completed"]
+    english = api.get(
+        f"/api/v1/plans/{plan_id}/diff",
+        "hospital_auditor",
+        params={"from": planned_at, "to": "2100-01-01", "lang": "en"},
+    ).json()
+    assert english["changes"][0]["summary"].startswith("Completed the ")
+    assert diff["changes"][0]["summary"].startswith("完成 ")
 
 
 def test_rollup_and_reminders_are_scoped(api: Any) -> None:

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 
 def new_plan(planlog: Any) -> str:
     created = planlog(
@@ -349,3 +351,17 @@ def test_a_second_sign_in_link_replaces_the_first(store_url: str) -> None:
     principal = authenticate(engine, second.split("token=")[1])
     assert principal is not None and (principal.org, principal.role) == ("某市总工会", "chair")
     st.close()
+
+
+def test_diff_summaries_follow_the_language_setting(
+    planlog: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan_id = new_plan(planlog)
+    item = planlog("item", "add", plan_id, "--title", "换届", "--due", "2026-06-30", "--json")
+    window = ("--from", "2026-01-01T00:00:00+00:00", "--to", "2100-01-01", "--json")
+    chinese = planlog("diff", plan_id, *window)["changes"]
+    monkeypatch.setenv("PLANLOG_LANG", "en")
+    english = planlog("diff", plan_id, *window)["changes"]
+    assert [c["item_id"] for c in english] == [c["item_id"] for c in chinese] == [item["id"]]
+    assert chinese[0]["summary"] == "新增事项“换届”，时限 2026-06-30"
+    assert english[0]["summary"] == "Added item “换届”, due 2026-06-30"

@@ -187,6 +187,15 @@ def test_the_item_page_shows_details_occurrences_and_history(web: Web) -> None:
     assert "新增事项“向上级工会报告工作”" in text and "王主席" in text
 
 
+def test_history_and_diff_summaries_are_in_english_on_request(web: Web) -> None:
+    web.services.app.cancel_item(web.seeded.items["race"], actor="王主席", reason="场地改造")
+    client = web.login("hospital_auditor")
+    item = client.get(f"/items/{web.seeded.items['report']}", params={"lang": "en"}).text
+    assert "Added item “向上级工会报告工作”" in item and "新增事项" not in item
+    audit = client.get(f"{web.board}/audit", params={"from": "2026-01-01", "lang": "en"}).text
+    assert "Cancelled the item" in audit and "取消事项" not in audit
+
+
 def test_the_federation_rolls_up_the_tree_in_scope(web: Web) -> None:
     client = web.login("city_chair")
     page = client.get("/orgs", params={"now": "2026-07-01"})

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from planlog.application import parse_moment
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, parse_id, state
+from planlog.i18n import lang
 from planlog.projections.calendar import open_deadlines
 from planlog.projections.timeline import timeline
 from planlog.projections.workload import workload
@@ -66,6 +67,7 @@ def diff(
         parse_id(plan_id, "plan id"),
         parse_moment(start),
         parse_moment(end),
+        lang(),
     )
     if json_out:
         emit_json(document)
@@ -200,6 +202,7 @@ def timeline_command(
             after=parse_moment(start) if start else None,
             until=parse_moment(end) if end else None,
             limit=limit,
+            language=lang(),
         )
     if json_out:
         emit_json(entries)

@@ -12,7 +12,7 @@ Rewording a summary needs no rebuild either.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,7 @@ from planlog.projections.base import CLUSTERED, Projection, Writer, metadata
 from planlog.projections.board import chunks
 from planlog.projections.bulk import insert_rows
 from planlog.projections.changes import Change, changes_at, positions_of
+from planlog.summaries import MISSING, summarise
 
 # Rows are all integers: a rebuild writes one per event, and text times and plan UUIDs
 # made the table and its index twice the size and the rebuild's writes twice as long
@@ -186,7 +187,7 @@ class _Owners(dict[str, str]):
 _OWNER = _Owners()
 
 
-def _entry(row: Any, change: Change | None) -> dict[str, Any]:
+def _entry(row: Any, change: Change | None, language: str) -> dict[str, Any]:
     if change is None:  # gone from the log, which only tampering does: keep the row, say so
         return {
             "position": row.position,
@@ -194,7 +195,7 @@ def _entry(row: Any, change: Change | None) -> dict[str, Any]:
             "plan_id": row.plan_id,
             **dict.fromkeys(("actor", "type", "event", "aggregate_id", "version", "item_id")),
             "reason": None,
-            "summary": "（日志中已无此事件）",
+            "summary": MISSING.get(language, MISSING["zh"]),
         }
     data = change.data
     return {
@@ -208,7 +209,7 @@ def _entry(row: Any, change: Change | None) -> dict[str, Any]:
         "plan_id": row.plan_id,
         "item_id": change.aggregate_id if _OWNER[change.type] is _ITEM else None,
         "reason": data.get("reason"),
-        "summary": summarise(change.type, data),
+        "summary": summarise(change.type, data, language),
     }
 
 
@@ -221,9 +222,10 @@ def timeline(
     until: datetime | None = None,
     types: Iterable[str] | None = None,
     limit: int | None = None,
+    language: str = "zh",
 ) -> list[dict[str, Any]]:
     """Timeline entries oldest first, by plan, aggregate, event type and recorded time in
-    (after, until]."""
+    (after, until], summarised in `language`."""
     t, p = audit_timeline.c, timeline_plans.c
     conditions = []
     if plan_id is not None:
@@ -245,7 +247,7 @@ def timeline(
         query = query.limit(limit)
     rows = list(conn.execute(query))
     events = changes_at(conn, [r.position for r in rows])
-    entries = [_entry(r, events.get(r.position)) for r in rows]
+    entries = [_entry(r, events.get(r.position), language) for r in rows]
     if wanted is not None:
         entries = [e for e in entries if e["event"] in wanted][:limit]
     return entries
@@ -255,7 +257,9 @@ def _plan_key(plan_id: str) -> Any:
     return select(timeline_plans.c.key).where(timeline_plans.c.plan_id == plan_id).scalar_subquery()
 
 
-def diff(conn: Connection, plan_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+def diff(
+    conn: Connection, plan_id: str, start: datetime, end: datetime, language: str = "zh"
+) -> list[dict[str, Any]]:
     """What happened to a plan's items between two recorded times, in order."""
     titles = {
         r.item_id: r.title
@@ -264,7 +268,10 @@ def diff(conn: Connection, plan_id: str, start: datetime, end: datetime) -> list
         )
     }
     changes = []
-    for entry in timeline(conn, plan_id=plan_id, after=start, until=end, types=DIFF_TYPES):
+    entries = timeline(
+        conn, plan_id=plan_id, after=start, until=end, types=DIFF_TYPES, language=language
+    )
+    for entry in entries:
         changes.append(
             {
                 "item_id": entry["item_id"],
@@ -278,61 +285,3 @@ def diff(conn: Connection, plan_id: str, start: datetime, end: datetime) -> list
             }
         )
     return changes
-
-
-def _occurrences_text(occurrences: list[dict[str, Any]]) -> str:
-    return "、".join(
-        f"{o['opens']}至{o['due']}" if o.get("opens") else str(o["due"]) for o in occurrences
-    )
-
-
-def _note(d: dict[str, Any]) -> str:
-    return f"：{d['note']}" if d.get("note") else ""
-
-
-def _progress(d: dict[str, Any]) -> str:
-    percent = f" {d['percent']}%" if d.get("percent") is not None else ""
-    index = d.get("target_index")
-    target = f"（目标{index + 1}：{d.get('target_value')}）" if index is not None else ""
-    return f"报告进度{percent}{target}{_note(d)}"
-
-
-def _registered(d: dict[str, Any]) -> str:
-    parent = f"，隶属 {d['parent']}" if d.get("parent") else ""
-    return f"登记组织“{d.get('name')}”{parent}"
-
-
-Summary = Callable[[dict[str, Any]], str]
-
-#: one readable Chinese sentence per event type; a table lookup, because a rebuild
-#: summarises every event in the log
-_SUMMARIES: dict[str, Summary] = {
-    "Plan.Created": lambda d: f"创建计划《{d.get('title')}》（{d.get('org')}，{d.get('year')}年）",
-    "Plan.SectionAdded": lambda d: f"新增部分“{d.get('title')}”",
-    "Plan.SectionRenamed": lambda d: f"部分更名为“{d.get('title')}”",
-    "Plan.ItemAttached": lambda d: "计划新增事项",
-    "PlanRegistry.PlanRegistered": lambda d: f"登记计划《{d.get('title')}》",
-    "PlanItem.Planned": lambda d: (
-        f"新增事项“{d.get('title')}”，时限 "
-        + (_occurrences_text(d.get("occurrences") or []) or "无")
-    ),
-    "PlanItem.Revised": lambda d: "修改事项：" + "、".join(sorted(d.get("changes", {}))),
-    "PlanItem.Rescheduled": lambda d: "调整时限为 " + _occurrences_text(d.get("occurrences") or []),
-    "PlanItem.Reassigned": lambda d: f"责任人改为 {d.get('responsible') or '（无）'}",
-    "PlanItem.ProgressReported": _progress,
-    "PlanItem.OccurrenceCompleted": lambda d: (
-        f"完成 {d.get('occurrence')} 时限（{d.get('done_on')} 完成）{_note(d)}"
-    ),
-    "PlanItem.OccurrenceReopened": lambda d: f"重新打开 {d.get('occurrence')} 时限",
-    "PlanItem.Cancelled": lambda d: "取消事项",
-    "PlanItem.ReminderIssued": lambda d: f"发出提醒（{d.get('kind')}，{d.get('occurrence')}）",
-    "Organisation.Registered": _registered,
-    "Organisation.Reparented": lambda d: f"组织改为隶属 {d.get('parent') or '（无）'}",
-    "Organisation.ChairAppointed": lambda d: f"工会主席改为 {d.get('chair') or '（无）'}",
-}
-
-
-def summarise(event_type: str, d: dict[str, Any]) -> str:
-    """One readable Chinese sentence for an event (its type name if none is known)."""
-    summary = _SUMMARIES.get(event_type)
-    return summary(d) if summary is not None else event_type.rpartition(".")[2]

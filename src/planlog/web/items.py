@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse
 from planlog.api.deps import MANAGE, REPORT, Services, ServicesDep
 from planlog.application import PLAN_TZ, parse_moment
 from planlog.domain.errors import ConcurrencyConflict, PlanlogError
-from planlog.projections.timeline import summarise
+from planlog.summaries import summarise
 from planlog.views import item_view
 from planlog.web.pages import WebRoute, explain, page
 from planlog.web.session import SessionDep, WebSession, language
@@ -47,13 +47,15 @@ def _is_link(value: Any) -> bool:
     return isinstance(value, str) and value.lower().startswith(("https://", "http://"))
 
 
-def history_rows(entries: list[dict[str, Any]], until: datetime | None) -> list[dict[str, Any]]:
+def history_rows(
+    entries: list[dict[str, Any]], until: datetime | None, language: str
+) -> list[dict[str, Any]]:
     """The item's events, newest first, each with a readable summary."""
     rows = []
     for entry in entries:
         if until is not None and datetime.fromisoformat(entry["recorded_at"]) > until:
             continue
-        rows.append({**entry, "summary": summarise(f"PlanItem.{entry['type']}", entry)})
+        rows.append({**entry, "summary": summarise(f"PlanItem.{entry['type']}", entry, language)})
     return rows[::-1]
 
 
@@ -85,7 +87,7 @@ def render_item(
         "item": view,
         "source": item.source or {},
         "targets": target_rows(view["targets"]),
-        "history": history_rows(svc.app.history(item_id), moment),
+        "history": history_rows(svc.app.history(item_id), moment, language(request)),
         "as_of": moment,
         "today": today,
         "open_occurrences": open_occurrences,

@@ -204,7 +204,9 @@ def audit(
     # Whole days, both included: from the first day's 00:00 to the last day's 24:00
     # (a bare date means the end of that day in China).
     after = parse_moment(first) - timedelta(days=1) if len(first) == 10 else parse_moment(first)
-    diff = diff_document(svc.app, svc.fresh(), plan_id, after, parse_moment(last))
+    diff = diff_document(
+        svc.app, svc.fresh(), plan_id, after, parse_moment(last), language(request)
+    )
     # Verifying walks the whole log; it is what the API's /audit/verify answers too.
     chain = verify(svc.app, svc.fresh()).to_dict() if who.role in AUDIT else None
     context = {

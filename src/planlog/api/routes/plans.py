@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -113,10 +113,13 @@ def diff(
     who: Auditor,
     start: Annotated[str, Query(alias="from")],
     end: Annotated[str, Query(alias="to")],
+    lang: Annotated[Literal["zh", "en"], Query(description="language of the summaries")] = "zh",
 ) -> dict[str, Any]:
     """What changed between two recorded times: added, completed, rescheduled, …"""
     who.plan(svc, plan_id)
-    return diff_document(svc.app, svc.fresh(), plan_id, parse_moment(start), parse_moment(end))
+    return diff_document(
+        svc.app, svc.fresh(), plan_id, parse_moment(start), parse_moment(end), lang
+    )
 
 
 @router.get("/{plan_id}/history", responses=PROBLEMS)

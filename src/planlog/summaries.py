@@ -1,0 +1,127 @@
+"""One readable sentence per recorded event: Chinese first, English on request.
+
+Timelines, diffs and item histories show these; they are worded when shown, from the
+event's own payload, so rewording one never needs a rebuild.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Summary = Callable[[dict[str, Any]], str]
+
+#: what a timeline shows for an event its log no longer holds (only tampering does that)
+MISSING = {"zh": "（日志中已无此事件）", "en": "(event no longer in the log)"}
+
+
+def _dates(d: dict[str, Any], joiner: str, span: str) -> str:
+    return joiner.join(
+        f"{o['opens']}{span}{o['due']}" if o.get("opens") else str(o["due"])
+        for o in d.get("occurrences") or []
+    )
+
+
+def _note(d: dict[str, Any], colon: str) -> str:
+    return f"{colon}{d['note']}" if d.get("note") else ""
+
+
+def _progress_zh(d: dict[str, Any]) -> str:
+    percent = f" {d['percent']}%" if d.get("percent") is not None else ""
+    index = d.get("target_index")
+    target = f"（目标{index + 1}：{d.get('target_value')}）" if index is not None else ""
+    return f"报告进度{percent}{target}{_note(d, '：')}"
+
+
+def _progress_en(d: dict[str, Any]) -> str:
+    percent = f" {d['percent']}%" if d.get("percent") is not None else ""
+    index = d.get("target_index")
+    target = f" (target {index + 1}: {d.get('target_value')})" if index is not None else ""
+    return f"Reported progress{percent}{target}{_note(d, ': ')}"
+
+
+#: event type → its sentence in Chinese and in English, side by side so that no event
+#: is worded in one language only
+_WORDING: dict[str, tuple[Summary, Summary]] = {
+    "Plan.Created": (
+        lambda d: f"创建计划《{d.get('title')}》（{d.get('org')}，{d.get('year')}年）",
+        lambda d: f"Created plan “{d.get('title')}” ({d.get('org')}, {d.get('year')})",
+    ),
+    "Plan.SectionAdded": (
+        lambda d: f"新增部分“{d.get('title')}”",
+        lambda d: f"Added section “{d.get('title')}”",
+    ),
+    "Plan.SectionRenamed": (
+        lambda d: f"部分更名为“{d.get('title')}”",
+        lambda d: f"Renamed a section to “{d.get('title')}”",
+    ),
+    "Plan.ItemAttached": (lambda d: "计划新增事项", lambda d: "Added an item to the plan"),
+    "Plan.ReminderPolicySet": (lambda d: "设置提醒规则", lambda d: "Set the reminder policy"),
+    "PlanRegistry.Created": (lambda d: "建立计划登记簿", lambda d: "Opened the register of plans"),
+    "PlanRegistry.PlanRegistered": (
+        lambda d: f"登记计划《{d.get('title')}》",
+        lambda d: f"Registered plan “{d.get('title')}”",
+    ),
+    "PlanItem.Planned": (
+        lambda d: f"新增事项“{d.get('title')}”，时限 " + (_dates(d, "、", "至") or "无"),
+        lambda d: f"Added item “{d.get('title')}”, due " + (_dates(d, ", ", " to ") or "never"),
+    ),
+    "PlanItem.Revised": (
+        lambda d: "修改事项：" + "、".join(sorted(d.get("changes", {}))),
+        lambda d: "Revised " + ", ".join(sorted(d.get("changes", {}))),
+    ),
+    "PlanItem.Rescheduled": (
+        lambda d: "调整时限为 " + _dates(d, "、", "至"),
+        lambda d: "Deadlines changed to " + _dates(d, ", ", " to "),
+    ),
+    "PlanItem.Reassigned": (
+        lambda d: f"责任人改为 {d.get('responsible') or '（无）'}",
+        lambda d: f"Responsible changed to {d.get('responsible') or '(none)'}",
+    ),
+    "PlanItem.ProgressReported": (_progress_zh, _progress_en),
+    "PlanItem.OccurrenceCompleted": (
+        lambda d: f"完成 {d.get('occurrence')} 时限（{d.get('done_on')} 完成）{_note(d, '：')}",
+        lambda d: (
+            f"Completed the {d.get('occurrence')} deadline (done {d.get('done_on')})"
+            + _note(d, ": ")
+        ),
+    ),
+    "PlanItem.OccurrenceReopened": (
+        lambda d: f"重新打开 {d.get('occurrence')} 时限",
+        lambda d: f"Reopened the {d.get('occurrence')} deadline",
+    ),
+    "PlanItem.Cancelled": (lambda d: "取消事项", lambda d: "Cancelled the item"),
+    "PlanItem.ReminderIssued": (
+        lambda d: f"发出提醒（{d.get('kind')}，{d.get('occurrence')}）",
+        lambda d: f"Sent a reminder ({d.get('kind')}, {d.get('occurrence')})",
+    ),
+    "Organisation.Registered": (
+        lambda d: (
+            f"登记组织“{d.get('name')}”" + (f"，隶属 {d['parent']}" if d.get("parent") else "")
+        ),
+        lambda d: (
+            f"Registered organisation “{d.get('name')}”"
+            + (f", under {d['parent']}" if d.get("parent") else "")
+        ),
+    ),
+    "Organisation.Reparented": (
+        lambda d: f"组织改为隶属 {d.get('parent') or '（无）'}",
+        lambda d: f"Moved under {d.get('parent') or '(none)'}",
+    ),
+    "Organisation.ChairAppointed": (
+        lambda d: f"工会主席改为 {d.get('chair') or '（无）'}",
+        lambda d: f"Chair changed to {d.get('chair') or '(none)'}",
+    ),
+}
+
+#: language → event type → its sentence
+SUMMARIES = {
+    language: {kind: pair[n] for kind, pair in _WORDING.items()}
+    for n, language in enumerate(("zh", "en"))
+}
+
+
+def summarise(event_type: str, d: dict[str, Any], language: str = "zh") -> str:
+    """One readable sentence for an event (its type name if none is known)."""
+    summary = SUMMARIES.get(language, SUMMARIES["zh"]).get(event_type)
+    return summary(d) if summary is not None else event_type.rpartition(".")[2]

@@ -1,0 +1,52 @@
+"""Event summaries: one readable sentence per event type, in Chinese and in English."""
+
+from __future__ import annotations
+
+import pytest
+from eventsourcing.domain import DomainEvent
+
+from planlog.domain.model import Plan, PlanItem
+from planlog.domain.organisation import Organisation
+from planlog.domain.registry import PlanRegistry
+from planlog.summaries import SUMMARIES, summarise
+
+#: eventsourcing's default creation classes these aggregates never record: items are
+#: created by Planned, organisations by Registered
+_NEVER_RECORDED = {"PlanItem.Created", "Organisation.Created"}
+
+
+def _recorded_event_types() -> set[str]:
+    return {
+        f"{aggregate.__name__}.{name}"
+        for aggregate in (Plan, PlanItem, Organisation, PlanRegistry)
+        for name, value in vars(aggregate).items()
+        if isinstance(value, type) and issubclass(value, DomainEvent) and name != "Event"
+    } - _NEVER_RECORDED
+
+
+@pytest.mark.parametrize("language", sorted(SUMMARIES))
+def test_every_event_the_domain_records_has_a_summary(language: str) -> None:
+    assert _recorded_event_types() - set(SUMMARIES[language]) == set()
+
+
+def test_english_summaries_word_the_event_in_english() -> None:
+    progress = {"percent": 60, "target_index": 0, "target_value": 3, "note": "已开两次"}
+    assert summarise("PlanItem.ProgressReported", progress, "en") == (
+        "Reported progress 60% (target 1: 3): 已开两次"
+    )
+    planned = {
+        "title": "职工之家申报",
+        "occurrences": [{"opens": "2026-06-01", "due": "2026-08-31"}],
+    }
+    assert summarise("PlanItem.Planned", planned, "en") == (
+        "Added item “职工之家申报”, due 2026-06-01 to 2026-08-31"
+    )
+    assert (
+        summarise("PlanItem.Planned", planned)
+        == "新增事项“职工之家申报”，时限 2026-06-01至2026-08-31"
+    )
+
+
+def test_an_unknown_language_or_event_type_still_gives_a_summary() -> None:
+    assert summarise("PlanItem.Cancelled", {}, "fr") == "取消事项"
+    assert summarise("Plan.Archived", {}, "en") == "Archived"
