@@ -247,8 +247,8 @@ class ProjectionRunner:
         projection: Projection, changes: list[Change], positions: dict[str, int]
     ) -> list[Change]:
         seen, types = positions[projection.name], projection.types
-        if types is None and changes[0].position > seen:
-            return changes
+        if changes[0].position > seen:  # the usual case: the whole batch is new to it
+            return changes if types is None else [c for c in changes if c.type in types]
         return [c for c in changes if c.position > seen and (types is None or c.type in types)]
 
     @contextmanager
