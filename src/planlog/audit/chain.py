@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 
 from planlog.application import PlanlogApp
 from planlog.projections.base import Projection, Writer, metadata
-from planlog.projections.bulk import insert_rows
+from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change, ChangeReader, aggregate_id_text
 
 GENESIS = "0" * 64  # the "previous hash" of the first event
@@ -158,8 +158,8 @@ class ChainProjection(Projection):
         links = [(int(p), bytes.fromhex(str(h).strip())) for p, h in old]
         conn.exec_driver_sql("DROP TABLE audit_chain")
         audit_chain.create(conn)
-        for start in range(0, len(links), 20_000):
-            insert_rows(conn, audit_chain, [_block(links[start : start + 20_000])])
+        for block in chunks(links, 20_000):
+            insert_rows(conn, audit_chain, [_block(block)])
         return True
 
 

@@ -6,7 +6,6 @@ evaluated at query time by `planlog.board.build_board`, not stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -16,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from planlog.board import BoardItem, BoardOccurrence, build_board
 from planlog.projections.base import CLUSTERED, Projection, Writer, metadata
-from planlog.projections.bulk import insert_rows
+from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change
 from planlog.projections.item_state import ITEM_TYPES, ItemRow, OccurrenceRow, fold
 
@@ -77,12 +76,6 @@ board_occurrences = Table(
 )
 
 PLAN_TYPES = frozenset({"Plan.Created", "Plan.SectionAdded", "Plan.SectionRenamed"})
-_CHUNK = 500
-
-
-def chunks(values: list[str], size: int = _CHUNK) -> Iterable[list[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 class BoardProjection(Projection):
@@ -184,8 +177,7 @@ def save_items(conn: Connection, rows: list[ItemRow], existing: set[str]) -> Non
     """Write these items' rows (in key order): replace the ones already stored, insert
     the new ones."""
     stale = [r.position for r in rows if r.item_id in existing]
-    for start in range(0, len(stale), _CHUNK):
-        chunk = stale[start : start + _CHUNK]
+    for chunk in chunks(stale):
         conn.execute(board_occurrences.delete().where(board_occurrences.c.item_position.in_(chunk)))
         conn.execute(board_items.delete().where(board_items.c.position.in_(chunk)))
     insert_rows(

@@ -20,6 +20,7 @@ from sqlalchemy import Integer, TextualSelect, text
 from sqlalchemy import column as sql_column
 from sqlalchemy.engine import Connection
 
+from planlog.projections.bulk import chunks
 from planlog.store import StoreSettings
 
 
@@ -189,8 +190,7 @@ def changes_at(conn: Connection, positions: Sequence[int]) -> dict[int, Change]:
     table, column = _log_table(conn)
     decode = _Decoder()
     found: dict[int, Change] = {}
-    for start in range(0, len(positions), _CHUNK):
-        chunk = [int(p) for p in positions[start : start + _CHUNK]]
+    for chunk in chunks([int(p) for p in positions]):
         marks = ", ".join(str(p) for p in chunk)  # ints only: safe to inline
         rows = conn.exec_driver_sql(
             f"SELECT {column}, originator_id, originator_version, topic, state "
@@ -199,9 +199,6 @@ def changes_at(conn: Connection, positions: Sequence[int]) -> dict[int, Change]:
         stored = [(int(r[0]), r[1], int(r[2]), str(r[3]), bytes(r[4])) for r in rows]
         found.update((change.position, change) for change in decode(stored))
     return found
-
-
-_CHUNK = 500
 
 
 def positions_of(conn: Connection, aggregate_id: str) -> TextualSelect:

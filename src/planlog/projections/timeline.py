@@ -33,8 +33,7 @@ from sqlalchemy.engine import Connection
 
 from planlog.domain.errors import PlanlogError
 from planlog.projections.base import CLUSTERED, Projection, Writer, metadata
-from planlog.projections.board import chunks
-from planlog.projections.bulk import insert_rows
+from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change, changes_at, positions_of
 from planlog.summaries import MISSING, summarise
 
