@@ -77,11 +77,7 @@ def read_plan(path: Path, year: int) -> ImportedPlan:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise DocumentError(
-            f"{path.name}: cannot read the file: {exc.strerror or exc}",
-            source=path.name,
-            problem="unreadable",
-        ) from exc
+        raise _unreadable(path, exc) from exc
     if size == 0:
         raise DocumentError(f"{path.name}: the file is empty", source=path.name, problem="empty")
 
@@ -96,12 +92,16 @@ def read_plan(path: Path, year: int) -> ImportedPlan:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise DocumentError(
-            f"{path.name}: cannot read the file: {exc.strerror or exc}",
-            source=path.name,
-            problem="unreadable",
-        ) from exc
+        raise _unreadable(path, exc) from exc
     text = decode_text(data, path.name)
     if suffix in (".yaml", ".yml"):
         return parse_yaml(text, year, source=path.name)
     return parse_text(text, year, source=path.name)
+
+
+def _unreadable(path: Path, exc: OSError) -> DocumentError:
+    return DocumentError(
+        f"{path.name}: cannot read the file: {exc.strerror or exc}",
+        source=path.name,
+        problem="unreadable",
+    )
