@@ -115,40 +115,47 @@ def test_rebuilding_one_projection_leaves_the_others(
     assert read_model_rows(runner.engine) == before
 
 
-def test_a_read_model_stored_with_an_older_layout_is_projected_again(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any, read_model_rows: Any
-) -> None:
-    busy_year(app, clock)
-    runner.catch_up()
-    current = read_model_rows(runner.engine)
-    with runner.engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE audit_timeline")
-        conn.exec_driver_sql("CREATE TABLE audit_timeline (position INTEGER, summary TEXT)")
-    upgraded = ProjectionRunner(app)
-    assert {s.name: s.position for s in upgraded.status()}["timeline"] == 0
-    upgraded.catch_up()
-    assert read_model_rows(upgraded.engine) == current
-    upgraded.close()
-
-
-def test_a_read_model_whose_key_changed_is_projected_again(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any, read_model_rows: Any
-) -> None:
-    busy_year(app, clock)
-    runner.catch_up()
-    current = read_model_rows(runner.engine)
-    with runner.engine.begin() as conn:
-        # the same columns, keyed as before planlog keyed items by position
-        conn.exec_driver_sql("ALTER TABLE board_items RENAME TO old_items")
-        conn.exec_driver_sql(
+_OLDER_LAYOUTS = {
+    "other_columns": (
+        "timeline",
+        [
+            "DROP TABLE audit_timeline",
+            "CREATE TABLE audit_timeline (position INTEGER, summary TEXT)",
+        ],
+    ),
+    # the same columns, keyed as before planlog keyed items by position
+    "other_key": (
+        "board",
+        [
+            "ALTER TABLE board_items RENAME TO old_items",
             "CREATE TABLE board_items (item_id VARCHAR(36) PRIMARY KEY, position INTEGER, "
             "plan_id VARCHAR(36), section_id VARCHAR(16), number TEXT, title TEXT, "
             "responsible TEXT, targets TEXT, deadline_text TEXT, cancelled BOOLEAN, "
-            "version INTEGER, updated_at VARCHAR(40))"
-        )
-        conn.exec_driver_sql("DROP TABLE old_items")
+            "version INTEGER, updated_at VARCHAR(40))",
+            "DROP TABLE old_items",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(_OLDER_LAYOUTS))
+def test_a_read_model_stored_with_an_older_layout_is_projected_again(
+    layout: str,
+    app: PlanlogApp,
+    clock: Any,
+    runner: ProjectionRunner,
+    busy_year: Any,
+    read_model_rows: Any,
+) -> None:
+    projection, statements = _OLDER_LAYOUTS[layout]
+    busy_year(app, clock)
+    runner.catch_up()
+    current = read_model_rows(runner.engine)
+    with runner.engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
     upgraded = ProjectionRunner(app)
-    assert {s.name: s.position for s in upgraded.status()}["board"] == 0
+    assert {s.name: s.position for s in upgraded.status()}[projection] == 0
     upgraded.catch_up()
     assert read_model_rows(upgraded.engine) == current
     upgraded.close()
