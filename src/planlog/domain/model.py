@@ -19,6 +19,16 @@ from eventsourcing.domain import Aggregate
 from planlog.domain import clock
 from planlog.domain.errors import RuleViolation
 from planlog.domain.schedule import Occurrence, normalise
+from planlog.domain.values import check_payload
+
+#: Fields eventsourcing sets on every event; the rest is the payload planlog decided.
+_ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
+
+
+def _check_event(event: Any) -> None:
+    payload = {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
+    check_payload(payload, event=type(event).__qualname__)
+
 
 OPEN = "open"
 IN_PROGRESS = "in_progress"
@@ -27,10 +37,18 @@ CANCELLED = "cancelled"
 
 
 class PlanlogEvent(Aggregate.Event):
-    """Base of every planlog event: who did it and, optionally, why."""
+    """Base of every planlog event: who did it and, optionally, why.
+
+    A new event checks its payload (`planlog.domain.values`); one read back from the
+    log is rebuilt without `__init__`, so history is never refused on replay.
+    """
 
     actor: str
     reason: str | None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_event(self)
 
     @staticmethod
     def create_timestamp() -> datetime:
@@ -40,6 +58,10 @@ class PlanlogEvent(Aggregate.Event):
 class PlanlogCreated(Aggregate.Created):
     actor: str
     reason: str | None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_event(self)
 
     @staticmethod
     def create_timestamp() -> datetime:
