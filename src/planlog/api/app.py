@@ -7,14 +7,15 @@ import, and with several web workers only one holds the scheduler lock.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from planlog.api import problems
 from planlog.api.deps import Services
+from planlog.api.limits import BodyLimit
 from planlog.api.routes import audit, exports, imports, items, orgs, plans
 from planlog.application import PlanlogApp
 from planlog.config import Settings
@@ -67,15 +68,8 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         lifespan=lifespan,
     )
     problems.install(api)
-
-    @api.middleware("http")
-    async def limit_body(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return problems.problem(413, f"request body larger than {MAX_BODY} bytes", "too_large")
-        return await call_next(request)
+    # Counted on the stream, before any route, dependency or authentication reads it.
+    api.add_middleware(BodyLimit, limit=MAX_BODY)
 
     for module in (plans, items, orgs, imports, exports, audit):
         api.include_router(module.router)
