@@ -7,8 +7,9 @@ The hospital's plan is recorded on a simulated clock in early 2026, so that the 
 
 from __future__ import annotations
 
+import html
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -94,6 +95,21 @@ def seed(url: str) -> Seeded:
         app.close()
 
 
+def form_value(page: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', page)
+    assert found, f"no {name} field in the page"
+    return html.unescape(found.group(1))
+
+
+def sign_in(client: TestClient, token: str, next: str | None = None, base: str = "") -> Any:
+    """What a person does with a sign-in link: open it, then confirm on the page."""
+    query = f"?token={token}" + (f"&next={next}" if next else "")
+    confirm = client.get(f"{base}/login{query}", follow_redirects=False)
+    assert confirm.status_code == 200, confirm.text
+    data = {name: form_value(confirm.text, name) for name in ("token", "next", "csrf")}
+    return client.post(f"{base}/login", data=data, follow_redirects=False)
+
+
 @dataclass
 class Web:
     client: TestClient
@@ -104,9 +120,14 @@ class Web:
     def login(self, who: str) -> TestClient:
         """Sign the one test client in as `who` (replacing any earlier session)."""
         self.client.cookies.clear()
-        response = self.client.get(f"/login?token={self.tokens[who]}", follow_redirects=False)
+        response = sign_in(self.client, self.tokens[who])
         assert response.status_code == 303, response.text
         return self.client
+
+    def sign_in(self, token: str, next: str | None = None, base: str = "") -> Any:
+        return sign_in(self.client, token, next, base)
+
+    form_value = staticmethod(form_value)
 
     def csrf(self, path: str) -> str:
         """The form token as a page hands it out."""
@@ -120,6 +141,15 @@ class Web:
     @property
     def board(self) -> str:
         return f"/plans/{self.seeded.plan}"
+
+
+SignIn = Callable[..., Any]
+
+
+@pytest.fixture(name="sign_in")
+def sign_in_fixture() -> SignIn:
+    """`sign_in(client, token, next=None, base="")` for tests with their own clients."""
+    return sign_in
 
 
 @pytest.fixture

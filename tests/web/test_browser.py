@@ -127,10 +127,18 @@ def browser() -> Iterator[Any]:
 
 
 def _page(browser: Any, site: Site, who: str, viewport: dict[str, int] = DESKTOP) -> Any:
+    """A browser signed in as `who` the way a person does it: open the sign-in link,
+    confirm on the page it shows, and land on an address without the token."""
+    from playwright.sync_api import expect
+
     context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.goto(f"{site.base}/login?token={site.tokens[who]}")
+    expect(page.get_by_role("heading", name=re.compile("身份登录？"))).to_be_visible()
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+    assert "token" not in page.url
     return page
 
 
@@ -189,6 +197,34 @@ def test_sign_in_read_the_board_report_progress_and_look_back(browser: Any, site
     card = page.locator(f'.item[data-item="{item_id}"]')
     expect(card.locator(".pct")).to_have_text(f"{before}%")
     page.context.close()
+
+
+def test_the_sign_in_link_asks_first_and_the_cookie_is_a_session_not_the_token(
+    browser: Any, site: Site
+) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{site.base}/login?token={site.tokens['editor']}")
+    # Opening the link alone signs nobody in.
+    expect(page.get_by_role("heading", name="以 李明 身份登录？")).to_be_visible()
+    assert not [c for c in context.cookies() if c["name"] == "planlog_session"]
+    _shot(page, "sign-in-confirm")
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(re.compile(rf"/plans/{site.plan}$"))
+    session = next(c for c in context.cookies() if c["name"] == "planlog_session")
+    assert session["httpOnly"] and session["sameSite"] == "Lax" and session["path"] == "/"
+    assert site.tokens["editor"] not in session["value"]
+
+    page.get_by_role("link", name="退出").click()
+    expect(page.get_by_role("status")).to_contain_text("您已退出登录")
+    # The cookie from before the sign-out, put back, opens nothing.
+    context.add_cookies([{k: session[k] for k in ("name", "value", "domain", "path")}])
+    page.goto(f"{site.base}/plans/{site.plan}")
+    expect(page).to_have_url(re.compile(r"/signin\?next="))
+    context.close()
 
 
 def test_screenshots_of_the_other_pages(browser: Any, site: Site) -> None:

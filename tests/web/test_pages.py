@@ -9,7 +9,6 @@ import pytest
 
 from planlog.api.tokens import authenticate, revoke_token
 from planlog.demo import demo_plan_text
-from planlog.web.session import csrf_for
 
 if TYPE_CHECKING:
     from conftest import Web
@@ -18,22 +17,19 @@ if TYPE_CHECKING:
 
 
 def test_login_sets_an_httponly_samesite_cookie_and_redirects_home(web: Web) -> None:
-    response = web.client.get(
-        f"/login?token={web.tokens['hospital_chair']}", follow_redirects=False
-    )
+    response = web.sign_in(web.tokens["hospital_chair"])
     assert response.status_code == 303
     assert response.headers["location"] == "/"
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("planlog_session=")
     assert "HttpOnly" in cookie
     assert "samesite=lax" in cookie.lower()
+    assert "Path=/" in cookie
     assert "Secure" not in cookie  # plain http on loopback
 
 
 def test_login_over_https_marks_the_cookie_secure(web: Web) -> None:
-    response = web.client.get(
-        f"https://testserver/login?token={web.tokens['hospital_chair']}", follow_redirects=False
-    )
+    response = web.sign_in(web.tokens["hospital_chair"], base="https://testserver")
     assert response.status_code == 303
     assert "Secure" in response.headers["set-cookie"]
 
@@ -43,7 +39,7 @@ def test_a_bad_token_is_a_chinese_401_page(web: Web) -> None:
     assert response.status_code == 401
     assert "text/html" in response.headers["content-type"]
     assert "令牌无效或已被撤销" in response.text
-    assert "set-cookie" not in response.headers
+    assert "planlog_session" not in response.headers.get("set-cookie", "")
 
 
 @pytest.mark.parametrize(
@@ -79,19 +75,24 @@ def test_a_form_post_without_a_session_redirects_too(web: Web) -> None:
 
 
 def test_the_sign_in_form_posts_the_token(web: Web) -> None:
-    data = {"token": web.tokens["hospital_editor"], "next": "/orgs"}
+    signin = web.client.get("/signin?next=/orgs")
+    data = {
+        "token": web.tokens["hospital_editor"],
+        "next": web.form_value(signin.text, "next"),
+        "csrf": web.form_value(signin.text, "csrf"),
+    }
     response = web.client.post("/login", data=data, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/orgs"
     assert "HttpOnly" in response.headers["set-cookie"]
-    bad = web.client.post("/login", data={"token": "pl_wrong"}, follow_redirects=False)
+    bad = web.client.post("/login", data={**data, "token": "pl_wrong"}, follow_redirects=False)
     assert bad.status_code == 401 and "令牌无效" in bad.text
 
 
 def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(web: Web) -> None:
     token = web.tokens["hospital_chair"]
-    back = web.client.get(f"/login?token={token}&next=/orgs", follow_redirects=False)
+    back = web.sign_in(token, next="/orgs")
     assert back.headers["location"] == "/orgs"
-    away = web.client.get(f"/login?token={token}&next=//evil.example", follow_redirects=False)
+    away = web.sign_in(token, next="//evil.example")
     assert away.headers["location"] == "/"
 
 
@@ -444,7 +445,7 @@ def test_a_rule_refusal_is_worded_in_chinese(web: Web) -> None:
     page = web.client.get(f"/items/{item}").text
     assert "/complete" not in page  # nothing left to complete: no form
     # A form rendered before that completion, submitted now:
-    data = {"csrf": csrf_for(web.tokens["hospital_editor"]), "occurrence": "2026-03-31"}
+    data = {"csrf": web.csrf(f"/items/{web.seeded.items['report']}"), "occurrence": "2026-03-31"}
     refused = web.client.post(f"/items/{item}/complete", data=data)
     assert refused.status_code == 422
     assert "该时限已完成" in refused.text

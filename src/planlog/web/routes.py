@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse
 
 from planlog.api.deps import AUDIT, READ, Caller, Services, ServicesDep
 from planlog.api.routes import exports as api_exports
+from planlog.api.sessions import close_session, open_session
 from planlog.api.tokens import authenticate
 from planlog.application import parse_moment
 from planlog.audit.chain import verify
@@ -34,7 +35,11 @@ from planlog.web.session import (
     SessionDep,
     clear_session_cookie,
     language,
+    login_csrf,
+    login_csrf_matches,
+    login_nonce,
     safe_next,
+    set_login_cookie,
     set_session_cookie,
 )
 from planlog.web.text import tr
@@ -65,17 +70,36 @@ def plan_nav(plan: Any) -> dict[str, Any]:
 
 @router.get("/signin")
 def signin_help(request: Request, next: str | None = None, out: str | None = None) -> Response:
-    """How to sign in: with an API token, which the browser then keeps in a cookie."""
+    """How to sign in: with an API token, exchanged for a session kept in a cookie."""
     message = tr("signed_out", language(request)) if out else None
-    return page(request, "signin.html", {"next": safe_next(next), "message": message})
+    return _sign_in_page(request, "signin.html", {"next": safe_next(next), "message": message})
 
 
 @router.get("/login")
 def login(
     request: Request, svc: ServicesDep, token: str | None = None, next: str | None = None
 ) -> Response:
-    """A sign-in link (`/login?token=…`), as handed out with a new token."""
-    return _sign_in(request, svc, token, next)
+    """A sign-in link (`/login?token=…`), as `planlog serve` prints it.
+
+    Opening it does not sign anyone in: it asks "sign in as X?", and only the answer,
+    a POST bound to this browser's pre-session cookie, starts the session. So a link
+    or page elsewhere cannot slip a victim's browser into the attacker's session."""
+    if not token or not token.strip():
+        return RedirectResponse("/signin", status_code=303)
+    principal = authenticate(svc.engine, token.strip())
+    if principal is None:
+        refused = {"next": safe_next(next), "error": tr("bad_token", language(request))}
+        return _sign_in_page(request, "signin.html", refused, status_code=401)
+    context: dict[str, Any] = {
+        "token": token.strip(),
+        "next": safe_next(next),
+        "who": Caller(principal, frozenset()).actor,
+        "principal": principal,
+    }
+    response = _sign_in_page(request, "login_confirm.html", context)
+    # The address holds the token: not even our own stylesheet request may repeat it.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @router.post("/login")
@@ -84,27 +108,48 @@ def login_form(
     svc: ServicesDep,
     token: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    """The sign-in page's form posts the token, so that a typed token stays out of the
-    address bar, the browser history and the server's access log."""
-    return _sign_in(request, svc, token, next)
-
-
-def _sign_in(request: Request, svc: Services, token: str | None, next: str | None) -> Response:
-    if not token or not token.strip():
+    """Start a session. The token comes in the form body (never the address bar again),
+    with the value that proves the form came from one of our sign-in pages in this
+    browser; then the browser goes on to an address without the token."""
+    lang = language(request)
+    if not login_csrf_matches(request, csrf):
+        context = {"next": safe_next(next), "error": tr("login_csrf_failed", lang)}
+        return _sign_in_page(request, "signin.html", context, status_code=403)
+    if not token.strip():
         return RedirectResponse("/signin", status_code=303)
-    if authenticate(svc.engine, token.strip()) is None:
-        context = {"next": safe_next(next), "error": tr("bad_token", language(request))}
-        return page(request, "signin.html", context, status_code=401)
+    principal = authenticate(svc.engine, token.strip())
+    if principal is None:
+        context = {"next": safe_next(next), "error": tr("bad_token", lang)}
+        return _sign_in_page(request, "signin.html", context, status_code=401)
+    earlier = request.cookies.get(SESSION_COOKIE)
+    if earlier:
+        close_session(svc.engine, earlier)  # one browser, one session
     response = RedirectResponse(safe_next(next), status_code=303)
-    set_session_cookie(response, request, token.strip())
+    set_session_cookie(response, request, open_session(svc.engine, principal.token_id))
+    return response
+
+
+def _sign_in_page(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    """A page with a sign-in form, bound to this browser's pre-session cookie."""
+    nonce, new = login_nonce(request)
+    values = {**context, "login_csrf": login_csrf(nonce)}
+    response = page(request, name, values, status_code=status_code)
+    if new:
+        set_login_cookie(response, request, nonce)
     return response
 
 
 @router.get("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, svc: ServicesDep) -> Response:
+    """Sign out: the session is revoked on the server, so the old cookie is useless."""
     response = RedirectResponse("/signin?out=1", status_code=303)
-    if request.cookies.get(SESSION_COOKIE):
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        close_session(svc.engine, session_id)
         clear_session_cookie(response, request)
     return response
 

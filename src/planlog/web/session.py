@@ -1,54 +1,63 @@
-"""Browser sessions: the API token in an HttpOnly cookie, and CSRF tokens for forms.
+"""Browser sessions: a server-side session id in an HttpOnly cookie, CSRF tokens for forms.
 
-The cookie carries the token itself rather than a server-side session id: there is
-no session table to keep, and revoking the token (`planlog token revoke`) signs every
-browser that used it out at its next request. Because the token is re-checked on
-every request, a role change takes effect at once too.
+The cookie holds only a random session id (see `planlog.api.sessions`), never the API
+token: signing out revokes the session on the server, so a replayed cookie is refused;
+revoking the token (`planlog token revoke`) ends its sessions at the next request, and
+since the token is re-read on every request a role change takes effect at once too.
 
-CSRF: every form carries HMAC-SHA256(token, purpose). A page on another site cannot
+CSRF: every form carries HMAC-SHA256(session id, purpose). A page on another site cannot
 read the HttpOnly cookie, so it cannot compute the value; SameSite=Lax already keeps
 the cookie off cross-site POSTs, and the form token covers older browsers and
 same-site subdomains.
+
+Login CSRF (a forged sign-in form putting a victim's browser into the attacker's
+session) is stopped with a pre-session value: the sign-in pages set a random
+`planlog_login` cookie (SameSite=Strict, so a cross-site POST never carries it) and put
+an HMAC of it into their form; POST /login signs in only when the two match.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Request, Response
 
 from planlog.api.deps import Caller, ServicesDep, org_scope
-from planlog.api.tokens import Principal, authenticate
+from planlog.api.sessions import session_principal
+from planlog.api.tokens import Principal
 from planlog.web.text import LANGS
 
 SESSION_COOKIE = "planlog_session"
+LOGIN_COOKIE = "planlog_login"
 LANG_COOKIE = "lang"
 _CSRF_PURPOSE = b"planlog-web-form"
+_LOGIN_PURPOSE = b"planlog-sign-in"
 
 
 class SignInRequired(Exception):
-    """No cookie, or a token that is unknown or revoked: the browser must sign in."""
+    """No cookie, or a session that is unknown, ended or revoked: the browser must sign in."""
 
 
 class CsrfRejected(Exception):
     """A POST whose form token does not belong to the session."""
 
 
-def csrf_for(token: str) -> str:
-    return hmac.new(token.encode(), _CSRF_PURPOSE, hashlib.sha256).hexdigest()
+def csrf_for(secret: str, purpose: bytes = _CSRF_PURPOSE) -> str:
+    return hmac.new(secret.encode(), purpose, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
 class WebSession:
     caller: Caller
-    token: str
+    session_id: str
 
     @property
     def csrf(self) -> str:
-        return csrf_for(self.token)
+        return csrf_for(self.session_id)
 
     def check_csrf(self, submitted: str | None) -> None:
         if not submitted or not hmac.compare_digest(submitted, self.csrf):
@@ -60,28 +69,38 @@ class WebSession:
 
 
 def web_session(request: Request, svc: ServicesDep) -> WebSession:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
         raise SignInRequired
-    principal = authenticate(svc.engine, token)
+    principal = session_principal(svc.engine, session_id)
     if principal is None:
         raise SignInRequired
     # The same scope rule as the API: the token's organisation and those below it.
-    return WebSession(Caller(principal, org_scope(svc.fresh(), principal.org)), token)
+    return WebSession(Caller(principal, org_scope(svc.fresh(), principal.org)), session_id)
 
 
 SessionDep = Annotated[WebSession, Depends(web_session)]
 
 
-def set_session_cookie(response: Response, request: Request, token: str) -> None:
+def _cookie(
+    response: Response,
+    request: Request,
+    name: str,
+    value: str,
+    samesite: Literal["lax", "strict"] = "lax",
+) -> None:
     response.set_cookie(
-        SESSION_COOKIE,
-        token,
+        name,
+        value,
         httponly=True,
-        samesite="lax",
+        samesite=samesite,
         secure=request.url.scheme == "https",
         path="/",
     )
+
+
+def set_session_cookie(response: Response, request: Request, session_id: str) -> None:
+    _cookie(response, request, SESSION_COOKIE, session_id)
 
 
 def clear_session_cookie(response: Response, request: Request) -> None:
@@ -92,6 +111,32 @@ def clear_session_cookie(response: Response, request: Request) -> None:
         secure=request.url.scheme == "https",
         path="/",
     )
+
+
+def login_nonce(request: Request) -> tuple[str, bool]:
+    """This browser's pre-session value, and whether it is new (then the response must
+    set it with `set_login_cookie`). An existing one is kept, so two sign-in tabs work."""
+    nonce = request.cookies.get(LOGIN_COOKIE)
+    if nonce and len(nonce) >= 32:
+        return nonce, False
+    return secrets.token_urlsafe(32), True
+
+
+def login_csrf(nonce: str) -> str:
+    """The value a sign-in form carries for the pre-session value `nonce`."""
+    return csrf_for(nonce, _LOGIN_PURPOSE)
+
+
+def set_login_cookie(response: Response, request: Request, nonce: str) -> None:
+    # Strict: a form on another site posting to /login never carries it.
+    _cookie(response, request, LOGIN_COOKIE, nonce, samesite="strict")
+
+
+def login_csrf_matches(request: Request, submitted: str | None) -> bool:
+    nonce = request.cookies.get(LOGIN_COOKIE)
+    if not nonce or not submitted:
+        return False
+    return hmac.compare_digest(submitted, login_csrf(nonce))
 
 
 def language(request: Request) -> str:

@@ -41,6 +41,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "token": ("访问令牌", "Access token"),
     "bad_token": ("令牌无效或已被撤销，请联系管理员。", "The token is unknown or revoked."),
     "signed_out": ("您已退出登录。", "You are signed out."),
+    "confirm_signin": ("以 {who} 身份登录？", "Sign in as {who}?"),
+    "confirm_signin_note": (
+        "如果这不是您本人要打开的登录链接，请关闭此页面。",
+        "If you did not mean to open this sign-in link, close this page.",
+    ),
+    "login_csrf_failed": (
+        "登录请求无法验证（可能来自其他网站或已过期），未登录。请在本页重新登录。",
+        "The sign-in could not be verified (from another site, or expired); nobody was "
+        "signed in. Sign in again on this page.",
+    ),
     "session_needed": ("请先登录。", "Please sign in first."),
     "role_chair": ("主席", "chair"),
     "role_editor": ("责任人", "editor"),
