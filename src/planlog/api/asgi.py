@@ -4,6 +4,11 @@ These workers serve HTTP only; run exactly one `planlog worker` beside them for 
 projections and the reminder scheduler (see README, "Production layout").
 """
 
+from planlog.api import accesslog
 from planlog.api.app import create_app
+
+# uvicorn has configured its loggers by the time it imports this module (in each
+# worker process too): from here on, its access log shows no token.
+accesslog.install()
 
 app = create_app(background=False)

@@ -47,6 +47,7 @@ def serve(
     """Serve planlog (API, web board, projections, reminders) in one process."""
     import uvicorn
 
+    from planlog.api import accesslog
     from planlog.api.app import create_app
 
     st = state(ctx)
@@ -62,4 +63,8 @@ def serve(
     else:
         out_console.print("tokens: planlog token create --org ORG --role chair")
     out_console.print(f"API docs: {settings.base_url}/docs")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="info")
+    # After uvicorn has set up its loggers: the sign-in link's token (and any feed
+    # token) must not be written to the access log when the link is opened.
+    accesslog.install()
+    uvicorn.Server(config).run()
