@@ -17,7 +17,9 @@ SIGN_IN_TOKEN = "serve sign-in link"
 def sign_in_link(st: State, base_url: str) -> str | None:
     """A fresh chair token for the top organisation of the first plan, shown as a link.
 
-    Each start replaces the previous link's token, so old links stop working.
+    Each start replaces the previous link's token, so old links stop working (and the
+    browser sessions opened with them end: a session lives only as long as its token).
+    Opening the link asks "以 X 身份登录？" before it signs in.
     """
     plans = st.app().list_plans()
     if not plans:
