@@ -302,10 +302,10 @@ def defuse_csv_text(value: str) -> str:
     """Text that no spreadsheet will run, for a file without cell types (CSV injection).
 
     An apostrophe goes before every place a cell may start with a formula sign (even
-    after spaces or a quote): Excel's own mark for plain text. A leading tab or CR is
-    a trigger of its own (OWASP).
+    after spaces or a quote): Excel's own mark for plain text. A leading tab or line
+    break is a trigger of its own (OWASP names tab and CR; `printable` makes CR an LF).
     """
-    if value[:1] in ("\t", "\r"):
+    if value[:1] in ("\t", "\r", "\n"):
         value = "'" + value
     return _CELL_STARTS.sub("'", value)
 
