@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -145,3 +146,22 @@ def test_a_colour_terminal_gets_no_hyperlink_and_no_escape_sequence_from_user_te
     assert "\x1b" not in plain and "\x07" not in plain
     for text in texts:
         assert text + SHOWN in plain
+
+
+def test_import_dry_run_prints_document_text_literally(store_url: str, tmp_path: Path) -> None:
+    """A plan document is anyone's text; the importer refuses control characters in it,
+    but markup is ordinary text there."""
+    document = tmp_path / "plan.txt"
+    document.write_text(
+        "一、健全[/]女工组织\n1、组织健全[bold red]x。全院建立4个女工委员会。\n"
+        "时限：3月25日前\n责任人：工会[link=https://evil.example]x[/link]女工\n",
+        encoding="utf-8",
+    )
+    store = HostileStore(store_url, "", "")
+    output = run(store, "import", str(document), "--org", "[/]工会", "--year", "2026", "--dry-run")
+    for text in (
+        "健全[/]女工组织",
+        "组织健全[bold red]x",
+        "工会[link=https://evil.example]x[/link]女工",
+    ):
+        assert text in output
