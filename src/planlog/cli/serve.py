@@ -10,7 +10,6 @@ from planlog.api.tokens import create_token, list_tokens, revoke_token
 from planlog.cli.common import State, guarded, out_console, state
 from planlog.config import Settings
 from planlog.projections.rollup import org_tree
-from planlog.render import literal
 
 SIGN_IN_TOKEN = "serve sign-in link"
 
@@ -57,11 +56,10 @@ def serve(
         settings.base_url = f"http://{host}:{port}"
     link = sign_in_link(st, settings.base_url) if sign_in else None
     st.close()  # the server opens its own store in its lifespan
-    # Settings come from the environment: an IPv6 host such as [::1] is no markup either.
-    out_console.print(literal(f"planlog serving {settings.database_url} on {settings.base_url}"))
+    out_console.print(f"planlog serving {settings.database_url} on {settings.base_url}")
     if link:
-        out_console.print(literal("登录 sign in: ").append_text(literal(link, "bold")))
+        out_console.print(f"登录 sign in: [bold]{link}[/]")
     else:
         out_console.print("tokens: planlog token create --org ORG --role chair")
-    out_console.print(literal(f"API docs: {settings.base_url}/docs"))
+    out_console.print(f"API docs: {settings.base_url}/docs")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
