@@ -4,6 +4,10 @@ Pure functions, data in and bytes (or lines) out, so the CLI, the web API and
 the tests all produce the same files from the same documents. Everything a
 person reads is Chinese whatever PLANLOG_LANG says: these files are handed to
 the union's office, not to whoever ran the export.
+
+The text in them was typed by people, possibly long ago, before the domain refused
+control characters: every file shows control characters as visible symbols
+(`planlog.display.printable`), and no text becomes a spreadsheet formula.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -24,6 +29,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from planlog.display import printable
 from planlog.i18n import t
 from planlog.projections.calendar import Deadline
 
@@ -46,8 +52,6 @@ BOARD_COLUMNS = (
 _DATE_COLUMNS = (4, 5, 8)
 _STATUS_COLUMN = 6
 _TITLE_COLUMN = 2
-#: columns whose text comes from people, and so may start like a spreadsheet formula
-_TEXT_COLUMNS = (0, 1, 2, 3, 9)
 
 # Excel's own "good / neutral / bad" fills, so the sheet looks like what office staff expect.
 STATUS_FILLS = {
@@ -114,7 +118,10 @@ def format_targets(targets: list[dict[str, Any]]) -> str:
 
 
 def board_csv(board: dict[str, Any]) -> bytes:
-    """The board as CSV, UTF-8 with a BOM: Excel on Chinese Windows reads GBK without it."""
+    """The board as CSV, UTF-8 with a BOM: Excel on Chinese Windows reads GBK without it.
+
+    Numbers stay numbers; every text is defused (`defuse_csv_text`).
+    """
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(BOARD_COLUMNS)
@@ -125,8 +132,8 @@ def board_csv(board: dict[str, Any]) -> bytes:
                 value = t(value, LANG)
             elif isinstance(value, date):
                 value = value.isoformat()
-            elif index in _TEXT_COLUMNS:
-                value = _defuse(value)
+            if isinstance(value, str):
+                value = defuse_csv_text(printable(value))
             cells.append("" if value is None else value)
         writer.writerow(cells)
     return out.getvalue().encode("utf-8-sig")
@@ -152,14 +159,13 @@ def _title_line(board: dict[str, Any]) -> str:
 
 
 def _write_board_sheet(sheet: Worksheet, board: dict[str, Any]) -> None:
-    sheet.append([_title_line(board)])
-    sheet["A1"].font = Font(bold=True, size=14)
+    _write_title(sheet, board)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(BOARD_COLUMNS))
     sheet.append(list(BOARD_COLUMNS))
     for cell in sheet[2]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center")
-    rows = board_rows(board)
+    rows = [[_xlsx_value(v) for v in row] for row in board_rows(board)]
     for row in rows:
         sheet.append([t(v, LANG) if i == _STATUS_COLUMN else v for i, v in enumerate(row)])
         cells = sheet[sheet.max_row]
@@ -197,15 +203,14 @@ TOTALS_COLUMNS = (
 def _write_totals_sheet(
     sheet: Worksheet, board: dict[str, Any], chain_head: Mapping[str, Any] | None
 ) -> None:
-    sheet.append([_title_line(board)])
-    sheet["A1"].font = Font(bold=True, size=14)
+    _write_title(sheet, board)
     header = ["部分", *(label for _, label in TOTALS_COLUMNS)]
     sheet.append(header)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     table: list[list[Any]] = [header]
     for section in board["sections"]:
-        row = [section["title"] or t("no_section", LANG)]
+        row = [_xlsx_value(section["title"] or t("no_section", LANG))]
         row += [section.get(key, 0) for key, _ in TOTALS_COLUMNS]
         table.append(row)
         sheet.append(row)
@@ -222,6 +227,13 @@ def _write_totals_sheet(
         sheet.append([chain_head_line(chain_head)])
     sheet.freeze_panes = "A3"
     _fit_columns(sheet, table)
+
+
+def _write_title(sheet: Worksheet, board: dict[str, Any]) -> None:
+    # The title line starts with the organisation's name, which is people's text too.
+    sheet.append([_xlsx_value(_title_line(board))])
+    _keep_text(sheet["A1"])
+    sheet["A1"].font = Font(bold=True, size=14)
 
 
 def chain_head_line(chain_head: Mapping[str, Any]) -> str:
@@ -253,19 +265,49 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def _xlsx_value(value: Any) -> Any:
+    # A workbook is XML, which cannot hold C0 controls: openpyxl refuses them.
+    return printable(value) if isinstance(value, str) else value
+
+
 def _keep_text(cell: Cell) -> None:
-    # openpyxl turns any string starting with "=" into a formula; a task title is
-    # never one, and a planted formula must not run in the office's Excel.
-    if cell.data_type == "f":
+    """A text cell stays text, whatever it says.
+
+    openpyxl makes any string starting with "=" a formula and "#N/A" an error value;
+    a task title is never either, and a planted formula must not run in the office's
+    Excel. Text that would turn into a formula when someone edits the cell gets
+    Excel's quote prefix (the hidden apostrophe), so it stays text then too.
+    """
+    if isinstance(cell.value, str):
         cell.data_type = "s"
+        if _LOOKS_LIKE_FORMULA.match(cell.value):
+            cell.quotePrefix = True
 
 
-def _defuse(value: Any) -> Any:
-    # CSV has no cell types, so Excel evaluates text starting like a formula
-    # (CSV injection); a leading apostrophe is how Excel itself marks plain text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+#: What makes Excel or LibreOffice read a cell as a formula (OWASP, "CSV Injection"),
+#: with the full-width forms a Chinese input method types, which spreadsheets accept too.
+_FORMULA_SIGNS = "=+\\-@＝＋－＠"
+_LOOKS_LIKE_FORMULA = re.compile(rf'[\s"]*[{_FORMULA_SIGNS}]')
+#: Where a spreadsheet may start a cell inside one CSV field: at its start, and after a
+#: separator when the reader splits on another one than we wrote: `;` where the decimal
+#: mark is a comma, a tab, or a line break when quotes are read differently.
+_CELL_STARTS = re.compile(
+    rf'(?:^|(?<=[,;\t\n]))(?=[\s"]*[{_FORMULA_SIGNS}])'
+    # a plain signed number is data, not a formula: "-5" or "+3.5%" stays as written
+    rf'(?![\s"]*[+-][0-9]+(?:\.[0-9]+)?%?\s*(?:$|[,;\t\n]))'
+)
+
+
+def defuse_csv_text(value: str) -> str:
+    """Text that no spreadsheet will run, for a file without cell types (CSV injection).
+
+    An apostrophe goes before every place a cell may start with a formula sign (even
+    after spaces or a quote): Excel's own mark for plain text. A leading tab or line
+    break is a trigger of its own (OWASP names tab and CR; `printable` makes CR an LF).
+    """
+    if value[:1] in ("\t", "\r", "\n"):
+        value = "'" + value
+    return _CELL_STARTS.sub("'", value)
 
 
 def _date(value: str | None) -> date | None:
@@ -329,7 +371,7 @@ def calendar_ics(
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", printable(name))
     cal.add("x-wr-timezone", PLAN_TZ_NAME)
     for deadline in deadlines:
         cal.add_component(_event(deadline, link_base, stamp))
@@ -342,18 +384,20 @@ def deadline_uid(deadline: Deadline) -> str:
 
 def _event(deadline: Deadline, link_base: str | None, stamp: datetime) -> Event:
     window = deadline.opens is not None and deadline.opens < deadline.due
+    # RFC 5545 text may hold no control character but tab; calendar apps drop such feeds.
+    title, org = printable(deadline.title), printable(deadline.org)
     link = f"{link_base.rstrip('/')}/items/{deadline.item_id}" if link_base else None
     event = Event()
     event.add("uid", deadline_uid(deadline))
     event.add("dtstamp", stamp)
-    event.add("summary", f"{'【办理期】' if window else '【截止】'}{deadline.title}")
+    event.add("summary", f"{'【办理期】' if window else '【截止】'}{title}")
     # DTEND of an all-day event is exclusive, hence the day after the due date.
     event.add("dtstart", deadline.opens if window and deadline.opens else deadline.due)
     event.add("dtend", deadline.due + timedelta(days=1))
     lines = [
-        f"计划：{deadline.plan_title}",
-        f"组织：{deadline.org}",
-        f"责任人：{deadline.responsible or '未指定'}",
+        f"计划：{printable(deadline.plan_title)}",
+        f"组织：{org}",
+        f"责任人：{printable(deadline.responsible or '未指定')}",
         f"状态：{t(deadline.status, LANG)}",
     ]
     if window:
@@ -362,11 +406,11 @@ def _event(deadline: Deadline, link_base: str | None, stamp: datetime) -> Event:
         lines.append(link)
         event.add("url", link)
     event.add("description", "\n".join(lines))
-    event.add("categories", [deadline.org])
+    event.add("categories", [org])
     event.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy all day
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("trigger", timedelta(days=-1))
-    alarm.add("description", deadline.title)
+    alarm.add("description", title)
     event.add_component(alarm)
     return event

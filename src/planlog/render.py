@@ -1,4 +1,7 @@
-"""The board in a terminal: a Rich table per section, with progress bars and traffic lights."""
+"""The board in a terminal: a Rich table per section, with progress bars and traffic lights.
+
+Also `literal`, the one way the CLI shows text that came from people or from the event log.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from planlog.display import printable
 from planlog.i18n import t
 
 LIGHT_STYLE = {
@@ -19,6 +23,17 @@ LIGHT_STYLE = {
     "open": ("○", "white"),
     "cancelled": ("✕", "dim"),
 }
+
+
+def literal(value: object, style: str = "") -> Text:
+    """Data for Rich, shown exactly as written: never read as markup, never as a terminal
+    escape sequence.
+
+    Rich parses every plain string it prints as markup (`[/]` raises, `[link=…]` makes a
+    hyperlink) and as emoji codes (`:warning:`); a `Text` is printed as it is. Control
+    characters, which Rich passes through (ESC above all), become visible symbols.
+    """
+    return Text(printable("" if value is None else str(value)), style=style)
 
 
 def light_text(status: str) -> Text:
@@ -34,7 +49,9 @@ def progress_bar(percent: int, width: int = 10) -> Text:
 
 def board_renderable(board: dict[str, Any]) -> Group:
     plan, totals = board["plan"], board["totals"]
-    header = Text(f"{plan['org']} · {plan['year']} · {plan['title']}\n", style="bold")
+    header = Text.assemble(
+        literal(plan["org"]), f" · {plan['year']} · ", literal(plan["title"]), "\n", style="bold"
+    )
     header.append(f"{t('today')} {board['today']}")
     if board.get("as_of"):
         header.append(f"   {t('as_of')} {board['as_of'][:19]}")
@@ -52,9 +69,10 @@ def board_renderable(board: dict[str, Any]) -> Group:
         rows = by_section.get(section["id"], [])
         if not rows:
             continue
-        title = section["title"] or t("no_section")
+        title = literal(section["title"] or t("no_section"))
+        title.append(f"  ({section['done']}/{section['occurrences']})")
         table = Table(
-            title=f"{title}  ({section['done']}/{section['occurrences']})",
+            title=title,
             title_justify="left",
             expand=True,
         )
@@ -70,9 +88,9 @@ def board_renderable(board: dict[str, Any]) -> Group:
                 symbol, style = LIGHT_STYLE.get(occ["status"], ("?", "white"))
                 dues.append(f"{symbol}{occ['due'][5:]} ", style=style)
             table.add_row(
-                item.get("number") or "",
-                item["title"],
-                item.get("responsible") or "",
+                literal(item.get("number")),
+                literal(item["title"]),
+                literal(item.get("responsible")),
                 dues,
                 progress_bar(item["percent"]),
                 light_text(item["status"]),

@@ -28,6 +28,7 @@ from planlog.cli.readmodels import projections_cli, register_read_commands
 from planlog.cli.reminders import notify_cli, policy, remind, reminders, worker
 from planlog.cli.serve import serve
 from planlog.cli.tokens import token_cli
+from planlog.render import literal
 
 app = typer.Typer(
     name="planlog",
@@ -86,7 +87,11 @@ def history(ctx: typer.Context, aggregate_id: str, json_out: bool = JsonOption) 
     table = Table("v", "时间 recorded", "人 actor", "事件 type", "原因 reason")
     for e in entries:
         table.add_row(
-            str(e["version"]), e["recorded_at"][:19], e["actor"] or "", e["type"], e["reason"] or ""
+            str(e["version"]),
+            e["recorded_at"][:19],
+            literal(e["actor"]),
+            literal(e["type"]),
+            literal(e["reason"]),
         )
     out_console.print(table)
 

@@ -10,6 +10,7 @@ import typer
 from planlog.audit.chain import ALTERED, INSERTED, MISSING, BadEvent, head, still_contains, verify
 from planlog.cli.common import JsonOption, emit_json, err_console, guarded, out_console, state
 from planlog.domain.errors import PlanlogError
+from planlog.render import literal
 
 audit_cli = typer.Typer(
     help="审计链 Audit chain: show that the recorded history was not altered.",
@@ -49,7 +50,8 @@ def verify_command(ctx: typer.Context, json_out: bool = JsonOption) -> None:
     if json_out:
         emit_json(report.to_dict())
     elif report.first_bad is not None:
-        err_console.print(f"[bold red]{describe(report.first_bad)}[/]", soft_wrap=True)
+        # An altered log may hold anything, in the event type as much as in a title.
+        err_console.print(literal(describe(report.first_bad), "bold red"), soft_wrap=True)
     else:
         top = report.head
         where = f", head #{top['position']} {top['hash'][:12]}…" if top else ""

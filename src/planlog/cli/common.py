@@ -15,12 +15,14 @@ from uuid import UUID
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from sqlalchemy import Engine
 
 from planlog.application import PlanlogApp
 from planlog.domain.errors import PlanlogError
 from planlog.i18n import t
 from planlog.projections.runner import ProjectionRunner
+from planlog.render import literal
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -83,7 +85,9 @@ def refuse(error: PlanlogError, as_json: bool) -> None:
         rule = error.details.get("rule") or error.code
         label = t(rule)
         prefix = f"{t('refused')}: {label}" if label != rule else t("refused")
-        err_console.print(f"[bold red]{prefix}[/] — {error.message}", soft_wrap=True)
+        # The message often quotes what the user typed or what the log holds.
+        line = Text.assemble((prefix, "bold red"), " — ", literal(error.message))
+        err_console.print(line, soft_wrap=True)
     raise typer.Exit(1)
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 from planlog.application import PLAN_TZ
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console
 from planlog.deadlines import parse_deadline
+from planlog.render import literal
 
 
 @guarded
@@ -26,7 +27,7 @@ def parse_deadline_command(
     if json_out:
         emit_json(parsed.to_dict())
         return
-    table = Table("开始 opens", "截止 due", title=f"时限 {text}")
+    table = Table("开始 opens", "截止 due", title=literal(f"时限 {text}"))
     for occ in parsed.occurrences:
         table.add_row(occ.opens.isoformat() if occ.opens else "", occ.due.isoformat())
     out_console.print(table)
@@ -36,6 +37,6 @@ def parse_deadline_command(
         if on
     ]
     if parsed.rrule:
-        out_console.print(f"RRULE: {parsed.rrule}")
+        out_console.print(literal(f"RRULE: {parsed.rrule}"))
     if flags:
-        out_console.print(" · ".join(flags) + (f" — {parsed.note}" if parsed.note else ""))
+        out_console.print(literal(" · ".join(flags) + (f" — {parsed.note}" if parsed.note else "")))

@@ -7,10 +7,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, state
 from planlog.importer import read_plan
 from planlog.importing import import_document
+from planlog.render import literal
 
 
 @guarded
@@ -43,6 +45,9 @@ def import_command(
     if json_out:
         emit_json(result)
         return
+    # Everything below comes from the document, which anyone may have written.
+    caption = literal(result["title"])
+    caption.append(f" ({len(result['items'])} 项)")
     table = Table(
         "部分 section",
         "序号",
@@ -50,26 +55,28 @@ def import_command(
         "时限 deadline",
         "截止 due",
         "责任人",
-        title=f"{result['title']} ({len(result['items'])} 项)",
+        title=caption,
     )
     for row in result["items"]:
         dues = "、".join(o["due"][5:] for o in row["occurrences"][:6])
         if len(row["occurrences"]) > 6:
             dues += f" …({len(row['occurrences'])})"
         table.add_row(
-            row["section"] or "",
-            row["number"] or "",
-            row["title"],
-            row["deadline_text"] or "（年底）",
+            literal(row["section"]),
+            literal(row["number"]),
+            literal(row["title"]),
+            literal(row["deadline_text"] or "（年底）"),
             dues,
-            row["responsible"] or "",
+            literal(row["responsible"]),
         )
     out_console.print(table)
     for warning in result["warnings"]:
-        out_console.print(f"[yellow]注意[/] {warning}")
+        out_console.print(Text.assemble(("注意", "yellow"), " ", literal(warning)))
     if dry_run:
         out_console.print("试运行，未保存 / dry run: nothing was recorded")
     elif result["already_imported"]:
-        out_console.print(f"该文件已导入 / already imported as plan [bold]{result['plan_id']}[/]")
+        out_console.print(
+            Text.assemble("该文件已导入 / already imported as plan ", (result["plan_id"], "bold"))
+        )
     else:
-        out_console.print(f"已导入 / imported as plan [bold]{result['plan_id']}[/]")
+        out_console.print(Text.assemble("已导入 / imported as plan ", (result["plan_id"], "bold")))

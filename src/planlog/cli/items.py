@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from planlog.application import NewItem, PlanlogApp, parse_moment
 from planlog.cli.common import (
@@ -21,7 +22,7 @@ from planlog.cli.common import (
 from planlog.deadlines import parse_deadline
 from planlog.domain.errors import PlanlogError
 from planlog.domain.model import PlanItem
-from planlog.render import light_text, progress_bar
+from planlog.render import light_text, literal, progress_bar
 from planlog.views import item_view
 
 item_cli = typer.Typer(
@@ -48,11 +49,13 @@ def _show(app: PlanlogApp, item: PlanItem, json_out: bool) -> None:
     if json_out:
         emit_json(view)
         return
-    out_console.print(f"[bold]{view['title']}[/]  ({view['id']}, v{view['version']})")
+    out_console.print(
+        Text.assemble(literal(view["title"], "bold"), f"  ({view['id']}, v{view['version']})")
+    )
     if view["section"]:
-        out_console.print(f"部分 section: {view['section']}")
+        out_console.print(Text.assemble("部分 section: ", literal(view["section"])))
     if view["responsible"]:
-        out_console.print(f"责任人 responsible: {view['responsible']}")
+        out_console.print(Text.assemble("责任人 responsible: ", literal(view["responsible"])))
     out_console.print(light_text(view["status"]) + "  " + progress_bar(view["percent"]))
     table = Table("开始 opens", "截止 due", "状态 status", "完成于 done on", "说明 note")
     for occ in view["occurrences"]:
@@ -61,7 +64,7 @@ def _show(app: PlanlogApp, item: PlanItem, json_out: bool) -> None:
             occ["due"],
             light_text(occ["light"]),
             occ["done_on"] or "",
-            occ["note"] or "",
+            literal(occ["note"]),
         )
     out_console.print(table)
 

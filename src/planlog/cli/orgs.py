@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 from rich.tree import Tree
 
 from planlog.application import parse_moment
@@ -12,7 +13,7 @@ from planlog.cli.common import JsonOption, emit_json, guarded, out_console, stat
 from planlog.domain.errors import NotFound
 from planlog.projections.rollup import org_tree, rollup
 from planlog.queries import evaluation_day
-from planlog.render import progress_bar
+from planlog.render import literal, progress_bar
 from planlog.views import org_view
 
 org_cli = typer.Typer(help="Organisations (工会组织) and their tree.", no_args_is_help=True)
@@ -35,7 +36,7 @@ def create(
     if json_out:
         emit_json(org_view(org))
     else:
-        out_console.print(f"{org.name}" + (f" ← {org.parent}" if org.parent else ""))
+        out_console.print(_with_parent(org.name, org.parent))
 
 
 @org_cli.command("move")
@@ -77,13 +78,21 @@ def list_orgs(ctx: typer.Context, json_out: bool = JsonOption) -> None:
         emit_json(nodes)
         return
     for node in nodes:
-        out_console.print(node["org"] + (f" ← {node['parent']}" if node["parent"] else ""))
+        out_console.print(_with_parent(node["org"], node["parent"]))
+
+
+def _with_parent(name: str, parent: str | None) -> Text:
+    line = literal(name)
+    if parent:
+        line.append(" ← ").append_text(literal(parent))
+    return line
 
 
 def _render(tree: Tree, node: dict[str, Any]) -> None:
     total = node["total"]
     label = progress_bar(total["percent_done"])
-    label.append(f"  {node['org']}  {total['done']}/{total['occurrences']}")
+    label.append("  ").append_text(literal(node["org"]))
+    label.append(f"  {total['done']}/{total['occurrences']}")
     if total["overdue"]:
         label.append(f"  逾期 {total['overdue']}", style="bold red")
     branch = tree.add(label)

@@ -6,9 +6,11 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from planlog.application import parse_moment
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, parse_id, state
+from planlog.render import literal
 from planlog.views import plan_view
 
 plan_cli = typer.Typer(
@@ -32,7 +34,7 @@ def create(
     if json_out:
         emit_json({"id": str(plan.id), "org": plan.org, "year": plan.year, "title": plan.title})
     else:
-        out_console.print(f"计划已创建 / plan created: [bold]{plan.id}[/]")
+        out_console.print(Text.assemble("计划已创建 / plan created: ", (str(plan.id), "bold")))
 
 
 @plan_cli.command("list")
@@ -45,7 +47,7 @@ def list_plans(ctx: typer.Context, json_out: bool = JsonOption) -> None:
         return
     table = Table("id", "组织 org", "年度 year", "标题 title")
     for e in entries:
-        table.add_row(str(e.plan_id), e.org, str(e.year), e.title)
+        table.add_row(str(e.plan_id), literal(e.org), str(e.year), literal(e.title))
     out_console.print(table)
 
 
@@ -64,9 +66,16 @@ def show(
     if json_out:
         emit_json(view)
         return
-    out_console.print(f"[bold]{plan.title}[/]  {plan.org} · {plan.year}  ({view['items']} 项)")
+    out_console.print(
+        Text.assemble(
+            literal(plan.title, "bold"),
+            "  ",
+            literal(plan.org),
+            f" · {plan.year}  ({view['items']} 项)",
+        )
+    )
     for section in plan.sections:
-        out_console.print(f"  {section.section_id}  {section.title}")
+        out_console.print(_section_line(section.section_id, section.title, indent="  "))
 
 
 @plan_cli.command("section-add")
@@ -79,7 +88,7 @@ def section_add(ctx: typer.Context, plan_id: str, title: str, json_out: bool = J
     if json_out:
         emit_json({"id": section.section_id, "title": section.title})
     else:
-        out_console.print(f"{section.section_id}  {section.title}")
+        out_console.print(_section_line(section.section_id, section.title))
 
 
 @plan_cli.command("section-rename")
@@ -100,4 +109,8 @@ def section_rename(
     if json_out:
         emit_json(plan_view(plan))
     else:
-        out_console.print(f"{section_id}  {title}")
+        out_console.print(_section_line(section_id, title))
+
+
+def _section_line(section_id: str, title: str | None, indent: str = "") -> Text:
+    return Text.assemble(indent, literal(section_id), "  ", literal(title))

@@ -17,7 +17,7 @@ from planlog.projections.calendar import open_deadlines
 from planlog.projections.timeline import timeline
 from planlog.projections.workload import workload
 from planlog.queries import board_document, diff_document, evaluation_day
-from planlog.render import light_text, print_board
+from planlog.render import light_text, literal, print_board
 
 projections_cli = typer.Typer(help="Read models: rebuild, status, run.", no_args_is_help=True)
 
@@ -84,11 +84,11 @@ def diff(
     for c in document["changes"]:
         table.add_row(
             c["recorded_at"][:19],
-            c["actor"] or "",
-            c["type"],
-            c["title"] or "",
-            c["summary"],
-            c["reason"] or "",
+            literal(c["actor"]),
+            literal(c["type"]),
+            literal(c["title"]),
+            literal(c["summary"]),
+            literal(c["reason"]),
         )
     out_console.print(table)
 
@@ -140,9 +140,9 @@ def calendar(
         table.add_row(
             r["due"],
             r["opens"] or "",
-            r["title"],
-            r["responsible"] or "",
-            r["org"],
+            literal(r["title"]),
+            literal(r["responsible"]),
+            literal(r["org"]),
             light_text(str(r["status"])),
         )
     out_console.print(table)
@@ -173,7 +173,7 @@ def workload_command(
     )
     for r in rows:
         table.add_row(
-            r["responsible"],
+            literal(r["responsible"]),
             str(r["open"]),
             str(r["due_soon"]),
             str(r["overdue"]),
@@ -212,10 +212,10 @@ def timeline_command(
         table.add_row(
             str(e["position"]),
             e["recorded_at"][:19],
-            e["actor"] or "",
-            e["type"],
-            e["summary"],
-            e["reason"] or "",
+            literal(e["actor"]),
+            literal(e["type"]),
+            literal(e["summary"]),
+            literal(e["reason"]),
         )
     out_console.print(table)
 
@@ -238,7 +238,7 @@ def status(ctx: typer.Context, json_out: bool = JsonOption) -> None:
         return
     table = Table("projection", "position", "head", "lag")
     for s in statuses:
-        table.add_row(s.name, str(s.position), str(s.head), str(s.lag))
+        table.add_row(literal(s.name), str(s.position), str(s.head), str(s.lag))
     out_console.print(table)
 
 

@@ -13,6 +13,7 @@ from planlog.application import parse_moment
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, parse_id, state
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
+from planlog.render import literal
 from planlog.scheduler.outbox import list_channels, reminders_report, set_channels
 from planlog.scheduler.policy import ReminderPolicy
 from planlog.scheduler.service import Service, reminder_pass
@@ -52,7 +53,7 @@ def remind(
         title=f"提醒 reminders · {moment.isoformat()[:16]}",
     )
     for r in result.issued:
-        table.add_row(r.occurrence, r.kind, r.title, "、".join(r.recipients))
+        table.add_row(r.occurrence, r.kind, literal(r.title), literal("、".join(r.recipients)))
     out_console.print(table)
     if dry_run:
         out_console.print("试运行，未记录、未发送 / dry run: nothing recorded or sent")
@@ -75,10 +76,10 @@ def reminders(ctx: typer.Context, json_out: bool = JsonOption) -> None:
             r["issued_at"][:16],
             r["occurrence"],
             r["kind"],
-            r["title"] or "",
+            literal(r["title"]),
             r["status"],
             str(r["attempts"]),
-            r["last_error"] or "",
+            literal(r["last_error"]),  # a channel's answer, as it came back
         )
     out_console.print(table)
 
@@ -112,7 +113,8 @@ def notify_list(ctx: typer.Context, json_out: bool = JsonOption) -> None:
         emit_json(channels)
         return
     for c in channels:
-        out_console.print(f"{c['org']} {c['person'] or '(全体)'}: {' '.join(c['channels'])}")
+        line = f"{c['org']} {c['person'] or '(全体)'}: {' '.join(c['channels'])}"
+        out_console.print(literal(line))
 
 
 @guarded

@@ -6,10 +6,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from planlog.api.tokens import ROLES, create_token, list_tokens, revoke_token
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, state
 from planlog.domain.errors import NotFound, PlanlogError
+from planlog.render import literal
 
 token_cli = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 
@@ -38,7 +40,9 @@ def create(
     if json_out:
         emit_json({"token": token, "id": token_id, "org": org.strip(), "role": role})
     else:
-        out_console.print(f"token #{token_id} ({role} · {org}): [bold]{token}[/]")
+        out_console.print(
+            Text.assemble(literal(f"token #{token_id} ({role} · {org}): "), (token, "bold"))
+        )
         out_console.print("只显示一次，请妥善保存 / shown once: keep it safe")
 
 
@@ -65,9 +69,9 @@ def list_command(ctx: typer.Context, json_out: bool = JsonOption) -> None:
     for r in rows:
         table.add_row(
             str(r["id"]),
-            r["org"],
-            r["role"],
-            r["name"] or "",
+            literal(r["org"]),
+            literal(r["role"]),
+            literal(r["name"]),
             r["created_at"][:16],
             (r["revoked_at"] or "")[:16],
         )
