@@ -18,7 +18,7 @@ from planlog.deadlines import ParsedDeadline
 from planlog.domain.clock import Clock, recording_clock, system_clock
 from planlog.domain.errors import ConcurrencyConflict, NotFound, PlanlogError, RuleViolation
 from planlog.domain.model import ItemDetails, Plan, PlanItem, Target
-from planlog.domain.organisation import Organisation, organisation_id
+from planlog.domain.organisation import Organisation, name_in_use, organisation_id
 from planlog.domain.registry import REGISTRY_ID, PlanEntry, PlanRegistry
 from planlog.domain.schedule import Occurrence, expand_rrule
 from planlog.store import DEFAULT_DATABASE_URL, StoreSettings, ddl_lock, ensure_postgres_schema
@@ -104,6 +104,23 @@ class AlreadyImported(PlanlogError):
             f"this document was already imported as plan {plan_id}", plan_id=str(plan_id)
         )
         self.plan_id = plan_id
+
+
+class UnknownOrganisation(PlanlogError):
+    """A plan for an organisation nobody registered, through a door that may not register
+    one (the API): the administrator registers organisations (`planlog org create`).
+    Not a `NotFound`: the caller named it as their own, and every door shows this
+    message as it is rather than a generic "not found"."""
+
+    code = "unknown_organisation"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"组织“{name}”尚未登记，请管理员先登记（planlog org create）"
+            f"（no organisation named {name!r} is registered: the administrator registers it "
+            "with planlog org create）",
+            org=name,
+        )
 
 
 class PlanlogApp(Application[UUID]):
@@ -205,10 +222,17 @@ class PlanlogApp(Application[UUID]):
         source: dict[str, Any] | None = None,
         sections: Sequence[str] = (),
         items: Sequence[NewItem] = (),
+        register_org: bool = True,
+        parent: str | None = None,
     ) -> Plan:
         """Create a plan (and optionally its sections and items) in one transaction:
         all or nothing. A document already imported for this organisation and year
-        is refused with the plan it made (`AlreadyImported`)."""
+        is refused with the plan it made (`AlreadyImported`).
+
+        The plan's organisation must exist. The administrator's doors (CLI, demo) pass
+        `register_org=True`: a missing organisation is registered in the same transaction,
+        at the top level or under `parent`. The API passes False: an organisation nobody
+        registered is refused (`UnknownOrganisation`), nothing is recorded."""
 
         def attempt() -> Plan:
             with self._recording():
@@ -218,6 +242,9 @@ class PlanlogApp(Application[UUID]):
                     earlier = registry.find_document(org.strip(), year, fingerprint)
                     if earlier is not None:
                         raise AlreadyImported(earlier.plan_id)
+                new_org = self._organisation_for_plan(
+                    org, registry, register=register_org, parent=parent, actor=actor
+                )
                 plan = Plan.create(
                     org=org, year=year, title=title, actor=actor, reason=reason, source=source
                 )
@@ -233,7 +260,7 @@ class PlanlogApp(Application[UUID]):
                     actor=actor,
                 )
                 planned = [self._plan_item(plan, spec, actor) for spec in items]
-                self._save(registry, plan, *planned)
+                self._save(registry, *new_org, plan, *planned)
                 return plan
 
         return self._retrying(attempt)
@@ -279,6 +306,52 @@ class PlanlogApp(Application[UUID]):
     def get_organisation(self, name: str) -> Organisation:
         return self._load(Organisation, organisation_id(name), f"organisation named {name!r}")
 
+    def find_organisation(self, name: str) -> Organisation | None:
+        try:
+            return self.get_organisation(name)
+        except NotFound:
+            return None
+
+    def check_plan_organisation(
+        self, org: str, *, register_org: bool, parent: str | None = None
+    ) -> bool:
+        """What `create_plan` would do with the organisation, recording nothing (a dry
+        run): True if it would register it; refused exactly as `create_plan` would."""
+        found = self._organisation_for_plan(
+            org, self._registry(), register=register_org, parent=parent, actor="dry run"
+        )
+        return bool(found)
+
+    @staticmethod
+    def _named_by_plans(registry: PlanRegistry, name: str) -> bool:
+        """Stores from before organisations had to be registered hold plans naming an
+        organisation nobody registered: such a name counts as existing, never as free."""
+        return any(entry.org == name for entry in registry.entries.values())
+
+    def _organisation_for_plan(
+        self,
+        org: str,
+        registry: PlanRegistry,
+        *,
+        register: bool,
+        parent: str | None,
+        actor: str,
+    ) -> tuple[Organisation, ...]:
+        """The organisation a new plan names: () when it exists, the new registration
+        to save with the plan when `register` allows one; otherwise refused."""
+        name = org.strip()
+        existing = self.find_organisation(name)
+        if existing is not None:
+            existing.confirm_parent(parent)
+            return ()
+        if not register:
+            if parent is None and self._named_by_plans(registry, name):
+                return ()  # an older store's unregistered name: plans go on using it
+            raise UnknownOrganisation(name)
+        if parent is not None:
+            self.get_organisation(parent)  # the parent must exist: refuse a dangling tree
+        return (Organisation.register(name, parent=parent, chair=None, actor=actor),)
+
     def _ancestors(self, name: str) -> list[str]:
         chain: list[str] = []
         current: str | None = name
@@ -297,10 +370,19 @@ class PlanlogApp(Application[UUID]):
             try:
                 self._save(org)
             except ConcurrencyConflict:
-                raise RuleViolation(
-                    name, "organisation_unique", f"organisation {name!r} already exists"
-                ) from None
+                raise name_in_use(org.name) from None
             return org
+
+    def register_new_organisation(
+        self, name: str, *, actor: str, parent: str, chair: str | None = None
+    ) -> Organisation:
+        """A chair's registration of a member union (the API): only a name nobody uses.
+        A name already registered, or named by plans of an older store, is refused
+        (`name_in_use`) even when unregistered: registering it under the chair's
+        organisation would hand that chair another union's plans."""
+        if self._named_by_plans(self._registry(), name.strip()):
+            raise name_in_use(name.strip())
+        return self.register_organisation(name, actor=actor, parent=parent, chair=chair)
 
     def move_organisation(
         self, name: str, parent: str | None, *, actor: str, reason: str | None = None

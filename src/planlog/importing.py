@@ -82,14 +82,23 @@ def import_document(
     title: str | None = None,
     document: str | None = None,
     dry_run: bool = False,
+    register_org: bool = True,
+    parent: str | None = None,
 ) -> dict[str, Any]:
-    """Create the plan (unless `dry_run`) and describe it in the CLI/API contract shape."""
+    """Create the plan (unless `dry_run`) and describe it in the CLI/API contract shape.
+
+    `register_org` and `parent` are `create_plan`'s: the administrator's doors register
+    a missing organisation with the plan, the API refuses one (a dry run too, so that a
+    preview never promises what the confirmation refuses)."""
     planned = plan_import(imported, year, document)
     plan_title = title or imported.title or f"{year}年工作计划"
     plan_id: UUID | None = None
     item_ids: list[str | None] = [None] * len(planned.items)
     already = False
-    if not dry_run:
+    if dry_run:
+        new_org = app.check_plan_organisation(org, register_org=register_org, parent=parent)
+    else:
+        new_org = register_org and app.find_organisation(org) is None
         source = {
             "document": document,
             "fingerprint": imported.fingerprint,
@@ -105,10 +114,12 @@ def import_document(
                 source=source,
                 sections=imported.sections,
                 items=planned.items,
+                register_org=register_org,
+                parent=parent,
             )
             plan_id = plan.id
         except AlreadyImported as earlier:
-            plan_id, already = earlier.plan_id, True
+            plan_id, already, new_org = earlier.plan_id, True, False
         # The import made the plan's first items, in document order; later additions follow.
         made = app.get_plan(plan_id).item_ids[: len(planned.items)]
         item_ids = [str(i) for i in made]
@@ -117,6 +128,8 @@ def import_document(
         "already_imported": already,
         "dry_run": dry_run,
         "org": org,
+        # whether this import registered the organisation (a dry run: would register it)
+        "org_registered": new_org,
         "year": year,
         "title": plan_title,
         "kind": imported.kind,

@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from eventsourcing.application import AggregateNotFoundError
 from fastapi.testclient import TestClient
 
 from planlog.api.app import create_app
 from planlog.api.tokens import create_token
 from planlog.config import Settings
+from planlog.domain.model import Plan
+from planlog.domain.registry import REGISTRY_ID, PlanRegistry
 
 CITY, DISTRICT, HOSPITAL, OTHER = "某市总工会", "某区总工会", "某医院工会", "外市总工会"
 
@@ -38,6 +41,23 @@ class Api:
         made = self.post("/api/v1/plans", who, json={"org": org, "year": 2026, "title": "计划"})
         assert made.status_code == 201, made.text
         return str(made.json()["id"])
+
+    def legacy_plan(self, org: str) -> str:
+        """A plan as recorded before organisations had to be registered: its
+        organisation is named in the plan registry and registered nowhere."""
+        app = self.services.app
+        try:
+            registry = app.repository.get(REGISTRY_ID)
+        except AggregateNotFoundError:
+            registry = PlanRegistry.start("planlog")
+        plan = Plan.create(
+            org=org, year=2026, title="旧计划", actor="chair", reason=None, source=None
+        )
+        registry.register(
+            plan_id=plan.id, org=org, year=2026, title=plan.title, fingerprint=None, actor="chair"
+        )
+        app.save(registry, plan)
+        return str(plan.id)
 
     def new_item(self, plan_id: str, who: str = "hospital_chair", **body: Any) -> str:
         payload = {"title": "半年报告", "dues": ["2026-06-30", "2026-12-31"], **body}

@@ -76,6 +76,24 @@ class Caller:
     def sees_org(self, org: str) -> bool:
         return org in self.scope
 
+    def require_own_org(self, org: str) -> None:
+        """Writes name only the caller's organisation or one below it. The refusal is
+        the same whether `org` exists elsewhere or nowhere, so that it reveals nothing
+        about organisations outside the scope."""
+        if not self.sees_org(org.strip()):
+            mine = self.principal.org
+            raise Forbidden(
+                f"“{org}”不是“{mine}”或其下属工会（{org!r} is not {mine!r} or one of its "
+                "member unions）"
+            )
+
+    def visible_org(self, org: str) -> str:
+        """An organisation the caller may read, else the same 404 as for a name that
+        exists nowhere: a token never learns which other unions use planlog."""
+        if not self.sees_org(org.strip()):
+            raise org_not_found(org)
+        return org.strip()
+
     def plan(self, svc: Services, plan_id: UUID) -> Plan:
         plan = svc.app.get_plan(plan_id)
         if not self.sees_org(plan.org):
@@ -88,6 +106,10 @@ class Caller:
         if not self.sees_org(plan.org):
             raise NotFound(f"no item with id {item_id}", id=str(item_id))
         return item, plan
+
+
+def org_not_found(org: str) -> NotFound:
+    return NotFound(f"没有名为“{org}”的组织（no organisation named {org!r}）")
 
 
 def org_scope(engine: Engine, org: str) -> frozenset[str]:

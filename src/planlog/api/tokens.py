@@ -45,6 +45,16 @@ feed_tokens = Table(
     Column("revoked_at", String(40)),
 )
 
+#: Which API token made each feed: a feed is a credential derived from that token and
+#: stops working when the token is revoked. A table of its own rather than a column, so
+#: that stores made before it need no migration (create_all adds a missing table).
+feed_issuers = Table(
+    "feed_issuers",
+    metadata,
+    Column("feed_id", Integer, primary_key=True),
+    Column("token_id", Integer, nullable=False, index=True),
+)
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -122,27 +132,61 @@ def list_tokens(engine: Engine) -> list[dict[str, Any]]:
         ]
 
 
-def create_feed(engine: Engine, org: str, kind: str, target: str) -> tuple[int, str]:
+def token_org_exists(engine: Engine, org: str) -> bool:
+    """Whether some API token (active or not) was made for this organisation: the
+    administrator created it, so the name is taken even if nobody registered it."""
+    with engine.connect() as conn:
+        found = conn.execute(select(api_tokens.c.id).where(api_tokens.c.org == org).limit(1))
+        return found.first() is not None
+
+
+def create_feed(engine: Engine, issuer: Principal, kind: str, target: str) -> tuple[int, str]:
+    """A feed in the scope of `issuer`'s organisation, alive while `issuer` is."""
     if kind not in FEED_KINDS:
         raise PlanlogError(f"feed kind {kind!r} is not one of {', '.join(FEED_KINDS)}")
     token = "cal_" + secrets.token_urlsafe(24)
     with engine.begin() as conn:
         result = conn.execute(
             feed_tokens.insert().values(
-                hash=_digest(token), org=org, kind=kind, target=target, created_at=_now()
+                hash=_digest(token), org=issuer.org, kind=kind, target=target, created_at=_now()
             )
         )
         feed_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        conn.execute(feed_issuers.insert().values(feed_id=feed_id, token_id=issuer.token_id))
     return feed_id, token
 
 
 def find_feed(engine: Engine, token: str) -> Feed | None:
+    """The feed of a calendar URL, if neither it nor the token that made it is revoked."""
+    f, i, t = feed_tokens.c, feed_issuers.c, api_tokens.c
+    issuer_active = (
+        select(api_tokens.c.id).where(t.id == i.token_id, t.revoked_at.is_(None)).exists()
+    )
+    # Feeds made before issuers were recorded: alive while a chair token of the feed's
+    # organisation that existed when the feed was made is still active (one of them
+    # made it; when all are revoked, so is the feed).
+    legacy_issuer_active = (
+        select(api_tokens.c.id)
+        .where(
+            t.org == f.org,
+            t.role == "chair",
+            t.created_at <= f.created_at,
+            t.revoked_at.is_(None),
+        )
+        .exists()
+    )
+    query = (
+        select(f.id, f.org, f.kind, f.target)
+        .select_from(feed_tokens.outerjoin(feed_issuers, i.feed_id == f.id))
+        .where(
+            f.hash == _digest(token),
+            f.revoked_at.is_(None),
+            ((i.token_id.is_not(None)) & issuer_active)
+            | ((i.token_id.is_(None)) & legacy_issuer_active),
+        )
+    )
     with engine.connect() as conn:
-        row = conn.execute(
-            select(feed_tokens).where(
-                feed_tokens.c.hash == _digest(token), feed_tokens.c.revoked_at.is_(None)
-            )
-        ).first()
+        row = conn.execute(query).first()
     return None if row is None else Feed(row.id, row.org, row.kind, row.target)
 
 

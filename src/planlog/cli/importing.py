@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, state
+from planlog.cli.plans import PARENT_HELP, registered_line
 from planlog.importer import read_plan
 from planlog.importing import import_document
 from planlog.render import literal
@@ -27,9 +28,11 @@ def import_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be created; record nothing.")
     ] = False,
+    parent: Annotated[str | None, typer.Option("--parent", help=PARENT_HELP)] = None,
     json_out: bool = JsonOption,
 ) -> None:
-    """Import a plan document: sections, items, 时限, 责任人 and targets."""
+    """Import a plan document: sections, items, 时限, 责任人 and targets. A missing
+    organisation is registered with the plan (at the top level, or under --parent)."""
     st = state(ctx)
     imported = read_plan(file, year)
     result = import_document(
@@ -41,6 +44,7 @@ def import_command(
         title=title,
         document=file.name,
         dry_run=dry_run,
+        parent=parent,
     )
     if json_out:
         emit_json(result)
@@ -72,6 +76,9 @@ def import_command(
     out_console.print(table)
     for warning in result["warnings"]:
         out_console.print(Text.assemble(("注意", "yellow"), " ", literal(warning)))
+    if result["org_registered"]:
+        would = "（试运行：将）" if dry_run else ""
+        out_console.print(Text.assemble(would, registered_line(result["org"], parent)))
     if dry_run:
         out_console.print("试运行，未保存 / dry run: nothing was recorded")
     elif result["already_imported"]:

@@ -18,6 +18,22 @@ plan_cli = typer.Typer(
 )
 
 
+PARENT_HELP = (
+    "Where to register the organisation if it is new (上级工会); an existing one is never moved."
+)
+
+
+def registered_line(org: str, parent: str | None) -> Text:
+    """The administrator sees when a plan registered its organisation (a typo in --org
+    would otherwise make a new union silently)."""
+    where = (
+        Text.assemble("，上级 ", literal(parent), " / under ", literal(parent))
+        if parent
+        else Text("（顶层 / at the top level）")
+    )
+    return Text.assemble("已登记组织 / organisation registered: ", literal(org, "bold"), where)
+
+
 @plan_cli.command("create")
 @guarded
 def create(
@@ -26,15 +42,30 @@ def create(
     year: Annotated[int, typer.Option("--year", help="Plan year, e.g. 2026.")],
     title: Annotated[str, typer.Option("--title", help="Plan title.")],
     reason: Annotated[str | None, typer.Option("--reason")] = None,
+    parent: Annotated[str | None, typer.Option("--parent", help=PARENT_HELP)] = None,
     json_out: bool = JsonOption,
 ) -> None:
-    """Create an empty plan."""
+    """Create an empty plan; a missing organisation is registered with it."""
     st = state(ctx)
-    plan = st.app().create_plan(org=org, year=year, title=title, actor=st.actor, reason=reason)
+    app = st.app()
+    new_org = app.find_organisation(org) is None
+    plan = app.create_plan(
+        org=org, year=year, title=title, actor=st.actor, reason=reason, parent=parent
+    )
     if json_out:
-        emit_json({"id": str(plan.id), "org": plan.org, "year": plan.year, "title": plan.title})
-    else:
-        out_console.print(Text.assemble("计划已创建 / plan created: ", (str(plan.id), "bold")))
+        emit_json(
+            {
+                "id": str(plan.id),
+                "org": plan.org,
+                "org_registered": new_org,
+                "year": plan.year,
+                "title": plan.title,
+            }
+        )
+        return
+    if new_org:
+        out_console.print(registered_line(plan.org, parent))
+    out_console.print(Text.assemble("计划已创建 / plan created: ", (str(plan.id), "bold")))
 
 
 @plan_cli.command("list")

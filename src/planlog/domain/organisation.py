@@ -73,6 +73,22 @@ class Organisation(Aggregate):
             )
         self.trigger_event(self.Reparented, parent=parent, actor=actor, reason=reason)
 
+    def confirm_parent(self, parent: str | None) -> None:
+        """A plan created "for X under Y" names an existing X: that confirms X's place and
+        never moves it. Moving an organisation changes who sees its plans, so it is only
+        `move_under`, the administrator's command (`planlog org move`)."""
+        wanted = parent.strip() if parent else None
+        if wanted is not None and wanted != self.parent:
+            above = f"“{self.parent}”之下" if self.parent else "顶层"
+            above_en = f"under {self.parent!r}" if self.parent else "at the top level"
+            raise RuleViolation(
+                self.name,
+                "organisation_parent",
+                f"组织“{self.name}”已登记在{above}，不会因此改挂到“{wanted}”之下；调整上级请用 "
+                f"planlog org move（{self.name!r} is registered {above_en}; it is not moved "
+                f"under {wanted!r} by naming it here: use planlog org move）",
+            )
+
     class ChairAppointed(PlanlogEvent):
         chair: str | None
 
@@ -81,3 +97,19 @@ class Organisation(Aggregate):
 
     def appoint_chair(self, chair: str | None, *, actor: str, reason: str | None = None) -> None:
         self.trigger_event(self.ChairAppointed, chair=chair, actor=actor, reason=reason)
+
+
+def name_in_use(name: str) -> RuleViolation:
+    """The refusal for registering a name that is already taken — registered, or named by
+    plans recorded before organisations had to be registered. Registering such a name
+    under some organisation would hand that organisation the plans of a union it does
+    not lead, so only the administrator may place it (`planlog org move`). One message
+    whatever the reason and wherever the organisation sits, so that the answer tells a
+    caller nothing about organisations outside its scope."""
+    return RuleViolation(
+        name,
+        "organisation_unique",
+        f"组织“{name}”已存在或已有计划使用该名称，不能再登记；调整其上级须由管理员执行 "
+        f"planlog org move（organisation {name!r} already exists or is named by plans: it "
+        "cannot be registered again; only the administrator can move it, with planlog org move）",
+    )

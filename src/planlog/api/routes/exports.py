@@ -107,15 +107,16 @@ def _link_base(svc: Services, request: Request) -> str:
 )
 def new_feed(body: FeedCreate, svc: ServicesDep, who: Manager, request: Request) -> dict[str, Any]:
     """A calendar-feed URL for a plan, an organisation or a responsible person."""
+    target = body.target
     if body.kind == "plan":
         try:
             plan_id = UUID(body.target)
         except ValueError:
             raise NotFound(f"no plan with id {body.target!r}") from None
         who.plan(svc, plan_id)
-    elif body.kind == "org" and not who.sees_org(body.target):
-        raise NotFound(f"no organisation named {body.target!r}")
-    feed_id, token = create_feed(svc.engine, who.principal.org, body.kind, body.target)
+    elif body.kind == "org":
+        target = who.visible_org(target)  # one answer whether it exists elsewhere or nowhere
+    feed_id, token = create_feed(svc.engine, who.principal, body.kind, target)
     return {"id": feed_id, "url": f"{_link_base(svc, request)}/feeds/{token}.ics"}
 
 
@@ -131,10 +132,13 @@ def delete_feed(
 
 @router.get("/feeds/{token}.ics", responses={404: PROBLEMS[404]})
 def feed(token: str, svc: ServicesDep, request: Request) -> Response:
-    """A subscribed calendar; the token in the URL is the credential (revocable)."""
+    """A subscribed calendar; the token in the URL is the credential. It stops working
+    when the feed, or the API token that made it, is revoked."""
     found = find_feed(svc.engine, token)
     if found is None:
-        raise NotFound("no such calendar feed (revoked or mistyped)")
+        raise NotFound(
+            "没有这个日历订阅（已撤销或地址有误）(no such calendar feed: revoked or mistyped)"
+        )
     from planlog.api.deps import org_scope
 
     scope = org_scope(svc.fresh(), found.org)

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
 from planlog.api.deps import MANAGE, Caller, ServicesDep, role_caller
-from planlog.api.problems import Forbidden, TooLarge
+from planlog.api.problems import TooLarge
 from planlog.api.schemas import PROBLEMS
 from planlog.domain.errors import PlanlogError
 from planlog.importer import SUFFIXES, read_plan
@@ -51,8 +51,7 @@ def _run(
     title: str | None,
     dry_run: bool,
 ) -> dict[str, Any]:
-    if not who.sees_org(org.strip()):
-        raise Forbidden(f"{org} is not {who.principal.org} or one of its member unions")
+    who.require_own_org(org)
     imported, name = _read(upload, year)
     return import_document(
         svc.app,
@@ -63,6 +62,7 @@ def _run(
         title=title,
         document=name,
         dry_run=dry_run,
+        register_org=False,  # the administrator registers organisations, not an upload
     )
 
 

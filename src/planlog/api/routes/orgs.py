@@ -6,11 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
 
-from planlog.api.deps import MANAGE, READ, Caller, ServicesDep, role_caller
+from planlog.api.deps import MANAGE, READ, Caller, ServicesDep, org_not_found, role_caller
 from planlog.api.problems import Forbidden
 from planlog.api.schemas import PROBLEMS, OrgCreate
+from planlog.api.tokens import token_org_exists
 from planlog.application import parse_moment
-from planlog.domain.errors import NotFound
+from planlog.domain.organisation import name_in_use
 from planlog.projections.rollup import org_tree, rollup
 from planlog.queries import evaluation_day
 from planlog.scheduler.outbox import reminders_report
@@ -30,11 +31,22 @@ def list_orgs(svc: ServicesDep, who: Reader) -> list[dict[str, Any]]:
 
 @router.post("/orgs", status_code=status.HTTP_201_CREATED, responses=PROBLEMS)
 def create_org(body: OrgCreate, svc: ServicesDep, who: Manager) -> dict[str, Any]:
-    """Register a member union under an organisation in the caller's scope."""
-    if body.parent is None or not who.sees_org(body.parent):
-        raise Forbidden("a new organisation must be placed under one in your scope")
-    org = svc.app.register_organisation(
-        body.name, parent=body.parent, chair=body.chair, actor=who.actor
+    """Register a new member union under an organisation in the caller's scope.
+
+    Only a name nobody uses: an organisation that exists — registered, named by plans,
+    or holding API tokens — is refused with one answer wherever it sits, so that
+    registering can neither adopt another union's plans nor tell where a union is.
+    Moving an existing organisation is the administrator's `planlog org move`."""
+    if body.parent is None or not who.sees_org(body.parent.strip()):
+        raise Forbidden(
+            "新组织须登记在您的组织或其下属工会之下（a new organisation must be placed "
+            "under one in your scope）"
+        )
+    name = body.name.strip()
+    if token_org_exists(svc.engine, name):
+        raise name_in_use(name)
+    org = svc.app.register_new_organisation(
+        name, parent=body.parent.strip(), chair=body.chair, actor=who.actor
     )
     return org_view(org)
 
@@ -42,14 +54,13 @@ def create_org(body: OrgCreate, svc: ServicesDep, who: Manager) -> dict[str, Any
 @router.get("/orgs/{name}/rollup", responses=PROBLEMS)
 def org_rollup(name: str, svc: ServicesDep, who: Reader, now: str | None = None) -> dict[str, Any]:
     """Completion of an organisation and its descendants."""
-    if not who.sees_org(name):
-        raise NotFound(f"no organisation named {name!r}")
+    name = who.visible_org(name)
     today = evaluation_day(svc.app, parse_moment(now) if now else None, None)
     with svc.fresh().connect() as conn:
         try:
             (node,) = rollup(conn, name, today)
         except LookupError:
-            raise NotFound(f"no organisation named {name!r}") from None
+            raise org_not_found(name) from None
     return node
 
 

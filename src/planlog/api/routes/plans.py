@@ -9,7 +9,6 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from planlog.api.deps import AUDIT, MANAGE, READ, Caller, ServicesDep, role_caller
-from planlog.api.problems import Forbidden
 from planlog.api.schemas import PROBLEMS, BoardOut, Created, ItemCreate, PlanCreate
 from planlog.application import NewItem, parse_moment
 from planlog.deadlines import parse_deadline
@@ -40,10 +39,12 @@ def list_plans(svc: ServicesDep, who: Reader) -> list[dict[str, Any]]:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Created, responses=PROBLEMS)
 def create_plan(body: PlanCreate, svc: ServicesDep, who: Manager) -> dict[str, str]:
-    """Create an empty plan for an organisation in the caller's scope."""
-    if not who.sees_org(body.org.strip()):
-        raise Forbidden(f"{body.org} is not {who.principal.org} or one of its member unions")
-    plan = svc.app.create_plan(org=body.org, year=body.year, title=body.title, actor=who.actor)
+    """Create an empty plan for a registered organisation in the caller's scope."""
+    who.require_own_org(body.org)
+    # A chair never registers an organisation by naming it: the administrator does.
+    plan = svc.app.create_plan(
+        org=body.org, year=body.year, title=body.title, actor=who.actor, register_org=False
+    )
     return {"id": str(plan.id)}
 
 

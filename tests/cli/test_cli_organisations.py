@@ -1,0 +1,117 @@
+"""The administrator's CLI registers organisations with the plans that name them and is
+the only door that places or moves an existing one (issue 16), on both stores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from planlog.application import PlanlogApp
+from planlog.domain.model import Plan
+from planlog.domain.registry import PlanRegistry
+
+PLAN_TEXT = "一、健全女工组织\n1、组织健全。\n时限：3月25日前\n责任人：工会女工\n"
+
+
+def orgs(planlog: Any) -> dict[str, str | None]:
+    return {o["org"]: o["parent"] for o in planlog("org", "list", "--json")}
+
+
+def plan_create(planlog: Any, org: str, *extra: str, expect_exit: int = 0) -> Any:
+    return planlog(
+        "plan",
+        "create",
+        "--org",
+        org,
+        "--year",
+        "2026",
+        "--title",
+        "计划",
+        *extra,
+        "--json",
+        expect_exit=expect_exit,
+    )
+
+
+def record_legacy_plan(store_url: str, org: str) -> None:
+    """A plan as recorded before organisations had to be registered: its organisation
+    is named in the plan registry and registered nowhere."""
+    app = PlanlogApp(store_url)
+    try:
+        registry = PlanRegistry.start("planlog")
+        plan = Plan.create(org=org, year=2026, title="旧计划", actor="c", reason=None, source=None)
+        registry.register(
+            plan_id=plan.id, org=org, year=2026, title="旧计划", fingerprint=None, actor="c"
+        )
+        app.save(registry, plan)
+    finally:
+        app.close()
+
+
+def test_cli_plan_create_registers_a_missing_organisation_with_the_plan(planlog: Any) -> None:
+    planlog("org", "create", "市总工会")
+    made = plan_create(planlog, "某医院工会", "--parent", "市总工会")
+    assert made["org_registered"] is True
+    assert orgs(planlog)["某医院工会"] == "市总工会"
+    again = plan_create(planlog, "某医院工会")
+    assert again["org_registered"] is False and orgs(planlog)["某医院工会"] == "市总工会"
+    top = planlog("plan", "create", "--org", "某工会", "--year", "2026", "--title", "计划")
+    assert "已登记组织" in top and "顶层" in top
+    assert orgs(planlog)["某工会"] is None
+
+
+def test_cli_plan_create_never_moves_an_existing_organisation(planlog: Any) -> None:
+    planlog("org", "create", "市总工会")
+    planlog("org", "create", "外市总工会")
+    planlog("org", "create", "某医院工会", "--parent", "市总工会")
+    refused = plan_create(planlog, "某医院工会", "--parent", "外市总工会", expect_exit=1)
+    assert refused["error"]["rule"] == "organisation_parent"
+    assert "planlog org move" in refused["error"]["message"]
+    assert planlog("plan", "list", "--json") == []
+    assert orgs(planlog)["某医院工会"] == "市总工会"
+    planlog("org", "move", "某医院工会", "--parent", "外市总工会", "--reason", "划转")
+    assert orgs(planlog)["某医院工会"] == "外市总工会"
+
+
+def test_cli_plan_create_under_a_parent_nobody_registered_records_nothing(planlog: Any) -> None:
+    refused = plan_create(planlog, "某医院工会", "--parent", "无此上级", expect_exit=1)
+    assert refused["error"]["code"] == "not_found"
+    assert planlog("plan", "list", "--json") == [] and orgs(planlog) == {}
+
+
+def test_cli_import_registers_a_missing_organisation_and_a_dry_run_records_nothing(
+    planlog: Any, tmp_path: Path
+) -> None:
+    document = tmp_path / "计划.txt"
+    document.write_text(PLAN_TEXT, encoding="utf-8")
+    planlog("org", "create", "市总工会")
+    args = ("import", str(document), "--org", "某医院工会", "--year", "2026")
+    dry = planlog(*args, "--parent", "市总工会", "--dry-run", "--json")
+    assert dry["org_registered"] is True and dry["plan_id"] is None
+    assert "某医院工会" not in orgs(planlog)
+    shown = planlog(*args, "--parent", "市总工会", "--dry-run")
+    assert "试运行" in shown and "已登记组织" in shown
+    made = planlog(*args, "--parent", "市总工会", "--json")
+    assert made["org_registered"] is True and made["plan_id"]
+    assert orgs(planlog)["某医院工会"] == "市总工会"
+    again = planlog(*args, "--json")
+    assert again["already_imported"] is True and again["org_registered"] is False
+
+
+def test_the_administrator_places_an_organisation_named_only_by_older_plans(
+    planlog: Any, store_url: str
+) -> None:
+    record_legacy_plan(store_url, "老工会")
+    planlog("org", "create", "市总工会")
+    placed = planlog("org", "create", "老工会", "--parent", "市总工会", "--json")
+    assert placed["parent"] == "市总工会"
+    refused = planlog("org", "create", "老工会", "--json", expect_exit=1)
+    assert refused["error"]["rule"] == "organisation_unique"
+
+
+def test_cli_plan_create_registers_an_organisation_named_only_by_older_plans(
+    planlog: Any, store_url: str
+) -> None:
+    record_legacy_plan(store_url, "老工会")
+    made = plan_create(planlog, "老工会")
+    assert made["org_registered"] is True and orgs(planlog)["老工会"] is None
