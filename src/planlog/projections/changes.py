@@ -125,7 +125,8 @@ class UnreadablePayload(dict[str, Any]):
 #: including its "timestamp" field. An administrator's repair for events recorded before
 #: planlog refused what they hold: register one, then `planlog projections retry`; the
 #: log itself is never edited. For example, a NaN target value read as no value:
-#: ``UPCASTERS["PlanItem.ProgressReported"] = partial(json.loads, parse_constant=no_value)``
+#: ``UPCASTERS["PlanItem.ProgressReported"] = lambda raw: json.loads(``
+#: ``    raw, parse_constant=lambda _: None)``
 Upcaster = Callable[[bytes], dict[str, Any]]
 UPCASTERS: dict[str, Upcaster] = {}
 
