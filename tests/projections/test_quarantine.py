@@ -359,6 +359,45 @@ def test_retry_applies_quarantined_events_in_order_once_an_upcaster_reads_them(
     assert json.loads(targets)[0]["current"] is None  # NaN read as no value
 
 
+def test_an_event_held_back_while_a_retry_frees_its_aggregate_is_applied_not_orphaned(
+    app: PlanlogApp,
+    poisoned: Log,
+    runner: ProjectionRunner,
+    read_model_rows: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from planlog.projections.board import BoardProjection
+
+    runner.catch_up()
+    app.report_progress(poisoned.item, actor="李明", percent=80)  # held back: behind the NaN
+    app.add_item(poisoned.ours, NewItem(title="职工之家"), actor="王主席")
+    monkeypatch.setitem(changes.UPCASTERS, "PlanItem.ProgressReported", READS_NAN_AS_NO_VALUE)
+    retried: list[Any] = []
+
+    class RacedBoard(BoardProjection):
+        def prepare(self, snapshot: Any, batch: list[Any]) -> Any:
+            # While this runner computes the batch on its snapshot, an administrator's
+            # retry frees the item: holding its new event back would strand it.
+            if not retried:
+                retried.append(runner.retry())
+            return super().prepare(snapshot, batch)
+
+    raced = ProjectionRunner(app, [RacedBoard()])
+    with caplog.at_level(logging.INFO, logger="planlog.projections"):
+        raced.catch_up()
+    raced.close()
+    assert any("left quarantine meanwhile" in r.getMessage() for r in caplog.records)
+    assert len(retried[0].applied) == 2
+    assert {s.name: s.lag for s in runner.status()}["board"] == 0
+    assert runner.quarantined() == []
+    runner.catch_up()  # the other projections
+    assert percents(board_of(runner, poisoned.ours)) == [80]
+    applied = read_model_rows(runner.engine)
+    runner.rebuild()
+    assert read_model_rows(runner.engine) == applied
+
+
 def test_release_records_who_and_why_and_lets_the_held_events_through(
     app: PlanlogApp, poisoned: Log, runner: ProjectionRunner
 ) -> None:

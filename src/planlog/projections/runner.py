@@ -267,8 +267,8 @@ class ProjectionRunner:
                             changes[-1].position,
                         )
                         self._isolate(changes, positions, fault)
-                except TrackingMoved:
-                    log.info("another runner applied events after %s; re-reading", start)
+                except TrackingMoved as moved:
+                    log.info("%s; re-reading the events after %s", moved, start)
                     continue
                 processed += len(changes)
                 if progress is not None:
@@ -558,7 +558,10 @@ class ProjectionRunner:
                 + ", ".join(f"#{p}" for p in unknown)
             )
         result = RetryResult([], [])
-        chains = sorted({(e.projection, e.aggregate_id) for e in wanted if e.open})
+        chains: dict[tuple[str, str], None] = {}  # in log order of their first entry
+        for entry in wanted:
+            if entry.open:
+                chains.setdefault((entry.projection, entry.aggregate_id))
         for name, aggregate_id in chains:
             self._retry_chain(self._projection(name), aggregate_id, result)
         return result
