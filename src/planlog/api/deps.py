@@ -7,6 +7,7 @@ learns which other unions use planlog.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -23,6 +24,8 @@ from planlog.domain.errors import NotFound
 from planlog.domain.model import Plan, PlanItem
 from planlog.projections.rollup import descendants, org_tree
 from planlog.projections.runner import ProjectionRunner
+
+log = logging.getLogger("planlog.api")
 
 READ = ("chair", "editor", "auditor")
 REPORT = ("chair", "editor")  # report progress and complete items
@@ -42,8 +45,17 @@ class Services:
 
     def fresh(self) -> Engine:
         """Read models that include every write recorded so far — the caller's own too,
-        whichever worker process took them."""
-        self.runner.catch_up()
+        whichever worker process took them.
+
+        A catch-up that fails (the database busy or unreachable, a broken projection) is
+        logged and the read models are served as they are: no request depends on every
+        organisation's events being projected. An event a projection cannot apply does
+        not fail it; the runner quarantines that event and goes on.
+        """
+        try:
+            self.runner.catch_up()
+        except Exception:
+            log.exception("catching the read models up failed; serving them as they are")
         return self.runner.engine
 
 

@@ -12,14 +12,18 @@ from rich.table import Table
 
 from planlog.application import parse_moment
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, parse_id, state
+from planlog.domain.values import REASON_MAX, required_text
 from planlog.i18n import lang
 from planlog.projections.calendar import open_deadlines
+from planlog.projections.quarantine import QuarantinedEvent
 from planlog.projections.timeline import timeline
 from planlog.projections.workload import workload
 from planlog.queries import board_document, diff_document, evaluation_day
 from planlog.render import light_text, literal, print_board
 
-projections_cli = typer.Typer(help="Read models: rebuild, status, run.", no_args_is_help=True)
+projections_cli = typer.Typer(
+    help="Read models: rebuild, status, run; events in quarantine.", no_args_is_help=True
+)
 
 NowOpt = Annotated[
     str | None, typer.Option("--now", help="Judge due-soon/overdue on this day (ISO 8601).")
@@ -231,15 +235,120 @@ def register_read_commands(app: typer.Typer) -> None:
 @projections_cli.command("status")
 @guarded
 def status(ctx: typer.Context, json_out: bool = JsonOption) -> None:
-    """Position and lag of each projection."""
-    statuses = state(ctx).runner().status()
+    """Position and lag of each projection, and the events it holds in quarantine."""
+    runner = state(ctx).runner()
+    statuses = runner.status()
+    held = runner.quarantined(open_only=True)
     if json_out:
-        emit_json([s.to_dict() for s in statuses])
+        emit_json(
+            [
+                {
+                    **s.to_dict(),
+                    "quarantined_events": [e.to_dict() for e in held if e.projection == s.name],
+                }
+                for s in statuses
+            ]
+        )
         return
-    table = Table("projection", "position", "head", "lag")
+    table = Table("projection", "position", "head", "lag", "隔离 quarantined")
     for s in statuses:
-        table.add_row(literal(s.name), str(s.position), str(s.head), str(s.lag))
+        table.add_row(literal(s.name), str(s.position), str(s.head), str(s.lag), str(s.quarantined))
     out_console.print(table)
+    if held:
+        print_quarantine(held)
+
+
+def print_quarantine(entries: list[QuarantinedEvent]) -> None:
+    table = Table(
+        "#",
+        "projection",
+        "事件 event",
+        "版本 v",
+        "状态 status",
+        "错误 error",
+        "首次 first seen",
+        title="隔离中的事件 / events in quarantine",
+    )
+    for e in entries:
+        status_text = e.status
+        if e.released_at is not None:
+            status_text += f" ({e.released_by}: {e.release_reason})"
+        table.add_row(
+            str(e.position),
+            literal(e.projection),
+            literal(f"{e.type} {e.aggregate_id}"),
+            str(e.version),
+            literal(status_text),
+            literal(e.error),
+            e.first_seen[:19],
+        )
+    out_console.print(table)
+
+
+@projections_cli.command("quarantine")
+@guarded
+def quarantine_command(
+    ctx: typer.Context,
+    open_only: Annotated[
+        bool, typer.Option("--open", help="Only events still unapplied, not released ones.")
+    ] = False,
+    json_out: bool = JsonOption,
+) -> None:
+    """Events a projection could not apply: set aside so that every other event goes on."""
+    entries = state(ctx).runner().quarantined(open_only=open_only)
+    if json_out:
+        emit_json([e.to_dict() for e in entries])
+    elif entries:
+        print_quarantine(entries)
+    else:
+        out_console.print("没有隔离中的事件 / no event is in quarantine")
+
+
+@projections_cli.command("retry")
+@guarded
+def retry(
+    ctx: typer.Context,
+    positions: Annotated[
+        list[int] | None, typer.Argument(help="Positions to retry (default: every one).")
+    ] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Apply quarantined events again, after an upcaster or a code fix; those that still
+    fail stay in quarantine. Exit 1 if any still fails."""
+    result = state(ctx).runner().retry(positions or None)
+    if json_out:
+        emit_json(result.to_dict())
+    else:
+        out_console.print(
+            f"已应用 applied {len(result.applied)}, 仍失败 still failing {len(result.failed)}"
+        )
+        if result.failed:
+            print_quarantine(result.failed)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+@projections_cli.command("release")
+@guarded
+def release(
+    ctx: typer.Context,
+    position: Annotated[int, typer.Argument(help="Position of the quarantined event.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it may stay unapplied.")],
+    projection: Annotated[
+        str | None, typer.Option("--projection", help="Only in this projection.")
+    ] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Accept that a quarantined event stays unapplied (e.g. a compensating event was
+    recorded); who and why are kept with it."""
+    st = state(ctx)
+    why = required_text(reason, "reason", max_len=REASON_MAX)
+    released = st.runner().release(position, actor=st.actor, reason=why, projection=projection)
+    if json_out:
+        emit_json({"released": [e.to_dict() for e in released]})
+    else:
+        names = ", ".join(e.projection for e in released)
+        out_console.print(f"已放行 released event #{position} ({names})")
 
 
 @projections_cli.command("rebuild")

@@ -50,6 +50,11 @@ class Projection(ABC):
     other projections, in other processes, write meanwhile.
 
     A projection overrides `prepare`, or `apply` when it needs no such split.
+
+    Either may raise on an event it cannot apply — a missing field, a value the
+    database refuses, an unreadable payload (`changes.UnreadablePayload`). The runner
+    then finds that event and quarantines it for this projection alone
+    (`planlog.projections.quarantine`); it must not swallow such errors itself.
     """
 
     name: str

@@ -5,10 +5,17 @@ with orjson. That is what lets a full rebuild keep up with a raw read of the
 table (see bench/rebuild_rate.py). Payloads of older event versions are read
 with `.get()` defaults rather than upcast, so a projection must treat fields added
 later (such as `PlanItem.Planned.source`) as optional.
+
+A payload that is not strict JSON (eventsourcing wrote a NaN as the bare token `NaN`
+before planlog refused such values) does not stop the read: its Change carries an
+`UnreadablePayload` that fails on use, so each projection that reads it quarantines
+that one event (`planlog.projections.quarantine`) and the others go on. An upcaster
+registered in `UPCASTERS` reads such payloads instead, without editing the log.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
@@ -46,6 +53,8 @@ def aggregate_id_text(value: UUID | str) -> str:
     """An aggregate id as dashed text, whichever form the recorder stored it in."""
     if isinstance(value, UUID):
         return str(value)
+    if not isinstance(value, str):  # only a tampered SQLite row holds anything else
+        return str(value)
     if len(value) == 32:  # the SQLite recorder stores UUIDs as 32 hex digits
         return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
     return value
@@ -65,6 +74,10 @@ def every_payload(event_type: str) -> bool:
     return True
 
 
+class PayloadNotDecoded(LookupError):
+    """A projection read a payload it did not declare: a bug, never an event's fault."""
+
+
 class UnreadPayload(dict[str, Any]):
     """The payload of an event whose type no projection of the reader reads: not decoded.
 
@@ -75,7 +88,7 @@ class UnreadPayload(dict[str, Any]):
 
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         field = f" field {args[0]!r}" if args and isinstance(args[0], str) else ""
-        raise LookupError(
+        raise PayloadNotDecoded(
             f"payload{field} was not decoded: declare the event type in reads_payload"
         )
 
@@ -84,6 +97,38 @@ class UnreadPayload(dict[str, Any]):
 
 
 UNREAD = UnreadPayload()
+
+
+class PayloadUnreadable(ValueError):
+    """The stored payload of an event could not be read as JSON (or lacks its time)."""
+
+
+class UnreadablePayload(dict[str, Any]):
+    """The payload of an event that could not be decoded: every use raises
+    `PayloadUnreadable` naming why, so only the projections that read it fail, on
+    this one event, and quarantine it."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise PayloadUnreadable(f"stored payload is unreadable: {self.reason}")
+
+    __missing__ = __contains__ = __iter__ = __len__ = __setitem__ = __delitem__ = _refuse
+    get = pop = popitem = setdefault = update = clear = copy = keys = items = values = _refuse
+
+
+#: Event type → how to read its stored payload (the raw bytes) instead of strict JSON,
+#: including its "timestamp" field. An administrator's repair for events recorded before
+#: planlog refused what they hold: register one, then `planlog projections retry`; the
+#: log itself is never edited. For example, a NaN target value read as no value:
+#: ``UPCASTERS["PlanItem.ProgressReported"] = lambda raw: json.loads(``
+#: ``    raw, parse_constant=lambda _: None)``
+Upcaster = Callable[[bytes], dict[str, Any]]
+UPCASTERS: dict[str, Upcaster] = {}
 
 #: eventsourcing's mapper writes an event's fields in declaration order, the first left
 #: after the originator's id and version being the timestamp, and its JSON transcoder
@@ -104,13 +149,19 @@ class _Decoder:
 
     _LIMIT = 200_000  # ids remembered before the cache starts afresh (bounded memory)
 
-    def __init__(self, reads_payload: PayloadFilter = every_payload) -> None:
+    def __init__(
+        self, reads_payload: PayloadFilter = every_payload, *, shown: bool = False
+    ) -> None:
         self._ids: dict[object, str] = {}
         self._topics: dict[str, tuple[str, bool]] = {}
         self._reads_payload = reads_payload
+        #: for showing events (not projecting them): read what can be read of a payload
+        #: strict JSON refuses, rather than fail the page that shows it
+        self._shown = shown
 
     def __call__(self, rows: Iterable[StoredRow]) -> list[Change]:
         ids, topics, loads, new = self._ids, self._topics, orjson.loads, tuple.__new__
+        upcasters = UPCASTERS
         changes = []
         for position, originator_id, version, topic, state in rows:
             aggregate_id = ids.get(originator_id)
@@ -123,16 +174,43 @@ class _Decoder:
                 kind = topic.rpartition(":")[2]
                 known = topics[topic] = (kind, self._reads_payload(kind))
             kind, decode = known
-            if not decode and type(state) is bytes and state.startswith(_STAMP_PREFIX):
-                stamp: Any = state[_STAMP_AT : state.index(b'"', _STAMP_AT)].decode()
-                data = UNREAD
-            else:
-                data = loads(state)
-                stamp = data.pop("timestamp")
-                stamp = stamp["_data_"] if type(stamp) is dict else str(stamp)
+            try:
+                if not decode and type(state) is bytes and state.startswith(_STAMP_PREFIX):
+                    stamp: Any = state[_STAMP_AT : state.index(b'"', _STAMP_AT)].decode()
+                    data: dict[str, Any] = UNREAD
+                else:
+                    data = (upcasters[kind] if upcasters and kind in upcasters else loads)(state)
+                    stamp = data.pop("timestamp")
+                    stamp = stamp["_data_"] if type(stamp) is dict else str(stamp)
+            except Exception as error:  # no payload may stop the read of the others
+                data, stamp = self._unreadable(state, error)
             # tuple.__new__ skips the NamedTuple's Python-level constructor
             changes.append(new(Change, (position, aggregate_id, version, kind, stamp, data, state)))
         return changes
+
+    def _unreadable(self, state: Any, error: Exception) -> tuple[dict[str, Any], str]:
+        stamp = _sliced_stamp(state)
+        if self._shown:
+            try:
+                # The stdlib reader takes NaN and Infinity; shown as the words recorded.
+                data = json.loads(state, parse_constant=str)
+                if type(data) is dict:
+                    data.pop("timestamp", None)
+                    return data, stamp
+            except Exception:  # not JSON at all: shown without its details
+                pass
+            return {}, stamp
+        return UnreadablePayload(f"{type(error).__name__}: {error}"), stamp
+
+
+def _sliced_stamp(state: Any) -> str:
+    """The recorded time where eventsourcing writes it, or "" if the payload does not
+    have it there (the projections that need it then quarantine the event)."""
+    if type(state) is bytes and state.startswith(_STAMP_PREFIX):
+        end = state.find(b'"', _STAMP_AT)
+        if end > 0:
+            return state[_STAMP_AT:end].decode(errors="replace")
+    return ""
 
 
 class ChangeReader:
@@ -188,7 +266,7 @@ def changes_at(conn: Connection, positions: Sequence[int]) -> dict[int, Change]:
     its own table.
     """
     table, column = _log_table(conn)
-    decode = _Decoder()
+    decode = _Decoder(shown=True)
     found: dict[int, Change] = {}
     for chunk in chunks([int(p) for p in positions]):
         marks = ", ".join(str(p) for p in chunk)  # ints only: safe to inline

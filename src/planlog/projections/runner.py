@@ -7,6 +7,15 @@ runners racing for the same batch can never both apply it. A crash anywhere in a
 batch rolls the whole batch back and the next run resumes from the last
 committed position.
 
+No single event can stop a read model. When a projection cannot apply a batch
+because of what an event holds (`quarantine.is_data_error`), the runner applies
+that projection's part of the batch again in halves, each half with the same
+compare-and-set, down to the events it cannot apply; it records each of them in
+`projection_quarantine` in the transaction that moves its position past it, logs
+a warning naming it, and goes on. Later events of the same aggregate are held back
+behind it, so that `retry` applies them in their recorded order once the
+projection can (after an upcaster or a code fix).
+
 eventsourcing's SQLite recorder cannot subscribe, so on SQLite the runner polls;
 on PostgreSQL it LISTENs on the channel the recorder NOTIFYs after each write.
 """
@@ -29,6 +38,7 @@ from sqlalchemy.engine import Connection
 
 from planlog.application import PlanlogApp
 from planlog.domain.errors import PlanlogError
+from planlog.projections import quarantine
 from planlog.projections.base import (
     Projection,
     create_tables,
@@ -38,6 +48,7 @@ from planlog.projections.base import (
 )
 from planlog.projections.board import BoardProjection
 from planlog.projections.changes import Change, ChangeReader
+from planlog.projections.quarantine import QuarantinedEvent, projection_quarantine
 from planlog.projections.rollup import RollupProjection
 from planlog.projections.timeline import TimelineProjection
 from planlog.store import ddl_lock, pg_connect
@@ -85,18 +96,48 @@ class TrackingMoved(PlanlogError):
     code = "tracking_moved"
 
 
+class Refused(Exception):
+    """A projection could not apply a batch because of what one of its events holds."""
+
+    def __init__(self, projection: str, error: BaseException) -> None:
+        super().__init__(f"{projection}: {quarantine.describe(error)}")
+        self.projection = projection
+        self.error = error
+
+
 @dataclass(frozen=True)
 class ProjectionStatus:
     name: str
     position: int
     head: int
+    quarantined: int = 0  # events it holds in quarantine (could not apply, or held back)
+    released: int = 0  # quarantined events an administrator accepted as unapplied
 
     @property
     def lag(self) -> int:
         return self.head - self.position
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "position": self.position, "head": self.head, "lag": self.lag}
+        return {
+            "name": self.name,
+            "position": self.position,
+            "head": self.head,
+            "lag": self.lag,
+            "quarantined": self.quarantined,
+            "released": self.released,
+        }
+
+
+@dataclass
+class RetryResult:
+    applied: list[QuarantinedEvent]  # applied now, out of quarantine
+    failed: list[QuarantinedEvent]  # still failing (as entered again)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "applied": [e.to_dict() for e in self.applied],
+            "failed": [e.to_dict() for e in self.failed],
+        }
 
 
 class ProjectionRunner:
@@ -156,6 +197,8 @@ class ProjectionRunner:
                         .where(tracking.c.name == projection.name)
                         .values(position=0)
                     )
+                if inspect(conn).has_table(projection_quarantine.name):
+                    quarantine.clear_open(conn, projection.name)
 
     def close(self) -> None:
         self.reader.close()
@@ -177,8 +220,20 @@ class ProjectionRunner:
 
     def status(self) -> list[ProjectionStatus]:
         head = self.head()
-        positions = self.positions()
-        return [ProjectionStatus(p.name, positions[p.name], head) for p in self.projections]
+        with self.engine.connect() as conn:
+            positions = self.positions(conn)
+            counts = quarantine.counts(conn)
+        return [
+            ProjectionStatus(p.name, positions[p.name], head, *counts.get(p.name, (0, 0)))
+            for p in self.projections
+        ]
+
+    def quarantined(self, *, open_only: bool = False) -> list[QuarantinedEvent]:
+        """The events this runner's projections hold in quarantine, in log order."""
+        with self.engine.connect() as conn:
+            return quarantine.entries(
+                conn, projections=[p.name for p in self.projections], open_only=open_only
+            )
 
     # -------------------------------------------------------------- running
 
@@ -202,9 +257,18 @@ class ProjectionRunner:
                 if not changes:
                     return processed
                 try:
-                    self._apply_batch(changes, positions, fault)
-                except TrackingMoved:
-                    log.info("another runner applied events after %s; re-reading", start)
+                    try:
+                        self._apply_batch(changes, positions, fault)
+                    except Refused as refused:
+                        log.warning(
+                            "%s; looking for the events in %s..%s it cannot apply",
+                            refused,
+                            changes[0].position,
+                            changes[-1].position,
+                        )
+                        self._isolate(changes, positions, fault)
+                except TrackingMoved as moved:
+                    log.info("%s; re-reading the events after %s", moved, start)
                     continue
                 processed += len(changes)
                 if progress is not None:
@@ -214,33 +278,164 @@ class ProjectionRunner:
         self, changes: list[Change], positions: dict[str, int], fault: Fault | None
     ) -> None:
         end = changes[-1].position
-        behind = [p for p in self.projections if positions[p.name] < end]
+        parts = [
+            (p, positions[p.name], self._mine(p, changes, positions))
+            for p in self.projections
+            if positions[p.name] < end
+        ]
+        self._apply(parts, end, fault)
+
+    def _apply(
+        self,
+        parts: list[tuple[Projection, int, list[Change]]],
+        end: int,
+        fault: Fault | None,
+    ) -> None:
+        """Apply each (projection, its position, its changes) up to `end`, in one
+        transaction; raises Refused if a projection cannot, and nothing is applied."""
         with self._snapshot() as snapshot:
             # The rows are computed from this snapshot, so it must show the positions
             # the batch was chosen for.
-            if self.positions(snapshot) != positions:
+            now = self.positions(snapshot)
+            if any(now[p.name] != seen for p, seen, _ in parts):
                 raise TrackingMoved("positions moved while the batch was read")
+            held = quarantine.held_aggregates(snapshot, [p.name for p, _, _ in parts])
             writers = []
-            for projection in behind:
-                mine = self._mine(projection, changes, positions)
-                writers.append((projection, projection.prepare(snapshot, mine) if mine else None))
+            for projection, seen, mine in parts:
+                waiting: list[Change] = []
+                if mine and projection.name in held:
+                    blocked = held[projection.name]
+                    waiting = [c for c in mine if c.aggregate_id in blocked]
+                    mine = [c for c in mine if c.aggregate_id not in blocked]
+                write = self._prepare(projection, snapshot, mine) if mine else None
+                writers.append((projection, seen, write, waiting))
         with self.engine.begin() as conn:
-            for projection, write in writers:
-                seen = positions[projection.name]
+            for projection, seen, write, waiting in writers:
                 # Move the position first: the row lock (PostgreSQL) or the write lock
                 # (SQLite) then keeps a second runner out until this batch commits; the
                 # compare-and-set refuses a batch another runner committed meanwhile.
-                moved = conn.execute(
-                    update(tracking)
-                    .where(tracking.c.name == projection.name, tracking.c.position == seen)
-                    .values(position=end)
-                )
-                if moved.rowcount != 1:
-                    raise TrackingMoved(f"{projection.name} moved past {seen}")
+                self._move(conn, projection.name, seen, end)
+                if waiting:
+                    self._hold(conn, projection.name, waiting)
                 if write is not None:
-                    write(conn)
+                    try:
+                        write(conn)
+                    except Exception as error:
+                        if quarantine.is_data_error(error):
+                            raise Refused(projection.name, error) from error
+                        raise
                 if fault is not None:
                     fault(projection.name, end)
+
+    @staticmethod
+    def _prepare(projection: Projection, snapshot: Connection, changes: list[Change]) -> Any:
+        try:
+            return projection.prepare(snapshot, changes)
+        except Exception as error:
+            if quarantine.is_data_error(error):
+                raise Refused(projection.name, error) from error
+            raise
+
+    @staticmethod
+    def _move(conn: Connection, name: str, seen: int, end: int) -> None:
+        moved = conn.execute(
+            update(tracking)
+            .where(tracking.c.name == name, tracking.c.position == seen)
+            .values(position=end)
+        )
+        if moved.rowcount != 1:
+            raise TrackingMoved(f"{name} moved past {seen}")
+
+    def _hold(self, conn: Connection, name: str, waiting: list[Change]) -> None:
+        """Enter events held back behind an earlier quarantined event of their aggregate.
+
+        Checked again in the write transaction, after the tracking row is locked (a retry
+        or release locks it too): if the earlier event left quarantine meanwhile, these
+        must be applied instead, so the batch is read again.
+        """
+        heads = quarantine.first_open(conn, name, sorted({c.aggregate_id for c in waiting}))
+        now = self._now()
+        for change in waiting:
+            behind = heads.get(change.aggregate_id)
+            if behind is None:
+                raise TrackingMoved(f"{name}: {change.aggregate_id} left quarantine meanwhile")
+            quarantine.record(
+                conn,
+                name,
+                change,
+                f"held back behind event #{behind} of the same aggregate",
+                now,
+                held_behind=behind,
+            )
+            log.warning(
+                "%s holds back event #%s (%s, %s version %s) behind quarantined event #%s",
+                name,
+                change.position,
+                change.type,
+                change.aggregate_id,
+                change.version,
+                behind,
+            )
+
+    def _now(self) -> str:
+        return self.app.now().isoformat()
+
+    # ------------------------------------------------------------ quarantine
+
+    def _isolate(
+        self, changes: list[Change], positions: dict[str, int], fault: Fault | None
+    ) -> None:
+        """Apply a batch some projection refused projection by projection, bisecting each
+        projection's part down to the events it cannot apply."""
+        end = changes[-1].position
+        for projection in self.projections:
+            seen = positions[projection.name]
+            if seen < end:
+                self._apply_range(
+                    projection, self._mine(projection, changes, positions), seen, end, fault
+                )
+
+    def _apply_range(
+        self,
+        projection: Projection,
+        mine: list[Change],
+        seen: int,
+        end: int,
+        fault: Fault | None,
+    ) -> None:
+        """Apply `mine` (seen < positions <= end) whole if the projection can, else in
+        halves, in order; an event it cannot apply alone is quarantined."""
+        try:
+            self._apply([(projection, seen, mine)], end, fault)
+            return
+        except Refused as refused:
+            if not mine:
+                raise
+            if len(mine) == 1:
+                self._quarantine(projection, mine[0], seen, end, refused.error)
+                return
+        middle = len(mine) // 2
+        split = mine[middle - 1].position
+        self._apply_range(projection, mine[:middle], seen, split, fault)
+        self._apply_range(projection, mine[middle:], split, end, fault)
+
+    def _quarantine(
+        self, projection: Projection, change: Change, seen: int, end: int, error: BaseException
+    ) -> None:
+        problem = quarantine.describe(error)
+        with self.engine.begin() as conn:
+            self._move(conn, projection.name, seen, end)
+            quarantine.record(conn, projection.name, change, problem, self._now())
+        log.warning(
+            "%s cannot apply event #%s (%s, %s version %s) and quarantined it: %s — "
+            "see `planlog projections quarantine`",
+            projection.name,
+            change.position,
+            change.type,
+            change.aggregate_id,
+            change.version,
+            problem,
+        )
 
     @staticmethod
     def _mine(
@@ -289,6 +484,8 @@ class ProjectionRunner:
                 conn.execute(
                     update(tracking).where(tracking.c.name == projection.name).values(position=0)
                 )
+                # Every event is tried again from scratch; releases are kept as decisions.
+                quarantine.clear_open(conn, projection.name)
         # Bulk loading into tables without secondary indexes and indexing once at the
         # end is cheaper than keeping every index up to date row by row.
         with self.engine.begin() as conn:
@@ -340,6 +537,197 @@ class ProjectionRunner:
             raise PlanlogError("rebuild failed in a lane: " + "; ".join(failures))
         report()
         return processed
+
+    # -------------------------------------------------------- repairing
+
+    def retry(self, positions: Sequence[int] | None = None) -> RetryResult:
+        """Apply quarantined events again (all open ones, or those at `positions`), after
+        an upcaster or a code fix: each one applied leaves quarantine; one that still
+        fails stays, with the events of its aggregate held back behind it.
+
+        An aggregate's events are retried in their recorded order, from its first open
+        entry: naming a held-back event retries the event it waits for first.
+        """
+        names = [p.name for p in self.projections]
+        with self.engine.connect() as conn:
+            wanted = quarantine.entries(conn, projections=names, positions=positions)
+        unknown = sorted(set(positions or ()) - {e.position for e in wanted})
+        if unknown:
+            raise PlanlogError(
+                "没有隔离中的事件 / no quarantined event at position "
+                + ", ".join(f"#{p}" for p in unknown)
+            )
+        result = RetryResult([], [])
+        chains: dict[tuple[str, str], None] = {}  # in log order of their first entry
+        for entry in wanted:
+            if entry.open:
+                chains.setdefault((entry.projection, entry.aggregate_id))
+        for name, aggregate_id in chains:
+            self._retry_chain(self._projection(name), aggregate_id, result)
+        return result
+
+    def release(
+        self, position: int, *, actor: str, reason: str, projection: str | None = None
+    ) -> list[QuarantinedEvent]:
+        """Accept that a quarantined event stays unapplied (a compensating event was
+        recorded, say): the entry stays, with who decided and why, and the events held
+        back behind it are retried. Returns the entries released."""
+        q = projection_quarantine.c
+        names = [p.name for p in self.projections if projection in (None, p.name)]
+        if projection is not None and not names:
+            raise PlanlogError(f"no projection named {projection}")
+        released: list[QuarantinedEvent] = []
+        with self.engine.connect() as conn:
+            found = quarantine.entries(
+                conn, projections=names, positions=[position], open_only=True
+            )
+        if not found:
+            raise PlanlogError(
+                f"事件 #{position} 不在隔离中 / event #{position} is not in quarantine"
+                + (f" of {projection}" if projection else "")
+            )
+        for entry in found:
+            with self.engine.begin() as conn:
+                self._lock(conn, entry.projection)
+                done = conn.execute(
+                    update(projection_quarantine)
+                    .where(
+                        q.projection == entry.projection,
+                        q.position == position,
+                        q.released_at.is_(None),
+                    )
+                    .values(
+                        released_at=self._now(),
+                        released_by=quarantine.clean(actor, 200),
+                        release_reason=quarantine.clean(reason, 2_000),
+                        held_behind=None,
+                    )
+                )
+            if done.rowcount:
+                released.append(entry)
+                log.warning(
+                    "%s: event #%s released from quarantine by %s: %s",
+                    entry.projection,
+                    position,
+                    actor,
+                    reason,
+                )
+                # Held back only to keep their order behind this one: they may go now.
+                self._retry_chain(
+                    self._projection(entry.projection), entry.aggregate_id, RetryResult([], [])
+                )
+        return released
+
+    def _projection(self, name: str) -> Projection:
+        for projection in self.projections:
+            if projection.name == name:
+                return projection
+        raise PlanlogError(f"no projection named {name}")
+
+    @staticmethod
+    def _lock(conn: Connection, name: str) -> None:
+        """Take the projection's tracking row (or SQLite's write lock), as a batch does:
+        a runner then decides what to hold back only after this transaction commits."""
+        conn.execute(
+            update(tracking).where(tracking.c.name == name).values(position=tracking.c.position)
+        )
+
+    def _retry_chain(self, projection: Projection, aggregate_id: str, result: RetryResult) -> None:
+        """Retry one aggregate's open entries in order, up to the first that still fails."""
+        q = projection_quarantine.c
+        while True:
+            with self.engine.connect() as conn:
+                pending = quarantine.entries(
+                    conn,
+                    projections=[projection.name],
+                    aggregate_ids=[aggregate_id],
+                    open_only=True,
+                )
+            if not pending:
+                return
+            entry = pending[0]
+            found = self.reader.read(entry.position - 1, entry.position, 1)
+            if not found or found[0].position != entry.position:
+                self._fail_retry(
+                    projection.name, entry, "the event is no longer in the log", result
+                )
+                return
+            change = found[0]
+            try:
+                wanted = projection.types is None or change.type in projection.types
+                with self._snapshot() as snapshot:
+                    write = self._prepare(projection, snapshot, [change]) if wanted else None
+                with self.engine.begin() as conn:
+                    self._lock(conn, projection.name)
+                    gone = conn.execute(
+                        projection_quarantine.delete().where(
+                            q.projection == projection.name,
+                            q.position == entry.position,
+                            q.released_at.is_(None),
+                        )
+                    )
+                    if gone.rowcount != 1:
+                        continue  # another retry took it: look again
+                    if write is not None:
+                        try:
+                            write(conn)
+                        except Exception as error:
+                            if quarantine.is_data_error(error):
+                                raise Refused(projection.name, error) from error
+                            raise
+            except Refused as refused:
+                problem = quarantine.describe(refused.error)
+                self._fail_retry(projection.name, entry, problem, result)
+                return
+            result.applied.append(entry)
+            log.warning(
+                "%s applied quarantined event #%s (%s) on retry",
+                projection.name,
+                entry.position,
+                entry.type,
+            )
+
+    def _fail_retry(
+        self, name: str, entry: QuarantinedEvent, problem: str, result: RetryResult
+    ) -> None:
+        """The entry stays, as the one its aggregate's later entries wait for."""
+        q = projection_quarantine.c
+        with self.engine.begin() as conn:
+            self._lock(conn, name)
+            conn.execute(
+                update(projection_quarantine)
+                .where(q.projection == name, q.position == entry.position)
+                .values(
+                    error=problem,
+                    held_behind=None,
+                    last_tried=self._now(),
+                    attempts=q.attempts + 1,
+                )
+            )
+            conn.execute(
+                update(projection_quarantine)
+                .where(
+                    q.projection == name,
+                    q.aggregate_id == entry.aggregate_id,
+                    q.position > entry.position,
+                    q.released_at.is_(None),
+                )
+                .values(
+                    held_behind=entry.position,
+                    error=f"held back behind event #{entry.position} of the same aggregate",
+                )
+            )
+        with self.engine.connect() as conn:
+            result.failed.extend(
+                quarantine.entries(conn, projections=[name], positions=[entry.position])
+            )
+        log.warning(
+            "%s still cannot apply quarantined event #%s (%s): %s",
+            name,
+            entry.position,
+            entry.type,
+            problem,
+        )
 
     def wait_until(self, position: int, timeout: float = 10.0) -> bool:
         """Read-your-writes: wait until every projection has reached `position`."""

@@ -26,6 +26,7 @@ from planlog.audit.chain import verify
 from planlog.domain.errors import NotFound
 from planlog.domain.registry import PlanEntry
 from planlog.domain.status import ALL_STATUSES
+from planlog.projections.quarantine import entries
 from planlog.projections.rollup import rollup
 from planlog.queries import board_document, diff_document, evaluation_day
 from planlog.web import importing, items
@@ -254,6 +255,10 @@ def audit(
     )
     # Verifying walks the whole log; it is what the API's /audit/verify answers too.
     chain = verify(svc.app, svc.fresh()).to_dict() if who.role in AUDIT else None
+    # Events of this plan a read model set aside (projections.quarantine): only this
+    # plan's, so that the page says nothing about other organisations.
+    with svc.engine.connect() as conn:
+        quarantined = entries(conn, aggregate_ids=[str(plan.id), *map(str, plan.item_ids)])
     context = {
         "plan": plan_nav(plan),
         "tab": "audit",
@@ -263,6 +268,7 @@ def audit(
         "changes": list(reversed(diff["changes"])),
         "chain": chain,
         "exports": EXPORTS,
+        "quarantined": quarantined,
     }
     return page(request, "audit.html", context, session=session)
 

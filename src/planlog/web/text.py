@@ -161,6 +161,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "仅主席和审计可校验审计链。",
         "Only chairs and auditors may verify the chain.",
     ),
+    "quarantine_notice": (
+        "以下 {count} 个已记录的事件暂未反映在看板或时间线中：读取模型无法应用，已将其隔离，"
+        "其余事件照常显示。管理员可查看（planlog projections quarantine）、重试或放行。",
+        "{count} recorded events below are not reflected in the board or timeline yet: a read "
+        "model could not apply them and set them aside; every other event is shown. An "
+        "administrator can list them (planlog projections quarantine), retry or release them.",
+    ),
+    "quarantine_status_quarantined": ("无法应用", "could not be applied"),
+    "quarantine_status_held": ("等待前一事件", "waiting for an earlier event"),
+    "quarantine_status_released": ("已放行", "released"),
     "exports": ("导出", "Exports"),
     "export_csv": ("看板 CSV", "Board CSV"),
     "export_xlsx": ("看板 Excel", "Board Excel"),
