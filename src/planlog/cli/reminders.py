@@ -58,6 +58,8 @@ def remind(
         out_console.print("试运行，未记录、未发送 / dry run: nothing recorded or sent")
     for d in result.delivered:
         out_console.print(f"{d.status}: {d.item_id} {d.occurrence} {d.kind}")
+    for f in result.failed:
+        out_console.print(f"计划失败 plan failed: {f.plan_id} {f.org} {f.plan_title}: {f.error}")
 
 
 @guarded

@@ -29,7 +29,7 @@ from planlog.application import PlanlogApp
 from planlog.config import Settings
 from planlog.projections.runner import ProjectionRunner
 from planlog.scheduler.outbox import Delivery, deliver_pending
-from planlog.scheduler.reminders import IssuedReminder, ReminderIssuer
+from planlog.scheduler.reminders import FailedPlan, IssuedReminder, ReminderIssuer
 from planlog.scheduler.workdays import calendar_for
 from planlog.store import StoreSettings, pg_connect
 
@@ -48,11 +48,14 @@ _services: dict[str, Service] = {}
 class PassResult:
     issued: list[IssuedReminder]
     delivered: list[Delivery] = field(default_factory=list)
+    #: plans the pass could not handle (logged too); every other plan was handled
+    failed: list[FailedPlan] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "issued": [r.to_dict() for r in self.issued],
             "delivered": [d.to_dict() for d in self.delivered],
+            "failed": [f.to_dict() for f in self.failed],
         }
 
 
@@ -68,12 +71,12 @@ def reminder_pass(
     """Issue what is due at `now`, then deliver (nothing is recorded or sent on a dry run)."""
     runner.catch_up()
     issuer = issuer or ReminderIssuer(app, runner.engine, calendar_for(settings.workdays))
-    issued = issuer.run(now, dry_run=dry_run)
+    run = issuer.run(now, dry_run=dry_run)
     if dry_run:
-        return PassResult(issued)
+        return PassResult(run.issued, failed=run.failed)
     runner.catch_up()
     delivered = deliver_pending(runner.engine, now, link_base=settings.base_url, lang=settings.lang)
-    return PassResult(issued, delivered)
+    return PassResult(run.issued, delivered, run.failed)
 
 
 class SchedulerLock:
@@ -232,6 +235,12 @@ def run_reminders(database_url: str) -> None:
         result = service.remind()
         if result.issued:
             log.info("issued %d reminder(s)", len(result.issued))
+        if result.failed:
+            log.error(
+                "reminder pass: %d plan(s) failed: %s",
+                len(result.failed),
+                ", ".join(f.plan_id for f in result.failed),
+            )
 
 
 def run_delivery(database_url: str) -> None:
