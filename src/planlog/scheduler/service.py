@@ -8,8 +8,12 @@ file beside the SQLite file) runs the jobs; others stand by and try again. Even
 two active schedulers could not issue a reminder twice (the item aggregate
 refuses it), but one active scheduler avoids the wasted work.
 
-Jobs are stored in the database (SQLAlchemy job store) and so are pickled: they
-name module-level functions and carry only the database URL.
+Jobs live in memory (MemoryJobStore) and are added afresh each time a service
+becomes active, so nothing about them is ever read back from the database. Earlier
+versions kept them pickled in the table planlog_scheduler_jobs, which meant anyone
+who could write to the database could make the worker unpickle, that is run, code of
+their choosing; that table is dropped, never read. To add a job, add it in
+`Service._add_jobs`: a module-level function taking the database URL.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from planlog.application import PlanlogApp
 from planlog.config import Settings
@@ -40,6 +46,8 @@ log = logging.getLogger("planlog.scheduler")
 #: collapse into one, and a job never overlaps itself.
 JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": 600, "max_instances": 1}
 REMINDER_JOB, DELIVERY_JOB = "planlog-reminders", "planlog-delivery"
+#: Where earlier versions pickled their jobs (APScheduler's SQLAlchemyJobStore).
+OLD_JOB_TABLE = "planlog_scheduler_jobs"
 
 _services: dict[str, Service] = {}
 
@@ -77,6 +85,20 @@ def reminder_pass(
     runner.catch_up()
     delivered = deliver_pending(runner.engine, now, link_base=settings.base_url, lang=settings.lang)
     return PassResult(run.issued, delivered, run.failed)
+
+
+def drop_old_job_table(engine: Engine) -> None:
+    """Drop the table of pickled jobs that earlier versions kept (see the module
+    docstring). It is never read; dropping it also keeps an older worker pointed at this
+    database from unpickling what was planted there."""
+    try:
+        if not inspect(engine).has_table(OLD_JOB_TABLE):
+            return  # the usual case: no write, no lock taken
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE IF EXISTS {OLD_JOB_TABLE}"))
+        log.info("dropped the old pickled job table %s", OLD_JOB_TABLE)
+    except SQLAlchemyError as exc:  # no right to drop: harmless, as nothing reads it
+        log.warning("could not drop the old job table %s: %s", OLD_JOB_TABLE, exc)
 
 
 class SchedulerLock:
@@ -165,16 +187,25 @@ class Service:
         if not self.lock.try_acquire():
             log.info("another scheduler is active for %s; standing by", self.app.store.display)
             return False
+        drop_old_job_table(self.runner.engine)
         scheduler = BackgroundScheduler(
-            jobstores={
-                "default": SQLAlchemyJobStore(
-                    engine=self.runner.engine, tablename="planlog_scheduler_jobs"
-                )
-            },
+            # Jobs are re-added below at every start: nothing needs to outlive the process,
+            # and a store that unpickles what it reads from the database would run whatever
+            # someone with write access put there.
+            jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(2)},
             job_defaults=JOB_DEFAULTS,
             timezone=ZoneInfo("Asia/Shanghai"),
         )
+        self._add_jobs(scheduler)
+        scheduler.start()
+        self.scheduler = scheduler
+        log.info("scheduler active for %s", self.app.store.display)
+        return True
+
+    def _add_jobs(self, scheduler: BackgroundScheduler) -> None:
+        """The jobs of the active scheduler: module-level functions given the database
+        URL, which find this service in `_services`."""
         scheduler.add_job(
             run_reminders,
             "interval",
@@ -192,10 +223,6 @@ class Service:
             id=DELIVERY_JOB,
             replace_existing=True,
         )
-        scheduler.start()
-        self.scheduler = scheduler
-        log.info("scheduler active for %s", self.app.store.display)
-        return True
 
     @property
     def active(self) -> bool:
@@ -229,7 +256,7 @@ class Service:
 
 
 def run_reminders(database_url: str) -> None:
-    """Scheduler job (module level, so the persistent job store can pickle a reference)."""
+    """Scheduler job: one reminder pass of the service running for `database_url`."""
     service = _services.get(database_url)
     if service is not None:
         result = service.remind()
