@@ -1,6 +1,12 @@
 """When to remind about an occurrence: the reminder slots and the coalescing rule.
 
-Pure: no I/O and no clock; the caller passes `now` and a workday calendar.
+Pure: no I/O and no clock (the caller passes `now` and a workday calendar), apart from
+the warning logged when a stored policy has to be clamped.
+
+The policy itself is checked in one place, `validate_policy`, whichever door it comes
+through: every field is bounded, because a pass works out every chase of every open
+deadline. A policy recorded before those bounds is read with `ReminderPolicy.from_stored`,
+which clamps it rather than fail.
 
 Schedule for one occurrence (due date `due`, optional window opening `opens`):
 
