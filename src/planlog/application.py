@@ -21,6 +21,7 @@ from planlog.domain.model import ItemDetails, Plan, PlanItem, Target
 from planlog.domain.organisation import Organisation, name_in_use, organisation_id
 from planlog.domain.registry import REGISTRY_ID, PlanEntry, PlanRegistry
 from planlog.domain.schedule import Occurrence, expand_rrule
+from planlog.scheduler.policy import validate_policy
 from planlog.store import DEFAULT_DATABASE_URL, StoreSettings, ddl_lock, ensure_postgres_schema
 from planlog.store import parse_database_url as parse_url
 
@@ -650,9 +651,12 @@ class PlanlogApp(Application[UUID]):
     def set_reminder_policy(
         self, plan_id: UUID, policy: dict[str, Any], *, actor: str, reason: str | None = None
     ) -> Plan:
+        # The one check for every door (API, CLI, code): each field within its bounds,
+        # recorded normalised, or InvalidValue naming the field and nothing recorded.
+        overrides = validate_policy(policy)
         with self._recording():
             plan = self._load(Plan, plan_id, "plan")
-            plan.set_reminder_policy(policy, actor=actor, reason=reason)
+            plan.set_reminder_policy(overrides, actor=actor, reason=reason)
             self._save(plan)
             return plan
 

@@ -6,7 +6,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from planlog.scheduler.policy import ReminderPolicy, Slot, due_reminder, reminder_slots
+from planlog.domain.values import InvalidValue
+from planlog.scheduler.policy import (
+    MAX_CHASES,
+    ReminderPolicy,
+    Slot,
+    due_reminder,
+    reminder_slots,
+    validate_policy,
+)
 from planlog.scheduler.workdays import ChinaWorkdays, EveryDay, WeekdaysOnly
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -374,10 +382,11 @@ def test_from_dict_defaults_and_normalises() -> None:
     assert ReminderPolicy(lead_days=(1, 7)) == ReminderPolicy(lead_days=(7, 1))
 
 
+# Policy errors are InvalidValue (a PlanlogError every door shows as it is), Chinese
+# first, naming the field by its key; they used to be ValueError("field: ...").
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        ({"lead_day": [7]}, "lead_day"),
         ({"lead_days": "7"}, "lead_days"),
         ({"lead_days": 7}, "lead_days"),
         ({"lead_days": [0]}, "lead_days"),
@@ -403,17 +412,125 @@ def test_from_dict_defaults_and_normalises() -> None:
     ],
 )
 def test_from_dict_rejects_bad_values_naming_the_field(data: dict[str, Any], field: str) -> None:
-    with pytest.raises(ValueError, match=f"^{field}: "):
+    with pytest.raises(InvalidValue) as refused:
         ReminderPolicy.from_dict(data)
+    assert refused.value.field == field
+    assert f"（{field}: " in refused.value.message
+
+
+def test_from_dict_refuses_an_unknown_field_by_name() -> None:
+    with pytest.raises(InvalidValue, match="'lead_day': unknown reminder policy field"):
+        ReminderPolicy.from_dict({"lead_day": [7]})
 
 
 def test_from_dict_needs_a_mapping() -> None:
-    with pytest.raises(ValueError, match="mapping"):
+    with pytest.raises(InvalidValue, match="mapping"):
         ReminderPolicy.from_dict([("lead_days", [7])])  # type: ignore[arg-type]
 
 
 def test_direct_construction_is_validated_too() -> None:
-    with pytest.raises(ValueError, match=r"^overdue_every_days: "):
+    with pytest.raises(InvalidValue, match=r"（overdue_every_days: "):
         ReminderPolicy(overdue_every_days=0)
-    with pytest.raises(ValueError, match=r"^send_at: "):
+    with pytest.raises(InvalidValue, match=r"（send_at: "):
         ReminderPolicy(send_at=time(8, 30, tzinfo=UTC))
+
+
+# -- bounds (issue 16): every field is bounded, so a pass cannot be made to loop ---------
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "words"),
+    [
+        ({"max_chases": 10**30}, "max_chases", "must be within 0–100, not 1e+30"),
+        ({"max_chases": 101}, "max_chases", "must be within 0–100, not 101"),
+        ({"max_chases": float("nan")}, "max_chases", "must be a whole number"),
+        ({"max_chases": float("inf")}, "max_chases", "must be a whole number"),
+        ({"max_chases": True}, "max_chases", "must be a whole number"),
+        ({"max_chases": None}, "max_chases", "must be a whole number"),
+        ({"overdue_every_days": 91}, "overdue_every_days", "must be within 1–90"),
+        ({"overdue_every_days": 10**30}, "overdue_every_days", "must be within 1–90"),
+        ({"escalate_after_days": 367}, "escalate_after_days", "must be within 1–366"),
+        ({"escalate_after_days": False}, "escalate_after_days", "must be a whole number"),
+        ({"lead_days": list(range(1, 12))}, "lead_days", "at most 10 days, not 11"),
+        ({"lead_days": [10**30]}, "lead_days", "must be within 1–366"),
+        ({"lead_days": [float("nan")]}, "lead_days", "must be a whole number"),
+        ({"lead_days": {7: 1}}, "lead_days", "must be a list"),
+        ({"lead_days": (day for day in [7])}, "lead_days", "must be a list"),
+        ({"send_at": "0" * 1000}, "send_at", "must be a local time of day"),
+        ({"timezone": "A" * 100}, "timezone", "at most 64"),
+        ({"timezone": "Asia/Shanghai\x00"}, "timezone", "control character"),
+        ({"timezone": "../../etc/passwd"}, "timezone", "not a known IANA time zone"),
+    ],
+)
+def test_reminder_policy_fields_out_of_bounds_are_refused_naming_the_field(
+    data: dict[str, Any], field: str, words: str
+) -> None:
+    with pytest.raises(InvalidValue) as refused:
+        validate_policy(data)
+    assert refused.value.field == field
+    assert words in refused.value.message, refused.value.message
+
+
+def test_the_bounds_themselves_are_accepted() -> None:
+    policy = ReminderPolicy.from_dict(
+        {
+            "lead_days": list(range(357, 367)),
+            "overdue_every_days": 90,
+            "escalate_after_days": 366,
+            "max_chases": MAX_CHASES,
+        }
+    )
+    assert len(policy.lead_days) == 10 and policy.max_chases == 100
+
+
+def test_validate_policy_returns_only_the_given_fields_normalised() -> None:
+    assert validate_policy({"send_at": "09:05:00", "lead_days": [1, 14]}) == {
+        "lead_days": [14, 1],
+        "send_at": "09:05",
+    }
+    assert validate_policy({}) == {}
+
+
+def test_largest_policy_makes_a_bounded_number_of_slots_quickly() -> None:
+    # The old code accepted max_chases=10**30: a pass ran 110 s and crashed.
+    policy = ReminderPolicy(lead_days=tuple(range(1, 11)), overdue_every_days=1, max_chases=100)
+    started = datetime.now()
+    slots = reminder_slots(d("2026-09-30"), d("2026-06-01"), policy, ChinaWorkdays())
+    assert datetime.now() - started < timedelta(seconds=1)
+    assert len([s for s in slots if s.kind in ("overdue", "escalation")]) <= 100
+
+
+def test_a_stored_policy_out_of_bounds_is_clamped_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stored = {
+        "max_chases": 10**30,
+        "overdue_every_days": 0,
+        "escalate_after_days": 1e300,
+        "lead_days": [0, 7, 7, 10**9, True, "x"],
+        "send_at": "25:00",
+        "timezone": "Mars/Olympus_Mons",
+        "on_due_day": "yes",
+        "retired_field": 1,
+        "opens_notice": False,
+    }
+    with caplog.at_level("WARNING", logger="planlog.reminders"):
+        policy = ReminderPolicy.from_stored(stored, plan="PLAN-1")
+    assert policy == ReminderPolicy(
+        max_chases=100,
+        overdue_every_days=1,
+        escalate_after_days=366,
+        lead_days=(366, 7, 1),
+        opens_notice=False,
+    )
+    warned = [r.getMessage() for r in caplog.records]
+    assert all("plan PLAN-1" in message for message in warned)
+    for name in ("max_chases", "overdue_every_days", "lead_days", "send_at", "retired_field"):
+        assert any(name in message for message in warned), name
+    assert ReminderPolicy.from_stored("not a mapping", plan="PLAN-1") == DEFAULT
+
+
+def test_a_stored_policy_within_bounds_is_read_as_it_is(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="planlog.reminders"):
+        policy = ReminderPolicy.from_stored({"max_chases": 4}, plan="PLAN-1")
+    assert policy == ReminderPolicy(max_chases=4) and caplog.records == []

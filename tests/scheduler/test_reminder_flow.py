@@ -381,11 +381,10 @@ def test_two_scheduler_processes_on_postgres_issue_no_duplicate(pg_url: str, clo
     app.close()
 
 
-def test_one_active_scheduler_per_database(sqlite_url: str) -> None:
-    first = Service(Settings(database_url=sqlite_url, reminder_interval=3600), lock_retry_seconds=1)
-    second = Service(
-        Settings(database_url=sqlite_url, reminder_interval=3600), lock_retry_seconds=1
-    )
+def test_one_active_scheduler_per_database(store_url: str) -> None:
+    # A lock file beside SQLite, an advisory lock on PostgreSQL; jobs now in memory.
+    first = Service(Settings(database_url=store_url, reminder_interval=3600), lock_retry_seconds=1)
+    second = Service(Settings(database_url=store_url, reminder_interval=3600), lock_retry_seconds=1)
     first.start()
     second.start()
     try:

@@ -53,6 +53,16 @@ _LABELS: dict[str, tuple[str, str]] = {
     "unit": ("单位", "unit"),
     "percent": ("进度", "percent"),
     "name": ("名称", "name"),
+    # reminder policy (planlog.scheduler.policy): the English label is the field's key
+    "reminder_policy": ("提醒规则", "reminder policy"),
+    "lead_days": ("提前提醒天数", "lead_days"),
+    "on_due_day": ("到期当天提醒", "on_due_day"),
+    "opens_notice": ("开始时提醒", "opens_notice"),
+    "overdue_every_days": ("逾期催办间隔天数", "overdue_every_days"),
+    "escalate_after_days": ("逾期报主席天数", "escalate_after_days"),
+    "max_chases": ("最多催办次数", "max_chases"),
+    "send_at": ("提醒时刻", "send_at"),
+    "timezone": ("时区", "timezone"),
 }
 
 

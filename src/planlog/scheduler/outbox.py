@@ -15,6 +15,7 @@ row, so a retry after a partial failure goes only to the channels that failed.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ from planlog.scheduler.messages import ReminderNotice, render
 PENDING, SENDING, SENT, RETRYING, FAILED = "pending", "sending", "sent", "retrying", "failed"
 REPLAYED, NO_CHANNEL = "replayed", "no_channel"
 LEASE = timedelta(minutes=10)
+
+log = logging.getLogger("planlog.delivery")
 
 reminder_outbox = Table(
     "reminder_outbox",
@@ -243,11 +246,43 @@ def deliver_pending(
     )
     with engine.connect() as conn:
         rows = list(conn.execute(due))
-    return [
-        done
-        for row in rows
-        if (done := _deliver_one(engine, row, now, send, link_base, lang, today)) is not None
-    ]
+    delivered = []
+    for row in rows:
+        try:
+            done = _deliver_one(engine, row, now, send, link_base, lang, today)
+        except Exception as exc:  # one reminder's failure must not hold up the others
+            log.exception(
+                "delivery of reminder %s (item %s, %s) failed", row.key, row.item_id, row.occurrence
+            )
+            try:
+                done = _record_error(engine, row, now, f"{type(exc).__name__}: {exc}"[:500])
+            except Exception:  # the database itself: the lease returns the row later
+                log.exception("could not record the failure of reminder %s", row.key)
+                done = None
+        if done is not None:
+            delivered.append(done)
+    return delivered
+
+
+def _record_error(engine: Engine, row: Any, now: datetime, error: str) -> Delivery | None:
+    """Count an unexpected failure as a failed attempt, retried with backoff like any
+    other, rather than leaving the row claimed until its lease runs out every time."""
+    status = FAILED if row.attempts + 1 >= MAX_ATTEMPTS else RETRYING
+    o = reminder_outbox.c
+    with engine.begin() as conn:
+        changed = conn.execute(
+            update(reminder_outbox)
+            .where(o.position == row.position, o.status == SENDING)
+            .values(
+                status=status,
+                attempts=row.attempts + 1,
+                next_attempt_at=_iso(now + next_retry_delay(row.attempts + 1)),
+                last_error=error,
+            )
+        )
+    if changed.rowcount != 1:
+        return None  # not claimed by us (the claim itself failed), or recorded meanwhile
+    return Delivery(row.position, row.item_id, row.occurrence, row.kind, status, [])
 
 
 def _claim(engine: Engine, row: Any, now: datetime) -> bool:

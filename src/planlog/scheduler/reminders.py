@@ -5,13 +5,17 @@ reminder is due; the item aggregate has the final word on what was already
 issued. Issuing goes through the aggregate's optimistic concurrency, so two
 schedulers (or a re-run, or a restart) racing for the same reminder cannot both
 record it: the loser reloads, sees it issued, and moves on.
+
+Each plan is handled on its own: whatever goes wrong with one plan (its stored
+policy, one of its items) is logged naming the plan and reported, and the pass goes
+on with the others, so one union's bad data never stops every union's reminders.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -29,6 +33,7 @@ from planlog.scheduler.workdays import WorkdayCalendar
 log = logging.getLogger("planlog.reminders")
 
 UNASSIGNED = "（未指定责任人）"
+_ERROR_MAX = 500  # characters of a failed plan's error kept in the pass report
 
 
 @dataclass(frozen=True)
@@ -57,39 +62,90 @@ class IssuedReminder:
         }
 
 
+@dataclass(frozen=True)
+class FailedPlan:
+    """A plan the pass could not handle; the other plans were handled all the same."""
+
+    plan_id: str
+    org: str
+    plan_title: str
+    error: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "plan_id": self.plan_id,
+            "org": self.org,
+            "plan_title": self.plan_title,
+            "error": self.error,
+        }
+
+
+@dataclass
+class IssueRun:
+    issued: list[IssuedReminder] = field(default_factory=list)
+    failed: list[FailedPlan] = field(default_factory=list)
+
+
 class ReminderIssuer:
     def __init__(self, app: PlanlogApp, engine: Engine, calendar: WorkdayCalendar) -> None:
         self.app = app
         self.engine = engine
         self.calendar = calendar
-        self._policies: dict[str, ReminderPolicy] = {}
 
     def policy(self, plan_id: str) -> ReminderPolicy:
-        """The plan's reminder policy: its own settings over the defaults."""
-        if plan_id not in self._policies:
-            overrides = self.app.get_plan(UUID(plan_id)).reminder_policy
-            self._policies[plan_id] = ReminderPolicy.from_dict(overrides)
-        return self._policies[plan_id]
+        """The plan's reminder policy: its own settings over the defaults, as recorded
+        now (read once a pass, so a change applies from the next pass), with any value
+        stored out of bounds clamped (see ReminderPolicy.from_stored)."""
+        overrides = self.app.get_plan(UUID(plan_id)).reminder_policy
+        return ReminderPolicy.from_stored(overrides, plan=plan_id)
 
-    def run(self, now: datetime, *, dry_run: bool = False) -> list[IssuedReminder]:
-        """Issue (or, with `dry_run`, only list) every reminder due at `now`."""
+    def run(self, now: datetime, *, dry_run: bool = False) -> IssueRun:
+        """Issue (or, with `dry_run`, only list) every reminder due at `now`, plan by plan."""
         with self.engine.connect() as conn:
             deadlines = open_deadlines(conn)
             issued = self._issued_keys(conn)
             chairs = dict(conn.execute(select(organisations.c.name, organisations.c.chair)).all())
-        result = []
+        by_plan: dict[str, list[Deadline]] = defaultdict(list)
         for deadline in deadlines:
-            slots = reminder_slots(
-                deadline.due, deadline.opens, self.policy(deadline.plan_id), self.calendar
-            )
+            by_plan[deadline.plan_id].append(deadline)
+        result = IssueRun()
+        for plan_id, plan_deadlines in by_plan.items():
+            try:
+                self._run_plan(plan_id, plan_deadlines, issued, chairs, now, dry_run, result)
+            except Exception as exc:  # one plan's failure must not stop the others
+                first = plan_deadlines[0]
+                log.exception(
+                    "reminder pass: plan %s (%s, %s) failed; going on with the other plans",
+                    plan_id,
+                    first.org,
+                    first.plan_title,
+                )
+                error = f"{type(exc).__name__}: {exc}"
+                result.failed.append(
+                    FailedPlan(plan_id, first.org, first.plan_title, error[:_ERROR_MAX])
+                )
+        return result
+
+    def _run_plan(
+        self,
+        plan_id: str,
+        deadlines: list[Deadline],
+        issued: dict[tuple[str, str], set[str]],
+        chairs: dict[str, str | None],
+        now: datetime,
+        dry_run: bool,
+        result: IssueRun,
+    ) -> None:
+        policy = self.policy(plan_id)
+        for deadline in deadlines:
+            slots = reminder_slots(deadline.due, deadline.opens, policy, self.calendar)
             already = issued.get((deadline.item_id, deadline.due.isoformat()), set())
             slot = due_reminder(slots, already, now)
             if slot is None:
                 continue
             reminder = self._reminder(deadline, slot, chairs.get(deadline.org))
             if dry_run or self._issue(deadline, slots, now, reminder):
-                result.append(reminder)
-        return result
+                result.issued.append(reminder)
 
     @staticmethod
     def _issued_keys(conn: Any) -> dict[tuple[str, str], set[str]]:

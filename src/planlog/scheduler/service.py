@@ -8,8 +8,12 @@ file beside the SQLite file) runs the jobs; others stand by and try again. Even
 two active schedulers could not issue a reminder twice (the item aggregate
 refuses it), but one active scheduler avoids the wasted work.
 
-Jobs are stored in the database (SQLAlchemy job store) and so are pickled: they
-name module-level functions and carry only the database URL.
+Jobs live in memory (MemoryJobStore) and are added afresh each time a service
+becomes active, so nothing about them is ever read back from the database. Earlier
+versions kept them pickled in the table planlog_scheduler_jobs, which meant anyone
+who could write to the database could make the worker unpickle, that is run, code of
+their choosing; that table is dropped, never read. To add a job, add it in
+`Service._add_jobs`: a module-level function taking the database URL.
 """
 
 from __future__ import annotations
@@ -22,14 +26,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from planlog.application import PlanlogApp
 from planlog.config import Settings
 from planlog.projections.runner import ProjectionRunner
 from planlog.scheduler.outbox import Delivery, deliver_pending
-from planlog.scheduler.reminders import IssuedReminder, ReminderIssuer
+from planlog.scheduler.reminders import FailedPlan, IssuedReminder, ReminderIssuer
 from planlog.scheduler.workdays import calendar_for
 from planlog.store import StoreSettings, pg_connect
 
@@ -40,6 +46,8 @@ log = logging.getLogger("planlog.scheduler")
 #: collapse into one, and a job never overlaps itself.
 JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": 600, "max_instances": 1}
 REMINDER_JOB, DELIVERY_JOB = "planlog-reminders", "planlog-delivery"
+#: Where earlier versions pickled their jobs (APScheduler's SQLAlchemyJobStore).
+OLD_JOB_TABLE = "planlog_scheduler_jobs"
 
 _services: dict[str, Service] = {}
 
@@ -48,11 +56,14 @@ _services: dict[str, Service] = {}
 class PassResult:
     issued: list[IssuedReminder]
     delivered: list[Delivery] = field(default_factory=list)
+    #: plans the pass could not handle (logged too); every other plan was handled
+    failed: list[FailedPlan] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "issued": [r.to_dict() for r in self.issued],
             "delivered": [d.to_dict() for d in self.delivered],
+            "failed": [f.to_dict() for f in self.failed],
         }
 
 
@@ -68,12 +79,26 @@ def reminder_pass(
     """Issue what is due at `now`, then deliver (nothing is recorded or sent on a dry run)."""
     runner.catch_up()
     issuer = issuer or ReminderIssuer(app, runner.engine, calendar_for(settings.workdays))
-    issued = issuer.run(now, dry_run=dry_run)
+    run = issuer.run(now, dry_run=dry_run)
     if dry_run:
-        return PassResult(issued)
+        return PassResult(run.issued, failed=run.failed)
     runner.catch_up()
     delivered = deliver_pending(runner.engine, now, link_base=settings.base_url, lang=settings.lang)
-    return PassResult(issued, delivered)
+    return PassResult(run.issued, delivered, run.failed)
+
+
+def drop_old_job_table(engine: Engine) -> None:
+    """Drop the table of pickled jobs that earlier versions kept (see the module
+    docstring). It is never read; dropping it also keeps an older worker pointed at this
+    database from unpickling what was planted there."""
+    try:
+        if not inspect(engine).has_table(OLD_JOB_TABLE):
+            return  # the usual case: no write, no lock taken
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE IF EXISTS {OLD_JOB_TABLE}"))
+        log.info("dropped the old pickled job table %s", OLD_JOB_TABLE)
+    except SQLAlchemyError as exc:  # no right to drop: harmless, as nothing reads it
+        log.warning("could not drop the old job table %s: %s", OLD_JOB_TABLE, exc)
 
 
 class SchedulerLock:
@@ -162,16 +187,25 @@ class Service:
         if not self.lock.try_acquire():
             log.info("another scheduler is active for %s; standing by", self.app.store.display)
             return False
+        drop_old_job_table(self.runner.engine)
         scheduler = BackgroundScheduler(
-            jobstores={
-                "default": SQLAlchemyJobStore(
-                    engine=self.runner.engine, tablename="planlog_scheduler_jobs"
-                )
-            },
+            # Jobs are re-added below at every start: nothing needs to outlive the process,
+            # and a store that unpickles what it reads from the database would run whatever
+            # someone with write access put there.
+            jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(2)},
             job_defaults=JOB_DEFAULTS,
             timezone=ZoneInfo("Asia/Shanghai"),
         )
+        self._add_jobs(scheduler)
+        scheduler.start()
+        self.scheduler = scheduler
+        log.info("scheduler active for %s", self.app.store.display)
+        return True
+
+    def _add_jobs(self, scheduler: BackgroundScheduler) -> None:
+        """The jobs of the active scheduler: module-level functions given the database
+        URL, which find this service in `_services`."""
         scheduler.add_job(
             run_reminders,
             "interval",
@@ -189,10 +223,6 @@ class Service:
             id=DELIVERY_JOB,
             replace_existing=True,
         )
-        scheduler.start()
-        self.scheduler = scheduler
-        log.info("scheduler active for %s", self.app.store.display)
-        return True
 
     @property
     def active(self) -> bool:
@@ -226,12 +256,18 @@ class Service:
 
 
 def run_reminders(database_url: str) -> None:
-    """Scheduler job (module level, so the persistent job store can pickle a reference)."""
+    """Scheduler job: one reminder pass of the service running for `database_url`."""
     service = _services.get(database_url)
     if service is not None:
         result = service.remind()
         if result.issued:
             log.info("issued %d reminder(s)", len(result.issued))
+        if result.failed:
+            log.error(
+                "reminder pass: %d plan(s) failed: %s",
+                len(result.failed),
+                ", ".join(f.plan_id for f in result.failed),
+            )
 
 
 def run_delivery(database_url: str) -> None:

@@ -131,19 +131,18 @@ def plan_history(plan_id: UUID, svc: ServicesDep, who: Auditor) -> list[dict[str
 
 @router.get("/{plan_id}/policy", responses=PROBLEMS)
 def get_policy(plan_id: UUID, svc: ServicesDep, who: Reader) -> dict[str, Any]:
-    """The plan's reminder policy (defaults filled in)."""
+    """The plan's reminder policy (defaults filled in; a stored value out of bounds is
+    shown as the scheduler uses it, clamped)."""
     plan = who.plan(svc, plan_id)
-    return ReminderPolicy.from_dict(plan.reminder_policy).to_dict()
+    return ReminderPolicy.from_stored(plan.reminder_policy, plan=str(plan_id)).to_dict()
 
 
 @router.put("/{plan_id}/policy", responses=PROBLEMS)
 def set_policy(
     plan_id: UUID, body: dict[str, Any], svc: ServicesDep, who: Manager
 ) -> dict[str, Any]:
+    """Replace the plan's policy overrides. Every field is bounded (see
+    planlog.scheduler.policy); a bad one is a 422 naming the field, and nothing is recorded."""
     who.plan(svc, plan_id)
-    try:
-        policy = ReminderPolicy.from_dict(body)
-    except (ValueError, TypeError) as bad:
-        raise PlanlogError(f"reminder policy: {bad}") from None
-    svc.app.set_reminder_policy(plan_id, body, actor=who.actor)
-    return policy.to_dict()
+    plan = svc.app.set_reminder_policy(plan_id, body, actor=who.actor)
+    return ReminderPolicy.from_dict(plan.reminder_policy).to_dict()

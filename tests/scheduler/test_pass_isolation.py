@@ -1,0 +1,177 @@
+"""One plan's trouble never stops the reminder pass for the others (issue 16), on both stores.
+
+Before: the pass handled every open deadline in one loop, so one plan whose stored policy
+made it loop (max_chases=10**30: 110 s, then a crash) or fail stopped reminders for every
+union; and the issuer kept each plan's policy for the life of the service.
+"""
+
+from __future__ import annotations
+
+import time as clock_time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from planlog.application import NewItem, PlanlogApp
+from planlog.config import Settings
+from planlog.projections.runner import ProjectionRunner
+from planlog.scheduler import outbox
+from planlog.scheduler.outbox import deliver_pending, reminder_outbox, set_channels
+from planlog.scheduler.reminders import ReminderIssuer
+from planlog.scheduler.service import reminder_pass
+from planlog.scheduler.workdays import ChinaWorkdays
+
+CHINA = ZoneInfo("Asia/Shanghai")
+BROKEN_ORG, HEALTHY_ORG = "甲医院工会", "乙学校工会"
+
+
+def at(day: date, hour: int = 9) -> datetime:
+    return datetime.combine(day, time(hour, 0), CHINA).astimezone(UTC)
+
+
+@pytest.fixture
+def settings(store_url: str) -> Settings:
+    return Settings(database_url=store_url, base_url="https://planlog.example.org")
+
+
+@pytest.fixture
+def runner(app: PlanlogApp) -> Iterator[ProjectionRunner]:
+    projection_runner = ProjectionRunner(app)
+    yield projection_runner
+    projection_runner.close()
+
+
+def plan_with_item(app: PlanlogApp, org: str, title: str, due: date) -> UUID:
+    app.register_organisation(org, actor="admin", chair=f"{org}主席")
+    plan = app.create_plan(org=org, year=2026, title=f"{org}2026年计划", actor="chair")
+    app.add_item(plan.id, NewItem(title=title, responsible="责任人", dues=[due]), actor="chair")
+    return plan.id
+
+
+@pytest.fixture
+def two_unions(app: PlanlogApp, runner: ProjectionRunner, http_receiver: Any) -> dict[str, UUID]:
+    # The broken plan's deadline comes first, so the old single loop died before the other.
+    plans = {
+        BROKEN_ORG: plan_with_item(app, BROKEN_ORG, "甲的半年报告", date(2026, 6, 29)),
+        HEALTHY_ORG: plan_with_item(app, HEALTHY_ORG, "乙的半年报告", date(2026, 6, 30)),
+    }
+    set_channels(runner.engine, BROKEN_ORG, None, [http_receiver.url("json", "/broken")])
+    set_channels(runner.engine, HEALTHY_ORG, None, [http_receiver.url("json", "/healthy")])
+    return plans
+
+
+def test_one_failing_plan_does_not_stop_reminders_for_other_organisations(
+    app: PlanlogApp,
+    runner: ProjectionRunner,
+    settings: Settings,
+    two_unions: dict[str, UUID],
+    http_receiver: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = str(two_unions[BROKEN_ORG])
+    original = ReminderIssuer.policy
+
+    def failing(self: ReminderIssuer, plan_id: str) -> Any:
+        if plan_id == broken:
+            raise RuntimeError("this plan cannot be read")
+        return original(self, plan_id)
+
+    monkeypatch.setattr(ReminderIssuer, "policy", failing)
+    with caplog.at_level("ERROR", logger="planlog.reminders"):
+        result = reminder_pass(app, runner, at(date(2026, 6, 23)), settings=settings)
+
+    assert [r.title for r in result.issued] == ["乙的半年报告"]
+    assert [(f.plan_id, f.org) for f in result.failed] == [(broken, BROKEN_ORG)]
+    assert "RuntimeError: this plan cannot be read" in result.failed[0].error
+    assert result.to_dict()["failed"][0]["plan_id"] == broken
+    assert [r.path for r in http_receiver.requests] == ["/healthy"]
+    assert "乙的半年报告" in http_receiver.requests[0].json()["title"]
+    assert any(broken in r.getMessage() and BROKEN_ORG in r.getMessage() for r in caplog.records)
+
+    # Nothing of the broken plan is lost: once it can be read, its reminder goes out.
+    monkeypatch.undo()
+    again = reminder_pass(app, runner, at(date(2026, 6, 23), 10), settings=settings)
+    assert [r.title for r in again.issued] == ["甲的半年报告"] and again.failed == []
+    assert [r.path for r in http_receiver.requests] == ["/healthy", "/broken"]
+
+
+def test_a_policy_stored_out_of_bounds_no_longer_stalls_every_union(
+    app: PlanlogApp,
+    runner: ProjectionRunner,
+    settings: Settings,
+    two_unions: dict[str, UUID],
+    http_receiver: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Recorded as versions before the bounds allowed (the API took max_chases=10**30).
+    plan = app.get_plan(two_unions[BROKEN_ORG])
+    plan.set_reminder_policy(
+        {"max_chases": 2**53, "overdue_every_days": 1, "lead_days": [0]}, actor="old version"
+    )
+    app.save(plan)
+
+    started = clock_time.perf_counter()
+    with caplog.at_level("WARNING", logger="planlog.reminders"):
+        result = reminder_pass(app, runner, at(date(2026, 7, 20)), settings=settings)
+    assert clock_time.perf_counter() - started < 20  # was minutes, then a crash
+
+    assert sorted(r.title for r in result.issued) == ["乙的半年报告", "甲的半年报告"]
+    assert result.failed == []
+    assert sorted(r.path for r in http_receiver.requests) == ["/broken", "/healthy"]
+    warned = [r.getMessage() for r in caplog.records]
+    assert any(str(plan.id) in m and "max_chases" in m for m in warned)
+
+
+def test_a_policy_change_applies_from_the_next_pass_of_a_running_issuer(
+    app: PlanlogApp, runner: ProjectionRunner, settings: Settings, two_unions: dict[str, UUID]
+) -> None:
+    # The service keeps one issuer; it used to keep each plan's policy for ever too.
+    issuer = ReminderIssuer(app, runner.engine, ChinaWorkdays())
+    first = reminder_pass(
+        app, runner, at(date(2026, 6, 16)), settings=settings, issuer=issuer, dry_run=True
+    )
+    assert first.issued == []  # 14 days ahead: nothing under the default 7 and 1 days
+    app.set_reminder_policy(two_unions[HEALTHY_ORG], {"lead_days": [14]}, actor="chair")
+    second = reminder_pass(
+        app, runner, at(date(2026, 6, 16)), settings=settings, issuer=issuer, dry_run=True
+    )
+    assert [(r.title, r.kind) for r in second.issued] == [("乙的半年报告", "14d")]
+
+
+def test_one_reminder_that_cannot_be_delivered_does_not_hold_up_the_others(
+    app: PlanlogApp,
+    runner: ProjectionRunner,
+    settings: Settings,
+    two_unions: dict[str, UUID],
+    http_receiver: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    original = outbox.render
+
+    def render(notice: Any, lang: str) -> tuple[str, str]:
+        if notice.org == BROKEN_ORG:
+            raise RuntimeError("cannot render this one")
+        return original(notice, lang)
+
+    monkeypatch.setattr(outbox, "render", render)
+    result = reminder_pass(app, runner, at(date(2026, 6, 23)), settings=settings)
+    assert len(result.issued) == 2
+    assert sorted(d.status for d in result.delivered) == ["retrying", "sent"]
+    assert [r.path for r in http_receiver.requests] == ["/healthy"]
+    with runner.engine.connect() as conn:
+        rows = list(conn.execute(select(reminder_outbox).order_by(reminder_outbox.c.position)))
+    failed = [row for row in rows if row.status == "retrying"]
+    assert len(failed) == 1 and failed[0].attempts == 1
+    assert "RuntimeError: cannot render this one" in failed[0].last_error
+
+    # Retried with backoff like any failed attempt, and sent once it can be.
+    monkeypatch.undo()
+    later = deliver_pending(runner.engine, at(date(2026, 6, 24)))
+    assert [d.status for d in later] == ["sent"]
+    assert [r.path for r in http_receiver.requests] == ["/healthy", "/broken"]
