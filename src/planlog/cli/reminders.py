@@ -60,7 +60,9 @@ def remind(
     for d in result.delivered:
         out_console.print(f"{d.status}: {d.item_id} {d.occurrence} {d.kind}")
     for f in result.failed:
-        out_console.print(f"计划失败 plan failed: {f.plan_id} {f.org} {f.plan_title}: {f.error}")
+        out_console.print(
+            literal(f"计划失败 plan failed: {f.plan_id} {f.org} {f.plan_title}: {f.error}")
+        )
 
 
 @guarded
