@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass, field
 
 from planlog.importer.build import DEFAULT_SECTION, Draft, finish_plan
+from planlog.importer.limits import ItemBudget, check_chars, check_lines
 from planlog.importer.model import DocumentError, ImportedPlan
 from planlog.importer.normalize import fold, strip_punct
 from planlog.importer.phrases import Label, inline_label, read_label
@@ -260,8 +261,16 @@ class PartResult:
 class PartBuilder:
     """Builds the items of one plan (a whole document, or one part of a compilation)."""
 
-    def __init__(self, section_kind: str | None, has_groups: bool, *, detect_title: bool) -> None:
+    def __init__(
+        self,
+        section_kind: str | None,
+        has_groups: bool,
+        *,
+        detect_title: bool,
+        budget: ItemBudget,
+    ) -> None:
         self.section_kind = section_kind
+        self.budget = budget  # shared by the parts of a compilation
         self.has_groups = has_groups
         # Only the document's first lines can hold its title; a later part's lone
         # line (工作任务) is introduction like the rest.
@@ -446,6 +455,7 @@ class PartBuilder:
     # -- items --
 
     def _draft(self, ctx: Context, number: str, text: str, line: int) -> Draft:
+        self.budget.add()
         self.seq += 1
         draft = Draft(
             section=ctx.name,
@@ -602,10 +612,13 @@ def parse_lines(lines: list[tuple[int, str]], year: int, *, source: str = "text"
     """Parse numbered lines (line number, text) of a plan. Pure."""
     tokens: list[Token] = []
     clutter: list[int] = []
+    read = 0
     for line_no, raw in lines:
         text = clean_line(raw)
         if not text:
             continue
+        read += 1
+        check_lines(source, read)
         if is_clutter(text):
             clutter.append(line_no)
             continue
@@ -624,8 +637,9 @@ def parse_lines(lines: list[tuple[int, str]], year: int, *, source: str = "text"
 
     results: list[PartResult] = []
     title: str | None = None
+    budget = ItemBudget(source)
     for index, part in enumerate(split_parts(tokens, section_kind)):
-        builder = PartBuilder(section_kind, has_groups, detect_title=index == 0)
+        builder = PartBuilder(section_kind, has_groups, detect_title=index == 0, budget=budget)
         result = builder.run(part)
         if index == 0:
             title = result.title
@@ -662,4 +676,5 @@ def _short(title: str) -> str:
 
 def parse_text(text: str, year: int, *, source: str = "text") -> ImportedPlan:
     """Parse a pasted plan. Pure: no I/O."""
+    check_chars(source, len(text))
     return parse_lines(list(enumerate(text.splitlines(), start=1)), year, source=source)
