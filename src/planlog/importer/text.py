@@ -102,9 +102,12 @@ _NUMERAL = "(?:[二三四五六七八九]?十[一二三四五六七八九]?|[一
 _PART = re.compile(rf"^第({_NUMERAL}|\d+)(?:部分|章|篇)\s*[、.:]?\s*")
 _SECTION = re.compile(rf"^({_NUMERAL})\s*(?:、|\.(?![{_CN_NUM}\d]))\s*")
 _SUB = re.compile(rf"^\(\s*({_NUMERAL})\s*\)\s*[、.,]?\s*")
-_DOTTED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)(?:\s+|、)")
-_ARABIC = re.compile(r"^(\d{1,2})\s*(?:[、,]|\.(?!\d)|\))\s*")
-_PAREN = re.compile(r"^\(\s*(\d{1,2})\s*\)\s*[、.,]?\s*")
+# A plan may run past item 99, and past 999 (to be refused by the item limit rather
+# than merged into item 999); but 2025、2026年… opens a sentence about years.
+_ITEM_NUMBER = r"(?!(?:19|20)\d\d)\d{1,4}"
+_DOTTED = re.compile(r"^(\d{1,3}(?:\.\d{1,3})+)(?:\s+|、)")
+_ARABIC = re.compile(rf"^({_ITEM_NUMBER})\s*(?:[、,]|\.(?!\d)|\))\s*")
+_PAREN = re.compile(rf"^\(\s*({_ITEM_NUMBER})\s*\)\s*[、.,]?\s*")
 _CIRCLED = re.compile(r"^([①-⑳])\s*")
 
 HEADING_KINDS = ("part", "section", "sub")
