@@ -618,3 +618,14 @@ def test_a_long_chinese_file_name_that_the_file_system_refuses_still_uploads(
 def test_a_file_name_with_a_control_character_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match="control character"):
         read_plan(tmp_path / "plan\x07.txt", YEAR)
+
+
+def test_an_upload_over_the_limit_is_413_in_both_languages(doors: Doors) -> None:
+    answer = doors.client.post(
+        "/api/v1/imports/preview",
+        headers={"Authorization": f"Bearer {doors.token}"},
+        files={"file": ("大.txt", b" " * (MAX_DOCUMENT_BYTES + 1), "text/plain")},
+        data={"org": ORG, "year": str(YEAR)},
+    )
+    assert answer.status_code == 413
+    assert answer.json()["detail"] == "大.txt：文件超过 5 MB 的上限（大.txt is larger than 5 MB）"

@@ -37,7 +37,10 @@ def _read(upload: UploadFile, year: int) -> Any:
         raise PlanlogError(f"{name}: planlog reads {', '.join(SUFFIXES)} files")
     data = upload.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise TooLarge(f"{name} is larger than {MAX_UPLOAD // (1024 * 1024)} MB")
+        megabytes = MAX_UPLOAD // (1024 * 1024)
+        raise TooLarge(
+            f"{name}：文件超过 {megabytes} MB 的上限（{name} is larger than {megabytes} MB）"
+        )
     with tempfile.TemporaryDirectory() as folder:
         # Stored under a name of our own (the uploader's may be longer than the file
         # system allows); errors still name the file the uploader knows.
