@@ -159,6 +159,20 @@ def test_a_long_vertical_merge_in_a_docx_table_is_read_without_recursion(
     assert {i.section for i in plan.items} == {"组织建设"}
 
 
+def test_a_docx_value_python_docx_cannot_read_is_unreadable_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    """python-docx reads w:gridSpan with int(): "abc" was an uncaught ValueError (a 500)."""
+    table = (
+        "<w:tbl><w:tr>"
+        + cell("序号")
+        + cell("工作任务", '<w:gridSpan w:val="abc"/>')
+        + "</w:tr></w:tbl>"
+    )
+    with pytest.raises(DocumentError, match=r"not a readable \.docx document \(ValueError"):
+        read_plan(docx_with_body(tmp_path / "odd.docx", table), YEAR)
+
+
 def test_a_docx_with_too_many_zip_members_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "many.docx"
     with zipfile.ZipFile(path, "w") as archive:

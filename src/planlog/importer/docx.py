@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import docx
 from docx.table import Table, _Cell
@@ -84,24 +85,11 @@ def _table_rows(table: Table, counter: _Counter) -> list[list[str]]:
     return rows
 
 
-def read_docx(path: Path, year: int, *, source: str | None = None) -> ImportedPlan:
-    """Read a .docx that `limits.check_package` has let through."""
-    source = source or path.name
-    try:
-        document = docx.Document(str(path))
-    except RecursionError as exc:
-        raise refuse(
-            source,
-            "nested_too_deep",
-            "文档的部件关系嵌套过深",
-            "the document's parts refer to each other too deeply",
-        ) from exc
-    except Exception as exc:
-        # python-docx and lxml raise many kinds of error on a damaged package; any of
-        # them means the same to the user.
-        raise unreadable_package(source, ".docx document", exc) from exc
-
-    counter = _Counter(source)
+def _blocks(
+    document: Any, counter: _Counter
+) -> tuple[list[tuple[int, str]], list[tuple[int, list[list[str]]]], int]:
+    """The body's paragraphs (index + 1, text), its task tables and how many other
+    tables it has."""
     paragraphs: list[tuple[int, str]] = []
     task_tables: list[tuple[int, list[list[str]]]] = []
     other_tables = 0
@@ -117,6 +105,28 @@ def read_docx(path: Path, year: int, *, source: str | None = None) -> ImportedPl
             text = block.text
             counter.add(text)
             paragraphs.append((len(paragraphs) + 1, text))
+    return paragraphs, task_tables, other_tables
+
+
+def read_docx(path: Path, year: int, *, source: str | None = None) -> ImportedPlan:
+    """Read a .docx that `limits.check_package` has let through."""
+    source = source or path.name
+    try:
+        document = docx.Document(str(path))
+        paragraphs, task_tables, other_tables = _blocks(document, _Counter(source))
+    except DocumentError:
+        raise
+    except RecursionError as exc:
+        raise refuse(
+            source,
+            "nested_too_deep",
+            "文档的部件关系嵌套过深",
+            "the document's parts refer to each other too deeply",
+        ) from exc
+    except Exception as exc:
+        # python-docx and lxml raise many kinds of error on a damaged package (a
+        # gridSpan of "abc" is a ValueError); any of them means the same to the user.
+        raise unreadable_package(source, ".docx document", exc) from exc
 
     if not task_tables:
         if not any(text.strip() for _, text in paragraphs):

@@ -43,10 +43,10 @@ def _beyond(source: str, row: int, column: int) -> DocumentError:
     return refuse(
         source,
         "sheet_too_large",
-        f"第一个工作表的单元格 {_cell_name(row, column)} 有数据，超出了 "
-        f"{MAX_SHEET_ROWS:,} 行 × {MAX_SHEET_COLUMNS} 列的上限",
-        f"cell {_cell_name(row, column)} of the first sheet holds data beyond the limit of "
-        f"{MAX_SHEET_ROWS:,} rows x {MAX_SHEET_COLUMNS} columns",
+        f"第一个工作表的单元格 {_cell_name(row, column)} 有数据，超出了计划表可用的前 "
+        f"{MAX_SHEET_ROWS:,} 行、前 {MAX_SHEET_COLUMNS} 列",
+        f"cell {_cell_name(row, column)} of the first sheet holds data outside the first "
+        f"{MAX_SHEET_ROWS:,} rows and {MAX_SHEET_COLUMNS} columns a plan sheet may use",
         too_large=True,
         limit=[MAX_SHEET_ROWS, MAX_SHEET_COLUMNS],
     )
