@@ -407,3 +407,23 @@ def test_text_between_a_part_heading_and_its_first_section_is_reported() -> None
     assert plan.kind == "plan"  # 第二部分 restarts at 一 without making a compilation
     assert plan.sections == ("上年总结 / 组织建设", "今年计划 / 组织建设")
     assert any("outside any section (line 5)" in w for w in plan.warnings)
+
+
+def test_items_numbered_past_99_are_their_own_items() -> None:
+    """100、 used to be read as text, so items 100+ merged silently into item 99."""
+    plan = parse("一、组织建设\n" + "".join(f"{n}、任务{n}。\n" for n in range(1, 106)))
+    assert len(plan.items) == 105
+    assert [i.number for i in plan.items[98:101]] == ["99", "100", "101"]
+    assert item(plan, "任务99").source_text == "99、任务99。"
+    sub = parse(
+        "一、组织建设\n1、总任务。\n" + "".join(f"（{n}）子项{n}。\n" for n in range(1, 102))
+    )
+    assert [i.number for i in sub.items][-2:] == ["1.（100）", "1.（101）"]
+
+
+def test_a_year_or_a_percentage_opening_a_line_is_not_an_item_number() -> None:
+    plan = parse(
+        "一、组织建设\n1、2026.3.5前完成。\n2026年要完成。\n100%完成。\n2025、2026年连续获评。\n"
+        "（2026）12号文件。\n"
+    )
+    assert [i.number for i in plan.items] == ["1"]

@@ -4,15 +4,26 @@
 `parse_yaml` are pure and take what people paste. The result is an
 `ImportedPlan`; the application turns it into commands. A document that cannot be
 imported raises `DocumentError` naming the file and the problem, never a partial
-plan. See `planlog.importer.text` for how plain text is read and
-`planlog.importer.yaml_format` for the YAML format.
+plan; one that would cost more than any plan needs (a zip bomb, entity expansion,
+a YAML alias bomb, a million lines) is refused by `planlog.importer.limits`. See
+`planlog.importer.text` for how plain text is read and `planlog.importer.yaml_format`
+for the YAML format.
 """
 
 from __future__ import annotations
 
 import codecs
+import stat
 from pathlib import Path
 
+from planlog.importer.limits import (
+    DocumentRefused,
+    DocumentTooLarge,
+    check_chars,
+    check_name,
+    check_package,
+    check_size,
+)
 from planlog.importer.model import DocumentError, ImportedItem, ImportedPlan, Target
 from planlog.importer.text import parse_text
 from planlog.importer.yaml_format import parse_yaml
@@ -20,6 +31,8 @@ from planlog.importer.yaml_format import parse_yaml
 __all__ = [
     "SUFFIXES",
     "DocumentError",
+    "DocumentRefused",
+    "DocumentTooLarge",
     "ImportedItem",
     "ImportedPlan",
     "Target",
@@ -61,47 +74,65 @@ def decode_text(data: bytes, name: str) -> str:
     return text
 
 
-def read_plan(path: Path, year: int) -> ImportedPlan:
-    """Read a plan document; the suffix decides the format."""
+def read_plan(path: Path, year: int, *, name: str | None = None) -> ImportedPlan:
+    """Read a plan document; the suffix decides the format.
+
+    `name` is the name to report, when the file is stored under another (an upload
+    kept in a temporary file). Every format is read within `limits`: a document
+    that would cost more than any plan needs is refused before it is unpacked.
+    """
     path = Path(path)
-    suffix = path.suffix.lower()
+    source = path.name if name is None else name
+    check_name(source)
+    suffix = Path(source).suffix.lower()
     if suffix not in SUFFIXES:
         hint = f" (save it as {_OLD_FORMATS[suffix]})" if suffix in _OLD_FORMATS else ""
         raise DocumentError(
-            f"{path.name}: unsupported file type '{suffix or '(no suffix)'}'{hint}; "
+            f"{source}: unsupported file type '{suffix or '(no suffix)'}'{hint}; "
             f"use one of {', '.join(SUFFIXES)}",
-            source=path.name,
+            source=source,
             problem="unsupported_suffix",
             suffix=suffix,
         )
     try:
-        size = path.stat().st_size
+        status = path.stat()
     except OSError as exc:
-        raise _unreadable(path, exc) from exc
-    if size == 0:
-        raise DocumentError(f"{path.name}: the file is empty", source=path.name, problem="empty")
+        raise _unreadable(source, exc) from exc
+    if not stat.S_ISREG(status.st_mode):
+        # A directory would be read as an unpacked package, a FIFO would block.
+        raise DocumentError(
+            f"{source}: cannot read the file: not a regular file",
+            source=source,
+            problem="unreadable",
+        )
+    if status.st_size == 0:
+        raise DocumentError(f"{source}: the file is empty", source=source, problem="empty")
+    check_size(source, status.st_size)
 
     if suffix == ".docx":
-        from planlog.importer.docx import read_docx
+        from planlog.importer.docx import W_NS, read_docx
 
-        return read_docx(path, year)
+        check_package(path, source, ".docx document", paragraph_ns=W_NS)
+        return read_docx(path, year, source=source)
     if suffix == ".xlsx":
         from planlog.importer.xlsx import read_xlsx
 
-        return read_xlsx(path, year)
+        check_package(path, source, ".xlsx workbook")
+        return read_xlsx(path, year, source=source)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise _unreadable(path, exc) from exc
-    text = decode_text(data, path.name)
+        raise _unreadable(source, exc) from exc
+    text = decode_text(data, source)
+    check_chars(source, len(text))
     if suffix in (".yaml", ".yml"):
-        return parse_yaml(text, year, source=path.name)
-    return parse_text(text, year, source=path.name)
+        return parse_yaml(text, year, source=source)
+    return parse_text(text, year, source=source)
 
 
-def _unreadable(path: Path, exc: OSError) -> DocumentError:
+def _unreadable(source: str, exc: OSError) -> DocumentError:
     return DocumentError(
-        f"{path.name}: cannot read the file: {exc.strerror or exc}",
-        source=path.name,
+        f"{source}: cannot read the file: {exc.strerror or exc}",
+        source=source,
         problem="unreadable",
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from planlog.deadlines import DeadlineError, ParsedDeadline, parse_deadline
+from planlog.importer.limits import check_items
 from planlog.importer.model import DocumentError, ImportedItem, ImportedPlan, Target, fingerprint
 from planlog.importer.phrases import deadline_phrases, short_title
 from planlog.importer.targets import find_targets
@@ -110,6 +111,7 @@ def finish_plan(
             source=source,
             problem="no_items",
         )
+    check_items(source, len(drafts))
     ordered = sorted(drafts, key=lambda d: d.order)
     items = tuple(finish_item(d, year) for d in ordered)
     sections = tuple(dict.fromkeys(item.section for item in items))

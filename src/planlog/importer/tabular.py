@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planlog.importer.build import DEFAULT_SECTION, Draft
+from planlog.importer.limits import ItemBudget
 from planlog.importer.model import DocumentError
 from planlog.importer.normalize import fold, strip_punct
 
@@ -138,6 +139,7 @@ def rows_to_drafts(
 
     drafts: list[Draft] = []
     warnings: list[str] = []
+    budget = ItemBudget(source)
     section = default_section
     last_number = ""
     for index in range(header.row + 1, len(rows)):
@@ -153,6 +155,7 @@ def rows_to_drafts(
             if len(filled) == 1 and "section" not in cols:
                 section = section_name(filled[0])
             continue
+        budget.add()
         number = cell(row, "number")
         if number and number == last_number and "number" in cols:
             # A merged 序号 cell repeats on every row it covers.

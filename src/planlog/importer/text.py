@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass, field
 
 from planlog.importer.build import DEFAULT_SECTION, Draft, finish_plan
+from planlog.importer.limits import ItemBudget, check_chars, check_lines
 from planlog.importer.model import DocumentError, ImportedPlan
 from planlog.importer.normalize import fold, strip_punct
 from planlog.importer.phrases import Label, inline_label, read_label
@@ -101,9 +102,12 @@ _NUMERAL = "(?:[二三四五六七八九]?十[一二三四五六七八九]?|[一
 _PART = re.compile(rf"^第({_NUMERAL}|\d+)(?:部分|章|篇)\s*[、.:]?\s*")
 _SECTION = re.compile(rf"^({_NUMERAL})\s*(?:、|\.(?![{_CN_NUM}\d]))\s*")
 _SUB = re.compile(rf"^\(\s*({_NUMERAL})\s*\)\s*[、.,]?\s*")
-_DOTTED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)(?:\s+|、)")
-_ARABIC = re.compile(r"^(\d{1,2})\s*(?:[、,]|\.(?!\d)|\))\s*")
-_PAREN = re.compile(r"^\(\s*(\d{1,2})\s*\)\s*[、.,]?\s*")
+# A plan may run past item 99, and past 999 (to be refused by the item limit rather
+# than merged into item 999); but 2025、2026年… opens a sentence about years.
+_ITEM_NUMBER = r"(?!(?:19|20)\d\d)\d{1,4}"
+_DOTTED = re.compile(r"^(\d{1,3}(?:\.\d{1,3})+)(?:\s+|、)")
+_ARABIC = re.compile(rf"^({_ITEM_NUMBER})\s*(?:[、,]|\.(?!\d)|\))\s*")
+_PAREN = re.compile(rf"^\(\s*({_ITEM_NUMBER})\s*\)\s*[、.,]?\s*")
 _CIRCLED = re.compile(r"^([①-⑳])\s*")
 
 HEADING_KINDS = ("part", "section", "sub")
@@ -260,8 +264,16 @@ class PartResult:
 class PartBuilder:
     """Builds the items of one plan (a whole document, or one part of a compilation)."""
 
-    def __init__(self, section_kind: str | None, has_groups: bool, *, detect_title: bool) -> None:
+    def __init__(
+        self,
+        section_kind: str | None,
+        has_groups: bool,
+        *,
+        detect_title: bool,
+        budget: ItemBudget,
+    ) -> None:
         self.section_kind = section_kind
+        self.budget = budget  # shared by the parts of a compilation
         self.has_groups = has_groups
         # Only the document's first lines can hold its title; a later part's lone
         # line (工作任务) is introduction like the rest.
@@ -446,6 +458,7 @@ class PartBuilder:
     # -- items --
 
     def _draft(self, ctx: Context, number: str, text: str, line: int) -> Draft:
+        self.budget.add()
         self.seq += 1
         draft = Draft(
             section=ctx.name,
@@ -602,10 +615,13 @@ def parse_lines(lines: list[tuple[int, str]], year: int, *, source: str = "text"
     """Parse numbered lines (line number, text) of a plan. Pure."""
     tokens: list[Token] = []
     clutter: list[int] = []
+    read = 0
     for line_no, raw in lines:
         text = clean_line(raw)
         if not text:
             continue
+        read += 1
+        check_lines(source, read)
         if is_clutter(text):
             clutter.append(line_no)
             continue
@@ -624,8 +640,9 @@ def parse_lines(lines: list[tuple[int, str]], year: int, *, source: str = "text"
 
     results: list[PartResult] = []
     title: str | None = None
+    budget = ItemBudget(source)
     for index, part in enumerate(split_parts(tokens, section_kind)):
-        builder = PartBuilder(section_kind, has_groups, detect_title=index == 0)
+        builder = PartBuilder(section_kind, has_groups, detect_title=index == 0, budget=budget)
         result = builder.run(part)
         if index == 0:
             title = result.title
@@ -662,4 +679,5 @@ def _short(title: str) -> str:
 
 def parse_text(text: str, year: int, *, source: str = "text") -> ImportedPlan:
     """Parse a pasted plan. Pure: no I/O."""
+    check_chars(source, len(text))
     return parse_lines(list(enumerate(text.splitlines(), start=1)), year, source=source)

@@ -33,6 +33,7 @@ import yaml
 
 from planlog.deadlines import DeadlineError
 from planlog.importer.build import Draft, finish_plan, read_deadline
+from planlog.importer.limits import MAX_YAML_DEPTH, MAX_YAML_NODES, check_chars, refuse
 from planlog.importer.model import DocumentError, ImportedPlan, Target
 from planlog.importer.targets import find_targets
 
@@ -44,7 +45,67 @@ _COMPARATORS = (">=", "<=", "=")
 
 
 class _LineLoader(yaml.SafeLoader):
-    """A safe loader that remembers the line of every mapping, for source_line."""
+    """A safe loader that remembers the line of every mapping, for source_line, and
+    bounds what a document can make it build.
+
+    An alias (`*name`) stands for the whole subtree of its anchor (`&name`), so a
+    few lines that alias aliases stand for millions of items (an "alias bomb").
+    Aliases are allowed, since `responsible: *chair` is a fair use, but each one
+    counts as every node it repeats, and a document that expands to more than
+    MAX_YAML_NODES nodes, or nests deeper than MAX_YAML_DEPTH, is refused while it
+    is being composed, before anything is built from it.
+    """
+
+    def __init__(self, stream: str, source: str) -> None:
+        super().__init__(stream)
+        self.source = source
+        self.depth = 0
+        self.nodes = 0  # nodes composed, each alias counted as the nodes it repeats
+        self.anchored: dict[str, int] = {}  # anchor -> nodes under it, aliases included
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            self._count(self.anchored.get(event.anchor or "", 1), event)
+            return super().compose_node(parent, index)
+        self.depth += 1
+        if self.depth > MAX_YAML_DEPTH:
+            raise refuse(
+                self.source,
+                "yaml_too_deep",
+                f"第 {_line(event)} 行：YAML 嵌套超过 {MAX_YAML_DEPTH} 层，一份计划只有 7 层",
+                f"line {_line(event)}: the YAML is nested more than {MAX_YAML_DEPTH} levels "
+                "deep; a plan has 7",
+                limit=MAX_YAML_DEPTH,
+            )
+        before = self.nodes
+        self._count(1, event)
+        node = super().compose_node(parent, index)
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self.anchored[anchor] = self.nodes - before
+        self.depth -= 1
+        return node
+
+    def _count(self, nodes: int, event: yaml.Event) -> None:
+        self.nodes += nodes
+        if self.nodes > MAX_YAML_NODES:
+            alias = event.anchor if isinstance(event, yaml.AliasEvent) else None
+            raise refuse(
+                self.source,
+                "yaml_too_large",
+                f"第 {_line(event)} 行：YAML 展开后超过 {MAX_YAML_NODES:,} 个节点"
+                + (f"（别名 *{alias} 重复了整棵子树）" if alias else ""),
+                f"line {_line(event)}: the YAML expands to more than {MAX_YAML_NODES:,} "
+                "nodes" + (f" (alias *{alias} repeats a whole subtree)" if alias else ""),
+                too_large=True,
+                limit=MAX_YAML_NODES,
+            )
+
+
+def _line(event: yaml.Event) -> int:
+    mark = event.start_mark
+    return mark.line + 1 if mark is not None else 0
 
 
 def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -188,12 +249,17 @@ def parse_yaml(text: str, year: int, *, source: str = "yaml") -> ImportedPlan:
     """Parse a plan written in the YAML format above. Pure: no I/O."""
     if not text.strip():
         raise DocumentError(f"{source}: the document is empty", source=source, problem="empty")
+    check_chars(source, len(text))
+    loader = _LineLoader(text, source)
     try:
-        data = yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as exc:
+        data = loader.get_single_data()
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        # ValueError: a value no type can hold, such as an integer of 5,000 digits.
         raise DocumentError(
             f"{source}: not valid YAML: {exc}", source=source, problem="syntax"
         ) from exc
+    finally:
+        loader.dispose()
 
     check = _Checker(year)
     plan = check.mapping(data, "", _PLAN_FIELDS)

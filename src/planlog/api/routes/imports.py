@@ -18,27 +18,35 @@ from planlog.api.problems import TooLarge
 from planlog.api.schemas import PROBLEMS
 from planlog.domain.errors import PlanlogError
 from planlog.importer import SUFFIXES, read_plan
+from planlog.importer.limits import MAX_DOCUMENT_BYTES, check_name
 from planlog.importing import import_document
 
 router = APIRouter(prefix="/api/v1/imports", tags=["import"])
 Manager = Annotated[Caller, Depends(role_caller(MANAGE, "import plans"))]
 
-MAX_UPLOAD = 5 * 1024 * 1024  # the largest real plan documents are a few hundred KB
+#: The largest real plan documents are a few hundred KB; every door takes the same.
+MAX_UPLOAD = MAX_DOCUMENT_BYTES
 
 
 def _read(upload: UploadFile, year: int) -> Any:
-    name = Path(upload.filename or "plan.txt").name
+    # Only the last part of the name: old browsers send C:\Users\…\plan.docx.
+    name = (upload.filename or "plan.txt").replace("\\", "/").rsplit("/", 1)[-1]
+    check_name(name)
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
         raise PlanlogError(f"{name}: planlog reads {', '.join(SUFFIXES)} files")
     data = upload.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise TooLarge(f"{name} is larger than {MAX_UPLOAD // (1024 * 1024)} MB")
+        megabytes = MAX_UPLOAD // (1024 * 1024)
+        raise TooLarge(
+            f"{name}：文件超过 {megabytes} MB 的上限（{name} is larger than {megabytes} MB）"
+        )
     with tempfile.TemporaryDirectory() as folder:
-        # Keep the uploader's file name: errors name the file they know.
-        path = Path(folder) / name
+        # Stored under a name of our own (the uploader's may be longer than the file
+        # system allows); errors still name the file the uploader knows.
+        path = Path(folder) / f"upload{suffix}"
         path.write_bytes(data)
-        imported = read_plan(path, year)
+        imported = read_plan(path, year, name=name)
     return imported, name
 
 
