@@ -14,10 +14,13 @@ from eventsourcing.domain import Aggregate
 
 from planlog.domain.errors import RuleViolation
 from planlog.domain.model import PlanlogCreated, PlanlogEvent, reason_text
-from planlog.domain.values import NAME_MAX, text
+from planlog.domain.values import NAME_MAX, check_text_chars, text
 
 
 def organisation_id(name: str) -> UUID:
+    # A lone surrogate (a command line passes undecodable bytes as one) cannot be
+    # hashed as UTF-8: refuse it as a name instead of failing inside uuid5.
+    check_text_chars(name, "org")
     return uuid5(NAMESPACE_URL, f"planlog:organisation:{name.strip()}")
 
 

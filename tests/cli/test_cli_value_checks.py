@@ -136,3 +136,11 @@ def test_yaml_plan_with_a_nan_target_is_refused_on_import(planlog: Any, tmp_path
     assert planlog("plan", "list", "--json") == []
     other = _plan(planlog)
     _still_serving(planlog, other)
+
+
+def test_an_undecodable_parent_name_is_refused_not_a_traceback(planlog: Any) -> None:
+    """Bytes that are not UTF-8 reach Python's argv as lone surrogates (\\udcff); hashing
+    one into an organisation id used to raise UnicodeEncodeError."""
+    line = _one_line(planlog("org", "create", "某工会", "--parent", "\udcff", expect_exit=1))
+    assert "U+DCFF" in line
+    assert "某工会" not in planlog("org", "list")
