@@ -38,6 +38,7 @@ STATUS = {
     "precondition_failed": 412,
     "too_large": 413,
     "already_imported": 409,
+    "invalid_value": 422,  # planlog.domain.values.InvalidValue: the field and the problem
 }
 TITLES = {
     400: "Bad request",

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 NOTE = Field(default=None, max_length=2000, examples=["已报送上级工会"])
 REASON = Field(min_length=1, max_length=500, examples=["上级通知延期"])
 TEXT = Field(default=None, max_length=5000)
+# Numbers are strict: `"percent": true` is not 1 %, `40.5` is not a whole percent, and
+# NaN or Infinity (which Python's JSON reader accepts) is not a value. The domain checks
+# them again (planlog.domain.values); here the refusal names the JSON field.
 
 
 class Body(BaseModel):
@@ -22,7 +25,7 @@ class Created(BaseModel):
 
 class PlanCreate(Body):
     org: str = Field(min_length=1, max_length=200, examples=["某医院工会"])
-    year: int = Field(ge=2000, le=2100, examples=[2026])
+    year: StrictInt = Field(ge=2000, le=2100, examples=[2026])
     title: str = Field(min_length=1, max_length=200, examples=["2026年工会工作计划"])
 
 
@@ -58,9 +61,9 @@ class Complete(Body):
 
 
 class Progress(Body):
-    percent: int | None = Field(default=None, ge=0, le=100, examples=[40])
-    target: int | None = Field(default=None, ge=1, description="Target number, 1-based")
-    value: float | None = Field(default=None, examples=[312])
+    percent: StrictInt | None = Field(default=None, ge=0, le=100, examples=[40])
+    target: StrictInt | None = Field(default=None, ge=1, description="Target number, 1-based")
+    value: float | None = Field(default=None, strict=True, allow_inf_nan=False, examples=[312])
     occurrence: date | None = None
     note: str | None = NOTE
     evidence: str | None = Field(default=None, max_length=1000)

@@ -19,7 +19,19 @@ from eventsourcing.domain import Aggregate
 from planlog.domain import clock
 from planlog.domain.errors import RuleViolation
 from planlog.domain.schedule import Occurrence, normalise
-from planlog.domain.values import check_payload
+from planlog.domain.values import (
+    LONG_TEXT_MAX,
+    NAME_MAX,
+    REASON_MAX,
+    TITLE_MAX,
+    InvalidValue,
+    check_payload,
+    flag,
+    normalised,
+    number,
+    text,
+    whole,
+)
 
 #: Fields eventsourcing sets on every event; the rest is the payload planlog decided.
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
@@ -28,6 +40,19 @@ _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "orig
 def _check_event(event: Any) -> None:
     payload = {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
     check_payload(payload, event=type(event).__qualname__)
+
+
+def reason_text(reason: object) -> str | None:
+    """An optional reason, checked; empty is None."""
+    return text(reason, "reason", max_len=REASON_MAX)
+
+
+def required_reason(aggregate_id: object, reason: object, why: str) -> str:
+    """A reason the rule requires: missing stays the `reason_required` rule."""
+    cleaned = reason_text(reason)
+    if cleaned is None:
+        raise RuleViolation(aggregate_id, "reason_required", why)
+    return cleaned
 
 
 OPEN = "open"
@@ -118,26 +143,24 @@ class Plan(Aggregate):
         reason: str | None = None,
         plan_id: UUID | None = None,
     ) -> Plan:
-        org, title = org.strip(), title.strip()
-        if not org:
-            raise RuleViolation(
-                plan_id or "new plan", "org_required", "a plan needs an organisation"
-            )
-        if not title:
-            raise RuleViolation(plan_id or "new plan", "title_required", "a plan needs a title")
-        if not 2000 <= year <= 2100:
-            raise RuleViolation(
-                plan_id or "new plan", "year_range", f"year {year} is not a plan year (2000–2100)"
-            )
+        where = plan_id or "new plan"
+        org_name = text(org, "org", max_len=NAME_MAX, multiline=False)
+        if org_name is None:
+            raise RuleViolation(where, "org_required", "a plan needs an organisation")
+        plan_title = text(title, "title", max_len=TITLE_MAX)
+        if plan_title is None:
+            raise RuleViolation(where, "title_required", "a plan needs a title")
+        if not 2000 <= whole(year, "year") <= 2100:
+            raise RuleViolation(where, "year_range", f"year {year} is not a plan year (2000–2100)")
         return cls._create(
             cls.Created,
             id=plan_id or uuid4(),
-            org=org,
+            org=org_name,
             year=year,
-            title=title,
+            title=plan_title,
             source=source,
             actor=actor,
-            reason=reason,
+            reason=reason_text(reason),
         )
 
     class SectionAdded(PlanlogEvent):
@@ -169,8 +192,13 @@ class Plan(Aggregate):
     def set_reminder_policy(
         self, policy: dict[str, Any], *, actor: str, reason: str | None = None
     ) -> None:
-        """Validated by the caller (the policy is scheduler configuration, not domain)."""
-        self.trigger_event(self.ReminderPolicySet, policy=policy, actor=actor, reason=reason)
+        """Its fields are validated by the caller (the policy is scheduler configuration,
+        not domain); here only that it is a plain mapping, checked like any payload."""
+        if not isinstance(policy, dict):
+            raise InvalidValue("policy", "not_mapping", "应为键值表", "must be a mapping")
+        self.trigger_event(
+            self.ReminderPolicySet, policy=policy, actor=actor, reason=reason_text(reason)
+        )
 
     def section(self, section_id: str) -> Section:
         for section in self.sections:
@@ -179,18 +207,26 @@ class Plan(Aggregate):
         raise RuleViolation(self.id, "section_exists", f"plan has no section {section_id!r}")
 
     def section_by_title(self, title: str) -> Section | None:
-        wanted = title.strip()
+        wanted = normalised(title) if isinstance(title, str) else None
         return next((s for s in self.sections if s.title == wanted), None)
 
-    def add_section(self, title: str, *, actor: str, reason: str | None = None) -> Section:
-        title = title.strip()
-        if not title:
+    def _section_title(self, title: object) -> str:
+        cleaned = text(title, "section", max_len=NAME_MAX)
+        if cleaned is None:
             raise RuleViolation(self.id, "section_title_required", "a section needs a title")
+        return cleaned
+
+    def add_section(self, title: str, *, actor: str, reason: str | None = None) -> Section:
+        title = self._section_title(title)
         if self.section_by_title(title) is not None:
             raise RuleViolation(self.id, "section_unique", f"section {title!r} already exists")
         section_id = f"s{len(self.sections) + 1}"
         self.trigger_event(
-            self.SectionAdded, section_id=section_id, title=title, actor=actor, reason=reason
+            self.SectionAdded,
+            section_id=section_id,
+            title=title,
+            actor=actor,
+            reason=reason_text(reason),
         )
         return self.section(section_id)
 
@@ -198,14 +234,16 @@ class Plan(Aggregate):
         self, section_id: str, title: str, *, actor: str, reason: str | None = None
     ) -> None:
         self.section(section_id)
-        title = title.strip()
-        if not title:
-            raise RuleViolation(self.id, "section_title_required", "a section needs a title")
+        title = self._section_title(title)
         other = self.section_by_title(title)
         if other is not None and other.section_id != section_id:
             raise RuleViolation(self.id, "section_unique", f"section {title!r} already exists")
         self.trigger_event(
-            self.SectionRenamed, section_id=section_id, title=title, actor=actor, reason=reason
+            self.SectionRenamed,
+            section_id=section_id,
+            title=title,
+            actor=actor,
+            reason=reason_text(reason),
         )
 
     def attach_item(self, item: PlanItem, *, actor: str) -> None:
@@ -270,6 +308,44 @@ class ItemDetails:
 
 
 REVISABLE = ("title", "section_id", "number", "goal", "measures", "targets")
+#: How a target's current value is compared with its planned value.
+COMPARATORS = (">=", "<=", "=")
+
+
+def checked_target(target: object) -> Target:
+    """A target as it may be stored: clean text, a finite value, a known comparator."""
+    if not isinstance(target, Target):
+        raise InvalidValue("target", "not_target", "格式不对", "must be a target")
+    if target.comparator not in COMPARATORS:
+        allowed = ", ".join(COMPARATORS)
+        raise InvalidValue(
+            "comparator", "unknown", f"须为 {allowed} 之一", f"must be one of {allowed}"
+        )
+    return Target(
+        text=text(target.text, "target", max_len=TITLE_MAX) or "",
+        value=number(target.value, "target_value"),
+        unit=text(target.unit, "unit", max_len=NAME_MAX, multiline=False) or "",
+        comparator=target.comparator,
+        current=None if target.current is None else number(target.current, "current"),
+    )
+
+
+def checked_targets(targets: object) -> list[Target]:
+    if not isinstance(targets, list | tuple):
+        raise InvalidValue("target", "not_list", "应为列表", "must be a list of targets")
+    return [checked_target(t) for t in targets]
+
+
+def checked_detail(name: str, value: object) -> Any:
+    """One revisable field of an item, checked; the title may not be empty."""
+    if name == "title":
+        return text(value, "title", max_len=TITLE_MAX)
+    if name == "targets":
+        return [t.to_dict() for t in checked_targets(value)]
+    if name in ("goal", "measures"):
+        return text(value, name, max_len=LONG_TEXT_MAX)
+    label = "section" if name == "section_id" else name
+    return text(value, label, max_len=NAME_MAX)
 
 
 def _occurrence_dicts(occurrences: list[Occurrence]) -> list[dict[str, str | None]]:
@@ -358,26 +434,27 @@ class PlanItem(Aggregate):
         item_id: UUID | None = None,
     ) -> PlanItem:
         new_id = item_id or uuid4()
-        if not details.title.strip():
+        title = checked_detail("title", details.title)
+        if title is None:
             raise RuleViolation(new_id, "title_required", "an item needs a title")
         return cls._create(
             cls.Planned,
             id=new_id,
             plan_id=str(plan_id),
-            section_id=details.section_id,
-            number=details.number,
-            title=details.title.strip(),
-            goal=details.goal,
-            measures=details.measures,
-            responsible=details.responsible,
-            targets=[t.to_dict() for t in details.targets],
-            deadline_text=deadline_text,
-            rrule=rrule,
+            section_id=checked_detail("section_id", details.section_id),
+            number=checked_detail("number", details.number),
+            title=title,
+            goal=checked_detail("goal", details.goal),
+            measures=checked_detail("measures", details.measures),
+            responsible=text(details.responsible, "responsible", max_len=NAME_MAX),
+            targets=checked_detail("targets", details.targets),
+            deadline_text=text(deadline_text, "deadline_text", max_len=TITLE_MAX),
+            rrule=text(rrule, "rrule", max_len=TITLE_MAX),
             occurrences=_occurrence_dicts(occurrences),
-            soft=soft,
+            soft=flag(soft, "soft"),
             source=source,
             actor=actor,
-            reason=reason,
+            reason=reason_text(reason),
         )
 
     # ------------------------------------------------------------ queries
@@ -456,10 +533,10 @@ class PlanItem(Aggregate):
             raise RuleViolation(
                 self.id, "revisable_fields", f"cannot revise {', '.join(sorted(unknown))}"
             )
-        if "title" in changes and not str(changes["title"]).strip():
+        changes = {name: checked_detail(name, value) for name, value in changes.items()}
+        if "title" in changes and changes["title"] is None:
             raise RuleViolation(self.id, "title_required", "an item needs a title")
-        if "targets" in changes:
-            changes["targets"] = [t.to_dict() for t in changes["targets"]]
+        reason = reason_text(reason)
         current = {
             name: getattr(self.details, name)
             if name != "targets"
@@ -494,8 +571,9 @@ class PlanItem(Aggregate):
     ) -> None:
         """Replace the open occurrences; done ones stay, with their history."""
         self._refuse_if_cancelled("reschedule")
-        if not (reason or "").strip():
-            raise RuleViolation(self.id, "reason_required", "a reschedule needs a reason")
+        reason = required_reason(self.id, reason, "a reschedule needs a reason")
+        rrule = text(rrule, "rrule", max_len=TITLE_MAX)
+        deadline_text = text(deadline_text, "deadline_text", max_len=TITLE_MAX)
         done = {k for k, o in self.occurrences.items() if o.status == DONE}
         new = normalise(occurrences)
         clashes = [o.key for o in new if o.key in done]
@@ -525,12 +603,14 @@ class PlanItem(Aggregate):
 
     def reassign(self, responsible: str | None, *, actor: str, reason: str | None = None) -> None:
         self._refuse_if_cancelled("reassign")
-        responsible = (responsible or "").strip() or None
+        responsible = text(responsible, "responsible", max_len=NAME_MAX)
         if responsible == self.details.responsible:
             raise RuleViolation(
                 self.id, "reassign_changes", f"'{self.title}' is already with {responsible}"
             )
-        self.trigger_event(self.Reassigned, responsible=responsible, actor=actor, reason=reason)
+        self.trigger_event(
+            self.Reassigned, responsible=responsible, actor=actor, reason=reason_text(reason)
+        )
 
     class ProgressReported(PlanlogEvent):
         occurrence: str | None
@@ -568,11 +648,17 @@ class PlanItem(Aggregate):
             raise RuleViolation(
                 self.id, "progress_value", "progress needs a percent or a target's current value"
             )
-        if percent is not None and not 0 <= percent <= 100:
+        # Strict types first (True is not 1 %, NaN is not a value), then the rules.
+        if percent is not None and not 0 <= whole(percent, "percent") <= 100:
             raise RuleViolation(
                 self.id, "percent_range", f"percent must be within 0–100, got {percent}"
             )
+        if target_value is not None:
+            target_value = number(target_value, "target_value")
+        note = text(note, "note", max_len=LONG_TEXT_MAX)
+        evidence = text(evidence, "evidence", max_len=TITLE_MAX)
         if target_index is not None:
+            whole(target_index, "target_index")
             if not 0 <= target_index < len(self.details.targets):
                 raise RuleViolation(
                     self.id,
@@ -626,6 +712,8 @@ class PlanItem(Aggregate):
     ) -> str:
         """Mark one occurrence done, on the date the work was actually done."""
         self._refuse_if_cancelled("complete")
+        note = text(note, "note", max_len=LONG_TEXT_MAX)
+        evidence = text(evidence, "evidence", max_len=TITLE_MAX)
         occ = self._occurrence(occurrence) if occurrence else self.earliest_open()
         if occ.status == DONE:
             raise RuleViolation(
@@ -657,8 +745,7 @@ class PlanItem(Aggregate):
             raise RuleViolation(
                 self.id, "occurrence_done", f"'{self.title}' is not done for {occ.key}"
             )
-        if not (reason or "").strip():
-            raise RuleViolation(self.id, "reason_required", "reopening needs a reason")
+        reason = required_reason(self.id, reason, "reopening needs a reason")
         self.trigger_event(self.OccurrenceReopened, occurrence=occ.key, actor=actor, reason=reason)
 
     class ReminderIssued(PlanlogEvent):
@@ -718,6 +805,5 @@ class PlanItem(Aggregate):
 
     def cancel(self, *, actor: str, reason: str) -> None:
         self._refuse_if_cancelled("cancel")
-        if not (reason or "").strip():
-            raise RuleViolation(self.id, "reason_required", "cancelling needs a reason")
+        reason = required_reason(self.id, reason, "cancelling needs a reason")
         self.trigger_event(self.Cancelled, actor=actor, reason=reason)

@@ -13,11 +13,24 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from planlog.domain.errors import RuleViolation
-from planlog.domain.model import PlanlogCreated, PlanlogEvent
+from planlog.domain.model import PlanlogCreated, PlanlogEvent, reason_text
+from planlog.domain.values import NAME_MAX, check_text_chars, text
 
 
 def organisation_id(name: str) -> UUID:
+    # A lone surrogate (a command line passes undecodable bytes as one) cannot be
+    # hashed as UTF-8: refuse it as a name instead of failing inside uuid5.
+    check_text_chars(name, "org")
     return uuid5(NAMESPACE_URL, f"planlog:organisation:{name.strip()}")
+
+
+def _org_name(value: object, field: str) -> str | None:
+    """An organisation's name is its identity (its id, its plans, its URLs): one line."""
+    return text(value, field, max_len=NAME_MAX, multiline=False)
+
+
+def _chair(value: object) -> str | None:
+    return text(value, "chair", max_len=NAME_MAX)
 
 
 class Organisation(Aggregate):
@@ -37,17 +50,18 @@ class Organisation(Aggregate):
     def register(
         cls, name: str, *, parent: str | None, chair: str | None, actor: str
     ) -> Organisation:
-        name = name.strip()
-        if not name:
+        checked = _org_name(name, "org")
+        if checked is None:
             raise RuleViolation("new organisation", "name_required", "an organisation needs a name")
-        if parent is not None and parent.strip() == name:
-            raise RuleViolation(name, "no_cycle", f"{name} cannot be its own parent")
+        parent = _org_name(parent, "parent")
+        if parent == checked:
+            raise RuleViolation(checked, "no_cycle", f"{checked} cannot be its own parent")
         return cls._create(
             cls.Registered,
-            id=organisation_id(name),
-            name=name,
-            parent=parent.strip() if parent else None,
-            chair=chair,
+            id=organisation_id(checked),
+            name=checked,
+            parent=parent,
+            chair=_chair(chair),
             actor=actor,
             reason=None,
         )
@@ -67,11 +81,12 @@ class Organisation(Aggregate):
         reason: str | None = None,
     ) -> None:
         """`ancestors_of_parent` is the chain above the new parent, to refuse a cycle."""
+        parent = _org_name(parent, "parent")
         if parent == self.name or self.name in ancestors_of_parent:
             raise RuleViolation(
                 self.name, "no_cycle", f"{self.name} cannot be placed under its own descendant"
             )
-        self.trigger_event(self.Reparented, parent=parent, actor=actor, reason=reason)
+        self.trigger_event(self.Reparented, parent=parent, actor=actor, reason=reason_text(reason))
 
     def confirm_parent(self, parent: str | None) -> None:
         """A plan created "for X under Y" names an existing X: that confirms X's place and
@@ -96,7 +111,9 @@ class Organisation(Aggregate):
             org.chair = self.chair
 
     def appoint_chair(self, chair: str | None, *, actor: str, reason: str | None = None) -> None:
-        self.trigger_event(self.ChairAppointed, chair=chair, actor=actor, reason=reason)
+        self.trigger_event(
+            self.ChairAppointed, chair=_chair(chair), actor=actor, reason=reason_text(reason)
+        )
 
 
 def name_in_use(name: str) -> RuleViolation:

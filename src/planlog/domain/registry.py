@@ -13,6 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from planlog.domain.model import PlanlogCreated, PlanlogEvent
+from planlog.domain.values import NAME_MAX, TITLE_MAX, required_text, text, whole
 
 REGISTRY_ID = uuid5(NAMESPACE_URL, "planlog:plan-registry")
 
@@ -54,13 +55,15 @@ class PlanRegistry(Aggregate):
     def register(
         self, *, plan_id: UUID, org: str, year: int, title: str, fingerprint: str | None, actor: str
     ) -> None:
+        # The plan checked these already; the register checks them again because it
+        # is read on every listing, so one bad entry would break them all.
         self.trigger_event(
             self.PlanRegistered,
             plan_id=str(plan_id),
-            org=org,
-            year=year,
-            title=title,
-            fingerprint=fingerprint,
+            org=required_text(org, "org", max_len=NAME_MAX, multiline=False),
+            year=whole(year, "year"),
+            title=required_text(title, "title", max_len=TITLE_MAX),
+            fingerprint=text(fingerprint, "fingerprint", max_len=NAME_MAX, multiline=False),
             actor=actor,
             reason=None,
         )

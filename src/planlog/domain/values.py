@@ -63,6 +63,16 @@ _LABELS: dict[str, tuple[str, str]] = {
     "max_chases": ("最多催办次数", "max_chases"),
     "send_at": ("提醒时刻", "send_at"),
     "timezone": ("时区", "timezone"),
+    "year": ("年度", "year"),
+    "target_index": ("指标序号", "target number"),
+    "current": ("指标当前值", "current value"),
+    "comparator": ("比较方式", "comparator"),
+    "fingerprint": ("文件指纹", "document fingerprint"),
+    "policy": ("提醒规则", "reminder policy"),
+    "kind": ("类别", "kind"),
+    "key": ("键", "key"),
+    "recipients": ("接收人", "recipients"),
+    "soft": ("弹性时限", "soft deadline"),
 }
 
 
@@ -118,7 +128,7 @@ def text(
     if value is None:
         cleaned = ""
     elif isinstance(value, str):
-        cleaned = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+        cleaned = normalised(value)
     else:
         raise InvalidValue(
             field, "not_text", f"应为文字，而不是 {type(value).__name__}", "must be text"
@@ -161,20 +171,47 @@ def number(
             field, "not_finite", f"必须是有限的数字，而不是 {value}", f"must be finite, not {value}"
         )
     if not low <= value <= high:
+        shown = _shown(value)
         raise InvalidValue(
             field,
             "out_of_range",
-            f"须在 {low:g} 到 {high:g} 之间，而不是 {value:g}",
-            f"must be within {low:g}–{high:g}, not {value:g}",
+            f"须在 {low:g} 到 {high:g} 之间，而不是 {shown}",
+            f"must be within {low:g}–{high:g}, not {shown}",
         )
+    return value
+
+
+def _shown(value: int | float) -> str:
+    """A number for a message. `:g` of an int beyond a float's range overflows, and
+    `str` of one beyond 4300 digits is refused, so a huge int is shown by its size."""
+    if isinstance(value, int) and value.bit_length() > 1000:
+        return f"≈{'-' if value < 0 else ''}10^{int(value.bit_length() * math.log10(2))}"
+    return f"{value:g}"
+
+
+def whole(value: object, field: str) -> int:
+    """A whole number, strictly: True is not 1 and 40.0 is not 40. The range is the
+    caller's business rule (a percent of 120 is refused as `percent_range`)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidValue(field, "not_integer", "应为整数", "must be a whole number")
     return value
 
 
 def integer(value: object, field: str, *, low: int, high: int) -> int:
     """A whole number within [low, high]. Booleans and floats are refused."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidValue(field, "not_integer", "应为整数", "must be a whole number")
-    number(value, field, low=low, high=high)
+    checked = whole(value, field)
+    number(checked, field, low=low, high=high)
+    return checked
+
+
+def normalised(value: str) -> str:
+    """Text as `text` stores it (trimmed, CRLF made LF), unchecked: for lookups."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def flag(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidValue(field, "not_flag", "应为是或否", "must be true or false")
     return value
 
 

@@ -27,11 +27,13 @@ without `deadline`, a deadline phrase in the measures is used when one is found.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import yaml
 
 from planlog.deadlines import DeadlineError
+from planlog.domain.values import InvalidValue, check_text_chars, number
 from planlog.importer.build import Draft, finish_plan, read_deadline
 from planlog.importer.limits import MAX_YAML_DEPTH, MAX_YAML_NODES, check_chars, refuse
 from planlog.importer.model import DocumentError, ImportedPlan, Target
@@ -125,6 +127,16 @@ class _Checker:
     def fail(self, path: str, message: str) -> None:
         self.errors.append(f"{path}: {message}")
 
+    def clean(self, path: str, check: Callable[[Any, str], object], value: Any, field: str) -> bool:
+        """Run one of the domain's value checks, so that a value the plan could never
+        hold (`.nan`, a "\\0" in a quoted string) is reported with its path here."""
+        try:
+            check(value, field)
+        except InvalidValue as refused:
+            self.fail(path, refused.message)
+            return False
+        return True
+
     def mapping(self, value: Any, path: str, allowed: set[str]) -> dict[str, Any] | None:
         if not isinstance(value, dict):
             self.fail(path, f"must be a mapping (key: value), got {_kind(value)}")
@@ -152,6 +164,8 @@ class _Checker:
         text = str(value).strip()
         if required and not text:
             self.fail(where, "must not be empty")
+            return None
+        if not self.clean(where, check_text_chars, text, key):
             return None
         return text or None
 
@@ -217,8 +231,12 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.fail(f"{where}.value", f"must be a number, got {_kind(value)}")
             ok = False
+        elif not self.clean(f"{where}.value", number, value, "target_value"):
+            ok = False  # .nan, .inf, or beyond what JSON keeps exact
         if not isinstance(unit, str) or not unit.strip():
             self.fail(f"{where}.unit", "must be text such as '%' or '家'")
+            ok = False
+        elif not self.clean(f"{where}.unit", check_text_chars, unit, "unit"):
             ok = False
         if comparator not in _COMPARATORS:
             self.fail(f"{where}.comparator", f"must be one of {', '.join(_COMPARATORS)}")
