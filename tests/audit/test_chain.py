@@ -54,24 +54,21 @@ def chain_rows(runner: ProjectionRunner) -> list[tuple[int, str]]:
 
 
 def field(value: Any) -> bytes:
-    """F(x) of the specification: a type tag, the data's length, ":", the data."""
+    """F(x) of the specification: a type tag, then the data (its length first if variable)."""
     if isinstance(value, UUID):
-        tag, data = b"u", value.bytes
-    elif isinstance(value, str):
-        tag, data = b"t", value.encode()
-    elif isinstance(value, bytes):
-        tag, data = b"b", value
-    else:
-        assert type(value) is int
-        tag, data = b"i", str(value).encode()
-    return tag + str(len(data)).encode() + b":" + data
+        return b"u" + value.bytes
+    if isinstance(value, int):
+        return b"i" + value.to_bytes(8, "big", signed=True)
+    data = value.encode() if isinstance(value, str) else value
+    assert isinstance(data, bytes)
+    return (b"t" if isinstance(value, str) else b"b") + str(len(data)).encode() + b":" + data
 
 
 def recomputed(raw: Any) -> list[tuple[int, str]]:
     """The chain as the specification defines it, from the rows exactly as stored."""
     found, prev = [], bytes(32)
     for position, stored_id, version, topic, state in raw.rows():
-        message = field(position) + field(stored_id) + field(version) + field(topic)
+        message = field(position) + field(version) + field(stored_id) + field(topic)
         prev = hashlib.sha256(prev + message + field(state)).digest()
         found.append((position, prev.hex()))
     return found

@@ -2,16 +2,17 @@
 
 Each event's link hashes the row exactly as the log stores it, byte for byte (scheme 2)::
 
-    link = sha256(prev ‖ F(position) ‖ F(originator_id) ‖ F(originator_version)
+    link = sha256(prev ‖ F(position) ‖ F(originator_version) ‖ F(originator_id)
                   ‖ F(topic) ‖ F(state))
 
 where ``prev`` is the previous link's 32 bytes (32 zero bytes before the first event) and
-``F(x) = tag ‖ decimal length of data ‖ ":" ‖ data`` with the tag naming the stored type:
-``i`` integer (data: its decimal digits), ``t`` text (UTF-8), ``b`` bytes, ``u`` UUID (its
-16 bytes), ``n`` NULL, ``r`` anything else (its type and repr). The id is hashed in the
-form it is stored in (32 hex digits on SQLite, a uuid on PostgreSQL), not normalised, and
-the topic whole (module and class): rewriting either changes what eventsourcing reads (an
-id in another textual form drops the event from its aggregate) and so must break the link.
+``F`` writes a stored value with a tag naming its stored type: ``i`` and 8 bytes (an
+integer, big-endian two's complement); ``u`` and 16 bytes (a UUID); ``n`` (NULL); or
+``t`` (text, UTF-8), ``b`` (bytes), ``r`` (anything else: its type and repr) followed by
+the data's length in decimal digits, ``:`` and the data. The id is hashed in the form it
+is stored in (32 hex digits on SQLite, a uuid on PostgreSQL), not normalised, and the
+topic whole (module and class): rewriting either changes what eventsourcing reads (an id
+in another textual form drops the event from its aggregate) and so must break the link.
 Changing, deleting or inserting any event breaks every link from it on.
 
 Scheme 1 (planlog before this one) hashed ``f"{prev_hex}|{position}|{dashed id}|{version}
@@ -32,6 +33,7 @@ outside the database (`planlog.audit.anchor`, and the head of every export) and
 from __future__ import annotations
 
 import logging
+import struct
 import sys
 from array import array
 from bisect import bisect_right
@@ -134,19 +136,23 @@ class BadEvent(TypedDict):
 # ------------------------------------------------------------------ the hashes
 
 
+_INT = struct.Struct(">q")
+_INTS = struct.Struct(">cqcq")  # position and version, tagged: every link starts with them
+
+
 def _field(value: Any) -> bytes:
-    """A stored value as typed, length-prefixed bytes: no two stored values hash alike."""
+    """A stored value as typed bytes whose extent is known: no two stored values alike."""
     kind = type(value)
     if kind is str:
         tag, data = b"t", value.encode("utf-8", "surrogatepass")
     elif kind is bytes:
         tag, data = b"b", value
-    elif kind is int:
-        tag, data = b"i", b"%d" % value
+    elif kind is int and -(2**63) <= value < 2**63:  # every integer SQL stores
+        return b"i" + _INT.pack(value)
     elif isinstance(value, UUID):
-        tag, data = b"u", value.bytes
+        return b"u" + value.bytes
     elif value is None:
-        tag, data = b"n", b""
+        return b"n"
     elif isinstance(value, bytearray | memoryview):
         tag, data = b"b", bytes(value)
     else:  # only a tampered row: a float or such in SQLite's loosely typed columns
@@ -155,36 +161,39 @@ def _field(value: Any) -> bytes:
 
 
 def _digest(
-    prev: bytes, position: int, stored_id: bytes, version: Any, topic: bytes, state: Any
+    prev: bytes, position: int, version: Any, stored_id: bytes, topic: bytes, state: Any
 ) -> bytes:
     """Scheme 2; `stored_id` and `topic` come already as `_field`s (callers cache them)."""
     if type(version) is int and type(state) is bytes:  # every untampered row
-        p, v = b"%d" % position, b"%d" % version
-        digest = sha256(
-            b"%bi%d:%b%bi%d:%b%bb%d:" % (prev, len(p), p, stored_id, len(v), v, topic, len(state))
-        )
+        try:
+            ints = _INTS.pack(b"i", position, b"i", version)
+        except struct.error:  # beyond 64 bits: not from SQL
+            ints = _field(position) + _field(version)
+        digest = sha256(prev + ints + stored_id + topic + b"b%d:" % len(state))
         digest.update(state)  # update() rather than concatenation: no copy of the payload
         return digest.digest()
-    message = prev + _field(position) + stored_id + _field(version) + topic + _field(state)
+    message = prev + _field(position) + _field(version) + stored_id + topic + _field(state)
     return sha256(message).digest()
 
 
 class _Fields:
     """Ids and topics as `_field`s, remembered: a log holds many events of one aggregate."""
 
-    _LIMIT = 200_000  # entries before it starts afresh (bounded memory)
+    LIMIT = 200_000  # entries before it starts afresh (bounded memory)
 
     def __init__(self) -> None:
-        self._known: dict[str, bytes] = {}
+        self.known: dict[object, bytes] = {}
 
     def __call__(self, value: Any) -> bytes:
-        if type(value) is not str:  # uuids (PostgreSQL) are cheap; others are tampered
-            return _field(value)
-        found = self._known.get(value)
+        found = self.known.get(value)
         if found is None:
-            if len(self._known) >= self._LIMIT:
-                self._known.clear()
-            found = self._known[value] = _field(value)
+            found = _field(value)
+            # Only text and uuids are remembered: 1, 1.0 and True are one dict key, and a
+            # tampered SQLite row may hold any of them.
+            if type(value) is str or type(value) is UUID:
+                if len(self.known) >= self.LIMIT:
+                    self.known.clear()
+                self.known[value] = found
         return found
 
 
@@ -258,11 +267,7 @@ class ChainProjection(Projection):
         # event that appears below the head later (inserted into the log) is never
         # chained either, so verify() keeps reporting it.
         start = bisect_right(changes, head_position, key=_position)
-        links: list[tuple[int, bytes]] = []
-        ids, topics = _Fields(), _Fields()
-        for c in changes[start:]:
-            prev = _digest(prev, c.position, ids(c.stored_id), c.version, topics(c.topic), c.raw)
-            links.append((c.position, prev))
+        links = _link(prev, changes[start:])
 
         def write(conn: Connection) -> None:
             if links:
@@ -310,6 +315,27 @@ class ChainProjection(Projection):
                 "(planlog audit verify names the first event that breaks it)"
             )
         return True
+
+
+def _link(prev: bytes, changes: list[Change]) -> list[tuple[int, bytes]]:
+    """`_digest` over a batch, inlined for the untampered rows: a rebuild hashes every
+    event, and the calls cost a third more than the hashing (bench/rebuild_rate.py)."""
+    links: list[tuple[int, bytes]] = []
+    append, new, pack, fields = links.append, sha256, _INTS.pack, _Fields()
+    known = fields.known  # holds text and uuid keys only, so any stored value may look up
+    for position, _, version, _, _, _, state, stored_id, topic in changes:
+        ids = known.get(stored_id) or fields(stored_id)
+        kind = known.get(topic) or fields(topic)
+        if type(version) is not int or type(state) is not bytes:
+            prev = _digest(prev, position, version, ids, kind, state)
+        else:
+            digest = new(
+                prev + pack(b"i", position, b"i", version) + ids + kind + b"b%d:" % len(state)
+            )
+            digest.update(state)
+            prev = digest.digest()
+        append((position, prev))
+    return links
 
 
 def _position(change: Change) -> int:
@@ -376,10 +402,10 @@ def _intact_v1(conn: Connection, old: Iterable[tuple[int, bytes]]) -> tuple[bool
 
 def _rechain(conn: Connection, upto: int) -> int:
     prev, count = _GENESIS, 0
-    ids, topics = _Fields(), _Fields()
+    fields = _Fields()
     batch: list[tuple[int, bytes]] = []
     for position, stored_id, version, topic, state in _log_rows(conn, 0, upto):
-        prev = _digest(prev, position, ids(stored_id), version, topics(topic), state)
+        prev = _digest(prev, position, version, fields(stored_id), fields(topic), state)
         batch.append((position, prev))
         if len(batch) == 20_000:
             insert_rows(conn, audit_chain, [_block(batch)])
@@ -505,15 +531,16 @@ class _Recompute:
 
     def __init__(self) -> None:
         self.prev = _GENESIS
-        self._ids, self._topics = _Fields(), _Fields()
+        self._fields = _Fields()
 
     def __call__(self, row: StoredRow, scheme: int = SCHEME) -> bytes:
         if scheme == 1:
             self.prev = _v1(self.prev, row)
         else:
             position, stored_id, version, topic, state = row
+            fields = self._fields
             self.prev = _digest(
-                self.prev, position, self._ids(stored_id), version, self._topics(topic), state
+                self.prev, position, version, fields(stored_id), fields(topic), state
             )
         return self.prev
 
