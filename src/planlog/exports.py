@@ -225,6 +225,8 @@ def _write_totals_sheet(
         # The chain head pins the workbook to one point of the audit log, so a printed
         # copy can later be checked against the log it was made from.
         sheet.append([chain_head_line(chain_head)])
+        if chain_head.get("anchor"):
+            sheet.append([anchor_line(chain_head["anchor"])])
     sheet.freeze_panes = "A3"
     _fit_columns(sheet, table)
 
@@ -238,6 +240,14 @@ def _write_title(sheet: Worksheet, board: dict[str, Any]) -> None:
 
 def chain_head_line(chain_head: Mapping[str, Any]) -> str:
     return f"审计链头 #{chain_head['position']} {chain_head['hash']}"
+
+
+def anchor_line(anchor: Mapping[str, Any]) -> str:
+    """The latest anchor, for a printed copy: enough to check its signature by hand."""
+    return (
+        f"审计锚点 #{anchor['position']} {anchor['hash']} {anchor['anchored_at']} "
+        f"签名 {anchor['signature']} 公钥 {anchor['key']}"
+    )
 
 
 def _fit_columns(sheet: Worksheet, table: list[list[Any]]) -> None:
@@ -333,9 +343,12 @@ def history_jsonl(
     for entry in entries:
         yield _json_line(dict(entry))  # json.dumps takes dicts, not every Mapping
     if chain_head is not None:
-        yield _json_line(
-            {"chain_head": {"position": chain_head["position"], "hash": chain_head["hash"]}}
-        )
+        last: dict[str, Any] = {
+            "chain_head": {"position": chain_head["position"], "hash": chain_head["hash"]}
+        }
+        if chain_head.get("anchor"):  # the latest head signed outside the database
+            last["anchor"] = dict(chain_head["anchor"])
+        yield _json_line(last)
 
 
 def _json_line(value: Any) -> str:

@@ -140,3 +140,20 @@ def test_prove_refuses_what_is_not_a_hash(store_url: str, app: PlanlogApp) -> No
     record(app)
     error = run(store_url, "prove", "1", "3f2a", "--json", expect_exit=1)["error"]
     assert "64 hex digits" in error["message"]
+
+
+def test_verify_names_chain_links_deleted_behind_its_position_and_exits_1(
+    store_url: str, app: PlanlogApp, raw: Any, runner: Any
+) -> None:
+    record(app)
+    record(app)
+    run(store_url, "verify")  # chains the history in one block
+    last = int(app.recorder.max_notification_id() or 0)
+    raw.cut_chain(runner, 0)
+    bad = run(store_url, "verify", "--json", expect_exit=1)["first_bad"]
+    assert (bad["position"], bad["code"]) == (1, "unchained")
+    line = run(store_url, "verify", expect_exit=1)
+    assert len(line.strip().splitlines()) == 1
+    assert "事件 #1 (PlanRegistry.Created" in line and "never chained" in line
+    assert "链尾被删除" in line
+    assert f"the chain ends at #0; its projection read to #{last}" in line

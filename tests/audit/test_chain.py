@@ -1,23 +1,21 @@
 """The audit hash chain on real stores: intact logs verify; altered, deleted and inserted
-events are named; a rebuild never re-blesses tampering; kept heads prove old history."""
+events are named; a rebuild never re-blesses tampering; kept heads prove old history; the
+gaps of issue 16 (ids and topics rewritten in another stored form, the chain's last blocks
+deleted, back-dated events) fail; chains of the older hash scheme are upgraded safely."""
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-from collections.abc import Iterator
-from contextlib import closing
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
 import orjson
-import psycopg
 import pytest
-from psycopg import sql
 
 from planlog.application import NewItem, PlanlogApp
 from planlog.audit.chain import (
+    CLOCK_SKEW,
     GENESIS,
     ChainProjection,
     head,
@@ -26,106 +24,6 @@ from planlog.audit.chain import (
     verify,
 )
 from planlog.projections.runner import ProjectionRunner, default_projections
-
-Row = tuple[Any, int, str, bytes]  # originator_id, version, topic, state
-
-
-class RawStore:
-    """The event table reached directly, as someone with database access would tamper."""
-
-    def __init__(self, app: PlanlogApp) -> None:
-        self.app = app
-
-    def _sqlite(self) -> sqlite3.Connection:
-        return sqlite3.connect(str(self.app.store.sqlite_path))
-
-    def _pg(self) -> psycopg.Connection[tuple[Any, ...]]:
-        e = self.app.store.env
-        return psycopg.connect(
-            dbname=e["POSTGRES_DBNAME"],
-            host=e["POSTGRES_HOST"],
-            port=int(e["POSTGRES_PORT"]),
-            user=e["POSTGRES_USER"],
-            password=e["POSTGRES_PASSWORD"] or None,
-            autocommit=True,
-        )
-
-    def _table(self) -> sql.Composed:
-        return sql.SQL("{}.{}").format(
-            sql.Identifier(str(self.app.store.pg_schema)), sql.Identifier("planlog_events")
-        )
-
-    def row(self, position: int) -> Row:
-        if self.app.store.kind == "sqlite":
-            with closing(self._sqlite()) as db:
-                found = db.execute(
-                    "SELECT originator_id, originator_version, topic, state FROM stored_events "
-                    "WHERE rowid=?",
-                    (position,),
-                ).fetchone()
-        else:
-            with self._pg() as db:
-                found = db.execute(
-                    sql.SQL(
-                        "SELECT originator_id, originator_version, topic, state FROM {} "
-                        "WHERE notification_id=%s"
-                    ).format(self._table()),
-                    (position,),
-                ).fetchone()
-        assert found is not None
-        return found[0], int(found[1]), str(found[2]), bytes(found[3])
-
-    def set_state(self, position: int, state: bytes) -> None:
-        if self.app.store.kind == "sqlite":
-            with closing(self._sqlite()) as db:
-                db.execute("UPDATE stored_events SET state=? WHERE rowid=?", (state, position))
-                db.commit()
-            return
-        with self._pg() as db:
-            db.execute(
-                sql.SQL("UPDATE {} SET state=%s WHERE notification_id=%s").format(self._table()),
-                (state, position),
-            )
-
-    def delete(self, position: int) -> Row:
-        gone = self.row(position)
-        if self.app.store.kind == "sqlite":
-            with closing(self._sqlite()) as db:
-                db.execute("DELETE FROM stored_events WHERE rowid=?", (position,))
-                db.commit()
-        else:
-            with self._pg() as db:
-                db.execute(
-                    sql.SQL("DELETE FROM {} WHERE notification_id=%s").format(self._table()),
-                    (position,),
-                )
-        return gone
-
-    def insert(self, position: int, row: Row) -> None:
-        if self.app.store.kind == "sqlite":
-            with closing(self._sqlite()) as db:
-                db.execute(
-                    "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, "
-                    "state) VALUES (?, ?, ?, ?, ?)",
-                    (position, *row),
-                )
-                db.commit()
-            return
-        with self._pg() as db:
-            db.execute(
-                sql.SQL(
-                    "INSERT INTO {} (notification_id, originator_id, originator_version, topic, "
-                    "state) VALUES (%s, %s, %s, %s, %s)"
-                ).format(self._table()),
-                (position, *row),
-            )
-
-    def positions(self) -> dict[str, int]:
-        """The position of the first event of each type."""
-        found: dict[str, int] = {}
-        for n in self.app.recorder.select_notifications(start=1, limit=10_000):
-            found.setdefault(n.topic.rpartition(":")[2], n.id)
-        return found
 
 
 def reworded(state: bytes, **changes: Any) -> bytes:
@@ -155,29 +53,37 @@ def chain_rows(runner: ProjectionRunner) -> list[tuple[int, str]]:
     return links(runner.engine)
 
 
-def recomputed(app: PlanlogApp) -> list[tuple[int, str]]:
-    """The chain as the specification defines it, straight from eventsourcing's notifications."""
-    links, prev = [], "0" * 64
+def field(value: Any) -> bytes:
+    """F(x) of the specification: a type tag, then the data (its length first if variable)."""
+    if isinstance(value, UUID):
+        return b"u" + value.bytes
+    if isinstance(value, int):
+        return b"i" + value.to_bytes(8, "big", signed=True)
+    data = value.encode() if isinstance(value, str) else value
+    assert isinstance(data, bytes)
+    return (b"t" if isinstance(value, str) else b"b") + str(len(data)).encode() + b":" + data
+
+
+def recomputed(raw: Any) -> list[tuple[int, str]]:
+    """The chain as the specification defines it, from the rows exactly as stored."""
+    found, prev = [], bytes(32)
+    for position, stored_id, version, topic, state in raw.rows():
+        message = field(position) + field(version) + field(stored_id) + field(topic)
+        prev = hashlib.sha256(prev + message + field(state)).digest()
+        found.append((position, prev.hex()))
+    return found
+
+
+def scheme_1(app: PlanlogApp) -> list[tuple[int, str]]:
+    """The chain as planlog computed it before scheme 2 (dashed id, class name only)."""
+    found, prev = [], "0" * 64
     for n in app.recorder.select_notifications(start=1, limit=100_000):
         message = (
             f"{prev}|{n.id}|{n.originator_id}|{n.originator_version}|{n.topic.rpartition(':')[2]}|"
         ).encode() + n.state
         prev = hashlib.sha256(message).hexdigest()
-        links.append((n.id, prev))
-    return links
-
-
-@pytest.fixture
-def runner(app: PlanlogApp) -> Iterator[ProjectionRunner]:
-    # small batches: the link across every batch boundary is exercised
-    projection_runner = ProjectionRunner(app, batch_size=4)
-    yield projection_runner
-    projection_runner.close()
-
-
-@pytest.fixture
-def raw(app: PlanlogApp) -> RawStore:
-    return RawStore(app)
+        found.append((n.id, prev))
+    return found
 
 
 def test_the_chain_is_one_of_the_default_projections() -> None:
@@ -202,12 +108,12 @@ def test_an_intact_log_verifies(app: PlanlogApp, clock: Any, runner: ProjectionR
 
 
 def test_the_links_follow_the_specified_formula_across_batches(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
 ) -> None:
     record(app, clock, items=5)
     runner.catch_up()
-    assert chain_rows(runner) == recomputed(app)
-    assert recomputed(app)[0][1] != GENESIS
+    assert chain_rows(runner) == recomputed(raw)
+    assert recomputed(raw)[0][1] != GENESIS
 
 
 def test_events_after_the_head_are_unchained_not_a_failure(
@@ -224,7 +130,7 @@ def test_events_after_the_head_are_unchained_not_a_failure(
 
 
 def test_an_altered_payload_is_named_by_position(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: RawStore
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -241,11 +147,12 @@ def test_an_altered_payload_is_named_by_position(
         "type": "PlanItem.OccurrenceCompleted",
         "code": "altered",
         "problem": "payload or identity altered",
+        "detail": None,
     }
 
 
 def test_a_payload_that_is_no_longer_json_is_still_named(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: RawStore
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -255,7 +162,7 @@ def test_a_payload_that_is_no_longer_json_is_still_named(
 
 
 def test_a_one_byte_change_late_in_the_log_is_caught(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: RawStore
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -268,7 +175,7 @@ def test_a_one_byte_change_late_in_the_log_is_caught(
 
 
 def test_a_deleted_event_is_caught(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: RawStore
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -282,11 +189,12 @@ def test_a_deleted_event_is_caught(
         "type": None,
         "code": "missing",
         "problem": "event missing from the log",
+        "detail": None,
     }
 
 
 def test_deleting_the_last_chained_event_is_caught(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: RawStore
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -297,7 +205,7 @@ def test_deleting_the_last_chained_event_is_caught(
 
 
 def test_an_event_slipped_into_the_chained_range_is_caught_and_never_chained(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: RawStore
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
 ) -> None:
     record(app, clock)
     hidden = raw.delete(4)  # gone before the chain saw it: a gap the chain skips
@@ -314,7 +222,7 @@ def test_an_event_slipped_into_the_chained_range_is_caught_and_never_chained(
 
 
 def test_a_rebuild_after_tampering_does_not_bless_it(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: RawStore
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -339,25 +247,27 @@ def test_a_rebuild_of_an_intact_log_keeps_the_same_chain(
     assert verify(app, runner.engine).ok
 
 
-def test_a_chain_stored_a_link_per_row_is_repacked_unchanged(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner
+def test_a_chain_stored_a_link_per_row_is_rechained_under_the_byte_exact_scheme(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
-    before = chain_rows(runner)
+    old = scheme_1(app)
     with runner.engine.begin() as conn:  # the layout planlog wrote before blocks
         conn.exec_driver_sql("DROP TABLE audit_chain")
         conn.exec_driver_sql("CREATE TABLE audit_chain (position INTEGER PRIMARY KEY, hash TEXT)")
-        for position, digest in before:
+        for position, digest in old:
             conn.exec_driver_sql(f"INSERT INTO audit_chain VALUES ({position}, '{digest}')")
     upgraded = ProjectionRunner(app)
-    assert chain_rows(upgraded) == before
+    assert chain_rows(upgraded) == recomputed(raw)
     assert verify(app, upgraded.engine).ok
+    # a head kept from an export made before the upgrade still proves its history
+    assert still_contains(app, upgraded.engine, *old[-1])
     upgraded.close()
 
 
 def test_a_kept_head_proves_the_history_only_grew(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: RawStore
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
 ) -> None:
     plan_id, ids = record(app, clock)
     runner.catch_up()
@@ -385,7 +295,7 @@ def test_a_kept_head_proves_the_history_only_grew(
 
 
 def test_a_kept_head_is_not_proved_by_a_deleted_event(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: RawStore
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -403,7 +313,261 @@ def test_links_appended_while_verifying_are_not_taken_for_missing_events(
     record(app, clock)
     runner.catch_up()
     links = chain_rows(runner)
-    # verify() saw the head at #3; another runner chained the rest before the walk read them
-    monkeypatch.setattr(chain, "head", lambda engine: {"position": 3, "hash": links[2][1]})
+    # verify() saw the head (and the chain's tracking) at #3; another runner chained the
+    # rest before the walk read them
+    seen = ({"position": 3, "hash": links[2][1]}, 3)
+    monkeypatch.setattr(chain, "_chain_state", lambda engine: seen)
     report = verify(app, runner.engine)
     assert report.ok and report.checked == 3 and report.unchained == len(links) - 3
+
+
+# ----------------------------------------------------------- the gaps of issue 16
+
+
+def cancelled_item(app: PlanlogApp, clock: Any) -> tuple[UUID, int]:
+    """An item whose cancellation is the last event: what a forger would like to hide."""
+    _, ids = record(app, clock)
+    clock.advance(days=1)
+    app.cancel_item(ids[2], actor="chair", reason="取消")
+    assert app.get_item(ids[2]).cancelled
+    return ids[2], int(app.recorder.max_notification_id() or 0)
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        pytest.param(lambda hex_id: str(UUID(hex_id)), id="dashed"),
+        pytest.param(lambda hex_id: hex_id.upper(), id="upper-case"),
+        pytest.param(lambda hex_id: "{" + str(UUID(hex_id)) + "}", id="braced"),
+    ],
+)
+def test_an_id_rewritten_in_another_textual_form_fails_verify_naming_the_event(
+    sqlite_url: str, clock: Any, rewrite: Any, raw_store: Any
+) -> None:
+    app = PlanlogApp(sqlite_url, clock=clock)
+    runner = ProjectionRunner(app, batch_size=4)
+    raw = raw_store(app)
+    try:
+        item_id, target = cancelled_item(app, clock)
+        runner.catch_up()
+        stored = raw.row(target)[0]
+        assert stored == item_id.hex  # the SQLite recorder stores 32 hex digits
+        raw.set_id(target, rewrite(stored))
+        # the same id to a reader that normalises it, yet eventsourcing no longer finds
+        # the event: the cancellation is hidden
+        assert UUID(raw.row(target)[0]) == item_id
+        assert not app.get_item(item_id).cancelled
+        report = verify(app, runner.engine)
+        assert report.first_bad is not None
+        assert (report.first_bad["position"], report.first_bad["code"]) == (target, "altered")
+        assert report.first_bad["type"] == "PlanItem.Cancelled"
+        assert report.checked == target - 1
+    finally:
+        runner.close()
+        app.close()
+
+
+@pytest.mark.postgres
+def test_postgres_stores_ids_as_uuids_so_no_other_textual_form_can_be_written(
+    pg_url: str, clock: Any, raw_store: Any
+) -> None:
+    app = PlanlogApp(pg_url, clock=clock)
+    runner = ProjectionRunner(app, batch_size=4)
+    raw = raw_store(app)
+    try:
+        item_id, target = cancelled_item(app, clock)
+        runner.catch_up()
+        (column_type,) = raw.execute(
+            "SELECT data_type FROM information_schema.columns WHERE table_schema = %s "
+            "AND table_name = 'planlog_events' AND column_name = 'originator_id'",
+            (app.store.pg_schema,),
+        )[0]
+        assert column_type == "uuid"
+        raw.set_id(target, item_id.hex.upper())  # PostgreSQL reads it back as the same uuid
+        assert raw.row(target)[0] == item_id
+        assert app.get_item(item_id).cancelled
+        assert verify(app, runner.engine).ok
+    finally:
+        runner.close()
+        app.close()
+
+
+def test_a_topic_with_its_module_rewritten_fails_verify_naming_the_event(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+) -> None:
+    _, target = cancelled_item(app, clock)
+    runner.catch_up()
+    topic = raw.row(target)[2]
+    module, _, kind = topic.partition(":")
+    assert kind == "PlanItem.Cancelled"
+    raw.set_topic(target, f"planlog.forged.{module.rpartition('.')[2]}:{kind}")
+    first_bad = verify(app, runner.engine).first_bad
+    assert first_bad is not None
+    assert (first_bad["position"], first_bad["code"], first_bad["type"]) == (
+        target,
+        "altered",
+        "PlanItem.Cancelled",
+    )
+
+
+def test_deleting_the_last_chain_blocks_fails_verify_naming_the_gap(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+) -> None:
+    record(app, clock)
+    runner.catch_up()
+    last = runner.head()
+    assert last > 8
+    raw.cut_chain(runner, 8)  # blocks of 4 events: the ones past #8 go
+    assert head(runner.engine) == {"position": 8, "hash": chain_rows(runner)[7][1]}
+    runner.catch_up()  # the projection has read them: nothing chains them again
+    report = verify(app, runner.engine)
+    assert not report.ok and report.checked == 8
+    assert report.unchained == last - 8
+    assert report.first_bad is not None
+    assert (report.first_bad["position"], report.first_bad["code"]) == (9, "unchained")
+    assert report.first_bad["detail"] == f"the chain ends at #8; its projection read to #{last}"
+
+
+def test_deleting_the_whole_chain_fails_verify(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+) -> None:
+    record(app, clock)
+    runner.catch_up()
+    raw.cut_chain(runner, 0)
+    report = verify(app, runner.engine)
+    assert report.head is None and report.first_bad is not None
+    assert (report.first_bad["position"], report.first_bad["code"]) == (1, "unchained")
+
+
+def back_dated(state: bytes, moment: str) -> bytes:
+    data = orjson.loads(state)
+    data["timestamp"] = {"_type_": "datetime_iso", "_data_": moment}
+    return orjson.dumps(data)
+
+
+def test_a_back_dated_event_appended_fails_verify_naming_it(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+) -> None:
+    record(app, clock)
+    runner.catch_up()
+    last = runner.head()
+    latest = orjson.loads(raw.row(last)[3])["timestamp"]["_data_"]
+    first_day = orjson.loads(raw.row(1)[3])["timestamp"]["_data_"]
+    assert first_day < latest
+    # a completion appended now but "recorded" on the plan's first day
+    item_id, version, topic, state = raw.row(last)
+    raw.insert(last + 1, (item_id, version + 1, topic, back_dated(state, first_day)))
+    runner.catch_up()  # the chain takes it in like any appended event …
+    assert head(runner.engine) == {"position": last + 1, "hash": chain_rows(runner)[-1][1]}
+    report = verify(app, runner.engine)  # … and verify names it
+    assert report.first_bad is not None
+    assert (report.first_bad["position"], report.first_bad["code"]) == (last + 1, "backdated")
+    assert report.first_bad["type"] == "PlanItem.OccurrenceCompleted"
+    detail = report.first_bad["detail"]
+    assert detail is not None and detail.startswith(f"recorded {first_day}, before #")
+    assert detail.endswith(f" recorded {latest}")  # the event with the latest time before it
+    assert report.checked == last
+
+
+def test_a_back_dated_event_not_yet_chained_fails_verify_too(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+) -> None:
+    record(app, clock)
+    runner.catch_up()
+    last = runner.head()
+    item_id, version, topic, state = raw.row(last)
+    raw.insert(
+        last + 1, (item_id, version + 1, topic, back_dated(state, "2025-01-01T00:00:00+00:00"))
+    )
+    report = verify(app, runner.engine)
+    assert report.unchained == 1 and report.first_bad is not None
+    assert (report.first_bad["position"], report.first_bad["code"]) == (last + 1, "backdated")
+
+
+def test_a_command_recorded_on_a_clock_set_back_a_day_fails_verify(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner
+) -> None:
+    _, ids = record(app, clock)
+    clock.advance(days=-1)
+    app.report_progress(ids[2], actor="李四", percent=50, note="倒签")
+    runner.catch_up()
+    first_bad = verify(app, runner.engine).first_bad
+    assert first_bad is not None
+    assert (first_bad["position"], first_bad["code"]) == (runner.head(), "backdated")
+
+
+def test_commands_committed_out_of_clock_order_within_the_skew_verify(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner
+) -> None:
+    """Two commands taken at once in two processes commit in either order: their recorded
+    times may go back by less than CLOCK_SKEW. The events of one command share one time."""
+    _, ids = record(app, clock)
+    clock.advance(seconds=-(CLOCK_SKEW.total_seconds() - 1))
+    app.report_progress(ids[2], actor="李四", percent=50, note="并发")
+    runner.catch_up()
+    assert verify(app, runner.engine).ok
+    assert not verify(app, runner.engine, clock_skew=timedelta(0)).ok
+
+
+# ------------------------------------------------- chains of the older hash scheme
+
+
+def write_scheme_1_blocks(runner: ProjectionRunner, links: list[tuple[int, str]]) -> None:
+    """The audit_chain table as planlog wrote it before hash schemes: blocks, no scheme."""
+    from array import array
+
+    with runner.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE audit_chain")
+        blob = "BLOB" if conn.dialect.name == "sqlite" else "BYTEA"
+        conn.exec_driver_sql(
+            "CREATE TABLE audit_chain (last_position INTEGER PRIMARY KEY, first_position "
+            f"INTEGER NOT NULL, positions {blob} NOT NULL, digests {blob} NOT NULL)"
+        )
+        for start in range(0, len(links), 4):
+            block = links[start : start + 4]
+            positions = array("q", [p for p, _ in block]).tobytes()
+            digests = b"".join(bytes.fromhex(d) for _, d in block)
+            marks = "?, ?, ?, ?" if conn.dialect.name == "sqlite" else "%s, %s, %s, %s"
+            conn.exec_driver_sql(
+                f"INSERT INTO audit_chain VALUES ({marks})",
+                (block[-1][0], block[0][0], positions, digests),
+            )
+
+
+def test_a_scheme_1_chain_that_verifies_is_rechained_and_keeps_verifying(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+) -> None:
+    _, ids = record(app, clock)
+    runner.catch_up()
+    old = scheme_1(app)
+    write_scheme_1_blocks(runner, old)
+    upgraded = ProjectionRunner(app, batch_size=4)
+    try:
+        assert chain_rows(upgraded) == recomputed(raw)
+        assert verify(app, upgraded.engine).ok
+        app.complete(ids[2], actor="李四")  # and the chain goes on from there
+        upgraded.catch_up()
+        assert chain_rows(upgraded) == recomputed(raw)
+        assert verify(app, upgraded.engine).ok
+        assert still_contains(app, upgraded.engine, *old[-1])  # a head kept before
+    finally:
+        upgraded.close()
+
+
+def test_a_scheme_1_chain_tampered_before_the_upgrade_is_kept_and_still_fails(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+) -> None:
+    record(app, clock)
+    runner.catch_up()
+    old = scheme_1(app)
+    write_scheme_1_blocks(runner, old)
+    target = raw.positions()["PlanItem.OccurrenceCompleted"]
+    raw.set_state(target, reworded(raw.row(target)[3], actor="冒名者"))
+    upgraded = ProjectionRunner(app, batch_size=4)
+    try:
+        assert chain_rows(upgraded) == old  # not re-chained: that would bless the forgery
+        report = verify(app, upgraded.engine)
+        assert report.first_bad is not None and report.checked == target - 1
+        assert (report.first_bad["position"], report.first_bad["code"]) == (target, "altered")
+    finally:
+        upgraded.close()

@@ -1,13 +1,36 @@
-"""`planlog audit …`: verify the hash chain over the event log, show its head, prove a kept head."""
+"""`planlog audit …`: verify the hash chain over the event log, show its head, prove a kept
+head, anchor the head outside the database."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
-from planlog.audit.chain import ALTERED, INSERTED, MISSING, BadEvent, head, still_contains, verify
+from planlog.audit.anchor import (
+    ANCHORS,
+    PUBLIC_KEY,
+    AnchorReport,
+    BadAnchor,
+    check_anchors,
+    default_anchor_dir,
+    load_public_key,
+    write_anchor,
+)
+from planlog.audit.chain import (
+    ALTERED,
+    BACKDATED,
+    INSERTED,
+    MISSING,
+    UNCHAINED,
+    UNDATED,
+    BadEvent,
+    head,
+    still_contains,
+    verify,
+)
 from planlog.cli.common import JsonOption, emit_json, err_console, guarded, out_console, state
 from planlog.domain.errors import PlanlogError
 from planlog.render import literal
@@ -18,13 +41,36 @@ audit_cli = typer.Typer(
 )
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_ZH = {ALTERED: "内容被改动", MISSING: "事件已从日志中删除", INSERTED: "事件被插入已入链的范围"}
+_ZH = {
+    ALTERED: "内容被改动",
+    MISSING: "事件已从日志中删除",
+    INSERTED: "事件被插入已入链的范围",
+    UNCHAINED: "已读过的事件未入链（链尾被删除）",
+    BACKDATED: "记录时间早于之前的事件（倒签）",
+    UNDATED: "记录时间缺失或无法读取",
+}
+_ZH_ANCHOR = {
+    "truncated": "历史在锚点之前被截断",
+    "rechained": "锚点之前的历史已被改动并重新入链",
+    "bad_signature": "锚点签名不符（锚点被改动）",
+    "other_key": "锚点由另一把密钥签名",
+    "malformed": "不是锚点记录",
+}
 _AGGREGATES = {
     "PlanItem": "item",
     "Plan": "plan",
     "Organisation": "org",
     "PlanRegistry": "registry",
 }
+
+AnchorOption = typer.Option(
+    "--anchor", help="An anchors file (anchors.jsonl): check the log against every anchor."
+)
+KeyOption = typer.Option(
+    "--key",
+    help="The public key kept by the auditor (PEM, or the ed25519:… text); "
+    f"default: {PUBLIC_KEY} beside the anchors file.",
+)
 
 
 def describe(bad: BadEvent) -> str:
@@ -34,33 +80,79 @@ def describe(bad: BadEvent) -> str:
         kind = bad["type"].partition(".")[0]
         noun = _AGGREGATES.get(kind, kind.lower())
         what = f" ({bad['type']}, {noun} {bad['aggregate_id']}, version {bad['version']})"
+    detail = f": {bad['detail']}" if bad.get("detail") else ""
     return (
         f"事件 #{bad['position']}{what} 与审计链不符 / does not match the audit chain: "
-        f"{bad['problem']} ({_ZH.get(bad['code'], bad['code'])})"
+        f"{bad['problem']} ({_ZH.get(bad['code'], bad['code'])}){detail}"
     )
+
+
+def describe_anchor(bad: BadAnchor, file: str) -> str:
+    """One line naming the first anchor the log no longer holds."""
+    where = f" #{bad['position']} {str(bad['hash'])[:12]}…" if bad["position"] else ""
+    detail = f": {bad['detail']}" if bad["detail"] else ""
+    return (
+        f"锚点 {file}:{bad['line']}{where} 不成立 / anchor does not hold: "
+        f"{bad['problem']} ({_ZH_ANCHOR.get(bad['code'], bad['code'])}){detail}"
+    )
+
+
+def _anchors(ctx: typer.Context, file: Path, key: Path | None) -> AnchorReport:
+    st = state(ctx)
+    trusted = load_public_key(key) if key is not None else None
+    return check_anchors(st.app(), st.read_models(), file, public_key=trusted)
+
+
+def _print_anchors(report: AnchorReport) -> None:
+    if report.first_bad is not None:
+        err_console.print(
+            literal(describe_anchor(report.first_bad, report.file), "bold red"), soft_wrap=True
+        )
+    else:
+        out_console.print(
+            literal(
+                f"锚点全部成立 / every anchor holds: {report.checked} anchors in {report.file}"
+            ),
+            soft_wrap=True,
+        )
 
 
 @audit_cli.command("verify")
 @guarded
-def verify_command(ctx: typer.Context, json_out: bool = JsonOption) -> None:
-    """Recompute the chain from the log; exit 1 naming the first event that does not match."""
+def verify_command(
+    ctx: typer.Context,
+    anchor: Annotated[Path | None, AnchorOption] = None,
+    key: Annotated[Path | None, KeyOption] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Recompute the chain from the log; exit 1 naming the first event that does not match
+    (and, with --anchor, the first anchor the log no longer holds)."""
     st = state(ctx)
     engine = st.read_models()  # chain every event recorded so far before checking
     report = verify(st.app(), engine)
+    anchors = _anchors(ctx, anchor, key) if anchor is not None else None
+    ok = report.ok and (anchors is None or anchors.ok)
     if json_out:
-        emit_json(report.to_dict())
-    elif report.first_bad is not None:
-        # An altered log may hold anything, in the event type as much as in a title.
-        err_console.print(literal(describe(report.first_bad), "bold red"), soft_wrap=True)
+        result: dict[str, Any] = report.to_dict()
+        if anchors is not None:
+            result["ok"] = ok
+            result["anchors"] = anchors.to_dict()
+        emit_json(result)
     else:
-        top = report.head
-        where = f", head #{top['position']} {top['hash'][:12]}…" if top else ""
-        later = f", {report.unchained} not yet chained" if report.unchained else ""
-        out_console.print(
-            f"审计链完整 / audit chain intact: {report.checked} events{where}{later}",
-            soft_wrap=True,
-        )
-    if not report.ok:
+        if report.first_bad is not None:
+            # An altered log may hold anything, in the event type as much as in a title.
+            err_console.print(literal(describe(report.first_bad), "bold red"), soft_wrap=True)
+        else:
+            top = report.head
+            where = f", head #{top['position']} {top['hash'][:12]}…" if top else ""
+            later = f", {report.unchained} not yet chained" if report.unchained else ""
+            out_console.print(
+                f"审计链完整 / audit chain intact: {report.checked} events{where}{later}",
+                soft_wrap=True,
+            )
+        if anchors is not None:
+            _print_anchors(anchors)
+    if not ok:
         raise typer.Exit(1)
 
 
@@ -83,11 +175,31 @@ def head_command(ctx: typer.Context, json_out: bool = JsonOption) -> None:
 @guarded
 def prove_command(
     ctx: typer.Context,
-    position: Annotated[int, typer.Argument(help="Position of a head kept earlier.")],
-    hash: Annotated[str, typer.Argument(help="Its hash (64 hex digits).")],
+    position: Annotated[
+        int | None, typer.Argument(help="Position of a head kept earlier.", show_default=False)
+    ] = None,
+    hash: Annotated[
+        str | None, typer.Argument(help="Its hash (64 hex digits).", show_default=False)
+    ] = None,
+    anchor: Annotated[Path | None, AnchorOption] = None,
+    key: Annotated[Path | None, KeyOption] = None,
     json_out: bool = JsonOption,
 ) -> None:
-    """Exit 0 if the log still holds, unchanged, the history up to a head kept earlier."""
+    """Exit 0 if the log still holds, unchanged, the history up to a head kept earlier
+    (POSITION HASH), or up to every anchor of an anchors file (--anchor FILE)."""
+    if anchor is not None:
+        if position is not None or hash is not None:
+            raise PlanlogError("give either POSITION HASH or --anchor FILE, not both")
+        report = _anchors(ctx, anchor, key)
+        if json_out:
+            emit_json(report.to_dict())
+        else:
+            _print_anchors(report)
+        if not report.ok:
+            raise typer.Exit(1)
+        return
+    if position is None or hash is None:
+        raise PlanlogError("give a kept head (POSITION HASH) or an anchors file (--anchor FILE)")
     digest = hash.strip().lower()
     if not _HEX64.match(digest):
         raise PlanlogError(f"{hash!r} is not a chain hash (64 hex digits)")
@@ -108,3 +220,52 @@ def prove_command(
         )
     if not contained:
         raise typer.Exit(1)
+
+
+@audit_cli.command("anchor")
+@guarded
+def anchor_command(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="Anchor directory (default: $PLANLOG_ANCHOR_DIR, else planlog-anchors/ "
+            "beside a SQLite file, else in the current directory).",
+        ),
+    ] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Verify the chain, then append its head, signed (Ed25519), to the anchors file kept
+    outside the database. Run it daily; keep the public key and copies of the file."""
+    st = state(ctx)
+    where = directory if directory is not None else default_anchor_dir(st.app().store)
+    record = write_anchor(st.app(), where, engine=st.read_models())
+    key_text = record["key"] if record is not None else None
+    if json_out:
+        emit_json(
+            {
+                "anchor": dict(record) if record is not None else None,
+                "file": str(where / ANCHORS),
+                "public_key": key_text,
+                "public_key_file": str(where / PUBLIC_KEY) if record is not None else None,
+            }
+        )
+    elif record is None:
+        out_console.print("审计链为空，未锚定 / the audit chain is empty: nothing anchored")
+    else:
+        out_console.print(
+            literal(
+                f"已锚定 / anchored: #{record['position']} {record['hash']} "
+                f"({record['events']} events) → {where / ANCHORS}"
+            ),
+            soft_wrap=True,
+        )
+        out_console.print(
+            literal(
+                f"公钥 / public key: {key_text} ({where / PUBLIC_KEY}); 请审计人员另行保存 / "
+                "an auditor keeps a copy, and checks with "
+                f"`planlog audit prove --anchor {where / ANCHORS} --key KEPT_KEY`"
+            ),
+            soft_wrap=True,
+        )

@@ -42,6 +42,10 @@ class Change(NamedTuple):
     recorded_at: str  # ISO 8601, UTC
     data: dict[str, Any]
     raw: bytes  # the stored payload exactly as recorded (a reference, not a copy)
+    #: the originator id and topic exactly as stored, for the audit chain: `aggregate_id`
+    #: and `type` are normalised, and a rewritten stored form must not hash the same
+    stored_id: UUID | str = ""
+    topic: str = ""
 
     @property
     def actor(self) -> str | None:
@@ -185,7 +189,8 @@ class _Decoder:
             except Exception as error:  # no payload may stop the read of the others
                 data, stamp = self._unreadable(state, error)
             # tuple.__new__ skips the NamedTuple's Python-level constructor
-            changes.append(new(Change, (position, aggregate_id, version, kind, stamp, data, state)))
+            row = (position, aggregate_id, version, kind, stamp, data, state, originator_id, topic)
+            changes.append(new(Change, row))
         return changes
 
     def _unreadable(self, state: Any, error: Exception) -> tuple[dict[str, Any], str]:

@@ -1,4 +1,8 @@
-"""The tamper-evident record over HTTP: verify the chain, read its head, prove an old head."""
+"""The tamper-evident record over HTTP: verify the chain, read its head, prove an old head.
+
+The chain covers the whole log, so these are for the chair or auditor of a top-level
+organisation only (`planlog.audit.scope`); others get 403 saying so.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +11,37 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from planlog.api.deps import AUDIT, Caller, ServicesDep, role_caller
+from planlog.api.problems import Forbidden
 from planlog.api.schemas import PROBLEMS
+from planlog.audit.anchor import default_anchor_dir, latest_anchor
 from planlog.audit.chain import head, still_contains, verify
+from planlog.audit.scope import whole_log_refusal
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
-Auditor = Annotated[Caller, Depends(role_caller(AUDIT, "verify the audit chain"))]
+RoleAuditor = Annotated[Caller, Depends(role_caller(AUDIT, "verify the audit chain"))]
+
+
+def whole_log_auditor(svc: ServicesDep, who: RoleAuditor) -> Caller:
+    refusal = whole_log_refusal(svc.engine, who.principal.org)
+    if refusal is not None:
+        raise Forbidden(refusal)
+    return who
+
+
+Auditor = Annotated[Caller, Depends(whole_log_auditor)]
 
 
 @router.get("/verify", responses=PROBLEMS)
 def verify_chain(svc: ServicesDep, who: Auditor) -> dict[str, Any]:
     """Recompute the hash chain over the whole log; `first_bad` names the first event that
-    does not match (altered, missing or inserted)."""
+    does not match (altered, missing, inserted, never chained, or back-dated)."""
     return verify(svc.app, svc.fresh()).to_dict()
 
 
 @router.get("/head", responses=PROBLEMS)
 def chain_head(svc: ServicesDep, who: Auditor) -> dict[str, Any]:
-    return {"head": head(svc.fresh())}
+    """The chain's head, and the latest anchor written outside the database (or null)."""
+    return {"head": head(svc.fresh()), "anchor": latest_anchor(default_anchor_dir(svc.app.store))}
 
 
 @router.get("/prove", responses=PROBLEMS)

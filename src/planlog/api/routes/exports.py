@@ -19,7 +19,7 @@ from fastapi.responses import StreamingResponse
 from planlog.api.deps import AUDIT, MANAGE, READ, Caller, Services, ServicesDep, role_caller
 from planlog.api.schemas import PROBLEMS, FeedCreate, FeedCreated
 from planlog.api.tokens import create_feed, find_feed, revoke_feed
-from planlog.audit.chain import head
+from planlog.audit.anchor import export_head
 from planlog.domain.errors import NotFound
 from planlog.exports import board_csv, board_xlsx, calendar_ics, history_jsonl
 from planlog.projections.calendar import open_deadlines
@@ -53,7 +53,7 @@ def board_as_csv(plan_id: UUID, svc: ServicesDep, who: Reader) -> Response:
 @router.get("/api/v1/plans/{plan_id}/board.xlsx", responses=PROBLEMS)
 def board_as_xlsx(plan_id: UUID, svc: ServicesDep, who: Reader) -> Response:
     board = _board(svc, who, plan_id)
-    content = board_xlsx(board, chain_head=head(svc.engine))
+    content = board_xlsx(board, chain_head=export_head(svc.app, svc.engine))
     return _download(content, XLSX, f"{board['plan']['title']}.xlsx")
 
 
@@ -71,7 +71,7 @@ def history_as_jsonl(plan_id: UUID, svc: ServicesDep, who: Auditor) -> Streaming
     """The plan's event history, one JSON object per line, ending with the chain head."""
     who.plan(svc, plan_id)
     entries = plan_history(svc, plan_id)
-    chain = head(svc.fresh())
+    chain = export_head(svc.app, svc.fresh())
 
     def lines() -> Iterator[bytes]:
         for line in history_jsonl(entries, chain_head=chain):
