@@ -32,7 +32,9 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from planlog.application import PlanlogApp
+from planlog.audit.anchor import Anchor, write_anchor
 from planlog.config import Settings
+from planlog.domain.errors import PlanlogError
 from planlog.projections.runner import ProjectionRunner
 from planlog.scheduler.outbox import Delivery, deliver_pending
 from planlog.scheduler.reminders import FailedPlan, IssuedReminder, ReminderIssuer
@@ -46,6 +48,9 @@ log = logging.getLogger("planlog.scheduler")
 #: collapse into one, and a job never overlaps itself.
 JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": 600, "max_instances": 1}
 REMINDER_JOB, DELIVERY_JOB = "planlog-reminders", "planlog-delivery"
+#: The daily signed chain head (planlog.audit.anchor), written after midnight China time
+#: so that each anchor closes a whole business day.
+ANCHOR_JOB = "planlog-anchor"
 #: Where earlier versions pickled their jobs (APScheduler's SQLAlchemyJobStore).
 OLD_JOB_TABLE = "planlog_scheduler_jobs"
 
@@ -223,6 +228,16 @@ class Service:
             id=DELIVERY_JOB,
             replace_existing=True,
         )
+        scheduler.add_job(
+            run_anchor,
+            "cron",
+            hour=0,
+            minute=30,
+            timezone=ZoneInfo("Asia/Shanghai"),
+            args=[self.key],
+            id=ANCHOR_JOB,
+            replace_existing=True,
+        )
 
     @property
     def active(self) -> bool:
@@ -244,6 +259,11 @@ class Service:
         return reminder_pass(
             self.app, self.runner, self.app.now(), settings=self.settings, issuer=self.issuer
         )
+
+    def anchor(self) -> Anchor | None:
+        """Verify the chain and append its signed head outside the database."""
+        self.runner.catch_up()
+        return write_anchor(self.app, None, engine=self.runner.engine)
 
     def deliver(self) -> list[Delivery]:
         self.runner.catch_up()
@@ -268,6 +288,21 @@ def run_reminders(database_url: str) -> None:
                 len(result.failed),
                 ", ".join(f.plan_id for f in result.failed),
             )
+
+
+def run_anchor(database_url: str) -> None:
+    """Scheduler job: the day's anchor. A chain that no longer verifies is not anchored;
+    that is the loudest thing the worker can report, so it is an error in the log."""
+    service = _services.get(database_url)
+    if service is None:
+        return
+    try:
+        anchor = service.anchor()
+    except PlanlogError as error:
+        log.error("audit anchor refused: %s", error)
+        return
+    if anchor is not None:
+        log.info("audit anchor written: #%s %s", anchor["position"], anchor["hash"])
 
 
 def run_delivery(database_url: str) -> None:

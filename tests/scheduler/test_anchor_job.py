@@ -1,0 +1,40 @@
+"""The worker anchors the audit chain daily, outside the database (planlog.audit.anchor)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+
+from planlog.application import PlanlogApp
+from planlog.config import Settings
+from planlog.scheduler.service import ANCHOR_JOB, Service, run_anchor
+
+
+def test_the_active_worker_anchors_the_chain_daily_after_midnight_china_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    anchors = tmp_path / "anchors"
+    monkeypatch.setenv("PLANLOG_ANCHOR_DIR", str(anchors))
+    url = f"sqlite:///{tmp_path / 'planlog.db'}"
+    app = PlanlogApp(url)
+    app.create_plan(org="某医院工会", year=2026, title="计划", actor="admin")
+    app.close()
+    service = Service(Settings(database_url=url, reminder_interval=3600, workdays="all"))
+    service.start()
+    try:
+        assert service.scheduler is not None
+        job = service.scheduler.get_job(ANCHOR_JOB)
+        assert isinstance(job.trigger, CronTrigger)
+        fields = {f.name: str(f) for f in job.trigger.fields}
+        assert (fields["hour"], fields["minute"]) == ("0", "30")
+        assert str(job.trigger.timezone) == "Asia/Shanghai"
+        run_anchor(service.key)  # what the job runs
+    finally:
+        service.stop()
+    lines = (anchors / "anchors.jsonl").read_text().splitlines()
+    assert len(lines) == 1
+    anchor = json.loads(lines[0])
+    assert anchor["events"] > 0 and len(anchor["hash"]) == 64
