@@ -216,12 +216,20 @@ def test_the_audit_view_has_as_of_diff_chain_and_exports(web: Web) -> None:
     assert page.status_code == 200
     text = page.text
     assert 'type="date" name="as_of"' in text
-    assert "完整：已校验" in text
     assert "场地改造" in text and "取消" in text  # when, who, what, why
     for kind in ("board.csv", "board.xlsx", "history.jsonl", "calendar.ics"):
         assert f"/plans/{web.seeded.plan}/export/{kind}" in text
+    top = web.login("city_chair").get(f"{web.board}/audit").text
+    assert "完整：已校验" in top
     editor = web.login("hospital_editor").get(f"{web.board}/audit").text
     assert "仅主席和审计可校验审计链" in editor
+
+
+def test_an_auditor_below_the_top_is_not_shown_the_whole_log_verification(web: Web) -> None:
+    """The chain covers every organisation: its report may name another one's event."""
+    text = web.login("hospital_auditor").get(f"{web.board}/audit").text
+    assert "仅顶级组织的主席和审计可校验" in text
+    assert "完整：已校验" not in text
 
 
 @pytest.mark.parametrize(

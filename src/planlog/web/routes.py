@@ -23,6 +23,7 @@ from planlog.api.sessions import close_session, open_session
 from planlog.api.tokens import authenticate
 from planlog.application import parse_moment
 from planlog.audit.chain import verify
+from planlog.audit.scope import whole_log_refusal
 from planlog.domain.errors import NotFound
 from planlog.domain.registry import PlanEntry
 from planlog.domain.status import ALL_STATUSES
@@ -253,8 +254,14 @@ def audit(
     diff = diff_document(
         svc.app, svc.fresh(), plan_id, after, parse_moment(last), language(request)
     )
-    # Verifying walks the whole log; it is what the API's /audit/verify answers too.
-    chain = verify(svc.app, svc.fresh()).to_dict() if who.role in AUDIT else None
+    # Verifying walks the whole log; it is what the API's /audit/verify answers too, and
+    # for the same callers only: the report may name another organisation's event.
+    chain_refused = whole_log_refusal(svc.engine, who.principal.org)
+    chain = (
+        verify(svc.app, svc.fresh()).to_dict()
+        if who.role in AUDIT and chain_refused is None
+        else None
+    )
     # Events of this plan a read model set aside (projections.quarantine): only this
     # plan's, so that the page says nothing about other organisations.
     with svc.engine.connect() as conn:
@@ -267,6 +274,7 @@ def audit(
         "last": last,
         "changes": list(reversed(diff["changes"])),
         "chain": chain,
+        "chain_scoped": who.role in AUDIT and chain_refused is not None,
         "exports": EXPORTS,
         "quarantined": quarantined,
     }

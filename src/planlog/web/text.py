@@ -157,6 +157,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "另有 {count} 个新事件尚未入链。",
         "{count} newer events are not chained yet.",
     ),
+    "chain_scope": (
+        "审计链覆盖所有组织的记录，仅顶级组织的主席和审计可校验。",
+        "The chain covers every organisation's records: only the chair or auditor of a "
+        "top-level organisation may verify it.",
+    ),
     "chain_role": (
         "仅主席和审计可校验审计链。",
         "Only chairs and auditors may verify the chain.",
