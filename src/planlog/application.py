@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -709,4 +710,12 @@ def _plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, date | datetime):
         return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        # Recorded before the domain refused it: shown as recorded, in a form every JSON
+        # reader accepts (a bare NaN token makes the whole history unreadable).
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
     return value

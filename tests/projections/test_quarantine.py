@@ -23,6 +23,7 @@ from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from tests.signin import sign_in
 from typer.testing import CliRunner
 
 from planlog.api.app import create_app
@@ -535,11 +536,30 @@ def test_the_audit_page_lists_the_plans_quarantined_events(
     served: tuple[TestClient, dict[str, str]], poisoned: Log
 ) -> None:
     client, tokens = served
-    client.get(f"/login?token={tokens['ours']}", follow_redirects=False)
+    sign_in(client, tokens["ours"])
     page = client.get(f"/plans/{poisoned.ours}/audit")
     assert page.status_code == 200
     assert "暂未反映在看板" in page.text and f"#{poisoned.poison}" in page.text
     client.cookies.clear()
-    client.get(f"/login?token={tokens['theirs']}", follow_redirects=False)
+    sign_in(client, tokens["theirs"])
     theirs = client.get(f"/plans/{poisoned.theirs}/audit")
     assert theirs.status_code == 200 and "暂未反映在看板" not in theirs.text
+
+
+def test_the_history_of_an_item_with_a_nan_event_is_strict_json(
+    served: tuple[TestClient, dict[str, str]], poisoned: Log
+) -> None:
+    """Recorded before the domain refused NaN: shown as recorded, never a bare NaN token
+    (which no strict JSON reader accepts) and never a 500."""
+
+    def refuse(token: str) -> None:
+        raise AssertionError(f"bare {token} in JSON")
+
+    history = _get(served, "ours", f"/api/v1/items/{poisoned.item}/history")
+    assert history.status_code == 200, history.text
+    reported = [e for e in history.json() if e["type"] == "ProgressReported"]
+    assert reported[0]["target_value"] == "nan"
+    lines = _get(served, "ours", f"/api/v1/plans/{poisoned.ours}/history.jsonl")
+    assert lines.status_code == 200
+    parsed = [json.loads(line, parse_constant=refuse) for line in lines.text.splitlines()]
+    assert any(entry.get("target_value") == "nan" for entry in parsed)

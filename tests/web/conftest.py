@@ -7,7 +7,6 @@ The hospital's plan is recorded on a simulated clock in early 2026, so that the 
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.signin import form_value, sign_in
 
 from planlog.api.app import create_app
 from planlog.api.tokens import create_token
@@ -93,21 +93,6 @@ def seed(url: str) -> Seeded:
         return Seeded(plan.id, other.id, items)
     finally:
         app.close()
-
-
-def form_value(page: str, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', page)
-    assert found, f"no {name} field in the page"
-    return html.unescape(found.group(1))
-
-
-def sign_in(client: TestClient, token: str, next: str | None = None, base: str = "") -> Any:
-    """What a person does with a sign-in link: open it, then confirm on the page."""
-    query = f"?token={token}" + (f"&next={next}" if next else "")
-    confirm = client.get(f"{base}/login{query}", follow_redirects=False)
-    assert confirm.status_code == 200, confirm.text
-    data = {name: form_value(confirm.text, name) for name in ("token", "next", "csrf")}
-    return client.post(f"{base}/login", data=data, follow_redirects=False)
 
 
 @dataclass
