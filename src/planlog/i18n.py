@@ -41,6 +41,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "due_in_plan_year": ("截止日期不在计划年度内", "due date outside the plan year"),
     "conflict": ("已被他人修改，请刷新后重试", "changed by someone else; reload"),
     "not_found": ("未找到", "not found"),
+    # refusals of a value or a document (PlanlogError.code)
+    "invalid_value": ("内容不合规", "invalid value"),
+    "invalid_schedule": ("时限不合规", "invalid schedule"),
+    "document_refused": ("文件被拒绝", "document refused"),
+    "too_large": ("内容过大", "too large"),
 }
 
 

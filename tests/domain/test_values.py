@@ -351,3 +351,10 @@ def test_an_organisation_name_with_a_lone_surrogate_is_refused_not_a_unicode_err
     with pytest.raises(InvalidValue) as refused:
         organisation_id("某\udcff工会")
     assert refused.value.problem == "control_character" and "U+DCFF" in refused.value.message
+
+
+@pytest.mark.parametrize("char", ["\ufffe", "\uffff", "\ufdd0", "\U0001fffe", "\U0010ffff"])
+def test_a_noncharacter_that_no_export_can_carry_is_refused(char: str) -> None:
+    with pytest.raises(InvalidValue) as refused:
+        Plan.create(org="某医院工会", year=2026, title=f"计划{char}", actor="王主席")
+    assert refused.value.field == "title" and f"U+{ord(char):04X}" in refused.value.message

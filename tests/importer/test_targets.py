@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from planlog.importer.limits import MAX_TARGETS_PER_ITEM
 from planlog.importer.targets import find_targets
 
 
@@ -50,3 +51,10 @@ def test_targets_found(text: str, expected: list[tuple[float, str, str, str]]) -
 )
 def test_numbers_that_are_not_targets_are_ignored(text: str) -> None:
     assert find_targets(text) == ()
+
+
+def test_an_item_of_thousands_of_numbers_yields_a_bounded_list_of_targets() -> None:
+    text = "完成率达到8%，" * 5_000
+    found = find_targets(text)
+    assert len(found) == MAX_TARGETS_PER_ITEM
+    assert found[0].value == 8 and found[0].unit == "%"

@@ -13,7 +13,7 @@ through `__init__`); a projection that cannot apply an old event quarantines it.
 from __future__ import annotations
 
 import math
-import unicodedata
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -89,16 +89,22 @@ class InvalidValue(PlanlogError):
         self.problem = problem
 
 
+#: What no stored text may hold: C0 controls other than tab and newline, DEL and C1
+#: controls, lone surrogates (not storable as UTF-8), and the Unicode noncharacters
+#: (U+FDD0–U+FDEF and U+xFFFE/U+xFFFF of every plane), which XML — and so every
+#: .docx/.xlsx export — cannot carry.
+_BAD_CHARACTER = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(
+        f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
+    )
+    + "]"
+)
+
+
 def _bad_character(text: str) -> str | None:
-    """The first character no stored text may hold: C0 controls other than tab and
-    newline, DEL, C1 controls and lone surrogates (which cannot be stored as UTF-8)."""
-    for char in text:
-        if char in "\t\n":
-            continue
-        category = unicodedata.category(char)
-        if category == "Cc" or category == "Cs":
-            return char
-    return None
+    found = _BAD_CHARACTER.search(text)
+    return found.group() if found else None
 
 
 def check_text_chars(text: str, field: str) -> None:

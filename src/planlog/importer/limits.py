@@ -44,6 +44,10 @@ MAX_LINES = 20_000
 MAX_ITEMS = 1_000
 
 #: Members of a .docx/.xlsx package: real ones have 10-40 parts, a few hundred with images.
+#: Measurable targets read from one item's text. Real items state one to five; a text
+#: of thousands of numbers ("8%8%8%…") is no list of targets, and parsing and showing
+#: each would cost seconds per item.
+MAX_TARGETS_PER_ITEM = 20
 MAX_ZIP_MEMBERS = 1_000
 #: Declared unpacked size of all members together. Media do not compress, so a 5 MB
 #: upload of real content unpacks to little more than 5 MB plus its XML.

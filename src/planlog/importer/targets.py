@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from planlog.importer.limits import MAX_TARGETS_PER_ITEM
 from planlog.importer.model import Target
 from planlog.importer.normalize import fold
 
@@ -96,11 +97,14 @@ def _quoted_spans(folded: str) -> list[tuple[int, int]]:
 
 
 def find_targets(text: str) -> tuple[Target, ...]:
-    """Every measurable target in `text`, in the order written."""
+    """The measurable targets in `text`, in the order written (at most
+    `MAX_TARGETS_PER_ITEM`: past that the numbers are no list of targets)."""
     folded = fold(text)
     quoted = _quoted_spans(folded)
     found: list[Target] = []
     for match in _PATTERN.finditer(folded):
+        if len(found) == MAX_TARGETS_PER_ITEM:
+            break
         start, end = match.start(), match.end()
         if any(a <= start < b for a, b in quoted):
             continue
