@@ -32,6 +32,7 @@ import docx
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
+from tests.signin import sign_in
 from typer.testing import CliRunner
 
 from planlog.api.app import create_app
@@ -581,7 +582,7 @@ def test_hostile_upload_on_the_web_page_shows_the_message(
     built: Callable[[str], Path], doors: Doors
 ) -> None:
     client = doors.client
-    assert client.get(f"/login?token={doors.token}", follow_redirects=False).status_code == 303
+    assert sign_in(client, doors.token).status_code == 303
     page = client.get("/import").text
     csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
     filename, data = upload_of(built("yaml_alias_bomb"))
