@@ -1,4 +1,3 @@
-import time
 from datetime import date, datetime
 
 import pytest
@@ -48,14 +47,13 @@ def test_occurrence_round_trips_through_its_dict() -> None:
 
 # -- bounds (issue 16): a rule is refused in milliseconds, never expanded without end ------
 
-SLOW = 1.0  # seconds; the old code took from 2 s to minutes on each of these
 
-
-def refused_quickly(rule: str, year: int = 2026, **kwargs: int) -> ScheduleError:
-    started = time.perf_counter()
+def refused_before_expanding(rule: str, year: int = 2026, **kwargs: int) -> ScheduleError:
+    """The old code took from 2 s to minutes (or never ended) on each of these; the
+    refusal happens before any expansion, so the suite's per-test timeout is the guard
+    (speed itself is measured in bench/, never asserted in a test)."""
     with pytest.raises(ScheduleError) as refused:
         expand_rrule(rule, year, **kwargs)
-    assert time.perf_counter() - started < SLOW
     return refused.value
 
 
@@ -72,9 +70,9 @@ def refused_quickly(rule: str, year: int = 2026, **kwargs: int) -> ScheduleError
         ("FREQ=DAILY;FREQ=SECONDLY", "FREQ"),
     ],
 )
-def test_secondly_rrule_is_refused_in_milliseconds_not_expanded(rule: str, part: str) -> None:
+def test_secondly_rrule_is_refused_not_expanded(rule: str, part: str) -> None:
     # FREQ=SECONDLY took 108 s and 2 GB before being refused for its size.
-    error = refused_quickly(rule)
+    error = refused_before_expanding(rule)
     assert part in error.message
     if part != "FREQ":  # a second FREQ is refused as a duplicate part
         assert error.message.startswith("重复规则不能比每天更频繁")
@@ -94,8 +92,8 @@ def test_secondly_rrule_is_refused_in_milliseconds_not_expanded(rule: str, part:
         "FREQ=DAILY;UNTIL=20251231",
     ],
 )
-def test_rrule_that_never_falls_in_the_year_is_refused_in_milliseconds(rule: str) -> None:
-    error = refused_quickly(rule)
+def test_rrule_that_never_falls_in_the_year_is_refused(rule: str) -> None:
+    error = refused_before_expanding(rule)
     assert "has no occurrence in 2026" in error.message and error.message.startswith("重复规则")
 
 
@@ -121,13 +119,13 @@ def test_rrule_that_never_falls_in_the_year_is_refused_in_milliseconds(rule: str
     ],
 )
 def test_rrule_parts_out_of_range_are_refused_naming_the_part(rule: str, words: str) -> None:
-    error = refused_quickly(rule)
+    error = refused_before_expanding(rule)
     assert words in error.message, error.message
     assert error.message.startswith("重复规则")
 
 
 def test_rrule_with_more_occurrences_than_the_cap_is_refused_naming_the_cap() -> None:
-    error = refused_quickly("FREQ=DAILY", limit=10)
+    error = refused_before_expanding("FREQ=DAILY", limit=10)
     assert "more than 10 occurrences in 2026" in error.message
     assert "超过 10 次" in error.message
     assert error.details["problem"] == "too_many"

@@ -52,10 +52,16 @@ class Organisation(Aggregate):
     ) -> Organisation:
         checked = _org_name(name, "org")
         if checked is None:
-            raise RuleViolation("new organisation", "name_required", "an organisation needs a name")
+            raise RuleViolation(
+                "new organisation", "name_required", "组织须有名称（an organisation needs a name）"
+            )
         parent = _org_name(parent, "parent")
         if parent == checked:
-            raise RuleViolation(checked, "no_cycle", f"{checked} cannot be its own parent")
+            raise RuleViolation(
+                checked,
+                "no_cycle",
+                f"“{checked}”不能是自己的上级（{checked} cannot be its own parent）",
+            )
         return cls._create(
             cls.Registered,
             id=organisation_id(checked),
@@ -84,7 +90,10 @@ class Organisation(Aggregate):
         parent = _org_name(parent, "parent")
         if parent == self.name or self.name in ancestors_of_parent:
             raise RuleViolation(
-                self.name, "no_cycle", f"{self.name} cannot be placed under its own descendant"
+                self.name,
+                "no_cycle",
+                f"“{self.name}”不能挂到自己的下级组织之下"
+                f"（{self.name} cannot be placed under its own descendant）",
             )
         self.trigger_event(self.Reparented, parent=parent, actor=actor, reason=reason_text(reason))
 
