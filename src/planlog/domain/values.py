@@ -109,6 +109,14 @@ def _bad_character(text: str) -> str | None:
 
 def check_text_chars(text: str, field: str) -> None:
     bad = _bad_character(text)
+    if bad is not None and "\udc80" <= bad <= "\udcff":
+        # How Python hands over a byte that is not UTF-8 (a GBK terminal, an old file).
+        raise InvalidValue(
+            field,
+            "not_utf8",
+            f"含有无法识别的字节 0x{ord(bad) - 0xDC00:02X}，请以 UTF-8 输入",
+            f"holds a byte that is not UTF-8 (0x{ord(bad) - 0xDC00:02X}); enter it as UTF-8",
+        )
     if bad is not None:
         code = f"U+{ord(bad):04X}"
         raise InvalidValue(
@@ -181,8 +189,8 @@ def number(
         raise InvalidValue(
             field,
             "out_of_range",
-            f"须在 {low:g} 到 {high:g} 之间，而不是 {shown}",
-            f"must be within {low:g}–{high:g}, not {shown}",
+            f"须在 {_shown(low)} 到 {_shown(high)} 之间，而不是 {shown}",
+            f"must be within {_shown(low)}–{_shown(high)}, not {shown}",
         )
     return value
 
@@ -192,6 +200,8 @@ def _shown(value: int | float) -> str:
     `str` of one beyond 4300 digits is refused, so a huge int is shown by its size."""
     if isinstance(value, int) and value.bit_length() > 1000:
         return f"≈{'-' if value < 0 else ''}10^{int(value.bit_length() * math.log10(2))}"
+    if (isinstance(value, int) or value.is_integer()) and abs(value) < 1e16:
+        return str(int(value))  # 1000000000, not 1e+09: what the person typed
     return f"{value:g}"
 
 
