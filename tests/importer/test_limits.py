@@ -493,3 +493,26 @@ def test_binary_parts_are_not_read_as_xml_whatever_their_first_bytes(tmp_path: P
         },
     )
     assert [item.title for item in read_plan(path, YEAR).items] == ["新增基层工会800家"]
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("plan\x07.txt", "U+0007"),
+        ("plan\t.txt", "U+0009"),
+        ("plan\x85.txt", "U+0085"),  # C1: NEL
+        ("plan\x9b.txt", "U+009B"),  # C1: CSI, which starts terminal escapes
+        ("plan\udc80.txt", "U+DC80"),  # a lone surrogate: an undecodable byte
+        ("plan\ufffe.txt", "U+FFFE"),  # a noncharacter
+    ],
+)
+def test_a_file_name_is_refused_by_the_domains_rule_for_stored_text(
+    name: str, code: str, tmp_path: Path
+) -> None:
+    """The name was checked for C0 controls and DEL only: C1 controls and lone
+    surrogates, which no event may hold, passed into the import's events."""
+    with pytest.raises(DocumentRefused) as caught:
+        read_plan(tmp_path / name, YEAR)
+    assert caught.value.details["problem"] == "bad_name"
+    assert f"文件名含有不允许的控制字符 {code}" in caught.value.message
+    assert f"control character {code}" in caught.value.message

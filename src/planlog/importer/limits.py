@@ -27,6 +27,7 @@ from typing import IO, Any
 from urllib.parse import unquote
 from xml.parsers import expat
 
+from planlog.domain.values import bad_character
 from planlog.importer.model import DocumentError
 
 # --- the limits --------------------------------------------------------------------
@@ -135,12 +136,17 @@ def check_name(name: str) -> None:
             f"the file name is {len(name):,} characters long, over the limit of {MAX_NAME_CHARS}",
             limit=MAX_NAME_CHARS,
         )
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+    # The domain's rule for stored text (C0 and C1 controls, DEL, lone surrogates,
+    # noncharacters), and no tab or line break either: a name is one line.
+    bad = bad_character(name) or next((ch for ch in name if ch in "\t\n"), None)
+    if bad is not None:
+        code = f"U+{ord(bad):04X}"
         raise refuse(
             repr(name)[:80],
             "bad_name",
-            "文件名含有控制字符",
-            "the file name holds a control character",
+            f"文件名含有不允许的控制字符 {code}",
+            f"the file name holds a control character {code}",
+            character=code,
         )
 
 
