@@ -28,7 +28,7 @@ from urllib.parse import unquote
 from xml.parsers import expat
 
 from planlog.domain.values import bad_character
-from planlog.importer.model import DocumentError
+from planlog.importer.model import DocumentError, document_error
 
 # --- the limits --------------------------------------------------------------------
 
@@ -191,15 +191,19 @@ class ItemBudget:
         check_items(self.source, self.count)
 
 
+_WHAT_ZH = {".docx document": ".docx Word 文档", ".xlsx workbook": ".xlsx Excel 工作簿"}
+
+
 def unreadable_package(source: str, what: str, exc: BaseException) -> DocumentError:
     """A package the library could not read: corrupt, truncated or not what it says."""
     detail = str(exc)
     if len(detail) > 300:
         detail = detail[:300] + "…"
-    return DocumentError(
-        f"{source}: not a readable {what} ({exc.__class__.__name__}: {detail})",
-        source=source,
-        problem="corrupt",
+    return document_error(
+        source,
+        "corrupt",
+        f"无法读取：文件已损坏，或不是 {_WHAT_ZH.get(what, what)}",
+        f"not a readable {what} ({exc.__class__.__name__}: {detail})",
     )
 
 
@@ -367,10 +371,8 @@ def check_package(path: Path, source: str, what: str, *, paragraph_ns: str | Non
             f"the file is encrypted; remove the password and import again ({exc})",
         ) from exc
     except OSError as exc:
-        raise DocumentError(
-            f"{source}：无法读取文件（cannot read the file: {exc.strerror or exc}）",
-            source=source,
-            problem="unreadable",
+        raise document_error(
+            source, "unreadable", "无法读取文件", f"cannot read the file: {exc.strerror or exc}"
         ) from exc
 
 
@@ -520,9 +522,10 @@ def _scan_member(
 def _not_xml(source: str, name: str, zh: str, en: str) -> DocumentError:
     """A member a reader parses as XML that is not well-formed XML: refused, because
     what lxml makes of it is beyond what the scan has counted."""
-    return DocumentError(
-        f"{source}：{name} 不是格式正确的 XML，{zh}（{name} is not well-formed XML: {en}）",
-        source=source,
-        problem="corrupt",
+    return document_error(
+        source,
+        "corrupt",
+        f"{name} 不是格式正确的 XML，{zh}",
+        f"{name} is not well-formed XML: {en}",
         member=name,
     )
