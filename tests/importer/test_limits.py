@@ -462,13 +462,15 @@ def test_a_member_that_is_not_well_formed_xml_is_refused_not_skipped(
 
 
 def test_binary_parts_are_not_read_as_xml_whatever_their_first_bytes(tmp_path: Path) -> None:
-    """An image and an embedded font are never parsed: their first bytes may be
+    """Images and an embedded font are never parsed: their first bytes may be
     anything (an obfuscated font's are random), and they must not make a plan
-    unreadable."""
+    unreadable. Nor is an SVG picture, though it is XML: one drawn in Illustrator
+    declares a DTD, and was refused as an entity expansion."""
     source = new_docx()
     types = member(source, "[Content_Types].xml").replace(
         b"</Types>",
-        b'<Default Extension="png" ContentType="image/png"/><Default Extension="odttf" '
+        b'<Default Extension="png" ContentType="image/png"/><Default Extension="svg" '
+        b'ContentType="image/svg+xml"/><Default Extension="odttf" '
         b'ContentType="application/vnd.openxmlformats-officedocument.obfuscatedFont"/></Types>',
     )
     font_rels = (
@@ -479,7 +481,15 @@ def test_binary_parts_are_not_read_as_xml_whatever_their_first_bytes(tmp_path: P
     doc_rels = member(source, "word/_rels/document.xml.rels").replace(
         b"</Relationships>",
         b'<Relationship Id="rIdI" Target="media/image1.png" Type="http://schemas.openxml'
-        b'formats.org/officeDocument/2006/relationships/image"/></Relationships>',
+        b'formats.org/officeDocument/2006/relationships/image"/><Relationship Id="rIdS" '
+        b'Target="media/image2.svg" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/image"/></Relationships>',
+    )
+    svg = (
+        b'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
+        b'"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd" [\n'
+        b'<!ENTITY ns_svg "http://www.w3.org/2000/svg">\n]>\n'
+        b'<svg xmlns="&ns_svg;" width="10" height="10"><rect width="10" height="10"/></svg>'
     )
     path = repackaged(
         tmp_path / "media.docx",
@@ -492,6 +502,7 @@ def test_binary_parts_are_not_read_as_xml_whatever_their_first_bytes(tmp_path: P
             "word/_rels/fontTable.xml.rels": font_rels,
             "word/media/image1.png": b"<not an image, not XML" + bytes(200),
             "word/fonts/font1.odttf": b" \x01\x00\x00" + bytes(200),
+            "word/media/image2.svg": svg,
         },
     )
     assert [item.title for item in read_plan(path, YEAR).items] == ["新增基层工会800家"]

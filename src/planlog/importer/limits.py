@@ -264,7 +264,8 @@ class _Package:
         local = tag.rsplit(" ", 1)[-1]
         xml = _is_xml_type(attrs.get("ContentType", ""))
         if local == "Override" and xml:
-            self.xml_parts.add(attrs.get("PartName", "").lstrip("/").lower())
+            name = attrs.get("PartName", "").lstrip("/").lower()
+            self.xml_parts.update({name, unquote(name)})
         elif local == "Default" and xml:
             self.xml_extensions.add(attrs.get("Extension", "").lower())
         elif local == "Relationship" and member.lower().endswith(".rels"):
@@ -284,8 +285,11 @@ class _Package:
 
 
 def _is_xml_type(content_type: str) -> bool:
-    """application/xml, text/xml and every …+xml type."""
-    return content_type.split(";", 1)[0].strip().lower().endswith("xml")
+    """application/xml, text/xml and every …+xml type but an image's: python-docx
+    never parses an SVG picture (no part class is registered for image/svg+xml), and
+    an SVG drawn elsewhere may well declare a DTD."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind.endswith("xml") and not kind.startswith("image/")
 
 
 def _resolve(rels_member: str, target: str) -> set[str]:
