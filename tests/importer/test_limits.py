@@ -399,8 +399,12 @@ def xlsx_bytes() -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.parametrize(
+    "target",
+    ["/xl/worksheets/sheet1.bin", "worksheets/sheet1.bin", "../xl/./worksheets/sheet1.bin"],
+)
 def test_a_worksheet_not_named_xml_with_a_binary_content_type_is_still_scanned(
-    tmp_path: Path,
+    target: str, tmp_path: Path
 ) -> None:
     """openpyxl reads a worksheet wherever the workbook's relationship points, whatever
     [Content_Types].xml says it is: here an "OLE object" at sheet1.bin, padded, with
@@ -417,7 +421,7 @@ def test_a_worksheet_not_named_xml_with_a_binary_content_type_is_still_scanned(
         b'officedocument.oleObject"/>',
     )
     rels = member(source, "xl/_rels/workbook.xml.rels").replace(
-        b"/xl/worksheets/sheet1.xml", b"/xl/worksheets/sheet1.bin"
+        b"/xl/worksheets/sheet1.xml", target.encode()
     )
     assert b"sheet1.bin" in rels and b"oleObject" in types
     path = repackaged(

@@ -295,16 +295,17 @@ def _is_xml_type(content_type: str) -> bool:
 def _resolve(rels_member: str, target: str) -> set[str]:
     """The member names a relationship target may stand for, in lower case. A target is
     relative to the folder of the part whose relationships these are (the parent of
-    `_rels/`), or absolute from the package root; both readers use it as it is, but
-    a percent-escaped form is noted too, to err on the side of scanning."""
+    `_rels/`), or absolute from the package root, and `..` stops at the root (as
+    python-docx resolves it). The readers use a target as it is written; its
+    percent-unescaped form and the rels member's own folder are noted too, to err on
+    the side of scanning."""
     folder = posixpath.dirname(rels_member)
-    if posixpath.basename(folder).lower() == "_rels":
-        folder = posixpath.dirname(folder)
     names = set()
     for candidate in {target, unquote(target)}:
         path = candidate.split("#", 1)[0]
-        joined = path.lstrip("/") if path.startswith("/") else posixpath.join(folder, path)
-        names.add(posixpath.normpath(joined).lstrip("/").lower())
+        for base in {folder, posixpath.dirname(folder)}:
+            joined = path if path.startswith("/") else posixpath.join("/", base, path)
+            names.add(posixpath.normpath("/" + joined).lstrip("/").lower())
     return names
 
 
