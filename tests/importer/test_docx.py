@@ -78,7 +78,7 @@ def test_docx_task_table_is_read_like_a_sheet_with_merged_sections(tmp_path: Pat
 def test_docx_that_is_not_a_zip_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "broken.docx"
     path.write_bytes(b"this is not a word document at all")
-    with pytest.raises(DocumentError, match=r"broken\.docx: not a readable \.docx"):
+    with pytest.raises(DocumentError, match=r"broken\.docx：无法读取.*（not a readable \.docx"):
         read_plan(path, YEAR)
 
 
@@ -90,5 +90,5 @@ def test_docx_without_text_is_refused(tmp_path: Path) -> None:
 
 def test_docx_without_tasks_is_refused(tmp_path: Path) -> None:
     path = write_docx(tmp_path / "essay.docx", ["工会工作总结", "今年我们做了很多工作。"])
-    with pytest.raises(DocumentError, match=r"essay\.docx: no task item found"):
+    with pytest.raises(DocumentError, match=r"essay\.docx：没有找到工作任务.*（no task item found"):
         read_plan(path, YEAR)

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -237,6 +237,81 @@ def xlsx_zip_bomb(folder: Path) -> Path:
     return write_zip(folder / "bomb.xlsx", members)
 
 
+def write_zip_streamed(
+    path: Path, members: dict[str, bytes | Zeros], name: str, chunks: Iterable[bytes]
+) -> Path:
+    """A package whose member `name` is written from `chunks` as they come, so that
+    tens of megabytes of XML are never held in memory (nor in this file)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, content in members.items():
+            if member != name:
+                assert isinstance(content, bytes)
+                archive.writestr(member, content)
+        with archive.open(name, "w") as stream:
+            for chunk in chunks:
+                stream.write(chunk)
+    return path
+
+
+PADDING = b" " * 70_000  # more than the 64 KB the scan once looked at before giving up
+
+
+def filler(element: bytes, count: int) -> Iterator[bytes]:
+    """`count` copies of `element`, each followed by a little random white space: enough
+    entropy that the member compresses like real XML (well under the 500:1 a zip bomb
+    is named by), so that only the scan of the XML can refuse it."""
+    rnd = random.Random(16)
+    gaps = [b"", b" ", b"\n", b"\t", b"  ", b"\r\n"]
+    for _ in range(count // 10_000):
+        yield b"".join(element + rnd.choice(gaps) for _ in range(10_000))
+
+
+def docx_padded(folder: Path) -> Path:
+    """3 MB: the reviewer's document. word/document.xml is 70 KB of spaces, then a
+    plan and 1.2 million empty paragraphs. White space before the root is well-formed,
+    so lxml reads it; the scan once took it for a binary part and let it through
+    (accepted after 35 s at 725 MB)."""
+    members = docx_members()
+    plan = "".join(f"<w:p><w:r><w:t>{line}</w:t></w:r></w:p>" for line in PLAN_LINES)
+    head = f'<w:document xmlns:w="{W}"><w:body>{plan}'.encode()
+    chunks = [PADDING, head, *filler(b"<w:p/>", 1_200_000), b"</w:body></w:document>"]
+    return write_zip_streamed(folder / "padded.docx", members, "word/document.xml", chunks)
+
+
+SML = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def xlsx_padded_strings(folder: Path) -> Path:
+    """A plan sheet whose cells are shared strings, in an xl/sharedStrings.xml of 70 KB
+    of spaces, the plan's five strings and 1.2 million more (openpyxl reads them all,
+    into objects, before the first sheet)."""
+    members = xlsx_members()
+    types, rels = members["[Content_Types].xml"], members["xl/_rels/workbook.xml.rels"]
+    assert isinstance(types, bytes) and isinstance(rels, bytes)
+    members["[Content_Types].xml"] = types.replace(
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+        b'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    )
+    members["xl/_rels/workbook.xml.rels"] = rels.replace(
+        b"</Relationships>",
+        b'<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/sharedStrings" Target="sharedStrings.xml" Id="rIdS"/></Relationships>',
+    )
+    members["xl/worksheets/sheet1.xml"] = (
+        f'<worksheet xmlns="{SML}"><sheetData>'
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>'
+        '<c r="C1" t="s"><v>2</v></c></row>'
+        '<row r="2"><c r="A2"><v>1</v></c><c r="B2" t="s"><v>3</v></c>'
+        '<c r="C2" t="s"><v>4</v></c></row></sheetData></worksheet>'
+    ).encode()
+    strings = "".join(f"<si><t>{s}</t></si>" for s in ["序号", "工作任务", "完成时限"])
+    strings += "<si><t>新增基层工会800家</t></si><si><t>年底前</t></si>"
+    head = f'<sst xmlns="{SML}">{strings}'.encode()
+    chunks = [PADDING, head, *filler(b"<si><t>x</t></si>", 1_200_000), b"</sst>"]
+    return write_zip_streamed(folder / "padded.xlsx", members, "xl/sharedStrings.xml", chunks)
+
+
 def yaml_alias_bomb(folder: Path) -> Path:
     """22 KB: a section of 2,000 items, and 2,000 aliases of it: 4 million items."""
     items = ", ".join("{title: 建会}" for _ in range(2_000))
@@ -280,6 +355,10 @@ HOSTILE: dict[str, Hostile] = {
     "xlsx_billion_laughs": Hostile(xlsx_billion_laughs, "xml_dtd", "entity expansion", 422),
     "docx_deep_xml": Hostile(docx_deep_xml, "xml_too_deep", "nested more than 128", 422),
     "xlsx_zip_bomb": Hostile(xlsx_zip_bomb, "zip_bomb", "zip bomb", 413),
+    "docx_padded": Hostile(docx_padded, "too_many_paragraphs", "paragraphs: more than 20,000", 413),
+    "xlsx_padded_strings": Hostile(
+        xlsx_padded_strings, "too_many_xml_nodes", "attributes: more than 400,000", 413
+    ),
     "yaml_alias_bomb": Hostile(yaml_alias_bomb, "yaml_too_large", "alias *s", 413),
     "yaml_deep": Hostile(yaml_deep, "yaml_too_deep", "nested more than 16", 422),
     "long_name": Hostile(long_name, "name_too_long", "304 characters long", 422),

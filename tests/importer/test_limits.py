@@ -202,7 +202,9 @@ def test_a_zip_with_an_unsupported_compression_method_is_unreadable_not_a_crash(
             struct.pack_into("<H", data, start + offset, 99)
             start = data.find(signature, start + 4)
     path.write_bytes(bytes(data))
-    with pytest.raises(DocumentError, match=r"odd\.docx: not a readable \.docx document"):
+    with pytest.raises(
+        DocumentError, match=r"odd\.docx：无法读取.*（not a readable \.docx document"
+    ):
         read_plan(path, YEAR)
 
 
@@ -264,3 +266,270 @@ def test_overlapping_merged_ranges_in_an_xlsx_are_refused(tmp_path: Path) -> Non
         for name, data in members.items():
             target.writestr(name, data)
     assert refusal(path).details["problem"] == "merged_cells_overlap"
+
+
+# --- XML hidden from the scan -------------------------------------------------------------
+
+PLAN_BODY = "".join(
+    f"<w:p><w:r><w:t>{line}</w:t></w:r></w:p>"
+    for line in ("一、组织建设", "1、新增基层工会800家。")
+)
+#: A plan, then one empty paragraph more than MAX_LINES: python-docx reads it (empty
+#: paragraphs are no lines to the reader), so only the scan can refuse it.
+HIDDEN_ROOT = (
+    f'<w:document xmlns:w="{W}"><w:body>{PLAN_BODY}'
+    + "<w:p/>" * (limits.MAX_LINES + 1)
+    + "</w:body></w:document>"
+)
+PAD = " " * 70_000  # past the first 64 KB chunk
+
+
+def repackaged(path: Path, source: bytes, change: dict[str, bytes | None]) -> Path:
+    """The package `source` with members replaced, added, or (None) left out."""
+    with zipfile.ZipFile(io.BytesIO(source)) as original:
+        members = {name: original.read(name) for name in original.namelist()}
+    for name, data in change.items():
+        if data is None:
+            members.pop(name, None)
+        else:
+            members[name] = data
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+    return path
+
+
+def new_docx() -> bytes:
+    buffer = io.BytesIO()
+    docx.Document().save(buffer)
+    return buffer.getvalue()
+
+
+def member(source: bytes, name: str) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(source)) as archive:
+        return archive.read(name)
+
+
+def docx_renamed(path: Path, new_name: str, document: bytes) -> Path:
+    """A .docx whose main document part is `new_name`, as the relationships and content
+    types say: python-docx finds it wherever they point."""
+    source = new_docx()
+    rels = member(source, "_rels/.rels").replace(b"word/document.xml", new_name.encode())
+    types = member(source, "[Content_Types].xml").replace(
+        b"/word/document.xml", f"/{new_name}".encode()
+    )
+    old_rels, new_rels = "word/_rels/document.xml.rels", f"word/_rels/{new_name[5:]}.rels"
+    return repackaged(
+        path,
+        source,
+        {
+            "word/document.xml": None,
+            new_name: document,
+            "_rels/.rels": rels,
+            "[Content_Types].xml": types,
+            old_rels: None,
+            new_rels: member(source, old_rels),
+        },
+    )
+
+
+def hidden_docx(path: Path, how: str) -> Path:
+    root = HIDDEN_ROOT
+    if how == "white space":
+        return repackaged(path, new_docx(), {"word/document.xml": (PAD + root).encode()})
+    if how == "a UTF-8 BOM and white space":
+        data = b"\xef\xbb\xbf" + (PAD + root).encode()
+        return repackaged(path, new_docx(), {"word/document.xml": data})
+    if how == "UTF-16 with a BOM and white space":
+        data = ("\ufeff" + PAD + root).encode("utf-16-le")
+        return repackaged(path, new_docx(), {"word/document.xml": data})
+    if how == "UTF-16 without a BOM":
+        # lxml knows UTF-16 without a BOM only by its declaration's first bytes.
+        data = f'<?xml version="1.0" encoding="UTF-16"?>{root}'.encode("utf-16-le")
+        return repackaged(path, new_docx(), {"word/document.xml": data})
+    if how == "a long comment and a processing instruction":
+        data = f"<!--{PAD}--><?mso-application progid='Word.Document'?>{root}".encode()
+        return repackaged(path, new_docx(), {"word/document.xml": data})
+    if how == "an upper-case name":
+        return docx_renamed(path, "word/DOCUMENT.XML", (PAD + root).encode())
+    if how == "a name that is not .xml":
+        return docx_renamed(path, "word/document.bin", (PAD + root).encode())
+    raise AssertionError(how)
+
+
+HIDING = [
+    "white space",
+    "a UTF-8 BOM and white space",
+    "UTF-16 with a BOM and white space",
+    "UTF-16 without a BOM",
+    "a long comment and a processing instruction",
+    "an upper-case name",
+    "a name that is not .xml",
+]
+
+
+@pytest.mark.parametrize("how", HIDING)
+def test_docx_xml_hidden_behind_padding_encoding_or_name_is_still_scanned(
+    how: str, tmp_path: Path
+) -> None:
+    """The scan once skipped a member whose first 64 KB did not start like XML: 64 KB
+    of white space hid a million paragraphs from it, though lxml reads them."""
+    refused = refusal(hidden_docx(tmp_path / "hidden.docx", how))
+    assert refused.details["problem"] == "too_many_paragraphs", refused.message
+    assert "段落超过 20,000 个" in refused.message
+
+
+def test_the_hiding_documents_are_plans_python_docx_reads(tmp_path: Path) -> None:
+    """What the test above hides is read by python-docx as a plan: without the scan
+    each of them would be imported, so the refusal is the scan's."""
+    for how in HIDING:
+        path = hidden_docx(tmp_path / f"{HIDING.index(how)}.docx", how)
+        document = docx.Document(str(path))
+        assert len(document.paragraphs) == limits.MAX_LINES + 3, how
+
+
+def xlsx_bytes() -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["序号", "工作任务"])
+    sheet.append([1, "建会"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/xl/worksheets/sheet1.bin", "worksheets/sheet1.bin", "../xl/./worksheets/sheet1.bin"],
+)
+def test_a_worksheet_not_named_xml_with_a_binary_content_type_is_still_scanned(
+    target: str, tmp_path: Path
+) -> None:
+    """openpyxl reads a worksheet wherever the workbook's relationship points, whatever
+    [Content_Types].xml says it is: here an "OLE object" at sheet1.bin, padded, with
+    the plan and 200,001 empty cells (400,002 nodes) that the sheet reader skips."""
+    source = xlsx_bytes()
+    sheet = member(source, "xl/worksheets/sheet1.xml").decode()
+    sheet = sheet.replace(
+        "</sheetData>", '<row r="3">' + '<c r="A3"/>' * 200_001 + "</row></sheetData>"
+    )
+    types = member(source, "[Content_Types].xml").replace(
+        b'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
+        b'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>',
+        b'<Default Extension="bin" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.oleObject"/>',
+    )
+    rels = member(source, "xl/_rels/workbook.xml.rels").replace(
+        b"/xl/worksheets/sheet1.xml", target.encode()
+    )
+    assert b"sheet1.bin" in rels and b"oleObject" in types
+    path = repackaged(
+        tmp_path / "hidden.xlsx",
+        source,
+        {
+            "xl/worksheets/sheet1.xml": None,
+            "xl/worksheets/sheet1.bin": (PAD + sheet).encode(),
+            "[Content_Types].xml": types,
+            "xl/_rels/workbook.xml.rels": rels,
+        },
+    )
+    refused = refusal(path)
+    assert refused.details["problem"] == "too_many_xml_nodes", refused.message
+
+
+@pytest.mark.parametrize(
+    ("document", "says"),
+    [
+        ((PAD + "<w:document").encode(), "unclosed token"),
+        (PAD.encode(), "no element found"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(100), "not well-formed"),
+        (HIDDEN_ROOT.encode("utf-32"), "not well-formed"),
+        (f'<?xml version="1.0" encoding="GBK"?>{HIDDEN_ROOT}'.encode(), "GBK"),
+        (f'<?xml version="1.0" encoding="hz"?>{HIDDEN_ROOT}'.encode(), "hz"),
+    ],
+    ids=["truncated", "only white space", "binary", "UTF-32", "GBK", "HZ"],
+)
+def test_a_member_that_is_not_well_formed_xml_is_refused_not_skipped(
+    document: bytes, says: str, tmp_path: Path
+) -> None:
+    """A member the readers parse must be well-formed UTF-8 or UTF-16 XML: what lxml
+    makes of anything else (it reads UTF-32 and GBK, and HZ can hide markup from a
+    parser that reads bytes) is beyond what the scan counted."""
+    path = repackaged(tmp_path / "bad.docx", new_docx(), {"word/document.xml": document})
+    with pytest.raises(DocumentError) as caught:
+        read_plan(path, YEAR)
+    error = caught.value
+    assert error.details["problem"] == "corrupt" and error.details["member"] == "word/document.xml"
+    assert "word/document.xml 不是格式正确的 XML" in error.message
+    assert "word/document.xml is not well-formed XML" in error.message and says in error.message
+
+
+def test_binary_parts_are_not_read_as_xml_whatever_their_first_bytes(tmp_path: Path) -> None:
+    """Images and an embedded font are never parsed: their first bytes may be
+    anything (an obfuscated font's are random), and they must not make a plan
+    unreadable. Nor is an SVG picture, though it is XML: one drawn in Illustrator
+    declares a DTD, and was refused as an entity expansion."""
+    source = new_docx()
+    types = member(source, "[Content_Types].xml").replace(
+        b"</Types>",
+        b'<Default Extension="png" ContentType="image/png"/><Default Extension="svg" '
+        b'ContentType="image/svg+xml"/><Default Extension="odttf" '
+        b'ContentType="application/vnd.openxmlformats-officedocument.obfuscatedFont"/></Types>',
+    )
+    font_rels = (
+        b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        b'<Relationship Id="rIdF" Target="fonts/font1.odttf" Type="http://schemas.openxml'
+        b'formats.org/officeDocument/2006/relationships/font"/></Relationships>'
+    )
+    doc_rels = member(source, "word/_rels/document.xml.rels").replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdI" Target="media/image1.png" Type="http://schemas.openxml'
+        b'formats.org/officeDocument/2006/relationships/image"/><Relationship Id="rIdS" '
+        b'Target="media/image2.svg" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/image"/></Relationships>',
+    )
+    svg = (
+        b'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
+        b'"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd" [\n'
+        b'<!ENTITY ns_svg "http://www.w3.org/2000/svg">\n]>\n'
+        b'<svg xmlns="&ns_svg;" width="10" height="10"><rect width="10" height="10"/></svg>'
+    )
+    path = repackaged(
+        tmp_path / "media.docx",
+        source,
+        {
+            "word/document.xml": f'<w:document xmlns:w="{W}"><w:body>{PLAN_BODY}'
+            "</w:body></w:document>".encode(),
+            "[Content_Types].xml": types,
+            "word/_rels/document.xml.rels": doc_rels,
+            "word/_rels/fontTable.xml.rels": font_rels,
+            "word/media/image1.png": b"<not an image, not XML" + bytes(200),
+            "word/fonts/font1.odttf": b" \x01\x00\x00" + bytes(200),
+            "word/media/image2.svg": svg,
+        },
+    )
+    assert [item.title for item in read_plan(path, YEAR).items] == ["新增基层工会800家"]
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("plan\x07.txt", "U+0007"),
+        ("plan\t.txt", "U+0009"),
+        ("plan\x85.txt", "U+0085"),  # C1: NEL
+        ("plan\x9b.txt", "U+009B"),  # C1: CSI, which starts terminal escapes
+        ("plan\udc80.txt", "U+DC80"),  # a lone surrogate: an undecodable byte
+        ("plan\ufffe.txt", "U+FFFE"),  # a noncharacter
+    ],
+)
+def test_a_file_name_is_refused_by_the_domains_rule_for_stored_text(
+    name: str, code: str, tmp_path: Path
+) -> None:
+    """The name was checked for C0 controls and DEL only: C1 controls and lone
+    surrogates, which no event may hold, passed into the import's events."""
+    with pytest.raises(DocumentRefused) as caught:
+        read_plan(tmp_path / name, YEAR)
+    assert caught.value.details["problem"] == "bad_name"
+    assert f"文件名含有不允许的控制字符 {code}" in caught.value.message
+    assert f"control character {code}" in caught.value.message

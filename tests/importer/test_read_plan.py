@@ -47,28 +47,30 @@ def test_markdown_file_is_read_as_text(tmp_path: Path) -> None:
 def test_binary_garbage_text_file_is_refused(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "garbage.txt"
     path.write_bytes(data)
-    with pytest.raises(DocumentError, match=r"garbage\.txt: (looks like a binary|cannot decode)"):
+    with pytest.raises(DocumentError, match=r"garbage\.txt：(看起来是二进制文件|无法按 .* 解码)"):
         read_plan(path, YEAR)
 
 
 def test_text_in_no_supported_encoding_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "latin.txt"
     path.write_bytes("一、组织".encode() + b"\x81\x30\x81abc\xff")  # neither UTF-8 nor GB18030
-    with pytest.raises(DocumentError, match=r"latin\.txt: cannot decode the text"):
+    with pytest.raises(
+        DocumentError, match=r"latin\.txt：无法按 .* 解码文字.*（cannot decode the text"
+    ):
         read_plan(path, YEAR)
 
 
 def test_empty_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "empty.txt"
     path.write_bytes(b"")
-    with pytest.raises(DocumentError, match=r"empty\.txt: the file is empty"):
+    with pytest.raises(DocumentError, match=r"empty\.txt：文件是空的（the file is empty）"):
         read_plan(path, YEAR)
 
 
 def test_whitespace_only_file_is_refused_as_empty(tmp_path: Path) -> None:
     path = tmp_path / "blank.txt"
     path.write_text("\n  \n\u3000\n", encoding="utf-8")
-    with pytest.raises(DocumentError, match=r"blank\.txt: the document is empty"):
+    with pytest.raises(DocumentError, match=r"blank\.txt：文档是空的（the document is empty）"):
         read_plan(path, YEAR)
 
 
@@ -89,7 +91,7 @@ def test_old_word_format_suggests_saving_as_docx(tmp_path: Path) -> None:
 
 
 def test_missing_file_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(DocumentError, match=r"nothere\.txt: cannot read the file"):
+    with pytest.raises(DocumentError, match=r"nothere\.txt：无法读取文件（cannot read the file"):
         read_plan(tmp_path / "nothere.txt", YEAR)
 
 
@@ -146,3 +148,41 @@ def test_fingerprint_is_stable_across_interpreter_runs(tmp_path: Path) -> None:
 def test_fingerprint_of_same_file_read_twice(plans_dir: Path) -> None:
     path = plans_dir / "agency-union-plans-compilation.txt"
     assert read_plan(path, YEAR).fingerprint == read_plan(path, YEAR).fingerprint
+
+
+def _refusals(folder: Path) -> dict[str, Path]:
+    """One document for each way read_plan refuses what it cannot import."""
+    cases = {
+        "empty.txt": b"",
+        "old.doc": b"x",
+        "broken.docx": b"not a zip",
+        "broken.xlsx": b"not a zip",
+        "garbage.txt": bytes(range(256)) * 8,
+        "essay.txt": "只是一段文字，没有任务。\n".encode(),
+        "fields.yaml": b"sections:\n  - items: [{title: a, colour: red}]\n",
+        "syntax.yaml": b"sections: [\n",
+    }
+    paths = {}
+    for name, data in cases.items():
+        paths[name] = folder / name
+        paths[name].write_bytes(data)
+    (folder / "folder.docx").mkdir()
+    paths["folder.docx"] = folder / "folder.docx"
+    paths["missing.txt"] = folder / "missing.txt"
+    return paths
+
+
+def test_every_refusal_of_a_document_is_worded_in_chinese_first_then_english(
+    tmp_path: Path,
+) -> None:
+    """Some importer refusals were English only ("the file is empty", "not a regular
+    file", "not a readable .docx document", the YAML field errors): each now names the
+    document, then says the problem in Chinese, then in English in brackets."""
+    for name, path in _refusals(tmp_path).items():
+        with pytest.raises(DocumentError) as caught:
+            read_plan(path, YEAR)
+        message = caught.value.message
+        assert message.startswith(f"{name}："), message
+        said = message[len(name) + 1 :]
+        assert "\u4e00" <= said[0] <= "\u9fff" or said[0] in "“（", message
+        assert "（" in said and any("a" <= ch <= "z" for ch in said.split("（", 1)[1]), message

@@ -264,7 +264,7 @@ def test_unreadable_deadline_label_is_a_warning_on_the_item() -> None:
     assert it.deadline_text == "尽快"
     assert it.deadline is None
     assert len(it.warnings) == 1
-    assert it.warnings[0].startswith("时限 '尽快' could not be read")
+    assert it.warnings[0].startswith("无法识别时限“尽快”（时限 '尽快' could not be read")
 
 
 def test_deadline_phrase_in_the_item_text_is_used_without_a_label() -> None:

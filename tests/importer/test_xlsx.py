@@ -54,7 +54,7 @@ def test_xlsx_goal_column_targets_and_deadlines(tmp_path: Path) -> None:
     assert fourth.deadline_text == "2026年3月8日"  # an Excel date cell
     assert fourth.deadline is not None and fourth.deadline.occurrences[0].due == date(2026, 3, 8)
     assert fifth.deadline is None
-    assert fifth.warnings[0].startswith("时限 '尽快' could not be read")
+    assert fifth.warnings[0].startswith("无法识别时限“尽快”（时限 '尽快' could not be read")
     assert third.responsible is None
 
 
@@ -105,5 +105,5 @@ def test_xlsx_header_below_a_few_title_rows_is_found(tmp_path: Path) -> None:
 def test_xlsx_that_is_not_a_zip_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "broken.xlsx"
     path.write_bytes(b"PK\x03\x04 truncated")
-    with pytest.raises(DocumentError, match=r"broken\.xlsx: not a readable \.xlsx"):
+    with pytest.raises(DocumentError, match=r"broken\.xlsx：无法读取.*（not a readable \.xlsx"):
         read_plan(path, YEAR)

@@ -68,35 +68,38 @@ def test_yaml_file_is_read_by_suffix(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("- a\n- b\n", "must be a mapping"),
-        ("title: x\n", "sections: must be a non-empty list (missing)"),
-        ("sections: []\n", "sections: must be a non-empty list"),
-        ("sections:\n  - items: [{title: a}]\n", "sections[0].title: is required"),
-        ("sections:\n  - title: s\n", "sections[0].items: must be a non-empty list (missing)"),
+        ("title: x\n", "sections：应为非空列表，缺少此项（must be a non-empty list (missing)）"),
+        ("sections: []\n", "sections：应为非空列表（must be a non-empty list）"),
+        ("sections:\n  - items: [{title: a}]\n", "sections[0].title：必填（is required）"),
+        (
+            "sections:\n  - title: s\n",
+            "sections[0].items：应为非空列表，缺少此项（must be a non-empty list (missing)",
+        ),
         (
             "sections:\n  - title: s\n    items:\n      - {title: a}\n      - {title: b}\n"
             "      - {title: c, deadline: 尽快}\n",
-            "sections[0].items[2].deadline: 时限 '尽快' could not be read",
+            "sections[0].items[2].deadline：无法识别时限“尽快”（时限 '尽快' could not be read",
         ),
         (
             "sections:\n  - title: s\n    items:\n      - {title: a, deadlin: 3月}\n",
-            "sections[0].items[0].deadlin: unknown field",
+            "sections[0].items[0].deadlin：未知字段，可用的字段：",
         ),
         (
             "sections:\n  - title: s\n    items:\n      - {title: a, deadline: 2026-03-25}\n",
-            "sections[0].items[0].deadline: must be text, got date",
+            "sections[0].items[0].deadline：应为文字，实际是 date",
         ),
         (
             "sections:\n  - title: s\n    items:\n      - {title: a, targets: [很多]}\n",
-            "sections[0].items[0].targets[0]: '很多' must name exactly one number",
+            "sections[0].items[0].targets[0]：“很多”应恰好写明一个带单位的数字",
         ),
         (
             "sections:\n  - title: s\n    items:\n"
             "      - {title: a, targets: [{value: x, unit: 家}]}\n",
-            "sections[0].items[0].targets[0].value: must be a number",
+            "sections[0].items[0].targets[0].value：应为数字，实际是 str 'x'（must be a number",
         ),
         (
             "sections:\n  - title: s\n    items:\n      - {measures: 只有措施}\n",
-            "sections[0].items[0].title: is required",
+            "sections[0].items[0].title：必填（is required）",
         ),
         ("sections: [\n", "not valid YAML"),
     ],

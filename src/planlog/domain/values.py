@@ -107,6 +107,12 @@ def _bad_character(text: str) -> str | None:
     return found.group() if found else None
 
 
+def bad_character(text: str) -> str | None:
+    """The first character of `text` that no stored text may hold, or None: the one
+    rule for every door and reader that takes text from outside (file names too)."""
+    return _bad_character(text)
+
+
 def check_text_chars(text: str, field: str) -> None:
     bad = _bad_character(text)
     if bad is not None and "\udc80" <= bad <= "\udcff":

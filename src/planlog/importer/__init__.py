@@ -24,7 +24,13 @@ from planlog.importer.limits import (
     check_package,
     check_size,
 )
-from planlog.importer.model import DocumentError, ImportedItem, ImportedPlan, Target
+from planlog.importer.model import (
+    DocumentError,
+    ImportedItem,
+    ImportedPlan,
+    Target,
+    document_error,
+)
 from planlog.importer.text import parse_text
 from planlog.importer.yaml_format import parse_yaml
 
@@ -60,16 +66,17 @@ def decode_text(data: bytes, name: str) -> str:
             continue
         break
     else:
-        raise DocumentError(
-            f"{name}: cannot decode the text as {', '.join(encodings)}; "
-            "save it as UTF-8 and import again",
-            source=name,
-            problem="encoding",
+        tried = ", ".join(encodings)
+        raise document_error(
+            name,
+            "encoding",
+            f"无法按 {tried} 解码文字，请另存为 UTF-8 后再导入",
+            f"cannot decode the text as {tried}; save it as UTF-8 and import again",
         )
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t\f\v")
     if "\x00" in text or controls > max(2, len(text) // 100):
-        raise DocumentError(
-            f"{name}: looks like a binary file, not text", source=name, problem="binary"
+        raise document_error(
+            name, "binary", "看起来是二进制文件，不是文本", "looks like a binary file, not text"
         )
     return text
 
@@ -86,12 +93,15 @@ def read_plan(path: Path, year: int, *, name: str | None = None) -> ImportedPlan
     check_name(source)
     suffix = Path(source).suffix.lower()
     if suffix not in SUFFIXES:
-        hint = f" (save it as {_OLD_FORMATS[suffix]})" if suffix in _OLD_FORMATS else ""
-        raise DocumentError(
-            f"{source}: unsupported file type '{suffix or '(no suffix)'}'{hint}; "
-            f"use one of {', '.join(SUFFIXES)}",
-            source=source,
-            problem="unsupported_suffix",
+        new = _OLD_FORMATS.get(suffix)
+        hint_zh = f"，请另存为 {new}" if new else ""
+        hint = f" (save it as {new})" if new else ""
+        known = ", ".join(SUFFIXES)
+        raise document_error(
+            source,
+            "unsupported_suffix",
+            f"不支持的文件类型 {suffix or '（无后缀）'}{hint_zh}；可导入的类型为 {known}",
+            f"unsupported file type '{suffix or '(no suffix)'}'{hint}; use one of {known}",
             suffix=suffix,
         )
     try:
@@ -100,13 +110,14 @@ def read_plan(path: Path, year: int, *, name: str | None = None) -> ImportedPlan
         raise _unreadable(source, exc) from exc
     if not stat.S_ISREG(status.st_mode):
         # A directory would be read as an unpacked package, a FIFO would block.
-        raise DocumentError(
-            f"{source}: cannot read the file: not a regular file",
-            source=source,
-            problem="unreadable",
+        raise document_error(
+            source,
+            "unreadable",
+            "无法读取文件：不是普通文件",
+            "cannot read the file: not a regular file",
         )
     if status.st_size == 0:
-        raise DocumentError(f"{source}: the file is empty", source=source, problem="empty")
+        raise document_error(source, "empty", "文件是空的", "the file is empty")
     check_size(source, status.st_size)
 
     if suffix == ".docx":
@@ -131,8 +142,6 @@ def read_plan(path: Path, year: int, *, name: str | None = None) -> ImportedPlan
 
 
 def _unreadable(source: str, exc: OSError) -> DocumentError:
-    return DocumentError(
-        f"{source}: cannot read the file: {exc.strerror or exc}",
-        source=source,
-        problem="unreadable",
+    return document_error(
+        source, "unreadable", "无法读取文件", f"cannot read the file: {exc.strerror or exc}"
     )

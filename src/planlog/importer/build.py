@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 
 from planlog.deadlines import DeadlineError, ParsedDeadline, parse_deadline
 from planlog.importer.limits import check_items
-from planlog.importer.model import DocumentError, ImportedItem, ImportedPlan, Target, fingerprint
+from planlog.importer.model import (
+    ImportedItem,
+    ImportedPlan,
+    Target,
+    bilingual,
+    document_error,
+    fingerprint,
+)
 from planlog.importer.phrases import deadline_phrases, short_title
 from planlog.importer.targets import find_targets
 
@@ -55,7 +62,12 @@ def _deadline(draft: Draft, year: int) -> tuple[str | None, ParsedDeadline | Non
             return (
                 draft.deadline_text,
                 None,
-                [f"时限 '{draft.deadline_text}' could not be read: {exc}"],
+                [
+                    bilingual(
+                        f"无法识别时限“{draft.deadline_text}”",
+                        f"时限 '{draft.deadline_text}' could not be read: {exc}",
+                    )
+                ],
             )
     # A phrase in running text is only a guess: an unreadable one is dropped quietly.
     for phrase in deadline_phrases(draft.text):
@@ -105,11 +117,12 @@ def finish_plan(
 ) -> ImportedPlan:
     """Freeze the drafts into a plan, or refuse a plan in which no task was found."""
     if not drafts:
-        raise DocumentError(
-            f"{source}: no task item found (expected numbered items such as 1、 or 一是, "
+        raise document_error(
+            source,
+            "no_items",
+            "没有找到工作任务：应有“1、”“一是”这样编号的任务，或“一、”这样的部分及其下的文字",
+            "no task item found (expected numbered items such as 1、 or 一是, "
             "or sections such as 一、 with text under them)",
-            source=source,
-            problem="no_items",
         )
     check_items(source, len(drafts))
     ordered = sorted(drafts, key=lambda d: d.order)

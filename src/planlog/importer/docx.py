@@ -25,7 +25,7 @@ from planlog.importer.limits import (
     refuse,
     unreadable_package,
 )
-from planlog.importer.model import DocumentError, ImportedPlan
+from planlog.importer.model import DocumentError, ImportedPlan, bilingual, document_error
 from planlog.importer.normalize import strip_punct
 from planlog.importer.tabular import find_header, rows_to_drafts
 from planlog.importer.text import is_clutter, parse_lines
@@ -130,10 +130,13 @@ def read_docx(path: Path, year: int, *, source: str | None = None) -> ImportedPl
 
     if not task_tables:
         if not any(text.strip() for _, text in paragraphs):
-            raise DocumentError(f"{source}: the document is empty", source=source, problem="empty")
+            raise document_error(source, "empty", "文档是空的", "the document is empty")
         plan = parse_lines(paragraphs, year, source=source)
         if other_tables:
-            note = f"{other_tables} table(s) without a 工作任务 header row were not read"
+            note = bilingual(
+                f"{other_tables} 个没有“工作任务”表头行的表格未读取",
+                f"{other_tables} table(s) without a 工作任务 header row were not read",
+            )
             return replace(plan, warnings=(*plan.warnings, note))
         return plan
 
@@ -150,7 +153,11 @@ def read_docx(path: Path, year: int, *, source: str | None = None) -> ImportedPl
     text_lines = [t for _, t in paragraphs if t.strip() and not is_clutter(t)]
     title = strip_punct(text_lines[0]) if text_lines else None
     if len(text_lines) > 1:
+        outside = len(text_lines) - 1
         warnings.append(
-            f"{len(text_lines) - 1} paragraph(s) outside the task table(s) were not read as items"
+            bilingual(
+                f"任务表格之外的 {outside} 个段落未作为任务读取",
+                f"{outside} paragraph(s) outside the task table(s) were not read as items",
+            )
         )
     return finish_plan(drafts, year, title=title or None, warnings=warnings, source=source)

@@ -19,13 +19,16 @@ items. Every limit leaves a margin of ten times that or more.
 
 from __future__ import annotations
 
+import posixpath
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import unquote
 from xml.parsers import expat
 
-from planlog.importer.model import DocumentError
+from planlog.domain.values import bad_character
+from planlog.importer.model import DocumentError, document_error
 
 # --- the limits --------------------------------------------------------------------
 
@@ -133,12 +136,17 @@ def check_name(name: str) -> None:
             f"the file name is {len(name):,} characters long, over the limit of {MAX_NAME_CHARS}",
             limit=MAX_NAME_CHARS,
         )
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+    # The domain's rule for stored text (C0 and C1 controls, DEL, lone surrogates,
+    # noncharacters), and no tab or line break either: a name is one line.
+    bad = bad_character(name) or next((ch for ch in name if ch in "\t\n"), None)
+    if bad is not None:
+        code = f"U+{ord(bad):04X}"
         raise refuse(
             repr(name)[:80],
             "bad_name",
-            "文件名含有控制字符",
-            "the file name holds a control character",
+            f"文件名含有不允许的控制字符 {code}",
+            f"the file name holds a control character {code}",
+            character=code,
         )
 
 
@@ -183,22 +191,55 @@ class ItemBudget:
         check_items(self.source, self.count)
 
 
+_WHAT_ZH = {".docx document": ".docx Word 文档", ".xlsx workbook": ".xlsx Excel 工作簿"}
+
+
 def unreadable_package(source: str, what: str, exc: BaseException) -> DocumentError:
     """A package the library could not read: corrupt, truncated or not what it says."""
     detail = str(exc)
     if len(detail) > 300:
         detail = detail[:300] + "…"
-    return DocumentError(
-        f"{source}: not a readable {what} ({exc.__class__.__name__}: {detail})",
-        source=source,
-        problem="corrupt",
+    return document_error(
+        source,
+        "corrupt",
+        f"无法读取：文件已损坏，或不是 {_WHAT_ZH.get(what, what)}",
+        f"not a readable {what} ({exc.__class__.__name__}: {detail})",
     )
 
 
 # --- zip packages (.docx, .xlsx) ------------------------------------------------------
 
 _CHUNK = 64 * 1024
-_XML_STARTS = (b"<", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+#: Members read as XML by their name, whatever their content: [Content_Types].xml,
+#: the parts and the relationship parts (python-docx and openpyxl find `.rels` by name).
+_XML_NAMES = (".xml", ".rels")
+#: Relationships to what neither reader parses as XML: python-docx picks an ImagePart
+#: by the relationship, openpyxl hands images to Pillow and leaves the rest alone.
+_BINARY_RELATIONSHIPS = frozenset(
+    {
+        "image",
+        "audio",
+        "video",
+        "media",
+        "hdphoto",
+        "model3d",
+        "font",
+        "oleobject",
+        "package",
+        "printersettings",
+        "thumbnail",
+        "vbaproject",
+        "vbaprojectsignature",
+        "vbaprojectsignatureagile",
+        "vbaprojectsignaturev3",
+        "activexcontrolbinary",
+        "attachedtoolbars",
+    }
+)
+#: The encodings the Open Packaging Conventions allow for XML. expat and libxml2 (lxml)
+#: read these alike; in another (GBK, HZ, UTF-32, EBCDIC) lxml could see markup where
+#: the scan sees text, and count more than the scan did.
+_XML_ENCODINGS = frozenset({"utf-8", "utf8", "utf-16", "utf16"})
 
 
 @dataclass
@@ -208,13 +249,92 @@ class _Totals:
     paragraphs: int = 0
 
 
+@dataclass
+class _Package:
+    """What the scan of [Content_Types].xml and the .rels members learnt: which other
+    members a reader may parse as XML. Names are compared in lower case, as
+    python-docx compares part names and extensions."""
+
+    xml_parts: set[str] = field(default_factory=set)  # Override with an XML type
+    xml_extensions: set[str] = field(default_factory=set)  # Default with an XML type
+    targets: set[str] = field(default_factory=set)  # of a relationship to anything not binary
+
+    def note(self, member: str, tag: str, attrs: dict[str, str]) -> None:
+        """Take in an element of [Content_Types].xml or of a .rels member."""
+        local = tag.rsplit(" ", 1)[-1]
+        xml = _is_xml_type(attrs.get("ContentType", ""))
+        if local == "Override" and xml:
+            name = attrs.get("PartName", "").lstrip("/").lower()
+            self.xml_parts.update({name, unquote(name)})
+        elif local == "Default" and xml:
+            self.xml_extensions.add(attrs.get("Extension", "").lower())
+        elif local == "Relationship" and member.lower().endswith(".rels"):
+            kind = attrs.get("Type", "").rstrip("/").rsplit("/", 1)[-1].lower()
+            if kind not in _BINARY_RELATIONSHIPS:
+                self.targets.update(_resolve(member, attrs.get("Target", "")))
+
+    def parsed_as_xml(self, member: str) -> bool | None:
+        """True if a reader parses the member as XML by its content type, None if
+        only a relationship may lead a reader to it, False if none does. (Any XML
+        type counts, even where python-docx would let an Override of another type
+        win over an XML Default: erring on the side of scanning.)"""
+        name = member.lower()
+        if name in self.xml_parts or posixpath.splitext(name)[1][1:] in self.xml_extensions:
+            return True
+        return None if name in self.targets else False
+
+
+def _is_xml_type(content_type: str) -> bool:
+    """application/xml, text/xml and every …+xml type but an image's: python-docx
+    never parses an SVG picture (no part class is registered for image/svg+xml), and
+    an SVG drawn elsewhere may well declare a DTD."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind.endswith("xml") and not kind.startswith("image/")
+
+
+def _resolve(rels_member: str, target: str) -> set[str]:
+    """The member names a relationship target may stand for, in lower case. A target is
+    relative to the folder of the part whose relationships these are (the parent of
+    `_rels/`), or absolute from the package root, and `..` stops at the root (as
+    python-docx resolves it). The readers use a target as it is written; its
+    percent-unescaped form and the rels member's own folder are noted too, to err on
+    the side of scanning."""
+    folder = posixpath.dirname(rels_member)
+    names = set()
+    for candidate in {target, unquote(target)}:
+        path = candidate.split("#", 1)[0]
+        for base in {folder, posixpath.dirname(folder)}:
+            joined = path if path.startswith("/") else posixpath.join("/", base, path)
+            names.add(posixpath.normpath("/" + joined).lstrip("/").lower())
+    return names
+
+
+def _may_start_xml(head: bytes) -> bool:
+    """Whether libxml2 could read these first bytes as the start of an XML document:
+    markup or white space in UTF-8 (a BOM or not), a UTF-16/UCS-4 byte order mark or
+    pattern, or EBCDIC. Anything else it refuses at the first byte."""
+    if head.startswith((b"\xef\xbb\xbf", b"\xfe\xff", b"\xff\xfe", b"\x00", b"\x4c\x6f\xa7\x94")):
+        return True
+    return head[:1] in (b"<", b" ", b"\t", b"\r", b"\n")
+
+
 def check_package(path: Path, source: str, what: str, *, paragraph_ns: str | None = None) -> None:
     """Refuse a .docx/.xlsx package whose reading would be unbounded, before any
     library opens it: the zip directory first (member count, declared sizes and
     compression ratios; zipfile never unpacks more than a member declares), then
-    every XML member streamed through expat, counting nodes, nesting depth and
-    text and refusing any DTD. Office XML never has a DTD, and a DTD is what entity
-    expansion (a "billion laughs") needs.
+    every member a reader may parse as XML streamed through expat, counting nodes,
+    nesting depth and text and refusing any DTD. Office XML never has a DTD, and a
+    DTD is what entity expansion (a "billion laughs") needs.
+
+    Which members are XML is decided as the readers decide it, never by what the
+    member's first bytes look like (white space before the root is well-formed, and
+    a member of white space looks like nothing): every member named `.xml` or
+    `.rels` (in any case); every member [Content_Types].xml gives an XML type; and
+    every member a relationship other than to an image or other media points to
+    (openpyxl reads a worksheet wherever its relationship points, whatever its
+    content type), unless its first bytes cannot start XML. Each of these must be
+    well-formed UTF-8 or UTF-16 XML, or the document is refused; a member that no
+    reader parses (an image, a font) is not read at all.
 
     `what` names the format in messages (".docx document"). `paragraph_ns` counts
     the paragraphs (elements `p` of that namespace) against MAX_LINES, so that the
@@ -222,14 +342,28 @@ def check_package(path: Path, source: str, what: str, *, paragraph_ns: str | Non
     """
     try:
         with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            _check_directory(source, members)
+            members = [i for i in archive.infolist() if not i.is_dir() and i.file_size]
+            _check_directory(source, archive.infolist())
             totals = _Totals()
-            for info in members:
-                if info.is_dir() or info.file_size == 0:
+            package = _Package()
+            named = [i for i in members if i.filename.lower().endswith(_XML_NAMES)]
+            others = [i for i in members if not i.filename.lower().endswith(_XML_NAMES)]
+            # First what is XML by its name, [Content_Types].xml and the .rels among
+            # it: they tell which of the other members are XML too.
+            for info in named:
+                with archive.open(info) as stream:
+                    first = stream.read(_CHUNK)
+                    _scan_member(
+                        source, info.filename, first, stream, totals, paragraph_ns, package
+                    )
+            for info in others:
+                xml = package.parsed_as_xml(info.filename)
+                if xml is False:
                     continue
                 with archive.open(info) as stream:
-                    _scan_member(source, info.filename, stream, totals, paragraph_ns)
+                    first = stream.read(_CHUNK)
+                    if xml or _may_start_xml(first):
+                        _scan_member(source, info.filename, first, stream, totals, paragraph_ns)
     except DocumentError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
@@ -242,10 +376,8 @@ def check_package(path: Path, source: str, what: str, *, paragraph_ns: str | Non
             f"the file is encrypted; remove the password and import again ({exc})",
         ) from exc
     except OSError as exc:
-        raise DocumentError(
-            f"{source}: cannot read the file: {exc.strerror or exc}",
-            source=source,
-            problem="unreadable",
+        raise document_error(
+            source, "unreadable", "无法读取文件", f"cannot read the file: {exc.strerror or exc}"
         ) from exc
 
 
@@ -284,13 +416,18 @@ def _check_directory(source: str, members: list[zipfile.ZipInfo]) -> None:
 
 
 def _scan_member(
-    source: str, member: str, stream: IO[bytes], totals: _Totals, paragraph_ns: str | None
+    source: str,
+    member: str,
+    first: bytes,
+    stream: IO[bytes],
+    totals: _Totals,
+    paragraph_ns: str | None,
+    package: _Package | None = None,
 ) -> None:
-    """Stream one member through expat. A refusal raised in a handler stops the parse
-    at once and comes out of `Parse` as it is."""
-    first = stream.read(_CHUNK)
-    if not first.lstrip(b" \t\r\n").startswith(_XML_STARTS):
-        return  # media and other binary parts are never parsed by the readers
+    """Stream one member, whose first chunk has been read, through expat; refuse it
+    unless it is well-formed. A refusal raised in a handler stops the parse at once
+    and comes out of `Parse` as it is. `package`, when given, takes in every element
+    (content types and relationships)."""
     name = member[:100]
     parser = expat.ParserCreate(namespace_separator=" ")
     depth = 0
@@ -319,11 +456,13 @@ def _scan_member(
                 MAX_XML_NODES,
             )
         # Text of w:t (Word), t (shared strings, inline strings) and a:t (drawings).
-        in_text = tag.endswith(" t")
+        in_text = tag == "t" or tag.endswith(" t")
         if tag == paragraph_tag:
             totals.paragraphs += 1
             if totals.paragraphs > MAX_LINES:
                 raise too_many(source, "too_many_paragraphs", "段落", "paragraphs:", MAX_LINES)
+        if package is not None:
+            package.note(member, tag, attrs)
 
     def end(_tag: str) -> None:
         nonlocal depth, in_text
@@ -349,11 +488,22 @@ def _scan_member(
             member=name,
         )
 
+    def declaration(_version: str, encoding: str | None, _standalone: int) -> None:
+        if encoding is not None and encoding.lower() not in _XML_ENCODINGS:
+            raise _not_xml(
+                source,
+                name,
+                f"声明的编码为 {encoding[:40]}，Office 文档只用 UTF-8 或 UTF-16",
+                f"it declares the encoding {encoding[:40]}; Office documents use only "
+                "UTF-8 or UTF-16",
+            )
+
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = text
     parser.StartDoctypeDeclHandler = doctype
     parser.EntityDeclHandler = doctype
+    parser.XmlDeclHandler = declaration
     try:
         chunk = first
         while chunk:
@@ -361,10 +511,26 @@ def _scan_member(
             chunk = stream.read(_CHUNK)
         parser.Parse(b"", True)
     except expat.ExpatError as exc:
-        raise DocumentError(
-            f"{source}: {name} is not well-formed XML ({expat.ErrorString(exc.code)}, "
-            f"line {exc.lineno})",
-            source=source,
-            problem="corrupt",
-            member=name,
+        reason = expat.ErrorString(exc.code) or "?"
+        raise _not_xml(
+            source,
+            name,
+            f"第 {exc.lineno} 行：{reason}",
+            f"{reason}, line {exc.lineno}",
         ) from None
+    except (LookupError, ValueError) as exc:
+        # pyexpat's own refusal of an encoding it cannot read ("multi-byte encodings
+        # are not supported", "unknown encoding: …"), raised from its handler.
+        raise _not_xml(source, name, f"无法识别的编码（{exc}）", f"{exc}") from None
+
+
+def _not_xml(source: str, name: str, zh: str, en: str) -> DocumentError:
+    """A member a reader parses as XML that is not well-formed XML: refused, because
+    what lxml makes of it is beyond what the scan has counted."""
+    return document_error(
+        source,
+        "corrupt",
+        f"{name} 不是格式正确的 XML，{zh}",
+        f"{name} is not well-formed XML: {en}",
+        member=name,
+    )

@@ -20,6 +20,18 @@ class DocumentError(PlanlogError):
     code = "invalid_document"
 
 
+def bilingual(zh: str, en: str) -> str:
+    """A message for people, Chinese first with English, as every planlog message."""
+    return f"{zh}（{en}）"
+
+
+def document_error(source: str, problem: str, zh: str, en: str, **details: Any) -> DocumentError:
+    """A document that cannot be imported: the message names it and the problem."""
+    return DocumentError(
+        f"{source}：{bilingual(zh, en)}", source=source, problem=problem, **details
+    )
+
+
 @dataclass(frozen=True)
 class Target:
     """A measurable target found in the item text (800家, 80%以上, 50万名)."""

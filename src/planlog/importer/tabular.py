@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from planlog.importer.build import DEFAULT_SECTION, Draft
 from planlog.importer.limits import ItemBudget
-from planlog.importer.model import DocumentError
+from planlog.importer.model import bilingual, document_error
 from planlog.importer.normalize import fold, strip_punct
 
 HEADER_SEARCH_ROWS = 10
@@ -113,19 +113,21 @@ def rows_to_drafts(
     """
     header = find_header(rows)
     if header is None:
-        raise DocumentError(
-            f"{source}: no header row found in the first {HEADER_SEARCH_ROWS} rows "
+        raise document_error(
+            source,
+            "no_header",
+            f"前 {HEADER_SEARCH_ROWS} 行中没有表头行：应有 序号、工作任务、时限、责任人 这样的列",
+            f"no header row found in the first {HEADER_SEARCH_ROWS} rows "
             "(expected columns such as 序号, 工作任务, 时限, 责任人)",
-            source=source,
-            problem="no_header",
         )
     if "task" not in header.columns:
-        found = ", ".join(header.names) or "none"
-        raise DocumentError(
-            f"{source}: the header row has no 工作任务 column (or 工作内容/任务/项目); "
-            f"columns found: {found}",
-            source=source,
-            problem="no_task_column",
+        found = ", ".join(header.names)
+        raise document_error(
+            source,
+            "no_task_column",
+            f"表头行没有“工作任务”列，也没有 工作内容/任务/项目 列；找到的列：{found or '无'}",
+            "the header row has no 工作任务 column (or 工作内容/任务/项目); "
+            f"columns found: {found or 'none'}",
             columns=list(header.names),
         )
     cols = header.columns
@@ -159,7 +161,13 @@ def rows_to_drafts(
         number = cell(row, "number")
         if number and number == last_number and "number" in cols:
             # A merged 序号 cell repeats on every row it covers.
-            warnings.append(f"{source}: row {lines[index]} repeats number {number}")
+            warnings.append(
+                f"{source}："
+                + bilingual(
+                    f"第 {lines[index]} 行重复了序号 {number}",
+                    f"row {lines[index]} repeats number {number}",
+                )
+            )
         last_number = number
         measures = cell(row, "measures")
         goal = cell(row, "goal")

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 from planlog.importer.build import DEFAULT_SECTION, Draft, finish_plan
 from planlog.importer.limits import ItemBudget, check_chars, check_lines
-from planlog.importer.model import DocumentError, ImportedPlan
+from planlog.importer.model import ImportedPlan, bilingual, document_error
 from planlog.importer.normalize import fold, strip_punct
 from planlog.importer.phrases import Label, inline_label, read_label
 
@@ -343,7 +343,10 @@ class PartBuilder:
             self._report_intro(intro)
         if stray:
             self.warnings.append(
-                f"skipped {len(stray)} line(s) outside any section ({_lines(stray)})"
+                bilingual(
+                    f"跳过了不属于任何部分的 {len(stray)} 行：{_lines_zh(stray)}",
+                    f"skipped {len(stray)} line(s) outside any section ({_lines(stray)})",
+                )
             )
         return PartResult(
             drafts=self.drafts,
@@ -366,16 +369,25 @@ class PartBuilder:
             rest = rest[1:]
         if rest:
             self.warnings.append(
-                f"skipped {len(rest)} introduction line(s) before the first section "
-                f"({_lines(rest)}): an introduction holds no tasks"
+                bilingual(
+                    f"跳过了第一个部分之前的引言 {len(rest)} 行（{_lines_zh(rest)}）："
+                    "引言中没有任务",
+                    f"skipped {len(rest)} introduction line(s) before the first section "
+                    f"({_lines(rest)}): an introduction holds no tasks",
+                )
             )
 
     def _flush_skipped(self, heading: Token | None, skipped: list[Token]) -> None:
         if heading is None:
             return
+        name = strip_punct(heading.text)
         self.warnings.append(
-            f"skipped preamble section '{strip_punct(heading.text)}' (line {heading.line}, "
-            f"{len(skipped)} line(s) under it): 指导思想/基本原则/总体要求/目标 hold no tasks"
+            bilingual(
+                f"跳过了前言部分“{name}”（第 {heading.line} 行，其下 {len(skipped)} 行）："
+                "指导思想、基本原则、总体要求、目标 不含任务",
+                f"skipped preamble section '{name}' (line {heading.line}, "
+                f"{len(skipped)} line(s) under it): 指导思想/基本原则/总体要求/目标 hold no tasks",
+            )
         )
 
     def _is_subheading(self, tokens: list[Token], index: int) -> bool:
@@ -428,13 +440,20 @@ class PartBuilder:
                 self._whole_section_item(ctx)
             else:
                 self.warnings.append(
-                    f"section '{ctx.name}' (line {ctx.line}) has no items and no text: left out"
+                    bilingual(
+                        f"部分“{ctx.name}”（第 {ctx.line} 行）既没有任务也没有文字，未导入",
+                        f"section '{ctx.name}' (line {ctx.line}) has no items and no text: "
+                        "left out",
+                    )
                 )
                 return
         elif ctx.body:
             self.warnings.append(
-                f"section '{ctx.name}': text before its first item ({_lines(ctx.body)}) "
-                "is an introduction, not an item"
+                bilingual(
+                    f"部分“{ctx.name}”第一个任务之前的文字（{_lines_zh(ctx.body)}）是引言，不是任务",
+                    f"section '{ctx.name}': text before its first item ({_lines(ctx.body)}) "
+                    "is an introduction, not an item",
+                )
             )
         if ctx.pending_deadline:
             for draft in ctx.items[ctx.pending_deadline_mark :]:
@@ -481,7 +500,10 @@ class PartBuilder:
         if level == ITEM_LEVELS["arabic"] and parent is None:
             if tok.value == 1 and ctx.last_arabic >= 2:
                 self.warnings.append(
-                    f"numbering restarts at 1 on line {tok.line} in section '{ctx.name}'"
+                    bilingual(
+                        f"部分“{ctx.name}”的编号在第 {tok.line} 行重新从 1 开始",
+                        f"numbering restarts at 1 on line {tok.line} in section '{ctx.name}'",
+                    )
                 )
             ctx.last_arabic = tok.value
         full = f"{parent.number}.{number}" if parent else number
@@ -569,6 +591,11 @@ def _lines(tokens: list[Token]) -> str:
     return f"line {first}" if first == last else f"lines {first}-{last}"
 
 
+def _lines_zh(tokens: list[Token]) -> str:
+    first, last = tokens[0].line, tokens[-1].line
+    return f"第 {first} 行" if first == last else f"第 {first}-{last} 行"
+
+
 # --- 3. parts ---------------------------------------------------------------------
 
 
@@ -627,12 +654,17 @@ def parse_lines(lines: list[tuple[int, str]], year: int, *, source: str = "text"
             continue
         tokens.append(tokenise(line_no, text))
     if not tokens and not clutter:
-        raise DocumentError(f"{source}: the document is empty", source=source, problem="empty")
+        raise document_error(source, "empty", "文档是空的", "the document is empty")
     warnings: list[str] = []
     if clutter:
-        where = f"line {clutter[0]}" if len(clutter) == 1 else f"lines {clutter[0]}-{clutter[-1]}"
+        single = len(clutter) == 1
+        where = f"line {clutter[0]}" if single else f"lines {clutter[0]}-{clutter[-1]}"
+        where_zh = f"第 {clutter[0]} 行" if single else f"第 {clutter[0]}-{clutter[-1]} 行"
         warnings.append(
-            f"skipped {len(clutter)} page-clutter line(s) (download-site boilerplate, {where})"
+            bilingual(
+                f"跳过了 {len(clutter)} 行网页杂项，即下载网站的套话：{where_zh}",
+                f"skipped {len(clutter)} page-clutter line(s) (download-site boilerplate, {where})",
+            )
         )
     kinds = {t.kind for t in tokens}
     section_kind = next((k for k in ("section", "sub", "part") if k in kinds), None)
@@ -660,8 +692,12 @@ def parse_lines(lines: list[tuple[int, str]], year: int, *, source: str = "text"
                 draft.section = f"{prefix} · {draft.section}"
         parts = tuple(names)
         warnings.append(
-            f"the document is a compilation of {len(with_items)} plans (section numbering "
-            "restarts at 一); sections are prefixed with their part"
+            bilingual(
+                f"这是 {len(with_items)} 份计划的汇编（部分编号重新从“一”开始），"
+                "各部分名称前加上了所属的计划",
+                f"the document is a compilation of {len(with_items)} plans (section numbering "
+                "restarts at 一); sections are prefixed with their part",
+            )
         )
     for result in results:
         drafts.extend(result.drafts)

@@ -20,7 +20,7 @@ from planlog.importer.limits import (
     refuse,
     unreadable_package,
 )
-from planlog.importer.model import DocumentError, ImportedPlan
+from planlog.importer.model import DocumentError, ImportedPlan, document_error
 from planlog.importer.tabular import rows_to_drafts
 
 
@@ -140,8 +140,8 @@ def sheet_rows(path: Path, source: str | None = None) -> tuple[str, list[list[st
     try:
         sheets = [s for s in workbook.worksheets if isinstance(s, ReadOnlyWorksheet)]
         if not sheets:
-            raise DocumentError(
-                f"{source}: the workbook has no worksheet", source=source, problem="empty"
+            raise document_error(
+                source, "empty", "工作簿中没有工作表", "the workbook has no worksheet"
             )
         sheet = sheets[0]
         try:
@@ -161,8 +161,11 @@ def read_xlsx(path: Path, year: int, *, source: str | None = None) -> ImportedPl
     source = source or path.name
     name, rows = sheet_rows(path, source)
     if not any(cell for row in rows for cell in row):
-        raise DocumentError(
-            f"{source}: the first sheet '{name}' is empty", source=source, problem="empty"
+        raise document_error(
+            source,
+            "empty",
+            f"第一个工作表“{name}”是空的",
+            f"the first sheet '{name}' is empty",
         )
     drafts, warnings, header_row = rows_to_drafts(rows, source=source)
     # A single cell above the header (often merged across it) is the plan's title.

@@ -36,7 +36,7 @@ from planlog.deadlines import DeadlineError
 from planlog.domain.values import InvalidValue, check_text_chars, number
 from planlog.importer.build import Draft, finish_plan, read_deadline
 from planlog.importer.limits import MAX_YAML_DEPTH, MAX_YAML_NODES, check_chars, refuse
-from planlog.importer.model import DocumentError, ImportedPlan, Target
+from planlog.importer.model import DocumentError, ImportedPlan, Target, bilingual, document_error
 from planlog.importer.targets import find_targets
 
 _LINE = "__line__"
@@ -124,8 +124,10 @@ class _Checker:
         self.year = year
         self.errors: list[str] = []
 
-    def fail(self, path: str, message: str) -> None:
-        self.errors.append(f"{path}: {message}")
+    def fail(self, path: str, zh: str, en: str | None = None) -> None:
+        """One problem, at its path: Chinese first with English, or a message that
+        already is (the domain's `InvalidValue`)."""
+        self.errors.append(f"{path}：{zh if en is None else bilingual(zh, en)}")
 
     def clean(self, path: str, check: Callable[[Any, str], object], value: Any, field: str) -> bool:
         """Run one of the domain's value checks, so that a value the plan could never
@@ -139,13 +141,19 @@ class _Checker:
 
     def mapping(self, value: Any, path: str, allowed: set[str]) -> dict[str, Any] | None:
         if not isinstance(value, dict):
-            self.fail(path, f"must be a mapping (key: value), got {_kind(value)}")
+            self.fail(
+                path,
+                f"应为映射（键: 值），实际是{_kind_zh(value)}",
+                f"must be a mapping (key: value), got {_kind(value)}",
+            )
             return None
         for key in value:
             if key != _LINE and key not in allowed:
+                fields = ", ".join(sorted(allowed))
                 self.fail(
                     f"{path}.{key}" if path else str(key),
-                    f"unknown field (allowed: {', '.join(sorted(allowed))})",
+                    f"未知字段，可用的字段：{fields}",
+                    f"unknown field (allowed: {fields})",
                 )
         return value
 
@@ -156,14 +164,18 @@ class _Checker:
         value = data.get(key)
         if value is None:
             if required:
-                self.fail(where, "is required")
+                self.fail(where, "必填", "is required")
             return None
         if isinstance(value, bool) or not isinstance(value, str | int):
-            self.fail(where, f"must be text, got {_kind(value)} (quote it)")
+            self.fail(
+                where,
+                f"应为文字，实际是{_kind_zh(value)}，请加引号",
+                f"must be text, got {_kind(value)} (quote it)",
+            )
             return None
         text = str(value).strip()
         if required and not text:
-            self.fail(where, "must not be empty")
+            self.fail(where, "不能为空", "must not be empty")
             return None
         if not self.clean(where, check_text_chars, text, key):
             return None
@@ -176,7 +188,11 @@ class _Checker:
         try:
             read_deadline(text, self.year)
         except DeadlineError as exc:
-            self.fail(f"{path}.deadline", f"时限 '{text}' could not be read: {exc}")
+            self.fail(
+                f"{path}.deadline",
+                f"无法识别时限“{text}”",
+                f"时限 '{text}' could not be read: {exc}",
+            )
             return None
         return text
 
@@ -184,8 +200,11 @@ class _Checker:
         value = data.get(key)
         where = f"{path}.{key}" if path else key
         if not isinstance(value, list) or not value:
+            missing = value is None
             self.fail(
-                where, "must be a non-empty list" + ("" if value is not None else " (missing)")
+                where,
+                "应为非空列表" + ("，缺少此项" if missing else ""),
+                "must be a non-empty list" + (" (missing)" if missing else ""),
             )
             return []
         return value
@@ -195,7 +214,11 @@ class _Checker:
             return None
         value = data["targets"]
         if not isinstance(value, list):
-            self.fail(f"{path}.targets", f"must be a list, got {_kind(value)}")
+            self.fail(
+                f"{path}.targets",
+                f"应为列表，实际是{_kind_zh(value)}",
+                f"must be a list, got {_kind(value)}",
+            )
             return None
         found: list[Target] = []
         for index, entry in enumerate(value):
@@ -208,11 +231,16 @@ class _Checker:
                 if target is None:
                     self.fail(
                         where,
+                        f"“{entry}”应恰好写明一个带单位的数字，如 800家、80%以上、不少于2篇",
                         f"'{entry}' must name exactly one number with a unit "
                         "(800家, 80%以上, 不少于2篇)",
                     )
             else:
-                self.fail(where, f"must be text such as '80%以上' or a mapping, got {_kind(entry)}")
+                self.fail(
+                    where,
+                    f"应为“80%以上”这样的文字或一个映射，实际是{_kind_zh(entry)}",
+                    f"must be text such as '80%以上' or a mapping, got {_kind(entry)}",
+                )
                 target = None
             if target is not None:
                 found.append(target)
@@ -225,21 +253,32 @@ class _Checker:
         for key in entry:
             if key not in {_LINE, "value", "unit", "comparator", "text"}:
                 self.fail(
-                    f"{where}.{key}", "unknown field (allowed: comparator, text, unit, value)"
+                    f"{where}.{key}",
+                    "未知字段，可用的字段：comparator, text, unit, value",
+                    "unknown field (allowed: comparator, text, unit, value)",
                 )
                 ok = False
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(f"{where}.value", f"must be a number, got {_kind(value)}")
+            self.fail(
+                f"{where}.value",
+                f"应为数字，实际是{_kind_zh(value)}",
+                f"must be a number, got {_kind(value)}",
+            )
             ok = False
         elif not self.clean(f"{where}.value", number, value, "target_value"):
             ok = False  # .nan, .inf, or beyond what JSON keeps exact
         if not isinstance(unit, str) or not unit.strip():
-            self.fail(f"{where}.unit", "must be text such as '%' or '家'")
+            self.fail(
+                f"{where}.unit", "应为“%”或“家”这样的文字", "must be text such as '%' or '家'"
+            )
             ok = False
         elif not self.clean(f"{where}.unit", check_text_chars, unit, "unit"):
             ok = False
         if comparator not in _COMPARATORS:
-            self.fail(f"{where}.comparator", f"must be one of {', '.join(_COMPARATORS)}")
+            choices = ", ".join(_COMPARATORS)
+            self.fail(
+                f"{where}.comparator", f"应为以下之一：{choices}", f"must be one of {choices}"
+            )
             ok = False
         if not ok:
             return None
@@ -251,6 +290,16 @@ class _Checker:
             text=str(text) if text else f"{value:g}{unit.strip()}",
             comparator=str(comparator),
         )
+
+
+def _kind_zh(value: Any) -> str:
+    if value is None:
+        return "空值"
+    if isinstance(value, dict):
+        return "映射"
+    if isinstance(value, list):
+        return "列表"
+    return f" {type(value).__name__} {value!r}"
 
 
 def _kind(value: Any) -> str:
@@ -266,16 +315,14 @@ def _kind(value: Any) -> str:
 def parse_yaml(text: str, year: int, *, source: str = "yaml") -> ImportedPlan:
     """Parse a plan written in the YAML format above. Pure: no I/O."""
     if not text.strip():
-        raise DocumentError(f"{source}: the document is empty", source=source, problem="empty")
+        raise document_error(source, "empty", "文档是空的", "the document is empty")
     check_chars(source, len(text))
     loader = _LineLoader(text, source)
     try:
         data = loader.get_single_data()
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
         # ValueError: a value no type can hold, such as an integer of 5,000 digits.
-        raise DocumentError(
-            f"{source}: not valid YAML: {exc}", source=source, problem="syntax"
-        ) from exc
+        raise document_error(source, "syntax", "不是有效的 YAML", f"not valid YAML: {exc}") from exc
     finally:
         loader.dispose()
 
@@ -324,7 +371,7 @@ def parse_yaml(text: str, year: int, *, source: str = "yaml") -> ImportedPlan:
                 )
     if check.errors:
         raise DocumentError(
-            f"{source}: invalid plan YAML:\n  " + "\n  ".join(check.errors),
+            f"{source}：计划 YAML 有误（invalid plan YAML）：\n  " + "\n  ".join(check.errors),
             source=source,
             problem="invalid_yaml",
             errors=check.errors,
