@@ -533,3 +533,20 @@ def test_a_file_name_is_refused_by_the_domains_rule_for_stored_text(
     assert caught.value.details["problem"] == "bad_name"
     assert f"文件名含有不允许的控制字符 {code}" in caught.value.message
     assert f"control character {code}" in caught.value.message
+
+
+def test_a_docx_zipped_again_on_a_mac_is_read_despite_its_appledouble_files(
+    tmp_path: Path,
+) -> None:
+    """macOS's zip adds `__MACOSX/._*.xml` resource forks: no reader opens them."""
+    path = docx_with_body(
+        tmp_path / "plan.docx",
+        "<w:p><w:r><w:t>一、组织建设</w:t></w:r></w:p>"
+        "<w:p><w:r><w:t>1. 发展会员。时限：6月底前</w:t></w:r></w:p>",
+    )
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr(
+            "__MACOSX/word/._document.xml", b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X"
+        )
+    plan = read_plan(path, YEAR)
+    assert [item.title for item in plan.items] == ["发展会员"]

@@ -342,7 +342,13 @@ def check_package(path: Path, source: str, what: str, *, paragraph_ns: str | Non
     """
     try:
         with zipfile.ZipFile(path) as archive:
-            members = [i for i in archive.infolist() if not i.is_dir() and i.file_size]
+            # macOS's zip tool adds AppleDouble files (`__MACOSX/._document.xml`): resource
+            # forks, not XML, and no reader ever opens them.
+            members = [
+                i
+                for i in archive.infolist()
+                if not i.is_dir() and i.file_size and not i.filename.startswith("__MACOSX/")
+            ]
             _check_directory(source, archive.infolist())
             totals = _Totals()
             package = _Package()
