@@ -102,13 +102,15 @@ _BAD_CHARACTER = re.compile(
 )
 
 
-def _bad_character(text: str) -> str | None:
+def bad_character(text: str) -> str | None:
+    """The first character of `text` no stored text may hold, or None: for code that
+    must store or show text it cannot refuse (an error message, a recorded event)."""
     found = _BAD_CHARACTER.search(text)
     return found.group() if found else None
 
 
 def check_text_chars(text: str, field: str) -> None:
-    bad = _bad_character(text)
+    bad = bad_character(text)
     if bad is not None:
         code = f"U+{ord(bad):04X}"
         raise InvalidValue(
