@@ -29,7 +29,7 @@ def plan_id(api: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     app = api.services.app
     app.register_organisation(FORMULA_ORG, actor="admin", parent=HOSPITAL)
     with monkeypatch.context() as patch:
-        patch.setattr(planlog.domain.values, "_bad_character", lambda text: None)
+        patch.setattr(planlog.domain.values, "bad_character", lambda text: None)
         plan = app.create_plan(org=FORMULA_ORG, year=2026, title="计划\x07", actor="admin")
         spec = NewItem(title=TITLE, responsible="人\x1b", dues=[date(2026, 12, 31)])
         app.add_item(plan.id, spec, actor="admin")

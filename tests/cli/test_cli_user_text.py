@@ -45,7 +45,7 @@ def hostile(store_url: str, clock: Any, monkeypatch: pytest.MonkeyPatch) -> Host
     """Every kind of text the CLI prints, each holding markup and escape sequences."""
     with monkeypatch.context() as patch:
         # As a log recorded before the domain refused control characters.
-        patch.setattr(planlog.domain.values, "_bad_character", lambda text: None)
+        patch.setattr(planlog.domain.values, "bad_character", lambda text: None)
         app = PlanlogApp(store_url, clock=clock)
         try:
             actor = "干事" + HOSTILE

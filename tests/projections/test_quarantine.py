@@ -16,27 +16,35 @@ from collections.abc import Iterator
 from datetime import date
 from functools import partial
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from tests.signin import sign_in
 from typer.testing import CliRunner
 
 from planlog.api.app import create_app
 from planlog.api.tokens import create_token
 from planlog.application import NewItem, PlanlogApp
+from planlog.audit.chain import ChainProjection, verify
 from planlog.cli import app as cli
 from planlog.config import Settings
+from planlog.domain.errors import PlanlogError
 from planlog.domain.model import Target
-from planlog.projections import changes
-from planlog.projections.board import board_items, read_board
-from planlog.projections.changes import UnreadablePayload, _Decoder
-from planlog.projections.runner import ProjectionRunner
-from planlog.projections.timeline import audit_timeline, timeline
+from planlog.domain.values import bad_character
+from planlog.projections import changes, quarantine
+from planlog.projections.board import BoardProjection, board_items, read_board
+from planlog.projections.changes import Change, UnreadablePayload, _Decoder
+from planlog.projections.runner import NotQuarantinable, ProjectionRunner, QuarantineLimit
+from planlog.projections.timeline import (
+    TimelineProjection,
+    audit_timeline,
+    timeline,
+    timeline_plans,
+)
 
 OURS, THEIRS = "某医院工会", "外市总工会"
 
@@ -388,7 +396,10 @@ def test_an_event_held_back_while_a_retry_frees_its_aggregate_is_applied_not_orp
     with caplog.at_level(logging.INFO, logger="planlog.projections"):
         raced.catch_up()
     raced.close()
-    assert any("left quarantine meanwhile" in r.getMessage() for r in caplog.records)
+    # The retry bumped the board's tracking version: the batch computed before it is
+    # refused by its compare-and-set and read again (before: caught only by the check
+    # of what it held back, "left quarantine meanwhile").
+    assert any("changed its quarantine meanwhile" in r.getMessage() for r in caplog.records)
     assert len(retried[0].applied) == 2
     assert {s.name: s.lag for s in runner.status()}["board"] == 0
     assert runner.quarantined() == []
@@ -563,3 +574,354 @@ def test_the_history_of_an_item_with_a_nan_event_is_strict_json(
     assert lines.status_code == 200
     parsed = [json.loads(line, parse_constant=refuse) for line in lines.text.splitlines()]
     assert any(entry.get("target_value") == "nan" for entry in parsed)
+
+
+# ------------------------------------------------------------ races, the chain, bugs
+
+
+def nan_orphan_item(app: PlanlogApp) -> tuple[int, UUID]:
+    """An item planned by an older planlog with a NaN target, in a plan nothing else
+    names: board and timeline quarantine it, and the timeline takes a new key for its
+    plan when a retry applies it. Returns its position and its plan's id."""
+    plan = uuid4()
+    position = write_raw(
+        app,
+        uuid4(),
+        "PlanItem.Planned",
+        '"originator_topic":"planlog.domain.model:PlanItem","actor":"老版本","reason":null,'
+        f'"plan_id":"{plan}","section_id":null,"number":null,"title":"旧事项","goal":null,'
+        '"measures":null,"responsible":null,"targets":[{"text":"新增会员","value":NaN,'
+        '"unit":"名"}],"deadline_text":null,"rrule":null,'
+        '"occurrences":[{"opens":null,"due":"2026-06-30"}],"soft":false,"source":null',
+    )
+    return position, plan
+
+
+def plan_keys(runner: ProjectionRunner) -> dict[str, int]:
+    with runner.engine.connect() as conn:
+        return {r.plan_id: r.key for r in conn.execute(select(timeline_plans))}
+
+
+def test_a_retry_while_the_live_runner_commits_a_new_plan_applies_instead_of_failing(
+    app: PlanlogApp, runner: ProjectionRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review D4: the retry computed the timeline's next plan key before it locked; the
+    live runner took that key meanwhile, and the retry reported "still failing"."""
+    ours = app.create_plan(org=OURS, year=2026, title="本院计划", actor="王主席").id
+    orphan, orphan_plan = nan_orphan_item(app)
+    runner.catch_up()
+    assert open_entries(runner) == [
+        ("board", orphan, "quarantined"),
+        ("timeline", orphan, "quarantined"),
+    ]
+    monkeypatch.setitem(changes.UPCASTERS, "PlanItem.Planned", READS_NAN_AS_NO_VALUE)
+    live = ProjectionRunner(app)
+    theirs: list[UUID] = []
+    lock = ProjectionRunner._lock
+
+    def the_live_runner_commits_a_plan_first(conn: Any, name: str) -> None:
+        # Between what the retry read before and its lock: the worker projects a new plan.
+        if name == "timeline" and not theirs:
+            theirs.append(app.create_plan(org=THEIRS, year=2026, title="外市", actor="外").id)
+            live.catch_up()
+            assert str(theirs[0]) in plan_keys(live)
+        lock(conn, name)
+
+    monkeypatch.setattr(
+        ProjectionRunner, "_lock", staticmethod(the_live_runner_commits_a_plan_first)
+    )
+    result = runner.retry()
+    live.close()
+
+    assert result.failed == []
+    assert [(e.projection, e.position) for e in result.applied] == [
+        ("board", orphan),
+        ("timeline", orphan),
+    ]
+    assert runner.quarantined() == []
+    keys = plan_keys(runner)
+    assert set(keys) == {str(ours), str(theirs[0]), str(orphan_plan)}
+    assert len(set(keys.values())) == 3  # one key each, none taken twice
+    with runner.engine.connect() as conn:
+        [entry] = timeline(conn, plan_id=str(orphan_plan))
+    assert entry["position"] == orphan and entry["type"] == "Planned"
+
+
+def test_a_batch_computed_before_a_retry_committed_is_read_again_not_refused(
+    app: PlanlogApp,
+    runner: ProjectionRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The other side of D4: the live runner computed a batch (a new plan's key) before a
+    retry took that key. The retry's version bump makes its compare-and-set refuse the
+    batch, which is read again: no duplicate key, nothing blamed on an event."""
+    app.create_plan(org=OURS, year=2026, title="本院计划", actor="王主席")
+    _, orphan_plan = nan_orphan_item(app)
+    runner.catch_up()
+    monkeypatch.setitem(changes.UPCASTERS, "PlanItem.Planned", READS_NAN_AS_NO_VALUE)
+    theirs = app.create_plan(org=THEIRS, year=2026, title="外市计划", actor="外市主席").id
+    retried: list[Any] = []
+
+    class RacedTimeline(TimelineProjection):
+        def prepare(self, snapshot: Any, batch: list[Change]) -> Any:
+            if not retried:  # on its snapshot, an administrator's retry commits
+                retried.append(runner.retry())
+            return super().prepare(snapshot, batch)
+
+    raced = ProjectionRunner(app, [RacedTimeline()])
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="planlog.projections"):
+        raced.catch_up()
+    raced.close()
+
+    assert retried[0].failed == [] and len(retried[0].applied) == 2
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("changed its quarantine meanwhile" in m for m in messages), messages
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not any("cannot apply" in m for m in warnings), warnings
+    assert runner.quarantined() == []
+    keys = plan_keys(runner)
+    assert str(theirs) in keys and str(orphan_plan) in keys and len(set(keys.values())) == 3
+
+
+class BrokenChain(ChainProjection):
+    """The audit chain, failing on one event the way a quarantinable projection's data
+    error would (a value the database refuses)."""
+
+    def __init__(self, at: int) -> None:
+        self.at: int | None = at
+
+    def prepare(self, snapshot: Any, batch: list[Change]) -> Any:
+        if self.at is not None and any(c.position == self.at for c in batch):
+            raise IntegrityError("INSERT INTO audit_chain …", {}, Exception("duplicate key"))
+        return super().prepare(snapshot, batch)
+
+
+def test_a_chain_failure_stops_the_batch_and_is_never_quarantined(
+    app: PlanlogApp, poisoned: Log
+) -> None:
+    """Review D5: a quarantined event is a gap in the chain, and every later link then
+    mismatches for ever. The chain's errors stop the batch instead, to be tried again."""
+    broken = BrokenChain(at=6)
+    runner = ProjectionRunner(app, [TimelineProjection(), broken], batch_size=4)
+    with pytest.raises(IntegrityError):
+        runner.catch_up()
+    assert runner.quarantined() == []
+    # The whole batch (5..8) stopped: every projection waits at the end of the one before.
+    assert {s.name: s.position for s in runner.status()} == {"timeline": 4, "audit_chain": 4}
+    with pytest.raises(IntegrityError):
+        runner.catch_up()  # the next run tries it again, and fails as loudly
+    assert runner.quarantined() == []
+
+    broken.at = None  # the cause is fixed
+    runner.catch_up()
+    assert all(s.lag == 0 for s in runner.status())
+    report = verify(app, runner.engine)
+    assert report.ok and report.checked == runner.head()
+    runner.close()
+
+
+def test_retry_and_release_refuse_an_audit_chain_entry(
+    app: PlanlogApp, poisoned: Log, runner: ProjectionRunner, cli_run: Any
+) -> None:
+    """An entry of the chain (entered by a planlog that still quarantined it) can be
+    neither retried nor released: retrying applied it as a no-op and deleted it."""
+    [poison] = [c for c in runner.reader.read(poisoned.poison - 1, poisoned.poison, 1)]
+    with runner.engine.begin() as conn:
+        quarantine.record(conn, "audit_chain", poison, "IntegrityError: …", "2026-01-05")
+    runner.catch_up()
+    # The chain holds nothing back behind it: the item's later event is chained.
+    assert ("audit_chain", poisoned.poison + 1, "held") not in open_entries(runner)
+    assert {s.name: s.lag for s in runner.status()}["audit_chain"] == 0
+
+    with pytest.raises(NotQuarantinable, match=r"^audit_chain 从不隔离事件.* / audit_chain never"):
+        runner.retry([poisoned.poison])
+    with pytest.raises(NotQuarantinable, match="retry without positions retries board"):
+        runner.retry([poisoned.poison])
+    with pytest.raises(NotQuarantinable, match="--projection board"):
+        runner.release(poisoned.poison, actor="管理员", reason="已补录")
+    with pytest.raises(NotQuarantinable):
+        runner.release(poisoned.poison, actor="管理员", reason="已补录", projection="audit_chain")
+    chain_entry = ("audit_chain", poisoned.poison, "quarantined")
+    assert chain_entry in open_entries(runner)
+
+    everything = runner.retry()  # every open entry: the chain's is left as it is
+    assert [e.projection for e in everything.failed] == ["board"]
+    assert chain_entry in open_entries(runner)
+    refused = cli_run("projections", "retry", str(poisoned.poison), expect_exit=1)
+    assert "从不隔离事件" in refused and "never quarantines events" in refused
+    cli_run("projections", "release", str(poisoned.poison), "--reason", "已补录", expect_exit=1)
+    assert chain_entry in open_entries(runner)
+    # The board's entry at the same position is still the administrator's to release.
+    [released] = runner.release(
+        poisoned.poison, actor="管理员", reason="已补录", projection="board"
+    )
+    assert released.projection == "board"
+
+
+@pytest.mark.parametrize(
+    ("bug", "raised"),
+    [
+        (lambda change: change.data["occurrence"].due_date, AttributeError),
+        (lambda change: len(change.version), TypeError),  # type: ignore[arg-type]
+        (lambda change: {}[change.type], KeyError),
+    ],
+    ids=["AttributeError", "TypeError", "KeyError"],
+)
+def test_a_projection_bug_stops_the_batch_instead_of_quarantining_its_events(
+    app: PlanlogApp, bug: Any, raised: type[Exception]
+) -> None:
+    """An error in the projection's code on events whose payloads are as it reads them
+    is the code's fault: it fails loudly, and no event type is quietly set aside."""
+    plan = app.create_plan(org=OURS, year=2026, title="本院计划", actor="王主席").id
+    item = app.add_item(plan, NewItem(title="发展会员", dues=[date(2026, 6, 30)]), actor="王").id
+    app.report_progress(item, actor="李明", percent=60, note="已发展24名")
+
+    class BuggyBoard(BoardProjection):
+        def prepare(self, snapshot: Any, batch: list[Change]) -> Any:
+            for change in batch:
+                if change.type == "PlanItem.ProgressReported":
+                    bug(change)
+            return super().prepare(snapshot, batch)
+
+    runner = ProjectionRunner(app, [BuggyBoard()], batch_size=2)
+    with pytest.raises(raised):
+        runner.catch_up()
+    assert runner.quarantined() == []
+    assert runner.status()[0].position < app.last_position
+    runner.close()
+
+
+@pytest.mark.parametrize(
+    ("event_type", "fields", "problem"),
+    [
+        (
+            "PlanItem.ProgressReported",
+            '"occurrence":"2026-06-30","percent":"40","target_index":null,'
+            '"target_value":null,"note":null',
+            "字段 percent 的类型或取值不对",
+        ),
+        ("PlanItem.OccurrenceCompleted", '"occurrence":"2026-06-30"', "缺少字段 done_on"),
+    ],
+    ids=["percent as text", "completion without its day"],
+)
+def test_a_payload_the_board_cannot_read_is_quarantined_naming_the_field(
+    app: PlanlogApp, runner: ProjectionRunner, event_type: str, fields: str, problem: str
+) -> None:
+    """Recorded by an older planlog: a field of another type or missing. The board fails
+    on it (a TypeError, a KeyError) and, as the payload is not what it reads, the event
+    is at fault: quarantined, with the field named."""
+    plan = app.create_plan(org=OURS, year=2026, title="本院计划", actor="王主席").id
+    item = app.add_item(plan, NewItem(title="发展会员", dues=[date(2026, 6, 30)]), actor="王").id
+    wrong = write_raw(app, item, event_type, '"actor":"老版本","reason":null,' + fields)
+    other = app.add_item(plan, NewItem(title="职工之家", dues=[date(2026, 6, 30)]), actor="王").id
+    app.report_progress(other, actor="李明", percent=50)
+    runner.catch_up()
+    [entry] = runner.quarantined()
+    assert (entry.projection, entry.position, entry.status) == ("board", wrong, "quarantined")
+    assert problem in entry.error and entry.error.startswith("PayloadError: 事件 #")
+    assert all(s.lag == 0 for s in runner.status())
+    assert sorted(percents(board_of(runner, plan))) == [0, 50]
+
+
+def test_a_payload_missing_a_field_is_quarantined_where_it_is_read(
+    app: PlanlogApp, runner: ProjectionRunner
+) -> None:
+    plan = app.create_plan(org=OURS, year=2026, title="本院计划", actor="王主席").id
+    missing = write_raw(
+        app,
+        uuid4(),
+        "PlanItem.Planned",
+        '"originator_topic":"planlog.domain.model:PlanItem","actor":"老版本","reason":null,'
+        '"title":"无计划的事项","occurrences":[{"opens":null,"due":"2026-06-30"}]',
+    )
+    after = app.add_item(plan, NewItem(title="职工之家"), actor="王主席").id
+    runner.catch_up()
+    refused = [e for e in runner.quarantined() if e.position == missing]
+    assert [e.projection for e in refused] == ["board", "timeline"]
+    assert all("缺少字段 plan_id" in e.error and "plan_id" in e.error for e in refused)
+    assert all(s.lag == 0 for s in runner.status())
+    board = board_of(runner, plan)
+    assert board is not None and [i["id"] for i in board["items"]] == [str(after)]
+
+
+def test_a_projection_failing_on_every_event_of_a_type_stops_instead_of_quarantining_them(
+    app: PlanlogApp,
+) -> None:
+    """A value the database refuses is taken as the event's fault; a bug that makes every
+    event of a type write one (a duplicate key) would quarantine them all. Past the limit,
+    the projection stops, loudly, instead."""
+    plan = app.create_plan(org=OURS, year=2026, title="本院计划", actor="王主席").id
+    for n in range(4):
+        item = app.add_item(plan, NewItem(title=f"事项{n}", dues=[date(2026, 6, 30)]), actor="王")
+        app.report_progress(item.id, actor="李明", percent=10 + n)
+
+    class DuplicatingBoard(BoardProjection):
+        def prepare(self, snapshot: Any, batch: list[Change]) -> Any:
+            write = super().prepare(snapshot, batch)
+            reports = any(c.type == "PlanItem.ProgressReported" for c in batch)
+
+            def duplicate(conn: Any) -> None:
+                if reports:
+                    raise IntegrityError("INSERT …", {}, Exception("duplicate key"))
+                write(conn)
+
+            return duplicate
+
+    runner = ProjectionRunner(app, [DuplicatingBoard()])
+    runner.quarantine_limit = 2
+    for _ in range(2):  # and stays stopped, run after run
+        with pytest.raises(
+            QuarantineLimit, match=r"^投影 board 已有 2 个 PlanItem\.ProgressReported"
+        ):
+            runner.catch_up()
+        assert [e.type for e in runner.quarantined()] == ["PlanItem.ProgressReported"] * 2
+    assert runner.status()[0].lag > 0
+    runner.close()
+
+
+def test_quarantine_text_escapes_every_character_the_domain_refuses(
+    runner: ProjectionRunner,
+) -> None:
+    """C1 controls, lone surrogates and noncharacters were stored as they were: PostgreSQL
+    cannot store a lone surrogate, and no .docx/.xlsx export can carry a noncharacter."""
+    refused = "a\x00b\x85c\ud800d\ufdd0e\U0010ffff\x7f"
+    cleaned = quarantine.clean(refused)
+    assert cleaned == "a\\x00b\\x85c\\ud800d\\ufdd0e\\U0010ffff\\x7f"
+    assert bad_character(cleaned) is None
+    assert quarantine.clean("第一行\n\t第二行") == "第一行\n\t第二行"  # what text may hold
+    assert quarantine.clean("好" * 50, 10) == "好" * 9 + "…"
+    change = Change(1, str(uuid4()), 1, "PlanItem.Revised\ud800", "", {}, b"")
+    with runner.engine.begin() as conn:
+        quarantine.record(conn, "board", change, quarantine.clean(f"ValueError: {refused}"), "t")
+    [entry] = runner.quarantined()
+    assert entry.error == f"ValueError: {cleaned}" and entry.type == "PlanItem.Revised\\ud800"
+
+
+def test_an_unknown_projection_is_named_in_chinese_first(runner: ProjectionRunner) -> None:
+    with pytest.raises(PlanlogError, match=r"^没有名为 nope 的投影 / no projection named nope$"):
+        runner.release(1, actor="管理员", reason="已补录", projection="nope")
+    with pytest.raises(PlanlogError, match=r"^没有名为 nope 的投影 / no projection named nope$"):
+        runner.rebuild(["nope"])
+
+
+def test_a_tracking_table_of_an_older_planlog_gains_its_version(
+    app: PlanlogApp, poisoned: Log
+) -> None:
+    """Retries and releases bump a version on the tracking row; a table made before has
+    none, and gets one without losing where each read model stands."""
+    first = ProjectionRunner(app)
+    first.catch_up()
+    positions = first.positions()
+    with first.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE projection_tracking DROP COLUMN version")
+    first.close()
+    app.report_progress(poisoned.item, actor="李明", percent=80)  # held behind the NaN
+    again = ProjectionRunner(app)
+    assert again.positions() == positions
+    again.catch_up()
+    assert all(s.lag == 0 for s in again.status())
+    again.release(poisoned.poison, actor="管理员", reason="已补录")  # bumps the version
+    assert percents(board_of(again, poisoned.ours)) == [80]
+    again.close()

@@ -250,6 +250,7 @@ class ChainProjection(Projection):
     tables = (audit_chain,)
     types = None
     rebuildable = False
+    quarantinable = False  # a skipped event would break every later link
 
     def reads_payload(self, event_type: str) -> bool:
         return False  # it hashes the payload as stored

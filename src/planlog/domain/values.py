@@ -102,19 +102,15 @@ _BAD_CHARACTER = re.compile(
 )
 
 
-def _bad_character(text: str) -> str | None:
+def bad_character(text: str) -> str | None:
+    """The first character of `text` no stored text may hold, or None: for code that
+    must store or show text it cannot refuse (an error message, a recorded event)."""
     found = _BAD_CHARACTER.search(text)
     return found.group() if found else None
 
 
-def bad_character(text: str) -> str | None:
-    """The first character of `text` that no stored text may hold, or None: the one
-    rule for every door and reader that takes text from outside (file names too)."""
-    return _bad_character(text)
-
-
 def check_text_chars(text: str, field: str) -> None:
-    bad = _bad_character(text)
+    bad = bad_character(text)
     if bad is not None and "\udc80" <= bad <= "\udcff":
         # How Python hands over a byte that is not UTF-8 (a GBK terminal, an old file).
         raise InvalidValue(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     Column,
@@ -19,6 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from planlog.projections import payloads
+from planlog.projections.changes import PayloadError
+from planlog.projections.payloads import Shapes
 from planlog.store import StoreSettings
 
 metadata = MetaData()
@@ -33,6 +36,9 @@ tracking = Table(
     metadata,
     Column("name", String(64), primary_key=True),
     Column("position", Integer, nullable=False),
+    #: raised by a retry or release of the projection's quarantined events: a batch
+    #: computed before one committed is refused by its compare-and-set and read again
+    Column("version", Integer, nullable=False, server_default="0"),
 )
 
 
@@ -51,10 +57,11 @@ class Projection(ABC):
 
     A projection overrides `prepare`, or `apply` when it needs no such split.
 
-    Either may raise on an event it cannot apply — a missing field, a value the
-    database refuses, an unreadable payload (`changes.UnreadablePayload`). The runner
-    then finds that event and quarantines it for this projection alone
-    (`planlog.projections.quarantine`); it must not swallow such errors itself.
+    Either may raise on an event it cannot apply — a field missing or of another type
+    than `payloads` declares, a value the database refuses, an unreadable payload
+    (`changes.UnreadablePayload`). The runner then finds that event and quarantines it
+    for this projection alone (`planlog.projections.quarantine`); it must not swallow
+    such errors itself. Any other error is the projection's own, and stops the batch.
     """
 
     name: str
@@ -67,11 +74,21 @@ class Projection(ABC):
     rebuildable: bool = True
     #: rough work per event, relative to the others: a parallel rebuild balances by it
     cost: float = 1.0
+    #: event type → what this projection reads of its payload (`payloads.Shape`): a
+    #: failure on an event without that shape is the event's fault
+    payloads: ClassVar[Shapes] = {}
+    #: False for a read model that must not skip an event (the audit chain: a skipped
+    #: event breaks every later link): its errors stop the batch, to be tried again
+    quarantinable: bool = True
 
     def reads_payload(self, event_type: str) -> bool:
         """Whether this projection reads the payload (`Change.data`) of events of this
         type; the others reach it undecoded (`changes.UNREAD`)."""
         return self.types is None or event_type in self.types
+
+    def payload_fault(self, changes: list[Any]) -> PayloadError | None:
+        """Why it failed on `changes` if an event is at fault (see `payloads`)."""
+        return payloads.fault(changes, self.payloads, self.name)
 
     def prepare(self, snapshot: Connection, changes: list[Any]) -> Writer:
         def write(conn: Connection) -> None:

@@ -7,7 +7,7 @@ evaluated at query time by `planlog.board.build_board`, not stored.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, select
@@ -17,7 +17,14 @@ from planlog.board import BoardItem, BoardOccurrence, build_board
 from planlog.projections.base import CLUSTERED, Projection, Writer, metadata
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change
-from planlog.projections.item_state import ITEM_TYPES, ItemRow, OccurrenceRow, fold
+from planlog.projections.item_state import (
+    ITEM_PAYLOADS,
+    ITEM_TYPES,
+    ItemRow,
+    OccurrenceRow,
+    fold,
+)
+from planlog.projections.payloads import Shape, Shapes
 
 board_plans = Table(
     "board_plans",
@@ -78,11 +85,28 @@ board_occurrences = Table(
 PLAN_TYPES = frozenset({"Plan.Created", "Plan.SectionAdded", "Plan.SectionRenamed"})
 
 
+class _PlanCreated(Shape):
+    org: str
+    year: int
+    title: str
+
+
+class _Section(Shape):
+    section_id: str
+    title: str
+
+
 class BoardProjection(Projection):
     name = "board"
     cost = 5.0  # µs per event in bench/rebuild_rate.py, decoding its payloads included
     tables = (board_plans, board_sections, board_items, board_occurrences)
     types = PLAN_TYPES | ITEM_TYPES
+    payloads: ClassVar[Shapes] = {
+        "Plan.Created": _PlanCreated,
+        "Plan.SectionAdded": _Section,
+        "Plan.SectionRenamed": _Section,
+        **ITEM_PAYLOADS,
+    }
 
     def prepare(self, snapshot: Connection, changes: list[Change]) -> Writer:
         items: dict[str, ItemRow] = {}

@@ -103,7 +103,13 @@ class UnreadPayload(dict[str, Any]):
 UNREAD = UnreadPayload()
 
 
-class PayloadUnreadable(ValueError):
+class PayloadError(ValueError):
+    """An event's payload is not what a projection reads: unreadable, a field missing or
+    of another type. The event's fault, never the code's: only this (and a value the
+    database refuses) quarantines an event (`planlog.projections.quarantine`)."""
+
+
+class PayloadUnreadable(PayloadError):
     """The stored payload of an event could not be read as JSON (or lacks its time)."""
 
 

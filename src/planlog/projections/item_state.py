@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import Field
+
 from planlog.projections.changes import Change
+from planlog.projections.payloads import Shape
 
 ITEM_TYPES = frozenset(
     {
@@ -52,6 +55,77 @@ class ItemRow:
     version: int = 1
     updated_at: str = ""
     occurrences: dict[str, OccurrenceRow] = field(default_factory=dict)
+
+
+# What `fold` reads of each event's payload (planlog.projections.payloads): a field it
+# reads with `[]` is required, one it reads with `.get()` has a default.
+
+
+class _Occurrence(Shape):
+    due: str
+    opens: str | None = None
+
+
+class _Planned(Shape):
+    plan_id: str
+    title: str
+    section_id: str | None = None
+    number: str | None = None
+    responsible: str | None = None
+    targets: list[dict[str, Any]] | None = None
+    deadline_text: str | None = None
+    occurrences: list[_Occurrence]
+
+
+class _Changes(Shape):
+    # a revised field is replaced as it is: the title may not become empty, targets
+    # stay a list of targets
+    title: str = ""
+    section_id: str | None = None
+    number: str | None = None
+    targets: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class _Revised(Shape):
+    changes: _Changes
+
+
+class _Rescheduled(Shape):
+    occurrences: list[_Occurrence]
+    deadline_text: str | None = None
+
+
+class _Reassigned(Shape):
+    responsible: str | None = None
+
+
+class _Progress(Shape):
+    occurrence: str | None = None
+    percent: int | None = None
+    note: str | None = None
+    target_index: int | None = None
+    target_value: float | None = None
+
+
+class _Completed(Shape):
+    occurrence: str
+    done_on: str
+    note: str | None = None
+
+
+class _Reopened(Shape):
+    occurrence: str
+
+
+ITEM_PAYLOADS: dict[str, type[Shape]] = {
+    "PlanItem.Planned": _Planned,
+    "PlanItem.Revised": _Revised,
+    "PlanItem.Rescheduled": _Rescheduled,
+    "PlanItem.Reassigned": _Reassigned,
+    "PlanItem.ProgressReported": _Progress,
+    "PlanItem.OccurrenceCompleted": _Completed,
+    "PlanItem.OccurrenceReopened": _Reopened,
+}
 
 
 def _occurrences(data: list[dict[str, Any]]) -> dict[str, OccurrenceRow]:

@@ -24,9 +24,10 @@ from sqlalchemy import Column, Index, Integer, String, Table, Text, and_, func, 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
+from planlog.domain.values import bad_character
 from planlog.projections.base import metadata
 from planlog.projections.bulk import chunks
-from planlog.projections.changes import Change, PayloadNotDecoded
+from planlog.projections.changes import Change, PayloadError
 
 projection_quarantine = Table(
     "projection_quarantine",
@@ -104,20 +105,28 @@ class QuarantinedEvent:
 #: Database errors about the values written (a NUL byte in text, a duplicate key, a value
 #: the driver cannot bind): the next event would not fail the same way.
 _DATA_DB_ERRORS = (sa_exc.DataError, sa_exc.IntegrityError)
-#: What reading a malformed payload raises: a missing field, a wrong type, a bad value.
-_DATA_ERRORS = (LookupError, TypeError, ValueError, ArithmeticError, AttributeError)
+
+#: Open entries of one event type a projection may hold before it stops instead of
+#: quarantining one more (`QuarantineLimit`). Events refused for what they hold are few
+#: (an older planlog's NaN, a NUL PostgreSQL refuses); a projection that cannot apply
+#: this many of one type more likely has a bug that a value the database refuses
+#: (a duplicate key the code wrote) made look like the events' fault.
+LIMIT = 50
 
 
 def is_data_error(error: BaseException) -> bool:
-    """Whether applying an event failed because of what the event holds.
+    """Whether applying an event failed because of what the event holds, judged by the
+    error alone: its payload could not be read (`PayloadError`), or the database refused
+    a value written from it.
 
-    Only these quarantine the event. Errors about the environment — a lost connection,
-    a lock or statement timeout, a full disk, memory, a bug that breaks every batch
-    (RuntimeError) — stop the batch as before, to be retried whole: quarantining would
-    set aside events that are not at fault.
+    Only these quarantine the event at once; the runner then asks the projection whether
+    an event of the batch lacks what it reads (`Projection.payload_fault`). Any other
+    error — a lost connection, a lock or statement timeout, a full disk, memory, an
+    AttributeError or TypeError in the projection's code — stops the batch as before, to
+    be retried whole: quarantining would set aside events that are not at fault.
     """
-    if isinstance(error, PayloadNotDecoded):
-        return False  # the runner did not decode what a projection reads: a bug, loudly
+    if isinstance(error, PayloadError):
+        return True
     if isinstance(error, sa_exc.DBAPIError):
         if isinstance(error, _DATA_DB_ERRORS):
             return True
@@ -126,7 +135,7 @@ def is_data_error(error: BaseException) -> bool:
         return False
     if isinstance(error, sa_exc.StatementError):  # SQLAlchemy could not process a value
         return error.orig is not None and is_data_error(error.orig)
-    return isinstance(error, _DATA_ERRORS)
+    return False
 
 
 def _unbindable(orig: BaseException) -> bool:
@@ -139,8 +148,8 @@ def _unbindable(orig: BaseException) -> bool:
 
 def describe(error: BaseException) -> str:
     """The error as one storable line: the driver's own message rather than SQLAlchemy's
-    (which repeats the statement and every parameter), control characters escaped (a
-    NUL cannot be stored in PostgreSQL text), at most `ERROR_MAX` characters."""
+    (which repeats the statement and every parameter), what no stored text may hold
+    escaped (a NUL cannot be stored in PostgreSQL text), at most `ERROR_MAX` characters."""
     shown: BaseException = error
     if isinstance(error, sa_exc.StatementError) and error.orig is not None:
         shown = error.orig
@@ -149,10 +158,27 @@ def describe(error: BaseException) -> str:
 
 
 def clean(text: str, limit: int = ERROR_MAX) -> str:
-    escaped = "".join(
-        c if c >= " " or c == "\t" else f"\\x{ord(c):02x}" for c in text.replace("\x7f", "\\x7f")
-    )
+    """`text` as it can be stored and shown: every character the domain refuses in stored
+    text (`values.bad_character`: controls, lone surrogates, noncharacters) written as an
+    escape, at most `limit` characters."""
+    # Escapes only lengthen the text: what lies past `limit` would be cut anyway.
+    escaped = "".join(_escape(c) if bad_character(c) else c for c in text[: limit + 1])
     return escaped if len(escaped) <= limit else escaped[: limit - 1] + "…"
+
+
+def _escape(character: str) -> str:
+    code = ord(character)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def held_back(position: int) -> str:
+    """The error of an entry held back behind an earlier quarantined event."""
+    return (
+        f"排在同一对象的隔离事件 #{position} 之后 / "
+        f"held back behind event #{position} of the same aggregate"
+    )
 
 
 # ----------------------------------------------------------------------- writing
@@ -284,6 +310,23 @@ def entries(
     for chunk in chunks(list(aggregate_ids)):
         found.extend(_event(r) for r in conn.execute(query.where(q.aggregate_id.in_(chunk))))
     return sorted(found, key=lambda e: (e.position, e.projection))
+
+
+def open_failures(conn: Connection, projection: str, event_type: str) -> int:
+    """How many events of `event_type` the projection holds because it could not apply
+    them (not those held back behind them, nor released ones)."""
+    q = projection_quarantine.c
+    return int(
+        conn.scalar(
+            select(func.count()).where(
+                q.projection == projection,
+                q.event_type == clean(event_type, 200),
+                q.released_at.is_(None),
+                q.held_behind.is_(None),
+            )
+        )
+        or 0
+    )
 
 
 def counts(conn: Connection) -> dict[str, tuple[int, int]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Column, String, Table, Text, and_, case, func, select
 from sqlalchemy.engine import Connection
@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from planlog.projections.base import Projection, metadata
 from planlog.projections.board import board_items, board_occurrences, board_plans
 from planlog.projections.changes import Change
+from planlog.projections.payloads import Shape, Shapes
 
 organisations = Table(
     "organisations",
@@ -31,6 +32,22 @@ organisations = Table(
 ORG_TYPES = frozenset(
     {"Organisation.Registered", "Organisation.Reparented", "Organisation.ChairAppointed"}
 )
+
+
+class _Registered(Shape):
+    name: str
+    parent: str | None = None
+    chair: str | None = None
+
+
+class _Reparented(Shape):
+    parent: str | None = None
+
+
+class _ChairAppointed(Shape):
+    chair: str | None = None
+
+
 _COUNTS = ("plans", "items", "occurrences", "done", "overdue", "open")
 
 
@@ -39,6 +56,11 @@ class RollupProjection(Projection):
     cost = 0.1  # µs per event in bench/rebuild_rate.py
     tables = (organisations,)
     types = ORG_TYPES
+    payloads: ClassVar[Shapes] = {
+        "Organisation.Registered": _Registered,
+        "Organisation.Reparented": _Reparented,
+        "Organisation.ChairAppointed": _ChairAppointed,
+    }
 
     def apply(self, conn: Connection, changes: list[Change]) -> None:
         for change in changes:

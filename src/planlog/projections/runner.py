@@ -8,13 +8,22 @@ batch rolls the whole batch back and the next run resumes from the last
 committed position.
 
 No single event can stop a read model. When a projection cannot apply a batch
-because of what an event holds (`quarantine.is_data_error`), the runner applies
-that projection's part of the batch again in halves, each half with the same
-compare-and-set, down to the events it cannot apply; it records each of them in
-`projection_quarantine` in the transaction that moves its position past it, logs
-a warning naming it, and goes on. Later events of the same aggregate are held back
-behind it, so that `retry` applies them in their recorded order once the
-projection can (after an upcaster or a code fix).
+because of what an event holds — the database refuses a value written from it
+(`quarantine.is_data_error`), or its payload lacks what the projection reads
+(`Projection.payload_fault`) — the runner applies that projection's part of the
+batch again in halves, each half with the same compare-and-set, down to the events
+it cannot apply; it records each of them in `projection_quarantine` in the
+transaction that moves its position past it, logs a warning naming it, and goes on.
+Later events of the same aggregate are held back behind it, so that `retry` applies
+them in their recorded order once the projection can (after an upcaster or a code
+fix). Any other error is the code's or the environment's: it stops the batch, loudly,
+to be tried again whole. So does any error of a projection that must not skip an
+event (`Projection.quarantinable`: the audit chain), and a projection that would hold
+more than `quarantine.LIMIT` events of one type (`QuarantineLimit`).
+
+A retry or release of quarantined events locks the projection's tracking row first and
+bumps its version, which every batch's compare-and-set checks: neither side computes
+rows from a state the other has changed since.
 
 eventsourcing's SQLite recorder cannot subscribe, so on SQLite the runner polls;
 on PostgreSQL it LISTENs on the channel the recorder NOTIFYs after each write.
@@ -47,7 +56,7 @@ from planlog.projections.base import (
     tracking,
 )
 from planlog.projections.board import BoardProjection
-from planlog.projections.changes import Change, ChangeReader
+from planlog.projections.changes import Change, ChangeReader, PayloadNotDecoded
 from planlog.projections.quarantine import QuarantinedEvent, projection_quarantine
 from planlog.projections.rollup import RollupProjection
 from planlog.projections.timeline import TimelineProjection
@@ -96,6 +105,18 @@ class TrackingMoved(PlanlogError):
     code = "tracking_moved"
 
 
+class QuarantineLimit(PlanlogError):
+    """A projection would hold more events of one type than `quarantine.LIMIT`."""
+
+    code = "quarantine_limit"
+
+
+class NotQuarantinable(PlanlogError):
+    """A retry or release named an entry of a projection that never quarantines."""
+
+    code = "not_quarantinable"
+
+
 class Refused(Exception):
     """A projection could not apply a batch because of what one of its events holds."""
 
@@ -103,6 +124,12 @@ class Refused(Exception):
         super().__init__(f"{projection}: {quarantine.describe(error)}")
         self.projection = projection
         self.error = error
+        #: the version of the projection's tracking row the refused batch was computed at
+        self.version: int | None = None
+
+
+def _no_projection(names: str) -> PlanlogError:
+    return PlanlogError(f"没有名为 {names} 的投影 / no projection named {names}")
 
 
 @dataclass(frozen=True)
@@ -141,6 +168,9 @@ class RetryResult:
 
 
 class ProjectionRunner:
+    #: see `quarantine.LIMIT`; a runner may be given another
+    quarantine_limit = quarantine.LIMIT
+
     def __init__(
         self,
         app: PlanlogApp,
@@ -167,6 +197,7 @@ class ProjectionRunner:
             self._replace_outdated_models()
             create_tables(self.engine)
             with self.engine.begin() as conn:
+                _add_tracking_version(conn)
                 known = set(conn.execute(select(tracking.c.name)).scalars())
                 for p in self.projections:
                     if p.name not in known:
@@ -185,6 +216,8 @@ class ProjectionRunner:
                     continue
                 if not projection.rebuildable:
                     raise PlanlogError(
+                        f"投影 {projection.name} 的表 {', '.join(outdated)} 是旧的格式，"
+                        "其中的记录无法重建，请先迁移 / "
                         f"tables {', '.join(outdated)} of {projection.name} have an older "
                         "layout and hold records a rebuild cannot restore; migrate them first"
                     )
@@ -214,6 +247,14 @@ class ProjectionRunner:
             return {name: position for name, position in conn.execute(query)}
         with self.engine.connect() as own:
             return {name: position for name, position in own.execute(query)}
+
+    def _marks(self, conn: Connection) -> dict[str, tuple[int, int]]:
+        """Each projection's (position, version): what a batch's compare-and-set checks."""
+        names = [p.name for p in self.projections]
+        query = select(tracking.c.name, tracking.c.position, tracking.c.version).where(
+            tracking.c.name.in_(names)
+        )
+        return {name: (position, version) for name, position, version in conn.execute(query)}
 
     def head(self) -> int:
         return int(self.app.recorder.max_notification_id() or 0)
@@ -295,11 +336,13 @@ class ProjectionRunner:
         transaction; raises Refused if a projection cannot, and nothing is applied."""
         with self._snapshot() as snapshot:
             # The rows are computed from this snapshot, so it must show the positions
-            # the batch was chosen for.
-            now = self.positions(snapshot)
-            if any(now[p.name] != seen for p, seen, _ in parts):
+            # the batch was chosen for; the versions it shows are checked at the write.
+            marks = self._marks(snapshot)
+            if any(marks[p.name][0] != seen for p, seen, _ in parts):
                 raise TrackingMoved("positions moved while the batch was read")
-            held = quarantine.held_aggregates(snapshot, [p.name for p, _, _ in parts])
+            held = quarantine.held_aggregates(
+                snapshot, [p.name for p, _, _ in parts if p.quarantinable]
+            )
             writers = []
             for projection, seen, mine in parts:
                 waiting: list[Change] = []
@@ -307,44 +350,84 @@ class ProjectionRunner:
                     blocked = held[projection.name]
                     waiting = [c for c in mine if c.aggregate_id in blocked]
                     mine = [c for c in mine if c.aggregate_id not in blocked]
-                write = self._prepare(projection, snapshot, mine) if mine else None
-                writers.append((projection, seen, write, waiting))
+                try:
+                    write = self._prepare(projection, snapshot, mine) if mine else None
+                except Refused as refused:
+                    refused.version = marks[projection.name][1]
+                    raise
+                writers.append((projection, seen, mine, write, waiting))
         with self.engine.begin() as conn:
-            for projection, seen, write, waiting in writers:
+            for projection, seen, mine, write, waiting in writers:
                 # Move the position first: the row lock (PostgreSQL) or the write lock
                 # (SQLite) then keeps a second runner out until this batch commits; the
-                # compare-and-set refuses a batch another runner committed meanwhile.
-                self._move(conn, projection.name, seen, end)
+                # compare-and-set refuses a batch another runner committed meanwhile, or
+                # one computed before a retry or release changed the read model.
+                version = marks[projection.name][1]
+                self._move(conn, projection.name, seen, end, version)
                 if waiting:
                     self._hold(conn, projection.name, waiting)
                 if write is not None:
                     try:
-                        write(conn)
-                    except Exception as error:
-                        if quarantine.is_data_error(error):
-                            raise Refused(projection.name, error) from error
+                        self._write(projection, conn, write, mine)
+                    except Refused as refused:
+                        refused.version = version
                         raise
                 if fault is not None:
                     fault(projection.name, end)
 
     @staticmethod
-    def _prepare(projection: Projection, snapshot: Connection, changes: list[Change]) -> Any:
+    def _refusal(
+        projection: Projection, changes: list[Change], error: BaseException
+    ) -> Refused | None:
+        """A Refused if `error` is an event's fault, to quarantine it; None if it is the
+        code's or the environment's, to stop the batch.
+
+        A projection that must not skip an event never refuses: its errors stop the
+        batch and the next run tries it again.
+        """
+        if not projection.quarantinable:
+            return None
+        if quarantine.is_data_error(error):
+            return Refused(projection.name, error)
+        if isinstance(error, PayloadNotDecoded):
+            return None  # the runner did not decode what the projection reads: a bug
+        # An error in the code (KeyError, TypeError…) is the event's fault only if an
+        # event lacks what the projection reads of it; bisecting then finds that event.
+        fault = projection.payload_fault(changes)
+        return Refused(projection.name, fault) if fault is not None else None
+
+    def _prepare(self, projection: Projection, snapshot: Connection, changes: list[Change]) -> Any:
         try:
             return projection.prepare(snapshot, changes)
         except Exception as error:
-            if quarantine.is_data_error(error):
-                raise Refused(projection.name, error) from error
-            raise
+            refused = self._refusal(projection, changes, error)
+            if refused is None:
+                raise
+            raise refused from error
+
+    def _write(
+        self, projection: Projection, conn: Connection, write: Any, changes: list[Change]
+    ) -> None:
+        try:
+            write(conn)
+        except Exception as error:
+            refused = self._refusal(projection, changes, error)
+            if refused is None:
+                raise
+            raise refused from error
 
     @staticmethod
-    def _move(conn: Connection, name: str, seen: int, end: int) -> None:
-        moved = conn.execute(
-            update(tracking)
-            .where(tracking.c.name == name, tracking.c.position == seen)
-            .values(position=end)
-        )
-        if moved.rowcount != 1:
-            raise TrackingMoved(f"{name} moved past {seen}")
+    def _move(conn: Connection, name: str, seen: int, end: int, version: int | None) -> None:
+        """Move the projection from `seen` to `end` if its tracking row is still at `seen`
+        and `version` (None: the version is not checked)."""
+        query = update(tracking).where(tracking.c.name == name, tracking.c.position == seen)
+        if version is not None:
+            query = query.where(tracking.c.version == version)
+        if conn.execute(query.values(position=end)).rowcount != 1:
+            raise TrackingMoved(
+                f"{name} 已越过 #{seen}，或其隔离事件已被重试或放行 / {name} moved past "
+                f"#{seen}, or a retry or release changed its quarantine meanwhile"
+            )
 
     def _hold(self, conn: Connection, name: str, waiting: list[Change]) -> None:
         """Enter events held back behind an earlier quarantined event of their aggregate.
@@ -358,14 +441,12 @@ class ProjectionRunner:
         for change in waiting:
             behind = heads.get(change.aggregate_id)
             if behind is None:
-                raise TrackingMoved(f"{name}: {change.aggregate_id} left quarantine meanwhile")
+                raise TrackingMoved(
+                    f"{name}：{change.aggregate_id} 已离开隔离 / "
+                    f"{name}: {change.aggregate_id} left quarantine meanwhile"
+                )
             quarantine.record(
-                conn,
-                name,
-                change,
-                f"held back behind event #{behind} of the same aggregate",
-                now,
-                held_behind=behind,
+                conn, name, change, quarantine.held_back(behind), now, held_behind=behind
             )
             log.warning(
                 "%s holds back event #%s (%s, %s version %s) behind quarantined event #%s",
@@ -412,7 +493,7 @@ class ProjectionRunner:
             if not mine:
                 raise
             if len(mine) == 1:
-                self._quarantine(projection, mine[0], seen, end, refused.error)
+                self._quarantine(projection, mine[0], seen, end, refused)
                 return
         middle = len(mine) // 2
         split = mine[middle - 1].position
@@ -420,11 +501,26 @@ class ProjectionRunner:
         self._apply_range(projection, mine[middle:], split, end, fault)
 
     def _quarantine(
-        self, projection: Projection, change: Change, seen: int, end: int, error: BaseException
+        self, projection: Projection, change: Change, seen: int, end: int, refused: Refused
     ) -> None:
-        problem = quarantine.describe(error)
+        problem = quarantine.describe(refused.error)
         with self.engine.begin() as conn:
-            self._move(conn, projection.name, seen, end)
+            # At the version it was refused at: a retry since may have been the cause.
+            self._move(conn, projection.name, seen, end, refused.version)
+            held = quarantine.open_failures(conn, projection.name, change.type)
+            if held >= self.quarantine_limit:
+                # Counted over what stays unrepaired, not per batch: a bug would otherwise
+                # set aside another `limit` events in every batch, run after run.
+                raise QuarantineLimit(
+                    f"投影 {projection.name} 已有 {held} 个 {change.type} 事件无法应用，"
+                    f"事件 #{change.position} 也无法应用（{problem}）：更像是程序错误，"
+                    "而非事件本身的问题，因此停止而不再隔离；请修复后再运行，或用 planlog "
+                    f"projections retry / release 处理这些事件 / {projection.name} already "
+                    f"holds {held} {change.type} events it could not apply and cannot apply "
+                    f"event #{change.position} either ({problem}): more likely a bug than bad "
+                    "events, so it stops instead of quarantining more; fix it and run again, "
+                    "or retry or release them with planlog projections retry / release"
+                ) from refused.error
             quarantine.record(conn, projection.name, change, problem, self._now())
         log.warning(
             "%s cannot apply event #%s (%s, %s version %s) and quarantined it: %s — "
@@ -477,7 +573,7 @@ class ProjectionRunner:
         chosen = [p for p in self.projections if names is None or p.name in names]
         unknown = set(names or ()) - {p.name for p in self.projections}
         if unknown:
-            raise PlanlogError(f"no projection named {', '.join(sorted(unknown))}")
+            raise _no_projection(", ".join(sorted(unknown)))
         with self.engine.begin() as conn:
             for projection in chosen:
                 projection.reset(conn)
@@ -534,7 +630,7 @@ class ProjectionRunner:
             own.close()
             failures = [failure for lane in others if (failure := lane.wait(report))]
         if failures:
-            raise PlanlogError("rebuild failed in a lane: " + "; ".join(failures))
+            raise PlanlogError("重建失败 / rebuild failed in a lane: " + "; ".join(failures))
         report()
         return processed
 
@@ -557,6 +653,21 @@ class ProjectionRunner:
                 "没有隔离中的事件 / no quarantined event at position "
                 + ", ".join(f"#{p}" for p in unknown)
             )
+        fixed = [e for e in wanted if e.open and not self._projection(e.projection).quarantinable]
+        if fixed and positions:
+            others = sorted({e.projection for e in wanted if e.open and e not in fixed})
+            raise self._not_quarantinable(
+                fixed,
+                f"；其他投影（{', '.join(others)}）可用不带位置的 retry 重试" if others else "",
+                f"; retry without positions retries {', '.join(others)}" if others else "",
+            )
+        for entry in fixed:  # entered by an older planlog; retrying would skip the event
+            log.warning(
+                "%s never quarantines events: event #%s left as it is, not retried",
+                entry.projection,
+                entry.position,
+            )
+        wanted = [e for e in wanted if e not in fixed]
         result = RetryResult([], [])
         chains: dict[tuple[str, str], None] = {}  # in log order of their first entry
         for entry in wanted:
@@ -575,7 +686,7 @@ class ProjectionRunner:
         q = projection_quarantine.c
         names = [p.name for p in self.projections if projection in (None, p.name)]
         if projection is not None and not names:
-            raise PlanlogError(f"no projection named {projection}")
+            raise _no_projection(projection)
         released: list[QuarantinedEvent] = []
         with self.engine.connect() as conn:
             found = quarantine.entries(
@@ -583,8 +694,17 @@ class ProjectionRunner:
             )
         if not found:
             raise PlanlogError(
-                f"事件 #{position} 不在隔离中 / event #{position} is not in quarantine"
+                f"事件 #{position} 不在{f' {projection} 的' if projection else ''}隔离中 / "
+                f"event #{position} is not in quarantine"
                 + (f" of {projection}" if projection else "")
+            )
+        fixed = [e for e in found if not self._projection(e.projection).quarantinable]
+        if fixed:
+            others = [e.projection for e in found if e not in fixed]
+            raise self._not_quarantinable(
+                fixed,
+                f"；其他投影请用 --projection {'/'.join(others)} 放行" if others else "",
+                f"; release it in {', '.join(others)} with --projection" if others else "",
             )
         for entry in found:
             with self.engine.begin() as conn:
@@ -622,14 +742,28 @@ class ProjectionRunner:
         for projection in self.projections:
             if projection.name == name:
                 return projection
-        raise PlanlogError(f"no projection named {name}")
+        raise _no_projection(name)
+
+    @staticmethod
+    def _not_quarantinable(
+        entries: list[QuarantinedEvent], hint_zh: str, hint_en: str
+    ) -> NotQuarantinable:
+        names = ", ".join(sorted({e.projection for e in entries}))
+        at = ", ".join(f"#{p}" for p in sorted({e.position for e in entries}))
+        return NotQuarantinable(
+            f"{names} 从不隔离事件，不能重试或放行事件 {at}：它出错时整批投影停下并记入日志，"
+            f"原因修复后下次运行会重试{hint_zh} / {names} never quarantines events, so event "
+            f"{at} cannot be retried or released in it: its errors stop the batch (see the "
+            f"log), and the next run tries again once the cause is fixed{hint_en}"
+        )
 
     @staticmethod
     def _lock(conn: Connection, name: str) -> None:
-        """Take the projection's tracking row (or SQLite's write lock), as a batch does:
-        a runner then decides what to hold back only after this transaction commits."""
+        """Take the projection's tracking row (or SQLite's write lock), as a batch does, and
+        bump its version: a batch computed before this transaction commits is refused by
+        its compare-and-set and read again, as is its decision of what to hold back."""
         conn.execute(
-            update(tracking).where(tracking.c.name == name).values(position=tracking.c.position)
+            update(tracking).where(tracking.c.name == name).values(version=tracking.c.version + 1)
         )
 
     def _retry_chain(self, projection: Projection, aggregate_id: str, result: RetryResult) -> None:
@@ -649,15 +783,19 @@ class ProjectionRunner:
             found = self.reader.read(entry.position - 1, entry.position, 1)
             if not found or found[0].position != entry.position:
                 self._fail_retry(
-                    projection.name, entry, "the event is no longer in the log", result
+                    projection.name,
+                    entry,
+                    "事件已不在日志中 / the event is no longer in the log",
+                    result,
                 )
                 return
-            change = found[0]
+            change = [found[0]]
+            wanted = projection.types is None or change[0].type in projection.types
             try:
-                wanted = projection.types is None or change.type in projection.types
-                with self._snapshot() as snapshot:
-                    write = self._prepare(projection, snapshot, [change]) if wanted else None
                 with self.engine.begin() as conn:
+                    # Lock first, then compute the rows on what this transaction sees: a
+                    # batch the live runner committed before is in it (a timeline key it
+                    # took, say), and none can commit until this one has.
                     self._lock(conn, projection.name)
                     gone = conn.execute(
                         projection_quarantine.delete().where(
@@ -668,13 +806,9 @@ class ProjectionRunner:
                     )
                     if gone.rowcount != 1:
                         continue  # another retry took it: look again
-                    if write is not None:
-                        try:
-                            write(conn)
-                        except Exception as error:
-                            if quarantine.is_data_error(error):
-                                raise Refused(projection.name, error) from error
-                            raise
+                    if wanted:
+                        write = self._prepare(projection, conn, change)
+                        self._write(projection, conn, write, change)
             except Refused as refused:
                 problem = quarantine.describe(refused.error)
                 self._fail_retry(projection.name, entry, problem, result)
@@ -714,7 +848,7 @@ class ProjectionRunner:
                 )
                 .values(
                     held_behind=entry.position,
-                    error=f"held back behind event #{entry.position} of the same aggregate",
+                    error=quarantine.held_back(entry.position),
                 )
             )
         with self.engine.connect() as conn:
@@ -754,6 +888,15 @@ class ProjectionRunner:
             close = getattr(waiter, "close", None)
             if close is not None:
                 close()
+
+
+def _add_tracking_version(conn: Connection) -> None:
+    """Give a tracking table made by an older planlog its version column."""
+    columns = {c["name"] for c in inspect(conn).get_columns(tracking.name)}
+    if "version" not in columns:
+        conn.exec_driver_sql(
+            f"ALTER TABLE {tracking.name} ADD COLUMN version INTEGER NOT NULL DEFAULT 0"
+        )
 
 
 def secondary_indexes(projections: Sequence[Projection]) -> list[Index]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -35,6 +35,7 @@ from planlog.domain.errors import PlanlogError
 from planlog.projections.base import CLUSTERED, Projection, Writer, metadata
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change, changes_at, positions_of
+from planlog.projections.payloads import Shape, Shapes
 from planlog.summaries import MISSING, summarise
 
 # Rows are all integers: a rebuild writes one per event, and text times and plan UUIDs
@@ -119,11 +120,26 @@ DIFF_TYPES = {
 }
 
 
+class _Planned(Shape):
+    plan_id: str
+    title: str
+
+
+class _Retitled(Shape):
+    title: str = ""  # may be absent (not retitled); if there, the new title
+
+
+class _Revised(Shape):
+    changes: _Retitled
+
+
 class TimelineProjection(Projection):
     name = "timeline"
     cost = 4.0  # µs per event in bench/rebuild_rate.py
     tables = (audit_timeline, timeline_plans, timeline_item_plans)
     types = None  # every event belongs on the timeline
+    # Another aggregate's plan_id is read with .get() and str(): any payload will do.
+    payloads: ClassVar[Shapes] = {"PlanItem.Planned": _Planned, "PlanItem.Revised": _Revised}
 
     def reads_payload(self, event_type: str) -> bool:
         # a new item's plan and title, a revised title, another aggregate's plan_id

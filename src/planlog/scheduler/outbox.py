@@ -20,9 +20,10 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 import orjson
+from pydantic import AfterValidator
 from sqlalchemy import (
     Boolean,
     Column,
@@ -43,6 +44,7 @@ from planlog.projections.base import Projection, metadata
 from planlog.projections.board import board_items, board_occurrences, board_plans
 from planlog.projections.bulk import insert_rows
 from planlog.projections.changes import Change
+from planlog.projections.payloads import Shape, Shapes, iso_time
 from planlog.projections.rollup import organisations
 from planlog.scheduler.delivery import MAX_ATTEMPTS, Attempt, next_retry_delay, parse_urls
 from planlog.scheduler.delivery import send as apprise_send
@@ -96,11 +98,23 @@ notify_channels = Table(
 )
 
 
+class _ReminderIssued(Shape):
+    """What the outbox reads of a reminder: a payload without it is quarantined."""
+
+    occurrence: str
+    kind: str
+    key: str
+    escalate: bool
+    recipients: list[str]
+    scheduled_for: Annotated[str, AfterValidator(iso_time)]
+
+
 class OutboxProjection(Projection):
     name = "outbox"
     cost = 0.2  # µs per event in bench/rebuild_rate.py
     tables = (reminder_outbox, reminder_attempts)
     types = frozenset({"PlanItem.ReminderIssued"})
+    payloads: ClassVar[Shapes] = {"PlanItem.ReminderIssued": _ReminderIssued}
     rebuildable = False
 
     def reset(self, conn: Connection) -> None:
