@@ -146,8 +146,15 @@ def verify_command(
             top = report.head
             where = f", head #{top['position']} {top['hash'][:12]}…" if top else ""
             later = f", {report.unchained} not yet chained" if report.unchained else ""
+            after = report.times_checked_after
+            times = (
+                f"; 记录时间自 #{after} 之后检查（此前的历史记录于该检查出现之前） / recorded "
+                f"times checked after #{after} (the history before it predates that check)"
+                if after
+                else ""
+            )
             out_console.print(
-                f"审计链完整 / audit chain intact: {report.checked} events{where}{later}",
+                f"审计链完整 / audit chain intact: {report.checked} events{where}{later}{times}",
                 soft_wrap=True,
             )
         if anchors is not None:
