@@ -133,6 +133,15 @@ PROBLEMS = {
     BACKDATED: "recorded time goes back before an earlier event's",
     UNDATED: "recorded time missing or unreadable",
 }
+#: the same in Chinese, for the doors that show a problem to people
+PROBLEMS_ZH = {
+    ALTERED: "内容被改动",
+    MISSING: "事件已从日志中删除",
+    INSERTED: "事件被插入已入链的范围",
+    UNCHAINED: "已读过的事件未入链（链尾被删除）",
+    BACKDATED: "记录时间早于之前的事件（倒签）",
+    UNDATED: "记录时间缺失或无法读取",
+}
 
 
 class ChainHead(TypedDict):
