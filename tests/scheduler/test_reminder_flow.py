@@ -397,6 +397,7 @@ def test_one_active_scheduler_per_database(store_url: str) -> None:
         assert {j.id for j in second.scheduler.get_jobs()} == {  # type: ignore[union-attr]
             "planlog-reminders",
             "planlog-delivery",
+            "planlog-anchor",
         }
     finally:
         second.stop()
