@@ -15,6 +15,9 @@ import pytest
 
 from planlog.api.tokens import create_token
 from planlog.audit.anchor import write_anchor
+from planlog.projections.rollup import org_tree, organisations
+
+from .conftest import DISTRICT
 
 WHOLE_LOG = ("/api/v1/audit/verify", "/api/v1/audit/head", "/api/v1/audit/prove")
 
@@ -71,3 +74,53 @@ def test_the_head_and_history_exports_carry_the_latest_anchor(
     last = json.loads(history.text.splitlines()[-1])
     assert last["chain_head"]["position"] == written["position"]
     assert last["anchor"]["signature"] == written["signature"]
+
+
+def _token(api: Any, org: str, role: str, name: str) -> str:
+    api.tokens[name] = create_token(api.services.engine, org, role, name)[1]
+    return name
+
+
+def _refused(api: Any, who: str, reason: str) -> None:
+    params = _prove_params(api)
+    for path in WHOLE_LOG:
+        answer = api.get(path, who, params=params if path.endswith("prove") else None)
+        assert answer.status_code == 403, (path, answer.text)
+        detail = answer.json()["detail"]
+        assert "顶级组织" in detail and "top-level organisation" in detail
+        assert reason in detail, detail
+
+
+def test_an_unknown_organisation_may_not_verify_the_whole_log(api: Any) -> None:
+    """D2: an organisation nobody registered used to count as top-level (fail open)."""
+    api.new_item(api.new_plan())
+    for role in ("chair", "auditor"):
+        who = _token(api, "无名工会", role, f"nobody_{role}")
+        _refused(api, who, "no organisation named '无名工会' is registered")
+
+
+def test_an_organisation_the_read_models_lack_is_judged_by_the_log(api: Any) -> None:
+    """D2: a member union whose registration the rollup has not applied (quarantined, or
+    not projected yet) is not taken for a top-level one: the log says it has a parent."""
+    svc = api.services
+    svc.app.register_organisation("某街道工会", actor="admin", parent=DISTRICT)
+    svc.fresh()
+    with svc.engine.begin() as conn:  # as if the rollup had set its registration aside
+        conn.execute(organisations.delete().where(organisations.c.name == "某街道工会"))
+    with svc.engine.connect() as conn:
+        assert "某街道工会" not in org_tree(conn)
+    api.new_item(api.new_plan())
+    who = _token(api, "某街道工会", "auditor", "street_auditor")
+    _refused(api, who, f"'某街道工会' is under '{DISTRICT}'")
+
+
+def test_an_older_stores_unregistered_organisation_is_refused_until_registered(
+    api: Any,
+) -> None:
+    """D2: a name only an older store's plans carry has no registration, so no recorded
+    place in the tree: refused, saying how to register it; registered at the top, allowed."""
+    api.legacy_plan("旧总工会")
+    who = _token(api, "旧总工会", "chair", "legacy_chair")
+    _refused(api, who, "planlog org create")
+    api.services.app.register_organisation("旧总工会", actor="admin")
+    assert api.get("/api/v1/audit/verify", who).json()["ok"] is True

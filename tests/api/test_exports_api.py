@@ -5,10 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any
 
+import pytest
 from icalendar import Calendar
 from openpyxl import load_workbook
+
+from planlog.audit.anchor import ANCHORS, write_anchor
 
 
 def test_plan_calendar_ics_has_one_event_per_open_occurrence(api: Any) -> None:
@@ -87,3 +91,48 @@ def test_audit_verify_endpoint_reports_an_intact_chain(api: Any) -> None:
         params={"position": head["position"], "hash": head["hash"]},
     ).json()
     assert proof["unchanged"] is True
+
+
+def _exported(api: Any, plan_id: str) -> tuple[dict[str, Any], list[str]]:
+    """The last line of the history export and every cell of the board workbook."""
+    history = api.get(f"/api/v1/plans/{plan_id}/history.jsonl", "hospital_auditor")
+    assert history.status_code == 200, history.text
+    board = api.get(f"/api/v1/plans/{plan_id}/board.xlsx", "hospital_editor")
+    assert board.status_code == 200, board.text
+    book = load_workbook(io.BytesIO(board.content))
+    cells = [str(c.value) for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+    return json.loads(history.text.splitlines()[-1]), cells
+
+
+def test_an_unreadable_anchor_file_does_not_break_exports(
+    api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every XLSX and JSON Lines export reads the anchors file: one that cannot be read, or
+    whose last line is not an anchor, leaves the anchor out (logged), never the export."""
+    monkeypatch.setenv("PLANLOG_ANCHOR_DIR", str(tmp_path))
+    plan_id = api.new_plan()
+    api.new_item(plan_id)
+    written = write_anchor(api.services.app, None, engine=api.services.fresh())
+    assert written is not None
+    last, cells = _exported(api, plan_id)
+    assert last["anchor"]["signature"] == written["signature"]
+    assert any(written["signature"] in cell for cell in cells)
+
+    file = tmp_path / ANCHORS
+    with open(file, "a", encoding="utf-8") as out:
+        out.write('{"position": 9, "hash": "cut off in the midd\n')
+    broken: list[str] = []
+    file_as_directory = (lambda: file.unlink(), lambda: file.mkdir())
+    for damage in ((), file_as_directory):
+        for step in damage:
+            step()
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="planlog.audit.anchor"):
+            last, cells = _exported(api, plan_id)
+        assert "anchor" not in last and last["chain_head"]["position"] >= written["position"]
+        assert not any("审计锚点" in cell for cell in cells)
+        warned = [r.getMessage() for r in caplog.records]
+        assert len(warned) == 2 and all("exporting without the audit anchor" in w for w in warned)
+        broken.append(warned[0])
+    assert f"{ANCHORS}:2 is not an anchor" in broken[0]
+    assert "cannot read the anchors file" in broken[1]

@@ -21,6 +21,7 @@ from planlog.audit.anchor import (
     ANCHORS,
     PRIVATE_KEY,
     PUBLIC_KEY,
+    PUBLIC_KEY_ENV,
     default_anchor_dir,
     export_head,
     write_anchor,
@@ -95,6 +96,7 @@ def test_an_intact_store_is_anchored_and_proves_against_every_anchor(
     for extra in ((), ("--key", str(kept)), ("--key", str(tmp_path / "anchors" / PUBLIC_KEY))):
         report = prove(store_url, file, *extra)
         assert report["ok"] is True and report["checked"] == 2 and report["first_bad"] is None
+        assert report["key_pinned"] is bool(extra)
     assert "every anchor holds: 2 anchors" in run(store_url, "prove", "--anchor", str(file))
     verified = run(store_url, "verify", "--anchor", str(file), "--json")
     assert verified["ok"] is True and verified["anchors"]["checked"] == 2
@@ -232,12 +234,29 @@ def test_a_private_key_readable_by_others_is_refused(
     assert "can be read by others" in error["message"] and "chmod 600" in error["message"]
 
 
+def test_a_private_key_that_is_not_ed25519_is_refused_in_chinese_and_english(
+    store_url: str, app: PlanlogApp, clock: Any, tmp_path: Path
+) -> None:
+    record(app, clock)
+    private = tmp_path / PRIVATE_KEY
+    private.write_text("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n")
+    private.chmod(0o600)
+    message = anchor(store_url, tmp_path, expect_exit=1)["error"]["message"]
+    assert message.startswith("锚定私钥无效") and "is not an Ed25519 private key" in message
+    assert not (tmp_path / ANCHORS).exists()
+
+
 def test_prove_wants_a_kept_head_or_an_anchors_file(
     store_url: str, app: PlanlogApp, tmp_path: Path
 ) -> None:
-    assert "POSITION HASH" in run(store_url, "prove", "--json", expect_exit=1)["error"]["message"]
+    wanted = run(store_url, "prove", "--json", expect_exit=1)["error"]["message"]
+    assert wanted.startswith("请给出保存的链头") and "POSITION HASH" in wanted
     both = run(store_url, "prove", "1", "ab" * 32, "--anchor", "x", "--json", expect_exit=1)
-    assert "not both" in both["error"]["message"]
+    assert (
+        both["error"]["message"].startswith("请只给出") and "not both" in both["error"]["message"]
+    )
+    not_hash = run(store_url, "prove", "1", "3f2a", "--json", expect_exit=1)["error"]["message"]
+    assert not_hash.startswith("'3f2a' 不是链哈希") and "64 hex digits" in not_hash
     missing = prove(store_url, tmp_path / ANCHORS, expect_exit=1)["error"]["message"]
     assert "cannot read" in missing
 
@@ -292,3 +311,59 @@ def test_exports_carry_the_latest_anchor(
         assert any(written["signature"] in cell and "审计锚点" in cell for cell in cells)
     finally:
         runner.close()
+
+
+def test_a_replaced_key_pair_fails_against_a_key_pinned_as_text_or_by_the_environment(
+    store_url: str,
+    app: PlanlogApp,
+    clock: Any,
+    tmp_path: Path,
+    raw: Any,
+    runner: Any,
+    monkeypatch: Any,
+) -> None:
+    """D6: without a pinned key the check trusts the key file beside the anchors, which the
+    forger replaced with the rest: it passes, and says plainly that the key was not pinned.
+    Pinned (--key ed25519:…, --key FILE, or PLANLOG_ANCHOR_PUBLIC_KEY), it fails."""
+    monkeypatch.delenv(PUBLIC_KEY_ENV, raising=False)
+    record(app, clock)
+    kept_text = anchor(store_url, tmp_path / "anchors")["public_key"]
+    file = tmp_path / "anchors" / ANCHORS
+    pinned = run(store_url, "prove", "--anchor", str(file), "--key", kept_text)
+    assert "every anchor holds" in pinned and "not pinned" not in pinned
+    raw.set_state(2, reworded(raw.row(2)[3], actor="冒名者"))
+    raw.cut_chain(runner, 0, tracked=0)
+    for name in (ANCHORS, PRIVATE_KEY, PUBLIC_KEY):
+        (tmp_path / "anchors" / name).unlink()
+    assert anchor(store_url, tmp_path / "anchors")["public_key"] != kept_text
+
+    unpinned = prove(store_url, file)
+    assert unpinned["ok"] is True and unpinned["key_pinned"] is False
+    said = run(store_url, "prove", "--anchor", str(file))
+    assert said.index("未固定公钥") < said.index("the public key was not pinned")
+    assert "every anchor holds" in said
+
+    bad = prove(store_url, file, "--key", kept_text, expect_exit=1)
+    assert bad["key_pinned"] is True and bad["first_bad"]["code"] == "other_key"
+    kept_file = tmp_path / "kept.pem"
+    kept_file.write_text(kept_text + "\n")
+    for pin in (kept_text, str(kept_file)):
+        monkeypatch.setenv(PUBLIC_KEY_ENV, pin)
+        report = prove(store_url, file, expect_exit=1)
+        assert report["key_pinned"] is True and report["first_bad"]["code"] == "other_key"
+        verified = run(store_url, "verify", "--anchor", str(file), "--json", expect_exit=1)
+        assert verified["ok"] is False and verified["anchors"]["key_pinned"] is True
+
+
+def test_a_pinned_key_that_is_not_a_key_is_refused_naming_it(
+    store_url: str, app: PlanlogApp, clock: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.delenv(PUBLIC_KEY_ENV, raising=False)
+    record(app, clock)
+    anchor(store_url, tmp_path)
+    for pin in ("ed25519:bm90IGEga2V5", "ed25519:!!", str(tmp_path / "missing.pem")):
+        error = prove(store_url, tmp_path / ANCHORS, "--key", pin, expect_exit=1)["error"]
+        assert error["message"].startswith(("公钥无效", "无法读取公钥")), error
+    monkeypatch.setenv(PUBLIC_KEY_ENV, "ed25519:bm90IGEga2V5")
+    error = prove(store_url, tmp_path / ANCHORS, expect_exit=1)["error"]
+    assert error["message"].startswith("公钥无效")

@@ -80,6 +80,7 @@ def test_verify_an_empty_log(store_url: str, app: PlanlogApp) -> None:
         "head": None,
         "unchained": 0,
         "first_bad": None,
+        "times_checked_after": 0,
     }
     assert run(store_url, "head", "--json") is None
 

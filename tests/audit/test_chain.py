@@ -12,8 +12,10 @@ from uuid import UUID
 
 import orjson
 import pytest
+from typer.testing import CliRunner
 
 from planlog.application import NewItem, PlanlogApp
+from planlog.audit.anchor import write_anchor
 from planlog.audit.chain import (
     CLOCK_SKEW,
     GENESIS,
@@ -23,6 +25,7 @@ from planlog.audit.chain import (
     still_contains,
     verify,
 )
+from planlog.cli import app as cli
 from planlog.projections.runner import ProjectionRunner, default_projections
 
 
@@ -104,6 +107,7 @@ def test_an_intact_log_verifies(app: PlanlogApp, clock: Any, runner: ProjectionR
         "head": {"position": last, "hash": report.head["hash"]},
         "unchained": 0,
         "first_bad": None,
+        "times_checked_after": 0,
     }
 
 
@@ -261,6 +265,7 @@ def test_a_chain_stored_a_link_per_row_is_rechained_under_the_byte_exact_scheme(
     upgraded = ProjectionRunner(app)
     assert chain_rows(upgraded) == recomputed(raw)
     assert verify(app, upgraded.engine).ok
+    assert verify(app, upgraded.engine).times_checked_after == old[-1][0]
     # a head kept from an export made before the upgrade still proves its history
     assert still_contains(app, upgraded.engine, *old[-1])
     upgraded.close()
@@ -315,7 +320,7 @@ def test_links_appended_while_verifying_are_not_taken_for_missing_events(
     links = chain_rows(runner)
     # verify() saw the head (and the chain's tracking) at #3; another runner chained the
     # rest before the walk read them
-    seen = ({"position": 3, "hash": links[2][1]}, 3)
+    seen = ({"position": 3, "hash": links[2][1]}, 3, 0)  # head, tracked, times after
     monkeypatch.setattr(chain, "_chain_state", lambda engine: seen)
     report = verify(app, runner.engine)
     assert report.ok and report.checked == 3 and report.unchained == len(links) - 3
@@ -569,5 +574,73 @@ def test_a_scheme_1_chain_tampered_before_the_upgrade_is_kept_and_still_fails(
         report = verify(app, upgraded.engine)
         assert report.first_bad is not None and report.checked == target - 1
         assert (report.first_bad["position"], report.first_bad["code"]) == (target, "altered")
+        assert report.times_checked_after == old[-1][0]  # the head at upgrade time
     finally:
         upgraded.close()
+
+
+# ------------------------------------- recorded times: checked from where the scheme began
+
+
+def test_a_fresh_store_checks_recorded_times_from_the_first_event(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner
+) -> None:
+    """D3: a store chained under scheme 2 from the start holds every event to the order."""
+    plan = app.create_plan(org="市总工会", year=2026, title="计划", actor="chair")
+    runner.catch_up()
+    first = runner.head()
+    clock.advance(days=-1)
+    app.add_item(plan.id, NewItem(title="倒签", dues=[date(2026, 6, 30)]), actor="chair")
+    runner.catch_up()
+    runner.rebuild()  # a rebuild keeps where the check starts, as it keeps the links
+    report = verify(app, runner.engine)
+    assert report.times_checked_after == 0 and report.first_bad is not None
+    assert (report.first_bad["position"], report.first_bad["code"]) == (first + 1, "backdated")
+
+
+def test_an_upgraded_store_checks_recorded_times_only_after_the_upgrade(
+    app: PlanlogApp, clock: Any, runner: ProjectionRunner, tmp_path: Any, store_url: str
+) -> None:
+    """D3: history recorded under scheme 1, before the back-dating check existed (here a
+    command recorded on a clock set back 60 days, as a demo loaded after real events or a
+    VM restored), is not condemned after the upgrade; events recorded after it are held
+    to the order among themselves."""
+    _, ids = record(app, clock)
+    clock.advance(days=-60)
+    app.report_progress(ids[2], actor="李四", percent=10, note="升级前倒签")
+    runner.catch_up()
+    assert verify(app, runner.engine).first_bad is not None  # what scheme 2 alone says
+    old = scheme_1(app)
+    write_scheme_1_blocks(runner, old)
+    at_upgrade = old[-1][0]
+    upgraded = ProjectionRunner(app, batch_size=4)
+    try:
+        report = verify(app, upgraded.engine)
+        assert report.ok and report.times_checked_after == at_upgrade
+        assert write_anchor(app, tmp_path, engine=upgraded.engine) is not None
+        upgraded.rebuild()
+        assert verify(app, upgraded.engine).times_checked_after == at_upgrade
+    finally:
+        upgraded.close()
+    said = CliRunner().invoke(cli, ["--db", store_url, "audit", "verify"])
+    assert said.exit_code == 0, said.output
+    assert f"recorded times checked after #{at_upgrade}" in said.output
+    restarted = ProjectionRunner(app, batch_size=4)  # the migration is not repeated
+    try:
+        clock.advance(days=61)
+        app.report_progress(ids[2], actor="李四", percent=50, note="升级后")
+        restarted.catch_up()
+        assert verify(app, restarted.engine).ok
+        clock.advance(days=-1)
+        app.report_progress(ids[2], actor="李四", percent=60, note="升级后倒签")
+        restarted.catch_up()
+        report = verify(app, restarted.engine)
+        assert report.times_checked_after == at_upgrade and report.first_bad is not None
+        assert (report.first_bad["position"], report.first_bad["code"]) == (
+            restarted.head(),
+            "backdated",
+        )
+        detail = report.first_bad["detail"]
+        assert detail is not None and f"before #{at_upgrade + 1} " in detail
+    finally:
+        restarted.close()

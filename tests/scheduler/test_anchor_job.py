@@ -38,3 +38,38 @@ def test_the_active_worker_anchors_the_chain_daily_after_midnight_china_time(
     assert len(lines) == 1
     anchor = json.loads(lines[0])
     assert anchor["events"] > 0 and len(anchor["hash"]) == 64
+
+
+def test_a_worker_without_an_anchor_dir_warns_at_start_on_postgres_only(
+    store_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """D6: on PostgreSQL, no PLANLOG_ANCHOR_DIR means anchors in the current directory: the
+    worker says so at start, naming the setting, and starts all the same. A SQLite store
+    keeps them beside its file, and a configured directory is used as it is."""
+    monkeypatch.delenv("PLANLOG_ANCHOR_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    postgres = store_url.startswith("postgresql")
+    for configured in (False, True):
+        if configured:
+            monkeypatch.setenv("PLANLOG_ANCHOR_DIR", str(tmp_path / "anchors"))
+        caplog.clear()
+        service = Service(Settings(database_url=store_url, reminder_interval=3600))
+        with caplog.at_level("WARNING", logger="planlog.scheduler"):
+            service.start()
+        try:
+            assert service.active
+        finally:
+            service.stop()
+        warned = [r.getMessage() for r in caplog.records if "PLANLOG_ANCHOR_DIR" in r.getMessage()]
+        if postgres and not configured:
+            assert len(warned) == 1, warned
+            assert warned[0].startswith("未设置 PLANLOG_ANCHOR_DIR")
+            assert (
+                f"PLANLOG_ANCHOR_DIR is not set: the daily audit anchors go to {tmp_path}"
+                in (warned[0])
+            )
+        else:
+            assert warned == []

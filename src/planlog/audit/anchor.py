@@ -11,6 +11,9 @@ history altered and re-chained, or an anchor whose signature does not hold is a 
 The key pair is made on first use in the anchor directory (the private key readable by
 its owner only). The public key is printed and written beside it: an auditor keeps a copy,
 and copies of the anchors file, where the database's administrators cannot reach them.
+The check trusts the key the auditor pins (`--key`, or `PLANLOG_ANCHOR_PUBLIC_KEY`): the
+key file beside the anchors proves nothing against whoever can replace that directory, so
+a check without a pinned key still runs but says that the key was not pinned.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import os
 import stat
 from collections.abc import Mapping
@@ -26,19 +30,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict, cast
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from filelock import FileLock
 from sqlalchemy import Engine
 
 from planlog.application import PlanlogApp
+from planlog.audit.chain import PROBLEMS_ZH as CHAIN_PROBLEMS_ZH
 from planlog.audit.chain import SCHEME, ChainHead, ChainProjection, head, log_links, verify
 from planlog.domain.errors import PlanlogError
 from planlog.projections.runner import ProjectionRunner
 from planlog.store import StoreSettings
 
+log = logging.getLogger(__name__)
+
 ANCHOR_DIR_ENV = "PLANLOG_ANCHOR_DIR"
+#: the auditor's pinned public key: the "ed25519:…" text, or a file holding it or a PEM
+PUBLIC_KEY_ENV = "PLANLOG_ANCHOR_PUBLIC_KEY"
 ANCHORS = "anchors.jsonl"
 PRIVATE_KEY = "anchor-key.pem"
 PUBLIC_KEY = "anchor-key.pub.pem"
@@ -72,6 +81,22 @@ def default_anchor_dir(store: StoreSettings) -> Path:
     if store.kind == "sqlite" and store.sqlite_path is not None:
         return store.sqlite_path.resolve().parent / "planlog-anchors"
     return Path.cwd() / "planlog-anchors"
+
+
+def anchor_dir_warning(store: StoreSettings) -> str | None:
+    """What a worker says at start when its anchors would land in the current directory
+    (no `PLANLOG_ANCHOR_DIR`, and no SQLite file to keep them beside), else None."""
+    if os.environ.get(ANCHOR_DIR_ENV, "").strip():
+        return None
+    if store.kind == "sqlite" and store.sqlite_path is not None:
+        return None
+    where = default_anchor_dir(store)
+    return (
+        f"未设置 {ANCHOR_DIR_ENV}：每日审计锚点将写入当前目录下的 {where}；请将其设为数据库"
+        f"管理员无法写入的存储 / {ANCHOR_DIR_ENV} is not set: the daily audit anchors go to "
+        f"{where}, under the current directory; set it to storage the database "
+        "administrators cannot write"
+    )
 
 
 def public_key_text(key: Ed25519PublicKey) -> str:
@@ -111,11 +136,22 @@ def signing_key(directory: Path) -> Ed25519PrivateKey:
         )
     try:
         loaded = serialization.load_pem_private_key(private.read_bytes(), password=None)
-    except (ValueError, TypeError):  # not PEM, or protected by a password
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # not PEM, or a password on it
         loaded = None
     if not isinstance(loaded, Ed25519PrivateKey):
-        raise PlanlogError(f"{private} is not an Ed25519 private key")
+        raise PlanlogError(
+            f"锚定私钥无效 / {private} is not an Ed25519 private key (or it is protected by a "
+            "password)"
+        )
     return loaded
+
+
+def _key_from_text(text: str) -> Ed25519PublicKey | None:
+    try:
+        raw = base64.b64decode(text[len(_KEY_PREFIX) :], validate=True)
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except (ValueError, binascii.Error):
+        return None
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
@@ -127,16 +163,42 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
             f"无法读取公钥 / cannot read the public key {path}: {error.strerror}"
         ) from None
     text = data.decode("utf-8", "replace").strip()
-    try:
-        if text.startswith(_KEY_PREFIX):
-            raw = base64.b64decode(text[len(_KEY_PREFIX) :], validate=True)
-            return Ed25519PublicKey.from_public_bytes(raw)
-        key = serialization.load_pem_public_key(data)
-    except (ValueError, binascii.Error):
-        key = None
+    key: object
+    if text.startswith(_KEY_PREFIX):
+        key = _key_from_text(text)
+    else:
+        try:
+            key = serialization.load_pem_public_key(data)
+        except (ValueError, UnsupportedAlgorithm):
+            key = None
     if not isinstance(key, Ed25519PublicKey):
         raise PlanlogError(f"公钥无效 / {path} is not an Ed25519 public key")
     return key
+
+
+def parse_public_key(value: str) -> Ed25519PublicKey:
+    """A pinned key as given: the "ed25519:…" text itself, or a file holding it or a PEM."""
+    text = value.strip()
+    if not text.startswith(_KEY_PREFIX):
+        return load_public_key(Path(text).expanduser())
+    key = _key_from_text(text)
+    if key is None:
+        raise PlanlogError(
+            f"公钥无效 / {text[:60]!r} is not an Ed25519 public key (ed25519: and the 32-byte "
+            "key in base64)"
+        )
+    return key
+
+
+def pinned_public_key(value: str | None = None) -> Ed25519PublicKey | None:
+    """The key the auditor pinned: `value` (--key), else `PLANLOG_ANCHOR_PUBLIC_KEY`, else
+    None (not pinned)."""
+    chosen = value if value is not None else os.environ.get(PUBLIC_KEY_ENV, "")
+    if not chosen.strip():
+        if value is not None:
+            raise PlanlogError("公钥为空 / the public key given is empty")
+        return None
+    return parse_public_key(chosen)
 
 
 def _message(record: Mapping[str, Any]) -> bytes:
@@ -171,7 +233,8 @@ def write_anchor(
     if report.first_bad is not None:
         bad = report.first_bad
         raise PlanlogError(
-            f"审计链不完整，拒绝锚定 / the audit chain does not verify, so it is not anchored: "
+            f"审计链不完整，拒绝锚定：事件 #{bad['position']} {CHAIN_PROBLEMS_ZH[bad['code']]} / "
+            "the audit chain does not verify, so it is not anchored: "
             f"event #{bad['position']}: {bad['problem']}",
             position=bad["position"],
             problem=bad["code"],
@@ -238,21 +301,48 @@ def _parse(line: str) -> dict[str, Any] | None:
 
 def latest_anchor(directory: Path) -> dict[str, Any] | None:
     """The last anchor written in this directory, if any (its signature is not checked
-    here: whoever reads it checks it against the key they kept)."""
+    here: whoever reads it checks it against the key they kept). A directory or file that
+    cannot be read is a `PlanlogError`."""
     path = directory / ANCHORS
-    if not path.exists():
-        return None
+    try:
+        if not path.exists():
+            return None
+    except OSError as error:  # e.g. a directory its reader may not enter
+        raise PlanlogError(
+            f"无法读取锚点文件 / cannot read the anchors file {path}: {error.strerror}"
+        ) from None
     records = [record for _, record in read_anchors(path) if record is not None]
     return records[-1] if records else None
 
 
+def _export_anchor(store: StoreSettings) -> dict[str, Any] | None:
+    """The latest anchor for an export, or None (with a warning in the log) when the file
+    cannot be read or its last line is not an anchor: an export must not fail over it,
+    and must not pass off an older anchor as the latest."""
+    try:
+        path = default_anchor_dir(store) / ANCHORS  # the current directory may be gone
+        if not path.exists():
+            return None
+        lines = read_anchors(path)
+    except (OSError, PlanlogError) as error:
+        log.warning("exporting without the audit anchor: %s", error)
+        return None
+    if not lines:
+        return None
+    number, record = lines[-1]
+    if record is None:
+        log.warning("exporting without the audit anchor: %s:%d is not an anchor", path, number)
+    return record
+
+
 def export_head(app: PlanlogApp, engine: Engine) -> dict[str, Any] | None:
-    """The chain head that exports carry, with the latest anchor when there is one."""
+    """The chain head that exports carry, with the latest anchor when there is one (an
+    anchor file that cannot be read is left out, and logged; the export goes on)."""
     top: ChainHead | None = head(engine)
     if top is None:
         return None
     found: dict[str, Any] = dict(top)
-    anchor = latest_anchor(default_anchor_dir(app.store))
+    anchor = _export_anchor(app.store)
     if anchor is not None:
         found["anchor"] = {
             k: anchor[k] for k in ("position", "hash", "anchored_at", "key", "signature")
@@ -270,6 +360,14 @@ PROBLEMS = {
     BAD_SIGNATURE: "signature does not match the anchor (the anchor was altered)",
     OTHER_KEY: "signed by another key than the one trusted",
     MALFORMED: "not an anchor",
+}
+#: the same in Chinese, for the doors that show a problem to people
+PROBLEMS_ZH = {
+    TRUNCATED: "历史在锚点之前被截断",
+    RECHAINED: "锚点之前的历史已被改动并重新入链",
+    BAD_SIGNATURE: "锚点签名不符（锚点被改动）",
+    OTHER_KEY: "锚点由另一把密钥签名",
+    MALFORMED: "不是锚点记录",
 }
 
 
@@ -290,12 +388,16 @@ class AnchorReport:
     checked: int  # anchors that hold
     failed: int
     first_bad: BadAnchor | None  # the first failing anchor in the file
+    #: False: checked against the key file beside the anchors, which whoever can replace
+    #: that directory replaces too; the auditor pins the key kept (--key, or the env)
+    key_pinned: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "file": self.file,
             "key": self.key,
+            "key_pinned": self.key_pinned,
             "checked": self.checked,
             "failed": self.failed,
             "first_bad": dict(self.first_bad) if self.first_bad else None,
@@ -326,9 +428,10 @@ def check_anchors(
 ) -> AnchorReport:
     """Does the log still hold, unchanged, the history at every anchor of `path`?
 
-    Checked against `public_key` (an auditor's kept copy), else the public key beside the
-    file. Recomputed from the log alone: the `audit_chain` table only has to reach
-    each anchor (a chain cut below an anchor is a truncation too).
+    Checked against `public_key` (the auditor's pinned copy, see `pinned_public_key`),
+    else the public key beside the file, and then the report says the key was not pinned.
+    Recomputed from the log alone: the `audit_chain` table only has to reach each anchor
+    (a chain cut below an anchor is a truncation too).
     """
     trusted = public_key or load_public_key(path.parent / PUBLIC_KEY)
     trusted_text = public_key_text(trusted)
@@ -356,6 +459,7 @@ def check_anchors(
         checked=len(lines) - len(failures),
         failed=len(failures),
         first_bad=first,
+        key_pinned=public_key is not None,
     )
 
 

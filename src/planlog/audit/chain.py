@@ -22,7 +22,10 @@ The chain is kept by a projection that only ever appends: a rebuild keeps the ro
 finds and never re-chains a position it has passed, so it cannot "bless" history altered
 after it was chained. `verify` also fails when events the projection has read were never
 chained (the last links were deleted), and when an event's recorded time goes back
-before the events ahead of it (an event appended later, back-dated).
+before the events ahead of it (an event appended later, back-dated). Recorded times are
+held to that order from where the chain adopted scheme 2 (`audit_chain_adopted`): from
+the first event in a store chained under it from the start, after the head at upgrade time
+in a store chained under scheme 1, whose history was recorded before the check existed.
 
 What the chain does not prove on its own: someone who can rewrite both the log and the
 ``audit_chain`` table can recompute a consistent chain. Against that, heads are kept
@@ -39,13 +42,13 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from hashlib import sha256
 from typing import Any, TypedDict
 from uuid import UUID
 
 import orjson
-from sqlalchemy import Column, Engine, Integer, LargeBinary, Table, inspect, select
+from sqlalchemy import Column, Engine, Integer, LargeBinary, String, Table, inspect, select
 from sqlalchemy.engine import Connection
 
 from planlog.application import PlanlogApp
@@ -72,6 +75,20 @@ audit_chain = Table(
     Column("positions", LargeBinary, nullable=False),
     Column("digests", LargeBinary, nullable=False),
     Column("scheme", Integer, nullable=False),
+)
+
+#: Where the chain adopted a hash scheme, and after which position it holds recorded times
+#: to their order. A store chained under scheme 1 recorded its history before that check
+#: existed: a demo loaded after real events, a clock stepped back (NTP, a VM restored)
+#: would turn it red for ever, with no remedy, since the log cannot be edited. Written by
+#: `ChainProjection.migrate` only; no row means every event is checked (a fresh store),
+#: so deleting the row makes the check stricter, never laxer. `verify` reports the value.
+audit_chain_adopted = Table(
+    "audit_chain_adopted",
+    metadata,
+    Column("scheme", Integer, primary_key=True, autoincrement=False),
+    Column("times_checked_after", Integer, nullable=False),
+    Column("adopted_at", String(40), nullable=False),
 )
 
 #: an audit_chain table as planlog stored it before schemes: blocks, or a link per row
@@ -115,6 +132,15 @@ PROBLEMS = {
     UNCHAINED: "event behind the chain's position was never chained (links deleted)",
     BACKDATED: "recorded time goes back before an earlier event's",
     UNDATED: "recorded time missing or unreadable",
+}
+#: the same in Chinese, for the doors that show a problem to people
+PROBLEMS_ZH = {
+    ALTERED: "内容被改动",
+    MISSING: "事件已从日志中删除",
+    INSERTED: "事件被插入已入链的范围",
+    UNCHAINED: "已读过的事件未入链（链尾被删除）",
+    BACKDATED: "记录时间早于之前的事件（倒签）",
+    UNDATED: "记录时间缺失或无法读取",
 }
 
 
@@ -315,6 +341,8 @@ class ChainProjection(Projection):
                 "audit_chain: the chain does not verify under scheme 1; kept as it is "
                 "(planlog audit verify names the first event that breaks it)"
             )
+        top = _head(conn)
+        _adopt(conn, top["position"] if top else 0)
         return True
 
 
@@ -343,6 +371,27 @@ def _link(prev: bytes, changes: list[Change]) -> list[tuple[int, bytes]]:
 
 def _position(change: Change) -> int:
     return change.position
+
+
+def _adopt(conn: Connection, times_checked_after: int) -> None:
+    """Record that the chain adopted `SCHEME` with its head at `times_checked_after`.
+
+    Called from `migrate`, which runs before the runner creates missing tables."""
+    audit_chain_adopted.create(conn, checkfirst=True)
+    conn.execute(audit_chain_adopted.delete().where(audit_chain_adopted.c.scheme == SCHEME))
+    conn.execute(
+        audit_chain_adopted.insert().values(
+            scheme=SCHEME,
+            times_checked_after=times_checked_after,
+            adopted_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+    )
+    log.warning(
+        "audit_chain: recorded times are checked after #%d, the head when scheme %d was "
+        "adopted (the history before it was recorded before that check existed)",
+        times_checked_after,
+        SCHEME,
+    )
 
 
 def _stored_links(conn: Connection) -> Iterator[tuple[int, bytes]]:
@@ -437,8 +486,9 @@ def head(engine: Engine) -> ChainHead | None:
         return _head(conn)
 
 
-def _chain_state(engine: Engine) -> tuple[ChainHead | None, int]:
-    """The chain's head and how far its projection has read the log, as one snapshot.
+def _chain_state(engine: Engine) -> tuple[ChainHead | None, int, int]:
+    """The chain's head, how far its projection has read the log, and after which
+    position recorded times are checked, as one snapshot.
 
     One statement, so that a runner appending links meanwhile cannot make the two
     disagree (PostgreSQL's READ COMMITTED gives each statement its own snapshot).
@@ -447,15 +497,22 @@ def _chain_state(engine: Engine) -> tuple[ChainHead | None, int]:
     last = select(c.last_position).order_by(c.last_position.desc()).limit(1)
     digests = select(c.digests).order_by(c.last_position.desc()).limit(1)
     tracked = select(tracking.c.position).where(tracking.c.name == ChainProjection.name)
+    a = audit_chain_adopted.c
+    timed = select(a.times_checked_after).where(a.scheme == SCHEME)
     with engine.connect() as conn:
-        position, blob, read = conn.execute(
-            select(last.scalar_subquery(), digests.scalar_subquery(), tracked.scalar_subquery())
+        position, blob, read, times_after = conn.execute(
+            select(
+                last.scalar_subquery(),
+                digests.scalar_subquery(),
+                tracked.scalar_subquery(),
+                timed.scalar_subquery(),
+            )
         ).one()
     top: ChainHead | None = None
     if position is not None:
         top = {"position": int(position), "hash": bytes(blob)[-_DIGEST:].hex()}
     head_position = top["position"] if top else 0
-    return top, max(int(read or 0), head_position)
+    return top, max(int(read or 0), head_position), int(times_after or 0)
 
 
 # ------------------------------------------------------------------ the raw log
@@ -615,6 +672,9 @@ class ChainReport:
     head: ChainHead | None  # the last chained event
     unchained: int  # events after the head, not yet projected: not a failure
     first_bad: BadEvent | None
+    #: recorded times are held to their order after this position (0: every event); see
+    #: `audit_chain_adopted`
+    times_checked_after: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -623,6 +683,7 @@ class ChainReport:
             "head": dict(self.head) if self.head else None,
             "unchained": self.unchained,
             "first_bad": dict(self.first_bad) if self.first_bad else None,
+            "times_checked_after": self.times_checked_after,
         }
 
 
@@ -654,11 +715,12 @@ def verify(
     """Recompute the whole chain from the log and compare it with `audit_chain`.
 
     Also a failure: an event the chain's projection has read but the chain does not hold
-    (its links were deleted), and a recorded time that goes back by position.
+    (its links were deleted), and a recorded time that goes back by position, among the
+    events after the position the chain adopted its scheme at (`audit_chain_adopted`).
     The walk stops at the first problem: every later link depends on it, so the first
     one is the one worth naming. The chain is not caught up here; callers do that first.
     """
-    top, tracked = _chain_state(engine)
+    top, tracked, times_after = _chain_state(engine)
     head_position = top["position"] if top else 0
     chained = _chained(engine, head_position, batch_size)
     expected = next(chained, None)
@@ -678,7 +740,7 @@ def verify(
                 if chain(row, expected[2]) != expected[1]:
                     first_bad = _bad(position, ALTERED, row)
                     break
-                late = times.check(row)
+                late = times.check(row) if position > times_after else None
                 if late is not None:
                     first_bad = _bad(position, late[0], row, late[1])
                     break
@@ -693,19 +755,19 @@ def verify(
         for rows in log.batches(head_position, None, batch_size):
             unchained += len(rows)
             if first_bad is None:
-                first_bad = _after_head(rows, tracked, head_position, times)
-    return ChainReport(first_bad is None, checked, top, unchained, first_bad)
+                first_bad = _after_head(rows, tracked, head_position, times, times_after)
+    return ChainReport(first_bad is None, checked, top, unchained, first_bad, times_after)
 
 
 def _after_head(
-    rows: list[StoredRow], tracked: int, head_position: int, times: _Times
+    rows: list[StoredRow], tracked: int, head_position: int, times: _Times, times_after: int
 ) -> BadEvent | None:
     """The first problem among events after the chain's head, if any."""
     for row in rows:
         if row[0] <= tracked:
             detail = f"the chain ends at #{head_position}; its projection read to #{tracked}"
             return _bad(row[0], UNCHAINED, row, detail)
-        late = times.check(row)
+        late = times.check(row) if row[0] > times_after else None
         if late is not None:
             return _bad(row[0], late[0], row, late[1])
     return None

@@ -12,20 +12,17 @@ import typer
 from planlog.audit.anchor import (
     ANCHORS,
     PUBLIC_KEY,
+    PUBLIC_KEY_ENV,
     AnchorReport,
     BadAnchor,
     check_anchors,
     default_anchor_dir,
-    load_public_key,
+    pinned_public_key,
     write_anchor,
 )
+from planlog.audit.anchor import PROBLEMS_ZH as ANCHOR_PROBLEMS_ZH
 from planlog.audit.chain import (
-    ALTERED,
-    BACKDATED,
-    INSERTED,
-    MISSING,
-    UNCHAINED,
-    UNDATED,
+    PROBLEMS_ZH,
     BadEvent,
     head,
     still_contains,
@@ -41,21 +38,6 @@ audit_cli = typer.Typer(
 )
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_ZH = {
-    ALTERED: "内容被改动",
-    MISSING: "事件已从日志中删除",
-    INSERTED: "事件被插入已入链的范围",
-    UNCHAINED: "已读过的事件未入链（链尾被删除）",
-    BACKDATED: "记录时间早于之前的事件（倒签）",
-    UNDATED: "记录时间缺失或无法读取",
-}
-_ZH_ANCHOR = {
-    "truncated": "历史在锚点之前被截断",
-    "rechained": "锚点之前的历史已被改动并重新入链",
-    "bad_signature": "锚点签名不符（锚点被改动）",
-    "other_key": "锚点由另一把密钥签名",
-    "malformed": "不是锚点记录",
-}
 _AGGREGATES = {
     "PlanItem": "item",
     "Plan": "plan",
@@ -68,8 +50,10 @@ AnchorOption = typer.Option(
 )
 KeyOption = typer.Option(
     "--key",
-    help="The public key kept by the auditor (PEM, or the ed25519:… text); "
-    f"default: {PUBLIC_KEY} beside the anchors file.",
+    help="Pin the public key kept by the auditor: the ed25519:… text, or a file holding it "
+    f"or a PEM. Default: ${PUBLIC_KEY_ENV}, else {PUBLIC_KEY} beside the anchors file "
+    "(not pinned: whoever can replace that directory passes, and the report says so).",
+    show_default=False,
 )
 
 
@@ -82,8 +66,8 @@ def describe(bad: BadEvent) -> str:
         what = f" ({bad['type']}, {noun} {bad['aggregate_id']}, version {bad['version']})"
     detail = f": {bad['detail']}" if bad.get("detail") else ""
     return (
-        f"事件 #{bad['position']}{what} 与审计链不符 / does not match the audit chain: "
-        f"{bad['problem']} ({_ZH.get(bad['code'], bad['code'])}){detail}"
+        f"事件 #{bad['position']}{what} 与审计链不符：{PROBLEMS_ZH.get(bad['code'], bad['code'])}"
+        f" / does not match the audit chain: {bad['problem']}{detail}"
     )
 
 
@@ -91,19 +75,32 @@ def describe_anchor(bad: BadAnchor, file: str) -> str:
     """One line naming the first anchor the log no longer holds."""
     where = f" #{bad['position']} {str(bad['hash'])[:12]}…" if bad["position"] else ""
     detail = f": {bad['detail']}" if bad["detail"] else ""
+    zh = ANCHOR_PROBLEMS_ZH.get(bad["code"], bad["code"])
     return (
-        f"锚点 {file}:{bad['line']}{where} 不成立 / anchor does not hold: "
-        f"{bad['problem']} ({_ZH_ANCHOR.get(bad['code'], bad['code'])}){detail}"
+        f"锚点 {file}:{bad['line']}{where} 不成立：{zh} / anchor does not hold: "
+        f"{bad['problem']}{detail}"
     )
 
 
-def _anchors(ctx: typer.Context, file: Path, key: Path | None) -> AnchorReport:
+def _anchors(ctx: typer.Context, file: Path, key: str | None) -> AnchorReport:
     st = state(ctx)
-    trusted = load_public_key(key) if key is not None else None
+    trusted = pinned_public_key(key)
     return check_anchors(st.app(), st.read_models(), file, public_key=trusted)
 
 
 def _print_anchors(report: AnchorReport) -> None:
+    if not report.key_pinned:
+        err_console.print(
+            literal(
+                f"警告：未固定公钥，锚点仅按锚点文件旁的 {PUBLIC_KEY} 校验，能替换该目录的人即可"
+                f"通过；请用 --key 或 {PUBLIC_KEY_ENV} 指定审计人员保存的公钥 / warning: the "
+                f"public key was not pinned: the anchors were checked against {PUBLIC_KEY} "
+                "beside the file, which whoever can replace that directory replaces too; pin "
+                f"the key you kept with --key FILE_OR_ed25519:… or {PUBLIC_KEY_ENV}",
+                "yellow",
+            ),
+            soft_wrap=True,
+        )
     if report.first_bad is not None:
         err_console.print(
             literal(describe_anchor(report.first_bad, report.file), "bold red"), soft_wrap=True
@@ -111,7 +108,8 @@ def _print_anchors(report: AnchorReport) -> None:
     else:
         out_console.print(
             literal(
-                f"锚点全部成立 / every anchor holds: {report.checked} anchors in {report.file}"
+                f"锚点全部成立：{report.file} 中 {report.checked} 个锚点 / every anchor holds: "
+                f"{report.checked} anchors in {report.file}"
             ),
             soft_wrap=True,
         )
@@ -122,7 +120,7 @@ def _print_anchors(report: AnchorReport) -> None:
 def verify_command(
     ctx: typer.Context,
     anchor: Annotated[Path | None, AnchorOption] = None,
-    key: Annotated[Path | None, KeyOption] = None,
+    key: Annotated[str | None, KeyOption] = None,
     json_out: bool = JsonOption,
 ) -> None:
     """Recompute the chain from the log; exit 1 naming the first event that does not match
@@ -143,13 +141,19 @@ def verify_command(
             # An altered log may hold anything, in the event type as much as in a title.
             err_console.print(literal(describe(report.first_bad), "bold red"), soft_wrap=True)
         else:
-            top = report.head
-            where = f", head #{top['position']} {top['hash'][:12]}…" if top else ""
-            later = f", {report.unchained} not yet chained" if report.unchained else ""
-            out_console.print(
-                f"审计链完整 / audit chain intact: {report.checked} events{where}{later}",
-                soft_wrap=True,
-            )
+            top, later, after = report.head, report.unchained, report.times_checked_after
+            zh = f"审计链完整：{report.checked} 个事件"
+            en = f"audit chain intact: {report.checked} events"
+            if top:
+                zh += f"，链头 #{top['position']} {top['hash'][:12]}…"
+                en += f", head #{top['position']} {top['hash'][:12]}…"
+            if later:
+                zh += f"，另有 {later} 个尚未入链"
+                en += f", {later} not yet chained"
+            if after:  # an upgraded store: its older history predates the time check
+                zh += f"；记录时间自 #{after} 之后检查（此前的历史早于该检查）"
+                en += f"; recorded times checked after #{after} (the history before predates it)"
+            out_console.print(f"{zh} / {en}", soft_wrap=True)
         if anchors is not None:
             _print_anchors(anchors)
     if not ok:
@@ -182,14 +186,17 @@ def prove_command(
         str | None, typer.Argument(help="Its hash (64 hex digits).", show_default=False)
     ] = None,
     anchor: Annotated[Path | None, AnchorOption] = None,
-    key: Annotated[Path | None, KeyOption] = None,
+    key: Annotated[str | None, KeyOption] = None,
     json_out: bool = JsonOption,
 ) -> None:
     """Exit 0 if the log still holds, unchanged, the history up to a head kept earlier
     (POSITION HASH), or up to every anchor of an anchors file (--anchor FILE)."""
     if anchor is not None:
         if position is not None or hash is not None:
-            raise PlanlogError("give either POSITION HASH or --anchor FILE, not both")
+            raise PlanlogError(
+                "请只给出保存的链头（POSITION HASH）或锚点文件（--anchor FILE）之一 / give "
+                "either POSITION HASH or --anchor FILE, not both"
+            )
         report = _anchors(ctx, anchor, key)
         if json_out:
             emit_json(report.to_dict())
@@ -199,10 +206,16 @@ def prove_command(
             raise typer.Exit(1)
         return
     if position is None or hash is None:
-        raise PlanlogError("give a kept head (POSITION HASH) or an anchors file (--anchor FILE)")
+        raise PlanlogError(
+            "请给出保存的链头（POSITION HASH）或锚点文件（--anchor FILE） / give a kept head "
+            "(POSITION HASH) or an anchors file (--anchor FILE)"
+        )
     digest = hash.strip().lower()
     if not _HEX64.match(digest):
-        raise PlanlogError(f"{hash!r} is not a chain hash (64 hex digits)")
+        raise PlanlogError(
+            f"{hash!r} 不是链哈希（应为 64 位十六进制数字） / {hash!r} is not a chain hash "
+            "(64 hex digits)"
+        )
     st = state(ctx)
     contained = still_contains(st.app(), st.read_models(), position, digest)
     if json_out:
@@ -263,9 +276,10 @@ def anchor_command(
         )
         out_console.print(
             literal(
-                f"公钥 / public key: {key_text} ({where / PUBLIC_KEY}); 请审计人员另行保存 / "
-                "an auditor keeps a copy, and checks with "
-                f"`planlog audit prove --anchor {where / ANCHORS} --key KEPT_KEY`"
+                f"公钥 / public key: {key_text} ({where / PUBLIC_KEY}); 请审计人员另行保存，并用"
+                "它校验 / an auditor keeps a copy, and checks with it pinned: "
+                f"`planlog audit prove --anchor {where / ANCHORS} --key {key_text}` "
+                f"(or ${PUBLIC_KEY_ENV})"
             ),
             soft_wrap=True,
         )

@@ -55,8 +55,28 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), PLAN_TZ).astimezone(UTC)
 
 
+class StoreNotEmpty(PlanlogError):
+    """The demo records months of simulated history with past times. Recorded after
+    events already in the log, those times go back before theirs: the audit chain would
+    report the store as back-dated for ever, and the log cannot be edited to undo it."""
+
+    code = "store_not_empty"
+
+    def __init__(self, last_position: int) -> None:
+        super().__init__(
+            f"示例计划只能载入空的存储：该存储已有事件（至 #{last_position}），示例的模拟历史"
+            "记录时间早于它们，审计链将永久判定为倒签；请换一个新数据库（例如 --db "
+            "sqlite:///demo.db） / the demo loads into an empty store only: this one already "
+            f"holds events (up to #{last_position}), and the demo's simulated history, "
+            "recorded after them with earlier times, would fail the audit chain's "
+            "back-dating check for ever; use a new database (e.g. --db sqlite:///demo.db)",
+            last_position=last_position,
+        )
+
+
 def load_demo(database_url: str | None, today: date) -> UUID:
-    """Import the demo plan and record its simulated history up to yesterday."""
+    """Import the demo plan and record its simulated history up to yesterday, into a
+    store that holds no event yet (else `StoreNotEmpty`, and nothing is recorded)."""
     year = today.year
     # At least half a year of history: from early January, or from last year's
     # drafting season when the demo runs early in the year.
@@ -64,6 +84,9 @@ def load_demo(database_url: str | None, today: date) -> UUID:
     clock = SimulatedClock(_at(start, 9))
     app = PlanlogApp(database_url, clock=clock)
     try:
+        last = int(app.recorder.max_notification_id() or 0)
+        if last:
+            raise StoreNotEmpty(last)
         for name, parent, chair in DEMO_TREE:
             try:
                 app.get_organisation(name)

@@ -91,8 +91,10 @@ class InvalidValue(PlanlogError):
 
 #: What no stored text may hold: C0 controls other than tab and newline, DEL and C1
 #: controls, lone surrogates (not storable as UTF-8), and the Unicode noncharacters
-#: (U+FDD0–U+FDEF and U+xFFFE/U+xFFFF of every plane), which XML — and so every
-#: .docx/.xlsx export — cannot carry.
+#: (U+FDD0–U+FDEF and U+xFFFE/U+xFFFF of every plane). XML 1.0, and so a .docx/.xlsx
+#: export, carries the noncharacters apart from U+FFFE and U+FFFF; they are refused anyway
+#: because Unicode sets them aside for a program's internal use, never for interchange:
+#: no one types one, so a title holding one is a corrupted title.
 _BAD_CHARACTER = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
     + "".join(

@@ -32,7 +32,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from planlog.application import PlanlogApp
-from planlog.audit.anchor import Anchor, write_anchor
+from planlog.audit.anchor import Anchor, anchor_dir_warning, write_anchor
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
 from planlog.projections.runner import ProjectionRunner
@@ -170,6 +170,11 @@ class Service:
 
     def start(self) -> None:
         _services[self.key] = self
+        # Not a refusal: anchors in the current directory are still anchors, but on
+        # PostgreSQL they should live where the database's administrators cannot write.
+        unplaced = anchor_dir_warning(self.app.store)
+        if unplaced is not None:
+            log.warning("%s", unplaced)
         self._projections = threading.Thread(
             target=self.runner.run_forever,
             args=(self._stop,),

@@ -256,7 +256,7 @@ def audit(
     )
     # Verifying walks the whole log; it is what the API's /audit/verify answers too, and
     # for the same callers only: the report may name another organisation's event.
-    chain_refused = whole_log_refusal(svc.engine, who.principal.org)
+    chain_refused = whole_log_refusal(svc.app, who.principal.org)
     chain = (
         verify(svc.app, svc.fresh()).to_dict()
         if who.role in AUDIT and chain_refused is None

@@ -22,7 +22,7 @@ RoleAuditor = Annotated[Caller, Depends(role_caller(AUDIT, "verify the audit cha
 
 
 def whole_log_auditor(svc: ServicesDep, who: RoleAuditor) -> Caller:
-    refusal = whole_log_refusal(svc.engine, who.principal.org)
+    refusal = whole_log_refusal(svc.app, who.principal.org)
     if refusal is not None:
         raise Forbidden(refusal)
     return who
