@@ -14,6 +14,7 @@ from psycopg import sql
 
 from planlog.application import PlanlogApp
 from planlog.projections.runner import ProjectionRunner
+from planlog.store import pg_connect
 
 Row = tuple[Any, int, str, bytes]  # originator_id, version, topic, state
 StoredRow = tuple[int, Any, int, str, bytes]  # position first
@@ -30,15 +31,7 @@ class RawStore:
         return sqlite3.connect(str(self.app.store.sqlite_path))
 
     def _pg(self) -> psycopg.Connection[tuple[Any, ...]]:
-        e = self.app.store.env
-        return psycopg.connect(
-            dbname=e["POSTGRES_DBNAME"],
-            host=e["POSTGRES_HOST"],
-            port=int(e["POSTGRES_PORT"]),
-            user=e["POSTGRES_USER"],
-            password=e["POSTGRES_PASSWORD"] or None,
-            autocommit=True,
-        )
+        return pg_connect(self.app.store)
 
     def _table(self) -> sql.Composed:
         return sql.SQL("{}.{}").format(

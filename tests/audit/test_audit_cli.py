@@ -9,12 +9,12 @@ from datetime import date
 from typing import Any
 
 import orjson
-import psycopg
 from psycopg import sql
 from typer.testing import CliRunner
 
 from planlog.application import NewItem, PlanlogApp
 from planlog.cli import app as cli
+from planlog.store import pg_connect
 
 
 def run(store_url: str, *args: str, expect_exit: int = 0) -> Any:
@@ -42,16 +42,8 @@ def forge(app: PlanlogApp, position: int) -> None:
             db.execute("UPDATE stored_events SET state=? WHERE rowid=?", (forged, position))
             db.commit()
         return
-    e = app.store.env
     table = sql.SQL("{}.planlog_events").format(sql.Identifier(str(app.store.pg_schema)))
-    with psycopg.connect(
-        dbname=e["POSTGRES_DBNAME"],
-        host=e["POSTGRES_HOST"],
-        port=int(e["POSTGRES_PORT"]),
-        user=e["POSTGRES_USER"],
-        password=e["POSTGRES_PASSWORD"] or None,
-        autocommit=True,
-    ) as db:
+    with pg_connect(app.store) as db:
         found = db.execute(
             sql.SQL("SELECT state FROM {} WHERE notification_id=%s").format(table), (position,)
         ).fetchone()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from datetime import date
 from functools import partial
@@ -23,6 +22,7 @@ from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from tests.concurrency import catch_up_together
 from tests.signin import sign_in
 from typer.testing import CliRunner
 
@@ -222,20 +222,7 @@ def test_two_runners_quarantine_a_poison_event_once(
     poisoned = Log(writer)
     apps = [PlanlogApp(store_url, clock=clock) for _ in range(2)]
     runners = [ProjectionRunner(a, batch_size=3) for a in apps]
-    errors: list[BaseException] = []
-
-    def run(r: ProjectionRunner) -> None:
-        try:
-            r.catch_up()
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(r,)) for r in runners]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert errors == []
+    assert catch_up_together(runners) == []
     assert open_entries(runners[0]) == [
         ("board", poisoned.poison, "quarantined"),
         ("board", poisoned.poison + 1, "held"),

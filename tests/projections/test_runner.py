@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, inspect, select
+from tests.concurrency import catch_up_together
 
 from planlog.application import NewItem, PlanlogApp
 from planlog.domain.errors import PlanlogError
@@ -178,20 +179,7 @@ def test_two_runners_at_once_apply_each_event_once(
     writer = PlanlogApp(store_url, clock=clock)
     busy_year(writer, clock, plans=3)
     runners = [ProjectionRunner(PlanlogApp(store_url, clock=clock), batch_size=5) for _ in range(2)]
-    errors: list[BaseException] = []
-
-    def run(r: ProjectionRunner) -> None:
-        try:
-            r.catch_up()
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(r,)) for r in runners]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert errors == []
+    assert catch_up_together(runners) == []
     together = read_model_rows(runners[0].engine)
     with runners[0].engine.connect() as conn:
         count = conn.execute(select(func.count()).select_from(audit_timeline)).scalar()

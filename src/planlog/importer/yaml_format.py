@@ -292,24 +292,27 @@ class _Checker:
         )
 
 
+#: What a YAML value is, for messages: (Chinese, English); a scalar shows itself.
+_KINDS: list[tuple[type[Any], tuple[str, str]]] = [
+    (type(None), ("空值", "nothing")),
+    (dict, ("映射", "a mapping")),
+    (list, ("列表", "a list")),
+]
+
+
+def _kind_pair(value: Any) -> tuple[str, str]:
+    for kind, words in _KINDS:
+        if isinstance(value, kind):
+            return words
+    return f" {type(value).__name__} {value!r}", f"{type(value).__name__} {value!r}"
+
+
 def _kind_zh(value: Any) -> str:
-    if value is None:
-        return "空值"
-    if isinstance(value, dict):
-        return "映射"
-    if isinstance(value, list):
-        return "列表"
-    return f" {type(value).__name__} {value!r}"
+    return _kind_pair(value)[0]
 
 
 def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return f"{type(value).__name__} {value!r}"
+    return _kind_pair(value)[1]
 
 
 def parse_yaml(text: str, year: int, *, source: str = "yaml") -> ImportedPlan:
