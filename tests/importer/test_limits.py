@@ -522,6 +522,8 @@ def test_binary_parts_are_not_read_as_xml_whatever_their_first_bytes(tmp_path: P
         ("plan\udc80.txt", "U+DC80"),  # a lone surrogate: an undecodable byte
         ("plan\ufffe.txt", "U+FFFE"),  # a noncharacter
     ],
+    # Test ids are written to pytest's cache as UTF-8: a lone surrogate cannot be.
+    ids=["BEL", "TAB", "NEL", "CSI", "lone-surrogate", "noncharacter"],
 )
 def test_a_file_name_is_refused_by_the_domains_rule_for_stored_text(
     name: str, code: str, tmp_path: Path
