@@ -2,6 +2,7 @@
 # Each target creates the virtualenv and installs what it needs first.
 
 PYTHON ?= python3
+PORT   ?= 8000
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
@@ -19,10 +20,10 @@ setup: $(STAMP)
 
 ## The main job on the embedded default (SQLite ./planlog.db): load the demo plan if the
 ## store is empty, show its board, then serve the web board, API and reminders with a
-## printed sign-in link.
+## printed sign-in link (`make run PORT=8080` for another port).
 run: $(STAMP)
 	$(BIN)/planlog demo --if-empty
-	$(BIN)/planlog serve
+	$(BIN)/planlog serve --port $(PORT)
 
 ## The whole suite: lint, types, unit and integration tests (SQLite and PostgreSQL).
 test: $(STAMP)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Annotated
 
 import typer
@@ -9,6 +11,7 @@ import typer
 from planlog.api.tokens import create_token, list_tokens, revoke_token
 from planlog.cli.common import State, guarded, out_console, state
 from planlog.config import Settings
+from planlog.domain.errors import PlanlogError
 from planlog.projections.rollup import org_tree
 
 SIGN_IN_TOKEN = "serve sign-in link"
@@ -37,6 +40,30 @@ def sign_in_link(st: State, base_url: str) -> str | None:
     return f"{base_url}/login?token={token}"
 
 
+class PortInUse(PlanlogError):
+    code = "port_in_use"
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Refuse a busy port with a sentence that names it and the way out, before anything
+    starts (uvicorn would end in a raw `[Errno 98]` after the sign-in link was printed)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise PortInUse(
+                f"端口 {port} 已被占用，请用 --port 换一个端口（make run PORT=8080）"
+                f"（port {port} on {host} is in use: choose another with --port, "
+                "or make run PORT=8080）",
+                port=port,
+            ) from None
+
+
 @guarded
 def serve(
     ctx: typer.Context,
@@ -52,6 +79,7 @@ def serve(
     from planlog.api import accesslog
     from planlog.api.app import create_app
 
+    ensure_port_free(host, port)
     st = state(ctx)
     settings = Settings()
     settings.database_url = st.app().store.url
