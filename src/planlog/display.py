@@ -13,29 +13,14 @@ JSON outputs, which escape it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from planlog.domain.values import BAD_CHARACTERS
 
 REPLACEMENT = "\ufffd"
 
-
-def _table() -> Mapping[int, str]:
-    table: dict[int, str] = {}
-    for code in range(0x20):
-        # C0 controls become their Unicode "control picture": ESC shows as ␛.
-        table[code] = chr(0x2400 + code)
-    for keep in "\t\n":
-        del table[ord(keep)]
-    table[0x7F] = "\u2421"  # ␡ DEL
-    for code in range(0x80, 0xA0):  # C1 controls: no pictures exist for them
-        table[code] = REPLACEMENT
-    for code in range(0xD800, 0xE000):  # lone surrogates cannot be encoded as UTF-8
-        table[code] = REPLACEMENT
-    for code in (0xFFFE, 0xFFFF):  # not characters: XML (hence XLSX) refuses them
-        table[code] = REPLACEMENT
-    return table
-
-
-_PRINTABLE = _table()
+#: C0 controls become their Unicode "control picture" (ESC shows as ␛), DEL shows as ␡;
+#: tab and newline stay.
+_PICTURES = {code: chr(0x2400 + code) for code in range(0x20) if chr(code) not in "\t\n"}
+_PICTURES[0x7F] = "\u2421"
 
 
 def printable(text: str) -> str:
@@ -44,4 +29,7 @@ def printable(text: str) -> str:
     Line ends become LF first, as the domain stores them today, so a CR recorded
     earlier neither moves a terminal's cursor nor shows as a stray symbol.
     """
-    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_PRINTABLE)
+    pictured = text.replace("\r\n", "\n").replace("\r", "\n").translate(_PICTURES)
+    # Whatever else the domain refuses (C1 controls, lone surrogates, noncharacters) has
+    # no picture: one definition of what is refused, one symbol for the rest.
+    return BAD_CHARACTERS.sub(REPLACEMENT, pictured)

@@ -95,7 +95,7 @@ class InvalidValue(PlanlogError):
 #: export, carries the noncharacters apart from U+FFFE and U+FFFF; they are refused anyway
 #: because Unicode sets them aside for a program's internal use, never for interchange:
 #: no one types one, so a title holding one is a corrupted title.
-_BAD_CHARACTER = re.compile(
+BAD_CHARACTERS = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
     + "".join(
         f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
@@ -107,7 +107,7 @@ _BAD_CHARACTER = re.compile(
 def bad_character(text: str) -> str | None:
     """The first character of `text` no stored text may hold, or None: for code that
     must store or show text it cannot refuse (an error message, a recorded event)."""
-    found = _BAD_CHARACTER.search(text)
+    found = BAD_CHARACTERS.search(text)
     return found.group() if found else None
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import Column, Index, Integer, String, Table, Text, and_, func, 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
-from planlog.domain.values import bad_character
+from planlog.domain.values import BAD_CHARACTERS
 from planlog.projections.base import metadata
 from planlog.projections.bulk import chunks
 from planlog.projections.changes import Change, PayloadError
@@ -159,10 +159,10 @@ def describe(error: BaseException) -> str:
 
 def clean(text: str, limit: int = ERROR_MAX) -> str:
     """`text` as it can be stored and shown: every character the domain refuses in stored
-    text (`values.bad_character`: controls, lone surrogates, noncharacters) written as an
+    text (`values.BAD_CHARACTERS`: controls, lone surrogates, noncharacters) written as an
     escape, at most `limit` characters."""
     # Escapes only lengthen the text: what lies past `limit` would be cut anyway.
-    escaped = "".join(_escape(c) if bad_character(c) else c for c in text[: limit + 1])
+    escaped = BAD_CHARACTERS.sub(lambda bad: _escape(bad.group()), text[: limit + 1])
     return escaped if len(escaped) <= limit else escaped[: limit - 1] + "…"
 
 
