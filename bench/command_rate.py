@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from planlog.application import NewItem, PlanlogApp
+from planlog.service.app import NewItem, PlanlogApp
 
 AGGREGATES = 200
 COMMANDS_PER_ROUND = 1_000

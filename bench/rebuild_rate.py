@@ -24,10 +24,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from planlog.application import NewItem, PlanlogApp
 from planlog.domain.clock import recording_clock
 from planlog.domain.model import Plan, PlanItem
-from planlog.projections.runner import ProjectionRunner, default_lanes
+from planlog.projections.runner import ReadModelRunner, default_lanes
+from planlog.service.app import NewItem, PlanlogApp
 
 EVENTS = 200_000
 ITEMS_PER_PLAN = 500
@@ -106,7 +106,7 @@ def child(db: Path) -> dict[str, Any]:
     raw_read(db)  # warm the page cache so neither side pays for the first read from disk
     baseline_events, before = raw_read(db)
     app = PlanlogApp(f"sqlite:///{db}")
-    runner = ProjectionRunner(app)
+    runner = ReadModelRunner(app)
     lanes = default_lanes()
     start = time.perf_counter()
     rebuilt = runner.rebuild(lanes=lanes)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from planlog.projections.runner import ProjectionRunner
+from planlog.projections.runner import ReadModelRunner
 
 
-def catch_up_together(runners: Sequence[ProjectionRunner]) -> list[BaseException]:
+def catch_up_together(runners: Sequence[ReadModelRunner]) -> list[BaseException]:
     """Catch every runner up on its own thread at the same time; what they raised."""
     errors: list[BaseException] = []
 
-    def run(runner: ProjectionRunner) -> None:
+    def run(runner: ReadModelRunner) -> None:
         try:
             runner.catch_up()
         except BaseException as exc:  # surfaced to the test

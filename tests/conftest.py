@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from planlog.application import PlanlogApp
+from planlog.service.app import PlanlogApp
 
 PG_DSN = os.environ.get("PLANLOG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 

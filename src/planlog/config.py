@@ -7,7 +7,7 @@ import getpass
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from planlog.store import DEFAULT_DATABASE_URL
+from planlog.service.store import DEFAULT_DATABASE_URL
 
 
 class Settings(BaseSettings):

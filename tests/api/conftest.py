@@ -13,11 +13,11 @@ import pytest
 from eventsourcing.application import AggregateNotFoundError
 from fastapi.testclient import TestClient
 
-from planlog.api.app import create_app
-from planlog.api.tokens import create_token
+from planlog.auth.tokens import create_token
 from planlog.config import Settings
 from planlog.domain.model import Plan
 from planlog.domain.registry import REGISTRY_ID, PlanRegistry
+from planlog.http.app import create_app
 
 CITY, DISTRICT, HOSPITAL, OTHER = "某市总工会", "某区总工会", "某医院工会", "外市总工会"
 

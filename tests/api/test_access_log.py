@@ -2,7 +2,7 @@
 
 `planlog serve` prints a sign-in link `/login?token=pl_…`; opening it used to write the
 token into uvicorn's access log. Both ways of serving are run here as the
-administrator runs them (`planlog serve`, `uvicorn planlog.api.asgi:app`) and their
+administrator runs them (`planlog serve`, `uvicorn planlog.http.asgi:app`) and their
 output is read back.
 """
 
@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from planlog.api.accesslog import redact
-from planlog.api.tokens import create_token
-from planlog.application import PlanlogApp
-from planlog.projections.runner import ProjectionRunner
+from planlog.auth.tokens import create_token
+from planlog.http.accesslog import redact
+from planlog.projections.runner import ReadModelRunner
+from planlog.service.app import PlanlogApp
 
 ORG = "某医院工会"
 
@@ -41,7 +41,7 @@ def _database(tmp_path: Path) -> str:
     try:
         app.register_organisation(ORG, actor="admin")
         app.create_plan(org=ORG, year=2026, title="计划", actor="admin")
-        ProjectionRunner(app).close()
+        ReadModelRunner(app).close()
     finally:
         app.close()
     return url
@@ -106,13 +106,13 @@ def test_the_token_never_appears_in_the_access_log_of_the_asgi_workers(tmp_path:
     url = _database(tmp_path)
     app = PlanlogApp(url)
     try:
-        runner = ProjectionRunner(app)
+        runner = ReadModelRunner(app)
         token = create_token(runner.engine, ORG, "chair", "王主席")[1]
         runner.close()
     finally:
         app.close()
     port, out = _free_port(), tmp_path / "asgi.log"
-    command = [sys.executable, "-m", "uvicorn", "planlog.api.asgi:app"]
+    command = [sys.executable, "-m", "uvicorn", "planlog.http.asgi:app"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "info"]
     proc = _serve(command, url, port, out)
     try:

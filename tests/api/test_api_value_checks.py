@@ -13,8 +13,8 @@ from uuid import UUID
 
 import pytest
 
-from planlog.application import NewItem
 from planlog.domain.model import Target
+from planlog.service.app import NewItem
 
 from .conftest import OTHER
 

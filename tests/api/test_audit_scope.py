@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from planlog.api.tokens import create_token
 from planlog.audit.anchor import write_anchor
+from planlog.auth.tokens import create_token
 from planlog.projections.rollup import org_tree, organisations
 
 from .conftest import DISTRICT

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import requests
 
-from planlog.api.app import MAX_BODY
-from planlog.api.limits import BodyLimit
+from planlog.http.app import MAX_BODY
+from planlog.http.limits import BodyLimit
 
 MB = 1024 * 1024
 CHUNK = 64 * 1024
@@ -55,12 +55,12 @@ FORM_FIELD = b"f=" + b"x" * (CHUNK - 3) + b"&"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    """`uvicorn planlog.api.asgi:app`, as production web workers run it."""
+    """`uvicorn planlog.http.asgi:app`, as production web workers run it."""
     url = f"sqlite:///{tmp_path_factory.mktemp('limit') / 'planlog.db'}"
     port = _free_port()
     env = {**os.environ, "PLANLOG_DATABASE_URL": url}
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    command = [sys.executable, "-m", "uvicorn", "planlog.api.asgi:app"]
+    command = [sys.executable, "-m", "uvicorn", "planlog.http.asgi:app"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     proc = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"

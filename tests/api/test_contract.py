@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from planlog.api.tokens import list_tokens, revoke_token
+from planlog.auth.tokens import list_tokens, revoke_token
 
 PROBLEM = "application/problem+json"
 

@@ -14,7 +14,7 @@ from icalendar import Calendar
 from openpyxl import load_workbook
 
 import planlog.domain.values
-from planlog.application import NewItem
+from planlog.service.app import NewItem
 
 HOSPITAL = "某医院工会"
 FORMULA_ORG = '=HYPERLINK("http://evil","点我")'

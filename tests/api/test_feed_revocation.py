@@ -7,7 +7,7 @@ from typing import Any
 from icalendar import Calendar
 from sqlalchemy import delete
 
-from planlog.api.tokens import create_token, feed_issuers, list_tokens, revoke_token
+from planlog.auth.tokens import create_token, feed_issuers, list_tokens, revoke_token
 
 HOSPITAL = "某医院工会"
 

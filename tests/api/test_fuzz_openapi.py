@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from planlog.api.app import create_app
-from planlog.api.tokens import create_token
-from planlog.application import NewItem, PlanlogApp
+from planlog.auth.tokens import create_token
 from planlog.config import Settings
+from planlog.http.app import create_app
+from planlog.service.app import NewItem, PlanlogApp
 
 
 def _free_port() -> int:

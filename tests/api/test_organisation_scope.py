@@ -15,7 +15,7 @@ from uuid import uuid4
 
 import pytest
 
-from planlog.api.tokens import create_token
+from planlog.auth.tokens import create_token
 
 CITY, DISTRICT, HOSPITAL, OTHER = "某市总工会", "某区总工会", "某医院工会", "外市总工会"
 LEGACY, TOKEN_ONLY, NOWHERE = "老工会", "令牌工会", "无此工会"

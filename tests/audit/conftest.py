@@ -12,9 +12,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from planlog.application import PlanlogApp
-from planlog.projections.runner import ProjectionRunner
-from planlog.store import pg_connect
+from planlog.projections.runner import ReadModelRunner
+from planlog.service.app import PlanlogApp
+from planlog.service.store import pg_connect
 
 Row = tuple[Any, int, str, bytes]  # originator_id, version, topic, state
 StoredRow = tuple[int, Any, int, str, bytes]  # position first
@@ -89,9 +89,7 @@ class RawStore:
             (position, *row),
         )
 
-    def cut_chain(
-        self, runner: ProjectionRunner, after: int, *, tracked: int | None = None
-    ) -> None:
+    def cut_chain(self, runner: ReadModelRunner, after: int, *, tracked: int | None = None) -> None:
         """Delete the chain's blocks past `after`; and, like a thorough forger, move the
         chain's tracking position to `tracked` too."""
         with runner.engine.begin() as conn:
@@ -111,9 +109,9 @@ class RawStore:
 
 
 @pytest.fixture
-def runner(app: PlanlogApp) -> Iterator[ProjectionRunner]:
+def runner(app: PlanlogApp) -> Iterator[ReadModelRunner]:
     # small batches: the link across every batch boundary is exercised
-    projection_runner = ProjectionRunner(app, batch_size=4)
+    projection_runner = ReadModelRunner(app, batch_size=4)
     yield projection_runner
     projection_runner.close()
 

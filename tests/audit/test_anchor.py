@@ -16,7 +16,6 @@ import orjson
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from planlog.application import NewItem, PlanlogApp
 from planlog.audit.anchor import (
     ANCHORS,
     PRIVATE_KEY,
@@ -26,11 +25,12 @@ from planlog.audit.anchor import (
     export_head,
     write_anchor,
 )
-from planlog.audit.chain import head
 from planlog.cli import app as cli
 from planlog.exports import board_xlsx, history_jsonl
-from planlog.projections.runner import ProjectionRunner
-from planlog.queries import board_document
+from planlog.projections.chain import head
+from planlog.projections.runner import ReadModelRunner
+from planlog.service.app import NewItem, PlanlogApp
+from planlog.service.queries import board_document
 
 
 def run(store_url: str, *args: str, expect_exit: int = 0) -> Any:
@@ -290,7 +290,7 @@ def test_exports_carry_the_latest_anchor(
 ) -> None:
     monkeypatch.setenv("PLANLOG_ANCHOR_DIR", str(tmp_path))
     plan_id = record(app, clock)[0]
-    runner = ProjectionRunner(app)
+    runner = ReadModelRunner(app)
     try:
         runner.catch_up()
         assert export_head(app, runner.engine) == head(runner.engine)  # no anchor yet

@@ -12,9 +12,9 @@ import orjson
 from psycopg import sql
 from typer.testing import CliRunner
 
-from planlog.application import NewItem, PlanlogApp
 from planlog.cli import app as cli
-from planlog.store import pg_connect
+from planlog.service.app import NewItem, PlanlogApp
+from planlog.service.store import pg_connect
 
 
 def run(store_url: str, *args: str, expect_exit: int = 0) -> Any:

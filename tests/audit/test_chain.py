@@ -14,9 +14,9 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from planlog.application import NewItem, PlanlogApp
 from planlog.audit.anchor import write_anchor
-from planlog.audit.chain import (
+from planlog.cli import app as cli
+from planlog.projections.chain import (
     CLOCK_SKEW,
     GENESIS,
     ChainProjection,
@@ -25,8 +25,8 @@ from planlog.audit.chain import (
     still_contains,
     verify,
 )
-from planlog.cli import app as cli
-from planlog.projections.runner import ProjectionRunner, default_projections
+from planlog.projections.runner import ReadModelRunner, default_projections
+from planlog.service.app import NewItem, PlanlogApp
 
 
 def reworded(state: bytes, **changes: Any) -> bytes:
@@ -52,7 +52,7 @@ def record(app: PlanlogApp, clock: Any, items: int = 3) -> tuple[UUID, list[UUID
     return plan.id, ids
 
 
-def chain_rows(runner: ProjectionRunner) -> list[tuple[int, str]]:
+def chain_rows(runner: ReadModelRunner) -> list[tuple[int, str]]:
     return links(runner.engine)
 
 
@@ -93,7 +93,7 @@ def test_the_chain_is_one_of_the_default_projections() -> None:
     assert any(isinstance(p, ChainProjection) for p in default_projections())
 
 
-def test_an_intact_log_verifies(app: PlanlogApp, clock: Any, runner: ProjectionRunner) -> None:
+def test_an_intact_log_verifies(app: PlanlogApp, clock: Any, runner: ReadModelRunner) -> None:
     record(app, clock)
     runner.catch_up()
     last = runner.head()
@@ -112,7 +112,7 @@ def test_an_intact_log_verifies(app: PlanlogApp, clock: Any, runner: ProjectionR
 
 
 def test_the_links_follow_the_specified_formula_across_batches(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     record(app, clock, items=5)
     runner.catch_up()
@@ -121,7 +121,7 @@ def test_the_links_follow_the_specified_formula_across_batches(
 
 
 def test_events_after_the_head_are_unchained_not_a_failure(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner
 ) -> None:
     assert verify(app, runner.engine).to_dict()["head"] is None
     _, ids = record(app, clock)
@@ -134,7 +134,7 @@ def test_events_after_the_head_are_unchained_not_a_failure(
 
 
 def test_an_altered_payload_is_named_by_position(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -156,7 +156,7 @@ def test_an_altered_payload_is_named_by_position(
 
 
 def test_a_payload_that_is_no_longer_json_is_still_named(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -166,7 +166,7 @@ def test_a_payload_that_is_no_longer_json_is_still_named(
 
 
 def test_a_one_byte_change_late_in_the_log_is_caught(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -179,7 +179,7 @@ def test_a_one_byte_change_late_in_the_log_is_caught(
 
 
 def test_a_deleted_event_is_caught(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -198,7 +198,7 @@ def test_a_deleted_event_is_caught(
 
 
 def test_deleting_the_last_chained_event_is_caught(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -209,7 +209,7 @@ def test_deleting_the_last_chained_event_is_caught(
 
 
 def test_an_event_slipped_into_the_chained_range_is_caught_and_never_chained(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     record(app, clock)
     hidden = raw.delete(4)  # gone before the chain saw it: a gap the chain skips
@@ -226,7 +226,7 @@ def test_an_event_slipped_into_the_chained_range_is_caught_and_never_chained(
 
 
 def test_a_rebuild_after_tampering_does_not_bless_it(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -241,7 +241,7 @@ def test_a_rebuild_after_tampering_does_not_bless_it(
 
 
 def test_a_rebuild_of_an_intact_log_keeps_the_same_chain(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -252,7 +252,7 @@ def test_a_rebuild_of_an_intact_log_keeps_the_same_chain(
 
 
 def test_a_chain_stored_a_link_per_row_is_rechained_under_the_byte_exact_scheme(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -262,7 +262,7 @@ def test_a_chain_stored_a_link_per_row_is_rechained_under_the_byte_exact_scheme(
         conn.exec_driver_sql("CREATE TABLE audit_chain (position INTEGER PRIMARY KEY, hash TEXT)")
         for position, digest in old:
             conn.exec_driver_sql(f"INSERT INTO audit_chain VALUES ({position}, '{digest}')")
-    upgraded = ProjectionRunner(app)
+    upgraded = ReadModelRunner(app)
     assert chain_rows(upgraded) == recomputed(raw)
     assert verify(app, upgraded.engine).ok
     assert verify(app, upgraded.engine).times_checked_after == old[-1][0]
@@ -272,7 +272,7 @@ def test_a_chain_stored_a_link_per_row_is_rechained_under_the_byte_exact_scheme(
 
 
 def test_a_kept_head_proves_the_history_only_grew(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     plan_id, ids = record(app, clock)
     runner.catch_up()
@@ -300,7 +300,7 @@ def test_a_kept_head_proves_the_history_only_grew(
 
 
 def test_a_kept_head_is_not_proved_by_a_deleted_event(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -311,9 +311,9 @@ def test_a_kept_head_is_not_proved_by_a_deleted_event(
 
 
 def test_links_appended_while_verifying_are_not_taken_for_missing_events(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, monkeypatch: pytest.MonkeyPatch
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import planlog.audit.chain as chain
+    import planlog.projections.chain as chain
 
     record(app, clock)
     runner.catch_up()
@@ -350,7 +350,7 @@ def test_an_id_rewritten_in_another_textual_form_fails_verify_naming_the_event(
     sqlite_url: str, clock: Any, rewrite: Any, raw_store: Any
 ) -> None:
     app = PlanlogApp(sqlite_url, clock=clock)
-    runner = ProjectionRunner(app, batch_size=4)
+    runner = ReadModelRunner(app, batch_size=4)
     raw = raw_store(app)
     try:
         item_id, target = cancelled_item(app, clock)
@@ -377,7 +377,7 @@ def test_postgres_stores_ids_as_uuids_so_no_other_textual_form_can_be_written(
     pg_url: str, clock: Any, raw_store: Any
 ) -> None:
     app = PlanlogApp(pg_url, clock=clock)
-    runner = ProjectionRunner(app, batch_size=4)
+    runner = ReadModelRunner(app, batch_size=4)
     raw = raw_store(app)
     try:
         item_id, target = cancelled_item(app, clock)
@@ -398,7 +398,7 @@ def test_postgres_stores_ids_as_uuids_so_no_other_textual_form_can_be_written(
 
 
 def test_a_topic_with_its_module_rewritten_fails_verify_naming_the_event(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     _, target = cancelled_item(app, clock)
     runner.catch_up()
@@ -416,7 +416,7 @@ def test_a_topic_with_its_module_rewritten_fails_verify_naming_the_event(
 
 
 def test_deleting_the_last_chain_blocks_fails_verify_naming_the_gap(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -434,7 +434,7 @@ def test_deleting_the_last_chain_blocks_fails_verify_naming_the_gap(
 
 
 def test_deleting_the_whole_chain_fails_verify(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -451,7 +451,7 @@ def back_dated(state: bytes, moment: str) -> bytes:
 
 
 def test_a_back_dated_event_appended_fails_verify_naming_it(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -475,7 +475,7 @@ def test_a_back_dated_event_appended_fails_verify_naming_it(
 
 
 def test_a_back_dated_event_not_yet_chained_fails_verify_too(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -490,7 +490,7 @@ def test_a_back_dated_event_not_yet_chained_fails_verify_too(
 
 
 def test_a_command_recorded_on_a_clock_set_back_a_day_fails_verify(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner
 ) -> None:
     _, ids = record(app, clock)
     clock.advance(days=-1)
@@ -502,7 +502,7 @@ def test_a_command_recorded_on_a_clock_set_back_a_day_fails_verify(
 
 
 def test_commands_committed_out_of_clock_order_within_the_skew_verify(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner
 ) -> None:
     """Two commands taken at once in two processes commit in either order: their recorded
     times may go back by less than CLOCK_SKEW. The events of one command share one time."""
@@ -517,7 +517,7 @@ def test_commands_committed_out_of_clock_order_within_the_skew_verify(
 # ------------------------------------------------- chains of the older hash scheme
 
 
-def write_scheme_1_blocks(runner: ProjectionRunner, links: list[tuple[int, str]]) -> None:
+def write_scheme_1_blocks(runner: ReadModelRunner, links: list[tuple[int, str]]) -> None:
     """The audit_chain table as planlog wrote it before hash schemes: blocks, no scheme."""
     from array import array
 
@@ -540,13 +540,13 @@ def write_scheme_1_blocks(runner: ProjectionRunner, links: list[tuple[int, str]]
 
 
 def test_a_scheme_1_chain_that_verifies_is_rechained_and_keeps_verifying(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     _, ids = record(app, clock)
     runner.catch_up()
     old = scheme_1(app)
     write_scheme_1_blocks(runner, old)
-    upgraded = ProjectionRunner(app, batch_size=4)
+    upgraded = ReadModelRunner(app, batch_size=4)
     try:
         assert chain_rows(upgraded) == recomputed(raw)
         assert verify(app, upgraded.engine).ok
@@ -560,7 +560,7 @@ def test_a_scheme_1_chain_that_verifies_is_rechained_and_keeps_verifying(
 
 
 def test_a_scheme_1_chain_tampered_before_the_upgrade_is_kept_and_still_fails(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, raw: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, raw: Any
 ) -> None:
     record(app, clock)
     runner.catch_up()
@@ -568,7 +568,7 @@ def test_a_scheme_1_chain_tampered_before_the_upgrade_is_kept_and_still_fails(
     write_scheme_1_blocks(runner, old)
     target = raw.positions()["PlanItem.OccurrenceCompleted"]
     raw.set_state(target, reworded(raw.row(target)[3], actor="冒名者"))
-    upgraded = ProjectionRunner(app, batch_size=4)
+    upgraded = ReadModelRunner(app, batch_size=4)
     try:
         assert chain_rows(upgraded) == old  # not re-chained: that would bless the forgery
         report = verify(app, upgraded.engine)
@@ -583,7 +583,7 @@ def test_a_scheme_1_chain_tampered_before_the_upgrade_is_kept_and_still_fails(
 
 
 def test_a_fresh_store_checks_recorded_times_from_the_first_event(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner
 ) -> None:
     """D3: a store chained under scheme 2 from the start holds every event to the order."""
     plan = app.create_plan(org="市总工会", year=2026, title="计划", actor="chair")
@@ -599,7 +599,7 @@ def test_a_fresh_store_checks_recorded_times_from_the_first_event(
 
 
 def test_an_upgraded_store_checks_recorded_times_only_after_the_upgrade(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, tmp_path: Any, store_url: str
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, tmp_path: Any, store_url: str
 ) -> None:
     """D3: history recorded under scheme 1, before the back-dating check existed (here a
     command recorded on a clock set back 60 days, as a demo loaded after real events or a
@@ -613,7 +613,7 @@ def test_an_upgraded_store_checks_recorded_times_only_after_the_upgrade(
     old = scheme_1(app)
     write_scheme_1_blocks(runner, old)
     at_upgrade = old[-1][0]
-    upgraded = ProjectionRunner(app, batch_size=4)
+    upgraded = ReadModelRunner(app, batch_size=4)
     try:
         report = verify(app, upgraded.engine)
         assert report.ok and report.times_checked_after == at_upgrade
@@ -625,7 +625,7 @@ def test_an_upgraded_store_checks_recorded_times_only_after_the_upgrade(
     said = CliRunner().invoke(cli, ["--db", store_url, "audit", "verify"])
     assert said.exit_code == 0, said.output
     assert f"recorded times checked after #{at_upgrade}" in said.output
-    restarted = ProjectionRunner(app, batch_size=4)  # the migration is not repeated
+    restarted = ReadModelRunner(app, batch_size=4)  # the migration is not repeated
     try:
         clock.advance(days=61)
         app.report_progress(ids[2], actor="李四", percent=50, note="升级后")

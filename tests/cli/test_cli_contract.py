@@ -334,7 +334,7 @@ def test_token_create_makes_a_root_organisation_and_revoke_ends_it(planlog: Any)
 
 
 def test_a_second_sign_in_link_replaces_the_first(store_url: str) -> None:
-    from planlog.api.tokens import authenticate
+    from planlog.auth.tokens import authenticate
     from planlog.cli.common import State
     from planlog.cli.serve import sign_in_link
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from planlog.application import PlanlogApp
 from planlog.domain.model import Plan
 from planlog.domain.registry import PlanRegistry
+from planlog.service.app import PlanlogApp
 
 PLAN_TEXT = "一、健全女工组织\n1、组织健全。\n时限：3月25日前\n责任人：工会女工\n"
 

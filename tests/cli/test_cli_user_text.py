@@ -21,8 +21,8 @@ import pytest
 from typer.testing import CliRunner
 
 import planlog.domain.values
-from planlog.application import NewItem, PlanlogApp
 from planlog.cli import app as cli
+from planlog.service.app import NewItem, PlanlogApp
 
 #: Markup that crashes Rich ([/]), makes a hyperlink or restyles, then an OSC-8 hyperlink
 #: and a clear-screen written as raw escape sequences.

@@ -11,8 +11,8 @@ from uuid import UUID
 
 import pytest
 
-from planlog.application import NewItem, PlanlogApp
 from planlog.domain.model import Target
+from planlog.service.app import NewItem, PlanlogApp
 
 ORG = "某医院工会"
 

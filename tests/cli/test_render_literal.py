@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 from rich.console import Console
 
-from planlog.board import BoardItem, BoardOccurrence, build_board
-from planlog.render import board_renderable, literal
+from planlog.cli.render import board_renderable, literal
+from planlog.domain.board import BoardItem, BoardOccurrence, build_board
 
 #: hostile text → how the terminal must show it
 CASES = {

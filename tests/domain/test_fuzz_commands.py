@@ -22,12 +22,12 @@ from eventsourcing.application import AggregateNotFoundError
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from planlog.application import NewItem, PlanlogApp
-from planlog.audit.chain import verify
 from planlog.domain.errors import PlanlogError
 from planlog.domain.model import Target
 from planlog.domain.organisation import organisation_id
-from planlog.projections.runner import ProjectionRunner
+from planlog.projections.chain import verify
+from planlog.projections.runner import ReadModelRunner
+from planlog.service.app import NewItem, PlanlogApp
 
 YEAR = 2026
 ORG = "某医院工会"
@@ -493,7 +493,7 @@ def _run(app: PlanlogApp, world: World, command: Command, data: st.DataObject) -
 @pytest.mark.timeout(600)
 def test_every_command_refuses_or_records_and_the_read_side_survives(store_url: str) -> None:
     app = PlanlogApp(store_url)
-    runner = ProjectionRunner(app)
+    runner = ReadModelRunner(app)
     try:
         app.register_organisation(ORG, actor="admin")
         world = World(orgs=[ORG])

@@ -13,7 +13,7 @@ from icalendar import Calendar
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
-from planlog.board import BoardItem, BoardOccurrence, build_board
+from planlog.domain.board import BoardItem, BoardOccurrence, build_board
 from planlog.exports import (
     BOARD_COLUMNS,
     board_csv,

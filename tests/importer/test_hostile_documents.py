@@ -35,13 +35,13 @@ from openpyxl import Workbook
 from tests.signin import sign_in
 from typer.testing import CliRunner
 
-from planlog.api.app import create_app
-from planlog.api.tokens import create_token
-from planlog.application import PlanlogApp
+from planlog.auth.tokens import create_token
 from planlog.cli import app as cli_app
 from planlog.config import Settings
+from planlog.http.app import create_app
 from planlog.importer import DocumentError, read_plan
 from planlog.importer.limits import MAX_DOCUMENT_BYTES, MAX_YAML_NODES
+from planlog.service.app import PlanlogApp
 
 YEAR = 2026
 ORG = "某医院工会"

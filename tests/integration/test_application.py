@@ -9,9 +9,9 @@ from uuid import uuid4
 
 import pytest
 
-from planlog.application import NewItem, PlanlogApp
 from planlog.domain.errors import ConcurrencyConflict, NotFound, RuleViolation
 from planlog.domain.model import PlanItem
+from planlog.service.app import NewItem, PlanlogApp
 
 
 def half_yearly_plan(app: PlanlogApp) -> tuple[Any, PlanItem]:

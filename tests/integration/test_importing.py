@@ -8,10 +8,10 @@ from uuid import UUID
 
 import pytest
 
-from planlog.application import PlanlogApp
 from planlog.demo import demo_plan_text
 from planlog.importer import DocumentError, parse_text, read_plan
-from planlog.importing import IMPLICIT_DEADLINE_WARNING, import_document
+from planlog.service.app import PlanlogApp
+from planlog.service.importing import IMPLICIT_DEADLINE_WARNING, import_document
 
 SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "plans"
 

@@ -15,11 +15,11 @@ from uuid import UUID
 import pytest
 from eventsourcing.application import AggregateNotFoundError
 
-from planlog.application import NewItem, PlanlogApp, UnknownOrganisation
 from planlog.domain.errors import NotFound, RuleViolation
 from planlog.domain.model import Plan
 from planlog.domain.organisation import organisation_id
 from planlog.domain.registry import REGISTRY_ID, PlanRegistry
+from planlog.service.app import NewItem, PlanlogApp, UnknownOrganisation
 
 
 def head(app: PlanlogApp) -> int:

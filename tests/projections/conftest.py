@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from planlog.application import NewItem, PlanlogApp
 from planlog.projections.base import metadata, tracking
-from planlog.projections.runner import ProjectionRunner
+from planlog.projections.runner import ReadModelRunner
+from planlog.service.app import NewItem, PlanlogApp
 
 
 def simulate_year(app: PlanlogApp, clock: Any, plans: int = 2) -> list[str]:
@@ -72,8 +72,8 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 
 
 @pytest.fixture
-def runner(app: PlanlogApp) -> Iterator[ProjectionRunner]:
-    projection_runner = ProjectionRunner(app, batch_size=7)
+def runner(app: PlanlogApp) -> Iterator[ReadModelRunner]:
+    projection_runner = ReadModelRunner(app, batch_size=7)
     yield projection_runner
     projection_runner.close()
 

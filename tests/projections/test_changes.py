@@ -7,10 +7,10 @@ from typing import Any
 import orjson
 import pytest
 
-from planlog.application import NewItem, PlanlogApp
-from planlog.audit.chain import ChainProjection
+from planlog.projections.chain import ChainProjection
 from planlog.projections.changes import UNREAD, ChangeReader, _Decoder
-from planlog.projections.runner import ProjectionRunner
+from planlog.projections.runner import ReadModelRunner
+from planlog.service.app import NewItem, PlanlogApp
 
 
 def _no_payload(event_type: str) -> bool:
@@ -68,8 +68,8 @@ def test_a_payload_laid_out_otherwise_is_decoded_even_when_unread() -> None:
 def test_a_runner_decodes_the_payloads_of_its_projections_only(app: PlanlogApp) -> None:
     plan = app.create_plan(org="市总工会", year=2026, title="计划", actor="chair")
     app.add_item(plan.id, NewItem(title="职工之家申报"), actor="chair")
-    chain_only = ProjectionRunner(app, [ChainProjection()])
-    everything = ProjectionRunner(app)
+    chain_only = ReadModelRunner(app, [ChainProjection()])
+    everything = ReadModelRunner(app)
     try:
         assert all(c.data is UNREAD for c in chain_only.reader.read(0, 1_000, 1_000))
         changes = everything.reader.read(0, 1_000, 1_000)

@@ -26,25 +26,25 @@ from tests.concurrency import catch_up_together
 from tests.signin import sign_in
 from typer.testing import CliRunner
 
-from planlog.api.app import create_app
-from planlog.api.tokens import create_token
-from planlog.application import NewItem, PlanlogApp
-from planlog.audit.chain import ChainProjection, verify
+from planlog.auth.tokens import create_token
 from planlog.cli import app as cli
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
 from planlog.domain.model import Target
 from planlog.domain.values import bad_character
+from planlog.http.app import create_app
 from planlog.projections import changes, quarantine
 from planlog.projections.board import BoardProjection, board_items, read_board
+from planlog.projections.chain import ChainProjection, verify
 from planlog.projections.changes import Change, UnreadablePayload, _Decoder
-from planlog.projections.runner import NotQuarantinable, ProjectionRunner, QuarantineLimit
+from planlog.projections.runner import NotQuarantinable, QuarantineLimit, ReadModelRunner
 from planlog.projections.timeline import (
     TimelineProjection,
     audit_timeline,
     timeline,
     timeline_plans,
 )
+from planlog.service.app import NewItem, PlanlogApp
 
 OURS, THEIRS = "某医院工会", "外市总工会"
 
@@ -119,17 +119,17 @@ def poisoned(app: PlanlogApp) -> Log:
 
 
 @pytest.fixture
-def runner(app: PlanlogApp) -> Iterator[ProjectionRunner]:
-    projection_runner = ProjectionRunner(app, batch_size=4)
+def runner(app: PlanlogApp) -> Iterator[ReadModelRunner]:
+    projection_runner = ReadModelRunner(app, batch_size=4)
     yield projection_runner
     projection_runner.close()
 
 
-def open_entries(runner: ProjectionRunner) -> list[tuple[str, int, str]]:
+def open_entries(runner: ReadModelRunner) -> list[tuple[str, int, str]]:
     return [(e.projection, e.position, e.status) for e in runner.quarantined(open_only=True)]
 
 
-def board_of(runner: ProjectionRunner, plan_id: UUID) -> dict[str, Any] | None:
+def board_of(runner: ReadModelRunner, plan_id: UUID) -> dict[str, Any] | None:
     with runner.engine.connect() as conn:
         return read_board(conn, str(plan_id), date(2026, 3, 1))
 
@@ -145,7 +145,7 @@ def percents(board: dict[str, Any] | None) -> list[int]:
 def test_a_nan_payload_is_quarantined_and_every_other_event_is_projected(
     app: PlanlogApp,
     poisoned: Log,
-    runner: ProjectionRunner,
+    runner: ReadModelRunner,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="planlog.projections"):
@@ -190,7 +190,7 @@ def test_a_nan_payload_is_quarantined_and_every_other_event_is_projected(
 
 
 def test_the_timeline_shows_a_nan_event_as_recorded_instead_of_failing(
-    app: PlanlogApp, poisoned: Log, runner: ProjectionRunner
+    app: PlanlogApp, poisoned: Log, runner: ReadModelRunner
 ) -> None:
     runner.catch_up()
     with runner.engine.connect() as conn:
@@ -221,7 +221,7 @@ def test_two_runners_quarantine_a_poison_event_once(
     writer = PlanlogApp(store_url, clock=clock)
     poisoned = Log(writer)
     apps = [PlanlogApp(store_url, clock=clock) for _ in range(2)]
-    runners = [ProjectionRunner(a, batch_size=3) for a in apps]
+    runners = [ReadModelRunner(a, batch_size=3) for a in apps]
     assert catch_up_together(runners) == []
     assert open_entries(runners[0]) == [
         ("board", poisoned.poison, "quarantined"),
@@ -245,7 +245,7 @@ class Crash(Exception):
 
 
 def test_a_crash_while_looking_for_the_poison_resumes_to_the_rows_of_a_clean_rebuild(
-    app: PlanlogApp, poisoned: Log, runner: ProjectionRunner, read_model_rows: Any
+    app: PlanlogApp, poisoned: Log, runner: ReadModelRunner, read_model_rows: Any
 ) -> None:
     writes = {"board": 0}
 
@@ -276,7 +276,7 @@ def test_an_environment_error_stops_the_batch_instead_of_quarantining(
         def prepare(self, snapshot: Any, changes: list[Any]) -> Any:
             raise OperationalError("UPDATE …", {}, Exception("database is locked"))
 
-    runner = ProjectionRunner(app, [LockedBoard()])
+    runner = ReadModelRunner(app, [LockedBoard()])
     with pytest.raises(OperationalError):
         runner.catch_up()
     assert runner.quarantined() == [] and runner.status()[0].position == 0
@@ -296,7 +296,7 @@ def test_a_nul_in_a_title_is_quarantined_on_postgres_and_the_rest_is_served(
         "PlanItem.Revised",
         '"actor":"老版本","reason":null,"changes":{"title":"职工\\u0000之家"}',
     )
-    runner = ProjectionRunner(app)
+    runner = ReadModelRunner(app)
     runner.catch_up()
     # Board and timeline both store an item's title: PostgreSQL refuses the NUL in each.
     refused = [e for e in runner.quarantined() if e.position == nul]
@@ -330,7 +330,7 @@ def test_a_nul_in_a_title_is_quarantined_on_postgres_and_the_rest_is_served(
 def test_retry_applies_quarantined_events_in_order_once_an_upcaster_reads_them(
     app: PlanlogApp,
     poisoned: Log,
-    runner: ProjectionRunner,
+    runner: ReadModelRunner,
     read_model_rows: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -358,7 +358,7 @@ def test_retry_applies_quarantined_events_in_order_once_an_upcaster_reads_them(
 def test_an_event_held_back_while_a_retry_frees_its_aggregate_is_applied_not_orphaned(
     app: PlanlogApp,
     poisoned: Log,
-    runner: ProjectionRunner,
+    runner: ReadModelRunner,
     read_model_rows: Any,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
@@ -379,7 +379,7 @@ def test_an_event_held_back_while_a_retry_frees_its_aggregate_is_applied_not_orp
                 retried.append(runner.retry())
             return super().prepare(snapshot, batch)
 
-    raced = ProjectionRunner(app, [RacedBoard()])
+    raced = ReadModelRunner(app, [RacedBoard()])
     with caplog.at_level(logging.INFO, logger="planlog.projections"):
         raced.catch_up()
     raced.close()
@@ -398,7 +398,7 @@ def test_an_event_held_back_while_a_retry_frees_its_aggregate_is_applied_not_orp
 
 
 def test_release_records_who_and_why_and_lets_the_held_events_through(
-    app: PlanlogApp, poisoned: Log, runner: ProjectionRunner
+    app: PlanlogApp, poisoned: Log, runner: ReadModelRunner
 ) -> None:
     runner.catch_up()
     [released] = runner.release(poisoned.poison, actor="管理员", reason="已补录正确数值")
@@ -417,7 +417,7 @@ def test_release_records_who_and_why_and_lets_the_held_events_through(
 
 
 def test_a_rebuild_completes_and_quarantines_the_poison_again(
-    app: PlanlogApp, poisoned: Log, runner: ProjectionRunner
+    app: PlanlogApp, poisoned: Log, runner: ReadModelRunner
 ) -> None:
     runner.catch_up()
     assert runner.rebuild(lanes=2) == runner.head()
@@ -584,13 +584,13 @@ def nan_orphan_item(app: PlanlogApp) -> tuple[int, UUID]:
     return position, plan
 
 
-def plan_keys(runner: ProjectionRunner) -> dict[str, int]:
+def plan_keys(runner: ReadModelRunner) -> dict[str, int]:
     with runner.engine.connect() as conn:
         return {r.plan_id: r.key for r in conn.execute(select(timeline_plans))}
 
 
 def test_a_retry_while_the_live_runner_commits_a_new_plan_applies_instead_of_failing(
-    app: PlanlogApp, runner: ProjectionRunner, monkeypatch: pytest.MonkeyPatch
+    app: PlanlogApp, runner: ReadModelRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Review D4: the retry computed the timeline's next plan key before it locked; the
     live runner took that key meanwhile, and the retry reported "still failing"."""
@@ -602,9 +602,9 @@ def test_a_retry_while_the_live_runner_commits_a_new_plan_applies_instead_of_fai
         ("timeline", orphan, "quarantined"),
     ]
     monkeypatch.setitem(changes.UPCASTERS, "PlanItem.Planned", READS_NAN_AS_NO_VALUE)
-    live = ProjectionRunner(app)
+    live = ReadModelRunner(app)
     theirs: list[UUID] = []
-    lock = ProjectionRunner._lock
+    lock = ReadModelRunner._lock
 
     def the_live_runner_commits_a_plan_first(conn: Any, name: str) -> None:
         # Between what the retry read before and its lock: the worker projects a new plan.
@@ -615,7 +615,7 @@ def test_a_retry_while_the_live_runner_commits_a_new_plan_applies_instead_of_fai
         lock(conn, name)
 
     monkeypatch.setattr(
-        ProjectionRunner, "_lock", staticmethod(the_live_runner_commits_a_plan_first)
+        ReadModelRunner, "_lock", staticmethod(the_live_runner_commits_a_plan_first)
     )
     result = runner.retry()
     live.close()
@@ -636,7 +636,7 @@ def test_a_retry_while_the_live_runner_commits_a_new_plan_applies_instead_of_fai
 
 def test_a_batch_computed_before_a_retry_committed_is_read_again_not_refused(
     app: PlanlogApp,
-    runner: ProjectionRunner,
+    runner: ReadModelRunner,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -656,7 +656,7 @@ def test_a_batch_computed_before_a_retry_committed_is_read_again_not_refused(
                 retried.append(runner.retry())
             return super().prepare(snapshot, batch)
 
-    raced = ProjectionRunner(app, [RacedTimeline()])
+    raced = ReadModelRunner(app, [RacedTimeline()])
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="planlog.projections"):
         raced.catch_up()
@@ -691,7 +691,7 @@ def test_a_chain_failure_stops_the_batch_and_is_never_quarantined(
     """Review D5: a quarantined event is a gap in the chain, and every later link then
     mismatches for ever. The chain's errors stop the batch instead, to be tried again."""
     broken = BrokenChain(at=6)
-    runner = ProjectionRunner(app, [TimelineProjection(), broken], batch_size=4)
+    runner = ReadModelRunner(app, [TimelineProjection(), broken], batch_size=4)
     with pytest.raises(IntegrityError):
         runner.catch_up()
     assert runner.quarantined() == []
@@ -710,7 +710,7 @@ def test_a_chain_failure_stops_the_batch_and_is_never_quarantined(
 
 
 def test_retry_and_release_refuse_an_audit_chain_entry(
-    app: PlanlogApp, poisoned: Log, runner: ProjectionRunner, cli_run: Any
+    app: PlanlogApp, poisoned: Log, runner: ReadModelRunner, cli_run: Any
 ) -> None:
     """An entry of the chain (entered by a planlog that still quarantined it) can be
     neither retried nor released: retrying applied it as a no-op and deleted it."""
@@ -772,7 +772,7 @@ def test_a_projection_bug_stops_the_batch_instead_of_quarantining_its_events(
                     bug(change)
             return super().prepare(snapshot, batch)
 
-    runner = ProjectionRunner(app, [BuggyBoard()], batch_size=2)
+    runner = ReadModelRunner(app, [BuggyBoard()], batch_size=2)
     with pytest.raises(raised):
         runner.catch_up()
     assert runner.quarantined() == []
@@ -794,7 +794,7 @@ def test_a_projection_bug_stops_the_batch_instead_of_quarantining_its_events(
     ids=["percent as text", "completion without its day"],
 )
 def test_a_payload_the_board_cannot_read_is_quarantined_naming_the_field(
-    app: PlanlogApp, runner: ProjectionRunner, event_type: str, fields: str, problem: str
+    app: PlanlogApp, runner: ReadModelRunner, event_type: str, fields: str, problem: str
 ) -> None:
     """Recorded by an older planlog: a field of another type or missing. The board fails
     on it (a TypeError, a KeyError) and, as the payload is not what it reads, the event
@@ -813,7 +813,7 @@ def test_a_payload_the_board_cannot_read_is_quarantined_naming_the_field(
 
 
 def test_a_payload_missing_a_field_is_quarantined_where_it_is_read(
-    app: PlanlogApp, runner: ProjectionRunner
+    app: PlanlogApp, runner: ReadModelRunner
 ) -> None:
     plan = app.create_plan(org=OURS, year=2026, title="本院计划", actor="王主席").id
     missing = write_raw(
@@ -856,7 +856,7 @@ def test_a_projection_failing_on_every_event_of_a_type_stops_instead_of_quaranti
 
             return duplicate
 
-    runner = ProjectionRunner(app, [DuplicatingBoard()])
+    runner = ReadModelRunner(app, [DuplicatingBoard()])
     runner.quarantine_limit = 2
     for _ in range(2):  # and stays stopped, run after run
         with pytest.raises(
@@ -869,7 +869,7 @@ def test_a_projection_failing_on_every_event_of_a_type_stops_instead_of_quaranti
 
 
 def test_quarantine_text_escapes_every_character_the_domain_refuses(
-    runner: ProjectionRunner,
+    runner: ReadModelRunner,
 ) -> None:
     """C1 controls, lone surrogates and noncharacters were stored as they were: PostgreSQL
     cannot store a lone surrogate, and no .docx/.xlsx export can carry a noncharacter."""
@@ -886,7 +886,7 @@ def test_quarantine_text_escapes_every_character_the_domain_refuses(
     assert entry.error == f"ValueError: {cleaned}" and entry.type == "PlanItem.Revised\\ud800"
 
 
-def test_an_unknown_projection_is_named_in_chinese_first(runner: ProjectionRunner) -> None:
+def test_an_unknown_projection_is_named_in_chinese_first(runner: ReadModelRunner) -> None:
     with pytest.raises(PlanlogError, match=r"^没有名为 nope 的投影 / no projection named nope$"):
         runner.release(1, actor="管理员", reason="已补录", projection="nope")
     with pytest.raises(PlanlogError, match=r"^没有名为 nope 的投影 / no projection named nope$"):
@@ -898,14 +898,14 @@ def test_a_tracking_table_of_an_older_planlog_gains_its_version(
 ) -> None:
     """Retries and releases bump a version on the tracking row; a table made before has
     none, and gets one without losing where each read model stands."""
-    first = ProjectionRunner(app)
+    first = ReadModelRunner(app)
     first.catch_up()
     positions = first.positions()
     with first.engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE projection_tracking DROP COLUMN version")
     first.close()
     app.report_progress(poisoned.item, actor="李明", percent=80)  # held behind the NaN
-    again = ProjectionRunner(app)
+    again = ReadModelRunner(app)
     assert again.positions() == positions
     again.catch_up()
     assert all(s.lag == 0 for s in again.status())

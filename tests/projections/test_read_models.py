@@ -9,21 +9,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from planlog.application import NewItem, PlanlogApp
-from planlog.board import board_from_aggregates
+from planlog.domain.board import board_from_aggregates
 from planlog.domain.errors import PlanlogError
 from planlog.projections.board import read_board
 from planlog.projections.calendar import open_deadlines
 from planlog.projections.rollup import rollup
-from planlog.projections.runner import ProjectionRunner
+from planlog.projections.runner import ReadModelRunner
 from planlog.projections.timeline import diff, timeline
 from planlog.projections.workload import workload
-from planlog.queries import board_document
+from planlog.service.app import NewItem, PlanlogApp
+from planlog.service.queries import board_document
 
 
 @pytest.mark.parametrize("today", [date(2026, 3, 1), date(2026, 6, 28), date(2026, 12, 30)])
 def test_board_read_model_equals_the_board_replayed_from_the_log(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any, today: date
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, busy_year: Any, today: date
 ) -> None:
     for plan_id in busy_year(app, clock):
         runner.catch_up()
@@ -35,7 +35,7 @@ def test_board_read_model_equals_the_board_replayed_from_the_log(
 
 
 def test_board_totals_count_occurrences_of_live_items(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, busy_year: Any
 ) -> None:
     plan_id = busy_year(app, clock, plans=1)[0]
     runner.catch_up()
@@ -58,7 +58,7 @@ def test_board_totals_count_occurrences_of_live_items(
 
 
 def test_board_as_of_shows_what_was_recorded_then(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner
 ) -> None:
     plan = app.create_plan(org="某工会", year=2026, title="计划", actor="chair")
     item = app.add_item(plan.id, NewItem(title="换届", dues=[date(2026, 6, 30)]), actor="chair")
@@ -75,7 +75,7 @@ def test_board_as_of_shows_what_was_recorded_then(
 
 
 def test_diff_lists_changes_between_two_times_in_order(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, busy_year: Any
 ) -> None:
     plan_id = busy_year(app, clock, plans=1)[0]
     runner.catch_up()
@@ -94,7 +94,7 @@ def test_diff_lists_changes_between_two_times_in_order(
 
 
 def test_timeline_has_every_event_with_a_chinese_summary(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, busy_year: Any
 ) -> None:
     plan_id = busy_year(app, clock, plans=1)[0]
     runner.catch_up()
@@ -108,7 +108,7 @@ def test_timeline_has_every_event_with_a_chinese_summary(
 
 
 def test_calendar_lists_open_deadlines_by_due_date(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, busy_year: Any
 ) -> None:
     busy_year(app, clock, plans=1)
     runner.catch_up()
@@ -122,7 +122,7 @@ def test_calendar_lists_open_deadlines_by_due_date(
 
 
 def test_workload_counts_open_and_overdue_per_person(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, busy_year: Any
 ) -> None:
     busy_year(app, clock, plans=1)
     runner.catch_up()
@@ -141,7 +141,7 @@ def test_workload_counts_open_and_overdue_per_person(
 
 
 def test_rollup_sums_completion_over_the_organisation_tree(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, busy_year: Any
 ) -> None:
     busy_year(app, clock, plans=2)  # plan 0 belongs to 市总工会, plan 1 to 区总工会 below it
     app.register_organisation("某医院工会", actor="admin", parent="区总工会")
@@ -162,7 +162,7 @@ def test_rollup_sums_completion_over_the_organisation_tree(
 
 
 def test_timeline_takes_reason_and_version_from_the_event_in_the_log(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner
 ) -> None:
     plan = app.create_plan(org="市总工会", year=2026, title="计划", actor="chair")
     item = app.add_item(plan.id, NewItem(title="职工之家申报"), actor="chair")
@@ -179,7 +179,7 @@ def test_timeline_takes_reason_and_version_from_the_event_in_the_log(
 
 
 def test_read_models_find_the_log_under_the_table_name_the_recorder_uses(
-    app: PlanlogApp, runner: ProjectionRunner
+    app: PlanlogApp, runner: ReadModelRunner
 ) -> None:
     from planlog.projections.changes import EVENTS_TABLES
 
@@ -187,7 +187,7 @@ def test_read_models_find_the_log_under_the_table_name_the_recorder_uses(
 
 
 def test_timeline_window_excludes_its_start_and_includes_its_end_to_the_microsecond(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner
 ) -> None:
     plan = app.create_plan(org="市总工会", year=2026, title="计划", actor="chair")
     item = app.add_item(plan.id, NewItem(title="职工之家申报"), actor="chair")

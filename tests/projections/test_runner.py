@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, inspect, select
 from tests.concurrency import catch_up_together
 
-from planlog.application import NewItem, PlanlogApp
 from planlog.domain.errors import PlanlogError
-from planlog.projections.runner import ProjectionRunner
+from planlog.projections.runner import ReadModelRunner
 from planlog.projections.timeline import audit_timeline
+from planlog.service.app import NewItem, PlanlogApp
 
 
 class Crash(Exception):
@@ -20,7 +20,7 @@ class Crash(Exception):
 
 
 def test_catch_up_projects_every_event_once(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, busy_year: Any
 ) -> None:
     busy_year(app, clock)
     processed = runner.catch_up()
@@ -33,7 +33,7 @@ def test_catch_up_projects_every_event_once(
 
 
 def test_a_crash_mid_batch_resumes_to_the_same_rows_as_a_clean_rebuild(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any, read_model_rows: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, busy_year: Any, read_model_rows: Any
 ) -> None:
     busy_year(app, clock)
     batches = {"n": 0}
@@ -55,7 +55,7 @@ def test_a_crash_mid_batch_resumes_to_the_same_rows_as_a_clean_rebuild(
 
 
 def test_rebuild_gives_back_the_same_read_models(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any, read_model_rows: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, busy_year: Any, read_model_rows: Any
 ) -> None:
     busy_year(app, clock)
     runner.catch_up()
@@ -67,7 +67,7 @@ def test_rebuild_gives_back_the_same_read_models(
 
 
 def test_a_rebuild_in_two_lanes_gives_the_same_rows_as_one_process(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any, read_model_rows: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, busy_year: Any, read_model_rows: Any
 ) -> None:
     busy_year(app, clock)
     runner.rebuild(lanes=1)
@@ -88,7 +88,7 @@ def test_a_failing_lane_is_named_and_the_other_lanes_work_is_kept(
             raise RuntimeError("disk full")
 
     busy_year(app, clock)
-    runner = ProjectionRunner(app, [BoardProjection(), BrokenTimeline()])
+    runner = ReadModelRunner(app, [BoardProjection(), BrokenTimeline()])
     with pytest.raises(PlanlogError, match="timeline: RuntimeError: disk full"):
         runner.rebuild(lanes=2)
     positions = {s.name: s.position for s in runner.status()}
@@ -107,7 +107,7 @@ def test_lanes_share_projections_by_cost() -> None:
 
 
 def test_rebuilding_one_projection_leaves_the_others(
-    app: PlanlogApp, clock: Any, runner: ProjectionRunner, busy_year: Any, read_model_rows: Any
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, busy_year: Any, read_model_rows: Any
 ) -> None:
     busy_year(app, clock)
     runner.catch_up()
@@ -144,7 +144,7 @@ def test_a_read_model_stored_with_an_older_layout_is_projected_again(
     layout: str,
     app: PlanlogApp,
     clock: Any,
-    runner: ProjectionRunner,
+    runner: ReadModelRunner,
     busy_year: Any,
     read_model_rows: Any,
 ) -> None:
@@ -155,7 +155,7 @@ def test_a_read_model_stored_with_an_older_layout_is_projected_again(
     with runner.engine.begin() as conn:
         for statement in statements:
             conn.exec_driver_sql(statement)
-    upgraded = ProjectionRunner(app)
+    upgraded = ReadModelRunner(app)
     assert {s.name: s.position for s in upgraded.status()}[projection] == 0
     upgraded.catch_up()
     assert read_model_rows(upgraded.engine) == current
@@ -163,12 +163,12 @@ def test_a_read_model_stored_with_an_older_layout_is_projected_again(
 
 
 def test_a_kept_record_stored_with_an_older_layout_is_refused_not_dropped(
-    app: PlanlogApp, runner: ProjectionRunner
+    app: PlanlogApp, runner: ReadModelRunner
 ) -> None:
     with runner.engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE audit_chain ADD COLUMN signed_by TEXT")
     with pytest.raises(PlanlogError, match="audit_chain of audit_chain have an older layout"):
-        ProjectionRunner(app)
+        ReadModelRunner(app)
     with runner.engine.connect() as conn:
         assert "signed_by" in {c["name"] for c in inspect(conn).get_columns("audit_chain")}
 
@@ -178,7 +178,7 @@ def test_two_runners_at_once_apply_each_event_once(
 ) -> None:
     writer = PlanlogApp(store_url, clock=clock)
     busy_year(writer, clock, plans=3)
-    runners = [ProjectionRunner(PlanlogApp(store_url, clock=clock), batch_size=5) for _ in range(2)]
+    runners = [ReadModelRunner(PlanlogApp(store_url, clock=clock), batch_size=5) for _ in range(2)]
     assert catch_up_together(runners) == []
     together = read_model_rows(runners[0].engine)
     with runners[0].engine.connect() as conn:
@@ -193,7 +193,7 @@ def test_two_runners_at_once_apply_each_event_once(
 
 
 def test_waiting_for_a_position_reached_by_another_runner(
-    app: PlanlogApp, runner: ProjectionRunner
+    app: PlanlogApp, runner: ReadModelRunner
 ) -> None:
     plan = app.create_plan(org="某工会", year=2026, title="计划", actor="chair")
     app.add_item(
@@ -207,7 +207,7 @@ def test_waiting_for_a_position_reached_by_another_runner(
 
 
 def test_the_runner_wakes_for_new_events_while_running(
-    app: PlanlogApp, runner: ProjectionRunner
+    app: PlanlogApp, runner: ReadModelRunner
 ) -> None:
     stop = threading.Event()
     worker = threading.Thread(
@@ -226,7 +226,7 @@ def test_the_runner_wakes_for_new_events_while_running(
 @pytest.mark.postgres
 def test_postgres_runner_is_woken_by_notify_not_by_polling(pg_url: str, clock: Any) -> None:
     app = PlanlogApp(pg_url, clock=clock)
-    runner = ProjectionRunner(app)
+    runner = ReadModelRunner(app)
     stop = threading.Event()
     # A poll interval of ten minutes: only LISTEN/NOTIFY can wake it within the wait below.
     worker = threading.Thread(
@@ -247,10 +247,10 @@ def test_postgres_runner_is_woken_by_notify_not_by_polling(pg_url: str, clock: A
 
 KILL_MID_BATCH = """
 import os, signal, sys
-from planlog.application import PlanlogApp
-from planlog.projections.runner import ProjectionRunner
+from planlog.service.app import PlanlogApp
+from planlog.projections.runner import ReadModelRunner
 
-runner = ProjectionRunner(PlanlogApp(sys.argv[1]), batch_size=7)
+runner = ReadModelRunner(PlanlogApp(sys.argv[1]), batch_size=7)
 batches = []
 
 def die(projection, end):
@@ -278,7 +278,7 @@ def test_a_killed_runner_process_resumes_exactly_once(
         check=False,
     )
     assert killed.returncode == -9, killed.stderr
-    runner = ProjectionRunner(app, batch_size=7)
+    runner = ReadModelRunner(app, batch_size=7)
     position = runner.status()[0].position
     assert 0 < position < runner.head()  # three batches committed, the fourth rolled back
     runner.catch_up()
@@ -296,26 +296,26 @@ def test_a_runner_restores_indexes_a_killed_rebuild_had_dropped(
     from planlog.projections.board import board_occurrences
 
     busy_year(app, clock)
-    runner = ProjectionRunner(app)
+    runner = ReadModelRunner(app)
     runner.catch_up()
     (due_index,) = [i for i in board_occurrences.indexes if i.name == "ix_board_occurrences_due"]
     with runner.engine.begin() as conn:  # what a rebuild killed while loading leaves behind
         due_index.drop(conn)
     runner.close()
-    restarted = ProjectionRunner(app)
+    restarted = ReadModelRunner(app)
     names = {i["name"] for i in inspect(restarted.engine).get_indexes("board_occurrences")}
     assert "ix_board_occurrences_due" in names
     restarted.close()
 
 
-def test_a_fresh_store_has_no_read_model_of_an_older_layout(runner: ProjectionRunner) -> None:
+def test_a_fresh_store_has_no_read_model_of_an_older_layout(runner: ReadModelRunner) -> None:
     from planlog.projections.base import metadata, outdated_tables
 
     with runner.engine.connect() as conn:
         assert outdated_tables(conn, tuple(metadata.sorted_tables)) == []
 
 
-def test_a_column_whose_type_changed_counts_as_an_older_layout(runner: ProjectionRunner) -> None:
+def test_a_column_whose_type_changed_counts_as_an_older_layout(runner: ReadModelRunner) -> None:
     from planlog.projections.base import outdated_tables
     from planlog.projections.timeline import timeline_plans
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from planlog.application import PlanlogApp
 from planlog.config import Settings
 from planlog.scheduler.service import ANCHOR_JOB, Service, run_anchor
+from planlog.service.app import PlanlogApp
 
 
 def test_the_active_worker_anchors_the_chain_daily_after_midnight_china_time(

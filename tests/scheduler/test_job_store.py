@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy import Column, Float, LargeBinary, MetaData, String, Table, inspect
 
-from planlog.application import NewItem, PlanlogApp
 from planlog.config import Settings
 from planlog.projections.base import make_engine
-from planlog.scheduler.outbox import set_channels
+from planlog.projections.outbox import set_channels
 from planlog.scheduler.service import OLD_JOB_TABLE, Service
+from planlog.service.app import NewItem, PlanlogApp
 
 ORG = "某医院工会"
 

@@ -16,14 +16,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from planlog.application import NewItem, PlanlogApp
 from planlog.config import Settings
-from planlog.projections.runner import ProjectionRunner
-from planlog.scheduler import outbox
-from planlog.scheduler.outbox import deliver_pending, reminder_outbox, set_channels
+from planlog.projections import outbox
+from planlog.projections.outbox import deliver_pending, reminder_outbox, set_channels
+from planlog.projections.runner import ReadModelRunner
 from planlog.scheduler.reminders import ReminderIssuer
 from planlog.scheduler.service import reminder_pass
 from planlog.scheduler.workdays import ChinaWorkdays
+from planlog.service.app import NewItem, PlanlogApp
 
 CHINA = ZoneInfo("Asia/Shanghai")
 BROKEN_ORG, HEALTHY_ORG = "甲医院工会", "乙学校工会"
@@ -39,8 +39,8 @@ def settings(store_url: str) -> Settings:
 
 
 @pytest.fixture
-def runner(app: PlanlogApp) -> Iterator[ProjectionRunner]:
-    projection_runner = ProjectionRunner(app)
+def runner(app: PlanlogApp) -> Iterator[ReadModelRunner]:
+    projection_runner = ReadModelRunner(app)
     yield projection_runner
     projection_runner.close()
 
@@ -53,7 +53,7 @@ def plan_with_item(app: PlanlogApp, org: str, title: str, due: date) -> UUID:
 
 
 @pytest.fixture
-def two_unions(app: PlanlogApp, runner: ProjectionRunner, http_receiver: Any) -> dict[str, UUID]:
+def two_unions(app: PlanlogApp, runner: ReadModelRunner, http_receiver: Any) -> dict[str, UUID]:
     # The broken plan's deadline comes first, so the old single loop died before the other.
     plans = {
         BROKEN_ORG: plan_with_item(app, BROKEN_ORG, "甲的半年报告", date(2026, 6, 29)),
@@ -66,7 +66,7 @@ def two_unions(app: PlanlogApp, runner: ProjectionRunner, http_receiver: Any) ->
 
 def test_one_failing_plan_does_not_stop_reminders_for_other_organisations(
     app: PlanlogApp,
-    runner: ProjectionRunner,
+    runner: ReadModelRunner,
     settings: Settings,
     two_unions: dict[str, UUID],
     http_receiver: Any,
@@ -105,7 +105,7 @@ def test_one_failing_plan_does_not_stop_reminders_for_other_organisations(
 )
 def test_a_policy_stored_out_of_bounds_no_longer_stalls_every_union(
     app: PlanlogApp,
-    runner: ProjectionRunner,
+    runner: ReadModelRunner,
     settings: Settings,
     two_unions: dict[str, UUID],
     http_receiver: Any,
@@ -134,7 +134,7 @@ def test_a_policy_stored_out_of_bounds_no_longer_stalls_every_union(
 
 
 def test_a_policy_change_applies_from_the_next_pass_of_a_running_issuer(
-    app: PlanlogApp, runner: ProjectionRunner, settings: Settings, two_unions: dict[str, UUID]
+    app: PlanlogApp, runner: ReadModelRunner, settings: Settings, two_unions: dict[str, UUID]
 ) -> None:
     # The service keeps one issuer; it used to keep each plan's policy for ever too.
     issuer = ReminderIssuer(app, runner.engine, ChinaWorkdays())
@@ -151,7 +151,7 @@ def test_a_policy_change_applies_from_the_next_pass_of_a_running_issuer(
 
 def test_one_reminder_that_cannot_be_delivered_does_not_hold_up_the_others(
     app: PlanlogApp,
-    runner: ProjectionRunner,
+    runner: ReadModelRunner,
     settings: Settings,
     two_unions: dict[str, UUID],
     http_receiver: Any,

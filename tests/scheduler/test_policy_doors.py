@@ -16,12 +16,12 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from planlog.api.app import create_app
-from planlog.api.tokens import create_token
-from planlog.application import PlanlogApp
+from planlog.auth.tokens import create_token
 from planlog.cli import app as cli_app
 from planlog.config import Settings
 from planlog.domain.values import InvalidValue
+from planlog.http.app import create_app
+from planlog.service.app import PlanlogApp
 
 ORG = "某医院工会"
 

@@ -15,21 +15,21 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import update
 
-from planlog.application import NewItem, PlanlogApp
 from planlog.config import Settings
 from planlog.demo import demo_plan_text
 from planlog.importer import parse_text
-from planlog.importing import import_document
-from planlog.projections.runner import ProjectionRunner
-from planlog.scheduler.outbox import (
+from planlog.projections.outbox import (
     deliver_pending,
     reminder_outbox,
     reminders_report,
     set_channels,
 )
+from planlog.projections.runner import ReadModelRunner
 from planlog.scheduler.reminders import ReminderIssuer
 from planlog.scheduler.service import Service, reminder_pass
 from planlog.scheduler.workdays import ChinaWorkdays
+from planlog.service.app import NewItem, PlanlogApp
+from planlog.service.importing import import_document
 
 CHINA = ZoneInfo("Asia/Shanghai")
 ORG = "某医院工会"
@@ -54,7 +54,7 @@ def settings(store_url: str) -> Settings:
 
 @pytest.fixture
 def runner(app: PlanlogApp) -> Any:
-    projection_runner = ProjectionRunner(app)
+    projection_runner = ReadModelRunner(app)
     yield projection_runner
     projection_runner.close()
 
@@ -78,11 +78,11 @@ def test_simulated_year_issues_and_delivers_each_reminder_once(
     app.register_organisation(ORG, actor="admin", chair="王主席")
     imported = parse_text(demo_plan_text(), 2026)
     plan_id = UUID(import_document(app, imported, org=ORG, year=2026, actor="chair")["plan_id"])
-    runner = ProjectionRunner(app)
+    runner = ReadModelRunner(app)
     set_channels(runner.engine, ORG, None, [http_receiver.url("json", "/hook")])
     issuer = ReminderIssuer(app, runner.engine, ChinaWorkdays())
     second = PlanlogApp(store_url, clock=clock)  # another scheduler on the same store
-    second_runner = ProjectionRunner(second)
+    second_runner = ReadModelRunner(second)
     second_issuer = ReminderIssuer(second, second_runner.engine, ChinaWorkdays())
     diligent = {"工会办公室", "经审委员会"}  # they finish two days early; others run late
 
@@ -106,7 +106,7 @@ def test_simulated_year_issues_and_delivers_each_reminder_once(
             runner.close()
             app.close()
             app = PlanlogApp(store_url, clock=clock)
-            runner = ProjectionRunner(app)
+            runner = ReadModelRunner(app)
             issuer = ReminderIssuer(app, runner.engine, ChinaWorkdays())
         if day == date(2026, 9, 1):  # a rebuild of every projection
             runner.rebuild()
@@ -321,14 +321,14 @@ def test_a_crash_between_send_and_record_resends_after_the_lease(
 TWO_SCHEDULERS = """
 import sys
 from datetime import datetime
-from planlog.application import PlanlogApp
+from planlog.service.app import PlanlogApp
 from planlog.config import Settings
-from planlog.projections.runner import ProjectionRunner
+from planlog.projections.runner import ReadModelRunner
 from planlog.scheduler.service import reminder_pass
 
 url, moment = sys.argv[1], datetime.fromisoformat(sys.argv[2])
 app = PlanlogApp(url)
-runner = ProjectionRunner(app)
+runner = ReadModelRunner(app)
 issued = 0
 for _ in range(5):
     issued += len(reminder_pass(app, runner, moment, settings=Settings(database_url=url)).issued)
@@ -352,7 +352,7 @@ def test_two_scheduler_processes_on_postgres_issue_no_duplicate(pg_url: str, clo
             actor="chair",
         )
     moment = at(date(2026, 6, 25), 9).isoformat()
-    runner = ProjectionRunner(app)
+    runner = ReadModelRunner(app)
     expected = reminder_pass(
         app,
         runner,

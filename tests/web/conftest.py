@@ -18,11 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.signin import form_value, sign_in
 
-from planlog.api.app import create_app
-from planlog.api.tokens import create_token
-from planlog.application import NewItem, PlanlogApp
+from planlog.auth.tokens import create_token
 from planlog.config import Settings
 from planlog.domain.model import Target
+from planlog.http.app import create_app
+from planlog.service.app import NewItem, PlanlogApp
 
 CITY, DISTRICT, HOSPITAL, OTHER = "某市总工会", "某区总工会", "某医院工会", "外市总工会"
 SEEDED_AT = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)

@@ -23,12 +23,12 @@ from uuid import UUID
 import pytest
 import uvicorn
 
-from planlog.api.app import create_app
-from planlog.api.tokens import create_token
-from planlog.application import PlanlogApp
+from planlog.auth.tokens import create_token
 from planlog.config import Settings
 from planlog.demo import DEMO_ORG, DEMO_TREE, demo_plan_text, load_demo
 from planlog.domain.model import DONE
+from planlog.http.app import create_app
+from planlog.service.app import PlanlogApp
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [

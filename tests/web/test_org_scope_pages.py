@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from planlog.api.tokens import create_token
+from planlog.auth.tokens import create_token
 
 if TYPE_CHECKING:
     from conftest import Web

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from planlog.api.tokens import authenticate, revoke_token
+from planlog.auth.tokens import authenticate, revoke_token
 from planlog.demo import demo_plan_text
 
 if TYPE_CHECKING:

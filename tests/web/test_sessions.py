@@ -15,8 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from planlog.api.app import create_app
-from planlog.api.sessions import (
+from planlog.auth.sessions import (
     IDLE,
     LIFETIME,
     close_session,
@@ -24,8 +23,9 @@ from planlog.api.sessions import (
     session_principal,
     web_sessions,
 )
-from planlog.api.tokens import authenticate, create_token, revoke_token
+from planlog.auth.tokens import authenticate, create_token, revoke_token
 from planlog.config import Settings
+from planlog.http.app import create_app
 
 HOSPITAL = "某医院工会"
 

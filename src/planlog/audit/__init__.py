@@ -9,7 +9,7 @@ from planlog.audit.anchor import (
     latest_anchor,
     write_anchor,
 )
-from planlog.audit.chain import (
+from planlog.projections.chain import (
     ChainHead,
     ChainProjection,
     ChainReport,

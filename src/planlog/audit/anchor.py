@@ -36,12 +36,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from filelock import FileLock
 from sqlalchemy import Engine
 
-from planlog.application import PlanlogApp
-from planlog.audit.chain import PROBLEMS_ZH as CHAIN_PROBLEMS_ZH
-from planlog.audit.chain import SCHEME, ChainHead, ChainProjection, head, log_links, verify
 from planlog.domain.errors import PlanlogError
-from planlog.projections.runner import ProjectionRunner
-from planlog.store import StoreSettings
+from planlog.projections.chain import PROBLEMS_ZH as CHAIN_PROBLEMS_ZH
+from planlog.projections.chain import SCHEME, ChainHead, ChainProjection, head, log_links, verify
+from planlog.projections.runner import ReadModelRunner
+from planlog.service.app import PlanlogApp
+from planlog.service.store import StoreSettings
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +222,7 @@ def write_anchor(
     """
     where = Path(directory) if directory is not None else default_anchor_dir(app.store)
     if engine is None:
-        runner = ProjectionRunner(app, [ChainProjection()])
+        runner = ReadModelRunner(app, [ChainProjection()])
         try:
             runner.catch_up()
             report = verify(app, runner.engine)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 
-from planlog.application import PlanlogApp
+from planlog.service.app import PlanlogApp
 
 log = logging.getLogger(__name__)
 

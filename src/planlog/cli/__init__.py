@@ -26,9 +26,9 @@ from planlog.cli.orgs import org_cli, rollup_command
 from planlog.cli.plans import plan_cli
 from planlog.cli.readmodels import projections_cli, register_read_commands
 from planlog.cli.reminders import notify_cli, policy, remind, reminders, worker
+from planlog.cli.render import literal
 from planlog.cli.serve import serve
 from planlog.cli.tokens import token_cli
-from planlog.render import literal
 
 app = typer.Typer(
     name="planlog",

@@ -21,16 +21,16 @@ from planlog.audit.anchor import (
     write_anchor,
 )
 from planlog.audit.anchor import PROBLEMS_ZH as ANCHOR_PROBLEMS_ZH
-from planlog.audit.chain import (
+from planlog.cli.common import JsonOption, emit_json, err_console, guarded, out_console, state
+from planlog.cli.render import literal
+from planlog.domain.errors import PlanlogError
+from planlog.projections.chain import (
     PROBLEMS_ZH,
     BadEvent,
     head,
     still_contains,
     verify,
 )
-from planlog.cli.common import JsonOption, emit_json, err_console, guarded, out_console, state
-from planlog.domain.errors import PlanlogError
-from planlog.render import literal
 
 audit_cli = typer.Typer(
     help="审计链 Audit chain: show that the recorded history was not altered.",

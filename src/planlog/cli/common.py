@@ -18,11 +18,11 @@ from rich.console import Console
 from rich.text import Text
 from sqlalchemy import Engine
 
-from planlog.application import PlanlogApp
+from planlog.cli.render import literal
 from planlog.domain.errors import PlanlogError
 from planlog.i18n import t
-from planlog.projections.runner import ProjectionRunner
-from planlog.render import literal
+from planlog.projections.runner import ReadModelRunner
+from planlog.service.app import PlanlogApp
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -38,16 +38,16 @@ class State:
     db: str | None = None
     actor: str = field(default_factory=getpass.getuser)
     _app: PlanlogApp | None = None
-    _runner: ProjectionRunner | None = None
+    _runner: ReadModelRunner | None = None
 
     def app(self) -> PlanlogApp:
         if self._app is None:
             self._app = PlanlogApp(self.db or os.environ.get("PLANLOG_DATABASE_URL"))
         return self._app
 
-    def runner(self) -> ProjectionRunner:
+    def runner(self) -> ReadModelRunner:
         if self._runner is None:
-            self._runner = ProjectionRunner(self.app())
+            self._runner = ReadModelRunner(self.app())
         return self._runner
 
     def read_models(self) -> Engine:

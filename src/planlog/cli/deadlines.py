@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from planlog.application import PLAN_TZ
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console
+from planlog.cli.render import literal
 from planlog.deadlines import parse_deadline
-from planlog.render import literal
+from planlog.service.app import PLAN_TZ
 
 
 @guarded

@@ -8,9 +8,9 @@ from uuid import UUID
 import typer
 
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, state
+from planlog.cli.render import print_board
 from planlog.demo import DEMO_ORG, StoreNotEmpty, load_demo
-from planlog.queries import board_document
-from planlog.render import print_board
+from planlog.service.queries import board_document
 
 
 @guarded

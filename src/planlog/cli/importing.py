@@ -11,9 +11,9 @@ from rich.text import Text
 
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, state
 from planlog.cli.plans import PARENT_HELP, registered_line
+from planlog.cli.render import literal
 from planlog.importer import read_plan
-from planlog.importing import import_document
-from planlog.render import literal
+from planlog.service.importing import import_document
 
 
 @guarded

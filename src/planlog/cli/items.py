@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from planlog.application import NewItem, PlanlogApp, parse_moment
 from planlog.cli.common import (
     JsonOption,
     emit_json,
@@ -19,11 +18,12 @@ from planlog.cli.common import (
     parse_window,
     state,
 )
+from planlog.cli.render import light_text, literal, progress_bar
 from planlog.deadlines import parse_deadline
 from planlog.domain.errors import PlanlogError
 from planlog.domain.model import PlanItem
-from planlog.render import light_text, literal, progress_bar
-from planlog.views import item_view
+from planlog.service.app import NewItem, PlanlogApp, parse_moment
+from planlog.service.views import item_view
 
 item_cli = typer.Typer(
     help="Plan items (工作任务): add, progress, complete, …", no_args_is_help=True

@@ -8,10 +8,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from planlog.application import parse_moment
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, parse_id, state
-from planlog.render import literal
-from planlog.views import plan_view
+from planlog.cli.render import literal
+from planlog.service.app import parse_moment
+from planlog.service.views import plan_view
 
 plan_cli = typer.Typer(
     help="Plans (年度工作计划): create, list, show, sections.", no_args_is_help=True

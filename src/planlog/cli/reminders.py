@@ -9,14 +9,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from planlog.application import parse_moment
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, parse_id, state
+from planlog.cli.render import literal
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
-from planlog.render import literal
-from planlog.scheduler.outbox import list_channels, reminders_report, set_channels
+from planlog.projections.outbox import list_channels, reminders_report, set_channels
 from planlog.scheduler.policy import ReminderPolicy, stored_overrides
 from planlog.scheduler.service import Service, reminder_pass
+from planlog.service.app import parse_moment
 
 notify_cli = typer.Typer(help="Where reminders go (apprise URLs).", no_args_is_help=True)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from planlog.api.tokens import create_token, list_tokens, revoke_token
+from planlog.auth.tokens import create_token, list_tokens, revoke_token
 from planlog.cli.common import State, guarded, out_console, state
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
@@ -76,8 +76,8 @@ def serve(
     """Serve planlog (API, web board, projections, reminders) in one process."""
     import uvicorn
 
-    from planlog.api import accesslog
-    from planlog.api.app import create_app
+    from planlog.http import accesslog
+    from planlog.http.app import create_app
 
     ensure_port_free(host, port)
     st = state(ctx)

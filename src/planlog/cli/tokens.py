@@ -8,10 +8,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from planlog.api.tokens import ROLES, create_token, list_tokens, revoke_token
+from planlog.auth.tokens import ROLES, create_token, list_tokens, revoke_token
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, state
+from planlog.cli.render import literal
 from planlog.domain.errors import NotFound, PlanlogError
-from planlog.render import literal
 
 token_cli = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 

@@ -14,11 +14,11 @@ from functools import partial
 from importlib import resources
 from uuid import UUID
 
-from planlog.application import PLAN_TZ, PlanlogApp
 from planlog.domain.errors import NotFound, PlanlogError
 from planlog.domain.model import DONE, PlanItem
 from planlog.importer import parse_text
-from planlog.importing import import_document
+from planlog.service.app import PLAN_TZ, PlanlogApp
+from planlog.service.importing import import_document
 
 DEMO_ORG = "某市人民医院工会"
 DEMO_TREE = (

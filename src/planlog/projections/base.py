@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from planlog.projections import payloads
 from planlog.projections.changes import PayloadError
 from planlog.projections.payloads import Shapes
-from planlog.store import StoreSettings
+from planlog.service.store import StoreSettings
 
 metadata = MetaData()
 

@@ -1,7 +1,7 @@
 """Board read model: every plan, section, item and occurrence with its stored status.
 
 Lights (due soon, overdue) depend on the day someone looks, so they are
-evaluated at query time by `planlog.board.build_board`, not stored.
+evaluated at query time by `planlog.domain.board.build_board`, not stored.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, select
 from sqlalchemy.engine import Connection
 
-from planlog.board import BoardItem, BoardOccurrence, build_board
+from planlog.domain.board import BoardItem, BoardOccurrence, build_board
 from planlog.projections.base import CLUSTERED, Projection, Writer, metadata
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change

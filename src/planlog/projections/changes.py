@@ -28,7 +28,7 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.engine import Connection
 
 from planlog.projections.bulk import chunks
-from planlog.store import StoreSettings
+from planlog.service.store import StoreSettings
 
 
 class Change(NamedTuple):

@@ -45,7 +45,6 @@ from typing import Any
 from sqlalchemy import Engine, Index, inspect, select, update
 from sqlalchemy.engine import Connection
 
-from planlog.application import PlanlogApp
 from planlog.domain.errors import PlanlogError
 from planlog.projections import quarantine
 from planlog.projections.base import (
@@ -60,7 +59,8 @@ from planlog.projections.changes import Change, ChangeReader, PayloadNotDecoded
 from planlog.projections.quarantine import QuarantinedEvent, projection_quarantine
 from planlog.projections.rollup import RollupProjection
 from planlog.projections.timeline import TimelineProjection
-from planlog.store import ddl_lock, pg_connect
+from planlog.service.app import PlanlogApp
+from planlog.service.store import ddl_lock, pg_connect
 
 log = logging.getLogger("planlog.projections")
 
@@ -87,8 +87,8 @@ def no_cyclic_gc() -> Iterator[None]:
 
 
 def default_projections() -> list[Projection]:
-    from planlog.audit.chain import ChainProjection
-    from planlog.scheduler.outbox import OutboxProjection
+    from planlog.projections.chain import ChainProjection
+    from planlog.projections.outbox import OutboxProjection
 
     return [
         BoardProjection(),
@@ -167,7 +167,7 @@ class RetryResult:
         }
 
 
-class ProjectionRunner:
+class ReadModelRunner:
     #: see `quarantine.LIMIT`; a runner may be given another
     quarantine_limit = quarantine.LIMIT
 
@@ -620,7 +620,7 @@ class ProjectionRunner:
                 progress(min(positions[p.name] for p in chosen), head)
 
         others = [_Lane(self.app.store.url, group, self.batch_size, head) for group in groups[1:]]
-        own = ProjectionRunner(
+        own = ReadModelRunner(
             self.app, groups[0], engine=self.engine, batch_size=self.batch_size, setup=False
         )
         try:
@@ -964,7 +964,7 @@ def _run_lane(
     # A forked child must not touch its parent's connections: it opens its own.
     try:
         app = PlanlogApp(url)
-        runner = ProjectionRunner(app, projections, batch_size=batch_size, setup=False)
+        runner = ReadModelRunner(app, projections, batch_size=batch_size, setup=False)
         runner.catch_up(until=head)
         restore_indexes(runner.engine, projections)
     except BaseException as exc:

@@ -22,13 +22,13 @@ from uuid import UUID
 
 from sqlalchemy import Engine, select
 
-from planlog.application import PlanlogApp
 from planlog.domain.errors import ConcurrencyConflict, NotFound, RuleViolation
 from planlog.projections.calendar import Deadline, open_deadlines
+from planlog.projections.outbox import reminder_outbox
 from planlog.projections.rollup import organisations
-from planlog.scheduler.outbox import reminder_outbox
 from planlog.scheduler.policy import ReminderPolicy, Slot, due_reminder, reminder_slots
 from planlog.scheduler.workdays import WorkdayCalendar
+from planlog.service.app import PlanlogApp
 
 log = logging.getLogger("planlog.reminders")
 

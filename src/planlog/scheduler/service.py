@@ -31,15 +31,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from planlog.application import PlanlogApp
 from planlog.audit.anchor import Anchor, anchor_dir_warning, write_anchor
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
-from planlog.projections.runner import ProjectionRunner
-from planlog.scheduler.outbox import Delivery, deliver_pending
+from planlog.projections.outbox import Delivery, deliver_pending
+from planlog.projections.runner import ReadModelRunner
 from planlog.scheduler.reminders import FailedPlan, IssuedReminder, ReminderIssuer
 from planlog.scheduler.workdays import calendar_for
-from planlog.store import StoreSettings, pg_connect
+from planlog.service.app import PlanlogApp
+from planlog.service.store import StoreSettings, pg_connect
 
 log = logging.getLogger("planlog.scheduler")
 
@@ -74,7 +74,7 @@ class PassResult:
 
 def reminder_pass(
     app: PlanlogApp,
-    runner: ProjectionRunner,
+    runner: ReadModelRunner,
     now: datetime,
     *,
     settings: Settings,
@@ -155,7 +155,7 @@ class Service:
     def __init__(self, settings: Settings, *, lock_retry_seconds: int = 30) -> None:
         self.settings = settings
         self.app = PlanlogApp(settings.database_url)
-        self.runner = ProjectionRunner(self.app)
+        self.runner = ReadModelRunner(self.app)
         self.issuer = ReminderIssuer(self.app, self.runner.engine, calendar_for(settings.workdays))
         self.lock = SchedulerLock(self.app.store)
         self.lock_retry_seconds = lock_retry_seconds

@@ -9,11 +9,11 @@ from uuid import UUID
 
 from sqlalchemy import Engine
 
-from planlog.application import PLAN_TZ, PlanlogApp
-from planlog.board import board_from_aggregates
+from planlog.domain.board import board_from_aggregates
 from planlog.domain.errors import NotFound, PlanlogError
 from planlog.projections.board import read_board
 from planlog.projections.timeline import diff
+from planlog.service.app import PLAN_TZ, PlanlogApp
 
 
 def evaluation_day(app: PlanlogApp, now: datetime | None, as_of: datetime | None) -> date:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from planlog.api.problems import problem
+from planlog.http.problems import problem
 
 
 class BodyTooLarge(Exception):

@@ -20,10 +20,11 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from planlog.api.problems import Forbidden, Unauthorized
 from planlog.domain.errors import ConcurrencyConflict, NotFound, PlanlogError, RuleViolation
-from planlog.web import TEMPLATES_DIR
-from planlog.web.session import (
+from planlog.http.problems import Forbidden, Unauthorized
+from planlog.http.web import TEMPLATES_DIR
+from planlog.http.web.page_models import clamp_percent
+from planlog.http.web.session import (
     SESSION_COOKIE,
     CsrfRejected,
     SignInRequired,
@@ -32,8 +33,7 @@ from planlog.web.session import (
     language,
     remember_language,
 )
-from planlog.web.text import day, moment, month_name, number, span, tr
-from planlog.web.views import clamp_percent
+from planlog.http.web.text import day, moment, month_name, number, span, tr
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters.update(day=day, span=span, moment=moment, month_name=month_name, num=number)

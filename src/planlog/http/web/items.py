@@ -16,20 +16,20 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from planlog.api.deps import MANAGE, REPORT, Services, ServicesDep
-from planlog.application import PLAN_TZ, parse_moment
 from planlog.domain.errors import ConcurrencyConflict, PlanlogError
+from planlog.http.deps import MANAGE, REPORT, Services, ServicesDep
+from planlog.http.web.page_models import target_rows
+from planlog.http.web.pages import WebRoute, explain, page
+from planlog.http.web.session import SessionDep, WebSession, language
+from planlog.http.web.text import tr
+from planlog.service.app import PLAN_TZ, parse_moment
+from planlog.service.views import item_view
 from planlog.summaries import summarise
-from planlog.views import item_view
-from planlog.web.pages import WebRoute, explain, page
-from planlog.web.session import SessionDep, WebSession, language
-from planlog.web.text import tr
-from planlog.web.views import target_rows
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 FormText = Annotated[str, Form()]
-# The API's limits (planlog.api.schemas), so the two doors accept the same input.
+# The API's limits (planlog.http.api.schemas), so the two doors accept the same input.
 NOTE_MAX, EVIDENCE_MAX, REASON_MAX = 2000, 1000, 500
 FLASHES = {"progress": "saved_progress", "complete": "saved_complete"}
 FLASHES |= {"reopen": "saved_reopen", "cancel": "saved_cancel"}

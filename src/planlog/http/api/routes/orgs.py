@@ -6,16 +6,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
 
-from planlog.api.deps import MANAGE, READ, Caller, ServicesDep, org_not_found, role_caller
-from planlog.api.problems import Forbidden
-from planlog.api.schemas import PROBLEMS, OrgCreate
-from planlog.api.tokens import token_org_exists
-from planlog.application import parse_moment
+from planlog.auth.tokens import token_org_exists
 from planlog.domain.organisation import name_in_use
+from planlog.http.api.schemas import PROBLEMS, OrgCreate
+from planlog.http.deps import MANAGE, READ, Caller, ServicesDep, org_not_found, role_caller
+from planlog.http.problems import Forbidden
+from planlog.projections.outbox import reminders_report
 from planlog.projections.rollup import org_tree, rollup
-from planlog.queries import evaluation_day
-from planlog.scheduler.outbox import reminders_report
-from planlog.views import org_view
+from planlog.service.app import parse_moment
+from planlog.service.queries import evaluation_day
+from planlog.service.views import org_view
 
 router = APIRouter(prefix="/api/v1", tags=["organisations"])
 Reader = Annotated[Caller, Depends(role_caller(READ, "read"))]

@@ -10,12 +10,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from planlog.api.deps import AUDIT, Caller, ServicesDep, role_caller
-from planlog.api.problems import Forbidden
-from planlog.api.schemas import PROBLEMS
 from planlog.audit.anchor import default_anchor_dir, latest_anchor
-from planlog.audit.chain import head, still_contains, verify
 from planlog.audit.scope import whole_log_refusal
+from planlog.http.api.schemas import PROBLEMS
+from planlog.http.deps import AUDIT, Caller, ServicesDep, role_caller
+from planlog.http.problems import Forbidden
+from planlog.projections.chain import head, still_contains, verify
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 RoleAuditor = Annotated[Caller, Depends(role_caller(AUDIT, "verify the audit chain"))]

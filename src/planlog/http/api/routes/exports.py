@@ -16,14 +16,14 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from planlog.api.deps import AUDIT, MANAGE, READ, Caller, Services, ServicesDep, role_caller
-from planlog.api.schemas import PROBLEMS, FeedCreate, FeedCreated
-from planlog.api.tokens import create_feed, find_feed, revoke_feed
 from planlog.audit.anchor import export_head
+from planlog.auth.tokens import create_feed, find_feed, revoke_feed
 from planlog.domain.errors import NotFound
 from planlog.exports import board_csv, board_xlsx, calendar_ics, history_jsonl
+from planlog.http.api.schemas import PROBLEMS, FeedCreate, FeedCreated
+from planlog.http.deps import AUDIT, MANAGE, READ, Caller, Services, ServicesDep, role_caller
 from planlog.projections.calendar import open_deadlines
-from planlog.queries import board_document
+from planlog.service.queries import board_document
 
 router = APIRouter(tags=["exports"])
 Reader = Annotated[Caller, Depends(role_caller(READ, "read exports"))]
@@ -139,7 +139,7 @@ def feed(token: str, svc: ServicesDep, request: Request) -> Response:
         raise NotFound(
             "没有这个日历订阅（已撤销或地址有误）(no such calendar feed: revoked or mistyped)"
         )
-    from planlog.api.deps import org_scope
+    from planlog.http.deps import org_scope
 
     scope = org_scope(svc.fresh(), found.org)
     with svc.engine.connect() as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from planlog.board import BoardItem
+from planlog.domain.board import BoardItem
 from planlog.domain.model import OccurrenceState, Plan, PlanItem
 from planlog.domain.organisation import Organisation
 from planlog.domain.status import occurrence_light

@@ -3,8 +3,8 @@
 Every page reads through the same application, queries and scope rules as the REST
 API (`Caller.plan` answers 404 outside the caller's organisations) and reads the read
 models through `Services.fresh()`, so a user sees their own write right after the
-redirect that follows it. Item pages and forms are in `planlog.web.items`, the import
-in `planlog.web.importing`.
+redirect that follows it. Item pages and forms are in `planlog.http.web.items`, the import
+in `planlog.http.web.importing`.
 """
 
 from __future__ import annotations
@@ -17,22 +17,25 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from planlog.api.deps import AUDIT, READ, Caller, Services, ServicesDep
-from planlog.api.routes import exports as api_exports
-from planlog.api.sessions import close_session, open_session
-from planlog.api.tokens import authenticate
-from planlog.application import parse_moment
-from planlog.audit.chain import verify
 from planlog.audit.scope import whole_log_refusal
+from planlog.auth.sessions import close_session, open_session
+from planlog.auth.tokens import authenticate
 from planlog.domain.errors import NotFound
 from planlog.domain.registry import PlanEntry
 from planlog.domain.status import ALL_STATUSES
-from planlog.projections.quarantine import entries
-from planlog.projections.rollup import rollup
-from planlog.queries import board_document, diff_document, evaluation_day
-from planlog.web import importing, items
-from planlog.web.pages import WebRoute, error_page, page
-from planlog.web.session import (
+from planlog.http.api.routes import exports as api_exports
+from planlog.http.deps import AUDIT, READ, Caller, Services, ServicesDep
+from planlog.http.web import importing, items
+from planlog.http.web.page_models import (
+    QUICK_FILTERS,
+    BoardFilters,
+    board_sections,
+    people,
+    target_rows,
+    year_calendar,
+)
+from planlog.http.web.pages import WebRoute, error_page, page
+from planlog.http.web.session import (
     SESSION_COOKIE,
     SessionDep,
     clear_session_cookie,
@@ -44,15 +47,12 @@ from planlog.web.session import (
     set_login_cookie,
     set_session_cookie,
 )
-from planlog.web.text import tr
-from planlog.web.views import (
-    QUICK_FILTERS,
-    BoardFilters,
-    board_sections,
-    people,
-    target_rows,
-    year_calendar,
-)
+from planlog.http.web.text import tr
+from planlog.projections.chain import verify
+from planlog.projections.quarantine import entries
+from planlog.projections.rollup import rollup
+from planlog.service.app import parse_moment
+from planlog.service.queries import board_document, diff_document, evaluation_day
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 router.include_router(items.router)

@@ -8,9 +8,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Response
 
-from planlog.api.deps import AUDIT, MANAGE, REPORT, Caller, CallerDep, ServicesDep, role_caller
-from planlog.api.problems import PreconditionFailed
-from planlog.api.schemas import (
+from planlog.domain.errors import PlanlogError
+from planlog.domain.model import PlanItem
+from planlog.http.api.schemas import (
     PROBLEMS,
     WRITE_PROBLEMS,
     Complete,
@@ -22,10 +22,10 @@ from planlog.api.schemas import (
     Reschedule,
     Revise,
 )
-from planlog.application import NewItem, PlanlogApp, parse_moment
-from planlog.domain.errors import PlanlogError
-from planlog.domain.model import PlanItem
-from planlog.views import item_view
+from planlog.http.deps import AUDIT, MANAGE, REPORT, Caller, CallerDep, ServicesDep, role_caller
+from planlog.http.problems import PreconditionFailed
+from planlog.service.app import NewItem, PlanlogApp, parse_moment
+from planlog.service.views import item_view
 
 router = APIRouter(prefix="/api/v1/items", tags=["items"])
 

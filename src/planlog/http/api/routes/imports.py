@@ -13,13 +13,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
-from planlog.api.deps import MANAGE, Caller, ServicesDep, role_caller
-from planlog.api.problems import TooLarge
-from planlog.api.schemas import PROBLEMS
 from planlog.domain.errors import PlanlogError
+from planlog.http.api.schemas import PROBLEMS
+from planlog.http.deps import MANAGE, Caller, ServicesDep, role_caller
+from planlog.http.problems import TooLarge
 from planlog.importer import SUFFIXES, read_plan
 from planlog.importer.limits import MAX_DOCUMENT_BYTES, check_name
-from planlog.importing import import_document
+from planlog.service.importing import import_document
 
 router = APIRouter(prefix="/api/v1/imports", tags=["import"])
 Manager = Annotated[Caller, Depends(role_caller(MANAGE, "import plans"))]

@@ -1,11 +1,11 @@
-"""ASGI entry point for production web workers: `uvicorn planlog.api.asgi:app --workers 4`.
+"""ASGI entry point for production web workers: `uvicorn planlog.http.asgi:app --workers 4`.
 
 These workers serve HTTP only; run exactly one `planlog worker` beside them for the
 projections and the reminder scheduler (see README, "Production layout").
 """
 
-from planlog.api import accesslog
-from planlog.api.app import create_app
+from planlog.http import accesslog
+from planlog.http.app import create_app
 
 # uvicorn has configured its loggers by the time it imports this module (in each
 # worker process too): from here on, its access log shows no token.

@@ -385,7 +385,7 @@ def _masked(url: str) -> str:
 def _notice(
     conn: Connection, row: Any, now: datetime, link_base: str | None, today: date | None
 ) -> tuple[ReminderNotice | None, str]:
-    from planlog.application import PLAN_TZ
+    from planlog.service.app import PLAN_TZ
 
     i, p, oc = board_items.c, board_plans.c, board_occurrences.c
     found = conn.execute(

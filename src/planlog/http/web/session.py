@@ -1,6 +1,6 @@
 """Browser sessions: a server-side session id in an HttpOnly cookie, CSRF tokens for forms.
 
-The cookie holds only a random session id (see `planlog.api.sessions`), never the API
+The cookie holds only a random session id (see `planlog.auth.sessions`), never the API
 token: signing out revokes the session on the server, so a replayed cookie is refused;
 revoking the token (`planlog token revoke`) ends its sessions at the next request, and
 since the token is re-read on every request a role change takes effect at once too.
@@ -26,10 +26,10 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Request, Response
 
-from planlog.api.deps import Caller, ServicesDep, org_scope
-from planlog.api.sessions import session_principal
-from planlog.api.tokens import Principal
-from planlog.web.text import LANGS
+from planlog.auth.sessions import session_principal
+from planlog.auth.tokens import Principal
+from planlog.http.deps import Caller, ServicesDep, org_scope
+from planlog.http.web.text import LANGS
 
 SESSION_COOKIE = "planlog_session"
 LOGIN_COOKIE = "planlog_login"

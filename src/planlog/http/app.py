@@ -13,16 +13,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from planlog.api import problems
-from planlog.api.deps import Services
-from planlog.api.limits import BodyLimit
-from planlog.api.routes import audit, exports, imports, items, orgs, plans
-from planlog.application import PlanlogApp
 from planlog.config import Settings
-from planlog.projections.runner import ProjectionRunner
+from planlog.http import problems
+from planlog.http.api.routes import audit, exports, imports, items, orgs, plans
+from planlog.http.deps import Services
+from planlog.http.limits import BodyLimit
+from planlog.http.web import STATIC_DIR
+from planlog.http.web import routes as web_routes
+from planlog.projections.runner import ReadModelRunner
 from planlog.scheduler.service import Service
-from planlog.web import STATIC_DIR
-from planlog.web import routes as web_routes
+from planlog.service.app import PlanlogApp
 
 MAX_BODY = 6 * 1024 * 1024  # uploads are limited to 5 MB; JSON bodies are far smaller
 
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
                 service.stop()
         else:
             app = PlanlogApp(config.database_url)
-            runner = ProjectionRunner(app)
+            runner = ReadModelRunner(app)
             api.state.services = Services(config, app, runner)
             try:
                 yield

@@ -16,14 +16,14 @@ from uuid import UUID
 from fastapi import Depends, Header, Request
 from sqlalchemy import Engine
 
-from planlog.api.problems import Forbidden, Unauthorized
-from planlog.api.tokens import Principal, authenticate
-from planlog.application import PlanlogApp
+from planlog.auth.tokens import Principal, authenticate
 from planlog.config import Settings
 from planlog.domain.errors import NotFound
 from planlog.domain.model import Plan, PlanItem
+from planlog.http.problems import Forbidden, Unauthorized
 from planlog.projections.rollup import descendants, org_tree
-from planlog.projections.runner import ProjectionRunner
+from planlog.projections.runner import ReadModelRunner
+from planlog.service.app import PlanlogApp
 
 log = logging.getLogger("planlog.api")
 
@@ -37,7 +37,7 @@ AUDIT = ("chair", "auditor")
 class Services:
     settings: Settings
     app: PlanlogApp
-    runner: ProjectionRunner
+    runner: ReadModelRunner
 
     @property
     def engine(self) -> Engine:

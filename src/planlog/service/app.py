@@ -23,8 +23,13 @@ from planlog.domain.organisation import Organisation, name_in_use, organisation_
 from planlog.domain.registry import REGISTRY_ID, PlanEntry, PlanRegistry
 from planlog.domain.schedule import Occurrence, expand_rrule
 from planlog.scheduler.policy import validate_policy
-from planlog.store import DEFAULT_DATABASE_URL, StoreSettings, ddl_lock, ensure_postgres_schema
-from planlog.store import parse_database_url as parse_url
+from planlog.service.store import (
+    DEFAULT_DATABASE_URL,
+    StoreSettings,
+    ddl_lock,
+    ensure_postgres_schema,
+)
+from planlog.service.store import parse_database_url as parse_url
 
 PLAN_TZ = ZoneInfo("Asia/Shanghai")
 A = TypeVar("A", bound=Aggregate)

@@ -51,10 +51,10 @@ import orjson
 from sqlalchemy import Column, Engine, Integer, LargeBinary, String, Table, inspect, select
 from sqlalchemy.engine import Connection
 
-from planlog.application import PlanlogApp
 from planlog.projections.base import Projection, Writer, metadata, tracking
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import EVENTS_TABLES, Change, ChangeReader, aggregate_id_text
+from planlog.service.app import PlanlogApp
 
 log = logging.getLogger(__name__)
 

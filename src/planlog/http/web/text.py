@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from planlog import i18n
-from planlog.application import PLAN_TZ
+from planlog.service.app import PLAN_TZ
 
 LANGS = ("zh", "en")
 

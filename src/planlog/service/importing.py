@@ -12,10 +12,10 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from planlog.application import AlreadyImported, NewItem, PlanlogApp
 from planlog.domain.model import Target
 from planlog.domain.schedule import Occurrence
 from planlog.importer import ImportedItem, ImportedPlan
+from planlog.service.app import AlreadyImported, NewItem, PlanlogApp
 
 IMPLICIT_DEADLINE_WARNING = "无时限，按年底（12月31日）计 / no 时限: due at year end"
 

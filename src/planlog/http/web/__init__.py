@@ -3,7 +3,7 @@
 Pages are rendered on the server (FastAPI + Jinja2), Chinese first with an English
 switch, and read and write through the same application, queries and role rules as
 the REST API. A browser signs in once with an API token and then holds only a
-server-side session id in an HttpOnly cookie (`planlog.web.session`); signing out or
+server-side session id in an HttpOnly cookie (`planlog.http.web.session`); signing out or
 revoking the token ends the session.
 """
 

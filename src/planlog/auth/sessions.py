@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Column, Engine, Integer, String, Table, delete, select, update
 
-from planlog.api.tokens import Principal, api_tokens
+from planlog.auth.tokens import Principal, api_tokens
 from planlog.projections.base import metadata
 
 IDLE = timedelta(hours=12)

@@ -17,12 +17,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
-from planlog.api.deps import MANAGE, Caller, Services, ServicesDep
-from planlog.api.routes import imports as api_imports
 from planlog.domain.errors import PlanlogError
-from planlog.web.pages import WebRoute, explain, page
-from planlog.web.session import SessionDep, WebSession, language
-from planlog.web.text import tr
+from planlog.http.api.routes import imports as api_imports
+from planlog.http.deps import MANAGE, Caller, Services, ServicesDep
+from planlog.http.web.pages import WebRoute, explain, page
+from planlog.http.web.session import SessionDep, WebSession, language
+from planlog.http.web.text import tr
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
