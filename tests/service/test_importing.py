@@ -13,7 +13,7 @@ from planlog.importer import DocumentError, parse_text, read_plan
 from planlog.service.app import PlanlogApp
 from planlog.service.importing import IMPLICIT_DEADLINE_WARNING, import_document
 
-SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "plans"
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "plans"
 
 
 def demo_import(app: PlanlogApp, **options: Any) -> dict[str, Any]:
