@@ -14,14 +14,6 @@ from planlog.domain.errors import ConcurrencyConflict, NotFound, PlanlogError
 PROBLEM = "application/problem+json"
 
 
-class Unauthorized(PlanlogError):
-    code = "unauthorized"
-
-
-class Forbidden(PlanlogError):
-    code = "forbidden"
-
-
 class PreconditionFailed(PlanlogError):
     code = "precondition_failed"
 

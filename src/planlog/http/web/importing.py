@@ -17,9 +17,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
+from planlog.auth.caller import MANAGE, Caller
 from planlog.domain.errors import PlanlogError
 from planlog.http.api.routes import imports as api_imports
-from planlog.http.deps import MANAGE, Caller, Services, ServicesDep
+from planlog.http.deps import Services, ServicesDep
 from planlog.http.web.pages import WebRoute, explain, page
 from planlog.http.web.session import SessionDep, WebSession, language
 from planlog.http.web.text import tr

@@ -16,8 +16,9 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from planlog.auth.caller import MANAGE, REPORT
 from planlog.domain.errors import ConcurrencyConflict, PlanlogError
-from planlog.http.deps import MANAGE, REPORT, Services, ServicesDep
+from planlog.http.deps import Services, ServicesDep
 from planlog.http.web.page_models import target_rows
 from planlog.http.web.pages import WebRoute, explain, page
 from planlog.http.web.session import SessionDep, WebSession, language
@@ -71,7 +72,7 @@ def render_item(
     status_code: int = 200,
 ) -> Response:
     who = session.caller
-    item, plan = who.item(svc, item_id)  # 404 outside the caller's organisations
+    item, plan = who.item(svc.app, item_id)  # 404 outside the caller's organisations
     moment = parse_moment(as_of) if as_of else None
     today = svc.app.today()
     if moment is not None:
@@ -188,7 +189,7 @@ def _submit(
     session.check_csrf(form.pop("csrf", ""))
     who = session.caller
     who.require(roles, action)
-    who.item(svc, item_id)
+    who.item(svc.app, item_id)
     try:
         command(language(request))
     except PlanlogError as refused:

@@ -20,8 +20,8 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from planlog.auth.errors import Forbidden, Unauthorized
 from planlog.domain.errors import ConcurrencyConflict, NotFound, PlanlogError, RuleViolation
-from planlog.http.problems import Forbidden, Unauthorized
 from planlog.http.web import TEMPLATES_DIR
 from planlog.http.web.page_models import clamp_percent
 from planlog.http.web.session import (

@@ -18,13 +18,14 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from planlog.audit.scope import whole_log_refusal
+from planlog.auth.caller import AUDIT, READ, Caller, actor_of
 from planlog.auth.sessions import close_session, open_session
 from planlog.auth.tokens import authenticate
 from planlog.domain.errors import NotFound
 from planlog.domain.registry import PlanEntry
 from planlog.domain.status import ALL_STATUSES
 from planlog.http.api.routes import exports as api_exports
-from planlog.http.deps import AUDIT, READ, Caller, Services, ServicesDep
+from planlog.http.deps import Services, ServicesDep
 from planlog.http.web import importing, items
 from planlog.http.web.page_models import (
     QUICK_FILTERS,
@@ -95,7 +96,7 @@ def login(
     context: dict[str, Any] = {
         "token": token.strip(),
         "next": safe_next(next),
-        "who": Caller(principal, frozenset()).actor,
+        "who": actor_of(principal),
         "principal": principal,
     }
     response = _sign_in_page(request, "login_confirm.html", context)
@@ -188,7 +189,7 @@ def board(
 ) -> Response:
     """The plan by section with lights; `as_of` replays it as recorded then."""
     who = session.caller
-    plan = who.plan(svc, plan_id)
+    plan = who.plan(svc.app, plan_id)
     moment, judged_on = _moment(as_of), _moment(now)
     try:
         document = board_document(svc.app, svc.fresh(), plan_id, now=judged_on, as_of=moment)
@@ -222,7 +223,7 @@ def plan_calendar(
     request: Request, plan_id: UUID, svc: ServicesDep, session: SessionDep, now: str | None = None
 ) -> Response:
     """The year's deadlines by month; windows as spans across the year; today marked."""
-    plan = session.caller.plan(svc, plan_id)
+    plan = session.caller.plan(svc.app, plan_id)
     document = board_document(svc.app, svc.fresh(), plan_id, now=_moment(now))
     context = {"plan": plan_nav(plan), "tab": "calendar", "cal": year_calendar(document)}
     return page(request, "calendar.html", context, session=session)
@@ -243,7 +244,7 @@ def audit(
     """Replay the board as of a date, diff two dates, verify the chain, export."""
     who = session.caller
     who.require((*AUDIT, "editor"), "compare plan states")  # as GET /plans/{id}/diff
-    plan = who.plan(svc, plan_id)
+    plan = who.plan(svc.app, plan_id)
     today = svc.app.today()
     # By default the plan year so far: auditors replay the year.
     first = start or min(date(plan.year, 1, 1), today).isoformat()

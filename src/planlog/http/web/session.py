@@ -26,9 +26,10 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Request, Response
 
+from planlog.auth.caller import Caller
 from planlog.auth.sessions import session_principal
 from planlog.auth.tokens import Principal
-from planlog.http.deps import Caller, ServicesDep, org_scope
+from planlog.http.deps import ServicesDep
 from planlog.http.web.text import LANGS
 
 SESSION_COOKIE = "planlog_session"
@@ -76,7 +77,7 @@ def web_session(request: Request, svc: ServicesDep) -> WebSession:
     if principal is None:
         raise SignInRequired
     # The same scope rule as the API: the token's organisation and those below it.
-    return WebSession(Caller(principal, org_scope(svc.fresh(), principal.org)), session_id)
+    return WebSession(Caller.of(principal, svc.fresh()), session_id)
 
 
 SessionDep = Annotated[WebSession, Depends(web_session)]

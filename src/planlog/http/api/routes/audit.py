@@ -12,9 +12,10 @@ from fastapi import APIRouter, Depends, Query
 
 from planlog.audit.anchor import default_anchor_dir, latest_anchor
 from planlog.audit.scope import whole_log_refusal
+from planlog.auth.caller import AUDIT, Caller
+from planlog.auth.errors import Forbidden
 from planlog.http.api.schemas import PROBLEMS
-from planlog.http.deps import AUDIT, Caller, ServicesDep, role_caller
-from planlog.http.problems import Forbidden
+from planlog.http.deps import ServicesDep, role_caller
 from planlog.projections.chain import head, still_contains, verify
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])

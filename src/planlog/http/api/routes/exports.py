@@ -17,11 +17,12 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from planlog.audit.anchor import export_head
+from planlog.auth.caller import AUDIT, MANAGE, READ, Caller
 from planlog.auth.tokens import create_feed, find_feed, revoke_feed
 from planlog.domain.errors import NotFound
 from planlog.exports import board_csv, board_xlsx, calendar_ics, history_jsonl
 from planlog.http.api.schemas import PROBLEMS, FeedCreate, FeedCreated
-from planlog.http.deps import AUDIT, MANAGE, READ, Caller, Services, ServicesDep, role_caller
+from planlog.http.deps import Services, ServicesDep, role_caller
 from planlog.projections.calendar import open_deadlines
 from planlog.service.queries import board_document
 
@@ -40,7 +41,7 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
 
 
 def _board(svc: Services, who: Caller, plan_id: UUID) -> dict[str, Any]:
-    who.plan(svc, plan_id)
+    who.plan(svc.app, plan_id)
     return board_document(svc.app, svc.fresh(), plan_id)
 
 
@@ -69,7 +70,7 @@ def plan_history(svc: Services, plan_id: UUID) -> list[dict[str, Any]]:
 @router.get("/api/v1/plans/{plan_id}/history.jsonl", responses=PROBLEMS)
 def history_as_jsonl(plan_id: UUID, svc: ServicesDep, who: Auditor) -> StreamingResponse:
     """The plan's event history, one JSON object per line, ending with the chain head."""
-    who.plan(svc, plan_id)
+    who.plan(svc.app, plan_id)
     entries = plan_history(svc, plan_id)
     chain = export_head(svc.app, svc.fresh())
 
@@ -87,7 +88,7 @@ def history_as_jsonl(plan_id: UUID, svc: ServicesDep, who: Auditor) -> Streaming
 @router.get("/api/v1/plans/{plan_id}/calendar.ics", responses=PROBLEMS)
 def plan_calendar(plan_id: UUID, svc: ServicesDep, who: Reader, request: Request) -> Response:
     """Every open deadline of the plan as an iCalendar feed (one VEVENT per occurrence)."""
-    plan = who.plan(svc, plan_id)
+    plan = who.plan(svc.app, plan_id)
     with svc.fresh().connect() as conn:
         deadlines = open_deadlines(conn, plan_id=str(plan_id))
     return Response(
@@ -113,7 +114,7 @@ def new_feed(body: FeedCreate, svc: ServicesDep, who: Manager, request: Request)
             plan_id = UUID(body.target)
         except ValueError:
             raise NotFound(f"no plan with id {body.target!r}") from None
-        who.plan(svc, plan_id)
+        who.plan(svc.app, plan_id)
     elif body.kind == "org":
         target = who.visible_org(target)  # one answer whether it exists elsewhere or nowhere
     feed_id, token = create_feed(svc.engine, who.principal, body.kind, target)
@@ -139,7 +140,7 @@ def feed(token: str, svc: ServicesDep, request: Request) -> Response:
         raise NotFound(
             "没有这个日历订阅（已撤销或地址有误）(no such calendar feed: revoked or mistyped)"
         )
-    from planlog.http.deps import org_scope
+    from planlog.auth.caller import org_scope
 
     scope = org_scope(svc.fresh(), found.org)
     with svc.engine.connect() as conn:

@@ -13,9 +13,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
+from planlog.auth.caller import MANAGE, Caller
 from planlog.domain.errors import PlanlogError
 from planlog.http.api.schemas import PROBLEMS
-from planlog.http.deps import MANAGE, Caller, ServicesDep, role_caller
+from planlog.http.deps import ServicesDep, role_caller
 from planlog.http.problems import TooLarge
 from planlog.importer import SUFFIXES, read_plan
 from planlog.importer.limits import MAX_DOCUMENT_BYTES, check_name

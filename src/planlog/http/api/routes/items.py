@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Response
 
+from planlog.auth.caller import AUDIT, MANAGE, REPORT, Caller
 from planlog.domain.errors import PlanlogError
 from planlog.domain.model import PlanItem
 from planlog.http.api.schemas import (
@@ -22,7 +23,7 @@ from planlog.http.api.schemas import (
     Reschedule,
     Revise,
 )
-from planlog.http.deps import AUDIT, MANAGE, REPORT, Caller, CallerDep, ServicesDep, role_caller
+from planlog.http.deps import CallerDep, ServicesDep, role_caller
 from planlog.http.problems import PreconditionFailed
 from planlog.service.app import NewItem, PlanlogApp, parse_moment
 from planlog.service.views import item_view
@@ -65,7 +66,7 @@ def _write(
     response: Response,
     command: Callable[[PlanlogApp, int | None], PlanItem],
 ) -> dict[str, Any]:
-    item, _ = who.item(svc, item_id)  # 404 outside the caller's organisations
+    item, _ = who.item(svc.app, item_id)  # 404 outside the caller's organisations
     expected = expected_version(if_match)
     current = item.version
     if expected is not None and expected != current:
@@ -87,17 +88,17 @@ def get_item(
 ) -> dict[str, Any]:
     """An item with its occurrences; the ETag is its version (use it in If-Match)."""
     if as_of:
-        who.item(svc, item_id)
+        who.item(svc.app, item_id)
         item = svc.app.get_item(item_id, as_of=parse_moment(as_of))
         return _item_response(svc, item, response)
-    item, _ = who.item(svc, item_id)
+    item, _ = who.item(svc.app, item_id)
     return _item_response(svc, item, response)
 
 
 @router.get("/{item_id}/history", responses=PROBLEMS)
 def history(item_id: UUID, svc: ServicesDep, who: Auditor) -> list[dict[str, Any]]:
     """Every recorded change of the item: what, who, when, why."""
-    who.item(svc, item_id)
+    who.item(svc.app, item_id)
     return svc.app.history(item_id)
 
 

@@ -6,11 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
 
+from planlog.auth.caller import MANAGE, READ, Caller, org_not_found
+from planlog.auth.errors import Forbidden
 from planlog.auth.tokens import token_org_exists
 from planlog.domain.organisation import name_in_use
 from planlog.http.api.schemas import PROBLEMS, OrgCreate
-from planlog.http.deps import MANAGE, READ, Caller, ServicesDep, org_not_found, role_caller
-from planlog.http.problems import Forbidden
+from planlog.http.deps import ServicesDep, role_caller
 from planlog.projections.outbox import reminders_report
 from planlog.projections.rollup import org_tree, rollup
 from planlog.service.app import parse_moment

@@ -8,10 +8,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from planlog.auth.caller import AUDIT, MANAGE, READ, Caller
 from planlog.deadlines import parse_deadline
 from planlog.domain.errors import PlanlogError
 from planlog.http.api.schemas import PROBLEMS, BoardOut, Created, ItemCreate, PlanCreate
-from planlog.http.deps import AUDIT, MANAGE, READ, Caller, ServicesDep, role_caller
+from planlog.http.deps import ServicesDep, role_caller
 from planlog.scheduler.policy import ReminderPolicy
 from planlog.service.app import NewItem, parse_moment
 from planlog.service.queries import board_document, diff_document
@@ -51,7 +52,7 @@ def create_plan(body: PlanCreate, svc: ServicesDep, who: Manager) -> dict[str, s
 @router.get("/{plan_id}", responses=PROBLEMS)
 def get_plan(plan_id: UUID, svc: ServicesDep, who: Reader, as_of: Moment = None) -> dict[str, Any]:
     moment = _moment(as_of)
-    plan = who.plan(svc, plan_id)
+    plan = who.plan(svc.app, plan_id)
     return plan_view(svc.app.get_plan(plan_id, as_of=moment) if moment else plan)
 
 
@@ -59,7 +60,7 @@ def get_plan(plan_id: UUID, svc: ServicesDep, who: Reader, as_of: Moment = None)
 def list_items(
     plan_id: UUID, svc: ServicesDep, who: Reader, as_of: Moment = None
 ) -> list[dict[str, Any]]:
-    who.plan(svc, plan_id)
+    who.plan(svc.app, plan_id)
     moment = _moment(as_of)
     plan = svc.app.get_plan(plan_id, as_of=moment)
     today = svc.app.today()
@@ -76,7 +77,7 @@ def add_item(
     plan_id: UUID, body: ItemCreate, svc: ServicesDep, who: Manager, response: Response
 ) -> dict[str, str]:
     """Plan an item: due dates, windows, an RRULE, or a 时限 text (deadline)."""
-    plan = who.plan(svc, plan_id)
+    plan = who.plan(svc.app, plan_id)
     spec = NewItem(
         title=body.title,
         section=body.section,
@@ -103,7 +104,7 @@ def board(
     plan_id: UUID, svc: ServicesDep, who: Reader, now: Moment = None, as_of: Moment = None
 ) -> dict[str, Any]:
     """The board: totals, sections, items with traffic lights (now, or as recorded then)."""
-    who.plan(svc, plan_id)
+    who.plan(svc.app, plan_id)
     return board_document(svc.app, svc.fresh(), plan_id, now=_moment(now), as_of=_moment(as_of))
 
 
@@ -117,7 +118,7 @@ def diff(
     lang: Annotated[Literal["zh", "en"], Query(description="language of the summaries")] = "zh",
 ) -> dict[str, Any]:
     """What changed between two recorded times: added, completed, rescheduled, …"""
-    who.plan(svc, plan_id)
+    who.plan(svc.app, plan_id)
     return diff_document(
         svc.app, svc.fresh(), plan_id, parse_moment(start), parse_moment(end), lang
     )
@@ -125,7 +126,7 @@ def diff(
 
 @router.get("/{plan_id}/history", responses=PROBLEMS)
 def plan_history(plan_id: UUID, svc: ServicesDep, who: Auditor) -> list[dict[str, Any]]:
-    who.plan(svc, plan_id)
+    who.plan(svc.app, plan_id)
     return svc.app.history(plan_id)
 
 
@@ -133,7 +134,7 @@ def plan_history(plan_id: UUID, svc: ServicesDep, who: Auditor) -> list[dict[str
 def get_policy(plan_id: UUID, svc: ServicesDep, who: Reader) -> dict[str, Any]:
     """The plan's reminder policy (defaults filled in; a stored value out of bounds is
     shown as the scheduler uses it, clamped)."""
-    plan = who.plan(svc, plan_id)
+    plan = who.plan(svc.app, plan_id)
     return ReminderPolicy.from_stored(plan.reminder_policy, plan=str(plan_id)).to_dict()
 
 
@@ -143,6 +144,6 @@ def set_policy(
 ) -> dict[str, Any]:
     """Replace the plan's policy overrides. Every field is bounded (see
     planlog.scheduler.policy); a bad one is a 422 naming the field, and nothing is recorded."""
-    who.plan(svc, plan_id)
+    who.plan(svc.app, plan_id)
     plan = svc.app.set_reminder_policy(plan_id, body, actor=who.actor)
     return ReminderPolicy.from_dict(plan.reminder_policy).to_dict()

@@ -1,0 +1,105 @@
+"""Who is asking and what they may see: roles and the organisation scope.
+
+Scope: a token belongs to an organisation and sees it and its descendants. Data of
+any other organisation answers "not found", as if it did not exist, so that a token
+never learns which other unions use planlog.
+
+These rules belong to no door: the API and the web build a `Caller` from a bearer
+token or a browser session (`planlog.http.deps`, `planlog.http.web.session`), and
+anything else holding a `Principal` — the CLI included — can ask the same questions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlalchemy import Engine
+
+from planlog.auth.errors import Forbidden
+from planlog.auth.tokens import Principal
+from planlog.domain.errors import NotFound
+from planlog.domain.model import Plan, PlanItem
+from planlog.projections.rollup import descendants, org_tree
+from planlog.service.app import PlanlogApp
+
+READ = ("chair", "editor", "auditor")
+REPORT = ("chair", "editor")  # report progress and complete items
+MANAGE = ("chair",)
+AUDIT = ("chair", "auditor")
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal
+    scope: frozenset[str]
+
+    @classmethod
+    def of(cls, principal: Principal, read_models: Engine) -> Caller:
+        """The principal with its scope: its organisation and those below it."""
+        return cls(principal, org_scope(read_models, principal.org))
+
+    @property
+    def role(self) -> str:
+        return self.principal.role
+
+    @property
+    def actor(self) -> str:
+        """Who the log records: the token's name, else its role and organisation."""
+        return actor_of(self.principal)
+
+    def require(self, roles: tuple[str, ...], action: str) -> None:
+        if self.role not in roles:
+            raise Forbidden(f"role {self.role} may not {action}")
+
+    def sees_org(self, org: str) -> bool:
+        return org in self.scope
+
+    def require_own_org(self, org: str) -> None:
+        """Writes name only the caller's organisation or one below it. The refusal is
+        the same whether `org` exists elsewhere or nowhere, so that it reveals nothing
+        about organisations outside the scope."""
+        if not self.sees_org(org.strip()):
+            mine = self.principal.org
+            raise Forbidden(
+                f"“{org}”不是“{mine}”或其下属工会（{org!r} is not {mine!r} or one of its "
+                "member unions）"
+            )
+
+    def visible_org(self, org: str) -> str:
+        """An organisation the caller may read, else the same 404 as for a name that
+        exists nowhere: a token never learns which other unions use planlog."""
+        if not self.sees_org(org.strip()):
+            raise org_not_found(org)
+        return org.strip()
+
+    def plan(self, app: PlanlogApp, plan_id: UUID) -> Plan:
+        plan = app.get_plan(plan_id)
+        if not self.sees_org(plan.org):
+            raise NotFound(f"no plan with id {plan_id}", id=str(plan_id))
+        return plan
+
+    def item(self, app: PlanlogApp, item_id: UUID) -> tuple[PlanItem, Plan]:
+        item = app.get_item(item_id)
+        plan = app.get_plan(item.plan_id)
+        if not self.sees_org(plan.org):
+            raise NotFound(f"no item with id {item_id}", id=str(item_id))
+        return item, plan
+
+
+def actor_of(principal: Principal) -> str:
+    """The name a principal's writes are recorded under (needs no scope)."""
+    return principal.name or f"{principal.role}@{principal.org}"
+
+
+def org_not_found(org: str) -> NotFound:
+    return NotFound(f"没有名为“{org}”的组织（no organisation named {org!r}）")
+
+
+def org_scope(engine: Engine, org: str) -> frozenset[str]:
+    """`org` and every organisation below it in the read models' organisation tree."""
+    with engine.connect() as conn:
+        tree = org_tree(conn)
+    if org not in tree:
+        return frozenset({org})
+    return frozenset(descendants(tree, org))
