@@ -24,8 +24,8 @@ from planlog.auth.tokens import authenticate
 from planlog.domain.errors import NotFound
 from planlog.domain.registry import PlanEntry
 from planlog.domain.status import ALL_STATUSES
-from planlog.http.api.routes import exports as api_exports
 from planlog.http.deps import Services, ServicesDep
+from planlog.http.downloads import PLAN_DOWNLOADS
 from planlog.http.web import importing, items
 from planlog.http.web.page_models import (
     QUICK_FILTERS,
@@ -282,8 +282,9 @@ def audit(
     return page(request, "audit.html", context, session=session)
 
 
-#: the API's export endpoints, reachable with the session cookie (a link cannot send a
-#: bearer token); the key is the file name the API uses
+#: the export files, as the API serves them, reachable with the session cookie (a link
+#: cannot send a bearer token); the key is the file name the API uses, the value the
+#: label's text key
 EXPORTS = {
     "board.csv": "export_csv",
     "board.xlsx": "export_xlsx",
@@ -298,15 +299,10 @@ def export(
 ) -> Response:
     who = session.caller
     who.require(READ, "read exports")
-    if kind == "board.csv":
-        return api_exports.board_as_csv(plan_id, svc, who)
-    if kind == "board.xlsx":
-        return api_exports.board_as_xlsx(plan_id, svc, who)
-    if kind == "history.jsonl":
-        return api_exports.history_as_jsonl(plan_id, svc, who)
-    if kind == "calendar.ics":
-        return api_exports.plan_calendar(plan_id, svc, who, request)
-    raise NotFound(f"no export named {kind!r}")
+    download = PLAN_DOWNLOADS.get(kind)
+    if download is None:
+        raise NotFound(f"no export named {kind!r}")
+    return download(svc, who, plan_id, request)
 
 
 # ------------------------------------------------------------------ federation

@@ -1,0 +1,108 @@
+"""Files to take away over HTTP: the board as CSV and XLSX, the history as JSON Lines,
+the plan's deadlines as ICS.
+
+One function per file, called by both HTTP doors: the API's export endpoints (bearer
+token) and the web's export links (session cookie; a link cannot send a bearer token).
+Each checks the caller's scope (404 outside it) and answers the same bytes, headers and
+file name whichever door asked. Role checks stay with the doors: the API declares them as
+dependencies, the web page before it calls. The files themselves are made by
+`planlog.exports` (pure functions, also used by the CLI and the tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import Request, Response
+from fastapi.responses import StreamingResponse
+
+from planlog.audit.anchor import export_head
+from planlog.auth.caller import Caller
+from planlog.exports import board_csv, board_xlsx, calendar_ics, history_jsonl
+from planlog.http.deps import Services
+from planlog.projections.calendar import open_deadlines
+from planlog.service.app import PlanlogApp
+from planlog.service.queries import board_document
+
+ICS = "text/calendar; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
+JSONL = "application/x-ndjson; charset=utf-8"
+
+
+def attachment(content: bytes, media_type: str, filename: str) -> Response:
+    disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+def link_base(svc: Services, request: Request) -> str:
+    """Where links in a file point: the configured address, else the one asked."""
+    return svc.settings.base_url or str(request.base_url).rstrip("/")
+
+
+def _board(svc: Services, who: Caller, plan_id: UUID) -> dict[str, Any]:
+    who.plan(svc.app, plan_id)
+    return board_document(svc.app, svc.fresh(), plan_id)
+
+
+def board_as_csv(svc: Services, who: Caller, plan_id: UUID, request: Request) -> Response:
+    board = _board(svc, who, plan_id)
+    return attachment(board_csv(board), CSV, f"{board['plan']['title']}.csv")
+
+
+def board_as_xlsx(svc: Services, who: Caller, plan_id: UUID, request: Request) -> Response:
+    board = _board(svc, who, plan_id)
+    content = board_xlsx(board, chain_head=export_head(svc.app, svc.engine))
+    return attachment(content, XLSX, f"{board['plan']['title']}.xlsx")
+
+
+def plan_history(app: PlanlogApp, plan_id: UUID) -> list[dict[str, Any]]:
+    """Every event of a plan and its items, in recorded order."""
+    plan = app.get_plan(plan_id)
+    entries = [{"aggregate_id": str(plan_id), **e} for e in app.history(plan_id)]
+    for item_id in plan.item_ids:
+        entries += [{"aggregate_id": str(item_id), **e} for e in app.history(item_id)]
+    return sorted(entries, key=lambda e: (e["recorded_at"], e["aggregate_id"], e["version"]))
+
+
+def history_as_jsonl(
+    svc: Services, who: Caller, plan_id: UUID, request: Request
+) -> StreamingResponse:
+    """The plan's event history, one JSON object per line, ending with the chain head."""
+    who.plan(svc.app, plan_id)
+    entries = plan_history(svc.app, plan_id)
+    chain = export_head(svc.app, svc.fresh())
+
+    def lines() -> Iterator[bytes]:
+        for line in history_jsonl(entries, chain_head=chain):
+            yield line.encode()
+
+    return StreamingResponse(
+        lines(),
+        media_type=JSONL,
+        headers={"Content-Disposition": "attachment; filename=history.jsonl"},
+    )
+
+
+def plan_calendar(svc: Services, who: Caller, plan_id: UUID, request: Request) -> Response:
+    """Every open deadline of the plan as an iCalendar feed (one VEVENT per occurrence)."""
+    plan = who.plan(svc.app, plan_id)
+    with svc.fresh().connect() as conn:
+        deadlines = open_deadlines(conn, plan_id=str(plan_id))
+    content = calendar_ics(deadlines, name=plan.title, link_base=link_base(svc, request))
+    return Response(content, media_type=ICS)
+
+
+Download = Callable[[Services, Caller, UUID, Request], Response]
+
+#: every plan download by the file name the API serves it under
+#: (`/api/v1/plans/{id}/<name>`); the web offers the same names under `/plans/{id}/export/`
+PLAN_DOWNLOADS: dict[str, Download] = {
+    "board.csv": board_as_csv,
+    "board.xlsx": board_as_xlsx,
+    "history.jsonl": history_as_jsonl,
+    "calendar.ics": plan_calendar,
+}
