@@ -1,4 +1,9 @@
-"""The FastAPI application: REST API under /api/v1 (and, later, the web board).
+"""The FastAPI application: the REST API under /api/v1 and the web board, side by side.
+
+This is the one module that knows both doors: it mounts the API's router
+(`planlog.http.api.router`) and the web's (`planlog.http.web.routes.router`), the
+static files and /healthz, and installs what every request shares (problem details,
+the body limit).
 
 `create_app` builds the app; its lifespan opens the store and — when asked — starts
 the background service (projections and the reminder scheduler). Nothing starts at
@@ -15,11 +20,11 @@ from fastapi.staticfiles import StaticFiles
 
 from planlog.config import Settings
 from planlog.http import problems
-from planlog.http.api.routes import audit, exports, imports, items, orgs, plans
+from planlog.http.api import router as api_router
 from planlog.http.deps import Services
 from planlog.http.limits import BodyLimit
 from planlog.http.web import STATIC_DIR
-from planlog.http.web import routes as web_routes
+from planlog.http.web.routes import router as web_router
 from planlog.projections.runner import ReadModelRunner
 from planlog.scheduler.service import Service
 from planlog.service.app import PlanlogApp
@@ -71,9 +76,8 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     # Counted on the stream, before any route, dependency or authentication reads it.
     api.add_middleware(BodyLimit, limit=MAX_BODY)
 
-    for module in (plans, items, orgs, imports, exports, audit):
-        api.include_router(module.router)
-    api.include_router(web_routes.router)
+    api.include_router(api_router)
+    api.include_router(web_router)
     api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @api.get("/healthz", tags=["service"])
