@@ -26,6 +26,7 @@ from planlog.auth.sessions import (
 from planlog.auth.tokens import authenticate, create_token, revoke_token
 from planlog.config import Settings
 from planlog.http.app import create_app
+from planlog.http.web.session import csrf_for
 
 HOSPITAL = "某医院工会"
 
@@ -172,6 +173,18 @@ def test_logout_makes_the_old_cookie_useless(site: Site, sign_in: Any) -> None:
     with site.engine.connect() as conn:
         revoked = conn.execute(select(web_sessions.c.revoked_at)).scalars().all()
     assert len(revoked) == 1 and revoked[0] is not None
+
+
+def test_logout_by_form_needs_the_sessions_csrf_token(site: Site, sign_in: Any) -> None:
+    sign_in(site.client, site.tokens["chair"])
+    session_id = site.client.cookies["planlog_session"]
+    # A page elsewhere cannot sign the user out: it does not know the form token.
+    forged = site.client.post("/logout", data={"csrf": "x"}, follow_redirects=False)
+    assert forged.status_code == 403 and signed_in(site.browser(cookie=session_id))
+    out = site.client.post("/logout", data={"csrf": csrf_for(session_id)}, follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/signin?out=1"
+    assert 'planlog_session=""' in out.headers["set-cookie"]
+    assert not signed_in(site.browser(cookie=session_id))
 
 
 def test_signing_in_again_ends_the_previous_session(site: Site, sign_in: Any) -> None:

@@ -39,6 +39,7 @@ from planlog.http.web.pages import WebRoute, error_page, page
 from planlog.http.web.session import (
     SESSION_COOKIE,
     SessionDep,
+    check_csrf,
     clear_session_cookie,
     language,
     login_csrf,
@@ -148,7 +149,22 @@ def _sign_in_page(
 
 @router.get("/logout")
 def logout(request: Request, svc: ServicesDep) -> Response:
-    """Sign out: the session is revoked on the server, so the old cookie is useless."""
+    """Sign out by following a link (kept: sign-in links and bookmarks use it)."""
+    return _sign_out(request, svc)
+
+
+@router.post("/logout")
+def logout_form(request: Request, svc: ServicesDep, csrf: Annotated[str, Form()] = "") -> Response:
+    """Sign out from a form carrying the session's CSRF token: unlike the GET, another
+    page cannot sign a user out by embedding or prefetching the address."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        check_csrf(session_id, csrf)
+    return _sign_out(request, svc)
+
+
+def _sign_out(request: Request, svc: Services) -> Response:
+    """The session is revoked on the server, so the old cookie is useless."""
     response = RedirectResponse("/signin?out=1", status_code=303)
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
