@@ -218,7 +218,7 @@ def test_the_sign_in_link_asks_first_and_the_cookie_is_a_session_not_the_token(
     assert session["httpOnly"] and session["sameSite"] == "Lax" and session["path"] == "/"
     assert site.tokens["editor"] not in session["value"]
 
-    page.get_by_role("link", name="退出").click()
+    page.get_by_role("button", name="退出").click()
     expect(page.get_by_role("status")).to_contain_text("您已退出登录")
     # The cookie from before the sign-out, put back, opens nothing.
     context.add_cookies([{k: session[k] for k in ("name", "value", "domain", "path")}])
