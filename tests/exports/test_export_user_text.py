@@ -14,7 +14,8 @@ from icalendar import Calendar
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
-from planlog.domain.board import BoardItem, BoardOccurrence, build_board
+from planlog.domain.board import BoardItem, build_board
+from planlog.domain.schedule import Occurrence as BoardOccurrence
 from planlog.exports import board_csv, board_xlsx, calendar_ics, defuse_csv_text
 from planlog.projections.calendar import Deadline
 

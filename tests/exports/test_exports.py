@@ -13,7 +13,8 @@ from icalendar import Calendar
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
-from planlog.domain.board import BoardItem, BoardOccurrence, build_board
+from planlog.domain.board import BoardItem, build_board
+from planlog.domain.schedule import Occurrence as BoardOccurrence
 from planlog.exports import (
     BOARD_COLUMNS,
     board_csv,

@@ -13,7 +13,9 @@ import orjson
 from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, select
 from sqlalchemy.engine import Connection
 
-from planlog.domain.board import BoardItem, BoardOccurrence, build_board
+from planlog.domain.board import BoardItem, build_board
+from planlog.domain.schedule import Occurrence
+from planlog.domain.status import CANCELLED, DONE
 from planlog.projections.base import CLUSTERED, Projection, Writer, metadata
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change
@@ -265,10 +267,10 @@ def board_items_of(conn: Connection, plan_id: str) -> list[BoardItem]:
             responsible=r.responsible,
             cancelled=r.cancelled,
             occurrences=[
-                BoardOccurrence(
+                Occurrence(
                     due=date.fromisoformat(o.due),
                     opens=date.fromisoformat(o.opens) if o.opens else None,
-                    status="cancelled" if r.cancelled and o.status != "done" else o.status,
+                    status=CANCELLED if r.cancelled and o.status != DONE else o.status,
                     percent=o.percent,
                     done_on=date.fromisoformat(o.done_on) if o.done_on else None,
                 )

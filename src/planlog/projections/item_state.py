@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import Field
 
+from planlog.domain.status import DONE, IN_PROGRESS, OPEN
 from planlog.projections.changes import Change
 from planlog.projections.payloads import Shape
 
@@ -32,9 +33,14 @@ ITEM_TYPES = frozenset(
 
 @dataclass(slots=True)
 class OccurrenceRow:
+    """The read side's one row for an occurrence (`planlog.domain.schedule.Occurrence`
+    as stored in `board_occurrences`): plain ISO strings, mutable, because a rebuild
+    folds hundreds of thousands of events into these and converts dates only when a
+    board is read."""
+
     due: str
     opens: str | None
-    status: str = "open"
+    status: str = OPEN
     percent: int = 0
     done_on: str | None = None
     note: str | None = None
@@ -167,7 +173,7 @@ def _revised(row: ItemRow, d: dict[str, Any]) -> None:
 
 
 def _rescheduled(row: ItemRow, d: dict[str, Any]) -> None:
-    kept = {k: o for k, o in row.occurrences.items() if o.status == "done"}
+    kept = {k: o for k, o in row.occurrences.items() if o.status == DONE}
     kept.update(_occurrences(d["occurrences"]))
     row.occurrences = kept
     row.deadline_text = d.get("deadline_text")
@@ -184,8 +190,8 @@ def _progress(row: ItemRow, d: dict[str, Any]) -> None:
         percent = d.get("percent")
         if percent is not None:
             occ.percent = percent
-            if occ.status == "open" and percent > 0:
-                occ.status = "in_progress"
+            if occ.status == OPEN and percent > 0:
+                occ.status = IN_PROGRESS
         occ.note = d.get("note") or occ.note
     index = d.get("target_index")
     if index is not None and 0 <= index < len(row.targets):
@@ -195,14 +201,14 @@ def _progress(row: ItemRow, d: dict[str, Any]) -> None:
 def _completed(row: ItemRow, d: dict[str, Any]) -> None:
     occ = row.occurrences.get(d["occurrence"])
     if occ is not None:
-        occ.status, occ.done_on = "done", d["done_on"]
+        occ.status, occ.done_on = DONE, d["done_on"]
         occ.note = d.get("note") or occ.note
 
 
 def _reopened(row: ItemRow, d: dict[str, Any]) -> None:
     occ = row.occurrences.get(d["occurrence"])
     if occ is not None:
-        occ.status = "in_progress" if occ.percent > 0 else "open"
+        occ.status = IN_PROGRESS if occ.percent > 0 else OPEN
         occ.done_on = None
 
 
