@@ -23,7 +23,7 @@ from planlog.exports import board_csv, board_xlsx, calendar_ics, history_jsonl
 from planlog.http.api.schemas import PROBLEMS, FeedCreate, FeedCreated
 from planlog.http.deps import AUDIT, MANAGE, READ, Caller, Services, ServicesDep, role_caller
 from planlog.projections.calendar import open_deadlines
-from planlog.service.queries import board_document
+from planlog.projections.queries import board_document
 
 router = APIRouter(tags=["exports"])
 Reader = Annotated[Caller, Depends(role_caller(READ, "read exports"))]

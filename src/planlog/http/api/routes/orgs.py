@@ -12,9 +12,9 @@ from planlog.http.api.schemas import PROBLEMS, OrgCreate
 from planlog.http.deps import MANAGE, READ, Caller, ServicesDep, org_not_found, role_caller
 from planlog.http.problems import Forbidden
 from planlog.projections.outbox import reminders_report
+from planlog.projections.queries import evaluation_day
 from planlog.projections.rollup import org_tree, rollup
 from planlog.service.app import parse_moment
-from planlog.service.queries import evaluation_day
 from planlog.service.views import org_view
 
 router = APIRouter(prefix="/api/v1", tags=["organisations"])
