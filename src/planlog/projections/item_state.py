@@ -13,20 +13,23 @@ from typing import Any
 
 from pydantic import Field
 
+from planlog.domain.events import event_name
+from planlog.domain.model import PlanItem
 from planlog.domain.status import DONE, IN_PROGRESS, OPEN
 from planlog.projections.changes import Change
 from planlog.projections.payloads import Shape
 
+PLANNED = event_name(PlanItem.Planned)
 ITEM_TYPES = frozenset(
     {
-        "PlanItem.Planned",
-        "PlanItem.Revised",
-        "PlanItem.Rescheduled",
-        "PlanItem.Reassigned",
-        "PlanItem.ProgressReported",
-        "PlanItem.OccurrenceCompleted",
-        "PlanItem.OccurrenceReopened",
-        "PlanItem.Cancelled",
+        PLANNED,
+        event_name(PlanItem.Revised),
+        event_name(PlanItem.Rescheduled),
+        event_name(PlanItem.Reassigned),
+        event_name(PlanItem.ProgressReported),
+        event_name(PlanItem.OccurrenceCompleted),
+        event_name(PlanItem.OccurrenceReopened),
+        event_name(PlanItem.Cancelled),
     }
 )
 
@@ -124,13 +127,13 @@ class _Reopened(Shape):
 
 
 ITEM_PAYLOADS: dict[str, type[Shape]] = {
-    "PlanItem.Planned": _Planned,
-    "PlanItem.Revised": _Revised,
-    "PlanItem.Rescheduled": _Rescheduled,
-    "PlanItem.Reassigned": _Reassigned,
-    "PlanItem.ProgressReported": _Progress,
-    "PlanItem.OccurrenceCompleted": _Completed,
-    "PlanItem.OccurrenceReopened": _Reopened,
+    PLANNED: _Planned,
+    event_name(PlanItem.Revised): _Revised,
+    event_name(PlanItem.Rescheduled): _Rescheduled,
+    event_name(PlanItem.Reassigned): _Reassigned,
+    event_name(PlanItem.ProgressReported): _Progress,
+    event_name(PlanItem.OccurrenceCompleted): _Completed,
+    event_name(PlanItem.OccurrenceReopened): _Reopened,
 }
 
 
@@ -141,7 +144,7 @@ def _occurrences(data: list[dict[str, Any]]) -> dict[str, OccurrenceRow]:
 def fold(items: dict[str, ItemRow], change: Change) -> ItemRow | None:
     """Apply one PlanItem event to `items`; returns the changed row (None if unknown)."""
     d = change.data
-    if change.type == "PlanItem.Planned":
+    if change.type == PLANNED:
         row = ItemRow(
             item_id=change.aggregate_id,
             plan_id=d["plan_id"],
@@ -217,11 +220,11 @@ def _cancelled(row: ItemRow, d: dict[str, Any]) -> None:
 
 
 _APPLY = {
-    "PlanItem.Revised": _revised,
-    "PlanItem.Rescheduled": _rescheduled,
-    "PlanItem.Reassigned": _reassigned,
-    "PlanItem.ProgressReported": _progress,
-    "PlanItem.OccurrenceCompleted": _completed,
-    "PlanItem.OccurrenceReopened": _reopened,
-    "PlanItem.Cancelled": _cancelled,
+    event_name(PlanItem.Revised): _revised,
+    event_name(PlanItem.Rescheduled): _rescheduled,
+    event_name(PlanItem.Reassigned): _reassigned,
+    event_name(PlanItem.ProgressReported): _progress,
+    event_name(PlanItem.OccurrenceCompleted): _completed,
+    event_name(PlanItem.OccurrenceReopened): _reopened,
+    event_name(PlanItem.Cancelled): _cancelled,
 }
