@@ -55,7 +55,9 @@ from planlog.projections.base import (
     tracking,
 )
 from planlog.projections.board import BoardProjection
+from planlog.projections.chain import ChainProjection
 from planlog.projections.changes import Change, ChangeReader, PayloadNotDecoded
+from planlog.projections.outbox import OutboxProjection
 from planlog.projections.quarantine import QuarantinedEvent, projection_quarantine
 from planlog.projections.rollup import RollupProjection
 from planlog.projections.timeline import TimelineProjection
@@ -87,9 +89,6 @@ def no_cyclic_gc() -> Iterator[None]:
 
 
 def default_projections() -> list[Projection]:
-    from planlog.projections.chain import ChainProjection
-    from planlog.projections.outbox import OutboxProjection
-
     return [
         BoardProjection(),
         TimelineProjection(),
