@@ -31,7 +31,7 @@ def test_event_name_is_the_stored_topic_after_its_colon() -> None:
 
 def test_every_type_a_read_model_names_is_a_domain_event() -> None:
     from planlog.projections.runner import default_projections
-    from planlog.summaries import SUMMARIES
+    from planlog.service.summaries import SUMMARIES
 
     known = {event_name(e) for e in _events()}
     for projection in default_projections():

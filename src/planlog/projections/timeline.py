@@ -38,7 +38,7 @@ from planlog.projections.base import CLUSTERED, Projection, Writer, metadata
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change, changes_at, positions_of
 from planlog.projections.payloads import Shape, Shapes
-from planlog.summaries import MISSING, summarise
+from planlog.service.summaries import MISSING, summarise
 
 # Rows are all integers: a rebuild writes one per event, and text times and plan UUIDs
 # made the table and its index twice the size and the rebuild's writes twice as long

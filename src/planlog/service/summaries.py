@@ -1,7 +1,9 @@
 """One readable sentence per recorded event: Chinese first, English on request.
 
 Timelines, diffs and item histories show these; they are worded when shown, from the
-event's own payload, so rewording one never needs a rebuild.
+event's own payload, so rewording one never needs a rebuild. A presenter, like
+`planlog.service.views`: it knows only the domain's event classes, so the timeline read
+model and the doors both use it without either depending on the other.
 """
 
 from __future__ import annotations
