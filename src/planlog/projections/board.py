@@ -18,7 +18,7 @@ from planlog.domain.events import event_name
 from planlog.domain.model import Plan
 from planlog.domain.schedule import Occurrence
 from planlog.domain.status import CANCELLED, DONE
-from planlog.projections.base import CLUSTERED, Projection, Writer, metadata
+from planlog.projections.base import CLUSTERED, ReadModel, Writer, metadata
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change
 from planlog.projections.item_state import (
@@ -104,7 +104,7 @@ class _Section(Shape):
     title: str
 
 
-class BoardProjection(Projection):
+class BoardProjection(ReadModel):
     name = "board"
     cost = 5.0  # µs per event in bench/rebuild_rate.py, decoding its payloads included
     tables = (board_plans, board_sections, board_items, board_occurrences)

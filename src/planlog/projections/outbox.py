@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 
 from planlog.domain.events import event_name
 from planlog.domain.model import PlanItem
-from planlog.projections.base import Projection, metadata
+from planlog.projections.base import ReadModel, metadata
 from planlog.projections.board import board_items, board_plans
 from planlog.projections.bulk import insert_rows
 from planlog.projections.changes import Change
@@ -96,7 +96,7 @@ class _ReminderIssued(Shape):
     scheduled_for: Annotated[str, AfterValidator(iso_time)]
 
 
-class OutboxProjection(Projection):
+class OutboxProjection(ReadModel):
     name = "outbox"
     cost = 0.2  # µs per event in bench/rebuild_rate.py
     tables = (reminder_outbox, reminder_attempts)

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from planlog.domain.events import event_name
 from planlog.domain.organisation import Organisation
-from planlog.projections.base import Projection, metadata
+from planlog.projections.base import ReadModel, metadata
 from planlog.projections.board import board_items, board_occurrences, board_plans
 from planlog.projections.changes import Change
 from planlog.projections.payloads import Shape, Shapes
@@ -54,7 +54,7 @@ class _ChairAppointed(Shape):
 _COUNTS = ("plans", "items", "occurrences", "done", "overdue", "open")
 
 
-class RollupProjection(Projection):
+class RollupProjection(ReadModel):
     name = "rollup"
     cost = 0.1  # µs per event in bench/rebuild_rate.py
     tables = (organisations,)

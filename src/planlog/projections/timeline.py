@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection
 from planlog.domain.errors import PlanlogError
 from planlog.domain.events import event_name
 from planlog.domain.model import Plan, PlanItem
-from planlog.projections.base import CLUSTERED, Projection, Writer, metadata
+from planlog.projections.base import CLUSTERED, ReadModel, Writer, metadata
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change, changes_at, positions_of
 from planlog.projections.payloads import Shape, Shapes
@@ -138,7 +138,7 @@ class _Revised(Shape):
     changes: _Retitled
 
 
-class TimelineProjection(Projection):
+class TimelineProjection(ReadModel):
     name = "timeline"
     cost = 4.0  # µs per event in bench/rebuild_rate.py
     tables = (audit_timeline, timeline_plans, timeline_item_plans)
