@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from planlog.domain.model import Plan, PlanItem
-from planlog.domain.schedule import Occurrence
+from planlog.domain.schedule import Occurrence, overall_percent
 from planlog.domain.status import CANCELLED, DONE, DUE_SOON, IN_PROGRESS, OPEN, OVERDUE, light
 
 TOTAL_KEYS = ("done", "overdue", "due_soon", "open", "in_progress")
@@ -71,10 +71,7 @@ class BoardItem:
 
     @property
     def percent(self) -> int:
-        if not self.occurrences:
-            return 0
-        total = sum(o.shown_percent for o in self.occurrences)
-        return round(total / len(self.occurrences))
+        return overall_percent(self.occurrences)
 
     def status(self, today: date) -> str:
         if self.cancelled:

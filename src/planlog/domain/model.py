@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate
 
 from planlog.domain import clock
 from planlog.domain.errors import RuleViolation
-from planlog.domain.schedule import Occurrence, normalise
+from planlog.domain.schedule import Occurrence, normalise, overall_percent
 from planlog.domain.status import CANCELLED, DONE, IN_PROGRESS, OPEN
 from planlog.domain.values import (
     LONG_TEXT_MAX,
@@ -464,10 +464,7 @@ class PlanItem(Aggregate):
     @property
     def percent(self) -> int:
         """Progress of the whole item: done occurrences count as 100%."""
-        occs = list(self.occurrences.values())
-        if not occs:
-            return 0
-        return round(sum(o.shown_percent for o in occs) / len(occs))
+        return overall_percent(self.occurrences.values())
 
     # ------------------------------------------------------------ rules
 

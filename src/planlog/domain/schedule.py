@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -104,6 +104,13 @@ class Occurrence:
             raise ScheduleError("an occurrence needs a due date")
         opens = data.get("opens")
         return cls(due=date.fromisoformat(due), opens=date.fromisoformat(opens) if opens else None)
+
+
+def overall_percent(occurrences: Collection[Occurrence]) -> int:
+    """An item's progress: the mean of its occurrences', a done one counting as 100 %."""
+    if not occurrences:
+        return 0
+    return round(sum(o.shown_percent for o in occurrences) / len(occurrences))
 
 
 def _refused(problem: str, zh: str, en: str) -> ScheduleError:
