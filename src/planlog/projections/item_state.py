@@ -2,8 +2,9 @@
 
 The board and the deadline calendar both need an item's current occurrences;
 this is the one place that knows how each event changes them. It mirrors the
-aggregate's `apply` methods on plain rows (no domain objects), because a
-rebuild folds hundreds of thousands of events.
+aggregate's `apply` methods on plain rows (it builds no domain objects, and takes
+only the event classes' names from the domain), because a rebuild folds hundreds of
+thousands of events.
 """
 
 from __future__ import annotations
