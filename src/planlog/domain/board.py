@@ -18,21 +18,19 @@ from planlog.domain.status import CANCELLED, DONE, DUE_SOON, IN_PROGRESS, OPEN, 
 TOTAL_KEYS = ("done", "overdue", "due_soon", "open", "in_progress")
 
 
-def occurrence_document(
-    occ: Occurrence, *, status: str, light: str | None = None
-) -> dict[str, Any]:
+def occurrence_document(occ: Occurrence, *, status: str, lit: str | None = None) -> dict[str, Any]:
     """One occurrence as the board and the item view show it (their JSON contract).
 
     The board's `status` is the light of the day; the item view's `status` is the
-    stored one and it adds its `light` (and its note and evidence) beside it.
+    stored one and it adds the light (`lit`), and its note and evidence, beside it.
     """
     document: dict[str, Any] = {
         "opens": occ.opens.isoformat() if occ.opens else None,
         "due": occ.key,
         "status": status,
     }
-    if light is not None:
-        document["light"] = light
+    if lit is not None:
+        document["light"] = lit
     document["percent"] = occ.shown_percent
     document["done_on"] = occ.done_on.isoformat() if occ.done_on else None
     return document

@@ -30,7 +30,7 @@ def occurrence_view(item: PlanItem, occ: Occurrence, today: date) -> dict[str, A
     """The board's occurrence document with the stored status, its light, note and
     evidence."""
     document = occurrence_document(
-        occ, status=item.occurrence_status(occ), light=occurrence_light(item, occ, today)
+        occ, status=item.occurrence_status(occ), lit=occurrence_light(item, occ, today)
     )
     return {**document, "note": occ.note, "evidence": occ.evidence}
 
