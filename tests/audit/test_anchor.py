@@ -28,9 +28,9 @@ from planlog.audit.anchor import (
 from planlog.cli import app as cli
 from planlog.exports import board_xlsx, history_jsonl
 from planlog.projections.chain import head
+from planlog.projections.queries import board_document
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import NewItem, PlanlogApp
-from planlog.service.queries import board_document
 
 
 def run(store_url: str, *args: str, expect_exit: int = 0) -> Any:

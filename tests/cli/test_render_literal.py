@@ -11,7 +11,8 @@ import pytest
 from rich.console import Console
 
 from planlog.cli.render import board_renderable, literal
-from planlog.domain.board import BoardItem, BoardOccurrence, build_board
+from planlog.domain.board import BoardItem, build_board
+from planlog.domain.schedule import Occurrence as BoardOccurrence
 
 #: hostile text → how the terminal must show it
 CASES = {

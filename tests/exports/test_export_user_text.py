@@ -14,7 +14,8 @@ from icalendar import Calendar
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
-from planlog.domain.board import BoardItem, BoardOccurrence, build_board
+from planlog.domain.board import BoardItem, build_board
+from planlog.domain.schedule import Occurrence
 from planlog.exports import board_csv, board_xlsx, calendar_ics, defuse_csv_text
 from planlog.projections.calendar import Deadline
 
@@ -39,7 +40,7 @@ def _board(
         number="1",
         responsible=responsible,
         cancelled=False,
-        occurrences=[BoardOccurrence(date(2025, 12, 31), None, "open", 40)],
+        occurrences=[Occurrence(date(2025, 12, 31), None, "open", 40)],
         targets=targets or [],
     )
     plan = {"id": "p1", "org": org, "year": 2025, "title": "2025年工作要点"}

@@ -13,7 +13,8 @@ from icalendar import Calendar
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
-from planlog.domain.board import BoardItem, BoardOccurrence, build_board
+from planlog.domain.board import BoardItem, build_board
+from planlog.domain.schedule import Occurrence
 from planlog.exports import (
     BOARD_COLUMNS,
     board_csv,
@@ -39,8 +40,8 @@ def _items() -> list[BoardItem]:
             responsible="组织部",
             cancelled=False,
             occurrences=[
-                BoardOccurrence(date(2025, 3, 31), None, "done", 100, date(2025, 3, 28)),
-                BoardOccurrence(date(2025, 6, 30), None, "in_progress", 40),
+                Occurrence(date(2025, 3, 31), None, "done", 100, date(2025, 3, 28)),
+                Occurrence(date(2025, 6, 30), None, "in_progress", 40),
             ],
             targets=[
                 {
@@ -59,7 +60,7 @@ def _items() -> list[BoardItem]:
             number="2",
             responsible="宣教部",
             cancelled=False,
-            occurrences=[BoardOccurrence(date(2025, 5, 31), None, "open")],
+            occurrences=[Occurrence(date(2025, 5, 31), None, "open")],
         ),
         BoardItem(
             id="c",
@@ -76,7 +77,7 @@ def _items() -> list[BoardItem]:
             number="3",
             responsible="体协",
             cancelled=True,
-            occurrences=[BoardOccurrence(date(2025, 9, 30), None, "open")],
+            occurrences=[Occurrence(date(2025, 9, 30), None, "open")],
         ),
         BoardItem(
             id="e",
@@ -85,7 +86,7 @@ def _items() -> list[BoardItem]:
             number="4",
             responsible="权益部",
             cancelled=False,
-            occurrences=[BoardOccurrence(date(2025, 8, 31), date(2025, 6, 1), "in_progress", 20)],
+            occurrences=[Occurrence(date(2025, 8, 31), date(2025, 6, 1), "in_progress", 20)],
         ),
     ]
 
@@ -103,7 +104,7 @@ def _formula_board() -> dict[str, Any]:
         number="1",
         responsible="@someone",
         cancelled=False,
-        occurrences=[BoardOccurrence(date(2025, 12, 31), None, "open")],
+        occurrences=[Occurrence(date(2025, 12, 31), None, "open")],
     )
     return build_board(PLAN, SECTIONS, [item], TODAY)
 

@@ -13,12 +13,12 @@ from planlog.domain.board import board_from_aggregates
 from planlog.domain.errors import PlanlogError
 from planlog.projections.board import read_board
 from planlog.projections.calendar import open_deadlines
+from planlog.projections.queries import board_document
 from planlog.projections.rollup import rollup
 from planlog.projections.runner import ReadModelRunner
 from planlog.projections.timeline import diff, timeline
 from planlog.projections.workload import workload
 from planlog.service.app import NewItem, PlanlogApp
-from planlog.service.queries import board_document
 
 
 @pytest.mark.parametrize("today", [date(2026, 3, 1), date(2026, 6, 28), date(2026, 12, 30)])

@@ -17,7 +17,7 @@ from sqlalchemy import Column, Float, LargeBinary, MetaData, String, Table, insp
 
 from planlog.config import Settings
 from planlog.projections.base import make_engine
-from planlog.projections.outbox import set_channels
+from planlog.scheduler.dispatch import set_channels
 from planlog.scheduler.service import OLD_JOB_TABLE, Service
 from planlog.service.app import NewItem, PlanlogApp
 

@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy import select
 
 from planlog.config import Settings
-from planlog.projections import outbox
-from planlog.projections.outbox import deliver_pending, reminder_outbox, set_channels
+from planlog.projections.outbox import reminder_outbox
 from planlog.projections.runner import ReadModelRunner
+from planlog.scheduler import dispatch as outbox
+from planlog.scheduler.dispatch import deliver_pending, set_channels
 from planlog.scheduler.reminders import ReminderIssuer
 from planlog.scheduler.service import reminder_pass
 from planlog.scheduler.workdays import ChinaWorkdays

@@ -18,13 +18,9 @@ from sqlalchemy import update
 from planlog.config import Settings
 from planlog.demo import demo_plan_text
 from planlog.importer import parse_text
-from planlog.projections.outbox import (
-    deliver_pending,
-    reminder_outbox,
-    reminders_report,
-    set_channels,
-)
+from planlog.projections.outbox import reminder_outbox, reminders_report
 from planlog.projections.runner import ReadModelRunner
+from planlog.scheduler.dispatch import deliver_pending, set_channels
 from planlog.scheduler.reminders import ReminderIssuer
 from planlog.scheduler.service import Service, reminder_pass
 from planlog.scheduler.workdays import ChinaWorkdays

@@ -10,7 +10,7 @@ import typer
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, state
 from planlog.cli.render import print_board
 from planlog.demo import DEMO_ORG, StoreNotEmpty, load_demo
-from planlog.service.queries import board_document
+from planlog.projections.queries import board_document
 
 
 @guarded

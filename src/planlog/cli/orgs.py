@@ -11,9 +11,9 @@ from rich.tree import Tree
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, state
 from planlog.cli.render import literal, progress_bar
 from planlog.domain.errors import NotFound
+from planlog.projections.queries import evaluation_day
 from planlog.projections.rollup import org_tree, rollup
 from planlog.service.app import parse_moment
-from planlog.service.queries import evaluation_day
 from planlog.service.views import org_view
 
 org_cli = typer.Typer(help="Organisations (工会组织) and their tree.", no_args_is_help=True)

@@ -16,10 +16,10 @@ from planlog.domain.values import REASON_MAX, required_text
 from planlog.i18n import lang
 from planlog.projections.calendar import open_deadlines
 from planlog.projections.quarantine import QuarantinedEvent
+from planlog.projections.queries import board_document, diff_document, evaluation_day
 from planlog.projections.timeline import timeline
 from planlog.projections.workload import workload
 from planlog.service.app import parse_moment
-from planlog.service.queries import board_document, diff_document, evaluation_day
 
 projections_cli = typer.Typer(
     help="Read models: rebuild, status, run; events in quarantine.", no_args_is_help=True

@@ -13,7 +13,8 @@ from planlog.cli.common import JsonOption, emit_json, guarded, out_console, pars
 from planlog.cli.render import literal
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
-from planlog.projections.outbox import list_channels, reminders_report, set_channels
+from planlog.projections.outbox import reminders_report
+from planlog.scheduler.dispatch import list_channels, set_channels
 from planlog.scheduler.policy import ReminderPolicy, stored_overrides
 from planlog.scheduler.service import Service, reminder_pass
 from planlog.service.app import parse_moment

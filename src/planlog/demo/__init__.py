@@ -15,7 +15,8 @@ from importlib import resources
 from uuid import UUID
 
 from planlog.domain.errors import NotFound, PlanlogError
-from planlog.domain.model import DONE, PlanItem
+from planlog.domain.model import PlanItem
+from planlog.domain.status import DONE
 from planlog.importer import parse_text
 from planlog.service.app import PLAN_TZ, PlanlogApp
 from planlog.service.importing import import_document

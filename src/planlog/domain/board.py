@@ -7,23 +7,33 @@ as of a past moment (from replayed aggregates) end in this one shape.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from planlog.domain.model import CANCELLED, DONE, IN_PROGRESS, OPEN, Plan, PlanItem
-from planlog.domain.status import DUE_SOON, OVERDUE, light
+from planlog.domain.model import Plan, PlanItem
+from planlog.domain.schedule import Occurrence, overall_percent
+from planlog.domain.status import CANCELLED, DONE, DUE_SOON, IN_PROGRESS, OPEN, OVERDUE, light
 
 TOTAL_KEYS = ("done", "overdue", "due_soon", "open", "in_progress")
 
 
-@dataclass
-class BoardOccurrence:
-    due: date
-    opens: date | None
-    status: str  # the stored status: open / in_progress / done / cancelled
-    percent: int = 0
-    done_on: date | None = None
+def occurrence_document(occ: Occurrence, *, status: str, lit: str | None = None) -> dict[str, Any]:
+    """One occurrence as the board and the item view show it (their JSON contract).
+
+    The board's `status` is the light of the day; the item view's `status` is the
+    stored one and it adds the light (`lit`), and its note and evidence, beside it.
+    """
+    document: dict[str, Any] = {
+        "opens": occ.opens.isoformat() if occ.opens else None,
+        "due": occ.key,
+        "status": status,
+    }
+    if lit is not None:
+        document["light"] = lit
+    document["percent"] = occ.shown_percent
+    document["done_on"] = occ.done_on.isoformat() if occ.done_on else None
+    return document
 
 
 @dataclass
@@ -36,7 +46,8 @@ class BoardItem:
     number: str | None
     responsible: str | None
     cancelled: bool
-    occurrences: list[BoardOccurrence] = field(default_factory=list)
+    #: in due order; an open occurrence of a cancelled item has the status `cancelled`
+    occurrences: list[Occurrence] = field(default_factory=list)
     targets: list[dict[str, Any]] = field(default_factory=list)
     version: int = 0
 
@@ -50,8 +61,7 @@ class BoardItem:
             responsible=item.responsible,
             cancelled=item.cancelled,
             occurrences=[
-                BoardOccurrence(o.due, o.opens, item.occurrence_status(o), o.percent, o.done_on)
-                for o in item.ordered_occurrences()
+                replace(o, status=item.occurrence_status(o)) for o in item.ordered_occurrences()
             ],
             targets=[t.to_dict() for t in item.details.targets],
             version=item.version,
@@ -59,10 +69,7 @@ class BoardItem:
 
     @property
     def percent(self) -> int:
-        if not self.occurrences:
-            return 0
-        total = sum(100 if o.status == DONE else o.percent for o in self.occurrences)
-        return round(total / len(self.occurrences))
+        return overall_percent(self.occurrences)
 
     def status(self, today: date) -> str:
         if self.cancelled:
@@ -72,7 +79,7 @@ class BoardItem:
             return DONE if self.occurrences else OPEN
         return light(upcoming.status, upcoming.due, today)
 
-    def next_open(self) -> BoardOccurrence | None:
+    def next_open(self) -> Occurrence | None:
         if self.cancelled:
             return None
         return next((o for o in self.occurrences if o.status != DONE), None)
@@ -112,13 +119,7 @@ def build_board(
                 "targets": item.targets,
                 "version": item.version,
                 "occurrences": [
-                    {
-                        "opens": o.opens.isoformat() if o.opens else None,
-                        "due": o.due.isoformat(),
-                        "status": lit,
-                        "percent": 100 if o.status == DONE else o.percent,
-                        "done_on": o.done_on.isoformat() if o.done_on else None,
-                    }
+                    occurrence_document(o, status=lit)
                     for o, lit in zip(item.occurrences, lights, strict=True)
                 ],
             }

@@ -9,7 +9,7 @@ cheap to decode for projections.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
@@ -18,7 +18,8 @@ from eventsourcing.domain import Aggregate
 
 from planlog.domain import clock
 from planlog.domain.errors import RuleViolation
-from planlog.domain.schedule import Occurrence, normalise
+from planlog.domain.schedule import Occurrence, normalise, overall_percent
+from planlog.domain.status import CANCELLED, DONE, IN_PROGRESS, OPEN
 from planlog.domain.values import (
     LONG_TEXT_MAX,
     NAME_MAX,
@@ -53,12 +54,6 @@ def required_reason(aggregate_id: object, reason: object, why: str) -> str:
     if cleaned is None:
         raise RuleViolation(aggregate_id, "reason_required", why)
     return cleaned
-
-
-OPEN = "open"
-IN_PROGRESS = "in_progress"
-DONE = "done"
-CANCELLED = "cancelled"
 
 
 class PlanlogEvent(Aggregate.Event):
@@ -258,23 +253,6 @@ class Plan(Aggregate):
 
 
 @dataclass
-class OccurrenceState:
-    """One occurrence of an item's schedule, done or not on its own."""
-
-    due: date
-    opens: date | None
-    status: str = OPEN
-    percent: int = 0
-    done_on: date | None = None
-    note: str | None = None
-    evidence: str | None = None
-
-    @property
-    def key(self) -> str:
-        return self.due.isoformat()
-
-
-@dataclass
 class Target:
     """A measurable target (建会率达到80%以上, 新增基层工会800家) and how far it got."""
 
@@ -410,7 +388,7 @@ class PlanItem(Aggregate):
         self.rrule = rrule
         self.soft = soft
         self.source = source
-        self.occurrences: dict[str, OccurrenceState] = {}
+        self.occurrences: dict[str, Occurrence] = {}
         self._set_schedule(occurrences)
         self.cancelled = False
         self.cancel_reason: str | None = None
@@ -471,13 +449,13 @@ class PlanItem(Aggregate):
     def responsible(self) -> str | None:
         return self.details.responsible
 
-    def ordered_occurrences(self) -> list[OccurrenceState]:
+    def ordered_occurrences(self) -> list[Occurrence]:
         return sorted(self.occurrences.values(), key=lambda o: o.due)
 
-    def occurrence_status(self, occ: OccurrenceState) -> str:
+    def occurrence_status(self, occ: Occurrence) -> str:
         return CANCELLED if self.cancelled and occ.status != DONE else occ.status
 
-    def earliest_open(self) -> OccurrenceState:
+    def earliest_open(self) -> Occurrence:
         for occ in self.ordered_occurrences():
             if occ.status != DONE:
                 return occ
@@ -486,10 +464,7 @@ class PlanItem(Aggregate):
     @property
     def percent(self) -> int:
         """Progress of the whole item: done occurrences count as 100%."""
-        occs = list(self.occurrences.values())
-        if not occs:
-            return 0
-        return round(sum(100 if o.status == DONE else o.percent for o in occs) / len(occs))
+        return overall_percent(self.occurrences.values())
 
     # ------------------------------------------------------------ rules
 
@@ -499,7 +474,7 @@ class PlanItem(Aggregate):
                 self.id, "not_cancelled", f"cannot {action} '{self.title}': the item is cancelled"
             )
 
-    def _occurrence(self, key: str) -> OccurrenceState:
+    def _occurrence(self, key: str) -> Occurrence:
         try:
             return self.occurrences[key]
         except KeyError:
@@ -513,7 +488,7 @@ class PlanItem(Aggregate):
     def _set_schedule(self, occurrences: list[dict[str, str | None]]) -> None:
         for data in occurrences:
             occ = Occurrence.from_dict(data)
-            self.occurrences[occ.key] = OccurrenceState(due=occ.due, opens=occ.opens)
+            self.occurrences[occ.key] = occ
 
     # ----------------------------------------------------------- commands
 
@@ -624,11 +599,13 @@ class PlanItem(Aggregate):
             if self.occurrence is not None:
                 occ = item.occurrences[self.occurrence]
                 if self.percent is not None:
-                    occ.percent = self.percent
-                    if occ.status == OPEN and self.percent > 0:
-                        occ.status = IN_PROGRESS
-                occ.note = self.note or occ.note
-                occ.evidence = self.evidence or occ.evidence
+                    started = occ.status == OPEN and self.percent > 0
+                    occ = replace(
+                        occ, percent=self.percent, status=IN_PROGRESS if started else occ.status
+                    )
+                item.occurrences[self.occurrence] = replace(
+                    occ, note=self.note or occ.note, evidence=self.evidence or occ.evidence
+                )
             if self.target_index is not None:
                 item.details.targets[self.target_index].current = self.target_value
 
@@ -696,10 +673,13 @@ class PlanItem(Aggregate):
 
         def apply(self, item: PlanItem) -> None:
             occ = item.occurrences[self.occurrence]
-            occ.status = DONE
-            occ.done_on = date.fromisoformat(self.done_on)
-            occ.note = self.note or occ.note
-            occ.evidence = self.evidence or occ.evidence
+            item.occurrences[self.occurrence] = replace(
+                occ,
+                status=DONE,
+                done_on=date.fromisoformat(self.done_on),
+                note=self.note or occ.note,
+                evidence=self.evidence or occ.evidence,
+            )
 
     def complete(
         self,
@@ -735,8 +715,8 @@ class PlanItem(Aggregate):
 
         def apply(self, item: PlanItem) -> None:
             occ = item.occurrences[self.occurrence]
-            occ.status = IN_PROGRESS if occ.percent > 0 else OPEN
-            occ.done_on = None
+            status = IN_PROGRESS if occ.percent > 0 else OPEN
+            item.occurrences[self.occurrence] = replace(occ, status=status, done_on=None)
 
     def reopen(self, occurrence: str, *, actor: str, reason: str) -> None:
         self._refuse_if_cancelled("reopen")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -17,6 +17,7 @@ from functools import lru_cache
 from dateutil.rrule import rrulestr
 
 from planlog.domain.errors import ScheduleError
+from planlog.domain.status import DONE, OPEN
 from planlog.domain.values import InvalidValue, check_text_chars
 
 #: Longest rule text, in characters (the API has always refused longer ones). Every
@@ -57,10 +58,24 @@ _LAST_STAND_IN = 9998
 
 @dataclass(frozen=True, order=True)
 class Occurrence:
-    """One due date of an item, with an optional opening date for a window (六月至八月)."""
+    """One due date of an item, with an optional opening date for a window (六月至八月),
+    and how far the work for it got.
+
+    The schedule (a parsed deadline, a reschedule) makes occurrences with only `due` and
+    `opens`, and events store only those two (`to_dict`); the item folds its progress
+    events into the other fields. One class for both, so the aggregate, the board and
+    the item view all speak of the same thing. Frozen: `PlanItem`'s `apply` replaces an
+    occurrence rather than changing it, so a value handed out is never changed behind
+    its holder's back.
+    """
 
     due: date
     opens: date | None = None
+    status: str = OPEN  # the stored status: open / in_progress / done (cancelled on boards)
+    percent: int = 0
+    done_on: date | None = None
+    note: str | None = None
+    evidence: str | None = None
 
     def __post_init__(self) -> None:
         if self.opens is not None and self.opens > self.due:
@@ -73,7 +88,13 @@ class Occurrence:
         """Occurrences of one item are told apart by their due date."""
         return self.due.isoformat()
 
+    @property
+    def shown_percent(self) -> int:
+        """Progress as shown and summed: a done occurrence counts as 100 %."""
+        return 100 if self.status == DONE else self.percent
+
     def to_dict(self) -> dict[str, str | None]:
+        """The scheduled part, as events store it: {"opens", "due"}; never the progress."""
         return {"opens": self.opens.isoformat() if self.opens else None, "due": self.key}
 
     @classmethod
@@ -83,6 +104,13 @@ class Occurrence:
             raise ScheduleError("an occurrence needs a due date")
         opens = data.get("opens")
         return cls(due=date.fromisoformat(due), opens=date.fromisoformat(opens) if opens else None)
+
+
+def overall_percent(occurrences: Collection[Occurrence]) -> int:
+    """An item's progress: the mean of its occurrences', a done one counting as 100 %."""
+    if not occurrences:
+        return 0
+    return round(sum(o.shown_percent for o in occurrences) / len(occurrences))
 
 
 def _refused(problem: str, zh: str, en: str) -> ScheduleError:

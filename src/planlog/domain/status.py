@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
-from planlog.domain.model import CANCELLED, DONE, IN_PROGRESS, OPEN, OccurrenceState, PlanItem
+if TYPE_CHECKING:  # the model imports these statuses; it is needed here for types only
+    from planlog.domain.model import PlanItem
+    from planlog.domain.schedule import Occurrence
+
+#: The stored status of an occurrence. An item's own status is one of these too, and
+#: `cancelled` stands for every open occurrence of a cancelled item.
+OPEN = "open"
+IN_PROGRESS = "in_progress"
+DONE = "done"
+CANCELLED = "cancelled"
 
 DUE_SOON = "due_soon"
 OVERDUE = "overdue"
@@ -24,5 +34,5 @@ def light(status: str, due: date, today: date) -> str:
     return status
 
 
-def occurrence_light(item: PlanItem, occ: OccurrenceState, today: date) -> str:
+def occurrence_light(item: PlanItem, occ: Occurrence, today: date) -> str:
     return light(item.occurrence_status(occ), occ.due, today)

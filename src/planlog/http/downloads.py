@@ -24,8 +24,8 @@ from planlog.auth.caller import Caller
 from planlog.exports import board_csv, board_xlsx, calendar_ics, history_jsonl
 from planlog.http.deps import Services
 from planlog.projections.calendar import open_deadlines
+from planlog.projections.queries import board_document
 from planlog.service.app import PlanlogApp
-from planlog.service.queries import board_document
 
 ICS = "text/calendar; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

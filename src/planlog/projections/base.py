@@ -1,4 +1,12 @@
-"""What a projection is, where read models live, and how their positions are tracked."""
+"""What a read model is, where read models live, and how their positions are tracked.
+
+The base class is `ReadModel`, and `ReadModelRunner` (`planlog.projections.runner`)
+keeps them up to date. Neither is named after eventsourcing's `Projection` or
+`ProjectionRunner`: those process domain events one at a time with a tracking object,
+while these read decoded rows of the log (`changes.Change`) in batches and track
+their positions in `projection_tracking` themselves. The concrete read models keep
+their `…Projection` names (`BoardProjection`, …), which the tests and the CLI use.
+"""
 
 from __future__ import annotations
 
@@ -45,8 +53,8 @@ tracking = Table(
 Writer = Callable[[Connection], None]
 
 
-class Projection(ABC):
-    """A read model kept from the event log.
+class ReadModel(ABC):
+    """A read model kept from the event log (a "projection", hence `BoardProjection`).
 
     The runner hands each batch of changes to `prepare`, on a read-only snapshot
     taken at this projection's tracking position: it reads what it needs and computes
@@ -98,7 +106,7 @@ class Projection(ABC):
 
     def apply(self, conn: Connection, changes: list[Any]) -> None:
         """Read, compute and write a batch in one go (in the caller's transaction)."""
-        if type(self).prepare is Projection.prepare:
+        if type(self).prepare is ReadModel.prepare:
             raise NotImplementedError(f"{type(self).__name__} defines neither prepare nor apply")
         self.prepare(conn, changes)(conn)
 

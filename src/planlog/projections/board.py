@@ -13,13 +13,18 @@ import orjson
 from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, select
 from sqlalchemy.engine import Connection
 
-from planlog.domain.board import BoardItem, BoardOccurrence, build_board
-from planlog.projections.base import CLUSTERED, Projection, Writer, metadata
+from planlog.domain.board import BoardItem, build_board
+from planlog.domain.events import event_name
+from planlog.domain.model import Plan
+from planlog.domain.schedule import Occurrence
+from planlog.domain.status import CANCELLED, DONE
+from planlog.projections.base import CLUSTERED, ReadModel, Writer, metadata
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change
 from planlog.projections.item_state import (
     ITEM_PAYLOADS,
     ITEM_TYPES,
+    PLANNED,
     ItemRow,
     OccurrenceRow,
     fold,
@@ -82,7 +87,10 @@ board_occurrences = Table(
     **CLUSTERED,
 )
 
-PLAN_TYPES = frozenset({"Plan.Created", "Plan.SectionAdded", "Plan.SectionRenamed"})
+PLAN_CREATED = event_name(Plan.Created)
+SECTION_ADDED = event_name(Plan.SectionAdded)
+SECTION_RENAMED = event_name(Plan.SectionRenamed)
+PLAN_TYPES = frozenset({PLAN_CREATED, SECTION_ADDED, SECTION_RENAMED})
 
 
 class _PlanCreated(Shape):
@@ -96,21 +104,21 @@ class _Section(Shape):
     title: str
 
 
-class BoardProjection(Projection):
+class BoardProjection(ReadModel):
     name = "board"
     cost = 5.0  # µs per event in bench/rebuild_rate.py, decoding its payloads included
     tables = (board_plans, board_sections, board_items, board_occurrences)
     types = PLAN_TYPES | ITEM_TYPES
     payloads: ClassVar[Shapes] = {
-        "Plan.Created": _PlanCreated,
-        "Plan.SectionAdded": _Section,
-        "Plan.SectionRenamed": _Section,
+        PLAN_CREATED: _PlanCreated,
+        SECTION_ADDED: _Section,
+        SECTION_RENAMED: _Section,
         **ITEM_PAYLOADS,
     }
 
     def prepare(self, snapshot: Connection, changes: list[Change]) -> Writer:
         items: dict[str, ItemRow] = {}
-        known = {c.aggregate_id for c in changes if c.type == "PlanItem.Planned"}
+        known = {c.aggregate_id for c in changes if c.type == PLANNED}
         earlier = sorted({c.aggregate_id for c in changes if c.type in ITEM_TYPES} - known)
         items.update(load_items(snapshot, earlier))
         stored = set(items)
@@ -133,7 +141,7 @@ class BoardProjection(Projection):
     @staticmethod
     def _apply_plan_event(conn: Connection, change: Change) -> None:
         d = change.data
-        if change.type == "Plan.Created":
+        if change.type == PLAN_CREATED:
             conn.execute(
                 board_plans.insert().values(
                     plan_id=change.aggregate_id,
@@ -143,7 +151,7 @@ class BoardProjection(Projection):
                     created_at=change.recorded_at,
                 )
             )
-        elif change.type == "Plan.SectionAdded":
+        elif change.type == SECTION_ADDED:
             conn.execute(
                 board_sections.insert().values(
                     plan_id=change.aggregate_id,
@@ -265,10 +273,10 @@ def board_items_of(conn: Connection, plan_id: str) -> list[BoardItem]:
             responsible=r.responsible,
             cancelled=r.cancelled,
             occurrences=[
-                BoardOccurrence(
+                Occurrence(
                     due=date.fromisoformat(o.due),
                     opens=date.fromisoformat(o.opens) if o.opens else None,
-                    status="cancelled" if r.cancelled and o.status != "done" else o.status,
+                    status=CANCELLED if r.cancelled and o.status != DONE else o.status,
                     percent=o.percent,
                     done_on=date.fromisoformat(o.done_on) if o.done_on else None,
                 )

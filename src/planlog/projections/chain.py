@@ -51,7 +51,7 @@ import orjson
 from sqlalchemy import Column, Engine, Integer, LargeBinary, String, Table, inspect, select
 from sqlalchemy.engine import Connection
 
-from planlog.projections.base import Projection, Writer, metadata, tracking
+from planlog.projections.base import ReadModel, Writer, metadata, tracking
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import EVENTS_TABLES, Change, ChangeReader, aggregate_id_text
 from planlog.service.app import PlanlogApp
@@ -268,7 +268,7 @@ def _v1(prev: bytes, row: StoredRow) -> bytes:
 # ------------------------------------------------------------------ the projection
 
 
-class ChainProjection(Projection):
+class ChainProjection(ReadModel):
     """Appends one link per event to `audit_chain`; never deletes or rewrites a link."""
 
     name = "audit_chain"

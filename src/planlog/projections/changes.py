@@ -86,7 +86,7 @@ class UnreadPayload(dict[str, Any]):
     """The payload of an event whose type no projection of the reader reads: not decoded.
 
     Every use of it fails loudly, so a projection that reads a payload it did not
-    declare (`Projection.reads_payload`) breaks its tests instead of seeing an empty
+    declare (`ReadModel.reads_payload`) breaks its tests instead of seeing an empty
     event; and nothing can be stored in it, as one instance stands for all of them.
     """
 

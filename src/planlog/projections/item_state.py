@@ -2,8 +2,9 @@
 
 The board and the deadline calendar both need an item's current occurrences;
 this is the one place that knows how each event changes them. It mirrors the
-aggregate's `apply` methods on plain rows (no domain objects), because a
-rebuild folds hundreds of thousands of events.
+aggregate's `apply` methods on plain rows (it builds no domain objects, and takes
+only the event classes' names from the domain), because a rebuild folds hundreds of
+thousands of events.
 """
 
 from __future__ import annotations
@@ -13,28 +14,37 @@ from typing import Any
 
 from pydantic import Field
 
+from planlog.domain.events import event_name
+from planlog.domain.model import PlanItem
+from planlog.domain.status import DONE, IN_PROGRESS, OPEN
 from planlog.projections.changes import Change
 from planlog.projections.payloads import Shape
 
+PLANNED = event_name(PlanItem.Planned)
 ITEM_TYPES = frozenset(
     {
-        "PlanItem.Planned",
-        "PlanItem.Revised",
-        "PlanItem.Rescheduled",
-        "PlanItem.Reassigned",
-        "PlanItem.ProgressReported",
-        "PlanItem.OccurrenceCompleted",
-        "PlanItem.OccurrenceReopened",
-        "PlanItem.Cancelled",
+        PLANNED,
+        event_name(PlanItem.Revised),
+        event_name(PlanItem.Rescheduled),
+        event_name(PlanItem.Reassigned),
+        event_name(PlanItem.ProgressReported),
+        event_name(PlanItem.OccurrenceCompleted),
+        event_name(PlanItem.OccurrenceReopened),
+        event_name(PlanItem.Cancelled),
     }
 )
 
 
 @dataclass(slots=True)
 class OccurrenceRow:
+    """The read side's one row for an occurrence (`planlog.domain.schedule.Occurrence`
+    as stored in `board_occurrences`): plain ISO strings, mutable, because a rebuild
+    folds hundreds of thousands of events into these and converts dates only when a
+    board is read."""
+
     due: str
     opens: str | None
-    status: str = "open"
+    status: str = OPEN
     percent: int = 0
     done_on: str | None = None
     note: str | None = None
@@ -118,13 +128,13 @@ class _Reopened(Shape):
 
 
 ITEM_PAYLOADS: dict[str, type[Shape]] = {
-    "PlanItem.Planned": _Planned,
-    "PlanItem.Revised": _Revised,
-    "PlanItem.Rescheduled": _Rescheduled,
-    "PlanItem.Reassigned": _Reassigned,
-    "PlanItem.ProgressReported": _Progress,
-    "PlanItem.OccurrenceCompleted": _Completed,
-    "PlanItem.OccurrenceReopened": _Reopened,
+    PLANNED: _Planned,
+    event_name(PlanItem.Revised): _Revised,
+    event_name(PlanItem.Rescheduled): _Rescheduled,
+    event_name(PlanItem.Reassigned): _Reassigned,
+    event_name(PlanItem.ProgressReported): _Progress,
+    event_name(PlanItem.OccurrenceCompleted): _Completed,
+    event_name(PlanItem.OccurrenceReopened): _Reopened,
 }
 
 
@@ -135,7 +145,7 @@ def _occurrences(data: list[dict[str, Any]]) -> dict[str, OccurrenceRow]:
 def fold(items: dict[str, ItemRow], change: Change) -> ItemRow | None:
     """Apply one PlanItem event to `items`; returns the changed row (None if unknown)."""
     d = change.data
-    if change.type == "PlanItem.Planned":
+    if change.type == PLANNED:
         row = ItemRow(
             item_id=change.aggregate_id,
             plan_id=d["plan_id"],
@@ -167,7 +177,7 @@ def _revised(row: ItemRow, d: dict[str, Any]) -> None:
 
 
 def _rescheduled(row: ItemRow, d: dict[str, Any]) -> None:
-    kept = {k: o for k, o in row.occurrences.items() if o.status == "done"}
+    kept = {k: o for k, o in row.occurrences.items() if o.status == DONE}
     kept.update(_occurrences(d["occurrences"]))
     row.occurrences = kept
     row.deadline_text = d.get("deadline_text")
@@ -184,8 +194,8 @@ def _progress(row: ItemRow, d: dict[str, Any]) -> None:
         percent = d.get("percent")
         if percent is not None:
             occ.percent = percent
-            if occ.status == "open" and percent > 0:
-                occ.status = "in_progress"
+            if occ.status == OPEN and percent > 0:
+                occ.status = IN_PROGRESS
         occ.note = d.get("note") or occ.note
     index = d.get("target_index")
     if index is not None and 0 <= index < len(row.targets):
@@ -195,14 +205,14 @@ def _progress(row: ItemRow, d: dict[str, Any]) -> None:
 def _completed(row: ItemRow, d: dict[str, Any]) -> None:
     occ = row.occurrences.get(d["occurrence"])
     if occ is not None:
-        occ.status, occ.done_on = "done", d["done_on"]
+        occ.status, occ.done_on = DONE, d["done_on"]
         occ.note = d.get("note") or occ.note
 
 
 def _reopened(row: ItemRow, d: dict[str, Any]) -> None:
     occ = row.occurrences.get(d["occurrence"])
     if occ is not None:
-        occ.status = "in_progress" if occ.percent > 0 else "open"
+        occ.status = IN_PROGRESS if occ.percent > 0 else OPEN
         occ.done_on = None
 
 
@@ -211,11 +221,11 @@ def _cancelled(row: ItemRow, d: dict[str, Any]) -> None:
 
 
 _APPLY = {
-    "PlanItem.Revised": _revised,
-    "PlanItem.Rescheduled": _rescheduled,
-    "PlanItem.Reassigned": _reassigned,
-    "PlanItem.ProgressReported": _progress,
-    "PlanItem.OccurrenceCompleted": _completed,
-    "PlanItem.OccurrenceReopened": _reopened,
-    "PlanItem.Cancelled": _cancelled,
+    event_name(PlanItem.Revised): _revised,
+    event_name(PlanItem.Rescheduled): _rescheduled,
+    event_name(PlanItem.Reassigned): _reassigned,
+    event_name(PlanItem.ProgressReported): _progress,
+    event_name(PlanItem.OccurrenceCompleted): _completed,
+    event_name(PlanItem.OccurrenceReopened): _reopened,
+    event_name(PlanItem.Cancelled): _cancelled,
 }

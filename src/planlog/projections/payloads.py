@@ -7,7 +7,7 @@ code (a refactor broke it). Only the first may quarantine the event
 would quietly set aside every event of a type.
 
 So each projection declares, per event type, the shape of what it reads of the payload
-(`Projection.payloads`): the fields, whether each may be missing, and their types. When
+(`ReadModel.payloads`): the fields, whether each may be missing, and their types. When
 it fails on a batch, the runner checks the batch against those shapes; an event that
 does not have its shape is at fault, and the failure is a `PayloadError` naming the
 field. If every event has it, the failure is the code's. Checking only after a failure

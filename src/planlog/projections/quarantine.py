@@ -120,7 +120,7 @@ def is_data_error(error: BaseException) -> bool:
     a value written from it.
 
     Only these quarantine the event at once; the runner then asks the projection whether
-    an event of the batch lacks what it reads (`Projection.payload_fault`). Any other
+    an event of the batch lacks what it reads (`ReadModel.payload_fault`). Any other
     error — a lost connection, a lock or statement timeout, a full disk, memory, an
     AttributeError or TypeError in the projection's code — stops the batch as before, to
     be retried whole: quarantining would set aside events that are not at fault.
@@ -185,7 +185,7 @@ def held_back(position: int) -> str:
 
 
 def held_aggregates(conn: Connection, projections: Iterable[str]) -> dict[str, set[str]]:
-    """Projection → the aggregates whose later events it holds back (open entries)."""
+    """Read model → the aggregates whose later events it holds back (open entries)."""
     q = projection_quarantine.c
     rows = conn.execute(
         select(q.projection, q.aggregate_id)
@@ -330,7 +330,7 @@ def open_failures(conn: Connection, projection: str, event_type: str) -> int:
 
 
 def counts(conn: Connection) -> dict[str, tuple[int, int]]:
-    """Projection → (open entries, released entries)."""
+    """Read model → (open entries, released entries)."""
     q = projection_quarantine.c
     rows = conn.execute(
         select(q.projection, func.count(), func.count(q.released_at)).group_by(q.projection)

@@ -14,7 +14,9 @@ from typing import Any, ClassVar
 from sqlalchemy import Column, String, Table, Text, and_, case, func, select
 from sqlalchemy.engine import Connection
 
-from planlog.projections.base import Projection, metadata
+from planlog.domain.events import event_name
+from planlog.domain.organisation import Organisation
+from planlog.projections.base import ReadModel, metadata
 from planlog.projections.board import board_items, board_occurrences, board_plans
 from planlog.projections.changes import Change
 from planlog.projections.payloads import Shape, Shapes
@@ -29,9 +31,10 @@ organisations = Table(
     Column("registered_at", String(40), nullable=False),
 )
 
-ORG_TYPES = frozenset(
-    {"Organisation.Registered", "Organisation.Reparented", "Organisation.ChairAppointed"}
-)
+REGISTERED = event_name(Organisation.Registered)
+REPARENTED = event_name(Organisation.Reparented)
+CHAIR_APPOINTED = event_name(Organisation.ChairAppointed)
+ORG_TYPES = frozenset({REGISTERED, REPARENTED, CHAIR_APPOINTED})
 
 
 class _Registered(Shape):
@@ -51,21 +54,21 @@ class _ChairAppointed(Shape):
 _COUNTS = ("plans", "items", "occurrences", "done", "overdue", "open")
 
 
-class RollupProjection(Projection):
+class RollupProjection(ReadModel):
     name = "rollup"
     cost = 0.1  # µs per event in bench/rebuild_rate.py
     tables = (organisations,)
     types = ORG_TYPES
     payloads: ClassVar[Shapes] = {
-        "Organisation.Registered": _Registered,
-        "Organisation.Reparented": _Reparented,
-        "Organisation.ChairAppointed": _ChairAppointed,
+        REGISTERED: _Registered,
+        REPARENTED: _Reparented,
+        CHAIR_APPOINTED: _ChairAppointed,
     }
 
     def apply(self, conn: Connection, changes: list[Change]) -> None:
         for change in changes:
             d = change.data
-            if change.type == "Organisation.Registered":
+            if change.type == REGISTERED:
                 conn.execute(
                     organisations.insert().values(
                         name=d["name"],
@@ -78,7 +81,7 @@ class RollupProjection(Projection):
                 continue
             values = (
                 {"parent": d.get("parent")}
-                if change.type == "Organisation.Reparented"
+                if change.type == REPARENTED
                 else {"chair": d.get("chair")}
             )
             conn.execute(

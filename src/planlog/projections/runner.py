@@ -10,7 +10,7 @@ committed position.
 No single event can stop a read model. When a projection cannot apply a batch
 because of what an event holds — the database refuses a value written from it
 (`quarantine.is_data_error`), or its payload lacks what the projection reads
-(`Projection.payload_fault`) — the runner applies that projection's part of the
+(`ReadModel.payload_fault`) — the runner applies that projection's part of the
 batch again in halves, each half with the same compare-and-set, down to the events
 it cannot apply; it records each of them in `projection_quarantine` in the
 transaction that moves its position past it, logs a warning naming it, and goes on.
@@ -18,7 +18,7 @@ Later events of the same aggregate are held back behind it, so that `retry` appl
 them in their recorded order once the projection can (after an upcaster or a code
 fix). Any other error is the code's or the environment's: it stops the batch, loudly,
 to be tried again whole. So does any error of a projection that must not skip an
-event (`Projection.quarantinable`: the audit chain), and a projection that would hold
+event (`ReadModel.quarantinable`: the audit chain), and a projection that would hold
 more than `quarantine.LIMIT` events of one type (`QuarantineLimit`).
 
 A retry or release of quarantined events locks the projection's tracking row first and
@@ -48,14 +48,16 @@ from sqlalchemy.engine import Connection
 from planlog.domain.errors import PlanlogError
 from planlog.projections import quarantine
 from planlog.projections.base import (
-    Projection,
+    ReadModel,
     create_tables,
     make_engine,
     outdated_tables,
     tracking,
 )
 from planlog.projections.board import BoardProjection
+from planlog.projections.chain import ChainProjection
 from planlog.projections.changes import Change, ChangeReader, PayloadNotDecoded
+from planlog.projections.outbox import OutboxProjection
 from planlog.projections.quarantine import QuarantinedEvent, projection_quarantine
 from planlog.projections.rollup import RollupProjection
 from planlog.projections.timeline import TimelineProjection
@@ -86,10 +88,7 @@ def no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def default_projections() -> list[Projection]:
-    from planlog.projections.chain import ChainProjection
-    from planlog.projections.outbox import OutboxProjection
-
+def default_projections() -> list[ReadModel]:
     return [
         BoardProjection(),
         TimelineProjection(),
@@ -168,13 +167,18 @@ class RetryResult:
 
 
 class ReadModelRunner:
+    """Brings every read model (board, timeline, rollup, outbox, audit chain) up to date
+    with the log, and rebuilds, retries and releases them; `planlog projections` and
+    the worker drive it. Its own class, not a kind of eventsourcing's `ProjectionRunner`
+    (see `planlog.projections.base`)."""
+
     #: see `quarantine.LIMIT`; a runner may be given another
     quarantine_limit = quarantine.LIMIT
 
     def __init__(
         self,
         app: PlanlogApp,
-        projections: Sequence[Projection] | None = None,
+        projections: Sequence[ReadModel] | None = None,
         *,
         engine: Engine | None = None,
         batch_size: int = 20_000,
@@ -328,7 +332,7 @@ class ReadModelRunner:
 
     def _apply(
         self,
-        parts: list[tuple[Projection, int, list[Change]]],
+        parts: list[tuple[ReadModel, int, list[Change]]],
         end: int,
         fault: Fault | None,
     ) -> None:
@@ -377,7 +381,7 @@ class ReadModelRunner:
 
     @staticmethod
     def _refusal(
-        projection: Projection, changes: list[Change], error: BaseException
+        projection: ReadModel, changes: list[Change], error: BaseException
     ) -> Refused | None:
         """A Refused if `error` is an event's fault, to quarantine it; None if it is the
         code's or the environment's, to stop the batch.
@@ -396,7 +400,7 @@ class ReadModelRunner:
         fault = projection.payload_fault(changes)
         return Refused(projection.name, fault) if fault is not None else None
 
-    def _prepare(self, projection: Projection, snapshot: Connection, changes: list[Change]) -> Any:
+    def _prepare(self, projection: ReadModel, snapshot: Connection, changes: list[Change]) -> Any:
         try:
             return projection.prepare(snapshot, changes)
         except Exception as error:
@@ -406,7 +410,7 @@ class ReadModelRunner:
             raise refused from error
 
     def _write(
-        self, projection: Projection, conn: Connection, write: Any, changes: list[Change]
+        self, projection: ReadModel, conn: Connection, write: Any, changes: list[Change]
     ) -> None:
         try:
             write(conn)
@@ -478,7 +482,7 @@ class ReadModelRunner:
 
     def _apply_range(
         self,
-        projection: Projection,
+        projection: ReadModel,
         mine: list[Change],
         seen: int,
         end: int,
@@ -501,7 +505,7 @@ class ReadModelRunner:
         self._apply_range(projection, mine[middle:], split, end, fault)
 
     def _quarantine(
-        self, projection: Projection, change: Change, seen: int, end: int, refused: Refused
+        self, projection: ReadModel, change: Change, seen: int, end: int, refused: Refused
     ) -> None:
         problem = quarantine.describe(refused.error)
         with self.engine.begin() as conn:
@@ -535,7 +539,7 @@ class ReadModelRunner:
 
     @staticmethod
     def _mine(
-        projection: Projection, changes: list[Change], positions: dict[str, int]
+        projection: ReadModel, changes: list[Change], positions: dict[str, int]
     ) -> list[Change]:
         seen, types = positions[projection.name], projection.types
         if changes[0].position > seen:  # the usual case: the whole batch is new to it
@@ -604,7 +608,7 @@ class ReadModelRunner:
             # Lanes index their own tables as they finish; this covers a failed lane.
             restore_indexes(self.engine, chosen)
 
-    def _catch_up_in_lanes(self, groups: list[list[Projection]], progress: Progress | None) -> int:
+    def _catch_up_in_lanes(self, groups: list[list[ReadModel]], progress: Progress | None) -> int:
         """Catch up each group of projections in its own process, this one included.
 
         Each lane reads the log itself and moves only its own projections' positions,
@@ -738,7 +742,7 @@ class ReadModelRunner:
                 )
         return released
 
-    def _projection(self, name: str) -> Projection:
+    def _projection(self, name: str) -> ReadModel:
         for projection in self.projections:
             if projection.name == name:
                 return projection
@@ -766,7 +770,7 @@ class ReadModelRunner:
             update(tracking).where(tracking.c.name == name).values(version=tracking.c.version + 1)
         )
 
-    def _retry_chain(self, projection: Projection, aggregate_id: str, result: RetryResult) -> None:
+    def _retry_chain(self, projection: ReadModel, aggregate_id: str, result: RetryResult) -> None:
         """Retry one aggregate's open entries in order, up to the first that still fails."""
         q = projection_quarantine.c
         while True:
@@ -899,11 +903,11 @@ def _add_tracking_version(conn: Connection) -> None:
         )
 
 
-def secondary_indexes(projections: Sequence[Projection]) -> list[Index]:
+def secondary_indexes(projections: Sequence[ReadModel]) -> list[Index]:
     return [index for p in projections for table in p.tables for index in table.indexes]
 
 
-def restore_indexes(engine: Engine, projections: Sequence[Projection]) -> None:
+def restore_indexes(engine: Engine, projections: Sequence[ReadModel]) -> None:
     with engine.begin() as conn:
         for index in secondary_indexes(projections):
             index.create(conn, checkfirst=True)
@@ -915,13 +919,13 @@ def default_lanes() -> int:
 
 
 def split_into_lanes(
-    projections: Sequence[Projection], lanes: int, *, others: Sequence[Projection] = ()
-) -> list[list[Projection]]:
+    projections: Sequence[ReadModel], lanes: int, *, others: Sequence[ReadModel] = ()
+) -> list[list[ReadModel]]:
     """Share projections among lanes by their cost, heaviest first, to the lightest lane.
 
     `others` (projections not being rebuilt) go with the first lane, which is this process.
     """
-    groups: list[list[Projection]] = [[] for _ in range(max(1, lanes))]
+    groups: list[list[ReadModel]] = [[] for _ in range(max(1, lanes))]
     load = [0.0] * len(groups)
     for projection in sorted(projections, key=lambda p: -p.cost):
         lightest = load.index(min(load))
@@ -934,7 +938,7 @@ def split_into_lanes(
 class _Lane:
     """A forked process that catches up some projections up to `head`."""
 
-    def __init__(self, url: str, projections: list[Projection], batch_size: int, head: int):
+    def __init__(self, url: str, projections: list[ReadModel], batch_size: int, head: int):
         context = multiprocessing.get_context("fork")
         self.names = ", ".join(p.name for p in projections)
         self._result, sender = context.Pipe(duplex=False)
@@ -959,7 +963,7 @@ class _Lane:
 
 
 def _run_lane(
-    url: str, projections: list[Projection], batch_size: int, head: int, result: Any
+    url: str, projections: list[ReadModel], batch_size: int, head: int, result: Any
 ) -> None:
     # A forked child must not touch its parent's connections: it opens its own.
     try:

@@ -32,11 +32,13 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from planlog.domain.errors import PlanlogError
-from planlog.projections.base import CLUSTERED, Projection, Writer, metadata
+from planlog.domain.events import event_name
+from planlog.domain.model import Plan, PlanItem
+from planlog.projections.base import CLUSTERED, ReadModel, Writer, metadata
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change, changes_at, positions_of
 from planlog.projections.payloads import Shape, Shapes
-from planlog.summaries import MISSING, summarise
+from planlog.service.summaries import MISSING, summarise
 
 # Rows are all integers: a rebuild writes one per event, and text times and plan UUIDs
 # made the table and its index twice the size and the rebuild's writes twice as long
@@ -107,16 +109,19 @@ class _PlanKeys(dict[str, int]):
         return int(key)
 
 
+PLANNED = event_name(PlanItem.Planned)
+REVISED = event_name(PlanItem.Revised)
+
 #: event type → the word a diff uses for it
 DIFF_TYPES = {
-    "PlanItem.Planned": "added",
-    "PlanItem.Cancelled": "cancelled",
-    "PlanItem.Rescheduled": "rescheduled",
-    "PlanItem.Reassigned": "reassigned",
-    "PlanItem.OccurrenceCompleted": "completed",
-    "PlanItem.OccurrenceReopened": "reopened",
-    "PlanItem.Revised": "revised",
-    "PlanItem.ProgressReported": "progress_reported",
+    event_name(PlanItem.Planned): "added",
+    event_name(PlanItem.Cancelled): "cancelled",
+    event_name(PlanItem.Rescheduled): "rescheduled",
+    event_name(PlanItem.Reassigned): "reassigned",
+    event_name(PlanItem.OccurrenceCompleted): "completed",
+    event_name(PlanItem.OccurrenceReopened): "reopened",
+    event_name(PlanItem.Revised): "revised",
+    event_name(PlanItem.ProgressReported): "progress_reported",
 }
 
 
@@ -133,13 +138,13 @@ class _Revised(Shape):
     changes: _Retitled
 
 
-class TimelineProjection(Projection):
+class TimelineProjection(ReadModel):
     name = "timeline"
     cost = 4.0  # µs per event in bench/rebuild_rate.py
     tables = (audit_timeline, timeline_plans, timeline_item_plans)
     types = None  # every event belongs on the timeline
     # Another aggregate's plan_id is read with .get() and str(): any payload will do.
-    payloads: ClassVar[Shapes] = {"PlanItem.Planned": _Planned, "PlanItem.Revised": _Revised}
+    payloads: ClassVar[Shapes] = {PLANNED: _Planned, REVISED: _Revised}
 
     def reads_payload(self, event_type: str) -> bool:
         # a new item's plan and title, a revised title, another aggregate's plan_id
@@ -147,7 +152,7 @@ class TimelineProjection(Projection):
 
     def prepare(self, snapshot: Connection, changes: list[Change]) -> Writer:
         keys = _PlanKeys(snapshot)
-        planned = [c for c in changes if c.type == "PlanItem.Planned"]
+        planned = [c for c in changes if c.type == PLANNED]
         items = [(c.aggregate_id, keys[c.data["plan_id"]], c.data["title"]) for c in planned]
         plans = {item_id: plan for item_id, plan, _ in items}
         unknown = sorted({c.aggregate_id for c in changes if _OWNER[c.type] is _ITEM} - set(plans))
@@ -157,7 +162,7 @@ class TimelineProjection(Projection):
         retitled = [
             (c.aggregate_id, c.data["changes"]["title"])
             for c in changes
-            if c.type == "PlanItem.Revised" and "title" in c.data["changes"]
+            if c.type == REVISED and "title" in c.data["changes"]
         ]
         rows = []
         for c in changes:
@@ -186,7 +191,9 @@ class TimelineProjection(Projection):
 
 
 _ITEM, _PLAN, _OTHER = "item", "plan", "other"
-_ITEM_PAYLOADS = frozenset({"PlanItem.Planned", "PlanItem.Revised"})
+#: an event type's name starts with its aggregate's ("PlanItem.Planned")
+_ITEM_AGGREGATE, _PLAN_AGGREGATE = PlanItem.__name__, Plan.__name__
+_ITEM_PAYLOADS = frozenset({PLANNED, REVISED})
 
 
 class _Owners(dict[str, str]):
@@ -194,7 +201,7 @@ class _Owners(dict[str, str]):
 
     def __missing__(self, event_type: str) -> str:
         aggregate = event_type.partition(".")[0]
-        owner = _ITEM if aggregate == "PlanItem" else _PLAN if aggregate == "Plan" else _OTHER
+        owner = {_ITEM_AGGREGATE: _ITEM, _PLAN_AGGREGATE: _PLAN}.get(aggregate, _OTHER)
         self[event_type] = owner
         return owner
 

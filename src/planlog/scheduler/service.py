@@ -34,8 +34,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from planlog.audit.anchor import Anchor, anchor_dir_warning, write_anchor
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
-from planlog.projections.outbox import Delivery, deliver_pending
 from planlog.projections.runner import ReadModelRunner
+from planlog.scheduler.dispatch import Delivery, deliver_pending
 from planlog.scheduler.reminders import FailedPlan, IssuedReminder, ReminderIssuer
 from planlog.scheduler.workdays import calendar_for
 from planlog.service.app import PlanlogApp

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from planlog.domain.board import BoardItem
-from planlog.domain.model import OccurrenceState, Plan, PlanItem
+from planlog.domain.board import BoardItem, occurrence_document
+from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation
+from planlog.domain.schedule import Occurrence
 from planlog.domain.status import occurrence_light
 
 
@@ -25,17 +26,13 @@ def plan_view(plan: Plan) -> dict[str, Any]:
     }
 
 
-def occurrence_view(item: PlanItem, occ: OccurrenceState, today: date) -> dict[str, Any]:
-    return {
-        "opens": occ.opens.isoformat() if occ.opens else None,
-        "due": occ.key,
-        "status": item.occurrence_status(occ),
-        "light": occurrence_light(item, occ, today),
-        "percent": 100 if occ.status == "done" else occ.percent,
-        "done_on": occ.done_on.isoformat() if occ.done_on else None,
-        "note": occ.note,
-        "evidence": occ.evidence,
-    }
+def occurrence_view(item: PlanItem, occ: Occurrence, today: date) -> dict[str, Any]:
+    """The board's occurrence document with the stored status, its light, note and
+    evidence."""
+    document = occurrence_document(
+        occ, status=item.occurrence_status(occ), lit=occurrence_light(item, occ, today)
+    )
+    return {**document, "note": occ.note, "evidence": occ.evidence}
 
 
 def item_view(item: PlanItem, today: date, plan: Plan | None = None) -> dict[str, Any]:

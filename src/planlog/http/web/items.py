@@ -24,8 +24,8 @@ from planlog.http.web.pages import WebRoute, explain, page
 from planlog.http.web.session import SessionDep, WebSession, language
 from planlog.http.web.text import tr
 from planlog.service.app import PLAN_TZ, parse_moment
+from planlog.service.summaries import summarise
 from planlog.service.views import item_view
-from planlog.summaries import summarise
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 

@@ -1,6 +1,6 @@
 """What the pages show, shaped from the board document and the rollup. Pure.
 
-The board document (`planlog.service.queries.board_document`) is the one source for the
+The board document (`planlog.projections.queries.board_document`) is the one source for the
 board, the calendar and the as-of replay, so the pages cannot disagree with the
 CLI, the API or the exports about a light or a percent.
 """

@@ -52,9 +52,9 @@ from planlog.http.web.session import (
 from planlog.http.web.text import tr
 from planlog.projections.chain import verify
 from planlog.projections.quarantine import entries
+from planlog.projections.queries import board_document, diff_document, evaluation_day
 from planlog.projections.rollup import rollup
 from planlog.service.app import parse_moment
-from planlog.service.queries import board_document, diff_document, evaluation_day
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 router.include_router(items.router)

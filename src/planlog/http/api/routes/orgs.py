@@ -13,9 +13,9 @@ from planlog.domain.organisation import name_in_use
 from planlog.http.api.schemas import PROBLEMS, OrgCreate
 from planlog.http.deps import ServicesDep, role_caller
 from planlog.projections.outbox import reminders_report
+from planlog.projections.queries import evaluation_day
 from planlog.projections.rollup import org_tree, rollup
 from planlog.service.app import parse_moment
-from planlog.service.queries import evaluation_day
 from planlog.service.views import org_view
 
 router = APIRouter(prefix="/api/v1", tags=["organisations"])

@@ -13,9 +13,9 @@ from planlog.deadlines import parse_deadline
 from planlog.domain.errors import PlanlogError
 from planlog.http.api.schemas import PROBLEMS, BoardOut, Created, ItemCreate, PlanCreate
 from planlog.http.deps import ServicesDep, role_caller
+from planlog.projections.queries import board_document, diff_document
 from planlog.scheduler.policy import ReminderPolicy
 from planlog.service.app import NewItem, parse_moment
-from planlog.service.queries import board_document, diff_document
 from planlog.service.views import item_view, plan_view
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plans"])

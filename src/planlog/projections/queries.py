@@ -1,5 +1,12 @@
-"""Read-side questions the CLI and the API both answer: the board (now or as of a past
-moment) and the diff between two moments."""
+"""Named read queries every door asks: the board (now or as of a past moment), the diff
+between two moments, and the day lights are judged on.
+
+They live with the read models because they read them (`planlog.projections.board`,
+`planlog.projections.timeline`); the service layer below may not import read models.
+The board document itself is built by one function, `planlog.domain.board.build_board`,
+whether its rows come from the board read model or from aggregates replayed to a past
+moment.
+"""
 
 from __future__ import annotations
 

@@ -1,13 +1,20 @@
 """One readable sentence per recorded event: Chinese first, English on request.
 
 Timelines, diffs and item histories show these; they are worded when shown, from the
-event's own payload, so rewording one never needs a rebuild.
+event's own payload, so rewording one never needs a rebuild. A presenter, like
+`planlog.service.views`: it knows only the domain's event classes, so the timeline read
+model and the doors both use it without either depending on the other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+from planlog.domain.events import event_name
+from planlog.domain.model import Plan, PlanItem
+from planlog.domain.organisation import Organisation
+from planlog.domain.registry import PlanRegistry
 
 Summary = Callable[[dict[str, Any]], str]
 
@@ -43,59 +50,68 @@ def _progress_en(d: dict[str, Any]) -> str:
 #: event type → its sentence in Chinese and in English, side by side so that no event
 #: is worded in one language only
 _WORDING: dict[str, tuple[Summary, Summary]] = {
-    "Plan.Created": (
+    event_name(Plan.Created): (
         lambda d: f"创建计划《{d.get('title')}》（{d.get('org')}，{d.get('year')}年）",
         lambda d: f"Created plan “{d.get('title')}” ({d.get('org')}, {d.get('year')})",
     ),
-    "Plan.SectionAdded": (
+    event_name(Plan.SectionAdded): (
         lambda d: f"新增部分“{d.get('title')}”",
         lambda d: f"Added section “{d.get('title')}”",
     ),
-    "Plan.SectionRenamed": (
+    event_name(Plan.SectionRenamed): (
         lambda d: f"部分更名为“{d.get('title')}”",
         lambda d: f"Renamed a section to “{d.get('title')}”",
     ),
-    "Plan.ItemAttached": (lambda d: "计划新增事项", lambda d: "Added an item to the plan"),
-    "Plan.ReminderPolicySet": (lambda d: "设置提醒规则", lambda d: "Set the reminder policy"),
-    "PlanRegistry.Created": (lambda d: "建立计划登记簿", lambda d: "Opened the register of plans"),
-    "PlanRegistry.PlanRegistered": (
+    event_name(Plan.ItemAttached): (
+        lambda d: "计划新增事项",
+        lambda d: "Added an item to the plan",
+    ),
+    event_name(Plan.ReminderPolicySet): (
+        lambda d: "设置提醒规则",
+        lambda d: "Set the reminder policy",
+    ),
+    event_name(PlanRegistry.Created): (
+        lambda d: "建立计划登记簿",
+        lambda d: "Opened the register of plans",
+    ),
+    event_name(PlanRegistry.PlanRegistered): (
         lambda d: f"登记计划《{d.get('title')}》",
         lambda d: f"Registered plan “{d.get('title')}”",
     ),
-    "PlanItem.Planned": (
+    event_name(PlanItem.Planned): (
         lambda d: f"新增事项“{d.get('title')}”，时限 " + (_dates(d, "、", "至") or "无"),
         lambda d: f"Added item “{d.get('title')}”, due " + (_dates(d, ", ", " to ") or "never"),
     ),
-    "PlanItem.Revised": (
+    event_name(PlanItem.Revised): (
         lambda d: "修改事项：" + "、".join(sorted(d.get("changes", {}))),
         lambda d: "Revised " + ", ".join(sorted(d.get("changes", {}))),
     ),
-    "PlanItem.Rescheduled": (
+    event_name(PlanItem.Rescheduled): (
         lambda d: "调整时限为 " + _dates(d, "、", "至"),
         lambda d: "Deadlines changed to " + _dates(d, ", ", " to "),
     ),
-    "PlanItem.Reassigned": (
+    event_name(PlanItem.Reassigned): (
         lambda d: f"责任人改为 {d.get('responsible') or '（无）'}",
         lambda d: f"Responsible changed to {d.get('responsible') or '(none)'}",
     ),
-    "PlanItem.ProgressReported": (_progress_zh, _progress_en),
-    "PlanItem.OccurrenceCompleted": (
+    event_name(PlanItem.ProgressReported): (_progress_zh, _progress_en),
+    event_name(PlanItem.OccurrenceCompleted): (
         lambda d: f"完成 {d.get('occurrence')} 时限（{d.get('done_on')} 完成）{_note(d, '：')}",
         lambda d: (
             f"Completed the {d.get('occurrence')} deadline (done {d.get('done_on')})"
             + _note(d, ": ")
         ),
     ),
-    "PlanItem.OccurrenceReopened": (
+    event_name(PlanItem.OccurrenceReopened): (
         lambda d: f"重新打开 {d.get('occurrence')} 时限",
         lambda d: f"Reopened the {d.get('occurrence')} deadline",
     ),
-    "PlanItem.Cancelled": (lambda d: "取消事项", lambda d: "Cancelled the item"),
-    "PlanItem.ReminderIssued": (
+    event_name(PlanItem.Cancelled): (lambda d: "取消事项", lambda d: "Cancelled the item"),
+    event_name(PlanItem.ReminderIssued): (
         lambda d: f"发出提醒（{d.get('kind')}，{d.get('occurrence')}）",
         lambda d: f"Sent a reminder ({d.get('kind')}, {d.get('occurrence')})",
     ),
-    "Organisation.Registered": (
+    event_name(Organisation.Registered): (
         lambda d: (
             f"登记组织“{d.get('name')}”" + (f"，隶属 {d['parent']}" if d.get("parent") else "")
         ),
@@ -104,11 +120,11 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
             + (f", under {d['parent']}" if d.get("parent") else "")
         ),
     ),
-    "Organisation.Reparented": (
+    event_name(Organisation.Reparented): (
         lambda d: f"组织改为隶属 {d.get('parent') or '（无）'}",
         lambda d: f"Moved under {d.get('parent') or '(none)'}",
     ),
-    "Organisation.ChairAppointed": (
+    event_name(Organisation.ChairAppointed): (
         lambda d: f"工会主席改为 {d.get('chair') or '（无）'}",
         lambda d: f"Chair changed to {d.get('chair') or '(none)'}",
     ),

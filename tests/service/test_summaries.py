@@ -8,7 +8,7 @@ from eventsourcing.domain import DomainEvent
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation
 from planlog.domain.registry import PlanRegistry
-from planlog.summaries import SUMMARIES, summarise
+from planlog.service.summaries import SUMMARIES, summarise
 
 #: eventsourcing's default creation classes these aggregates never record: items are
 #: created by Planned, organisations by Registered
