@@ -16,12 +16,14 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from planlog.domain.errors import ConcurrencyConflict, PlanlogError
+from planlog.domain.errors import PlanlogError
+from planlog.domain.values import REASON_MAX, TITLE_MAX, TYPED_NOTE_MAX
 from planlog.http.deps import MANAGE, REPORT, Services, ServicesDep
 from planlog.http.web.page_models import target_rows
-from planlog.http.web.pages import WebRoute, explain, page
+from planlog.http.web.pages import WebRoute, explain, form_status, page
 from planlog.http.web.session import SessionDep, WebSession, language
 from planlog.http.web.text import tr
+from planlog.service import commands
 from planlog.service.app import PLAN_TZ, parse_moment
 from planlog.service.views import item_view
 from planlog.summaries import summarise
@@ -29,8 +31,8 @@ from planlog.summaries import summarise
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 FormText = Annotated[str, Form()]
-# The API's limits (planlog.http.api.schemas), so the two doors accept the same input.
-NOTE_MAX, EVIDENCE_MAX, REASON_MAX = 2000, 1000, 500
+# The domain's limits (planlog.domain.values), as the API's: every door accepts the same input.
+NOTE_MAX, EVIDENCE_MAX = TYPED_NOTE_MAX, TITLE_MAX
 FLASHES = {"progress": "saved_progress", "complete": "saved_complete"}
 FLASHES |= {"reopen": "saved_reopen", "cancel": "saved_cancel"}
 
@@ -192,7 +194,6 @@ def _submit(
     try:
         command(language(request))
     except PlanlogError as refused:
-        status = 409 if isinstance(refused, ConcurrencyConflict) else 422
         return render_item(
             request,
             svc,
@@ -200,7 +201,7 @@ def _submit(
             item_id,
             error=explain(refused, language(request)),
             form={"which": flash, **form},
-            status_code=status,
+            status_code=form_status(refused),
         )
     return RedirectResponse(f"/items/{item_id}?done={flash}#top", status_code=303)
 
@@ -229,16 +230,18 @@ def report_progress(
         index = int(target) - 1 if target.strip().isdigit() and int(target) >= 1 else None
         if share is None and amount is None:
             raise FormError(tr("nothing_reported", lang))
-        svc.app.report_progress(
-            item_id,
-            actor=actor,
-            occurrence=_occurrence(occurrence, lang),
-            percent=share,
-            target_index=index if amount is not None else None,
-            target_value=amount,
-            note=_text(note, NOTE_MAX, lang),
-            evidence=_text(evidence, EVIDENCE_MAX, lang),
-            expected_version=_version(version),
+        svc.app.handle(
+            commands.ReportProgress(
+                item_id=item_id,
+                actor=actor,
+                occurrence=_occurrence(occurrence, lang),
+                percent=share,
+                target_index=index if amount is not None else None,
+                target_value=amount,
+                note=_text(note, NOTE_MAX, lang),
+                evidence=_text(evidence, EVIDENCE_MAX, lang),
+                expected_version=_version(version),
+            )
         )
 
     return _submit(
@@ -271,14 +274,16 @@ def complete(
     actor = session.caller.actor
 
     def command(lang: str) -> None:
-        svc.app.complete(
-            item_id,
-            actor=actor,
-            occurrence=_occurrence(occurrence, lang),
-            done_on=_day(done_on, lang),
-            note=_text(note, NOTE_MAX, lang),
-            evidence=_text(evidence, EVIDENCE_MAX, lang),
-            expected_version=_version(version),
+        svc.app.handle(
+            commands.Complete(
+                item_id=item_id,
+                actor=actor,
+                occurrence=_occurrence(occurrence, lang),
+                done_on=_day(done_on, lang),
+                note=_text(note, NOTE_MAX, lang),
+                evidence=_text(evidence, EVIDENCE_MAX, lang),
+                expected_version=_version(version),
+            )
         )
 
     return _submit(
@@ -312,12 +317,14 @@ def reopen(
         key = _occurrence(occurrence, lang)
         if key is None:
             raise FormError(tr("date_invalid", lang))
-        svc.app.reopen(
-            item_id,
-            key,
-            actor=actor,
-            reason=_reason(reason, lang),
-            expected_version=_version(version),
+        svc.app.handle(
+            commands.Reopen(
+                item_id=item_id,
+                occurrence=key,
+                actor=actor,
+                reason=_reason(reason, lang),
+                expected_version=_version(version),
+            )
         )
 
     return _submit(
@@ -347,8 +354,13 @@ def cancel(
     actor = session.caller.actor
 
     def command(lang: str) -> None:
-        svc.app.cancel_item(
-            item_id, actor=actor, reason=_reason(reason, lang), expected_version=_version(version)
+        svc.app.handle(
+            commands.Cancel(
+                item_id=item_id,
+                actor=actor,
+                reason=_reason(reason, lang),
+                expected_version=_version(version),
+            )
         )
 
     return _submit(
