@@ -118,7 +118,7 @@ def add(
         rrule=rrule,
     )
     pid = parse_id(plan_id, "plan id")
-    item = app.handle(AddItem(plan_id=pid, spec=spec, deadline=deadline, actor=st.actor))
+    item = app.handle(AddItem.typed(plan_id=pid, spec=spec, deadline=deadline, actor=st.actor))
     _show(app, item, json_out)
 
 

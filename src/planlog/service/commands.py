@@ -191,19 +191,25 @@ class AppointChair(Command[Organisation]):
 @dataclass(frozen=True, kw_only=True)
 class AddItem(Command[PlanItem]):
     """`deadline`: a 时限 text as written ("6月;12月"), read in the plan's year by the
-    handler; an item needs it or a structured schedule in `spec`."""
+    handler. Code may plan an item without a schedule (tests, replays); a person may
+    not: the doors build it with `AddItem.typed`."""
 
     plan_id: UUID
     spec: NewItem
     actor: str
     deadline: str | None = None
 
-    def __post_init__(self) -> None:
-        if not (self.spec.has_schedule or self.deadline):
+    @classmethod
+    def typed(
+        cls, *, plan_id: UUID, spec: NewItem, actor: str, deadline: str | None = None
+    ) -> AddItem:
+        """An item a person adds at a door: it needs a deadline or a schedule."""
+        if not (spec.has_schedule or deadline):
             raise PlanlogError(
                 "an item needs a deadline（需要时限）: dues, windows, rrule or deadline "
                 "(--due, --window, --rrule or --deadline)"
             )
+        return cls(plan_id=plan_id, spec=spec, actor=actor, deadline=deadline)
 
 
 @dataclass(frozen=True, kw_only=True)

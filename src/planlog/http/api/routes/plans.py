@@ -94,7 +94,7 @@ def add_item(
         rrule=body.rrule,
     )
     item = svc.app.handle(
-        AddItem(plan_id=plan_id, spec=spec, deadline=body.deadline, actor=who.actor)
+        AddItem.typed(plan_id=plan_id, spec=spec, deadline=body.deadline, actor=who.actor)
     )
     response.headers["Location"] = f"/api/v1/items/{item.id}"
     response.headers["ETag"] = f'"{item.version}"'
