@@ -25,6 +25,7 @@ from planlog.service.commands import (
     AddItem,
     Cancel,
     Complete,
+    MoveOccurrence,
     NewItem,
     Reassign,
     Reopen,
@@ -311,6 +312,31 @@ def reschedule(
     )
     item = app.handle(command)
     _show(app, item, json_out)
+
+
+@item_cli.command("move")
+@guarded
+def move(
+    ctx: typer.Context,
+    item_id: str,
+    occurrence: Annotated[str, typer.Option("--occurrence", help="Due date of the occurrence.")],
+    to: Annotated[str, typer.Option("--to", help="Its new due date (YYYY-MM-DD).")],
+    reason: Annotated[str, typer.Option("--reason")],
+    if_version: IfVersionOpt = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Move one occurrence to a new due date (with a reason); the others stay."""
+    st = state(ctx)
+    command = MoveOccurrence(
+        item_id=parse_id(item_id, "item id"),
+        occurrence=occurrence,
+        to=parse_date(to, "--to"),
+        actor=st.actor,
+        reason=reason,
+        expected_version=if_version,
+    )
+    app = st.app()
+    _show(app, app.handle(command), json_out)
 
 
 @item_cli.command("revise")

@@ -97,6 +97,12 @@ class Reschedule(Body):
     rrule: str | None = Field(default=None, max_length=TITLE_MAX)
 
 
+class Move(Body):
+    occurrence: date = Field(description="Due date of the occurrence to move")
+    to: date = Field(description="Its new due date")
+    reason: str = REASON
+
+
 class Revise(Body):
     title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
     goal: str | None = TEXT

@@ -34,7 +34,7 @@ FormText = Annotated[str, Form()]
 # The domain's limits (planlog.domain.values), as the API's: every door accepts the same input.
 NOTE_MAX, EVIDENCE_MAX = TYPED_NOTE_MAX, TITLE_MAX
 FLASHES = {"progress": "saved_progress", "complete": "saved_complete"}
-FLASHES |= {"reopen": "saved_reopen", "cancel": "saved_cancel"}
+FLASHES |= {"reopen": "saved_reopen", "cancel": "saved_cancel", "move": "saved_move"}
 
 
 class FormError(PlanlogError):
@@ -372,5 +372,48 @@ def cancel(
         roles=MANAGE,
         action="change plan items",
         flash="cancel",
+        command=command,
+    )
+
+
+@router.post("/items/{item_id}/move")
+def move(
+    request: Request,
+    item_id: UUID,
+    svc: ServicesDep,
+    session: SessionDep,
+    csrf: FormText = "",
+    version: FormText = "",
+    occurrence: FormText = "",
+    to: FormText = "",
+    reason: FormText = "",
+) -> Response:
+    form = dict(csrf=csrf, occurrence=occurrence, to=to, reason=reason)
+    actor = session.caller.actor
+
+    def command(lang: str) -> None:
+        key, new_due = _occurrence(occurrence, lang), _day(to, lang)
+        if key is None or new_due is None:
+            raise FormError(tr("date_invalid", lang))
+        svc.app.handle(
+            commands.MoveOccurrence(
+                item_id=item_id,
+                occurrence=key,
+                to=new_due,
+                actor=actor,
+                reason=_reason(reason, lang),
+                expected_version=_version(version),
+            )
+        )
+
+    return _submit(
+        request,
+        svc,
+        session,
+        item_id,
+        form,
+        roles=MANAGE,
+        action="change plan items",
+        flash="move",
         command=command,
     )

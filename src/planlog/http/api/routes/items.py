@@ -14,6 +14,7 @@ from planlog.http.api.schemas import (
     WRITE_PROBLEMS,
     Complete,
     ItemOut,
+    Move,
     Progress,
     Reason,
     Reassign,
@@ -257,6 +258,33 @@ def reschedule(
             dues=body.dues,
             windows=[(w.opens, w.due) for w in body.windows],
             rrule=body.rrule,
+            expected_version=v,
+        ),
+    )
+
+
+@router.post("/{item_id}/move", response_model=ItemOut, responses=WRITE_PROBLEMS)
+def move(
+    item_id: UUID,
+    body: Move,
+    svc: ServicesDep,
+    who: Manager,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Move one occurrence to a new due date (with a reason); the others stay."""
+    return _write(
+        svc,
+        who,
+        item_id,
+        if_match,
+        response,
+        lambda v: commands.MoveOccurrence(
+            item_id=item_id,
+            occurrence=body.occurrence.isoformat(),
+            to=body.to,
+            actor=who.actor,
+            reason=body.reason,
             expected_version=v,
         ),
     )
