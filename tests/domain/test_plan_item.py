@@ -147,3 +147,14 @@ def test_plan_keeps_sections_in_order_and_refuses_duplicates() -> None:
 def test_plan_year_must_be_plausible() -> None:
     with pytest.raises(RuleViolation, match="year_range"):
         Plan.create(org="x", year=26, title="t", actor="chair")
+
+
+def test_moving_one_occurrence_keeps_the_others_and_records_the_reason() -> None:
+    item = half_yearly()
+    item.move_occurrence("2026-06-30", date(2026, 7, 15), actor="chair", reason="上级通知延期")
+    assert sorted(item.occurrences) == ["2026-07-15", "2026-12-31"]
+    assert item.pending_events[-1].reason == "上级通知延期"  # type: ignore[attr-defined]
+    with pytest.raises(RuleViolation, match="occurrence_exists"):
+        item.move_occurrence("2026-03-31", date(2026, 4, 1), actor="chair", reason="x")
+    with pytest.raises(RuleViolation, match="reason_required"):
+        item.move_occurrence("2026-07-15", date(2026, 8, 1), actor="chair", reason=" ")

@@ -23,6 +23,7 @@ from planlog.domain.errors import PlanlogError
 from planlog.i18n import t
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import PlanlogApp
+from planlog.service.outcomes import Outcome, outcome
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -31,6 +32,10 @@ err_console = Console(stderr=True)
 out_console = Console()
 
 JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+#: The CLI's one table: what a refusal means (planlog.service.outcomes) as an exit code.
+#: Every refusal exits 1 today (the contract scripts rely on it).
+EXIT_CODES = dict.fromkeys(Outcome, 1)
 
 
 @dataclass
@@ -78,7 +83,8 @@ def emit_json(data: Any) -> None:
 
 
 def refuse(error: PlanlogError, as_json: bool) -> None:
-    """A refused command: one line on stderr (or a JSON error on stdout) and exit 1."""
+    """A refused command: one line on stderr (or a JSON error on stdout) and exit 1
+    (EXIT_CODES)."""
     if as_json:
         emit_json({"error": error.to_dict()})
     else:
@@ -88,7 +94,7 @@ def refuse(error: PlanlogError, as_json: bool) -> None:
         # The message often quotes what the user typed or what the log holds.
         line = Text.assemble((prefix, "bold red"), " — ", literal(error.message))
         err_console.print(line, soft_wrap=True)
-    raise typer.Exit(1)
+    raise typer.Exit(EXIT_CODES[outcome(error)])
 
 
 def guarded(fn: Callable[P, R]) -> Callable[P, R]:

@@ -44,6 +44,7 @@ def import_command(
         title=title,
         document=file.name,
         dry_run=dry_run,
+        register_org=True,  # the administrator's door registers a missing organisation
         parent=parent,
     )
     if json_out:

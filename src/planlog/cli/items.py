@@ -19,10 +19,20 @@ from planlog.cli.common import (
     state,
 )
 from planlog.cli.render import light_text, literal, progress_bar
-from planlog.deadlines import parse_deadline
-from planlog.domain.errors import PlanlogError
 from planlog.domain.model import PlanItem
-from planlog.service.app import NewItem, PlanlogApp, parse_moment
+from planlog.service.app import PlanlogApp, parse_moment
+from planlog.service.commands import (
+    AddItem,
+    Cancel,
+    Complete,
+    MoveOccurrence,
+    NewItem,
+    Reassign,
+    Reopen,
+    ReportProgress,
+    ReviseItem,
+    schedule_change,
+)
 from planlog.service.views import item_view
 
 item_cli = typer.Typer(
@@ -97,7 +107,6 @@ def add(
     """Plan a new item with a structured schedule or a 时限 text."""
     st = state(ctx)
     app = st.app()
-    pid = parse_id(plan_id, "plan id")
     spec = NewItem(
         title=title,
         section=section,
@@ -109,11 +118,8 @@ def add(
         windows=[parse_window(w) for w in window or []],
         rrule=rrule,
     )
-    if deadline:
-        spec.apply_deadline(deadline, parse_deadline(deadline, app.get_plan(pid).year))
-    if not spec.has_schedule:
-        raise PlanlogError("an item needs a deadline: --due, --window, --rrule or --deadline")
-    item = app.add_item(pid, spec, actor=st.actor)
+    pid = parse_id(plan_id, "plan id")
+    item = app.handle(AddItem.typed(plan_id=pid, spec=spec, deadline=deadline, actor=st.actor))
     _show(app, item, json_out)
 
 
@@ -150,14 +156,16 @@ def complete(
     """Mark an occurrence done."""
     st = state(ctx)
     app = st.app()
-    item = app.complete(
-        parse_id(item_id, "item id"),
-        actor=st.actor,
-        occurrence=occurrence,
-        done_on=parse_date(done_on, "--done-on") if done_on else None,
-        note=note,
-        evidence=evidence,
-        expected_version=if_version,
+    item = app.handle(
+        Complete(
+            item_id=parse_id(item_id, "item id"),
+            actor=st.actor,
+            occurrence=occurrence,
+            done_on=parse_date(done_on, "--done-on") if done_on else None,
+            note=note,
+            evidence=evidence,
+            expected_version=if_version,
+        )
     )
     _show(app, item, json_out)
 
@@ -183,16 +191,18 @@ def progress(
     """Report progress: a percent and/or a target's current value."""
     st = state(ctx)
     app = st.app()
-    item = app.report_progress(
-        parse_id(item_id, "item id"),
-        actor=st.actor,
-        occurrence=occurrence,
-        percent=percent,
-        target_index=target - 1 if target is not None else None,
-        target_value=value,
-        note=note,
-        evidence=evidence,
-        expected_version=if_version,
+    item = app.handle(
+        ReportProgress(
+            item_id=parse_id(item_id, "item id"),
+            actor=st.actor,
+            occurrence=occurrence,
+            percent=percent,
+            target_index=target - 1 if target is not None else None,
+            target_value=value,
+            note=note,
+            evidence=evidence,
+            expected_version=if_version,
+        )
     )
     _show(app, item, json_out)
 
@@ -210,12 +220,14 @@ def reopen(
     """Reopen a completed occurrence (with a reason)."""
     st = state(ctx)
     app = st.app()
-    item = app.reopen(
-        parse_id(item_id, "item id"),
-        occurrence,
-        actor=st.actor,
-        reason=reason,
-        expected_version=if_version,
+    item = app.handle(
+        Reopen(
+            item_id=parse_id(item_id, "item id"),
+            occurrence=occurrence,
+            actor=st.actor,
+            reason=reason,
+            expected_version=if_version,
+        )
     )
     _show(app, item, json_out)
 
@@ -232,8 +244,13 @@ def cancel(
     """Cancel an item (with a reason); it stays in the record."""
     st = state(ctx)
     app = st.app()
-    item = app.cancel_item(
-        parse_id(item_id, "item id"), actor=st.actor, reason=reason, expected_version=if_version
+    item = app.handle(
+        Cancel(
+            item_id=parse_id(item_id, "item id"),
+            actor=st.actor,
+            reason=reason,
+            expected_version=if_version,
+        )
     )
     _show(app, item, json_out)
 
@@ -251,12 +268,14 @@ def reassign(
     """Hand an item to someone else."""
     st = state(ctx)
     app = st.app()
-    item = app.reassign(
-        parse_id(item_id, "item id"),
-        to,
-        actor=st.actor,
-        reason=reason,
-        expected_version=if_version,
+    item = app.handle(
+        Reassign(
+            item_id=parse_id(item_id, "item id"),
+            responsible=to,
+            actor=st.actor,
+            reason=reason,
+            expected_version=if_version,
+        )
     )
     _show(app, item, json_out)
 
@@ -280,29 +299,44 @@ def reschedule(
     """Move one occurrence (--occurrence D --to D2) or replace the open schedule."""
     st = state(ctx)
     app = st.app()
-    target = parse_id(item_id, "item id")
-    if occurrence or to:
-        if not (occurrence and to):
-            raise PlanlogError("--occurrence and --to go together")
-        item = app.move_occurrence(
-            target,
-            occurrence,
-            parse_date(to, "--to"),
-            actor=st.actor,
-            reason=reason,
-            expected_version=if_version,
-        )
-    else:
-        spec = NewItem(
-            title="",
-            dues=[parse_date(d, "--due") for d in due or []],
-            windows=[parse_window(w) for w in window or []],
-            rrule=rrule,
-        )
-        item = app.reschedule(
-            target, spec, actor=st.actor, reason=reason, expected_version=if_version
-        )
+    command = schedule_change(
+        item_id=parse_id(item_id, "item id"),
+        actor=st.actor,
+        reason=reason,
+        occurrence=occurrence,
+        to=parse_date(to, "--to") if to else None,
+        dues=[parse_date(d, "--due") for d in due or []],
+        windows=[parse_window(w) for w in window or []],
+        rrule=rrule,
+        expected_version=if_version,
+    )
+    item = app.handle(command)
     _show(app, item, json_out)
+
+
+@item_cli.command("move")
+@guarded
+def move(
+    ctx: typer.Context,
+    item_id: str,
+    occurrence: Annotated[str, typer.Option("--occurrence", help="Due date of the occurrence.")],
+    to: Annotated[str, typer.Option("--to", help="Its new due date (YYYY-MM-DD).")],
+    reason: Annotated[str, typer.Option("--reason")],
+    if_version: IfVersionOpt = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Move one occurrence to a new due date (with a reason); the others stay."""
+    st = state(ctx)
+    command = MoveOccurrence(
+        item_id=parse_id(item_id, "item id"),
+        occurrence=occurrence,
+        to=parse_date(to, "--to"),
+        actor=st.actor,
+        reason=reason,
+        expected_version=if_version,
+    )
+    app = st.app()
+    _show(app, app.handle(command), json_out)
 
 
 @item_cli.command("revise")
@@ -320,19 +354,14 @@ def revise(
 ) -> None:
     """Revise what an item says."""
     st = state(ctx)
-    changes = {
-        k: v
-        for k, v in {"title": title, "goal": goal, "measures": measures, "number": number}.items()
-        if v is not None
-    }
-    if not changes:
-        raise PlanlogError("nothing to revise: give --title, --goal, --measures or --number")
-    app = st.app()
-    item = app.revise(
-        parse_id(item_id, "item id"),
+    given = {"title": title, "goal": goal, "measures": measures, "number": number}
+    command = ReviseItem(
+        item_id=parse_id(item_id, "item id"),
         actor=st.actor,
         reason=reason,
         expected_version=if_version,
-        **changes,
+        changes={k: v for k, v in given.items() if v is not None},
     )
+    app = st.app()
+    item = app.handle(command)
     _show(app, item, json_out)

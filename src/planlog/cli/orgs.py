@@ -14,6 +14,7 @@ from planlog.domain.errors import NotFound
 from planlog.projections.queries import evaluation_day
 from planlog.projections.rollup import org_tree, rollup
 from planlog.service.app import parse_moment
+from planlog.service.commands import AppointChair, MoveOrganisation, RegisterOrganisation
 from planlog.service.views import org_view
 
 org_cli = typer.Typer(help="Organisations (工会组织) and their tree.", no_args_is_help=True)
@@ -32,7 +33,9 @@ def create(
 ) -> None:
     """Register an organisation, optionally under a parent."""
     st = state(ctx)
-    org = st.app().register_organisation(name, parent=parent, chair=chair, actor=st.actor)
+    org = st.app().handle(
+        RegisterOrganisation(name=name, parent=parent, chair=chair, actor=st.actor)
+    )
     if json_out:
         emit_json(org_view(org))
     else:
@@ -52,7 +55,7 @@ def move(
 ) -> None:
     """Place an organisation under another one."""
     st = state(ctx)
-    org = st.app().move_organisation(name, parent, actor=st.actor, reason=reason)
+    org = st.app().handle(MoveOrganisation(name=name, parent=parent, actor=st.actor, reason=reason))
     if json_out:
         emit_json(org_view(org))
 
@@ -62,7 +65,7 @@ def move(
 def chair(ctx: typer.Context, name: str, person: str, json_out: bool = JsonOption) -> None:
     """Appoint the chair (escalated reminders go to the chair)."""
     st = state(ctx)
-    org = st.app().appoint_chair(name, person, actor=st.actor)
+    org = st.app().handle(AppointChair(name=name, chair=person, actor=st.actor))
     if json_out:
         emit_json(org_view(org))
 

@@ -11,6 +11,7 @@ from rich.text import Text
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, parse_id, state
 from planlog.cli.render import literal
 from planlog.service.app import parse_moment
+from planlog.service.commands import AddSection, CreatePlan, RenameSection
 from planlog.service.views import plan_view
 
 plan_cli = typer.Typer(
@@ -49,8 +50,17 @@ def create(
     st = state(ctx)
     app = st.app()
     new_org = app.find_organisation(org) is None
-    plan = app.create_plan(
-        org=org, year=year, title=title, actor=st.actor, reason=reason, parent=parent
+    # The administrator's door: a missing organisation is registered with the plan.
+    plan = app.handle(
+        CreatePlan(
+            org=org,
+            year=year,
+            title=title,
+            actor=st.actor,
+            reason=reason,
+            parent=parent,
+            register_missing_org=True,
+        )
     )
     if json_out:
         emit_json(
@@ -114,7 +124,9 @@ def show(
 def section_add(ctx: typer.Context, plan_id: str, title: str, json_out: bool = JsonOption) -> None:
     """Add a section (一、二、三…) at the end of the plan."""
     st = state(ctx)
-    plan = st.app().add_section(parse_id(plan_id, "plan id"), title, actor=st.actor)
+    plan = st.app().handle(
+        AddSection(plan_id=parse_id(plan_id, "plan id"), title=title, actor=st.actor)
+    )
     section = plan.sections[-1]
     if json_out:
         emit_json({"id": section.section_id, "title": section.title})
@@ -134,8 +146,14 @@ def section_rename(
 ) -> None:
     """Rename a section; items keep their place."""
     st = state(ctx)
-    plan = st.app().rename_section(
-        parse_id(plan_id, "plan id"), section_id, title, actor=st.actor, reason=reason
+    plan = st.app().handle(
+        RenameSection(
+            plan_id=parse_id(plan_id, "plan id"),
+            section_id=section_id,
+            title=title,
+            actor=st.actor,
+            reason=reason,
+        )
     )
     if json_out:
         emit_json(plan_view(plan))

@@ -18,6 +18,7 @@ from planlog.scheduler.dispatch import list_channels, set_channels
 from planlog.scheduler.policy import ReminderPolicy, stored_overrides
 from planlog.scheduler.service import Service, reminder_pass
 from planlog.service.app import parse_moment
+from planlog.service.commands import SetReminderPolicy
 
 notify_cli = typer.Typer(help="Where reminders go (apprise URLs).", no_args_is_help=True)
 
@@ -152,12 +153,11 @@ def policy(
         if v is not None
     }
     # A policy stored before the bounds existed is read clamped, so a chair can still
-    # change one field of it; set_reminder_policy checks the result (InvalidValue).
+    # change one field of it; the plan checks the result (InvalidValue).
     current = stored_overrides(app.get_plan(pid).reminder_policy, plan=str(pid))
     if changes:
-        current = app.set_reminder_policy(
-            pid, {**current, **changes}, actor=st.actor
-        ).reminder_policy
+        policy = SetReminderPolicy(plan_id=pid, policy={**current, **changes}, actor=st.actor)
+        current = app.handle(policy).reminder_policy
     effective = ReminderPolicy.from_dict(current).to_dict()
     if json_out:
         emit_json(effective)

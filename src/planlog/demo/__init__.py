@@ -95,7 +95,13 @@ def load_demo(database_url: str | None, today: date) -> UUID:
                 app.register_organisation(name, parent=parent, chair=chair, actor="admin")
         imported = parse_text(demo_plan_text(), year, source="demo/plan.txt")
         result = import_document(
-            app, imported, org=DEMO_ORG, year=year, actor="王主席", document="plan.txt"
+            app,
+            imported,
+            org=DEMO_ORG,
+            year=year,
+            actor="王主席",
+            document="plan.txt",
+            register_org=True,
         )
         plan_id = UUID(result["plan_id"])
         if not result["already_imported"]:

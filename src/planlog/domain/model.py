@@ -9,6 +9,7 @@ cheap to decode for projections.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -18,6 +19,7 @@ from eventsourcing.domain import Aggregate
 
 from planlog.domain import clock
 from planlog.domain.errors import RuleViolation
+from planlog.domain.policy import validate_policy
 from planlog.domain.schedule import Occurrence, normalise, overall_percent
 from planlog.domain.status import CANCELLED, DONE, IN_PROGRESS, OPEN
 from planlog.domain.values import (
@@ -123,7 +125,7 @@ class Plan(Aggregate):
         self.created_by = actor
         self.sections: list[Section] = []
         self.item_ids: list[UUID] = []
-        #: reminder policy overrides (planlog.scheduler.policy.ReminderPolicy fields)
+        #: reminder policy overrides (planlog.domain.policy.ReminderPolicy fields)
         self.reminder_policy: dict[str, Any] = {}
 
     @classmethod
@@ -184,11 +186,20 @@ class Plan(Aggregate):
         def apply(self, plan: Plan) -> None:
             plan.reminder_policy = dict(self.policy)
 
+    def change_reminder_policy(
+        self, policy: Mapping[str, Any], *, actor: str, reason: str | None = None
+    ) -> None:
+        """Record the policy's overrides: each field within its bounds (planlog.domain.policy),
+        recorded normalised, or InvalidValue naming the field and nothing recorded. The
+        one check for every door (API, CLI, web, code)."""
+        self.set_reminder_policy(validate_policy(policy), actor=actor, reason=reason)
+
     def set_reminder_policy(
         self, policy: dict[str, Any], *, actor: str, reason: str | None = None
     ) -> None:
-        """Its fields are validated by the caller (the policy is scheduler configuration,
-        not domain); here only that it is a plain mapping, checked like any payload."""
+        """Record overrides as given, checked only like any payload: what versions before
+        the bounds did (their policies are read clamped, see ReminderPolicy.from_stored).
+        A command goes through `change_reminder_policy`."""
         if not isinstance(policy, dict):
             raise InvalidValue("policy", "not_mapping", "应为键值表", "must be a mapping")
         self.trigger_event(
@@ -568,6 +579,25 @@ class PlanItem(Aggregate):
             deadline_text=deadline_text,
             actor=actor,
             reason=reason,
+        )
+
+    def move_occurrence(self, occurrence: str, to: date, *, actor: str, reason: str) -> None:
+        """Move one open occurrence to a new due date, keeping the others: a reschedule
+        of the open schedule with only that one changed. A window keeps its opening day
+        when it still comes before the new due date."""
+        moved = self.occurrences.get(occurrence)
+        if moved is None:
+            raise RuleViolation(
+                self.id, "occurrence_exists", f"'{self.title}' has no occurrence due {occurrence}"
+            )
+        opens = moved.opens if moved.opens and moved.opens <= to else None
+        schedule = [
+            Occurrence(due=o.due, opens=o.opens)
+            for o in self.ordered_occurrences()
+            if o.status != DONE and o.key != occurrence
+        ] + [Occurrence(due=to, opens=opens)]
+        self.reschedule(
+            schedule, actor=actor, reason=reason, rrule=None, deadline_text=self.deadline_text
         )
 
     class Reassigned(PlanlogEvent):

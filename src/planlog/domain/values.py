@@ -25,6 +25,9 @@ NAME_MAX = 200  # organisation, section, person, unit, label
 TITLE_MAX = 2_000
 REASON_MAX = 2_000
 LONG_TEXT_MAX = 20_000  # goal, measures, progress note
+#: A progress note as a person types it at a door (API body, web form): the domain
+#: keeps up to LONG_TEXT_MAX (notes carried over from documents), the doors take less.
+TYPED_NOTE_MAX = 2_000
 ANY_TEXT_MAX = 100_000  # any string anywhere in a payload (source text included)
 #: Largest magnitude of a number: JSON readers keep integers exact up to 2**53.
 NUMBER_MAX = 2**53

@@ -9,7 +9,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from planlog.domain.errors import ConcurrencyConflict, NotFound, PlanlogError
+from planlog.domain.errors import PlanlogError
+from planlog.service.errors import TooLarge
+from planlog.service.outcomes import Outcome, outcome
+
+__all__ = ["PreconditionFailed", "TooLarge", "install", "problem"]
 
 PROBLEM = "application/problem+json"
 
@@ -18,19 +22,16 @@ class PreconditionFailed(PlanlogError):
     code = "precondition_failed"
 
 
-class TooLarge(PlanlogError):
-    code = "too_large"
-
-
+#: The API's one table: what a refusal means (planlog.service.outcomes) as an HTTP status.
 STATUS = {
-    "unauthorized": 401,
-    "forbidden": 403,
-    "not_found": 404,
-    "conflict": 409,
-    "precondition_failed": 412,
-    "too_large": 413,
-    "already_imported": 409,
-    "invalid_value": 422,  # planlog.domain.values.InvalidValue: the field and the problem
+    Outcome.UNAUTHORIZED: 401,
+    Outcome.FORBIDDEN: 403,
+    Outcome.NOT_FOUND: 404,
+    Outcome.CONFLICT: 409,
+    Outcome.STALE: 412,
+    Outcome.TOO_LARGE: 413,
+    Outcome.INVALID: 422,  # planlog.domain.values.InvalidValue: the field and the problem
+    Outcome.REFUSED: 422,
 }
 TITLES = {
     400: "Bad request",
@@ -61,12 +62,7 @@ def problem(status: int, detail: str, code: str, **extra: Any) -> JSONResponse:
 def install(app: FastAPI) -> None:
     @app.exception_handler(PlanlogError)
     async def planlog_error(_: Request, error: PlanlogError) -> JSONResponse:
-        if isinstance(error, ConcurrencyConflict):
-            status = 409
-        elif isinstance(error, NotFound):
-            status = 404
-        else:
-            status = STATUS.get(error.code, 422)
+        status = STATUS[outcome(error)]
         details = {k: v for k, v in error.details.items() if k not in ("code", "message")}
         return problem(status, error.message, error.code, **details)
 

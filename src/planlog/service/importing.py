@@ -7,15 +7,21 @@ so that they can be completed and show on the board like any other item.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from planlog.domain.errors import PlanlogError
 from planlog.domain.model import Target
 from planlog.domain.schedule import Occurrence
-from planlog.importer import ImportedItem, ImportedPlan
+from planlog.importer import SUFFIXES, ImportedItem, ImportedPlan, read_plan
+from planlog.importer.limits import MAX_DOCUMENT_BYTES, check_name
 from planlog.service.app import AlreadyImported, NewItem, PlanlogApp
+from planlog.service.commands import ImportPlan
+from planlog.service.errors import TooLarge
 
 IMPLICIT_DEADLINE_WARNING = "无时限，按年底（12月31日）计 / no 时限: due at year end"
 
@@ -87,7 +93,8 @@ def import_document(
 ) -> dict[str, Any]:
     """Create the plan (unless `dry_run`) and describe it in the CLI/API contract shape.
 
-    `register_org` and `parent` are `create_plan`'s: the administrator's doors register
+    `register_org` and `parent` are `CreatePlan`'s (`register_missing_org`; every door
+    passes it explicitly, the default is the Python API's): the administrator's doors register
     a missing organisation with the plan, the API refuses one (a dry run too, so that a
     preview never promises what the confirmation refuses)."""
     planned = plan_import(imported, year, document)
@@ -106,16 +113,18 @@ def import_document(
             "parts": list(imported.parts),
         }
         try:
-            plan = app.create_plan(
-                org=org,
-                year=year,
-                title=plan_title,
-                actor=actor,
-                source=source,
-                sections=imported.sections,
-                items=planned.items,
-                register_org=register_org,
-                parent=parent,
+            plan = app.handle(
+                ImportPlan(
+                    org=org,
+                    year=year,
+                    title=plan_title,
+                    actor=actor,
+                    source=source,
+                    sections=imported.sections,
+                    items=planned.items,
+                    register_missing_org=register_org,
+                    parent=parent,
+                )
             )
             plan_id = plan.id
         except AlreadyImported as earlier:
@@ -165,3 +174,54 @@ def _item_row(
         "source_line": item.source_line,
         "warnings": notes,
     }
+
+
+def read_upload(data: bytes, filename: str | None, year: int) -> tuple[ImportedPlan, str]:
+    """An uploaded document (API or web), read as the CLI reads a file: the same name
+    check, file types and size limit at every door. `data` may be one byte over the
+    limit (the door read that much) to tell "too large" from "exactly the limit"."""
+    # Only the last part of the name: old browsers send C:\Users\…\plan.docx.
+    name = (filename or "plan.txt").replace("\\", "/").rsplit("/", 1)[-1]
+    check_name(name)
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise PlanlogError(f"{name}: planlog reads {', '.join(SUFFIXES)} files")
+    if len(data) > MAX_DOCUMENT_BYTES:
+        megabytes = MAX_DOCUMENT_BYTES // (1024 * 1024)
+        raise TooLarge(
+            f"{name}：文件超过 {megabytes} MB 的上限（{name} is larger than {megabytes} MB）"
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        # Stored under a name of our own (the uploader's may be longer than the file
+        # system allows); errors still name the file the uploader knows.
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(data)
+        imported = read_plan(path, year, name=name)
+    return imported, name
+
+
+def import_upload(
+    app: PlanlogApp,
+    data: bytes,
+    filename: str | None,
+    *,
+    org: str,
+    year: int,
+    actor: str,
+    title: str | None,
+    dry_run: bool,
+) -> dict[str, Any]:
+    """Preview (`dry_run`) or import an uploaded document: the API's and the web's one
+    path. An upload never registers an organisation: the administrator does."""
+    imported, name = read_upload(data, filename, year)
+    return import_document(
+        app,
+        imported,
+        org=org.strip(),
+        year=year,
+        actor=actor,
+        title=title,
+        document=name,
+        dry_run=dry_run,
+        register_org=False,
+    )

@@ -274,3 +274,31 @@ def test_the_board_on_a_phone(browser: Any, site: Site) -> None:
     assert width <= PHONE["width"], f"the board is {width}px wide on a {PHONE['width']}px phone"
     _shot(page, "board-phone")
     page.context.close()
+
+
+def test_a_chair_moves_one_occurrence_with_a_reason(browser: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    item_id, _, _ = site.open_item()
+    app = PlanlogApp(site.url)
+    try:
+        item = app.get_item(item_id)
+        first = next(o for o in item.ordered_occurrences() if o.status != DONE)
+        taken = {o.due for o in item.ordered_occurrences()}
+    finally:
+        app.close()
+    year = first.due.year
+    new_due = next(d for d in (date(year, 12, 30 - n) for n in range(28)) if d not in taken)
+
+    page = _page(browser, site, "chair")
+    page.goto(f"{site.base}/items/{item_id}")
+    page.get_by_text("调整时限 /").click()  # the chair's <details>
+    form = page.locator("form[action$='/move']")
+    form.get_by_label("时限").select_option(first.due.isoformat())
+    form.get_by_label("新的截止日期").fill(new_due.isoformat())
+    form.get_by_label("原因").fill("浏览器测试：上级通知延期")
+    form.get_by_role("button", name="调整时限").click()
+    expect(page.get_by_text("时限已调整。")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/items/{item_id}\?done=move"))
+    expect(page.locator(".timeline li").first).to_contain_text("浏览器测试：上级通知延期")
+    page.context.close()

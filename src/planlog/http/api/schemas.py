@@ -7,9 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-NOTE = Field(default=None, max_length=2000, examples=["已报送上级工会"])
-REASON = Field(min_length=1, max_length=500, examples=["上级通知延期"])
-TEXT = Field(default=None, max_length=5000)
+from planlog.domain.values import LONG_TEXT_MAX, NAME_MAX, REASON_MAX, TITLE_MAX, TYPED_NOTE_MAX
+
+# Text limits are the domain's (planlog.domain.values), so every door accepts the same
+# input and a refusal at the edge is never stricter than the rule it stands in for.
+NOTE = Field(default=None, max_length=TYPED_NOTE_MAX, examples=["已报送上级工会"])
+EVIDENCE = Field(default=None, max_length=TITLE_MAX)
+REASON = Field(min_length=1, max_length=REASON_MAX, examples=["上级通知延期"])
+TEXT = Field(default=None, max_length=LONG_TEXT_MAX)
 # Numbers are strict: `"percent": true` is not 1 %, `40.5` is not a whole percent, and
 # NaN or Infinity (which Python's JSON reader accepts) is not a value. The domain checks
 # them again (planlog.domain.values); here the refusal names the JSON field.
@@ -24,9 +29,9 @@ class Created(BaseModel):
 
 
 class PlanCreate(Body):
-    org: str = Field(min_length=1, max_length=200, examples=["某医院工会"])
+    org: str = Field(min_length=1, max_length=NAME_MAX, examples=["某医院工会"])
     year: StrictInt = Field(ge=2000, le=2100, examples=[2026])
-    title: str = Field(min_length=1, max_length=200, examples=["2026年工会工作计划"])
+    title: str = Field(min_length=1, max_length=TITLE_MAX, examples=["2026年工会工作计划"])
 
 
 class Window(Body):
@@ -35,19 +40,19 @@ class Window(Body):
 
 
 class ItemCreate(Body):
-    title: str = Field(min_length=1, max_length=300, examples=["向上级报告女职工工作"])
-    section: str | None = Field(default=None, max_length=200, examples=["健全女工组织"])
-    number: str | None = Field(default=None, max_length=20, examples=["4"])
+    title: str = Field(min_length=1, max_length=TITLE_MAX, examples=["向上级报告女职工工作"])
+    section: str | None = Field(default=None, max_length=NAME_MAX, examples=["健全女工组织"])
+    number: str | None = Field(default=None, max_length=NAME_MAX, examples=["4"])
     goal: str | None = TEXT
     measures: str | None = TEXT
-    responsible: str | None = Field(default=None, max_length=200, examples=["工会女工"])
+    responsible: str | None = Field(default=None, max_length=NAME_MAX, examples=["工会女工"])
     dues: list[date] = Field(default_factory=list, max_length=400, examples=[["2026-06-30"]])
     windows: list[Window] = Field(default_factory=list, max_length=50)
     rrule: str | None = Field(
-        default=None, max_length=300, examples=["FREQ=YEARLY;BYMONTH=6,12;BYMONTHDAY=-1"]
+        default=None, max_length=TITLE_MAX, examples=["FREQ=YEARLY;BYMONTH=6,12;BYMONTHDAY=-1"]
     )
     deadline: str | None = Field(
-        default=None, max_length=200, description="时限 as written", examples=["6月;12月"]
+        default=None, max_length=TITLE_MAX, description="时限 as written", examples=["6月;12月"]
     )
 
 
@@ -56,7 +61,7 @@ class Complete(Body):
         default=None, description="Due date; default the earliest open", examples=["2026-06-30"]
     )
     note: str | None = NOTE
-    evidence: str | None = Field(default=None, max_length=1000)
+    evidence: str | None = EVIDENCE
     done_on: date | None = Field(default=None, description="Default: today (China)")
 
 
@@ -66,7 +71,7 @@ class Progress(Body):
     value: float | None = Field(default=None, strict=True, allow_inf_nan=False, examples=[312])
     occurrence: date | None = None
     note: str | None = NOTE
-    evidence: str | None = Field(default=None, max_length=1000)
+    evidence: str | None = EVIDENCE
 
 
 class Reason(Body):
@@ -79,8 +84,8 @@ class Reopen(Body):
 
 
 class Reassign(Body):
-    responsible: str = Field(min_length=1, max_length=200, examples=["王五"])
-    reason: str | None = Field(default=None, max_length=500)
+    responsible: str = Field(min_length=1, max_length=NAME_MAX, examples=["王五"])
+    reason: str | None = Field(default=None, max_length=REASON_MAX)
 
 
 class Reschedule(Body):
@@ -89,21 +94,27 @@ class Reschedule(Body):
     to: date | None = Field(default=None, description="…to this due date")
     dues: list[date] = Field(default_factory=list, max_length=400)
     windows: list[Window] = Field(default_factory=list, max_length=50)
-    rrule: str | None = Field(default=None, max_length=300)
+    rrule: str | None = Field(default=None, max_length=TITLE_MAX)
+
+
+class Move(Body):
+    occurrence: date = Field(description="Due date of the occurrence to move")
+    to: date = Field(description="Its new due date")
+    reason: str = REASON
 
 
 class Revise(Body):
-    title: str | None = Field(default=None, min_length=1, max_length=300)
+    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
     goal: str | None = TEXT
     measures: str | None = TEXT
-    number: str | None = Field(default=None, max_length=20)
-    reason: str | None = Field(default=None, max_length=500)
+    number: str | None = Field(default=None, max_length=NAME_MAX)
+    reason: str | None = Field(default=None, max_length=REASON_MAX)
 
 
 class OrgCreate(Body):
-    name: str = Field(min_length=1, max_length=200, examples=["某区总工会"])
-    parent: str | None = Field(default=None, max_length=200, examples=["某市总工会"])
-    chair: str | None = Field(default=None, max_length=100, examples=["刘主席"])
+    name: str = Field(min_length=1, max_length=NAME_MAX, examples=["某区总工会"])
+    parent: str | None = Field(default=None, max_length=NAME_MAX, examples=["某市总工会"])
+    chair: str | None = Field(default=None, max_length=NAME_MAX, examples=["刘主席"])
 
 
 class FeedCreate(Body):

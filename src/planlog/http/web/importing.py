@@ -1,8 +1,8 @@
 """Import a plan from the browser: paste or upload, preview, confirm.
 
-The preview and the confirmation call the API's own import endpoints (same scope
-check, same file types and size limit, same all-or-nothing creation), so the web
-adds no rule of its own. The previewed document travels back in the confirmation
+The preview and the confirmation go the API's way (planlog.service.importing.import_upload:
+same scope check, same file types and size limit, same all-or-nothing creation), so
+the web adds no rule of its own. The previewed document travels back in the confirmation
 form (base64), so what is confirmed is exactly what was previewed, and the same
 document confirmed twice gives the same plan.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
@@ -19,11 +18,11 @@ from fastapi.responses import RedirectResponse
 
 from planlog.auth.caller import MANAGE, Caller
 from planlog.domain.errors import PlanlogError
-from planlog.http.api.routes import imports as api_imports
 from planlog.http.deps import Services, ServicesDep
 from planlog.http.web.pages import WebRoute, explain, page
 from planlog.http.web.session import SessionDep, WebSession, language
 from planlog.http.web.text import tr
+from planlog.service.importing import import_upload
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -73,8 +72,28 @@ def _year(value: str, lang: str) -> int:
     return int(value)
 
 
-def _upload(data: bytes, name: str) -> UploadFile:
-    return UploadFile(io.BytesIO(data), filename=name, size=len(data))
+def _import(
+    svc: Services,
+    who: Caller,
+    data: bytes,
+    name: str,
+    org: str,
+    year: int,
+    title: str,
+    *,
+    dry_run: bool,
+) -> dict[str, Any]:
+    who.require_own_org(org.strip())
+    return import_upload(
+        svc.app,
+        data,
+        name,
+        org=org,
+        year=year,
+        actor=who.actor,
+        title=title.strip() or None,
+        dry_run=dry_run,
+    )
 
 
 def _document(text: str, file: UploadFile | None, lang: str) -> tuple[bytes, str]:
@@ -109,9 +128,7 @@ def preview(
     values = {"org": org, "year": year, "title": title, "text": text}
     try:
         data, name = _document(text, file, lang)
-        result = api_imports.preview(
-            svc, who, _upload(data, name), org.strip(), _year(year, lang), title.strip() or None
-        )
+        result = _import(svc, who, data, name, org, _year(year, lang), title, dry_run=True)
     except PlanlogError as refused:
         return _form_page(
             request, session, svc, values, error=explain(refused, lang), status_code=422
@@ -150,15 +167,8 @@ def confirm(
             raise ImportFormError(tr("need_document", lang)) from None
         if not data:
             raise ImportFormError(tr("need_document", lang))
-        result = api_imports.confirm(
-            svc,
-            who,
-            Response(),
-            _upload(data, filename or PASTED_NAME),
-            org.strip(),
-            _year(year, lang),
-            title.strip() or None,
-        )
+        name = filename or PASTED_NAME
+        result = _import(svc, who, data, name, org, _year(year, lang), title, dry_run=False)
     except PlanlogError as refused:
         return _form_page(
             request, session, svc, values, error=explain(refused, lang), status_code=422

@@ -17,12 +17,14 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from planlog.auth.caller import MANAGE, REPORT
-from planlog.domain.errors import ConcurrencyConflict, PlanlogError
+from planlog.domain.errors import PlanlogError
+from planlog.domain.values import REASON_MAX, TITLE_MAX, TYPED_NOTE_MAX
 from planlog.http.deps import Services, ServicesDep
 from planlog.http.web.page_models import target_rows
-from planlog.http.web.pages import WebRoute, explain, page
+from planlog.http.web.pages import WebRoute, explain, form_status, page
 from planlog.http.web.session import SessionDep, WebSession, language
 from planlog.http.web.text import tr
+from planlog.service import commands
 from planlog.service.app import PLAN_TZ, parse_moment
 from planlog.service.summaries import summarise
 from planlog.service.views import item_view
@@ -30,10 +32,10 @@ from planlog.service.views import item_view
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 FormText = Annotated[str, Form()]
-# The API's limits (planlog.http.api.schemas), so the two doors accept the same input.
-NOTE_MAX, EVIDENCE_MAX, REASON_MAX = 2000, 1000, 500
+# The domain's limits (planlog.domain.values), as the API's: every door accepts the same input.
+NOTE_MAX, EVIDENCE_MAX = TYPED_NOTE_MAX, TITLE_MAX
 FLASHES = {"progress": "saved_progress", "complete": "saved_complete"}
-FLASHES |= {"reopen": "saved_reopen", "cancel": "saved_cancel"}
+FLASHES |= {"reopen": "saved_reopen", "cancel": "saved_cancel", "move": "saved_move"}
 
 
 class FormError(PlanlogError):
@@ -193,7 +195,6 @@ def _submit(
     try:
         command(language(request))
     except PlanlogError as refused:
-        status = 409 if isinstance(refused, ConcurrencyConflict) else 422
         return render_item(
             request,
             svc,
@@ -201,7 +202,7 @@ def _submit(
             item_id,
             error=explain(refused, language(request)),
             form={"which": flash, **form},
-            status_code=status,
+            status_code=form_status(refused),
         )
     return RedirectResponse(f"/items/{item_id}?done={flash}#top", status_code=303)
 
@@ -230,16 +231,18 @@ def report_progress(
         index = int(target) - 1 if target.strip().isdigit() and int(target) >= 1 else None
         if share is None and amount is None:
             raise FormError(tr("nothing_reported", lang))
-        svc.app.report_progress(
-            item_id,
-            actor=actor,
-            occurrence=_occurrence(occurrence, lang),
-            percent=share,
-            target_index=index if amount is not None else None,
-            target_value=amount,
-            note=_text(note, NOTE_MAX, lang),
-            evidence=_text(evidence, EVIDENCE_MAX, lang),
-            expected_version=_version(version),
+        svc.app.handle(
+            commands.ReportProgress(
+                item_id=item_id,
+                actor=actor,
+                occurrence=_occurrence(occurrence, lang),
+                percent=share,
+                target_index=index if amount is not None else None,
+                target_value=amount,
+                note=_text(note, NOTE_MAX, lang),
+                evidence=_text(evidence, EVIDENCE_MAX, lang),
+                expected_version=_version(version),
+            )
         )
 
     return _submit(
@@ -272,14 +275,16 @@ def complete(
     actor = session.caller.actor
 
     def command(lang: str) -> None:
-        svc.app.complete(
-            item_id,
-            actor=actor,
-            occurrence=_occurrence(occurrence, lang),
-            done_on=_day(done_on, lang),
-            note=_text(note, NOTE_MAX, lang),
-            evidence=_text(evidence, EVIDENCE_MAX, lang),
-            expected_version=_version(version),
+        svc.app.handle(
+            commands.Complete(
+                item_id=item_id,
+                actor=actor,
+                occurrence=_occurrence(occurrence, lang),
+                done_on=_day(done_on, lang),
+                note=_text(note, NOTE_MAX, lang),
+                evidence=_text(evidence, EVIDENCE_MAX, lang),
+                expected_version=_version(version),
+            )
         )
 
     return _submit(
@@ -313,12 +318,14 @@ def reopen(
         key = _occurrence(occurrence, lang)
         if key is None:
             raise FormError(tr("date_invalid", lang))
-        svc.app.reopen(
-            item_id,
-            key,
-            actor=actor,
-            reason=_reason(reason, lang),
-            expected_version=_version(version),
+        svc.app.handle(
+            commands.Reopen(
+                item_id=item_id,
+                occurrence=key,
+                actor=actor,
+                reason=_reason(reason, lang),
+                expected_version=_version(version),
+            )
         )
 
     return _submit(
@@ -348,8 +355,13 @@ def cancel(
     actor = session.caller.actor
 
     def command(lang: str) -> None:
-        svc.app.cancel_item(
-            item_id, actor=actor, reason=_reason(reason, lang), expected_version=_version(version)
+        svc.app.handle(
+            commands.Cancel(
+                item_id=item_id,
+                actor=actor,
+                reason=_reason(reason, lang),
+                expected_version=_version(version),
+            )
         )
 
     return _submit(
@@ -361,5 +373,48 @@ def cancel(
         roles=MANAGE,
         action="change plan items",
         flash="cancel",
+        command=command,
+    )
+
+
+@router.post("/items/{item_id}/move")
+def move(
+    request: Request,
+    item_id: UUID,
+    svc: ServicesDep,
+    session: SessionDep,
+    csrf: FormText = "",
+    version: FormText = "",
+    occurrence: FormText = "",
+    to: FormText = "",
+    reason: FormText = "",
+) -> Response:
+    form = dict(csrf=csrf, occurrence=occurrence, to=to, reason=reason)
+    actor = session.caller.actor
+
+    def command(lang: str) -> None:
+        key, new_due = _occurrence(occurrence, lang), _day(to, lang)
+        if key is None or new_due is None:
+            raise FormError(tr("date_invalid", lang))
+        svc.app.handle(
+            commands.MoveOccurrence(
+                item_id=item_id,
+                occurrence=key,
+                to=new_due,
+                actor=actor,
+                reason=_reason(reason, lang),
+                expected_version=_version(version),
+            )
+        )
+
+    return _submit(
+        request,
+        svc,
+        session,
+        item_id,
+        form,
+        roles=MANAGE,
+        action="change plan items",
+        flash="move",
         command=command,
     )

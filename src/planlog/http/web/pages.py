@@ -20,8 +20,8 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from planlog.auth.errors import Forbidden, Unauthorized
-from planlog.domain.errors import ConcurrencyConflict, NotFound, PlanlogError, RuleViolation
+from planlog.auth.errors import Unauthorized
+from planlog.domain.errors import ConcurrencyConflict, PlanlogError, RuleViolation
 from planlog.http.web import TEMPLATES_DIR
 from planlog.http.web.page_models import clamp_percent
 from planlog.http.web.session import (
@@ -34,6 +34,7 @@ from planlog.http.web.session import (
     remember_language,
 )
 from planlog.http.web.text import day, moment, month_name, number, span, tr
+from planlog.service.outcomes import Outcome, outcome
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters.update(day=day, span=span, moment=moment, month_name=month_name, num=number)
@@ -94,11 +95,32 @@ def explain(error: PlanlogError, lang: str) -> str:
         rule = str(error.details.get("rule", ""))
         worded = tr(rule, lang)
         return worded if worded != rule else error.message
-    if isinstance(error, NotFound):
+    kind = outcome(error)
+    if kind is Outcome.NOT_FOUND:
         return tr("not_found_page", lang)
-    if isinstance(error, Forbidden):
+    if kind is Outcome.FORBIDDEN:
         return tr("forbidden_page", lang)
     return error.message
+
+
+#: The web's one table: what a refusal means (planlog.service.outcomes) as a page status.
+#: Anything else is shown as a refusal (422) with the reason.
+PAGE_STATUS = {Outcome.NOT_FOUND: 404, Outcome.FORBIDDEN: 403}
+#: A form re-rendered with its refusal: a lost race says "reload" (409).
+FORM_STATUS = {Outcome.CONFLICT: 409}
+
+
+def refusal_page(request: Request, error: PlanlogError, lang: str) -> Response:
+    message = explain(error, lang)
+    status = PAGE_STATUS.get(outcome(error), 422)
+    if status != 422:
+        return error_page(request, status, message, error.message)
+    detail = error.message if message != error.message else ""
+    return error_page(request, 422, tr("refused_page", lang) + message, detail)
+
+
+def form_status(error: PlanlogError) -> int:
+    return FORM_STATUS.get(outcome(error), 422)
 
 
 def error_page(request: Request, status_code: int, message: str, detail: str = "") -> Response:
@@ -153,14 +175,8 @@ class WebRoute(APIRoute):
                 response = sign_in_redirect(request)
             except CsrfRejected:
                 response = error_page(request, 403, tr("csrf_failed", lang))
-            except NotFound as error:
-                response = error_page(request, 404, explain(error, lang), error.message)
-            except Forbidden as error:
-                response = error_page(request, 403, explain(error, lang), error.message)
             except PlanlogError as error:
-                message = explain(error, lang)
-                detail = error.message if message != error.message else ""
-                response = error_page(request, 422, tr("refused_page", lang) + message, detail)
+                response = refusal_page(request, error, lang)
             except RequestValidationError as error:
                 status, detail = _validation_message(error)
                 message = tr("not_found_page" if status == 404 else "bad_input", lang)

@@ -129,6 +129,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "saved_complete": ("已登记完成。", "Completion recorded."),
     "saved_reopen": ("已重新打开。", "Reopened."),
     "saved_cancel": ("事项已取消。", "Item cancelled."),
+    "saved_move": ("时限已调整。", "Occurrence moved."),
+    "move_occurrence": ("调整时限", "Move a deadline"),
+    "new_due": ("新的截止日期", "New due date"),
     "version": ("版本", "version"),
     "no_open": ("所有时限均已完成。", "Every occurrence is done."),
     "item_as_of": (

@@ -7,48 +7,21 @@ is retried after a network failure cannot create a copy.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
 from planlog.auth.caller import MANAGE, Caller
-from planlog.domain.errors import PlanlogError
 from planlog.http.api.schemas import PROBLEMS
 from planlog.http.deps import ServicesDep, role_caller
-from planlog.http.problems import TooLarge
-from planlog.importer import SUFFIXES, read_plan
-from planlog.importer.limits import MAX_DOCUMENT_BYTES, check_name
-from planlog.service.importing import import_document
+from planlog.importer.limits import MAX_DOCUMENT_BYTES
+from planlog.service.importing import import_upload
 
 router = APIRouter(prefix="/api/v1/imports", tags=["import"])
 Manager = Annotated[Caller, Depends(role_caller(MANAGE, "import plans"))]
 
 #: The largest real plan documents are a few hundred KB; every door takes the same.
 MAX_UPLOAD = MAX_DOCUMENT_BYTES
-
-
-def _read(upload: UploadFile, year: int) -> Any:
-    # Only the last part of the name: old browsers send C:\Users\…\plan.docx.
-    name = (upload.filename or "plan.txt").replace("\\", "/").rsplit("/", 1)[-1]
-    check_name(name)
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise PlanlogError(f"{name}: planlog reads {', '.join(SUFFIXES)} files")
-    data = upload.file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        megabytes = MAX_UPLOAD // (1024 * 1024)
-        raise TooLarge(
-            f"{name}：文件超过 {megabytes} MB 的上限（{name} is larger than {megabytes} MB）"
-        )
-    with tempfile.TemporaryDirectory() as folder:
-        # Stored under a name of our own (the uploader's may be longer than the file
-        # system allows); errors still name the file the uploader knows.
-        path = Path(folder) / f"upload{suffix}"
-        path.write_bytes(data)
-        imported = read_plan(path, year, name=name)
-    return imported, name
 
 
 def _run(
@@ -61,17 +34,16 @@ def _run(
     dry_run: bool,
 ) -> dict[str, Any]:
     who.require_own_org(org)
-    imported, name = _read(upload, year)
-    return import_document(
+    data = upload.file.read(MAX_UPLOAD + 1)
+    return import_upload(
         svc.app,
-        imported,
-        org=org.strip(),
+        data,
+        upload.filename,
+        org=org,
         year=year,
         actor=who.actor,
         title=title,
-        document=name,
         dry_run=dry_run,
-        register_org=False,  # the administrator registers organisations, not an upload
     )
 
 

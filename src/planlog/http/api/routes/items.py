@@ -9,13 +9,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Response
 
 from planlog.auth.caller import AUDIT, MANAGE, REPORT, Caller
-from planlog.domain.errors import PlanlogError
 from planlog.domain.model import PlanItem
 from planlog.http.api.schemas import (
     PROBLEMS,
     WRITE_PROBLEMS,
     Complete,
     ItemOut,
+    Move,
     Progress,
     Reason,
     Reassign,
@@ -25,7 +25,9 @@ from planlog.http.api.schemas import (
 )
 from planlog.http.deps import CallerDep, ServicesDep, role_caller
 from planlog.http.problems import PreconditionFailed
-from planlog.service.app import NewItem, PlanlogApp, parse_moment
+from planlog.service import commands
+from planlog.service.app import parse_moment
+from planlog.service.commands import Command
 from planlog.service.views import item_view
 
 router = APIRouter(prefix="/api/v1/items", tags=["items"])
@@ -64,8 +66,9 @@ def _write(
     item_id: UUID,
     if_match: str | None,
     response: Response,
-    command: Callable[[PlanlogApp, int | None], PlanItem],
+    command: Callable[[int | None], Command[PlanItem]],
 ) -> dict[str, Any]:
+    """Run the item command built for the caller's If-Match; answer the item and its ETag."""
     item, _ = who.item(svc.app, item_id)  # 404 outside the caller's organisations
     expected = expected_version(if_match)
     current = item.version
@@ -75,7 +78,7 @@ def _write(
             current_version=current,
         )
     # The command still checks `expected` on save: a write in between is a 409.
-    return _item_response(svc, command(svc.app, expected), response)
+    return _item_response(svc, svc.app.handle(command(expected)), response)
 
 
 @router.get("/{item_id}", response_model=ItemOut, responses=PROBLEMS)
@@ -118,8 +121,8 @@ def complete(
         item_id,
         if_match,
         response,
-        lambda app, v: app.complete(
-            item_id,
+        lambda v: commands.Complete(
+            item_id=item_id,
             actor=who.actor,
             occurrence=_key(body.occurrence),
             done_on=body.done_on,
@@ -146,8 +149,8 @@ def progress(
         item_id,
         if_match,
         response,
-        lambda app, v: app.report_progress(
-            item_id,
+        lambda v: commands.ReportProgress(
+            item_id=item_id,
             actor=who.actor,
             occurrence=_key(body.occurrence),
             percent=body.percent,
@@ -175,9 +178,9 @@ def reopen(
         item_id,
         if_match,
         response,
-        lambda app, v: app.reopen(
-            item_id,
-            body.occurrence.isoformat(),
+        lambda v: commands.Reopen(
+            item_id=item_id,
+            occurrence=body.occurrence.isoformat(),
             actor=who.actor,
             reason=body.reason,
             expected_version=v,
@@ -200,8 +203,8 @@ def cancel(
         item_id,
         if_match,
         response,
-        lambda app, v: app.cancel_item(
-            item_id, actor=who.actor, reason=body.reason, expected_version=v
+        lambda v: commands.Cancel(
+            item_id=item_id, actor=who.actor, reason=body.reason, expected_version=v
         ),
     )
 
@@ -221,8 +224,12 @@ def reassign(
         item_id,
         if_match,
         response,
-        lambda app, v: app.reassign(
-            item_id, body.responsible, actor=who.actor, reason=body.reason, expected_version=v
+        lambda v: commands.Reassign(
+            item_id=item_id,
+            responsible=body.responsible,
+            actor=who.actor,
+            reason=body.reason,
+            expected_version=v,
         ),
     )
 
@@ -237,29 +244,51 @@ def reschedule(
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
     """Move one occurrence (occurrence + to) or give the item a new open schedule."""
-    actor = who.actor
-
-    def command(app: PlanlogApp, v: int | None) -> PlanItem:
-        if body.occurrence or body.to:
-            if not (body.occurrence and body.to):
-                raise PlanlogError("occurrence and to go together")
-            return app.move_occurrence(
-                item_id,
-                body.occurrence.isoformat(),
-                body.to,
-                actor=actor,
-                reason=body.reason,
-                expected_version=v,
-            )
-        spec = NewItem(
-            title="",
+    return _write(
+        svc,
+        who,
+        item_id,
+        if_match,
+        response,
+        lambda v: commands.schedule_change(
+            item_id=item_id,
+            actor=who.actor,
+            reason=body.reason,
+            occurrence=body.occurrence,
+            to=body.to,
             dues=body.dues,
-            rrule=body.rrule,
             windows=[(w.opens, w.due) for w in body.windows],
-        )
-        return app.reschedule(item_id, spec, actor=actor, reason=body.reason, expected_version=v)
+            rrule=body.rrule,
+            expected_version=v,
+        ),
+    )
 
-    return _write(svc, who, item_id, if_match, response, command)
+
+@router.post("/{item_id}/move", response_model=ItemOut, responses=WRITE_PROBLEMS)
+def move(
+    item_id: UUID,
+    body: Move,
+    svc: ServicesDep,
+    who: Manager,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Move one occurrence to a new due date (with a reason); the others stay."""
+    return _write(
+        svc,
+        who,
+        item_id,
+        if_match,
+        response,
+        lambda v: commands.MoveOccurrence(
+            item_id=item_id,
+            occurrence=body.occurrence.isoformat(),
+            to=body.to,
+            actor=who.actor,
+            reason=body.reason,
+            expected_version=v,
+        ),
+    )
 
 
 @router.patch("/{item_id}", response_model=ItemOut, responses=WRITE_PROBLEMS)
@@ -272,17 +301,18 @@ def revise(
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
     """Revise what an item says (title, goal, measures, number)."""
-    changes = body.model_dump(exclude_none=True, exclude={"reason"})
-    if not changes:
-        raise PlanlogError("nothing to revise: give title, goal, measures or number")
     return _write(
         svc,
         who,
         item_id,
         if_match,
         response,
-        lambda app, v: app.revise(
-            item_id, actor=who.actor, reason=body.reason, expected_version=v, **changes
+        lambda v: commands.ReviseItem(
+            item_id=item_id,
+            actor=who.actor,
+            reason=body.reason,
+            expected_version=v,
+            changes=body.model_dump(exclude_none=True, exclude={"reason"}),
         ),
     )
 

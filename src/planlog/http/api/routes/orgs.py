@@ -16,6 +16,7 @@ from planlog.projections.outbox import reminders_report
 from planlog.projections.queries import evaluation_day
 from planlog.projections.rollup import org_tree, rollup
 from planlog.service.app import parse_moment
+from planlog.service.commands import RegisterOrganisation
 from planlog.service.views import org_view
 
 router = APIRouter(prefix="/api/v1", tags=["organisations"])
@@ -46,8 +47,14 @@ def create_org(body: OrgCreate, svc: ServicesDep, who: Manager) -> dict[str, Any
     name = body.name.strip()
     if token_org_exists(svc.engine, name):
         raise name_in_use(name)
-    org = svc.app.register_new_organisation(
-        name, parent=body.parent.strip(), chair=body.chair, actor=who.actor
+    org = svc.app.handle(
+        RegisterOrganisation(
+            name=name,
+            parent=body.parent.strip(),
+            chair=body.chair,
+            actor=who.actor,
+            only_new_name=True,
+        )
     )
     return org_view(org)
 

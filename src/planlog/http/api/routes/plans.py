@@ -9,13 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from planlog.auth.caller import AUDIT, MANAGE, READ, Caller
-from planlog.deadlines import parse_deadline
-from planlog.domain.errors import PlanlogError
 from planlog.http.api.schemas import PROBLEMS, BoardOut, Created, ItemCreate, PlanCreate
 from planlog.http.deps import ServicesDep, role_caller
 from planlog.projections.queries import board_document, diff_document
 from planlog.scheduler.policy import ReminderPolicy
-from planlog.service.app import NewItem, parse_moment
+from planlog.service.app import parse_moment
+from planlog.service.commands import AddItem, CreatePlan, NewItem, SetReminderPolicy
 from planlog.service.views import item_view, plan_view
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
@@ -43,8 +42,14 @@ def create_plan(body: PlanCreate, svc: ServicesDep, who: Manager) -> dict[str, s
     """Create an empty plan for a registered organisation in the caller's scope."""
     who.require_own_org(body.org)
     # A chair never registers an organisation by naming it: the administrator does.
-    plan = svc.app.create_plan(
-        org=body.org, year=body.year, title=body.title, actor=who.actor, register_org=False
+    plan = svc.app.handle(
+        CreatePlan(
+            org=body.org,
+            year=body.year,
+            title=body.title,
+            actor=who.actor,
+            register_missing_org=False,
+        )
     )
     return {"id": str(plan.id)}
 
@@ -77,7 +82,7 @@ def add_item(
     plan_id: UUID, body: ItemCreate, svc: ServicesDep, who: Manager, response: Response
 ) -> dict[str, str]:
     """Plan an item: due dates, windows, an RRULE, or a 时限 text (deadline)."""
-    plan = who.plan(svc.app, plan_id)
+    who.plan(svc.app, plan_id)  # 404 outside the caller's organisations
     spec = NewItem(
         title=body.title,
         section=body.section,
@@ -89,11 +94,9 @@ def add_item(
         windows=[(w.opens, w.due) for w in body.windows],
         rrule=body.rrule,
     )
-    if body.deadline:
-        spec.apply_deadline(body.deadline, parse_deadline(body.deadline, plan.year))
-    if not spec.has_schedule:
-        raise PlanlogError("an item needs a deadline: dues, windows, rrule or deadline")
-    item = svc.app.add_item(plan_id, spec, actor=who.actor)
+    item = svc.app.handle(
+        AddItem.typed(plan_id=plan_id, spec=spec, deadline=body.deadline, actor=who.actor)
+    )
     response.headers["Location"] = f"/api/v1/items/{item.id}"
     response.headers["ETag"] = f'"{item.version}"'
     return {"id": str(item.id)}
@@ -143,7 +146,7 @@ def set_policy(
     plan_id: UUID, body: dict[str, Any], svc: ServicesDep, who: Manager
 ) -> dict[str, Any]:
     """Replace the plan's policy overrides. Every field is bounded (see
-    planlog.scheduler.policy); a bad one is a 422 naming the field, and nothing is recorded."""
+    planlog.domain.policy); a bad one is a 422 naming the field, and nothing is recorded."""
     who.plan(svc.app, plan_id)
-    plan = svc.app.set_reminder_policy(plan_id, body, actor=who.actor)
+    plan = svc.app.handle(SetReminderPolicy(plan_id=plan_id, policy=body, actor=who.actor))
     return ReminderPolicy.from_dict(plan.reminder_policy).to_dict()

@@ -1,0 +1,389 @@
+"""Every write planlog knows, as a command: a small frozen value checked once, when built.
+
+A door (CLI, API, web) or code turns its input into one of these and hands it to
+`PlanlogApp.handle` (planlog.service.handlers); nothing else decides what a write means.
+Checks made here are the ones that do not need the aggregate: the shape of the input
+(text with the domain's limits and the same bilingual `InvalidValue` as the domain,
+whole versions, "nothing to revise", "occurrence and to go together"). Rules that need
+the current state (is it cancelled, is that occurrence done) stay in the aggregates.
+
+Each command is a `Command[R]`, R being what handling it returns, so `app.handle(cmd)`
+is typed for every caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from planlog.deadlines import ParsedDeadline
+from planlog.domain.errors import PlanlogError, RuleViolation
+from planlog.domain.model import REVISABLE, Plan, PlanItem, Target
+from planlog.domain.organisation import Organisation
+from planlog.domain.schedule import Occurrence, expand_rrule
+from planlog.domain.values import (
+    LONG_TEXT_MAX,
+    NAME_MAX,
+    REASON_MAX,
+    TITLE_MAX,
+    text,
+    whole,
+)
+
+R = TypeVar("R")
+
+
+@dataclass
+class NewItem:
+    """What a caller says about an item to plan (structured input; parsing text is elsewhere)."""
+
+    title: str
+    section: str | None = None
+    number: str | None = None
+    goal: str | None = None
+    measures: str | None = None
+    responsible: str | None = None
+    dues: list[date] = field(default_factory=list)
+    windows: list[tuple[date, date]] = field(default_factory=list)
+    occurrences: list[Occurrence] = field(default_factory=list)
+    rrule: str | None = None
+    deadline_text: str | None = None
+    soft: bool = False
+    targets: list[Target] = field(default_factory=list)
+    source: dict[str, Any] | None = None
+
+    def apply_deadline(self, text: str, parsed: ParsedDeadline) -> None:
+        """Take the schedule from a 时限 text as read by `planlog.deadlines`."""
+        self.occurrences = [] if parsed.rrule else list(parsed.occurrences)
+        self.rrule = self.rrule or parsed.rrule
+        self.deadline_text, self.soft = text, parsed.soft
+
+    @property
+    def has_schedule(self) -> bool:
+        return bool(self.dues or self.windows or self.rrule or self.occurrences)
+
+    def schedule(self, year: int) -> list[Occurrence]:
+        occurrences = list(self.occurrences)
+        occurrences += [Occurrence(due=d) for d in self.dues]
+        occurrences += [Occurrence(due=end, opens=start) for start, end in self.windows]
+        if self.rrule:
+            occurrences += expand_rrule(self.rrule, year)
+        # A recurrence and an explicit date may name the same day: one occurrence.
+        unique: dict[date, Occurrence] = {}
+        for occ in occurrences:
+            if occ.due.year != year:
+                raise RuleViolation(
+                    "new item",
+                    "due_in_plan_year",
+                    f"'{self.title}': due date {occ.key} is outside the plan year {year}",
+                )
+            unique.setdefault(occ.due, occ)
+        return sorted(unique.values(), key=lambda o: o.due)
+
+
+class Command(Generic[R]):
+    """A write; R is what handling it returns (the changed aggregate)."""
+
+    def _check(self, name: str, value: object) -> None:
+        # Frozen dataclasses: a checked (normalised) value replaces what was given.
+        object.__setattr__(self, name, value)
+
+    def _text(self, name: str, *, max_len: int) -> None:
+        self._check(name, text(getattr(self, name), name, max_len=max_len))
+
+
+def _version(value: int | None) -> None:
+    if value is not None:
+        whole(value, "expected_version")
+
+
+# ------------------------------------------------------------------ plans
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreatePlan(Command[Plan]):
+    """A plan (with its sections and items) in one transaction. `register_missing_org`
+    has no default: each door says whether it may register an organisation nobody
+    registered (the administrator's CLI does, the API refuses it)."""
+
+    org: str
+    year: int
+    title: str
+    actor: str
+    register_missing_org: bool
+    reason: str | None = None
+    source: dict[str, Any] | None = None
+    sections: Sequence[str] = ()
+    items: Sequence[NewItem] = ()
+    parent: str | None = None
+
+    def __post_init__(self) -> None:
+        self._check("sections", tuple(self.sections))
+        self._check("items", tuple(self.items))
+
+
+#: Importing a document is creating a plan whose `source` names the document.
+ImportPlan = CreatePlan
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddSection(Command[Plan]):
+    plan_id: UUID
+    title: str
+    actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenameSection(Command[Plan]):
+    plan_id: UUID
+    section_id: str
+    title: str
+    actor: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetReminderPolicy(Command[Plan]):
+    """The policy's fields are checked by the plan (planlog.domain.policy)."""
+
+    plan_id: UUID
+    policy: Mapping[str, Any]
+    actor: str
+    reason: str | None = None
+
+
+# ---------------------------------------------------------- organisations
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterOrganisation(Command[Organisation]):
+    """`only_new_name`: a chair registering a member union (the API) may not take a name
+    that older plans already use, even unregistered (it would hand over their plans)."""
+
+    name: str
+    actor: str
+    parent: str | None = None
+    chair: str | None = None
+    only_new_name: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoveOrganisation(Command[Organisation]):
+    name: str
+    parent: str | None
+    actor: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointChair(Command[Organisation]):
+    name: str
+    chair: str | None
+    actor: str
+
+
+# ------------------------------------------------------------------ items
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddItem(Command[PlanItem]):
+    """`deadline`: a 时限 text as written ("6月;12月"), read in the plan's year by the
+    handler. Code may plan an item without a schedule (tests, replays); a person may
+    not: the doors build it with `AddItem.typed`."""
+
+    plan_id: UUID
+    spec: NewItem
+    actor: str
+    deadline: str | None = None
+
+    @classmethod
+    def typed(
+        cls, *, plan_id: UUID, spec: NewItem, actor: str, deadline: str | None = None
+    ) -> AddItem:
+        """An item a person adds at a door: it needs a deadline or a schedule."""
+        if not (spec.has_schedule or deadline):
+            raise PlanlogError(
+                "an item needs a deadline（需要时限）: dues, windows, rrule or deadline "
+                "(--due, --window, --rrule or --deadline)"
+            )
+        return cls(plan_id=plan_id, spec=spec, actor=actor, deadline=deadline)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemCommand(Command[PlanItem]):
+    """A change of one item, refused (ConcurrencyConflict) unless the item is still at
+    `expected_version` when one is given."""
+
+    item_id: UUID
+    actor: str
+    expected_version: int | None = None
+
+    def __post_init__(self) -> None:
+        _version(self.expected_version)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Complete(ItemCommand):
+    occurrence: str | None = None
+    done_on: date | None = None  # None: today, in China
+    note: str | None = None
+    evidence: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._text("note", max_len=LONG_TEXT_MAX)
+        self._text("evidence", max_len=TITLE_MAX)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportProgress(ItemCommand):
+    occurrence: str | None = None
+    percent: int | None = None
+    target_index: int | None = None
+    target_value: float | None = None
+    note: str | None = None
+    evidence: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._text("note", max_len=LONG_TEXT_MAX)
+        self._text("evidence", max_len=TITLE_MAX)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reopen(ItemCommand):
+    occurrence: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._text("reason", max_len=REASON_MAX)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cancel(ItemCommand):
+    reason: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._text("reason", max_len=REASON_MAX)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reassign(ItemCommand):
+    responsible: str | None
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._text("responsible", max_len=NAME_MAX)
+        self._text("reason", max_len=REASON_MAX)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviseItem(ItemCommand):
+    """`changes`: the REVISABLE fields to change. Empty is refused here, for every door."""
+
+    changes: Mapping[str, Any]
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.changes:
+            raise PlanlogError(
+                f"nothing to revise: give {', '.join(f for f in REVISABLE if f != 'section_id')}"
+                "（没有要修改的内容）"
+            )
+        self._check("changes", dict(self.changes))
+        self._text("reason", max_len=REASON_MAX)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeSchedule(ItemCommand):
+    """Replace the item's open schedule (done occurrences stay)."""
+
+    reason: str
+    dues: Sequence[date] = ()
+    windows: Sequence[tuple[date, date]] = ()
+    occurrences: Sequence[Occurrence] = ()
+    rrule: str | None = None
+    deadline_text: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("dues", "windows", "occurrences"):
+            self._check(name, tuple(getattr(self, name)))
+
+    def schedule(self, year: int) -> list[Occurrence]:
+        return NewItem(
+            title="",
+            dues=list(self.dues),
+            windows=list(self.windows),
+            occurrences=list(self.occurrences),
+            rrule=self.rrule,
+        ).schedule(year)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoveOccurrence(ItemCommand):
+    """Move one open occurrence (named by its due date) to a new due date, with a reason."""
+
+    occurrence: str
+    to: date
+    reason: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._text("reason", max_len=REASON_MAX)
+
+
+def schedule_change(
+    *,
+    item_id: UUID,
+    actor: str,
+    reason: str,
+    occurrence: date | str | None = None,
+    to: date | None = None,
+    dues: Sequence[date] = (),
+    windows: Sequence[tuple[date, date]] = (),
+    rrule: str | None = None,
+    expected_version: int | None = None,
+) -> MoveOccurrence | ChangeSchedule:
+    """`reschedule` at a door: one occurrence moved (occurrence + to) or a new schedule.
+    The one place where "occurrence and to go together"."""
+    if occurrence or to:
+        if not (occurrence and to):
+            raise PlanlogError("occurrence and to go together（occurrence 与 to 须同时给出）")
+        return MoveOccurrence(
+            item_id=item_id,
+            actor=actor,
+            occurrence=occurrence if isinstance(occurrence, str) else occurrence.isoformat(),
+            to=to,
+            reason=reason,
+            expected_version=expected_version,
+        )
+    return ChangeSchedule(
+        item_id=item_id,
+        actor=actor,
+        reason=reason,
+        dues=dues,
+        windows=windows,
+        rrule=rrule,
+        expected_version=expected_version,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueReminder(ItemCommand):
+    """Recorded by the reminder pass (actor "planlog"), never by a person."""
+
+    occurrence: str
+    kind: str
+    key: str
+    scheduled_for: datetime
+    recipients: Sequence[str]
+    escalate: bool
+    actor: str = "planlog"
