@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from planlog.config import Settings
+from planlog.domain.model import Plan
 from planlog.projections.outbox import reminder_outbox
 from planlog.projections.runner import ReadModelRunner
 from planlog.scheduler import dispatch as outbox
@@ -119,8 +120,11 @@ def test_a_policy_stored_out_of_bounds_no_longer_stalls_every_union(
     plan = app.get_plan(two_unions[BROKEN_ORG])
     with monkeypatch.context() as patch:
         patch.setattr("planlog.domain.model.check_payload", lambda *_, **__: None)
-        plan.set_reminder_policy(
-            {"max_chases": stored, "overdue_every_days": 1, "lead_days": [0]}, actor="old version"
+        plan.trigger_event(
+            Plan.ReminderPolicySet,
+            policy={"max_chases": stored, "overdue_every_days": 1, "lead_days": [0]},
+            actor="old version",
+            reason=None,
         )
         app.save(plan)
 

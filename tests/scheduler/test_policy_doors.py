@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from planlog.auth.tokens import create_token
 from planlog.cli import app as cli_app
 from planlog.config import Settings
+from planlog.domain.model import Plan
 from planlog.domain.values import InvalidValue
 from planlog.http.app import create_app
 from planlog.service.app import PlanlogApp
@@ -74,7 +75,8 @@ def doors(store_url: str) -> Iterator[Doors]:
 def store_as_an_old_version_did(app: PlanlogApp, plan_id: UUID, policy: dict[str, Any]) -> None:
     """Record a policy without the check, as versions before the bounds did."""
     plan = app.get_plan(plan_id)
-    plan.set_reminder_policy(policy, actor="old version")
+    # Straight to the event: Plan.set_reminder_policy checks the bounds today.
+    plan.trigger_event(Plan.ReminderPolicySet, policy=policy, actor="old version", reason=None)
     app.save(plan)
 
 

@@ -186,24 +186,20 @@ class Plan(Aggregate):
         def apply(self, plan: Plan) -> None:
             plan.reminder_policy = dict(self.policy)
 
-    def change_reminder_policy(
+    def set_reminder_policy(
         self, policy: Mapping[str, Any], *, actor: str, reason: str | None = None
     ) -> None:
         """Record the policy's overrides: each field within its bounds (planlog.domain.policy),
         recorded normalised, or InvalidValue naming the field and nothing recorded. The
-        one check for every door (API, CLI, web, code)."""
-        self.set_reminder_policy(validate_policy(policy), actor=actor, reason=reason)
-
-    def set_reminder_policy(
-        self, policy: dict[str, Any], *, actor: str, reason: str | None = None
-    ) -> None:
-        """Record overrides as given, checked only like any payload: what versions before
-        the bounds did (their policies are read clamped, see ReminderPolicy.from_stored).
-        A command goes through `change_reminder_policy`."""
-        if not isinstance(policy, dict):
+        one check for every door (API, CLI, web, code). Policies recorded before the
+        bounds existed are read clamped (ReminderPolicy.from_stored)."""
+        if not isinstance(policy, Mapping):
             raise InvalidValue("policy", "not_mapping", "应为键值表", "must be a mapping")
         self.trigger_event(
-            self.ReminderPolicySet, policy=policy, actor=actor, reason=reason_text(reason)
+            self.ReminderPolicySet,
+            policy=validate_policy(policy),
+            actor=actor,
+            reason=reason_text(reason),
         )
 
     def section(self, section_id: str) -> Section:

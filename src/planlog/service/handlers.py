@@ -179,7 +179,7 @@ def rename_section(app: PlanlogApp, c: RenameSection) -> Plan:
 def set_reminder_policy(app: PlanlogApp, c: SetReminderPolicy) -> Plan:
     with app.recording():
         plan = app.load(Plan, c.plan_id, "plan")
-        plan.change_reminder_policy(c.policy, actor=c.actor, reason=c.reason)
+        plan.set_reminder_policy(c.policy, actor=c.actor, reason=c.reason)
         app.save_all(plan)
         return plan
 
