@@ -11,7 +11,7 @@ from rich.table import Table
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console
 from planlog.cli.render import literal
 from planlog.deadlines import parse_deadline
-from planlog.service.app import PLAN_TZ
+from planlog.domain.clock import PLAN_TZ
 
 
 @guarded

@@ -13,11 +13,12 @@ from importlib import resources
 from typing import Any
 from uuid import UUID
 
+from planlog.domain.clock import PLAN_TZ
 from planlog.domain.errors import NotFound, PlanlogError
 from planlog.domain.model import PlanItem
 from planlog.domain.status import DONE
 from planlog.importer import parse_text
-from planlog.service.app import PLAN_TZ, PlanlogApp
+from planlog.service.app import PlanlogApp
 from planlog.service.commands import (
     Cancel,
     Command,

@@ -11,8 +11,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 Clock = Callable[[], datetime]
+#: Plan dates are China dates: a deadline "6月30日" ends on that day in China.
+PLAN_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def system_clock() -> datetime:

@@ -17,10 +17,11 @@ from uuid import UUID
 from sqlalchemy import Engine
 
 from planlog.domain.board import board_from_aggregates
+from planlog.domain.clock import PLAN_TZ
 from planlog.domain.errors import NotFound, PlanlogError
 from planlog.projections.board import read_board
 from planlog.projections.timeline import diff
-from planlog.service.app import PLAN_TZ, PlanlogApp
+from planlog.service.app import PlanlogApp
 
 
 def evaluation_day(app: PlanlogApp, now: datetime | None, as_of: datetime | None) -> date:

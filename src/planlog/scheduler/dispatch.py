@@ -23,6 +23,7 @@ import orjson
 from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.engine import Connection
 
+from planlog.domain.clock import PLAN_TZ
 from planlog.projections.board import board_items, board_occurrences, board_plans
 from planlog.projections.outbox import (
     FAILED,
@@ -40,7 +41,6 @@ from planlog.projections.rollup import organisations
 from planlog.scheduler.delivery import MAX_ATTEMPTS, Attempt, mask, next_retry_delay, parse_urls
 from planlog.scheduler.delivery import send as apprise_send
 from planlog.scheduler.messages import ReminderNotice, render
-from planlog.service.app import PLAN_TZ
 
 LEASE = timedelta(minutes=10)
 

@@ -9,13 +9,12 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from planlog.domain.clock import Clock, recording_clock, system_clock
+from planlog.domain.clock import PLAN_TZ, Clock, recording_clock, system_clock
 from planlog.domain.errors import ConcurrencyConflict, NotFound, PlanlogError
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation, organisation_id
@@ -51,13 +50,12 @@ from planlog.service.store import (
 )
 from planlog.service.store import parse_database_url as parse_url
 
-PLAN_TZ = ZoneInfo("Asia/Shanghai")
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
 
 # Names other modules import from here (the service's errors, the item spec).
-__all__ = ["PLAN_TZ", "AlreadyImported", "NewItem", "PlanlogApp", "UnknownOrganisation"]
+__all__ = ["AlreadyImported", "NewItem", "PlanlogApp", "UnknownOrganisation"]
 __all__ += ["event_record", "parse_moment"]
 
 

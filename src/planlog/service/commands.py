@@ -21,7 +21,7 @@ from uuid import UUID
 
 from planlog.deadlines import ParsedDeadline
 from planlog.domain.errors import PlanlogError
-from planlog.domain.model import REVISABLE, Plan, PlanItem, Target
+from planlog.domain.model import Plan, PlanItem, Target
 from planlog.domain.organisation import Organisation
 from planlog.domain.schedule import Occurrence, check_in_plan_year, expand_rrule
 from planlog.domain.values import (
@@ -201,8 +201,8 @@ class AddItem(Command[PlanItem]):
         """An item a person adds at a door: it needs a deadline or a schedule."""
         if not (spec.has_schedule or deadline):
             raise PlanlogError(
-                "an item needs a deadline（需要时限）: dues, windows, rrule or deadline "
-                "(--due, --window, --rrule or --deadline)"
+                "任务需要时限：截止日期、时间段、重复规则或时限文字（an item needs a deadline: "
+                "a due date, a window, a recurrence rule or a 时限 text）"
             )
         return cls(plan_id=plan_id, spec=spec, actor=actor, deadline=deadline)
 
@@ -288,10 +288,7 @@ class ReviseItem(ItemCommand):
     def __post_init__(self) -> None:
         super().__post_init__()
         if not self.changes:
-            raise PlanlogError(
-                f"nothing to revise: give {', '.join(f for f in REVISABLE if f != 'section_id')}"
-                "（没有要修改的内容）"
-            )
+            raise PlanlogError("没有要修改的内容（nothing to revise: no field was given）")
         self._check("changes", dict(self.changes))
         self._text("reason", max_len=REASON_MAX)
 
@@ -351,7 +348,10 @@ def schedule_change(
     The one place where "occurrence and to go together"."""
     if occurrence or to:
         if not (occurrence and to):
-            raise PlanlogError("occurrence and to go together（occurrence 与 to 须同时给出）")
+            raise PlanlogError(
+                "要移动的时限与新的截止日期须同时给出"
+                "（the occurrence to move and its new due date go together）"
+            )
         return MoveOccurrence(
             item_id=item_id,
             actor=actor,

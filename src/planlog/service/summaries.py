@@ -141,3 +141,11 @@ def summarise(event_type: str, d: dict[str, Any], language: str = "zh") -> str:
     """One readable sentence for an event (its type name if none is known)."""
     summary = SUMMARIES.get(language, SUMMARIES["zh"]).get(event_type)
     return summary(d) if summary is not None else event_type.rpartition(".")[2]
+
+
+def summarise_history(aggregate: type, entry: dict[str, Any], language: str = "zh") -> str:
+    """One sentence for an entry of an aggregate's history (`PlanlogApp.history`), whose
+    `type` is the event class's own name within `aggregate`."""
+    kind = getattr(aggregate, entry["type"], None)
+    name = event_name(kind) if isinstance(kind, type) else entry["type"]
+    return summarise(name, entry, language)

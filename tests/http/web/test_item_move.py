@@ -1,4 +1,4 @@
-"""The item page's move form: chairs and editors move one occurrence with a reason."""
+"""The item page's move form: chairs move one occurrence with a reason."""
 
 from __future__ import annotations
 

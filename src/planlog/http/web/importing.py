@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse
 from planlog.auth.caller import MANAGE, Caller
 from planlog.domain.errors import PlanlogError
 from planlog.http.deps import Services, ServicesDep
-from planlog.http.web.pages import WebRoute, explain, page
+from planlog.http.web.pages import WebRoute, explain, form_status, page
 from planlog.http.web.session import SessionDep, WebSession, language
 from planlog.http.web.text import tr
 from planlog.service.importing import import_upload
@@ -131,7 +131,12 @@ def preview(
         result = _import(svc, who, data, name, org, _year(year, lang), title, dry_run=True)
     except PlanlogError as refused:
         return _form_page(
-            request, session, svc, values, error=explain(refused, lang), status_code=422
+            request,
+            session,
+            svc,
+            values,
+            error=explain(refused, lang),
+            status_code=form_status(refused),
         )
     context = {
         "result": result,
@@ -171,7 +176,12 @@ def confirm(
         result = _import(svc, who, data, name, org, _year(year, lang), title, dry_run=False)
     except PlanlogError as refused:
         return _form_page(
-            request, session, svc, values, error=explain(refused, lang), status_code=422
+            request,
+            session,
+            svc,
+            values,
+            error=explain(refused, lang),
+            status_code=form_status(refused),
         )
     flag = "again" if result["already_imported"] else "new"
     return RedirectResponse(f"/plans/{result['plan_id']}?imported={flag}", status_code=303)

@@ -17,7 +17,9 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from planlog.auth.caller import MANAGE, REPORT
+from planlog.domain.clock import PLAN_TZ
 from planlog.domain.errors import PlanlogError
+from planlog.domain.model import PlanItem
 from planlog.domain.values import TYPED_EVIDENCE_MAX, TYPED_NOTE_MAX, TYPED_REASON_MAX
 from planlog.http.deps import Services, ServicesDep
 from planlog.http.web.page_models import target_rows
@@ -25,8 +27,8 @@ from planlog.http.web.pages import WebRoute, explain, form_status, page
 from planlog.http.web.session import SessionDep, WebSession, language
 from planlog.http.web.text import tr
 from planlog.service import commands
-from planlog.service.app import PLAN_TZ, parse_moment
-from planlog.service.summaries import summarise
+from planlog.service.app import parse_moment
+from planlog.service.summaries import summarise_history
 from planlog.service.views import item_view
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -57,7 +59,7 @@ def history_rows(
     for entry in entries:
         if until is not None and datetime.fromisoformat(entry["recorded_at"]) > until:
             continue
-        rows.append({**entry, "summary": summarise(f"PlanItem.{entry['type']}", entry, language)})
+        rows.append({**entry, "summary": summarise_history(PlanItem, entry, language)})
     return rows[::-1]
 
 

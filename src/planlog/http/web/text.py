@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from planlog import i18n
-from planlog.service.app import PLAN_TZ
+from planlog.domain.clock import PLAN_TZ
 
 LANGS = ("zh", "en")
 

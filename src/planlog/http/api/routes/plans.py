@@ -9,10 +9,10 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from planlog.auth.caller import AUDIT, MANAGE, READ, Caller
+from planlog.domain.policy import ReminderPolicy
 from planlog.http.api.schemas import PROBLEMS, BoardOut, Created, ItemCreate, PlanCreate
 from planlog.http.deps import ServicesDep, role_caller
 from planlog.projections.queries import board_document, diff_document
-from planlog.scheduler.policy import ReminderPolicy
 from planlog.service.app import parse_moment
 from planlog.service.commands import AddItem, CreatePlan, NewItem, SetReminderPolicy
 from planlog.service.views import item_view, plan_view
