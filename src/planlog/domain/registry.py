@@ -12,6 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from planlog.domain.errors import PlanlogError
 from planlog.domain.model import PlanlogCreated, PlanlogEvent
 from planlog.domain.values import NAME_MAX, TITLE_MAX, required_text, text, whole
 
@@ -28,6 +29,20 @@ class PlanEntry:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": str(self.plan_id), "org": self.org, "year": self.year, "title": self.title}
+
+
+class AlreadyImported(PlanlogError):
+    """The same document was imported before for this organisation and year: the plan it
+    made is returned, not a copy."""
+
+    code = "already_imported"
+
+    def __init__(self, plan_id: UUID) -> None:
+        super().__init__(
+            f"该文件已导入为计划 {plan_id}（this document was already imported as plan {plan_id}）",
+            plan_id=str(plan_id),
+        )
+        self.plan_id = plan_id
 
 
 class PlanRegistry(Aggregate):
@@ -55,6 +70,12 @@ class PlanRegistry(Aggregate):
     def register(
         self, *, plan_id: UUID, org: str, year: int, title: str, fingerprint: str | None, actor: str
     ) -> None:
+        # One document, one plan: the same file imported again for the same organisation
+        # and year is refused with the plan it made.
+        if fingerprint:
+            earlier = self.find_document(org.strip(), year, fingerprint)
+            if earlier is not None:
+                raise AlreadyImported(earlier.plan_id)
         # The plan checked these already; the register checks them again because it
         # is read on every listing, so one bad entry would break them all.
         self.trigger_event(
@@ -77,3 +98,8 @@ class PlanRegistry(Aggregate):
             ),
             None,
         )
+
+    def names_organisation(self, name: str) -> bool:
+        """Stores from before organisations had to be registered hold plans naming an
+        organisation nobody registered: such a name counts as existing, never as free."""
+        return any(entry.org == name for entry in self.entries.values())

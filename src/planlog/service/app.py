@@ -18,7 +18,7 @@ from planlog.domain.clock import PLAN_TZ, Clock, recording_clock, system_clock
 from planlog.domain.errors import ConcurrencyConflict, NotFound, PlanlogError
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation, organisation_id
-from planlog.domain.registry import REGISTRY_ID, PlanEntry, PlanRegistry
+from planlog.domain.registry import REGISTRY_ID, AlreadyImported, PlanEntry, PlanRegistry
 from planlog.service import handlers
 from planlog.service.commands import (
     AddItem,
@@ -41,7 +41,7 @@ from planlog.service.commands import (
     ReviseItem,
     SetReminderPolicy,
 )
-from planlog.service.errors import AlreadyImported, UnknownOrganisation
+from planlog.service.errors import UnknownOrganisation
 from planlog.service.store import (
     DEFAULT_DATABASE_URL,
     StoreSettings,
@@ -486,12 +486,6 @@ class PlanlogApp(Application[UUID]):
         )
         return bool(found)
 
-    def named_by_plans(self, name: str, registry: PlanRegistry | None = None) -> bool:
-        """Stores from before organisations had to be registered hold plans naming an
-        organisation nobody registered: such a name counts as existing, never as free."""
-        entries = (registry or self.registry()).entries.values()
-        return any(entry.org == name for entry in entries)
-
     def organisation_for_plan(
         self,
         org: str,
@@ -509,7 +503,7 @@ class PlanlogApp(Application[UUID]):
             existing.confirm_parent(parent)
             return ()
         if not register:
-            if parent is None and self.named_by_plans(name, registry):
+            if parent is None and registry.names_organisation(name):
                 return ()  # an older store's unregistered name: plans go on using it
             raise UnknownOrganisation(name)
         if parent is not None:

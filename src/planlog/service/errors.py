@@ -2,21 +2,7 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from planlog.domain.errors import PlanlogError
-
-
-class AlreadyImported(PlanlogError):
-    """The same document was imported before: the plan it made is returned, not a copy."""
-
-    code = "already_imported"
-
-    def __init__(self, plan_id: UUID) -> None:
-        super().__init__(
-            f"this document was already imported as plan {plan_id}", plan_id=str(plan_id)
-        )
-        self.plan_id = plan_id
 
 
 class UnknownOrganisation(PlanlogError):

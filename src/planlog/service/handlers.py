@@ -40,7 +40,6 @@ from planlog.service.commands import (
     ReviseItem,
     SetReminderPolicy,
 )
-from planlog.service.errors import AlreadyImported
 
 if TYPE_CHECKING:
     from planlog.service.app import PlanlogApp
@@ -120,11 +119,6 @@ def create_plan(app: PlanlogApp, c: CreatePlan) -> Plan:
     def attempt() -> Plan:
         with app.recording():
             registry = app.registry()
-            fingerprint = (c.source or {}).get("fingerprint")
-            if fingerprint:
-                earlier = registry.find_document(c.org.strip(), c.year, fingerprint)
-                if earlier is not None:
-                    raise AlreadyImported(earlier.plan_id)
             new_org = app.organisation_for_plan(
                 c.org, registry, register=c.register_missing_org, parent=c.parent, actor=c.actor
             )
@@ -144,7 +138,7 @@ def create_plan(app: PlanlogApp, c: CreatePlan) -> Plan:
                 org=plan.org,
                 year=c.year,
                 title=plan.title,
-                fingerprint=fingerprint,
+                fingerprint=(c.source or {}).get("fingerprint"),
                 actor=c.actor,
             )
             items = [plan_item(plan, spec, c.actor) for spec in c.items]
@@ -189,7 +183,7 @@ def set_reminder_policy(app: PlanlogApp, c: SetReminderPolicy) -> Plan:
 
 @handles(RegisterOrganisation)
 def register_organisation(app: PlanlogApp, c: RegisterOrganisation) -> Organisation:
-    if c.only_new_name and app.named_by_plans(c.name.strip()):
+    if c.only_new_name and app.registry().names_organisation(c.name.strip()):
         raise name_in_use(c.name.strip())
     with app.recording():
         if c.parent is not None:

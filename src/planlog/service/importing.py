@@ -16,10 +16,11 @@ from uuid import UUID
 
 from planlog.domain.errors import PlanlogError
 from planlog.domain.model import Target
+from planlog.domain.registry import AlreadyImported
 from planlog.domain.schedule import Occurrence
 from planlog.importer import SUFFIXES, ImportedItem, ImportedPlan, read_plan
 from planlog.importer.limits import MAX_DOCUMENT_BYTES, check_name
-from planlog.service.app import AlreadyImported, NewItem, PlanlogApp
+from planlog.service.app import NewItem, PlanlogApp
 from planlog.service.commands import ImportPlan
 from planlog.service.errors import TooLarge
 
