@@ -175,7 +175,16 @@ def test_parse_deadline_json_contract(planlog: Any) -> None:
         "soft": False,
         "ambiguous": False,
         "note": None,
+        "flags": [],  # issue 13: added, the rest of the shape is unchanged
     }
+
+
+def test_parse_deadline_reads_the_next_year_with_its_flag(planlog: Any) -> None:
+    parsed = planlog("parse-deadline", "次年2月底前", "--year", "2026", "--json")
+    assert parsed["occurrences"] == [{"opens": None, "due": "2027-02-28"}]
+    assert parsed["flags"] == ["next_year"]
+    late = planlog("parse-deadline", "次年6月", "--year", "2026", "--json", expect_exit=1)
+    assert late["error"]["code"] == "invalid_deadline"
 
 
 def test_parse_deadline_refuses_vague_text(planlog: Any) -> None:

@@ -105,4 +105,3 @@ def calendar_for(name: str) -> ChinaWorkdays | WeekdaysOnly | EveryDay:
     if normalized == "all":
         return EveryDay()
     raise ValueError(f"workdays: unknown calendar {name!r}; expected one of {CALENDAR_NAMES}")
-
