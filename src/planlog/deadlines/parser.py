@@ -118,8 +118,11 @@ class _Span:
     next_year: bool = False  # read in the year after the plan year (次年2月)
 
 
-def parse_deadline(text: str, year: int) -> ParsedDeadline:
-    """Read deadline text of an annual plan for `year`; raise DeadlineError if unreadable."""
+def parse_deadline(text: str, year: int, *, sentence: bool = True) -> ParsedDeadline:
+    """Read deadline text of an annual plan for `year`; raise DeadlineError if unreadable.
+
+    With `sentence=False` the whole text must be one deadline phrase (a list, a range or a
+    recurrence): the importer looks for phrases in running text itself."""
     if not isinstance(text, str) or not text.strip():
         raise DeadlineError(_message(text, "时限为空", "it is empty"), text=text)
     if not 1900 <= year <= 2099:
@@ -137,6 +140,8 @@ def parse_deadline(text: str, year: int) -> ParsedDeadline:
         try:
             reading = _read_phrase(_strip_filler(cleaned), year)
         except _NoMatch:
+            if not sentence:
+                raise
             reading = _read_sentence(cleaned, year)
     except _Refusal as exc:
         raise DeadlineError(_message(text, exc.zh, exc.reason), text=text, **exc.details) from None

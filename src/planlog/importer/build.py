@@ -7,6 +7,7 @@ fingerprint and the refusal of a plan without tasks.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from planlog.deadlines import DeadlineError, ParsedDeadline, parse_deadline
@@ -19,7 +20,8 @@ from planlog.importer.model import (
     document_error,
     fingerprint,
 )
-from planlog.importer.phrases import deadline_phrases, short_title
+from planlog.importer.phrases import short_title
+from planlog.importer.sentences import combine, sentence_deadlines
 from planlog.importer.targets import find_targets
 
 DEFAULT_SECTION = "工作任务"
@@ -41,6 +43,8 @@ class Draft:
     item_goal: bool = False  # the goal belongs to this item, so its targets count
     responsible: str | None = None
     deadline_text: str | None = None  # stated as a 时限, not found in running text
+    # Where deadline_text was stated: a 时限 "label" or a table "column".
+    deadline_origin: str = "label"
     targets: tuple[Target, ...] | None = None  # stated explicitly (YAML)
     warnings: list[str] = field(default_factory=list)
 
@@ -54,32 +58,47 @@ def read_deadline(text: str, year: int) -> ParsedDeadline:
     return parse_deadline(text, year)
 
 
-def _deadline(draft: Draft, year: int) -> tuple[str | None, ParsedDeadline | None, list[str]]:
+@dataclass(frozen=True)
+class _Deadline:
+    text: str | None  # as written: the 时限, the column, or the snippet of the sentence
+    parsed: ParsedDeadline | None
+    source: str  # label | column | sentence | implicit
+    warnings: list[str]
+
+
+def _deadline(draft: Draft, year: int) -> _Deadline:
     if draft.deadline_text:
         try:
-            return draft.deadline_text, read_deadline(draft.deadline_text, year), []
+            parsed = read_deadline(draft.deadline_text, year)
+            return _Deadline(draft.deadline_text, parsed, draft.deadline_origin, [])
         except DeadlineError as exc:
-            return (
-                draft.deadline_text,
-                None,
-                [
-                    bilingual(
-                        f"无法识别时限“{draft.deadline_text}”",
-                        f"时限 '{draft.deadline_text}' could not be read: {exc}",
-                    )
-                ],
+            warning = bilingual(
+                f"无法识别时限“{draft.deadline_text}”",
+                f"时限 '{draft.deadline_text}' could not be read",
             )
-    # A phrase in running text is only a guess: an unreadable one is dropped quietly.
-    for phrase in deadline_phrases(draft.text):
-        try:
-            return phrase, read_deadline(phrase, year), []
-        except DeadlineError:
-            continue
-    return None, None, []
+            # The grammar's reason, itself Chinese first with English.
+            warnings = [f"{warning}：{exc.message}"]
+            return _Deadline(draft.deadline_text, None, draft.deadline_origin, warnings)
+    # A date in running text is taken only where a deadline stands (sentences.py); what
+    # the grammar cannot read right is left to the implicit year-end deadline.
+    scanned = [draft.text]
+    if draft.title and draft.title not in draft.text:
+        scanned.insert(0, draft.title)
+    if draft.item_goal and draft.goal:
+        scanned.append(draft.goal)
+    best = combine([f for text in scanned for f in sentence_deadlines(text, year)])
+    if best is None:
+        return _Deadline(None, None, "implicit", [])
+    return _Deadline(best.snippet, best.deadline, "sentence", [])
+
+
+# （时限：6月;12月） written inside a title belongs to the deadline, not to the title.
+_TITLE_DEADLINE = re.compile(r"\s*[(（]\s*(?:完成)?时限\s*[:：][^)）]*[)）]")
 
 
 def finish_item(draft: Draft, year: int) -> ImportedItem:
-    deadline_text, deadline, warnings = _deadline(draft, year)
+    found = _deadline(draft, year)
+    deadline_text, deadline, warnings = found.text, found.parsed, found.warnings
     if draft.targets is not None:
         targets = draft.targets
     else:
@@ -88,7 +107,7 @@ def finish_item(draft: Draft, year: int) -> ImportedItem:
             scanned = f"{draft.goal}\n{scanned}"
         targets = find_targets(scanned)
     measures = draft.measures if draft.measures is not None else (draft.text or None)
-    title = short_title(draft.title or draft.text) or draft.number
+    title = short_title(_TITLE_DEADLINE.sub("", draft.title or draft.text)) or draft.number
     source_text = "\n".join(draft.source_lines) if draft.source_lines else draft.text
     return ImportedItem(
         section=draft.section,
@@ -99,11 +118,19 @@ def finish_item(draft: Draft, year: int) -> ImportedItem:
         responsible=draft.responsible or None,
         deadline_text=deadline_text,
         deadline=deadline,
+        deadline_source=found.source,
+        flags=_flags(found),
         targets=targets,
         source_text=source_text,
         source_line=draft.source_line,
         warnings=(*draft.warnings, *warnings),
     )
+
+
+def _flags(found: _Deadline) -> tuple[str, ...]:
+    if found.parsed is None:
+        return ("implicit",)
+    return found.parsed.flags
 
 
 def finish_plan(
