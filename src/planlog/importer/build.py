@@ -20,6 +20,7 @@ from planlog.importer.model import (
     document_error,
     fingerprint,
 )
+from planlog.importer.normalize import fold
 from planlog.importer.phrases import short_title
 from planlog.importer.sentences import combine, sentence_deadlines
 from planlog.importer.targets import find_targets
@@ -77,7 +78,8 @@ def _deadline(draft: Draft, year: int) -> _Deadline:
                 f"时限 '{draft.deadline_text}' could not be read",
             )
             # The grammar's reason, itself Chinese first with English.
-            warnings = [f"{warning}：{exc.message}"]
+            reason = exc.message.split("：", 1)[-1]  # the text is named once, above
+            warnings = [f"{warning}：{reason}"]
             return _Deadline(draft.deadline_text, None, draft.deadline_origin, warnings)
     # A date in running text is taken only where a deadline stands (sentences.py); what
     # the grammar cannot read right is left to the implicit year-end deadline.
@@ -133,6 +135,45 @@ def _flags(found: _Deadline) -> tuple[str, ...]:
     return found.parsed.flags
 
 
+_WRITTEN_YEAR = re.compile(
+    r"(?<![\d〇零一二三四五六七八九])((?:19|20)\d{2}|[一二][〇零一二三四五六七八九]{3})\s*年"
+)
+_CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+
+
+def _years(text: str) -> set[int]:
+    return {int(m.group(1).translate(_CN_DIGITS)) for m in _WRITTEN_YEAR.finditer(fold(text))}
+
+
+def year_warnings(title: str | None, drafts: list[Draft], year: int) -> list[str]:
+    """A document that names another year than the plan's: say where, do not stay silent.
+
+    The title must name the plan year; an item may also name the year before (last year's
+    figures) and the year after (an annual report due in January)."""
+    lines: dict[int, list[int]] = {}
+    for found in sorted(_years(title or "") - {year}):
+        lines.setdefault(found, [])
+    for draft in drafts:
+        text = "\n".join(draft.source_lines) if draft.source_lines else draft.text
+        for found in sorted(_years(text) - {year - 1, year, year + 1}):
+            lines.setdefault(found, []).append(draft.source_line)
+    warnings = []
+    for found, at in sorted(lines.items()):
+        shown = sorted(set(at))[:5]
+        where_zh = "标题" if not shown else "第 " + "、".join(map(str, shown)) + " 行"
+        where = "the title" if not shown else "line(s) " + ", ".join(map(str, shown))
+        if len(set(at)) > len(shown):
+            where_zh, where = where_zh + "等", where + " and more"
+        warnings.append(
+            bilingual(
+                f"文件写的是{found}年（{where_zh}），却按{year}年的计划导入：请核对年份",
+                f"the document says {found} ({where}) but is imported as a {year} plan: "
+                "check the year",
+            )
+        )
+    return warnings
+
+
 def finish_plan(
     drafts: list[Draft],
     year: int,
@@ -154,6 +195,7 @@ def finish_plan(
     check_items(source, len(drafts))
     ordered = sorted(drafts, key=lambda d: d.order)
     items = tuple(finish_item(d, year) for d in ordered)
+    warnings = [*(warnings or ()), *year_warnings(title, ordered, year)]
     sections = tuple(dict.fromkeys(item.section for item in items))
     kind = "compilation" if parts else "plan"
     return ImportedPlan(
@@ -163,5 +205,5 @@ def finish_plan(
         sections=sections,
         items=items,
         fingerprint=fingerprint(title, kind, parts, sections, items),
-        warnings=tuple(warnings or ()),
+        warnings=tuple(warnings),
     )

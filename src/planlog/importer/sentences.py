@@ -61,7 +61,7 @@ _QUALIFIED = re.compile(r"以来|以后|之后|后(?!续)|起|开始|中(?!旬)|
 _STARTS = set(
     "0123456789〇零一二三四五六七八九十两上下年全今本当次翌明来每元春端中国教重植长经常日平持贯"
 )
-_STARTS |= {alias[0] for alias in BY_ALIAS}
+_STARTS |= {alias[0] for alias in BY_ALIAS} | set("“\"'‘")  # “八一”前夕
 _NUMERALS = set("0123456789〇零一二三四五六七八九十两百")
 _BARE_FESTIVAL = re.compile(
     "|".join(
@@ -147,7 +147,7 @@ def sentence_deadlines(text: str, year: int) -> list[Found]:
     found: list[Found] = []
     for sentence in _spans(folded, _SENTENCE_END, 0, len(folded)):
         for a, b in _spans(folded, _CLAUSE_END, *sentence):
-            while a < b and folded[a] in " \t\"'“”‘’":
+            while a < b and folded[a] in " \t":
                 a += 1
             found.extend(_clause_deadlines(text, folded, a, b, year))
     # The phrases planlog has always taken anywhere (每季度召开一次, 利用3.12植树节, 在9月份完成).
