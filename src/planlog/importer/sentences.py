@@ -19,7 +19,7 @@ a past year (2025年完成…, refused by the grammar), a date qualified by 以�
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from planlog.deadlines import FLAGS, DeadlineError, ParsedDeadline, parse_deadline
@@ -44,7 +44,7 @@ _SENTENCE_END = re.compile(r"[。;!?！？；\n]")
 _CLAUSE_END = re.compile(r"[,，:：]")
 _LEAD = re.compile(
     r"^(?:[(（]?[一二三四五六七八九十\d]+[)）、.]\s*)?"  # a number the reader left on
-    r"(?:力争|争取|计划|预计|拟定?于?|拟在|定于|将于|要在|须在|应在|于|在|从|自|截至|截止到?|到|今年|利用|结合|借助|趁|围绕|抓住)*"
+    r"(?:力争|争取|计划|预计|拟定?于?|拟在|定于|将于|要在|须在|应在|于|在|从|自|截至|截止到?|到|利用|结合|借助|趁|围绕|抓住)*"
 )
 # Words the grammar skips after a date (3月底前完成); the scanner wants them after it.
 _TRAILING_FILLER = re.compile(r"(?:完成|结束|办结|为止|止)$")
@@ -63,6 +63,8 @@ _STARTS = set(
 )
 _STARTS |= {alias[0] for alias in BY_ALIAS} | set("“\"'‘")  # “八一”前夕
 _NUMERALS = set("0123456789〇零一二三四五六七八九十两百")
+_AFTER_NO_START = _NUMERALS | {"年", "度"}
+_SOFT = re.compile(r"力争|争取|尽量|尽可能")
 _BARE_FESTIVAL = re.compile(
     "|".join(
         sorted((re.escape(a) for a in BY_ALIAS if not a.endswith("节")), key=len, reverse=True)
@@ -117,7 +119,9 @@ def _clause_deadlines(text: str, folded: str, start: int, end: int, year: int) -
     i = lead.end() if lead else start
     first = True
     while i < end:
-        if folded[i] not in _STARTS or (i > start and folded[i - 1] in _NUMERALS):
+        # Never inside a number, nor right after a year (去年12月, 2025年3月): the phrase
+        # with its year was tried from the year's first character, and refused.
+        if folded[i] not in _STARTS or (i > start and folded[i - 1] in _AFTER_NO_START):
             i += 1
             first = False
             continue
@@ -136,6 +140,11 @@ def _clause_deadlines(text: str, folded: str, start: int, end: int, year: int) -
             first = False
             continue
         if first or _DEADLINE_END.search(fold(snippet)) or _COMPLETING.match(after):
+            if not parsed.soft and _SOFT.search(folded, start, i):
+                # 力争在今年五月完成: the clause makes the date a target.
+                on = {*parsed.flags, "soft"}
+                flags = tuple(flag for flag in FLAGS if flag in on)
+                parsed = replace(parsed, soft=True, flags=flags)
             found.append(Found(snippet.strip(), parsed))
         i, first = j, False
     return found
