@@ -19,6 +19,7 @@ a past year (2025年完成…, refused by the grammar), a date qualified by 以�
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -86,6 +87,8 @@ def _blank(folded: str) -> str:
     return folded
 
 
+# The same few phrases recur across a plan (每季度, 年底前); a reading is immutable.
+@lru_cache(maxsize=4096)
 def _read(snippet: str, year: int) -> ParsedDeadline | None:
     cleaned = snippet.strip("“”\"'‘’ ")
     if not cleaned:
@@ -100,12 +103,29 @@ def _read(snippet: str, year: int) -> ParsedDeadline | None:
     return parsed if parsed.occurrences else None
 
 
+# Cheap filters before the grammar is asked (it is asked for every candidate, and a
+# document may hold 500 000 characters): where a phrase can start and end.
+_ALIASES = "|".join(sorted((re.escape(a) for a in BY_ALIAS), key=len, reverse=True))
+_START = re.compile(
+    r"[\d〇零一二三四五六七八九十两]{1,4}(?:个?月|季|年|[日号]|[-至到、和及,.~])"
+    r"|[上下]半年|[今本当次翌明来去前后]年|下[一1]?个?年|年[底末内终度初]|全年|常年|[每按]"
+    r"|长期坚持|经常性|常态化|贯穿全年|持续|日常|平时"
+    rf"|[“\"'‘]?(?:\d{{1,2}}\.\d{{1,2}})?(?:{_ALIASES})"
+)
+_END_CHARS = set("月份季度日号旬初底末内终前夕后年节天束当次午上期拜性化持展行进抓")
+_END_CHARS |= _NUMERALS | {alias[-1] for alias in BY_ALIAS}
+
+
 def _longest_at(
     text: str, folded: str, i: int, end: int, year: int
 ) -> tuple[int, ParsedDeadline] | None:
+    if not _START.match(folded, i, end):
+        return None
     for j in range(min(end, i + _LONGEST), i, -1):
         # A date never ends inside a number (the 1 of 12月).
         if j < end and folded[j - 1] in _NUMERALS and folded[j] in _NUMERALS:
+            continue
+        if folded[j - 1] not in _END_CHARS:
             continue
         parsed = _read(text[i:j], year)
         if parsed is not None:
