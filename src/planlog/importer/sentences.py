@@ -19,9 +19,9 @@ a past year (2025年完成…, refused by the grammar), a date qualified by 以�
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 
 from planlog.deadlines import FLAGS, DeadlineError, ParsedDeadline, parse_deadline
 from planlog.deadlines.festivals import BY_ALIAS
