@@ -593,3 +593,21 @@ def test_refusals_name_the_text_in_chinese_first_then_english() -> None:
     message = caught.value.message
     assert message.index("没有13月") < message.index("there is no month 13")
     assert message.startswith("无法识别时限 '13月'")
+
+
+@pytest.mark.parametrize("text", ["每半年第一个月", "每月第三个周五", "中秋国庆前后"])
+def test_a_recurrence_or_window_narrowed_by_words_not_read_is_refused(text: str) -> None:
+    with pytest.raises(DeadlineError, match="无法识别时限"):
+        parse_deadline(text, YEAR)
+
+
+def test_the_working_days_of_a_year_without_official_data_are_flagged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import planlog.deadlines.parser as parser
+
+    monkeypatch.setattr(parser, "official_workday", lambda day: None)
+    parsed = parse_deadline("每月第一个工作日", YEAR)
+    assert parsed.occurrences[0].due == date(2026, 1, 1)  # Monday to Friday
+    assert parsed.ambiguous and "ambiguous" in parsed.flags
+    assert parsed.note is not None and "Monday to Friday" in parsed.note

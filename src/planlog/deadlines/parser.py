@@ -176,7 +176,7 @@ _VAGUE = re.compile(r"尽快|随时|及时|立即|马上|长期|经常|适时|�
 # Work that goes on all year: open from 1 January, due 31 December, flagged ongoing.
 # 长期 alone is not here: "long-term" may reach beyond the plan year.
 _ONGOING = re.compile(
-    r"(?:长期坚持|坚持长期|经常性|常态化|常年|全年度?|贯穿全年|全年持续|持续|日常|平时)"
+    r"(?:全年|常年)?(?:长期坚持|坚持长期|经常性|常态化|常年|全年度?|贯穿全年|持续|日常|平时)"
     r"(?:坚持|开展|进行|推进|抓|性)?"
 )
 
@@ -210,7 +210,8 @@ def _strip_filler(s: str) -> str:
 _LONGEST_PHRASE = 30
 # Words right after a phrase that change what it means (3月中, 5月左右, 年底前后, 3月起);
 # reading the phrase without them would be a silent guess.
-_QUALIFIER = re.compile(r"\d|中|左右|前后|期间|以后|之后|后|起|开始|以来")
+# 每半年第一个月: a recurrence narrowed by an ordinal the grammar did not read as a whole.
+_QUALIFIER = re.compile(r"\d|中|左右|前后|期间|以后|之后|后|起|开始|以来|第|首月|末月|最后")
 
 
 def _read_sentence(s: str, year: int) -> _Reading:

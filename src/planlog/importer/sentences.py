@@ -57,7 +57,7 @@ _COMPLETING = re.compile(
 )
 _DEADLINE_END = re.compile(r"(?:前|底|末|内|前夕|前后|之前|以前)$")
 # A date followed by these is not a deadline: 6月份以来, 3月起, 三季度中, 国庆期间.
-_QUALIFIED = re.compile(r"以来|以后|之后|后(?!续)|起|开始|中(?!旬)|期间|左右|\d")
+_QUALIFIED = re.compile(r"以来|以后|之后|后(?!续)|起|开始|中(?!旬)|期间|左右|\d|第|首月|末月|最后")
 # Where a date may start: a numeral, 上/下半年, 年底, 全年, 今年, 次年, or a festival.
 _STARTS = set(
     "0123456789〇零一二三四五六七八九十两上下年全今本当次翌明来每元春端中国教重植长经常日平持贯"
