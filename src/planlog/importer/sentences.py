@@ -33,6 +33,8 @@ from planlog.importer.phrases import deadline_phrases
 _NOT_DEADLINES = (
     # A page's publication time: 2012-03-05 10:21, 2012年3月5日 10:21
     re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*\d{1,2}:\d{2}(?::\d{2})?"),
+    # A page's own dates: 发布时间：2026-03-05, 更新日期:2026年3月5日
+    re.compile(r"(?:发布|更新|发表|上传|录入|印发)(?:时间|日期|于)?\s*:?\s*[\d年月日./\-\s:]+"),
     # A document number: 〔2026〕3号, [2026]12号, (2026)3号, 工发〔2026〕3号
     re.compile(r"[〔\[［【(]\s*(?:19|20)\d{2}\s*[〕\]］】)]\s*(?:第\s*)?\d+\s*号"),
     # An award or a title named after a festival: 五一劳动奖章, 三八红旗手, 五四青年奖章
