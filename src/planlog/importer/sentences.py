@@ -45,8 +45,9 @@ _NOT_DEADLINES = (
 )
 _SENTENCE_END = re.compile(r"[。;!?！？；\n]")
 _CLAUSE_END = re.compile(r"[,，:：]")
+# Matched at a clause's start with match(s, pos): no ^, which would only match at 0.
 _LEAD = re.compile(
-    r"^(?:[(（]?[一二三四五六七八九十\d]+[)）、.]\s*)?"  # a number the reader left on
+    r"(?:[(（]?[一二三四五六七八九十\d]+[)）、.]\s*)?"  # a number the reader left on
     r"(?:力争|争取|计划|预计|拟定?于?|拟在|定于|将于|要在|须在|应在|于|在|从|自|截至|截止到?|到|利用|结合|借助|趁|围绕|抓住)*"
 )
 # Words the grammar skips after a date (3月底前完成); the scanner wants them after it.
@@ -173,7 +174,7 @@ def _clause_deadlines(text: str, folded: str, start: int, end: int, year: int) -
 
 
 def sentence_deadlines(text: str, year: int) -> list[Found]:
-    """Every deadline the running text states, in order (at most one per clause start)."""
+    """Every deadline the running text states, in order."""
     folded = _blank(fold(text))
     found: list[Found] = []
     for sentence in _spans(folded, _SENTENCE_END, 0, len(folded)):
