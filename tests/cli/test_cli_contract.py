@@ -175,7 +175,16 @@ def test_parse_deadline_json_contract(planlog: Any) -> None:
         "soft": False,
         "ambiguous": False,
         "note": None,
+        "flags": [],  # issue 13: added, the rest of the shape is unchanged
     }
+
+
+def test_parse_deadline_reads_the_next_year_with_its_flag(planlog: Any) -> None:
+    parsed = planlog("parse-deadline", "次年2月底前", "--year", "2026", "--json")
+    assert parsed["occurrences"] == [{"opens": None, "due": "2027-02-28"}]
+    assert parsed["flags"] == ["next_year"]
+    late = planlog("parse-deadline", "次年6月", "--year", "2026", "--json", expect_exit=1)
+    assert late["error"]["code"] == "invalid_deadline"
 
 
 def test_parse_deadline_refuses_vague_text(planlog: Any) -> None:
@@ -221,6 +230,39 @@ def test_import_json_contract(planlog: Any, tmp_path: Path) -> None:
     assert [o["due"] for o in second["occurrences"]] == ["2026-06-30", "2026-12-31"]
     shown = planlog("item", "show", first["id"], "--json")
     assert shown["title"] == "组织健全"
+
+
+def test_import_json_says_where_each_deadline_came_from(planlog: Any, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.txt"
+    plan.write_text(
+        "2026年工会工作计划\n一、组织建设\n1、健全制度。\n时限：3月底前\n"
+        "2、四月份举办职工技能竞赛。\n3、加强学习。\n4、年度总结于次年1月底前报送。\n",
+        encoding="utf-8",
+    )
+    dry = planlog(
+        "import", str(plan), "--org", "某医院工会", "--year", "2026", "--dry-run", "--json"
+    )
+    assert dry["title"] == "2026年工会工作计划"
+    rows = [(i["deadline_source"], i["flags"]) for i in dry["items"]]
+    assert rows == [
+        ("label", []),
+        ("sentence", []),
+        ("implicit", ["implicit"]),
+        ("sentence", ["next_year"]),
+    ]
+    assert dry["items"][1]["occurrences"] == [{"opens": "2026-04-01", "due": "2026-04-30"}]
+    # An item falls due within its plan year: the next-year date is kept at year end, and said.
+    assert dry["items"][3]["occurrences"] == [{"opens": None, "due": "2026-12-31"}]
+    assert any("2027-01-31" in w for w in dry["items"][3]["warnings"])
+    done = planlog("import", str(plan), "--org", "某医院工会", "--year", "2026", "--json")
+    assert [(i["deadline_source"], i["flags"]) for i in done["items"]] == rows
+
+
+def test_import_warnings_show_without_json(planlog: Any, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.txt"
+    plan.write_text("一、组织建设\n1、健全制度。\n时限：尽快\n2、落实2010年会议精神。\n")
+    shown = planlog("import", str(plan), "--org", "某医院工会", "--year", "2026", "--dry-run")
+    assert "尽快" in shown and "2010" in shown
 
 
 def test_import_of_an_unreadable_file_is_refused(planlog: Any, tmp_path: Path) -> None:

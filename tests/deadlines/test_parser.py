@@ -9,6 +9,7 @@ import pytest
 
 from planlog.deadlines import DeadlineError, ParsedDeadline, parse_deadline
 from planlog.domain.errors import PlanlogError
+from planlog.domain.workdays import official_workday
 
 YEAR = 2026
 
@@ -303,7 +304,9 @@ def test_an_explicit_year_other_than_the_plan_year_is_refused(text: str) -> None
     assert str(caught.value.details["found"]) in caught.value.message
 
 
-@pytest.mark.parametrize("text", ["明年3月", "次年1月底前", "明年底", "去年12月"])
+# Issue 13: the next year is read up to the end of its first quarter (see test_next_year
+# below); later in the next year, and any earlier year, is still refused.
+@pytest.mark.parametrize("text", ["明年4月", "次年6月底前", "明年底", "去年12月"])
 def test_next_and_last_year_are_refused(text: str) -> None:
     with pytest.raises(DeadlineError, match="outside the plan year"):
         parse_deadline(text, YEAR)
@@ -368,6 +371,7 @@ def test_to_dict_shape() -> None:
         "soft": False,
         "ambiguous": True,
         "note": parse_deadline("三季度前", YEAR).note,
+        "flags": ["ambiguous"],
     }
     assert parse_deadline("6月;12月", YEAR).to_dict()["occurrences"] == [
         {"opens": "2026-06-01", "due": "2026-06-30"},
@@ -440,3 +444,170 @@ def test_festivals_run_together_are_refused() -> None:
 def test_a_bare_festival_name_inside_a_sentence_is_not_a_deadline() -> None:
     with pytest.raises(DeadlineError):
         parse_deadline("开展五一劳动竞赛", YEAR)
+
+
+# ---------------------------------------------------------------------------
+# Issue 13: the next year, around a day, ongoing work, qualified recurrences
+# ---------------------------------------------------------------------------
+
+
+def _dues(text: str, year: int = YEAR) -> list[date]:
+    return [o.due for o in parse_deadline(text, year).occurrences]
+
+
+@pytest.mark.parametrize(
+    ("text", "opens", "due"),
+    [
+        ("次年2月底前", None, date(2027, 2, 28)),
+        ("翌年一月", date(2027, 1, 1), date(2027, 1, 31)),
+        ("下一年度一季度", date(2027, 1, 1), date(2027, 3, 31)),
+        ("明年1月15日前", None, date(2027, 1, 15)),
+        ("来年春节前", None, date(2027, 2, 5)),
+        ("2027年3月底前", None, date(2027, 3, 31)),
+        ("次年1月至2月", date(2027, 1, 1), date(2027, 2, 28)),
+        ("次年1月10日", None, date(2027, 1, 10)),
+        ("年度总结于次年1月底前报送", None, date(2027, 1, 31)),
+    ],
+)
+def test_next_year_is_read_up_to_its_first_quarter_and_flagged(
+    text: str, opens: date | None, due: date
+) -> None:
+    parsed = parse_deadline(text, YEAR)
+    assert [(o.opens, o.due) for o in parsed.occurrences] == [(opens, due)]
+    assert "next_year" in parsed.flags
+    assert parsed.to_dict()["flags"] == list(parsed.flags)
+
+
+@pytest.mark.parametrize("text", ["次年4月", "翌年二季度", "次年上半年", "2027年6月", "下一年度"])
+def test_next_year_beyond_its_first_quarter_is_refused_in_both_languages(text: str) -> None:
+    with pytest.raises(DeadlineError) as caught:
+        parse_deadline(text, YEAR)
+    message = caught.value.message
+    assert repr(text) in message
+    assert "无法识别时限" in message and "cannot read deadline" in message
+
+
+def test_a_plan_year_date_has_no_next_year_flag() -> None:
+    assert parse_deadline("12月底前", YEAR).flags == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "opens", "due"),
+    [
+        ("国庆节前后", date(2026, 9, 24), date(2026, 10, 8)),
+        ("春节前后", date(2026, 2, 10), date(2026, 2, 24)),
+        ("“五一”前后", date(2026, 4, 24), date(2026, 5, 8)),
+        ("6月15日前后", date(2026, 6, 8), date(2026, 6, 22)),
+    ],
+)
+def test_around_a_day_is_a_soft_window_a_week_either_side(
+    text: str, opens: date, due: date
+) -> None:
+    parsed = parse_deadline(text, YEAR)
+    assert [(o.opens, o.due) for o in parsed.occurrences] == [(opens, due)]
+    assert parsed.soft is True
+    assert "soft" in parsed.flags
+
+
+@pytest.mark.parametrize("text", ["元旦前后", "5月前后", "三季度前后", "年底前后"])
+def test_around_a_period_or_across_the_year_end_is_refused(text: str) -> None:
+    with pytest.raises(DeadlineError, match="无法识别时限"):
+        parse_deadline(text, YEAR)
+
+
+@pytest.mark.parametrize("text", ["长期坚持", "经常性", "常态化", "全年", "常年", "全年持续开展"])
+def test_ongoing_work_is_open_all_year_and_due_at_its_end(text: str) -> None:
+    parsed = parse_deadline(text, YEAR)
+    assert [(o.opens, o.due) for o in parsed.occurrences] == [
+        (date(2026, 1, 1), date(2026, 12, 31))
+    ]
+    assert parsed.flags == ("ongoing",)
+
+
+@pytest.mark.parametrize(
+    ("text", "dues"),
+    [
+        (
+            "每季度第一个月15日前",
+            [date(2026, 1, 15), date(2026, 4, 15), date(2026, 7, 15), date(2026, 10, 15)],
+        ),
+        (
+            "每季度第二个月底",
+            [date(2026, 2, 28), date(2026, 5, 31), date(2026, 8, 31), date(2026, 11, 30)],
+        ),
+        (
+            "每季度末月10日",
+            [date(2026, 3, 10), date(2026, 6, 10), date(2026, 9, 10), date(2026, 12, 10)],
+        ),
+    ],
+)
+def test_a_month_of_every_quarter(text: str, dues: list[date]) -> None:
+    parsed = parse_deadline(text, YEAR)
+    assert [o.due for o in parsed.occurrences] == dues
+    assert parsed.rrule is not None
+
+
+def test_a_quarter_has_no_fourth_month() -> None:
+    with pytest.raises(DeadlineError, match="month 4"):
+        parse_deadline("每季度第四个月", YEAR)
+
+
+def test_the_first_working_day_of_every_month_follows_the_official_calendar() -> None:
+    dues = _dues("每月第一个工作日")
+    assert len(dues) == 12
+    # 2026: 1-3 January is the New Year holiday and Sunday 4 January a make-up workday
+    # (调休); the May Day holiday runs 1-5 May.
+    assert dues[0] == date(2026, 1, 4)
+    assert dues[4] == date(2026, 5, 6)
+    assert dues[9] == date(2026, 10, 8)
+    # The same calendar the reminders use.
+    assert all(official_workday(day) for day in dues)
+
+
+def test_the_last_working_day_of_every_quarter() -> None:
+    assert _dues("每季度最后一个工作日") == [
+        date(2026, 3, 31),
+        date(2026, 6, 30),
+        date(2026, 9, 30),
+        date(2026, 12, 31),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "dues"),
+    [
+        ("每年4月和10月", [date(2026, 4, 30), date(2026, 10, 31)]),
+        ("每年6月、12月", [date(2026, 6, 30), date(2026, 12, 31)]),
+        ("每年3月、9月底前", [date(2026, 3, 31), date(2026, 9, 30)]),
+        ("每年春节前", [date(2026, 2, 16)]),
+        ("每月5日和20日", [date(2026, m, d) for m in range(1, 13) for d in (5, 20)]),
+    ],
+)
+def test_a_list_under_one_recurrence(text: str, dues: list[date]) -> None:
+    assert _dues(text) == dues
+
+
+def test_refusals_name_the_text_in_chinese_first_then_english() -> None:
+    with pytest.raises(DeadlineError) as caught:
+        parse_deadline("13月", YEAR)
+    message = caught.value.message
+    assert message.index("没有13月") < message.index("there is no month 13")
+    assert message.startswith("无法识别时限 '13月'")
+
+
+@pytest.mark.parametrize("text", ["每半年第一个月", "每月第三个周五", "中秋国庆前后"])
+def test_a_recurrence_or_window_narrowed_by_words_not_read_is_refused(text: str) -> None:
+    with pytest.raises(DeadlineError, match="无法识别时限"):
+        parse_deadline(text, YEAR)
+
+
+def test_the_working_days_of_a_year_without_official_data_are_flagged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import planlog.deadlines.parser as parser
+
+    monkeypatch.setattr(parser, "official_workday", lambda day: None)
+    parsed = parse_deadline("每月第一个工作日", YEAR)
+    assert parsed.occurrences[0].due == date(2026, 1, 1)  # Monday to Friday
+    assert parsed.ambiguous and "ambiguous" in parsed.flags
+    assert parsed.note is not None and "Monday to Friday" in parsed.note

@@ -382,6 +382,7 @@ def test_to_dict_is_json_ready_with_the_documented_keys() -> None:
     assert set(data["items"][0]) == {
         "section", "number", "title", "goal", "measures", "responsible", "deadline_text",
         "occurrences", "rrule", "soft", "ambiguous", "targets", "source_line", "warnings",
+        "deadline_source", "flags",  # issue 13
     }  # fmt: skip
     assert data["items"][0]["occurrences"] == [
         {"opens": "2026-06-01", "due": "2026-06-30"},

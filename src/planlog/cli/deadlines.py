@@ -13,6 +13,14 @@ from planlog.cli.render import literal
 from planlog.deadlines import parse_deadline
 from planlog.domain.clock import PLAN_TZ
 
+# How a flag reads next to the table, Chinese first.
+FLAG_NAMES = {
+    "soft": "soft 力争/前后",
+    "ambiguous": "ambiguous 有歧义",
+    "next_year": "next_year 次年",
+    "ongoing": "ongoing 全年持续",
+}
+
 
 @guarded
 def parse_deadline_command(
@@ -31,11 +39,7 @@ def parse_deadline_command(
     for occ in parsed.occurrences:
         table.add_row(occ.opens.isoformat() if occ.opens else "", occ.due.isoformat())
     out_console.print(table)
-    flags = [
-        name
-        for name, on in (("soft 力争", parsed.soft), ("ambiguous 有歧义", parsed.ambiguous))
-        if on
-    ]
+    flags = [FLAG_NAMES.get(flag, flag) for flag in parsed.flags]
     if parsed.rrule:
         out_console.print(literal(f"RRULE: {parsed.rrule}"))
     if flags:

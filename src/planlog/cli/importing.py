@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -13,7 +13,27 @@ from planlog.cli.common import JsonOption, emit_json, guarded, out_console, stat
 from planlog.cli.plans import PARENT_HELP, registered_line
 from planlog.cli.render import literal
 from planlog.importer import read_plan
-from planlog.service.importing import import_document
+from planlog.service.importing import IMPLICIT_DEADLINE_WARNING, import_document
+
+# How a deadline's source and flags read in the table, Chinese first.
+SOURCE_NAMES = {"label": "时限", "column": "表格列", "sentence": "句中", "implicit": "默认"}
+FLAG_NAMES = {
+    "implicit": "年底",
+    "soft": "力争",
+    "ambiguous": "有歧义",
+    "next_year": "次年",
+    "ongoing": "全年",
+}
+
+
+def source_cell(row: dict[str, Any]) -> Text:
+    """label/column/sentence/implicit, and the flags a reviewer should check, in yellow."""
+    source = row.get("deadline_source", "implicit")
+    cell = Text(f"{SOURCE_NAMES.get(source, source)} {source}")
+    flags = [f for f in row.get("flags", []) if f != "implicit"]
+    if flags:
+        cell.append(" " + " ".join(FLAG_NAMES.get(f, f) for f in flags), style="yellow")
+    return cell
 
 
 @guarded
@@ -59,6 +79,7 @@ def import_command(
         "工作任务 task",
         "时限 deadline",
         "截止 due",
+        "来源 source",
         "责任人",
         title=caption,
     )
@@ -72,11 +93,30 @@ def import_command(
             literal(row["title"]),
             literal(row["deadline_text"] or "（年底）"),
             dues,
+            source_cell(row),
             literal(row["responsible"]),
         )
     out_console.print(table)
     for warning in result["warnings"]:
         out_console.print(Text.assemble(("注意", "yellow"), " ", literal(warning)))
+    # An item's warnings (an unreadable 时限, an ambiguous one, a next-year date) show here
+    # too; the year-end default is counted once rather than repeated on every row.
+    implicit = 0
+    for row in result["items"]:
+        for warning in row["warnings"]:
+            if warning == IMPLICIT_DEADLINE_WARNING:
+                implicit += 1
+                continue
+            where = f"第 {row['source_line']} 行 {row['number']} "
+            out_console.print(Text.assemble(("注意", "yellow"), " ", literal(where + warning)))
+    if implicit:
+        out_console.print(
+            Text.assemble(
+                ("注意", "yellow"),
+                f" {implicit} 项无时限，按年底（12月31日）计 / "
+                f"{implicit} item(s) without 时限: due at year end",
+            )
+        )
     if result["org_registered"]:
         would = "（试运行：将）" if dry_run else ""
         out_console.print(Text.assemble(would, registered_line(result["org"], parent)))

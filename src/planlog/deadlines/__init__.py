@@ -2,13 +2,21 @@
 
 from planlog.deadlines.festivals import FESTIVALS, Festival
 from planlog.deadlines.normalise import normalise
-from planlog.deadlines.parser import DeadlineError, ParsedDeadline, parse_deadline
+from planlog.deadlines.parser import (
+    FLAGS,
+    DeadlineError,
+    ParsedDeadline,
+    next_year_limit,
+    parse_deadline,
+)
 
 __all__ = [
     "FESTIVALS",
+    "FLAGS",
     "DeadlineError",
     "Festival",
     "ParsedDeadline",
+    "next_year_limit",
     "normalise",
     "parse_deadline",
 ]

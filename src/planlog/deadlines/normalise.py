@@ -102,7 +102,8 @@ _CN_NUMBERS = re.compile(
 )
 _CN_ONE_RUN = re.compile(_CN_RUN)
 _QUARTER_CODE = re.compile(r"[Qq]([1-4])(?!\d)")
-_ORDINAL = re.compile(r"第(?=\d)")
+# 第3季度 is the 3rd quarter; 每季度第1个月 keeps its 第, the grammar reads it.
+_ORDINAL = re.compile(r"第(?=\d+(?!\d)(?!个?月))")
 _THIS_YEAR = re.compile(r"今年|本年度?|当年")
 
 SOFT_WORDS = re.compile(r"力争|争取|尽量|尽可能|原则上")

@@ -22,7 +22,7 @@ import calendar
 import itertools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from planlog.deadlines.festivals import ALIAS_PATTERN, BY_ALIAS, NEW_YEAR, Festi
 from planlog.deadlines.normalise import SOFT_WORDS, normalise
 from planlog.domain.errors import PlanlogError, ScheduleError
 from planlog.domain.schedule import Occurrence, expand_rrule
+from planlog.domain.workdays import official_workday
 
 
 class DeadlineError(PlanlogError):
@@ -46,6 +47,8 @@ class ParsedDeadline:
     soft: bool
     ambiguous: bool
     note: str | None = None
+    # What a reader should check (FLAGS): soft, ambiguous, next_year, ongoing.
+    flags: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,7 +58,23 @@ class ParsedDeadline:
             "soft": self.soft,
             "ambiguous": self.ambiguous,
             "note": self.note,
+            "flags": list(self.flags),
         }
+
+
+#: Flags in the order they are reported. soft: a target (力争) or a window around a day
+#: (国庆节前后); ambiguous: read the stricter way, see the note; next_year: due after the
+#: plan year (次年2月底前), at the latest by the end of the next year's first quarter;
+#: ongoing: open all year (长期坚持, 常态化), due 31 December.
+FLAGS = ("soft", "ambiguous", "next_year", "ongoing")
+
+
+def next_year_limit(year: int) -> date:
+    """The last due date a plan of `year` may name in the following year (31 March).
+
+    An annual report or a year-end review falls due after the plan year; a later date
+    belongs to the next year's plan."""
+    return date(year + 1, 3, 31)
 
 
 class _NoMatch(Exception):
@@ -63,11 +82,15 @@ class _NoMatch(Exception):
 
 
 class _Refusal(Exception):
-    """Recognised, but wrong (another year, 13月, a range that runs backwards): stop."""
+    """Recognised, but wrong (another year, 13月, a range that runs backwards): stop.
 
-    def __init__(self, reason: str, **details: Any) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    The reason is given in Chinese and in English: a chair reads the first, a log the second.
+    """
+
+    def __init__(self, zh: str, en: str, **details: Any) -> None:
+        super().__init__(en)
+        self.zh = zh
+        self.reason = en
         self.details = details
 
 
@@ -76,6 +99,7 @@ class _Reading:
     occurrences: list[Occurrence]
     rrule: str | None = None
     notes: list[str] = field(default_factory=list)
+    flags: set[str] = field(default_factory=set)
     # A festival name with neither 节 nor 前 (三八, 五一): inside a sentence it is more
     # often part of a name (三八红旗手, 五一劳动竞赛) than a deadline.
     bare_festival: bool = False
@@ -91,15 +115,21 @@ class _Span:
     label: str
     festival: Festival | None = None
     bare: bool = False
+    next_year: bool = False  # read in the year after the plan year (次年2月)
 
 
-def parse_deadline(text: str, year: int) -> ParsedDeadline:
-    """Read deadline text of an annual plan for `year`; raise DeadlineError if unreadable."""
+def parse_deadline(text: str, year: int, *, sentence: bool = True) -> ParsedDeadline:
+    """Read deadline text of an annual plan for `year`; raise DeadlineError if unreadable.
+
+    With `sentence=False` the whole text must be one deadline phrase (a list, a range or a
+    recurrence): the importer looks for phrases in running text itself."""
     if not isinstance(text, str) or not text.strip():
-        raise DeadlineError(f"cannot read deadline {text!r}: it is empty", text=text)
+        raise DeadlineError(_message(text, "时限为空", "it is empty"), text=text)
     if not 1900 <= year <= 2099:
         raise DeadlineError(
-            f"cannot read deadline {text!r}: plan year {year} is outside 1900-2099",
+            _message(
+                text, f"计划年度{year}不在1900-2099之间", f"plan year {year} is outside 1900-2099"
+            ),
             text=text,
             year=year,
         )
@@ -110,35 +140,58 @@ def parse_deadline(text: str, year: int) -> ParsedDeadline:
         try:
             reading = _read_phrase(_strip_filler(cleaned), year)
         except _NoMatch:
+            if not sentence:
+                raise
             reading = _read_sentence(cleaned, year)
     except _Refusal as exc:
-        raise DeadlineError(
-            f"cannot read deadline {text!r}: {exc.reason}", text=text, **exc.details
-        ) from None
+        raise DeadlineError(_message(text, exc.zh, exc.reason), text=text, **exc.details) from None
     except _NoMatch:
-        raise DeadlineError(
-            f"cannot read deadline {text!r}: {_why_unreadable(cleaned)}", text=text
-        ) from None
+        zh, en = _why_unreadable(cleaned)
+        raise DeadlineError(_message(text, zh, en), text=text) from None
+    soft = soft or "soft" in reading.flags
+    ambiguous = bool(reading.notes)
+    on = reading.flags | {
+        name for name, is_on in (("soft", soft), ("ambiguous", ambiguous)) if is_on
+    }
     return ParsedDeadline(
         text=text,
         occurrences=tuple(reading.occurrences),
         rrule=reading.rrule,
         soft=soft,
-        ambiguous=bool(reading.notes),
+        ambiguous=ambiguous,
         note="; ".join(reading.notes) if reading.notes else None,
+        flags=tuple(flag for flag in FLAGS if flag in on),
     )
 
 
-_OTHER_YEAR = re.compile(r"明年|次年|来年|下一?年度|下一年|去年|上一?年度|上一年|前年|后年")
+def _message(text: object, zh: str, en: str) -> str:
+    """Chinese first with English, naming the text as written."""
+    return f"无法识别时限 {text!r}：{zh}（cannot read deadline {text!r}: {en}）"
+
+
+# 下一年度 arrives as 下1年度: the normaliser turns 一 before 年 into a digit.
+_NEXT_YEAR = re.compile(r"明年|次年|翌年|来年|下[1一]?个?年度?")
+_OTHER_YEAR = re.compile(r"明年|次年|翌年|来年|下[1一]?个?年度?|去年|上[1一]?个?年度?|前年|后年")
 _VAGUE = re.compile(r"尽快|随时|及时|立即|马上|长期|经常|适时|视情况|另行|待定")
+# Work that goes on all year: open from 1 January, due 31 December, flagged ongoing.
+# 长期 alone is not here: "long-term" may reach beyond the plan year.
+_ONGOING = re.compile(
+    r"(?:全年|常年)?(?:长期坚持|坚持长期|经常性|常态化|常年|全年度?|贯穿全年|持续|日常|平时)"
+    r"(?:坚持|开展|进行|推进|抓|性)?"
+)
 
 
-def _why_unreadable(cleaned: str) -> str:
+def _why_unreadable(cleaned: str) -> tuple[str, str]:
     if match := _OTHER_YEAR.search(cleaned):
-        return f"{match.group(0)} is outside the plan year"
+        word = match.group(0)
+        return f"{word}不在计划年度内", f"{word} is outside the plan year"
     if match := _VAGUE.search(cleaned):
-        return f"{match.group(0)} names no date"
-    return "no date, month, quarter, festival or recurrence found"
+        word = match.group(0)
+        return f"“{word}”没有指明日期", f"{word} names no date"
+    return (
+        "没有找到日期、月份、季度、节日或周期",
+        "no date, month, quarter, festival or recurrence found",
+    )
 
 
 # Words around a deadline that do not change it: 在3月底前完成, 截至6月.
@@ -157,7 +210,8 @@ def _strip_filler(s: str) -> str:
 _LONGEST_PHRASE = 30
 # Words right after a phrase that change what it means (3月中, 5月左右, 年底前后, 3月起);
 # reading the phrase without them would be a silent guess.
-_QUALIFIER = re.compile(r"\d|中|左右|前后|期间|以后|之后|后|起|开始|以来")
+# 每半年第一个月: a recurrence narrowed by an ordinal the grammar did not read as a whole.
+_QUALIFIER = re.compile(r"\d|中|左右|前后|期间|以后|之后|后|起|开始|以来|第|首月|末月|最后")
 
 
 def _read_sentence(s: str, year: int) -> _Reading:
@@ -176,9 +230,15 @@ def _read_sentence(s: str, year: int) -> _Reading:
             bare_festival_end = j
         elif i == bare_festival_end:
             # 元旦春节前: is the first festival's deadline the day before it, or 春节前?
-            raise _Refusal(f"festivals run together before {s[i:j]}; name one per deadline")
+            raise _Refusal(
+                f"{s[i:j]}之前连写了两个节日，请每个时限只写一个节日",
+                f"festivals run together before {s[i:j]}; name one per deadline",
+            )
         elif qualifier := _QUALIFIER.match(s, j):
-            raise _Refusal(f"{s[i:j]} is qualified by {qualifier.group(0)}, which is not read")
+            raise _Refusal(
+                f"{s[i:j]}后面的“{qualifier.group(0)}”无法确定日期",
+                f"{s[i:j]} is qualified by {qualifier.group(0)}, which is not read",
+            )
         else:
             found.append(reading)
         i = j
@@ -217,6 +277,8 @@ def _expand_compact(match: re.Match[str]) -> str:
 def _read_phrase(s: str, year: int) -> _Reading:
     if not s:
         raise _NoMatch()
+    if _ONGOING.fullmatch(s):
+        return _ongoing(year)
     recurrence = _read_recurrence(s, year)
     if recurrence is not None:
         return recurrence
@@ -239,25 +301,51 @@ def _combine(readings: list[_Reading]) -> _Reading:
     if len(readings) == 1:
         return readings[0]
     if any(r.rrule for r in readings):
-        raise _Refusal("a recurrence cannot be combined with other dates")
+        raise _Refusal(
+            "周期性时限不能与其他日期并列", "a recurrence cannot be combined with other dates"
+        )
     # Sorted by due alone: domain.schedule.normalise compares whole Occurrences, which
     # raises TypeError when two share a due date and only one has an opening.
     ordered = sorted((occ for r in readings for occ in r.occurrences), key=lambda o: o.due)
     for earlier, later in itertools.pairwise(ordered):
         if earlier.due == later.due:
-            raise _Refusal(f"two occurrences are due on {later.key}")
+            raise _Refusal(f"有两次都在{later.key}截止", f"two occurrences are due on {later.key}")
     return _Reading(
         occurrences=ordered,
         notes=[note for r in readings for note in r.notes],
+        flags=set().union(*(r.flags for r in readings)),
         bare_festival=all(r.bare_festival for r in readings),
     )
+
+
+def _ongoing(year: int) -> _Reading:
+    return _Reading([Occurrence(due=date(year, 12, 31), opens=date(year, 1, 1))], flags={"ongoing"})
+
+
+def _within_next_year_limit(reading: _Reading, text: str, year: int) -> _Reading:
+    """A next-year reading is kept only up to the end of the next year's first quarter."""
+    limit = next_year_limit(year)
+    for occ in reading.occurrences:
+        if occ.due > limit:
+            raise _Refusal(
+                f"{text}在{occ.key}截止，晚于次年一季度末（{limit.isoformat()}），"
+                f"不属于{year}年的计划",
+                f"{text} falls due on {occ.key}, after the end of the next year's first "
+                f"quarter ({limit.isoformat()}); it is outside the plan year {year}",
+                year=year,
+                found=occ.due.year,
+            )
+    reading.flags.add("next_year")
+    return reading
 
 
 def _read_item(item: str, year: int) -> _Reading:
     parts = _RANGE_SEPARATOR.split(item)
     if len(parts) == 1:
         span, suffix = _read_term(item, year)
-        return _apply_suffix(span, suffix, item, year)
+        if not span.next_year:
+            return _apply_suffix(span, suffix, item, year)
+        return _within_next_year_limit(_apply_suffix(span, suffix, item, year + 1), item, year)
     if len(parts) == 2:
         return _read_range(parts[0], parts[1], year)
     raise _NoMatch()
@@ -281,18 +369,25 @@ def _read_range(left: str, right: str, year: int) -> _Reading:
         right = f"{month.group(1)}月{right}"
     first, first_suffix = _read_term(left, year)
     last, last_suffix = _read_term(right, year)
+    if first.next_year and not last.next_year:
+        # 次年1月至2月: the right end is in the left end's year.
+        last, last_suffix = _read_term_in_year(right, year + 1)
+        last = replace(last, next_year=True)
     if first_suffix is not None or (last_suffix is not None and last_suffix not in _END):
         raise _NoMatch()
     if first.start > last.start:
-        raise _Refusal(f"the range {left}-{right} runs backwards")
-    return _Reading([Occurrence(due=last.end, opens=first.start)])
+        raise _Refusal(f"起止{left}-{right}前后颠倒", f"the range {left}-{right} runs backwards")
+    reading = _Reading([Occurrence(due=last.end, opens=first.start)])
+    if last.next_year:
+        return _within_next_year_limit(reading, f"{left}-{right}", year)
+    return reading
 
 
 # ---------------------------------------------------------------------------
 # Terms: one day, month, quarter, half year, year or festival
 # ---------------------------------------------------------------------------
 
-_SUFFIX = r"(?P<suffix>底前|末前|底|末|终|结束前|结束|以内|之内|内|前夕|前|当天|当日)?"
+_SUFFIX = r"(?P<suffix>底前|末前|底|末|终|结束前|结束|以内|之内|内|前夕|前后|前|当天|当日)?"
 _END = frozenset({"底前", "末前", "底", "末", "终", "结束前", "结束", "以内", "之内", "内"})
 _EXPLICIT_YEAR = re.compile(r"(\d{4})(?=年)")
 
@@ -329,7 +424,7 @@ def _last_day(year: int, month: int) -> date:
 def _month(value: str) -> int:
     month = int(value)
     if not 1 <= month <= 12:
-        raise _Refusal(f"there is no month {month}")
+        raise _Refusal(f"没有{month}月", f"there is no month {month}")
     return month
 
 
@@ -338,7 +433,9 @@ def _day_term(m: re.Match[str], year: int) -> _Span:
     try:
         due = date(year, month, day)
     except ValueError:
-        raise _Refusal(f"{year} has no day {month}月{day}日") from None
+        raise _Refusal(
+            f"{year}年没有{month}月{day}日", f"{year} has no day {month}月{day}日"
+        ) from None
     return _Span(due, due, "day", due.isoformat())
 
 
@@ -357,7 +454,7 @@ def _month_term(m: re.Match[str], year: int) -> _Span:
 def _quarter_term(m: re.Match[str], year: int) -> _Span:
     quarter = int(m.group("q"))
     if not 1 <= quarter <= 4:
-        raise _Refusal(f"there is no quarter {quarter}")
+        raise _Refusal(f"没有第{quarter}季度", f"there is no quarter {quarter}")
     first = 3 * quarter - 2
     return _Span(date(year, first, 1), _last_day(year, first + 2), "quarter", f"Q{quarter}")
 
@@ -382,12 +479,15 @@ def _festival_term(m: re.Match[str], year: int) -> _Span:
     try:
         day = festival.on(year)
     except ValueError:
-        raise _Refusal(f"cannot compute {festival.name} in {year}") from None
+        raise _Refusal(
+            f"无法推算{year}年的{alias}", f"cannot compute {festival.name} in {year}"
+        ) from None
     if m.group("fm") is not None:
         written = (int(m.group("fm")), int(m.group("fd")))
         if not festival.written_as(*written, year):
             raise _Refusal(
-                f"{written[0]}.{written[1]} is not the date of {alias} ({day.isoformat()})"
+                f"{written[0]}.{written[1]}不是{alias}的日期（{day.isoformat()}）",
+                f"{written[0]}.{written[1]} is not the date of {alias} ({day.isoformat()})",
             )
     bare = m.group("jie") is None and m.group("suffix") is None and not alias.endswith("节")
     return _Span(day, day, "festival", festival.name, festival=festival, bare=bare)
@@ -423,20 +523,44 @@ def _read_term(s: str, year: int) -> tuple[_Span, str | None]:
             span, suffix = _read_term_in_year(rest, year)
         except _NoMatch:
             span, suffix = _read_term_in_year(rest[1:], year)
+        if written == year + 1:
+            return _read_next_year(rest, year)
         if written != year:
             raise _Refusal(
-                f"it is in {written}, not in the plan year {year}", year=year, found=written
+                f"它在{written}年，不在计划年度{year}年内",
+                f"it is in {written}, not in the plan year {year}",
+                year=year,
+                found=written,
             )
         return span, suffix
+    if following := _NEXT_YEAR.match(s):
+        return _read_next_year(s[following.end() :], year)
     if other := _OTHER_YEAR.match(s):
         rest = s[other.end() :]
         try:
             _read_term_in_year(rest, year)
         except _NoMatch:
-            # 明年底 shares its 年 with 年底.
+            # 去年底 shares its 年 with 年底.
             _read_term_in_year("年" + rest, year)
-        raise _Refusal(f"{other.group(0)} is outside the plan year {year}", year=year)
+        word = other.group(0)
+        raise _Refusal(
+            f"{word}不在计划年度{year}年内", f"{word} is outside the plan year {year}", year=year
+        )
     return _read_term_in_year(s, year)
+
+
+def _read_next_year(rest: str, year: int) -> tuple[_Span, str | None]:
+    """次年2月底前, 翌年1月, 2027年1季度: the term read in the year after the plan year."""
+    try:
+        span, suffix = _read_term_in_year(rest, year + 1)
+    except _NoMatch:
+        # 次年底 and 2027年底 share their 年 with 年底; 2027年3月 does not.
+        span, suffix = _read_term_in_year(
+            rest[1:] if rest.startswith("年") else "年" + rest, year + 1
+        )
+    if span.kind == "year":
+        raise _NoMatch()
+    return replace(span, next_year=True), suffix
 
 
 def _read_term_in_year(s: str, year: int) -> tuple[_Span, str | None]:
@@ -453,14 +577,24 @@ def _read_term_in_year(s: str, year: int) -> tuple[_Span, str | None]:
 def _apply_suffix(span: _Span, suffix: str | None, text: str, year: int) -> _Reading:
     if span.kind in ("day", "festival"):
         return _apply_to_day(span, suffix, year)
+    if span.kind == "year" and suffix in (None, "内", "以内", "之内"):
+        return _ongoing(year)
     if suffix is None:
         return _Reading([Occurrence(due=span.end, opens=span.start)])
+    if suffix == "前后":
+        raise _Refusal(
+            f"{text}的“前后”只对某一天或节日可读，对一段时间无法确定",
+            f"{text} is qualified by 前后, which is read only around a day or a festival",
+        )
     if suffix in _END:
         return _Reading([Occurrence(due=span.end)])
     if suffix != "前":
         raise _NoMatch()
     if span.kind == "year_end":
-        raise _Refusal("年前 may mean before year end or before the Spring Festival")
+        raise _Refusal(
+            "“年前”可能指年底前，也可能指春节前",
+            "年前 may mean before year end or before the Spring Festival",
+        )
     # 3月上旬前 means by the 10th: a 旬 is too short for "before it starts" to be meant.
     if span.kind == "xun" or span.start == date(year, 1, 1):
         # 1月前, 一季度前: "before it starts" would fall outside the plan year.
@@ -473,8 +607,21 @@ def _apply_suffix(span: _Span, suffix: str | None, text: str, year: int) -> _Rea
     return _Reading([Occurrence(due=before)], notes=[note])
 
 
+# 国庆节前后: the week either side of the day.
+_AROUND = timedelta(days=7)
+
+
 def _apply_to_day(span: _Span, suffix: str | None, year: int) -> _Reading:
     due = span.start
+    if suffix == "前后":
+        opens, due = due - _AROUND, due + _AROUND
+        if opens.year != year or due.year != year:
+            name = span.festival.aliases[0] if span.festival else span.label
+            raise _Refusal(
+                f"{name}前后跨越了{year}年的年界",
+                f"the week either side of {span.label} crosses the end of {year}",
+            )
+        return _Reading([Occurrence(due=due, opens=opens)], flags={"soft"})
     if suffix in ("前", "前夕") and span.festival is not None:
         # In an annual plan 元旦前 is the coming New Year's Eve, the end of the plan year.
         due = date(year, 12, 31) if span.festival is NEW_YEAR else due - timedelta(days=1)
@@ -512,7 +659,9 @@ def _every_n_months(n: int) -> str:
     if n == 1:
         return "FREQ=MONTHLY;BYMONTHDAY=-1"
     if 12 % n:
-        raise _Refusal(f"every {n} months does not divide the year evenly")
+        raise _Refusal(
+            f"每{n}个月不能整分一年", f"every {n} months does not divide the year evenly"
+        )
     # Explicit months read better than INTERVAL, which counts from 1 January.
     months = ",".join(str(m) for m in range(n, 13, n))
     return f"FREQ=YEARLY;BYMONTH={months};BYMONTHDAY=-1"
@@ -522,14 +671,17 @@ def _monthly_on(m: re.Match[str]) -> str:
     day = int(m.group("d"))
     if not 1 <= day <= 28:
         # RFC 5545 skips months without that day; 每月底 says month end plainly.
-        raise _Refusal(f"day {day} is missing from some months; write 每月底 for month end")
+        raise _Refusal(
+            f"有的月份没有{day}日，月底请写“每月底”",
+            f"day {day} is missing from some months; write 每月底 for month end",
+        )
     return f"FREQ=MONTHLY;BYMONTHDAY={day}"
 
 
 def _weekly(m: re.Match[str]) -> str:
     interval = int(m.group("n") or 1)
     if interval < 1:
-        raise _Refusal("every 0 weeks")
+        raise _Refusal("每0周无意义", "every 0 weeks")
     # Without a weekday, a week's work is due at the end of the working week.
     day = _WEEKDAYS[m.group("wd")] if m.group("wd") else "FR"
     if interval == 1:
@@ -566,18 +718,120 @@ _RECURRENCES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...]
 )
 
 
+def _quarter_month(m: re.Match[str]) -> str:
+    """每季度第一个月15日前: the nth month of every quarter, on a day or at its end."""
+    if m.group("first"):
+        n = 1
+    elif m.group("last"):
+        n = 3
+    else:
+        n = int(m.group("n"))
+        if not 1 <= n <= 3:
+            raise _Refusal(f"一个季度没有第{n}个月", f"a quarter has no month {n}")
+    months = ",".join(str(n + 3 * q) for q in range(4))
+    if m.group("d"):
+        day = int(m.group("d"))
+        if not 1 <= day <= 28:
+            raise _Refusal(
+                f"有的月份没有{day}日，月底请写“底”",
+                f"day {day} is missing from some months; write 底 for month end",
+            )
+        return f"FREQ=YEARLY;BYMONTH={months};BYMONTHDAY={day}"
+    if m.group("x"):
+        return f"FREQ=YEARLY;BYMONTH={months};BYMONTHDAY={_XUN_RULE_DAY[m.group('x')]}"
+    return f"FREQ=YEARLY;BYMONTH={months};BYMONTHDAY=-1"
+
+
+def _monthly_days(m: re.Match[str]) -> str:
+    days = [int(d) for d in re.findall(r"\d{1,2}", m.group("ds"))]
+    for day in days:
+        if not 1 <= day <= 28:
+            raise _Refusal(
+                f"有的月份没有{day}日，月底请写“每月底”",
+                f"day {day} is missing from some months; write 每月底 for month end",
+            )
+    if len(set(days)) != len(days):
+        raise _Refusal("同一天写了两次", "the same day is listed twice")
+    return f"FREQ=MONTHLY;BYMONTHDAY={','.join(str(d) for d in sorted(days))}"
+
+
+_QUARTER_MONTH = re.compile(
+    r"每个?季度?(?:的)?(?:第(?P<n>\d)个?月份?|(?P<first>首月|首个月)|(?P<last>末月|最后1个月))"
+    r"(?:(?P<d>\d{1,2})[日号]|(?P<x>上旬|中旬|下旬)|底|末)?(?:前)?"
+)
+_MONTHLY_DAYS = re.compile(
+    r"每个?月(?:的)?(?P<ds>\d{1,2}[日号]?(?:(?:、|,|和|及)\d{1,2}[日号]?)+)前?"
+)
+_CN_ORDINALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
+_WORKDAY = re.compile(
+    r"每个?(?P<unit>月|季度?)(?:的)?"
+    r"(?:第(?P<n>[1-5一二三四五])个?|(?P<last>最后(?:一|1)?个?))工作日(?:前)?"
+)
+_EVERY_YEAR = re.compile(r"(?:每|按)年度?(?:的)?")
+
+
+def _workdays(m: re.Match[str], year: int) -> _Reading:
+    """每月第一个工作日, 每季度最后一个工作日: working days of the official calendar."""
+    n = 0 if m.group("last") else _CN_ORDINALS.get(m.group("n")) or int(m.group("n"))
+    step = 1 if m.group("unit") == "月" else 3
+    occurrences, guessed = [], False
+    for first_month in range(1, 13, step):
+        start = date(year, first_month, 1)
+        end = _last_day(year, first_month + step - 1)
+        days = []
+        day = start
+        while day <= end:
+            official = official_workday(day)
+            if official is None:
+                guessed, official = True, day.weekday() < 5
+            if official:
+                days.append(day)
+            day += timedelta(days=1)
+        if len(days) < max(n, 1):
+            raise _Refusal(
+                f"{start.isoformat()}所在的月份没有第{n}个工作日",
+                f"the month of {start.isoformat()} has no working day number {n}",
+            )
+        occurrences.append(Occurrence(due=days[n - 1] if n else days[-1]))
+    notes = []
+    if guessed:
+        notes.append(
+            f"there is no official holiday schedule for {year} yet: working days are "
+            "counted Monday to Friday"
+        )
+    return _Reading(occurrences, notes=notes)
+
+
 def _read_recurrence(s: str, year: int) -> _Reading | None:
     if re.fullmatch(r"半年(?:一|1)次", s):
         s = "每半年"
     if not s.startswith(("每", "按")):
         return None
     s = _ONCE.sub("", s)
-    for pattern, rule_of in _RECURRENCES:
+    if m := _WORKDAY.fullmatch(s):
+        return _workdays(m, year)
+    for pattern, rule_of in (
+        (_QUARTER_MONTH, _quarter_month),
+        (_MONTHLY_DAYS, _monthly_days),
+        *_RECURRENCES,
+    ):
         if m := pattern.fullmatch(s):
             rule = rule_of(m)
             try:
                 occurrences = expand_rrule(rule, year)
             except ScheduleError as exc:
-                raise _Refusal(exc.message) from None
+                raise _Refusal(exc.message, exc.message) from None
             return _Reading(occurrences, rrule=rule)
+    if (every := _EVERY_YEAR.match(s)) and every.end() < len(s):
+        # 每年4月和10月, 每年6月、12月, 每年春节前: the dates of one year, named for each.
+        rest = s[every.end() :]
+        if rest.startswith(("每", "按", "底", "末", "前", "终", "年")):
+            return None
+        reading = _read_phrase(rest, year)
+        if reading.rrule or "next_year" in reading.flags:
+            raise _Refusal(
+                f"“每年”之后的{rest}不是一年中的日期",
+                f"{rest} after 每年 is not a date of the year",
+            )
+        return reading
     return None

@@ -66,6 +66,11 @@ class ImportedItem:
     source_text: str
     source_line: int
     warnings: tuple[str, ...]
+    # Where the deadline came from: label (时限:), column (a table's 完成时限), sentence
+    # (the task's own text) or implicit (nothing found: due at year end).
+    deadline_source: str = "implicit"
+    # What a reviewer should check: implicit, soft, ambiguous, next_year, ongoing.
+    flags: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         deadline = self.deadline
@@ -84,6 +89,8 @@ class ImportedItem:
             "targets": [t.to_dict() for t in self.targets],
             "source_line": self.source_line,
             "warnings": list(self.warnings),
+            "deadline_source": self.deadline_source,
+            "flags": list(self.flags),
         }
 
 

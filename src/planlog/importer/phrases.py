@@ -25,7 +25,12 @@ _LABEL_LINE = re.compile(
     r"|(?P<measures>(?:工作|具体|主要)?措施)\s*(?::|$))"
     r"\s*"
 )
-_INLINE_DEADLINE = re.compile(r"(?:^|(?<=[。;,\s]))(?:完成)?时限\s*:\s*(?P<v>[^;。\n]+)")
+# The value runs to the end of the sentence or of a bracket: 时限:6月;12月 is one list, and
+# （时限：6月;12月） inside a title is read too. _value_end cuts what follows the list.
+_INLINE_DEADLINE = re.compile(r"(?:^|(?<=[。;,(\s]))(?:完成)?时限\s*:\s*(?P<v>[^。\n)]+)")
+# A list continues after ; or , only with another date: 6月;12月, not 6月;各单位…
+_LIST_GOES_ON = re.compile(r"[;,]\s*(?=[\d〇一二三四五六七八九十上下全年每次翌明春元国]|[1-4]季)")
+_LIST_BREAK = re.compile(r"[;,]")
 _INLINE_RESPONSIBLE = re.compile(
     rf"(?:^|(?<=[。;,\s])){_RESPONSIBLE_WORDS}\s*:\s*(?P<v>[^;。,\n]+)"
 )
@@ -49,10 +54,22 @@ def read_label(line: str) -> Label | None:
 def inline_label(text: str, kind: str) -> str | None:
     """A 时限:/责任人: label written inside an item's own text."""
     pattern = _INLINE_DEADLINE if kind == "deadline" else _INLINE_RESPONSIBLE
-    match = pattern.search(fold(text))
+    folded = fold(text)
+    match = pattern.search(folded)
     if match is None:
         return None
-    return strip_punct(text[match.start("v") : match.end("v")]) or None
+    start, end = match.start("v"), match.end("v")
+    if kind == "deadline":
+        end = _value_end(folded, start, end)
+    return strip_punct(text[start:end]) or None
+
+
+def _value_end(folded: str, start: int, end: int) -> int:
+    """Where a 时限 list written inside running text ends."""
+    for sep in _LIST_BREAK.finditer(folded, start, end):
+        if not _LIST_GOES_ON.match(folded, sep.start()):
+            return sep.start()
+    return end
 
 
 # Deadline phrases inside item text. Deliberately few: a phrase is only taken

@@ -186,6 +186,7 @@ def rows_to_drafts(
                 item_goal=bool(goal),
                 responsible=cell(row, "responsible") or None,
                 deadline_text=strip_punct(cell(row, "deadline")) or None,
+                deadline_origin="column",
             )
         )
     return drafts, warnings, header.row

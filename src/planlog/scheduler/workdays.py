@@ -11,40 +11,30 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import date, timedelta
-from typing import Protocol
+from datetime import date
 
-import chinese_calendar
+from planlog.domain.workdays import (
+    WorkdayCalendar,
+    next_workday,
+    official_workday,
+    previous_workday,
+)
 
 logger = logging.getLogger("planlog.workdays")
 
-# A calendar where no working day is found within a year is broken; stop rather than loop.
-_MAX_STEPS = 366
-
 CALENDAR_NAMES = ("china", "weekdays", "all")
 
-
-class WorkdayCalendar(Protocol):
-    def is_workday(self, day: date) -> bool: ...
-
-
-def previous_workday(calendar: WorkdayCalendar, day: date) -> date:
-    """The day itself if it is a workday, else the closest workday before it."""
-    return _step(calendar, day, -1)
-
-
-def next_workday(calendar: WorkdayCalendar, day: date) -> date:
-    """The day itself if it is a workday, else the closest workday after it."""
-    return _step(calendar, day, +1)
-
-
-def _step(calendar: WorkdayCalendar, day: date, direction: int) -> date:
-    candidate = day
-    for _ in range(_MAX_STEPS):
-        if calendar.is_workday(candidate):
-            return candidate
-        candidate += timedelta(days=direction)
-    raise ValueError(f"no workday within {_MAX_STEPS} days of {day.isoformat()}")
+# Re-exported: the reminder policy and its tests import them from here.
+__all__ = [
+    "CALENDAR_NAMES",
+    "ChinaWorkdays",
+    "EveryDay",
+    "WeekdaysOnly",
+    "WorkdayCalendar",
+    "calendar_for",
+    "next_workday",
+    "previous_workday",
+]
 
 
 class _Stepping:
@@ -72,11 +62,11 @@ class ChinaWorkdays(_Stepping):
         self._lock = threading.Lock()
 
     def is_workday(self, day: date) -> bool:
-        try:
-            return bool(chinese_calendar.is_workday(_as_date(day)))
-        except NotImplementedError:
+        official = official_workday(day)
+        if official is None:
             self._warn_once(day.year)
             return day.weekday() < 5
+        return official
 
     def _warn_once(self, year: int) -> None:
         with self._lock:
@@ -115,9 +105,3 @@ def calendar_for(name: str) -> ChinaWorkdays | WeekdaysOnly | EveryDay:
     if normalized == "all":
         return EveryDay()
     raise ValueError(f"workdays: unknown calendar {name!r}; expected one of {CALENDAR_NAMES}")
-
-
-def _as_date(day: date) -> date:
-    # A datetime is a date too; chinesecalendar would accept it, but the lookup is by
-    # calendar day, so drop the time to make that explicit.
-    return date(day.year, day.month, day.day)

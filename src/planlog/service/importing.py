@@ -52,6 +52,11 @@ def _new_item(
         "fingerprint": fingerprint,
         "line": item.source_line,
         "text": item.source_text,
+        # Where the deadline came from and what to check (issue 13): kept with the item so
+        # that every later view can say which dates planlog inferred.
+        "deadline_source": item.deadline_source,
+        "deadline_snippet": item.deadline_text,
+        "flags": list(item.flags),
     }
     spec = NewItem(
         title=item.title,
@@ -68,7 +73,18 @@ def _new_item(
         source=source,
     )
     parsed = item.deadline
-    if parsed is not None and parsed.occurrences and item.deadline_text:
+    if parsed is not None and "next_year" in parsed.flags:
+        # An item falls due within its plan year (NewItem.schedule): a report due next
+        # January is recorded at the year's end, and the reviewer is told the real date.
+        spec.occurrences = [Occurrence(due=date(year, 12, 31))]
+        spec.soft = parsed.soft
+        dues = "、".join(o.key for o in parsed.occurrences)
+        notes.append(
+            f"时限“{item.deadline_text}”在次年（{dues}）：计划事项只能在本年度内截止，"
+            f"按12月31日记录，请核对 / due in the next year ({dues}): a plan item falls due "
+            "within its year, so it is recorded as due 31 December; check it"
+        )
+    elif parsed is not None and parsed.occurrences and item.deadline_text:
         spec.apply_deadline(item.deadline_text, parsed)
         if parsed.ambiguous and parsed.note:
             notes.append(f"时限有歧义 / ambiguous: {parsed.note}")
@@ -174,6 +190,8 @@ def _item_row(
         ],
         "source_line": item.source_line,
         "warnings": notes,
+        "deadline_source": item.deadline_source,
+        "flags": list(item.flags),
     }
 
 

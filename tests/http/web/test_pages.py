@@ -521,6 +521,18 @@ def test_import_previews_then_creates_the_plan_once(web: Web) -> None:
     assert len(web.services.app.list_plans()) == 3
 
 
+def test_the_import_preview_highlights_inferred_deadlines_with_a_legend(web: Web) -> None:
+    client = web.login("hospital_chair")
+    text = "一、组织建设\n1、健全制度。时限：3月底前\n2、四月份举办职工技能竞赛。\n3、加强学习。\n"
+    form = {"csrf": web.csrf("/import"), "org": "某医院工会", "year": "2026", "text": text}
+    page = client.post("/import/preview", data=form).text
+    assert "标黄的事项需要核对" in page and "Highlighted items need a check" in page
+    rows = re.findall(r"<tr( class=\"flagged\")?>\s*<td>组织建设</td>", page)
+    # 时限 label: not flagged; a month read from the sentence: not flagged; nothing: flagged.
+    assert [bool(r) for r in rows] == [False, False, True]
+    assert "句中" in page and "按年底" in page
+
+
 def test_import_by_upload_and_its_refusals(web: Web) -> None:
     client = web.login("hospital_chair")
     csrf = web.csrf("/import")

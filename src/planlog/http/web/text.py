@@ -101,6 +101,28 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "source_line": ("第 {line} 行", "line {line}"),
     "deadline_text": ("时限（原文）", "Deadline (as written)"),
     "soft": ("力争", "soft"),
+    # Where an imported deadline came from, and what to check (issue 13).
+    "source_label": ("时限", "label"),
+    "source_column": ("表格列", "column"),
+    "source_sentence": ("句中", "sentence"),
+    "source_implicit": ("默认", "implicit"),
+    "flag_implicit": ("按年底", "year end"),
+    "flag_soft": ("力争/前后", "soft"),
+    "flag_ambiguous": ("有歧义", "ambiguous"),
+    "flag_next_year": ("次年", "next year"),
+    "flag_ongoing": ("全年", "ongoing"),
+    # Always in both languages: a chair checks these rows before confirming.
+    "preview_legend": (
+        "标黄的事项需要核对：时限是推断的（句中＝从任务文字读出，默认＝没有时限、按年底），"
+        "或为力争/前后、有歧义、次年、全年持续。"
+        "（Highlighted items need a check: the deadline was inferred (sentence = read from "
+        "the task's text, implicit = none found, due at year end), or is soft, ambiguous, "
+        "in the next year or ongoing.）",
+        "Highlighted items need a check: the deadline was inferred (sentence = read from the "
+        "task's text, implicit = none found, due at year end), or is soft, ambiguous, in the "
+        "next year or ongoing.（标黄的事项需要核对：时限是推断的（句中＝从任务文字读出，"
+        "默认＝没有时限、按年底），或为力争/前后、有歧义、次年、全年持续。）",
+    ),
     "section": ("部分", "Section"),
     "due": ("截止", "Due"),
     "opens": ("开始", "Opens"),
