@@ -36,6 +36,7 @@ FormText = Annotated[str, Form()]
 NOTE_MAX, EVIDENCE_MAX = TYPED_NOTE_MAX, TITLE_MAX
 FLASHES = {"progress": "saved_progress", "complete": "saved_complete"}
 FLASHES |= {"reopen": "saved_reopen", "cancel": "saved_cancel", "move": "saved_move"}
+FLASHES |= {"add": "saved_add", "edit": "saved_edit"}  # from planlog.http.web.chair
 
 
 class FormError(PlanlogError):
