@@ -26,7 +26,7 @@ from planlog.domain.registry import PlanEntry
 from planlog.domain.status import ALL_STATUSES
 from planlog.http.deps import Services, ServicesDep
 from planlog.http.downloads import PLAN_DOWNLOADS
-from planlog.http.web import chair, importing, items
+from planlog.http.web import chair, importing, items, settings
 from planlog.http.web.page_models import (
     QUICK_FILTERS,
     BoardFilters,
@@ -60,6 +60,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 router.include_router(items.router)
 router.include_router(importing.router)
 router.include_router(chair.router)
+router.include_router(settings.router)
 
 
 def _moment(text: str | None) -> datetime | None:
