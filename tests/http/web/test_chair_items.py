@@ -142,3 +142,17 @@ def test_only_chairs_edit_and_the_forms_need_their_token(web: Web) -> None:
     assert forged.status_code == 403
     web.login("other_chair")
     assert web.client.get(f"/items/{item_id}/edit").status_code == 404
+
+
+def test_the_chair_pages_speak_english_on_request(web: Web) -> None:
+    web.login("hospital_chair")
+    item_id = web.seeded.items["report"]
+    new = web.client.get(f"{web.board}/items/new?lang=en").text
+    assert "Add item" in new and "Deadline as written" in new
+    edit = web.client.get(f"/items/{item_id}/edit?lang=en").text
+    assert "Edit the item" in edit and "Reason (kept in the history)" in edit
+    reading = web.client.get(f"{web.board}/deadline-preview", params={"text": "6月"}).text
+    assert "Jun 30" in reading  # the language is remembered
+    settings = web.client.get(f"{web.board}/settings").text
+    assert "Reminder policy" in settings and "Calendar feeds" in settings
+    assert "Print the ledger" in web.client.get(web.board).text
