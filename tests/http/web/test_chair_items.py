@@ -126,6 +126,11 @@ def test_an_edit_that_changes_nothing_or_the_schedule_without_reason_is_refused(
     moved = _post(web, form, form, **same, dates="2026-04-30", reason="推迟一个月")
     assert moved.status_code == 303
     assert sorted(web.services.app.get_item(item_id).occurrences) == ["2026-04-30"]
+    same["version"] = str(web.version(item_id))
+    regrouped = _post(web, form, form, **same, new_section="会员发展")
+    assert regrouped.status_code == 303
+    section = web.services.app.get_plan(web.seeded.plan).section_by_title("会员发展")
+    assert section and web.services.app.get_item(item_id).section_id == section.section_id
 
 
 def test_only_chairs_edit_and_the_forms_need_their_token(web: Web) -> None:

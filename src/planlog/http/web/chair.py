@@ -9,6 +9,7 @@ a refusal re-renders the form with the reason and what was typed, and success re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from uuid import UUID
@@ -21,7 +22,7 @@ from planlog.deadlines import parse_deadline
 from planlog.domain.errors import PlanlogError
 from planlog.domain.model import Plan, PlanItem, Target
 from planlog.domain.values import LONG_TEXT_MAX, NAME_MAX, REASON_MAX, TITLE_MAX
-from planlog.http.deps import Services, ServicesDep
+from planlog.http.deps import ServicesDep
 from planlog.http.web.items import FormError, _text, _version
 from planlog.http.web.page_models import DeadlineReading, parse_dates, read_deadline
 from planlog.http.web.pages import WebRoute, explain, form_status, page
@@ -38,6 +39,8 @@ FormList = Annotated[list[str], Form()]
 SPARE_TARGETS = 2
 LIMITS = {"title": TITLE_MAX, "name": NAME_MAX, "long": LONG_TEXT_MAX, "reason": REASON_MAX}
 MANAGE_ITEMS = "change plan items"
+#: In the edit form's changes: the title of a section to add before revising.
+NEW_SECTION = "new_section"
 
 
 def plan_head(plan: Plan) -> dict[str, Any]:
@@ -283,18 +286,16 @@ def edit_item_form(
     return _render_form(request, session, plan, "item_edit.html", _form_of(item), item=item)
 
 
-def _revisions(
-    svc: Services, item: PlanItem, plan: Plan, form: ItemForm, actor: str, lang: str
-) -> dict[str, Any]:
-    """The REVISABLE fields that differ from the item now (ReviseItem refuses no change)."""
+def _revisions(item: PlanItem, plan: Plan, form: ItemForm, lang: str) -> dict[str, Any]:
+    """The REVISABLE fields that differ from the item now (ReviseItem refuses no change).
+    A section that does not exist yet is named by its title under NEW_SECTION: it is
+    added only when the revision is about to be recorded."""
     d = item.details
-    section_id = form.section or None
-    if form.new_section.strip():
-        found = plan.section_by_title(form.new_section)
-        if found is None:
-            command = commands.AddSection(plan_id=plan.id, title=form.new_section, actor=actor)
-            found = svc.app.handle(command).section_by_title(form.new_section)
-        section_id = found.section_id if found else None
+    section_id: str | None = form.section or None
+    new_title = form.new_section.strip()
+    found = plan.section_by_title(new_title) if new_title else None
+    if found is not None:
+        section_id = found.section_id
     wanted: dict[str, Any] = {
         "title": _text(form.title, TITLE_MAX, lang),
         "number": _text(form.number, NAME_MAX, lang),
@@ -307,6 +308,9 @@ def _revisions(
     now = {"title": d.title, "number": d.number, "section_id": item.section_id}
     now |= {"goal": d.goal, "measures": d.measures}
     changes = {k: v for k, v in wanted.items() if v != now[k]}
+    if new_title and found is None:
+        changes.pop("section_id", None)
+        changes[NEW_SECTION] = new_title
     targets = _targets(form.targets, list(d.targets), lang)
     if [t.to_dict() for t in targets] != [t.to_dict() for t in d.targets]:
         changes["targets"] = targets
@@ -367,19 +371,26 @@ def edit_item(
             raise FormError(tr("deadline_needed", lang))
         if retimed and not why:
             raise FormError(tr("reason_needed", lang))
-        steps: list[Any] = []
-        changes = _revisions(svc, item, plan, form, who.actor, lang)
+        changes = _revisions(item, plan, form, lang)
+        person = _text(responsible, NAME_MAX, lang)
+        steps: list[Callable[[int | None], commands.ItemCommand]] = []
         if changes:
-            steps.append(
-                lambda v: commands.ReviseItem(
+
+            def revise(v: int | None) -> commands.ItemCommand:
+                if NEW_SECTION in changes:
+                    title = changes.pop(NEW_SECTION)
+                    add = commands.AddSection(plan_id=plan.id, title=title, actor=who.actor)
+                    added = svc.app.handle(add).section_by_title(title)
+                    changes["section_id"] = added.section_id if added else None
+                return commands.ReviseItem(
                     item_id=item_id,
                     actor=who.actor,
                     changes=changes,
                     reason=why,
                     expected_version=v,
                 )
-            )
-        person = _text(responsible, NAME_MAX, lang)
+
+            steps.append(revise)
         if person != (item.details.responsible or None):
             steps.append(
                 lambda v: commands.Reassign(
