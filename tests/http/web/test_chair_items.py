@@ -71,6 +71,7 @@ def test_adding_by_dates_and_refusals_keep_what_was_typed(web: Web) -> None:
     assert bad_date.status_code == 422 and "日期第 1 行有误" in bad_date.text
     unreadable = _post(web, form, form, title="读不懂", deadline="尽快")
     assert unreadable.status_code == 422 and 'value="尽快"' in unreadable.text
+    assert "无法识别这个时限" in unreadable.text
     preview = _post(web, form, form, title="预览", deadline="6月", action="preview")
     assert preview.status_code == 200 and "6月30日" in preview.text
     ok = _post(web, form, form, title="按日期", dates="2026-05-01\n2026-06-01~2026-06-15")

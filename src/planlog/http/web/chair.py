@@ -18,7 +18,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from planlog.auth.caller import MANAGE
-from planlog.deadlines import parse_deadline
+from planlog.deadlines import DeadlineError, parse_deadline
 from planlog.domain.errors import PlanlogError
 from planlog.domain.model import Plan, PlanItem, Target
 from planlog.domain.values import LONG_TEXT_MAX, NAME_MAX, REASON_MAX, TITLE_MAX
@@ -150,6 +150,14 @@ def _render_form(
     return page(request, name, context, session=session, status_code=status_code)
 
 
+def _explain(refused: PlanlogError, lang: str) -> str:
+    """A refusal in the page's language; the 时限 reader words its reasons in English
+    only, so the page says first, in the reader's language, what to do about it."""
+    if isinstance(refused, DeadlineError):
+        return f"{tr('deadline_unreadable', lang)} {refused.message}"
+    return explain(refused, lang)
+
+
 def _chair(session: WebSession, csrf: str | None = None) -> None:
     if csrf is not None:
         session.check_csrf(csrf)
@@ -250,7 +258,7 @@ def add_item(
             plan,
             "item_new.html",
             form,
-            error=explain(refused, lang),
+            error=_explain(refused, lang),
             status_code=form_status(refused),
         )
     return RedirectResponse(f"/items/{item.id}?done=add#top", status_code=303)
@@ -419,7 +427,7 @@ def edit_item(
             "item_edit.html",
             form,
             item=svc.app.get_item(item_id),
-            error=explain(refused, lang),
+            error=_explain(refused, lang),
             status_code=form_status(refused),
         )
     return RedirectResponse(f"/items/{item_id}?done=edit#top", status_code=303)

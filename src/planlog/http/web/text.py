@@ -267,6 +267,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "or by dates (one a line: 2026-06-30, or a window 2026-06-01~2026-08-31)",
     ),
     "deadline_reading": ("时限解读", "How the deadline reads"),
+    "deadline_unreadable": (
+        "无法识别这个时限，请改写或按日期填写。",
+        "This deadline cannot be read: rewrite it or give dates.",
+    ),
     "reading_none": ("输入时限后显示解读结果。", "Type a deadline to see how it reads."),
     "reading_soft": ("（力争）", "(soft)"),
     "reading_ambiguous": ("可能有歧义：{note}", "May be ambiguous: {note}"),
