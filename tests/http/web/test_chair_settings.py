@@ -119,6 +119,7 @@ def test_channels_are_set_listed_masked_and_tested(web: Web, webhook: str) -> No
     assert rows and rows[0]["org"] == "某医院工会"
     refused = _post(web, "/settings/channels", person="", urls="nonsense://x")
     assert refused.status_code == 422 and "nonsense" in refused.text
+    assert "该渠道地址无法使用" in refused.text
 
 
 def test_calendar_feeds_are_created_shown_once_and_revoked(web: Web) -> None:

@@ -279,7 +279,7 @@ def set_plan_channels(
         try:
             set_channels(svc.engine, plan.org, who, urls.split())
         except ValueError as bad:  # apprise cannot use a URL: the message names it, masked
-            raise FormError(str(bad)) from None
+            raise FormError(f"{tr('channel_unusable', lang)} {bad}") from None
     except PlanlogError as refused:
         form = {"person": person, "urls": urls}
         return _refused(request, svc, session, plan, refused, "channels", form)

@@ -333,6 +333,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "channel_urls": ("渠道地址", "Channel URLs"),
     "no_channels": ("尚未设置提醒渠道。", "No channel is set up yet."),
     "saved_channels": ("提醒渠道已保存。", "Channels saved."),
+    "channel_unusable": ("该渠道地址无法使用：", "This channel URL cannot be used:"),
     "send_test": ("发送测试消息", "Send a test message"),
     "test_title": ("planlog 测试消息", "planlog test message"),
     "test_body": (
