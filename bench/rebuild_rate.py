@@ -73,7 +73,7 @@ def _busy_item(app: PlanlogApp, plan: Plan, n: int) -> PlanItem:
         item.reassign(f"责任人{(n + 1) % 40}", actor="chair", reason="调整")
     if n % 11 == 0 and item.ordered_occurrences()[-1].status != "done":
         last = item.ordered_occurrences()[-1]
-        item.reschedule([_later(last.due)], actor="chair", reason="延期")
+        item.reschedule([_later(last.due)], actor="chair", reason="延期", plan_year=2026)
     if n % 13 == 0:
         item.cancel(actor="chair", reason="取消")
     return item

@@ -83,7 +83,9 @@ def test_progress_on_a_missing_target_is_refused() -> None:
 def test_reschedule_keeps_completed_occurrences_and_their_history() -> None:
     item = half_yearly()
     item.complete(actor="li", done_on=date(2026, 6, 20), occurrence="2026-06-30")
-    item.reschedule([Occurrence(date(2026, 11, 30))], actor="chair", reason="提前到11月")
+    item.reschedule(
+        [Occurrence(date(2026, 11, 30))], plan_year=2026, actor="chair", reason="提前到11月"
+    )
     assert sorted(item.occurrences) == ["2026-06-30", "2026-11-30"]
     assert item.occurrences["2026-06-30"].done_on == date(2026, 6, 20)
 
@@ -92,12 +94,12 @@ def test_reschedule_onto_a_completed_date_is_refused() -> None:
     item = half_yearly()
     item.complete(actor="li", done_on=JUNE, occurrence="2026-06-30")
     with pytest.raises(RuleViolation, match="keep_completed"):
-        item.reschedule([Occurrence(JUNE)], actor="chair", reason="x")
+        item.reschedule([Occurrence(JUNE)], plan_year=2026, actor="chair", reason="x")
 
 
 def test_reschedule_needs_a_reason() -> None:
     with pytest.raises(RuleViolation, match="reason_required"):
-        half_yearly().reschedule([Occurrence(JUNE)], actor="chair", reason=" ")
+        half_yearly().reschedule([Occurrence(JUNE)], plan_year=2026, actor="chair", reason=" ")
 
 
 def test_reopen_returns_a_done_occurrence_to_open_work() -> None:
@@ -151,10 +153,39 @@ def test_plan_year_must_be_plausible() -> None:
 
 def test_moving_one_occurrence_keeps_the_others_and_records_the_reason() -> None:
     item = half_yearly()
-    item.move_occurrence("2026-06-30", date(2026, 7, 15), actor="chair", reason="上级通知延期")
+    item.move_occurrence(
+        "2026-06-30", date(2026, 7, 15), plan_year=2026, actor="chair", reason="上级通知延期"
+    )
     assert sorted(item.occurrences) == ["2026-07-15", "2026-12-31"]
     assert item.pending_events[-1].reason == "上级通知延期"  # type: ignore[attr-defined]
     with pytest.raises(RuleViolation, match="occurrence_exists"):
-        item.move_occurrence("2026-03-31", date(2026, 4, 1), actor="chair", reason="x")
+        item.move_occurrence(
+            "2026-03-31", date(2026, 4, 1), plan_year=2026, actor="chair", reason="x"
+        )
     with pytest.raises(RuleViolation, match="reason_required"):
-        item.move_occurrence("2026-07-15", date(2026, 8, 1), actor="chair", reason=" ")
+        item.move_occurrence(
+            "2026-07-15", date(2026, 8, 1), plan_year=2026, actor="chair", reason=" "
+        )
+
+
+def test_a_done_occurrence_cannot_be_moved() -> None:
+    item = half_yearly()
+    item.complete(actor="li", occurrence="2026-06-30", done_on=date(2026, 6, 20))
+    with pytest.raises(RuleViolation, match="occurrence_open"):
+        item.move_occurrence(
+            "2026-06-30", date(2026, 7, 15), plan_year=2026, actor="chair", reason="延期"
+        )
+
+
+def test_an_occurrence_cannot_move_out_of_the_plan_year() -> None:
+    with pytest.raises(RuleViolation, match="due_in_plan_year"):
+        half_yearly().move_occurrence(
+            "2026-12-31", date(2027, 1, 15), plan_year=2026, actor="chair", reason="延期"
+        )
+
+
+def test_a_new_schedule_stays_in_the_plan_year() -> None:
+    with pytest.raises(RuleViolation, match="due_in_plan_year"):
+        half_yearly().reschedule(
+            [Occurrence(date(2027, 3, 31))], plan_year=2026, actor="chair", reason="延期"
+        )

@@ -228,7 +228,9 @@ REFUSALS: list[tuple[str, Callable[[], object], str, str]] = [
     ),
     (
         "reschedule deadline text NUL",
-        lambda: _item().reschedule([Occurrence(JUNE)], actor="x", reason="r", deadline_text=NUL),
+        lambda: _item().reschedule(
+            [Occurrence(JUNE)], plan_year=2026, actor="x", reason="r", deadline_text=NUL
+        ),
         "deadline_text",
         "control_character",
     ),

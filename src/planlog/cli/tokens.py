@@ -12,6 +12,7 @@ from planlog.auth.tokens import ROLES, create_token, list_tokens, revoke_token
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, state
 from planlog.cli.render import literal
 from planlog.domain.errors import NotFound, PlanlogError
+from planlog.service.commands import RegisterOrganisation
 
 token_cli = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 
@@ -35,7 +36,7 @@ def create(
     try:
         app.get_organisation(org)
     except NotFound:
-        app.register_organisation(org, actor=st.actor)
+        app.handle(RegisterOrganisation(name=org, actor=st.actor))
     token_id, token = create_token(st.read_models(), org.strip(), role, name)
     if json_out:
         emit_json({"token": token, "id": token_id, "org": org.strip(), "role": role})

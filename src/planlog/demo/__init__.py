@@ -7,11 +7,10 @@ The simulation is seeded: the same day gives the same history.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import partial
 from importlib import resources
+from typing import Any
 from uuid import UUID
 
 from planlog.domain.errors import NotFound, PlanlogError
@@ -19,6 +18,17 @@ from planlog.domain.model import PlanItem
 from planlog.domain.status import DONE
 from planlog.importer import parse_text
 from planlog.service.app import PLAN_TZ, PlanlogApp
+from planlog.service.commands import (
+    Cancel,
+    Command,
+    Complete,
+    MoveOccurrence,
+    Reassign,
+    RegisterOrganisation,
+    Reopen,
+    ReportProgress,
+    ReviseItem,
+)
 from planlog.service.importing import import_document
 
 DEMO_ORG = "某市人民医院工会"
@@ -92,7 +102,9 @@ def load_demo(database_url: str | None, today: date) -> UUID:
             try:
                 app.get_organisation(name)
             except NotFound:
-                app.register_organisation(name, parent=parent, chair=chair, actor="admin")
+                app.handle(
+                    RegisterOrganisation(name=name, parent=parent, chair=chair, actor="admin")
+                )
         imported = parse_text(demo_plan_text(), year, source="demo/plan.txt")
         result = import_document(
             app,
@@ -121,8 +133,8 @@ def _simulate(
     while day < today:
         clock.moment = _at(day, 9, rng.randrange(0, 59))
         changed = False
-        for event in scripted.pop(day, []):
-            changed = _quietly(event) or changed
+        for command in scripted.pop(day, []):
+            changed = _quietly(app, command) or changed
         for item in items:
             if not item.cancelled:
                 changed = _work_on(app, clock, item, day, rng) or changed
@@ -150,36 +162,36 @@ def _work_on(
             note = rng.choice(["已完成", "已按要求完成并存档", "材料已报送上级工会", "活动已举办"])
             evidence = f"https://oa.example.org/union/{item.id.hex[:8]}/{occ.key}"
             return _quietly(
-                partial(
-                    app.complete,
-                    item.id,
+                app,
+                Complete(
+                    item_id=item.id,
                     actor=actor,
                     occurrence=occ.key,
                     done_on=day,
                     note=note,
                     evidence=evidence,
-                )
+                ),
             )
         if 0 < days_left <= 14 and occ.percent < 60 and rng.random() < 0.15:
             clock.moment += timedelta(minutes=rng.randrange(5, 50))
             percent = min(90, occ.percent + rng.choice([20, 30, 40]))
             return _quietly(
-                partial(
-                    app.report_progress,
-                    item.id,
+                app,
+                ReportProgress(
+                    item_id=item.id,
                     actor=actor,
                     occurrence=occ.key,
                     percent=percent,
                     note="正在推进",
-                )
+                ),
             )
     return False
 
 
-def _quietly(event: Callable[[], object]) -> bool:
+def _quietly(app: PlanlogApp, command: Command[Any]) -> bool:
     """A simulated step that a rule refuses (it is already done, say) is simply skipped."""
     try:
-        event()
+        app.handle(command)
     except PlanlogError:
         return False
     return True
@@ -187,31 +199,31 @@ def _quietly(event: Callable[[], object]) -> bool:
 
 def _scripted_events(
     app: PlanlogApp, items: list[PlanItem], start: date
-) -> dict[date, list[Callable[[], object]]]:
+) -> dict[date, list[Command[Any]]]:
     """Changes an auditor should find in the demo's history: who changed what, and why."""
 
     def find(prefix: str) -> UUID:
         return next(i.id for i in items if i.title.startswith(prefix))
 
     year = start.year
-    script: dict[date, list[Callable[[], object]]] = {}
+    script: dict[date, list[Command[Any]]] = {}
 
-    def on(days: int, call: Callable[[], object]) -> None:
-        script.setdefault(start + timedelta(days=days), []).append(call)
+    def on(days: int, command: Command[Any]) -> None:
+        script.setdefault(start + timedelta(days=days), []).append(command)
 
     on(
         15,
-        lambda: app.reassign(
-            find("开展“金秋助学”"),
-            "工会女工委员会",
+        Reassign(
+            item_id=find("开展“金秋助学”"),
+            responsible="工会女工委员会",
             actor="王主席",
             reason="生活委员休产假，由女工委员会代管",
         ),
     )
     on(
         30,
-        lambda: app.report_progress(
-            find("每月开展一次职工读书分享会"),
+        ReportProgress(
+            item_id=find("每月开展一次职工读书分享会"),
             actor="孙强",
             target_index=0,
             target_value=180,
@@ -220,42 +232,40 @@ def _scripted_events(
     )
     on(
         45,
-        lambda: app.move_occurrence(
-            find("各科室工会申报"),
-            f"{year}-08-31",
-            date(year, 9, 15),
+        MoveOccurrence(
+            item_id=find("各科室工会申报"),
+            occurrence=f"{year}-08-31",
+            to=date(year, 9, 15),
             actor="王主席",
             reason="市总工会通知申报截止延期至9月15日",
         ),
     )
     on(
         60,
-        lambda: app.cancel_item(
-            find("组织元旦迎新长跑"), actor="王主席", reason="体育场改造，活动取消"
-        ),
+        Cancel(item_id=find("组织元旦迎新长跑"), actor="王主席", reason="体育场改造，活动取消"),
     )
     on(
         75,
-        lambda: app.revise(
-            find("组织“五一”职工登山"),
+        ReviseItem(
+            item_id=find("组织“五一”职工登山"),
             actor="孙强",
-            title="组织“五一”职工登山比赛（含家属）",
+            changes={"title": "组织“五一”职工登山比赛（含家属）"},
             reason="扩大参与面",
         ),
     )
     on(
         90,
-        lambda: app.reopen(
-            find("编制年度工会经费预算"),
-            f"{year}-03-31",
+        Reopen(
+            item_id=find("编制年度工会经费预算"),
+            occurrence=f"{year}-03-31",
             actor="周审",
             reason="预算未经工会委员会审议，退回补充",
         ),
     )
     on(
         120,
-        lambda: app.report_progress(
-            find("每月开展一次职工读书分享会"),
+        ReportProgress(
+            item_id=find("每月开展一次职工读书分享会"),
             actor="孙强",
             target_index=0,
             target_value=320,

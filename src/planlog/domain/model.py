@@ -20,7 +20,7 @@ from eventsourcing.domain import Aggregate
 from planlog.domain import clock
 from planlog.domain.errors import RuleViolation
 from planlog.domain.policy import validate_policy
-from planlog.domain.schedule import Occurrence, normalise, overall_percent
+from planlog.domain.schedule import Occurrence, check_in_plan_year, normalise, overall_percent
 from planlog.domain.status import CANCELLED, DONE, IN_PROGRESS, OPEN
 from planlog.domain.values import (
     LONG_TEXT_MAX,
@@ -552,6 +552,7 @@ class PlanItem(Aggregate):
         *,
         actor: str,
         reason: str,
+        plan_year: int,
         rrule: str | None = None,
         deadline_text: str | None = None,
     ) -> None:
@@ -562,6 +563,7 @@ class PlanItem(Aggregate):
         deadline_text = text(deadline_text, "deadline_text", max_len=TITLE_MAX)
         done = {k for k, o in self.occurrences.items() if o.status == DONE}
         new = normalise(occurrences)
+        check_in_plan_year(new, plan_year, where=self.id, title=self.title)
         clashes = [o.key for o in new if o.key in done]
         if clashes:
             raise RuleViolation(
@@ -581,14 +583,18 @@ class PlanItem(Aggregate):
             reason=reason,
         )
 
-    def move_occurrence(self, occurrence: str, to: date, *, actor: str, reason: str) -> None:
+    def move_occurrence(
+        self, occurrence: str, to: date, *, actor: str, reason: str, plan_year: int
+    ) -> None:
         """Move one open occurrence to a new due date, keeping the others: a reschedule
         of the open schedule with only that one changed. A window keeps its opening day
-        when it still comes before the new due date."""
-        moved = self.occurrences.get(occurrence)
-        if moved is None:
+        when it still comes before the new due date. A done occurrence stays where it was
+        done (reopen it first)."""
+        self._refuse_if_cancelled("reschedule")
+        moved = self._occurrence(occurrence)
+        if moved.status == DONE:
             raise RuleViolation(
-                self.id, "occurrence_exists", f"'{self.title}' has no occurrence due {occurrence}"
+                self.id, "occurrence_open", f"'{self.title}' is already done for {moved.key}"
             )
         opens = moved.opens if moved.opens and moved.opens <= to else None
         schedule = [
@@ -597,7 +603,12 @@ class PlanItem(Aggregate):
             if o.status != DONE and o.key != occurrence
         ] + [Occurrence(due=to, opens=opens)]
         self.reschedule(
-            schedule, actor=actor, reason=reason, rrule=None, deadline_text=self.deadline_text
+            schedule,
+            actor=actor,
+            reason=reason,
+            plan_year=plan_year,
+            rrule=None,
+            deadline_text=self.deadline_text,
         )
 
     class Reassigned(PlanlogEvent):

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from dateutil.rrule import rrulestr
 
-from planlog.domain.errors import ScheduleError
+from planlog.domain.errors import RuleViolation, ScheduleError
 from planlog.domain.status import DONE, OPEN
 from planlog.domain.values import InvalidValue, check_text_chars
 
@@ -369,3 +369,17 @@ def normalise(occurrences: list[Occurrence]) -> list[Occurrence]:
             raise ScheduleError(f"two occurrences are due on {occ.key}")
         seen.add(occ.due)
     return ordered
+
+
+def check_in_plan_year(
+    occurrences: Collection[Occurrence], year: int, *, where: object, title: str
+) -> None:
+    """An item of a plan is due within the plan's year: the one rule for a new item, a new
+    schedule and a moved occurrence alike."""
+    for occ in occurrences:
+        if occ.due.year != year:
+            raise RuleViolation(
+                where,
+                "due_in_plan_year",
+                f"'{title}': due date {occ.key} is outside the plan year {year}",
+            )

@@ -25,9 +25,18 @@ NAME_MAX = 200  # organisation, section, person, unit, label
 TITLE_MAX = 2_000
 REASON_MAX = 2_000
 LONG_TEXT_MAX = 20_000  # goal, measures, progress note
-#: A progress note as a person types it at a door (API body, web form): the domain
-#: keeps up to LONG_TEXT_MAX (notes carried over from documents), the doors take less.
-TYPED_NOTE_MAX = 2_000
+#: What a person types at a door (API body, web form) may be shorter than what the log
+#: keeps, because imported documents carry longer text (a measure may be a page). One set
+#: for every door, so the API and the web refuse the same input.
+TYPED_NOTE_MAX = 2_000  # progress note
+TYPED_REASON_MAX = 500
+TYPED_EVIDENCE_MAX = 1_000  # a link or a file reference
+TYPED_LONG_TEXT_MAX = 5_000  # goal, measures
+TYPED_ITEM_TITLE_MAX = 300
+TYPED_PLAN_TITLE_MAX = 200
+TYPED_DEADLINE_MAX = 200  # a 时限 text as written
+TYPED_NUMBER_MAX = 20  # an item's number in its plan (4, 二、3)
+TYPED_CHAIR_MAX = 100  # a person's name
 ANY_TEXT_MAX = 100_000  # any string anywhere in a payload (source text included)
 #: Largest magnitude of a number: JSON readers keep integers exact up to 2**53.
 NUMBER_MAX = 2**53

@@ -29,6 +29,7 @@ from planlog.projections.rollup import organisations
 from planlog.scheduler.policy import ReminderPolicy, Slot, due_reminder, reminder_slots
 from planlog.scheduler.workdays import WorkdayCalendar
 from planlog.service.app import PlanlogApp
+from planlog.service.commands import IssueReminder
 
 log = logging.getLogger("planlog.reminders")
 
@@ -185,14 +186,16 @@ class ReminderIssuer:
                 slot = due_reminder(slots, item.reminders.get(reminder.occurrence, set()), now)
                 if slot is None or slot.key != reminder.key:
                     return False  # issued meanwhile, by another pass
-                self.app.issue_reminder(
-                    item.id,
-                    reminder.occurrence,
-                    kind=reminder.kind,
-                    key=reminder.key,
-                    scheduled_for=datetime.fromisoformat(reminder.scheduled_for),
-                    recipients=reminder.recipients,
-                    escalate=reminder.escalate,
+                self.app.handle(
+                    IssueReminder(
+                        item_id=item.id,
+                        occurrence=reminder.occurrence,
+                        kind=reminder.kind,
+                        key=reminder.key,
+                        scheduled_for=datetime.fromisoformat(reminder.scheduled_for),
+                        recipients=reminder.recipients,
+                        escalate=reminder.escalate,
+                    )
                 )
                 return True
             except ConcurrencyConflict:

@@ -20,10 +20,10 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from planlog.deadlines import ParsedDeadline
-from planlog.domain.errors import PlanlogError, RuleViolation
+from planlog.domain.errors import PlanlogError
 from planlog.domain.model import REVISABLE, Plan, PlanItem, Target
 from planlog.domain.organisation import Organisation
-from planlog.domain.schedule import Occurrence, expand_rrule
+from planlog.domain.schedule import Occurrence, check_in_plan_year, expand_rrule
 from planlog.domain.values import (
     LONG_TEXT_MAX,
     NAME_MAX,
@@ -72,14 +72,9 @@ class NewItem:
         if self.rrule:
             occurrences += expand_rrule(self.rrule, year)
         # A recurrence and an explicit date may name the same day: one occurrence.
+        check_in_plan_year(occurrences, year, where="new item", title=self.title)
         unique: dict[date, Occurrence] = {}
         for occ in occurrences:
-            if occ.due.year != year:
-                raise RuleViolation(
-                    "new item",
-                    "due_in_plan_year",
-                    f"'{self.title}': due date {occ.key} is outside the plan year {year}",
-                )
             unique.setdefault(occ.due, occ)
         return sorted(unique.values(), key=lambda o: o.due)
 

@@ -299,27 +299,43 @@ def revise(app: PlanlogApp, c: ReviseItem) -> PlanItem:
     return _change_item(app, c, lambda i: i.revise(actor=c.actor, reason=c.reason, **c.changes))
 
 
-@handles(ChangeSchedule)
-def change_schedule(app: PlanlogApp, c: ChangeSchedule) -> PlanItem:
+def _change_item_of_year(
+    app: PlanlogApp, c: Any, decide: Callable[[PlanItem, int], object]
+) -> PlanItem:
+    """As `_change_item`, for a decision that needs the plan's year (a schedule)."""
     with app.recording():
         item = app.load(PlanItem, c.item_id, "item")
-        plan = app.load(Plan, item.plan_id, "plan")
+        year = app.load(Plan, item.plan_id, "plan").year
         app.check_expected(item, c.expected_version)
-        item.reschedule(
-            c.schedule(plan.year),
-            actor=c.actor,
-            reason=c.reason,
-            rrule=c.rrule,
-            deadline_text=c.deadline_text,
-        )
+        decide(item, year)
         app.save_all(item)
         return item
 
 
+@handles(ChangeSchedule)
+def change_schedule(app: PlanlogApp, c: ChangeSchedule) -> PlanItem:
+    return _change_item_of_year(
+        app,
+        c,
+        lambda item, year: item.reschedule(
+            c.schedule(year),
+            actor=c.actor,
+            reason=c.reason,
+            plan_year=year,
+            rrule=c.rrule,
+            deadline_text=c.deadline_text,
+        ),
+    )
+
+
 @handles(MoveOccurrence)
 def move_occurrence(app: PlanlogApp, c: MoveOccurrence) -> PlanItem:
-    return _change_item(
-        app, c, lambda i: i.move_occurrence(c.occurrence, c.to, actor=c.actor, reason=c.reason)
+    return _change_item_of_year(
+        app,
+        c,
+        lambda item, year: item.move_occurrence(
+            c.occurrence, c.to, actor=c.actor, reason=c.reason, plan_year=year
+        ),
     )
 
 

@@ -7,14 +7,27 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from planlog.domain.values import LONG_TEXT_MAX, NAME_MAX, REASON_MAX, TITLE_MAX, TYPED_NOTE_MAX
+from planlog.domain.schedule import RRULE_MAX
+from planlog.domain.values import (
+    NAME_MAX,
+    TYPED_CHAIR_MAX,
+    TYPED_DEADLINE_MAX,
+    TYPED_EVIDENCE_MAX,
+    TYPED_ITEM_TITLE_MAX,
+    TYPED_LONG_TEXT_MAX,
+    TYPED_NOTE_MAX,
+    TYPED_NUMBER_MAX,
+    TYPED_PLAN_TITLE_MAX,
+    TYPED_REASON_MAX,
+)
 
-# Text limits are the domain's (planlog.domain.values), so every door accepts the same
-# input and a refusal at the edge is never stricter than the rule it stands in for.
+# Text limits are the domain's limits on typed input (planlog.domain.values), the same
+# for the web's forms, so the two doors refuse the same input.
 NOTE = Field(default=None, max_length=TYPED_NOTE_MAX, examples=["已报送上级工会"])
-EVIDENCE = Field(default=None, max_length=TITLE_MAX)
-REASON = Field(min_length=1, max_length=REASON_MAX, examples=["上级通知延期"])
-TEXT = Field(default=None, max_length=LONG_TEXT_MAX)
+EVIDENCE = Field(default=None, max_length=TYPED_EVIDENCE_MAX)
+REASON = Field(min_length=1, max_length=TYPED_REASON_MAX, examples=["上级通知延期"])
+OPTIONAL_REASON = Field(default=None, max_length=TYPED_REASON_MAX)
+TEXT = Field(default=None, max_length=TYPED_LONG_TEXT_MAX)
 # Numbers are strict: `"percent": true` is not 1 %, `40.5` is not a whole percent, and
 # NaN or Infinity (which Python's JSON reader accepts) is not a value. The domain checks
 # them again (planlog.domain.values); here the refusal names the JSON field.
@@ -31,7 +44,9 @@ class Created(BaseModel):
 class PlanCreate(Body):
     org: str = Field(min_length=1, max_length=NAME_MAX, examples=["某医院工会"])
     year: StrictInt = Field(ge=2000, le=2100, examples=[2026])
-    title: str = Field(min_length=1, max_length=TITLE_MAX, examples=["2026年工会工作计划"])
+    title: str = Field(
+        min_length=1, max_length=TYPED_PLAN_TITLE_MAX, examples=["2026年工会工作计划"]
+    )
 
 
 class Window(Body):
@@ -40,19 +55,24 @@ class Window(Body):
 
 
 class ItemCreate(Body):
-    title: str = Field(min_length=1, max_length=TITLE_MAX, examples=["向上级报告女职工工作"])
+    title: str = Field(
+        min_length=1, max_length=TYPED_ITEM_TITLE_MAX, examples=["向上级报告女职工工作"]
+    )
     section: str | None = Field(default=None, max_length=NAME_MAX, examples=["健全女工组织"])
-    number: str | None = Field(default=None, max_length=NAME_MAX, examples=["4"])
+    number: str | None = Field(default=None, max_length=TYPED_NUMBER_MAX, examples=["4"])
     goal: str | None = TEXT
     measures: str | None = TEXT
     responsible: str | None = Field(default=None, max_length=NAME_MAX, examples=["工会女工"])
     dues: list[date] = Field(default_factory=list, max_length=400, examples=[["2026-06-30"]])
     windows: list[Window] = Field(default_factory=list, max_length=50)
     rrule: str | None = Field(
-        default=None, max_length=TITLE_MAX, examples=["FREQ=YEARLY;BYMONTH=6,12;BYMONTHDAY=-1"]
+        default=None, max_length=RRULE_MAX, examples=["FREQ=YEARLY;BYMONTH=6,12;BYMONTHDAY=-1"]
     )
     deadline: str | None = Field(
-        default=None, max_length=TITLE_MAX, description="时限 as written", examples=["6月;12月"]
+        default=None,
+        max_length=TYPED_DEADLINE_MAX,
+        description="时限 as written",
+        examples=["6月;12月"],
     )
 
 
@@ -85,7 +105,7 @@ class Reopen(Body):
 
 class Reassign(Body):
     responsible: str = Field(min_length=1, max_length=NAME_MAX, examples=["王五"])
-    reason: str | None = Field(default=None, max_length=REASON_MAX)
+    reason: str | None = OPTIONAL_REASON
 
 
 class Reschedule(Body):
@@ -94,7 +114,7 @@ class Reschedule(Body):
     to: date | None = Field(default=None, description="…to this due date")
     dues: list[date] = Field(default_factory=list, max_length=400)
     windows: list[Window] = Field(default_factory=list, max_length=50)
-    rrule: str | None = Field(default=None, max_length=TITLE_MAX)
+    rrule: str | None = Field(default=None, max_length=RRULE_MAX)
 
 
 class Move(Body):
@@ -104,17 +124,17 @@ class Move(Body):
 
 
 class Revise(Body):
-    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    title: str | None = Field(default=None, min_length=1, max_length=TYPED_ITEM_TITLE_MAX)
     goal: str | None = TEXT
     measures: str | None = TEXT
-    number: str | None = Field(default=None, max_length=NAME_MAX)
-    reason: str | None = Field(default=None, max_length=REASON_MAX)
+    number: str | None = Field(default=None, max_length=TYPED_NUMBER_MAX)
+    reason: str | None = OPTIONAL_REASON
 
 
 class OrgCreate(Body):
     name: str = Field(min_length=1, max_length=NAME_MAX, examples=["某区总工会"])
     parent: str | None = Field(default=None, max_length=NAME_MAX, examples=["某市总工会"])
-    chair: str | None = Field(default=None, max_length=NAME_MAX, examples=["刘主席"])
+    chair: str | None = Field(default=None, max_length=TYPED_CHAIR_MAX, examples=["刘主席"])
 
 
 class FeedCreate(Body):

@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse
 
 from planlog.auth.caller import MANAGE, REPORT
 from planlog.domain.errors import PlanlogError
-from planlog.domain.values import REASON_MAX, TITLE_MAX, TYPED_NOTE_MAX
+from planlog.domain.values import TYPED_EVIDENCE_MAX, TYPED_NOTE_MAX, TYPED_REASON_MAX
 from planlog.http.deps import Services, ServicesDep
 from planlog.http.web.page_models import target_rows
 from planlog.http.web.pages import WebRoute, explain, form_status, page
@@ -32,8 +32,8 @@ from planlog.service.views import item_view
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 FormText = Annotated[str, Form()]
-# The domain's limits (planlog.domain.values), as the API's: every door accepts the same input.
-NOTE_MAX, EVIDENCE_MAX = TYPED_NOTE_MAX, TITLE_MAX
+# The domain's limits on typed input (planlog.domain.values), as the API's.
+NOTE_MAX, EVIDENCE_MAX, REASON_MAX = TYPED_NOTE_MAX, TYPED_EVIDENCE_MAX, TYPED_REASON_MAX
 FLASHES = {"progress": "saved_progress", "complete": "saved_complete"}
 FLASHES |= {"reopen": "saved_reopen", "cancel": "saved_cancel", "move": "saved_move"}
 FLASHES |= {"add": "saved_add", "edit": "saved_edit"}  # from planlog.http.web.chair
