@@ -162,3 +162,24 @@ def test_the_chair_pages_speak_english_on_request(web: Web) -> None:
     settings = web.client.get(f"{web.board}/settings").text
     assert "Reminder policy" in settings and "Calendar feeds" in settings
     assert "Print the ledger" in web.client.get(web.board).text
+
+
+def test_the_forms_take_the_apis_typed_limits_but_keep_longer_imported_text(web: Web) -> None:
+    item_id = web.seeded.items["apply"]
+    long_measures = "分步实施。" * 1_500  # 7,500 characters, as an imported document may carry
+    web.services.app.revise(item_id, actor="导入", measures=long_measures)
+    web.login("hospital_chair")
+    form = f"/items/{item_id}/edit"
+    item = web.services.app.get_item(item_id)
+    fields = {"version": str(item.version), "title": item.title, "measures": long_measures}
+    fields |= {"section": item.section_id or "", "deadline": item.deadline_text or ""}
+    fields |= {"responsible": "李明"}
+    kept = _post(web, form, form, **fields)
+    assert kept.status_code == 303, kept.text
+    assert web.services.app.get_item(item_id).details.measures == long_measures
+    fields |= {"version": str(web.version(item_id)), "title": "长" * 301}
+    too_long = _post(web, form, form, **fields)
+    assert too_long.status_code == 422 and "≤ 300" in too_long.text
+    new = f"{web.board}/items/new"
+    refused = _post(web, new, new, title="长" * 301, deadline="6月")
+    assert refused.status_code == 422 and "≤ 300" in refused.text

@@ -21,7 +21,14 @@ from planlog.auth.caller import MANAGE
 from planlog.deadlines import DeadlineError, parse_deadline
 from planlog.domain.errors import PlanlogError
 from planlog.domain.model import Plan, PlanItem, Target
-from planlog.domain.values import LONG_TEXT_MAX, NAME_MAX, REASON_MAX, TITLE_MAX
+from planlog.domain.values import (
+    NAME_MAX,
+    TYPED_DEADLINE_MAX,
+    TYPED_ITEM_TITLE_MAX,
+    TYPED_LONG_TEXT_MAX,
+    TYPED_NUMBER_MAX,
+    TYPED_REASON_MAX,
+)
 from planlog.http.deps import ServicesDep
 from planlog.http.web.items import FormError, _text, _version
 from planlog.http.web.page_models import DeadlineReading, parse_dates, read_deadline
@@ -37,7 +44,12 @@ FormText = Annotated[str, Form()]
 FormList = Annotated[list[str], Form()]
 #: Empty target lines offered under the filled ones, for adding targets without JS.
 SPARE_TARGETS = 2
-LIMITS = {"title": TITLE_MAX, "name": NAME_MAX, "long": LONG_TEXT_MAX, "reason": REASON_MAX}
+#: The domain's limits on typed input (planlog.domain.values), as the API's: every door
+#: refuses the same input.
+TITLE_MAX, NUMBER_MAX, LONG_MAX = TYPED_ITEM_TITLE_MAX, TYPED_NUMBER_MAX, TYPED_LONG_TEXT_MAX
+DEADLINE_MAX, REASON_MAX = TYPED_DEADLINE_MAX, TYPED_REASON_MAX
+LIMITS = {"title": TITLE_MAX, "number": NUMBER_MAX, "name": NAME_MAX, "long": LONG_MAX}
+LIMITS |= {"deadline": DEADLINE_MAX, "reason": REASON_MAX}
 MANAGE_ITEMS = "change plan items"
 #: In the edit form's changes: the title of a section to add before revising.
 NEW_SECTION = "new_section"
@@ -86,7 +98,8 @@ def _targets(rows: list[dict[str, str]], before: list[Target], lang: str) -> lis
     of the target it replaces, so editing a label does not erase what was reported."""
     targets = []
     for n, row in enumerate(rows):
-        label, amount = row["label"].strip(), row["value"].strip()
+        label, amount = _text(row["label"], TITLE_MAX, lang), row["value"].strip()
+        unit = _text(row["unit"], NAME_MAX, lang) or ""
         if not label or not amount:
             raise FormError(tr("target_incomplete", lang, n=n + 1))
         try:
@@ -98,7 +111,7 @@ def _targets(rows: list[dict[str, str]], before: list[Target], lang: str) -> lis
             Target(
                 text=label,
                 value=value,
-                unit=row["unit"].strip(),
+                unit=unit,
                 comparator=earlier.comparator if earlier else ">=",
                 current=earlier.current if earlier else None,
             )
@@ -108,6 +121,8 @@ def _targets(rows: list[dict[str, str]], before: list[Target], lang: str) -> lis
 
 def _schedule(form: ItemForm, lang: str) -> tuple[list[Any], list[Any], str | None]:
     """Dates typed (dues, windows) and the 时限 text; the text is read by the handler."""
+    if len(form.deadline.strip()) > DEADLINE_MAX:
+        raise FormError(f"{tr('bad_input', lang)} ≤ {DEADLINE_MAX}")
     dues, windows, bad_line = parse_dates(form.dates)
     if bad_line is not None:
         raise FormError(tr("dates_invalid", lang, n=bad_line))
@@ -174,7 +189,7 @@ def deadline_preview(
     """How a 时限 reads in this plan's year, as an HTML fragment (the form's script puts
     it under the field as the chair types; the same template renders it without script)."""
     plan = session.caller.plan(svc.app, plan_id)
-    context = {"reading": read_deadline(text[:LONG_TEXT_MAX], plan.year)}
+    context = {"reading": read_deadline(text[:DEADLINE_MAX], plan.year)}
     return page(request, "deadline_reading.html", context, session=session)
 
 
@@ -239,9 +254,9 @@ def add_item(
         spec = NewItem(
             title=name,
             section=_section_title(plan, form),
-            number=_text(number, NAME_MAX, lang),
-            goal=_text(goal, LONG_TEXT_MAX, lang),
-            measures=_text(measures, LONG_TEXT_MAX, lang),
+            number=_text(number, NUMBER_MAX, lang),
+            goal=_text(goal, LONG_MAX, lang),
+            measures=_text(measures, LONG_MAX, lang),
             responsible=_text(responsible, NAME_MAX, lang),
             dues=dues,
             windows=windows,
@@ -304,17 +319,25 @@ def _revisions(item: PlanItem, plan: Plan, form: ItemForm, lang: str) -> dict[st
     found = plan.section_by_title(new_title) if new_title else None
     if found is not None:
         section_id = found.section_id
+    now = {"title": d.title, "number": d.number, "section_id": item.section_id}
+    now |= {"goal": d.goal, "measures": d.measures}
+
+    def edited(name: str, value: str, limit: int) -> str | None:
+        # Text left as it was passes even when longer than a person may type: imported
+        # documents carry longer measures, and correcting the title must not refuse them.
+        if value.strip() == (now[name] or ""):
+            return now[name]
+        return _text(value, limit, lang)
+
     wanted: dict[str, Any] = {
-        "title": _text(form.title, TITLE_MAX, lang),
-        "number": _text(form.number, NAME_MAX, lang),
+        "title": edited("title", form.title, TITLE_MAX),
+        "number": edited("number", form.number, NUMBER_MAX),
         "section_id": section_id,
-        "goal": _text(form.goal, LONG_TEXT_MAX, lang),
-        "measures": _text(form.measures, LONG_TEXT_MAX, lang),
+        "goal": edited("goal", form.goal, LONG_MAX),
+        "measures": edited("measures", form.measures, LONG_MAX),
     }
     if not wanted["title"]:
         raise FormError(tr("title_needed", lang))
-    now = {"title": d.title, "number": d.number, "section_id": item.section_id}
-    now |= {"goal": d.goal, "measures": d.measures}
     changes = {k: v for k, v in wanted.items() if v != now[k]}
     if new_title and found is None:
         changes.pop("section_id", None)

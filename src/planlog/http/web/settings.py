@@ -21,7 +21,7 @@ from planlog.auth.caller import MANAGE, Caller
 from planlog.auth.tokens import create_feed, list_feeds, revoke_feed
 from planlog.domain.errors import PlanlogError
 from planlog.domain.model import Plan
-from planlog.domain.values import NAME_MAX, REASON_MAX
+from planlog.domain.values import NAME_MAX, TYPED_REASON_MAX
 from planlog.http.deps import Services, ServicesDep
 from planlog.http.downloads import link_base
 from planlog.http.web.chair import plan_head
@@ -39,6 +39,8 @@ from planlog.service import commands
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 FormText = Annotated[str, Form()]
+#: The domain's limit on a typed reason, as the API's.
+REASON_MAX = TYPED_REASON_MAX
 FeedId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 FLASHES = {
     "section": "saved_section",
