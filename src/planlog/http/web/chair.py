@@ -30,7 +30,7 @@ from planlog.domain.values import (
     TYPED_REASON_MAX,
 )
 from planlog.http.deps import ServicesDep
-from planlog.http.web.items import FormError, _text, _version
+from planlog.http.web.items import FormError, form_text, form_version
 from planlog.http.web.page_models import DeadlineReading, parse_dates, read_deadline
 from planlog.http.web.pages import WebRoute, explain, form_status, page
 from planlog.http.web.session import SessionDep, WebSession, language
@@ -98,8 +98,8 @@ def _targets(rows: list[dict[str, str]], before: list[Target], lang: str) -> lis
     of the target it replaces, so editing a label does not erase what was reported."""
     targets = []
     for n, row in enumerate(rows):
-        label, amount = _text(row["label"], TITLE_MAX, lang), row["value"].strip()
-        unit = _text(row["unit"], NAME_MAX, lang) or ""
+        label, amount = form_text(row["label"], TITLE_MAX, lang), row["value"].strip()
+        unit = form_text(row["unit"], NAME_MAX, lang) or ""
         if not label or not amount:
             raise FormError(tr("target_incomplete", lang, n=n + 1))
         try:
@@ -245,7 +245,7 @@ def add_item(
     if action == "preview":  # the reading without script: nothing is saved
         return _render_form(request, session, plan, "item_new.html", form)
     try:
-        name = _text(title, TITLE_MAX, lang)
+        name = form_text(title, TITLE_MAX, lang)
         if not name:
             raise FormError(tr("title_needed", lang))
         dues, windows, typed = _schedule(form, lang)
@@ -254,10 +254,10 @@ def add_item(
         spec = NewItem(
             title=name,
             section=_section_title(plan, form),
-            number=_text(number, NUMBER_MAX, lang),
-            goal=_text(goal, LONG_MAX, lang),
-            measures=_text(measures, LONG_MAX, lang),
-            responsible=_text(responsible, NAME_MAX, lang),
+            number=form_text(number, NUMBER_MAX, lang),
+            goal=form_text(goal, LONG_MAX, lang),
+            measures=form_text(measures, LONG_MAX, lang),
+            responsible=form_text(responsible, NAME_MAX, lang),
             dues=dues,
             windows=windows,
             targets=_targets(form.targets, [], lang),
@@ -327,7 +327,7 @@ def _revisions(item: PlanItem, plan: Plan, form: ItemForm, lang: str) -> dict[st
         # documents carry longer measures, and correcting the title must not refuse them.
         if value.strip() == (now[name] or ""):
             return now[name]
-        return _text(value, limit, lang)
+        return form_text(value, limit, lang)
 
     wanted: dict[str, Any] = {
         "title": edited("title", form.title, TITLE_MAX),
@@ -393,9 +393,9 @@ def edit_item(
     )
     if action == "preview":
         return _render_form(request, session, plan, "item_edit.html", form, item=item)
-    expected = _version(version)
+    expected = form_version(version)
     try:
-        why = _text(reason, REASON_MAX, lang)
+        why = form_text(reason, REASON_MAX, lang)
         dues, windows, typed = _schedule(form, lang)
         retimed = bool(dues or windows) or (typed or None) != (item.deadline_text or None)
         if retimed and not (dues or windows or typed):
@@ -403,7 +403,7 @@ def edit_item(
         if retimed and not why:
             raise FormError(tr("reason_needed", lang))
         changes = _revisions(item, plan, form, lang)
-        person = _text(responsible, NAME_MAX, lang)
+        person = form_text(responsible, NAME_MAX, lang)
         steps: list[Callable[[int | None], commands.ItemCommand]] = []
         if changes:
 

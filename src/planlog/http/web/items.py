@@ -121,14 +121,16 @@ def item_page(
 # ------------------------------------------------------------------ parsing form fields
 
 
-def _text(value: str, limit: int, lang: str) -> str | None:
+def form_text(value: str, limit: int, lang: str) -> str | None:
+    """A typed text field: stripped, None when empty, refused over `limit` (every form
+    of the web door parses its fields with these helpers)."""
     cleaned = value.strip()
     if len(cleaned) > limit:
         raise FormError(f"{tr('bad_input', lang)} ≤ {limit}")
     return cleaned or None
 
 
-def _version(value: str) -> int | None:
+def form_version(value: str) -> int | None:
     return int(value) if value.strip().isdigit() else None
 
 
@@ -170,7 +172,7 @@ def _occurrence(value: str, lang: str) -> str | None:
 
 
 def _reason(value: str, lang: str) -> str:
-    reason = _text(value, REASON_MAX, lang)
+    reason = form_text(value, REASON_MAX, lang)
     if not reason:
         raise FormError(tr("reason_needed", lang))
     return reason
@@ -240,9 +242,9 @@ def report_progress(
                 percent=share,
                 target_index=index if amount is not None else None,
                 target_value=amount,
-                note=_text(note, NOTE_MAX, lang),
-                evidence=_text(evidence, EVIDENCE_MAX, lang),
-                expected_version=_version(version),
+                note=form_text(note, NOTE_MAX, lang),
+                evidence=form_text(evidence, EVIDENCE_MAX, lang),
+                expected_version=form_version(version),
             )
         )
 
@@ -282,9 +284,9 @@ def complete(
                 actor=actor,
                 occurrence=_occurrence(occurrence, lang),
                 done_on=_day(done_on, lang),
-                note=_text(note, NOTE_MAX, lang),
-                evidence=_text(evidence, EVIDENCE_MAX, lang),
-                expected_version=_version(version),
+                note=form_text(note, NOTE_MAX, lang),
+                evidence=form_text(evidence, EVIDENCE_MAX, lang),
+                expected_version=form_version(version),
             )
         )
 
@@ -325,7 +327,7 @@ def reopen(
                 occurrence=key,
                 actor=actor,
                 reason=_reason(reason, lang),
-                expected_version=_version(version),
+                expected_version=form_version(version),
             )
         )
 
@@ -361,7 +363,7 @@ def cancel(
                 item_id=item_id,
                 actor=actor,
                 reason=_reason(reason, lang),
-                expected_version=_version(version),
+                expected_version=form_version(version),
             )
         )
 
@@ -404,7 +406,7 @@ def move(
                 to=new_due,
                 actor=actor,
                 reason=_reason(reason, lang),
-                expected_version=_version(version),
+                expected_version=form_version(version),
             )
         )
 

@@ -25,7 +25,7 @@ from planlog.domain.values import NAME_MAX, TYPED_REASON_MAX
 from planlog.http.deps import Services, ServicesDep
 from planlog.http.downloads import link_base
 from planlog.http.web.chair import plan_head
-from planlog.http.web.items import FormError, _text
+from planlog.http.web.items import FormError, form_text
 from planlog.http.web.page_models import people
 from planlog.http.web.pages import WebRoute, explain, form_status, page
 from planlog.http.web.session import SessionDep, WebSession, language
@@ -185,7 +185,7 @@ def rename_section(
             section_id=section_id,
             title=title,
             actor=session.caller.actor,
-            reason=_text(reason, REASON_MAX, lang),
+            reason=form_text(reason, REASON_MAX, lang),
         )
         svc.app.handle(command)
     except PlanlogError as refused:
@@ -253,7 +253,7 @@ def set_policy(
             plan_id=plan_id,
             policy=policy,
             actor=session.caller.actor,
-            reason=_text(reason, REASON_MAX, lang),
+            reason=form_text(reason, REASON_MAX, lang),
         )
         svc.app.handle(command)
     except PlanlogError as refused:
@@ -277,7 +277,7 @@ def set_plan_channels(
     plan = _chair_plan(svc, session, plan_id, csrf)
     lang = language(request)
     try:
-        who = _text(person, NAME_MAX, lang)
+        who = form_text(person, NAME_MAX, lang)
         try:
             set_channels(svc.engine, plan.org, who, urls.split())
         except ValueError as bad:  # apprise cannot use a URL: the message names it, masked
@@ -302,7 +302,7 @@ def test_channels(
     plan = _chair_plan(svc, session, plan_id, csrf)
     lang = language(request)
     try:
-        who = _text(person, NAME_MAX, lang)
+        who = form_text(person, NAME_MAX, lang)
     except PlanlogError as refused:
         return _refused(request, svc, session, plan, refused, "test", {"person": person})
     attempts = send_test(
@@ -336,7 +336,7 @@ def new_feed(
     lang = language(request)
     try:
         if kind == "person":
-            target = _text(person, NAME_MAX, lang)
+            target = form_text(person, NAME_MAX, lang)
             if not target:
                 raise FormError(tr("person_needed", lang))
         elif kind == "org":
