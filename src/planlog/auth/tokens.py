@@ -190,6 +190,19 @@ def find_feed(engine: Engine, token: str) -> Feed | None:
     return None if row is None else Feed(row.id, row.org, row.kind, row.target)
 
 
+def list_feeds(engine: Engine, org_scope: set[str]) -> list[dict[str, Any]]:
+    """Feeds not revoked, made within `org_scope`, oldest first; never their tokens
+    (only hashes are stored: a link is shown once, when it is made)."""
+    f = feed_tokens.c
+    query = (
+        select(f.id, f.org, f.kind, f.target, f.created_at)
+        .where(f.org.in_(org_scope), f.revoked_at.is_(None))
+        .order_by(f.id)
+    )
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
 def revoke_feed(engine: Engine, feed_id: int, org_scope: set[str]) -> None:
     with engine.begin() as conn:
         done = conn.execute(

@@ -98,6 +98,26 @@ def _channels_for(conn: Connection, org: str, people: list[str]) -> list[str]:
 Sender = Callable[[list[str], str, str], list[Attempt]]
 
 
+def send_test(
+    engine: Engine,
+    org: str,
+    person: str | None,
+    title: str,
+    body: str,
+    *,
+    sender: Sender | None = None,
+) -> list[Attempt]:
+    """A test message through the channels a reminder to `person` of `org` (or to the
+    whole organisation) would take, sent the way reminders are; one Attempt per channel,
+    none when there is no channel. Nothing is recorded: it is not a reminder."""
+    with engine.connect() as conn:
+        urls = _channels_for(conn, org, [person] if person else [])
+    if not urls:
+        return []
+    send = sender or (lambda urls, title, body: apprise_send(urls, title, body))
+    return send(urls, title, body)
+
+
 @dataclass(frozen=True)
 class Delivery:
     position: int

@@ -302,3 +302,162 @@ def test_a_chair_moves_one_occurrence_with_a_reason(browser: Any, site: Site) ->
     expect(page).to_have_url(re.compile(rf"/items/{item_id}\?done=move"))
     expect(page.locator(".timeline li").first).to_contain_text("浏览器测试：上级通知延期")
     page.context.close()
+
+
+# ------------------------------------------------------------------ the chair's flows (issue 14)
+
+
+def _no_sideways_scroll(page: Any, what: str) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{what} is {width}px wide on a {PHONE['width']}px phone"
+
+
+def test_a_chair_adds_an_item_reading_the_deadline_first(browser: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    page = _page(browser, site, "chair")
+    page.get_by_role("link", name="添加任务").click()
+    expect(page).to_have_url(re.compile(rf"/plans/{site.plan}/items/new$"))
+    form = page.locator("#item-form")
+    form.get_by_label("标题").fill("浏览器测试：开展职工技能竞赛")
+    form.get_by_label("或新建部分").fill("提升职工素质")
+    form.get_by_label("目标", exact=True).fill("全院各科室参与")
+    form.get_by_label("责任人", exact=True).fill("工会办公室")
+    form.get_by_label("目标名称").first.fill("参赛科室")
+    form.get_by_label("目标数值").first.fill("12")
+    form.get_by_label("单位").first.fill("个")
+    form.get_by_label(re.compile("^时限（按计划原文填写")).fill("每季度末")
+    # Read by the server while typing (our own script, allowed by the page's CSP).
+    reading = page.locator("#reading")
+    expect(reading).to_contain_text("3月31日")
+    expect(reading).to_contain_text("12月31日")
+    _shot(page, "chair-add-item")
+    form.get_by_role("button", name="添加任务").click()
+    expect(page.get_by_text("任务已添加。")).to_be_visible()
+    expect(page.get_by_role("heading", name="浏览器测试：开展职工技能竞赛")).to_be_visible()
+    expect(page.locator(".timeline li").first).to_contain_text("王主席")
+    _shot(page, "chair-add-item-saved")
+    page.context.close()
+
+
+def test_the_add_item_form_reads_a_deadline_without_script_too(browser: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{site.base}/login?token={site.tokens['chair']}")
+    page.get_by_role("button", name="登录").click()
+    page.goto(f"{site.base}/plans/{site.plan}/items/new")
+    page.get_by_label(re.compile("^时限（按计划原文填写")).fill("6月;12月")
+    page.get_by_role("button", name="预览时限解读").click()
+    expect(page.locator("#reading")).to_contain_text("6月30日")
+    _no_sideways_scroll(page, "the add-item form")
+    _shot(page, "chair-add-item-phone")
+    context.close()
+
+
+def test_a_chair_edits_an_item_with_a_reason(browser: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    item_id, _, _ = site.open_item()
+    page = _page(browser, site, "chair")
+    page.goto(f"{site.base}/items/{item_id}")
+    page.get_by_role("link", name="编辑").click()
+    expect(page).to_have_url(re.compile(rf"/items/{item_id}/edit$"))
+    form = page.locator("#item-form")
+    form.get_by_label("责任人", exact=True).fill("李明")
+    form.get_by_label("措施").fill("浏览器测试：每月调度一次")
+    form.get_by_label(re.compile("^时限（按计划原文填写")).fill("11月;12月")
+    expect(page.locator("#reading")).to_contain_text("11月30日")
+    form.get_by_label("修改原因").fill("浏览器测试：党委会调整分工")
+    _shot(page, "chair-edit-item")
+    form.get_by_role("button", name="保存修改").click()
+    expect(page.get_by_text("修改已保存")).to_be_visible()
+    expect(page.locator(".item-meta.big")).to_contain_text("李明")
+    history = page.locator(".timeline li")
+    for n in range(3):  # revised, reassigned, rescheduled: each with who and why
+        expect(history.nth(n)).to_contain_text("浏览器测试：党委会调整分工")
+        expect(history.nth(n)).to_contain_text("王主席")
+    _shot(page, "chair-edit-item-history")
+    page.context.close()
+
+
+def test_a_chair_configures_sections_reminders_channels_and_feeds(browser: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    page = _page(browser, site, "chair")
+    page.get_by_role("link", name="设置").click()
+    expect(page).to_have_url(re.compile(rf"/plans/{site.plan}/settings$"))
+
+    sections = page.locator("#sections")
+    sections.get_by_label("新增部分").fill("浏览器测试部分")
+    sections.get_by_role("button", name="新增部分").click()
+    expect(page.get_by_text("部分已保存。")).to_be_visible()
+
+    policy = page.locator("#policy")
+    policy.get_by_label("提前提醒天数").fill("10,3")
+    policy.get_by_role("button", name="提交").click()
+    expect(page.get_by_text("提醒规则已保存。")).to_be_visible()
+    expect(page.locator("#policy").get_by_label("提前提醒天数")).to_have_value("10,3")
+
+    channels = page.locator("#channels")
+    channels.locator("form").first.get_by_label("渠道地址").fill("json://127.0.0.1:9/hook")
+    channels.get_by_role("button", name="提交").click()
+    expect(page.get_by_text("提醒渠道已保存。")).to_be_visible()
+    page.locator("#channels").get_by_role("button", name="发送测试消息").click()
+    expect(page.locator(".test-result")).to_contain_text("发送失败")  # nothing listens there
+    _shot(page, "chair-settings-test-message")
+
+    feeds = page.locator("#feeds")
+    feeds.get_by_role("button", name="创建订阅").click()
+    link = page.locator("#new-feed")
+    expect(link).to_have_value(re.compile(r"/feeds/cal_.+\.ics$"))
+    expect(page.get_by_role("button", name="复制")).to_be_visible()  # the script shows it
+    _shot(page, "chair-settings")
+    page.get_by_role("button", name="撤销").first.click()
+    expect(page.get_by_text("订阅已撤销。")).to_be_visible()
+    page.context.close()
+
+    editor = _page(browser, site, "editor")
+    editor.goto(f"{site.base}/plans/{site.plan}/settings")
+    expect(editor.get_by_text("您的角色无权执行此操作。")).to_be_visible()
+    editor.context.close()
+
+
+def test_the_ledger_prints_on_a4_landscape_and_as_of_a_date(browser: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    page = _page(browser, site, "chair")
+    page.get_by_role("link", name="打印台账").click()
+    expect(page).to_have_url(re.compile(rf"/plans/{site.plan}/print$"))
+    table = page.locator("table.ledger-table")
+    for column in ("序号", "责任人", "进展情况", "佐证材料链接", "逾期天数", "完成日期"):
+        expect(table.get_by_role("columnheader", name=column)).to_be_visible()
+    expect(page.get_by_role("button", name="打印")).to_be_visible()
+    page.emulate_media(media="print")
+    expect(page.locator("header.top")).to_be_hidden()
+    _shot(page, "chair-print")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.pdf(path=str(SHOTS / "chair-print.pdf"), prefer_css_page_size=True)
+    page.emulate_media(media="screen")
+
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    page.get_by_label("截至日期").fill(yesterday)
+    page.get_by_role("button", name="查看").click()
+    expect(page).to_have_url(re.compile(rf"as_of={yesterday}"))
+    expect(page.get_by_role("status").first).to_contain_text("历史回放")
+    expect(page.locator(".ledger-head")).to_contain_text(f"截至 {yesterday}")
+    _shot(page, "chair-print-as-of")
+    page.context.close()
+
+
+def test_the_settings_page_on_a_phone(browser: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    page = _page(browser, site, "chair", viewport=PHONE)
+    page.goto(f"{site.base}/plans/{site.plan}/settings")
+    expect(page.get_by_role("heading", name="提醒规则")).to_be_visible()
+    _no_sideways_scroll(page, "the settings page")
+    _shot(page, "chair-settings-phone")
+    page.context.close()

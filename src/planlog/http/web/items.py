@@ -38,6 +38,7 @@ FormText = Annotated[str, Form()]
 NOTE_MAX, EVIDENCE_MAX, REASON_MAX = TYPED_NOTE_MAX, TYPED_EVIDENCE_MAX, TYPED_REASON_MAX
 FLASHES = {"progress": "saved_progress", "complete": "saved_complete"}
 FLASHES |= {"reopen": "saved_reopen", "cancel": "saved_cancel", "move": "saved_move"}
+FLASHES |= {"add": "saved_add", "edit": "saved_edit"}  # from planlog.http.web.chair
 
 
 class FormError(PlanlogError):
@@ -122,14 +123,16 @@ def item_page(
 # ------------------------------------------------------------------ parsing form fields
 
 
-def _text(value: str, limit: int, lang: str) -> str | None:
+def form_text(value: str, limit: int, lang: str) -> str | None:
+    """A typed text field: stripped, None when empty, refused over `limit` (every form
+    of the web door parses its fields with these helpers)."""
     cleaned = value.strip()
     if len(cleaned) > limit:
         raise FormError(f"{tr('bad_input', lang)} ≤ {limit}")
     return cleaned or None
 
 
-def _version(value: str) -> int | None:
+def form_version(value: str) -> int | None:
     return int(value) if value.strip().isdigit() else None
 
 
@@ -171,7 +174,7 @@ def _occurrence(value: str, lang: str) -> str | None:
 
 
 def _reason(value: str, lang: str) -> str:
-    reason = _text(value, REASON_MAX, lang)
+    reason = form_text(value, REASON_MAX, lang)
     if not reason:
         raise FormError(tr("reason_needed", lang))
     return reason
@@ -241,9 +244,9 @@ def report_progress(
                 percent=share,
                 target_index=index if amount is not None else None,
                 target_value=amount,
-                note=_text(note, NOTE_MAX, lang),
-                evidence=_text(evidence, EVIDENCE_MAX, lang),
-                expected_version=_version(version),
+                note=form_text(note, NOTE_MAX, lang),
+                evidence=form_text(evidence, EVIDENCE_MAX, lang),
+                expected_version=form_version(version),
             )
         )
 
@@ -283,9 +286,9 @@ def complete(
                 actor=actor,
                 occurrence=_occurrence(occurrence, lang),
                 done_on=_day(done_on, lang),
-                note=_text(note, NOTE_MAX, lang),
-                evidence=_text(evidence, EVIDENCE_MAX, lang),
-                expected_version=_version(version),
+                note=form_text(note, NOTE_MAX, lang),
+                evidence=form_text(evidence, EVIDENCE_MAX, lang),
+                expected_version=form_version(version),
             )
         )
 
@@ -326,7 +329,7 @@ def reopen(
                 occurrence=key,
                 actor=actor,
                 reason=_reason(reason, lang),
-                expected_version=_version(version),
+                expected_version=form_version(version),
             )
         )
 
@@ -362,7 +365,7 @@ def cancel(
                 item_id=item_id,
                 actor=actor,
                 reason=_reason(reason, lang),
-                expected_version=_version(version),
+                expected_version=form_version(version),
             )
         )
 
@@ -405,7 +408,7 @@ def move(
                 to=new_due,
                 actor=actor,
                 reason=_reason(reason, lang),
-                expected_version=_version(version),
+                expected_version=form_version(version),
             )
         )
 

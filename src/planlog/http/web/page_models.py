@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from planlog.deadlines import parse_deadline
+from planlog.domain.errors import PlanlogError
+from planlog.domain.schedule import expand_rrule
 from planlog.domain.status import ALL_STATUSES
 
 QUICK_FILTERS = ("month", "next30", "overdue")
@@ -208,4 +211,154 @@ def target_rows(targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if isinstance(value, int | float) and value and isinstance(current, int | float):
             share = clamp_percent(100 * current / value)
         rows.append({**target, "number": number, "share": share})
+    return rows
+
+
+# ------------------------------------------------------------------ the chair's forms
+
+
+@dataclass
+class DeadlineReading:
+    """How a typed 时限 reads in the plan's year, shown before anything is saved."""
+
+    text: str
+    occurrences: list[dict[str, str | None]] = field(default_factory=list)
+    rrule: str | None = None
+    soft: bool = False
+    note: str | None = None
+    error: str | None = None
+
+
+def read_deadline(text: str, year: int) -> DeadlineReading:
+    """The reading the handler will make of the same text (planlog.deadlines), so what
+    the preview shows is what is saved; a refusal is its message, not an exception."""
+    cleaned = text.strip()
+    if not cleaned:
+        return DeadlineReading(text="")
+    try:
+        parsed = parse_deadline(cleaned, year)
+        occurrences = list(parsed.occurrences) or []
+        if parsed.rrule:
+            occurrences = expand_rrule(parsed.rrule, year)
+    except PlanlogError as refused:
+        return DeadlineReading(text=cleaned, error=refused.message)
+    return DeadlineReading(
+        text=cleaned,
+        occurrences=[o.to_dict() for o in occurrences],
+        rrule=parsed.rrule,
+        soft=parsed.soft,
+        note=parsed.note if parsed.ambiguous else None,
+    )
+
+
+def parse_dates(text: str) -> tuple[list[date], list[tuple[date, date]], int | None]:
+    """Due dates and windows typed one a line (2026-06-30 or 2026-06-01~2026-08-31).
+
+    Returns the dues, the windows and the number of the first line that does not read
+    (None when all do), so the page can say which line is wrong."""
+    dues: list[date] = []
+    windows: list[tuple[date, date]] = []
+    for number, raw in enumerate(text.replace("；", "\n").replace(";", "\n").splitlines(), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        parts = [p.strip() for p in line.replace("～", "~").replace("至", "~").split("~")]
+        try:
+            days = [date.fromisoformat(p) for p in parts]
+        except ValueError:
+            return dues, windows, number
+        if len(days) == 1:
+            dues.append(days[0])
+        elif len(days) == 2 and days[0] <= days[1]:
+            windows.append((days[0], days[1]))
+        else:
+            return dues, windows, number
+    return dues, windows, None
+
+
+# ------------------------------------------------------------------ home and ledger
+
+
+@dataclass
+class PlanSummary:
+    """What the home page says of one plan: how far along, how late, what comes next."""
+
+    percent: int
+    overdue: int
+    next_due: str | None
+    next_title: str | None
+
+
+def plan_summary(document: dict[str, Any]) -> PlanSummary:
+    """From the board document: the earliest open deadline not yet missed is "next";
+    missed ones are counted as overdue, never shown as next."""
+    today = _d(document["today"])
+    upcoming = [
+        (o["due"], item["title"])
+        for item in document["items"]
+        if item["status"] != "cancelled"
+        for o in item["occurrences"]
+        if o["status"] not in CLOSED and _d(o["due"]) >= today
+    ]
+    first = min(upcoming) if upcoming else (None, None)
+    totals = document["totals"]
+    return PlanSummary(int(totals["percent_done"]), int(totals["overdue"]), first[0], first[1])
+
+
+def days_overdue(occurrence: dict[str, Any], today: date) -> int | None:
+    """Whole days past due of a late occurrence, as the board document gives them; a
+    document without the field (read models from before it) is counted here the same way."""
+    if occurrence.get("days_overdue") is not None:
+        return int(occurrence["days_overdue"])
+    if occurrence.get("status") != "overdue":
+        return None
+    return (today - _d(occurrence["due"])).days
+
+
+@dataclass
+class LedgerRow:
+    """One line of the printed ledger (台账): an item with its deadlines and record."""
+
+    number: str
+    section: str
+    title: str
+    responsible: str | None
+    deadlines: list[dict[str, Any]]
+    status: str
+    percent: int
+    note: str | None
+    evidence: str | None
+    days_overdue: int | None
+    completed_on: str | None
+
+
+def ledger_rows(document: dict[str, Any], records: dict[str, dict[str, Any]]) -> list[LedgerRow]:
+    """The board document as ledger lines, in plan order; `records` are the item views
+    (planlog.service.views.item_view) by id, for what the board does not carry: the latest
+    note and evidence of each item."""
+    today = _d(document["today"])
+    titles = {s["id"]: s["title"] for s in document["sections"]}
+    rows = []
+    for position, item in enumerate(document["items"], start=1):
+        record = records.get(item["id"], {})
+        reported = [o for o in record.get("occurrences", []) if o.get("note") or o.get("evidence")]
+        latest = reported[-1] if reported else {}
+        late = [d for d in (days_overdue(o, today) for o in item["occurrences"]) if d]
+        done = [o["done_on"] for o in item["occurrences"] if o.get("done_on")]
+        finished = item["status"] == "done" and done
+        rows.append(
+            LedgerRow(
+                number=item["number"] or str(position),
+                section=titles.get(item["section_id"]) or "",
+                title=item["title"],
+                responsible=item["responsible"],
+                deadlines=item["occurrences"],
+                status=item["status"],
+                percent=clamp_percent(item["percent"]),
+                note=latest.get("note"),
+                evidence=latest.get("evidence"),
+                days_overdue=max(late) if late else None,
+                completed_on=max(done) if finished else None,
+            )
+        )
     return rows

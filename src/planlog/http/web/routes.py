@@ -26,12 +26,13 @@ from planlog.domain.registry import PlanEntry
 from planlog.domain.status import ALL_STATUSES
 from planlog.http.deps import Services, ServicesDep
 from planlog.http.downloads import PLAN_DOWNLOADS
-from planlog.http.web import importing, items
+from planlog.http.web import chair, importing, items, ledger, settings
 from planlog.http.web.page_models import (
     QUICK_FILTERS,
     BoardFilters,
     board_sections,
     people,
+    plan_summary,
     target_rows,
     year_calendar,
 )
@@ -59,6 +60,9 @@ from planlog.service.app import parse_moment
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 router.include_router(items.router)
 router.include_router(importing.router)
+router.include_router(chair.router)
+router.include_router(settings.router)
+router.include_router(ledger.router)
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -187,7 +191,11 @@ def home(request: Request, svc: ServicesDep, session: SessionDep) -> Response:
     plans = plans_in_scope(svc, session.caller)
     if len(plans) == 1:
         return RedirectResponse(f"/plans/{plans[0].plan_id}", status_code=303)
-    return page(request, "home.html", {"plans": plans}, session=session)
+    # Each plan's completion, lateness and next deadline, from the board read model.
+    engine = svc.fresh() if plans else svc.engine
+    summaries = {e.plan_id: plan_summary(board_document(svc.app, engine, e.plan_id)) for e in plans}
+    context = {"plans": plans, "summaries": summaries}
+    return page(request, "home.html", context, session=session)
 
 
 @router.get("/plans/{plan_id}")
