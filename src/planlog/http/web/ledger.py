@@ -13,6 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 
 from planlog.auth.caller import READ
+from planlog.domain.clock import PLAN_TZ
 from planlog.domain.errors import NotFound
 from planlog.http.deps import ServicesDep
 from planlog.http.web.chair import plan_head
@@ -21,7 +22,7 @@ from planlog.http.web.pages import WebRoute, error_page, page
 from planlog.http.web.session import SessionDep, language
 from planlog.http.web.text import tr
 from planlog.projections.queries import board_document
-from planlog.service.app import PLAN_TZ, parse_moment
+from planlog.service.app import parse_moment
 from planlog.service.views import item_view
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
