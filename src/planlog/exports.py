@@ -32,6 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from planlog.display import printable
 from planlog.i18n import t
 from planlog.projections.calendar import Deadline
+from planlog.service.views import target_display
 
 LANG = "zh"
 
@@ -63,6 +64,84 @@ STATUS_FILLS = {
 
 PRODID = "-//planlog//工会工作计划//ZH"
 PLAN_TZ_NAME = "Asia/Shanghai"
+
+
+# --- the ledger (台账): the printed board, one row per occurrence ----------------------------
+
+#: the ledger's columns in order, by key of `ledger_rows` and with their printed heading;
+#: the print page, the PDF and the XLSX's extra columns all read these
+LEDGER_COLUMNS = (
+    ("section", "部分"),
+    ("number", "序号"),
+    ("title", "工作任务"),
+    ("responsible", "责任人"),
+    ("due", "截止"),
+    ("status_label", "状态"),
+    ("percent", "进度(%)"),
+    ("done_on", "完成日期"),
+    ("days_overdue", "逾期天数"),
+    ("targets", "目标"),
+    ("note", "进展情况"),
+    ("evidence", "佐证材料"),
+)
+
+
+def ledger_rows(board: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The board document (`planlog.projections.queries.board_document`, live or as of
+    a past date) as the ledger's rows: one per occurrence, in board order.
+
+    One presenter for every printed form (the web's print page, the PDF, the XLSX), so
+    a ledger reads the same whichever way it was made. Values are plain: dates as ISO
+    text (None when absent), `status` the light key and `status_label` its Chinese
+    name, `days_overdue` an int (0 when on time), `targets` the line of
+    `planlog.service.views.target_display` texts. `first` marks an item's first row and
+    `span` counts its rows, so a page can merge the item's cells. Text is as typed:
+    the page escapes it, files make it printable.
+    """
+    section_titles = {s["id"]: s["title"] for s in board["sections"]}
+    rows: list[dict[str, Any]] = []
+    for item in board["items"]:
+        head = {
+            "item_id": item["id"],
+            "section_id": item["section_id"],
+            "section": section_titles.get(item["section_id"]) or t("no_section", LANG),
+            "number": item.get("number") or "",
+            "title": item["title"],
+            "responsible": item.get("responsible") or "",
+            "item_status": item["status"],
+            "targets": "；".join(target_display(x)["text"] for x in item.get("targets") or []),
+        }
+        occurrences = item.get("occurrences") or [
+            {"opens": None, "due": None, "status": item["status"], "percent": item["percent"]}
+        ]
+        for index, occ in enumerate(occurrences):
+            status = occ["status"]
+            # A hand-built board may keep the stored status of a cancelled item's open
+            # occurrences; the ledger must not show them as still to do.
+            if item["status"] == "cancelled" and status != "done":
+                status = "cancelled"
+            rows.append(
+                {
+                    **head,
+                    "first": index == 0,
+                    "span": len(occurrences),
+                    "opens": occ.get("opens"),
+                    "due": occ.get("due"),
+                    "status": status,
+                    "status_label": t(status, LANG),
+                    "percent": occ.get("percent", 0),
+                    "done_on": occ.get("done_on"),
+                    "days_overdue": occ.get("days_overdue") or 0,
+                    "note": occ.get("note") or "",
+                    "evidence": occ.get("evidence") or "",
+                }
+            )
+    return rows
+
+
+def ledger_title(board: Mapping[str, Any]) -> str:
+    """`某工会 · 2026 · 工作计划 · 截至 2026-11-25`: the ledger's heading line."""
+    return _title_line(board)
 
 
 # --- the board, one row per occurrence ------------------------------------------------------
@@ -153,7 +232,7 @@ def board_xlsx(board: dict[str, Any], *, chain_head: Mapping[str, Any] | None = 
     return out.getvalue()
 
 
-def _title_line(board: dict[str, Any]) -> str:
+def _title_line(board: Mapping[str, Any]) -> str:
     plan = board["plan"]
     return f"{plan['org']} · {plan['year']} · {plan['title']} · {t('as_of', LANG)} {board['today']}"
 

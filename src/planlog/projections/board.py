@@ -17,7 +17,7 @@ from planlog.domain.board import BoardItem, build_board
 from planlog.domain.events import event_name
 from planlog.domain.model import Plan
 from planlog.domain.schedule import Occurrence
-from planlog.domain.status import CANCELLED, DONE
+from planlog.domain.status import CANCELLED, DONE, DUE_SOON_DAYS
 from planlog.projections.base import CLUSTERED, ReadModel, Writer, metadata
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change
@@ -279,6 +279,7 @@ def board_items_of(conn: Connection, plan_id: str) -> list[BoardItem]:
                     status=CANCELLED if r.cancelled and o.status != DONE else o.status,
                     percent=o.percent,
                     done_on=date.fromisoformat(o.done_on) if o.done_on else None,
+                    note=o.note,
                 )
                 for o in sorted(r.occurrences.values(), key=lambda o: o.due)
             ],
@@ -289,7 +290,9 @@ def board_items_of(conn: Connection, plan_id: str) -> list[BoardItem]:
     ]
 
 
-def read_board(conn: Connection, plan_id: str, today: date) -> dict[str, Any] | None:
+def read_board(
+    conn: Connection, plan_id: str, today: date, *, soon_days: int = DUE_SOON_DAYS
+) -> dict[str, Any] | None:
     head = plan_head(conn, plan_id)
     if head is None:
         return None
@@ -301,4 +304,4 @@ def read_board(conn: Connection, plan_id: str, today: date) -> dict[str, Any] | 
             .order_by(board_sections.c.position)
         )
     ]
-    return build_board(head, sections, board_items_of(conn, plan_id), today)
+    return build_board(head, sections, board_items_of(conn, plan_id), today, soon_days=soon_days)

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from planlog.domain.board import board_from_aggregates
 from planlog.domain.errors import NotFound, PlanlogError
+from planlog.domain.status import due_soon_days
 from planlog.projections.board import read_board
 from planlog.projections.timeline import diff
 from planlog.service.app import PLAN_TZ, PlanlogApp
@@ -46,8 +47,10 @@ def board_document(
         plan = app.get_plan(plan_id, as_of=as_of)
         document = board_from_aggregates(plan, app.plan_items(plan_id, as_of=as_of), today)
     else:
+        # The yellow light starts at the plan's first reminder lead, kept in the plan.
+        soon_days = due_soon_days(app.get_plan(plan_id).reminder_policy)
         with engine.connect() as conn:
-            found = read_board(conn, str(plan_id), today)
+            found = read_board(conn, str(plan_id), today, soon_days=soon_days)
         if found is None:
             raise NotFound(f"no plan with id {plan_id}", id=str(plan_id))
         document = found
