@@ -90,7 +90,11 @@ board_occurrences = Table(
 PLAN_CREATED = event_name(Plan.Created)
 SECTION_ADDED = event_name(Plan.SectionAdded)
 SECTION_RENAMED = event_name(Plan.SectionRenamed)
-PLAN_TYPES = frozenset({PLAN_CREATED, SECTION_ADDED, SECTION_RENAMED})
+PLAN_RENAMED = event_name(Plan.Renamed)
+SECTIONS_REORDERED = event_name(Plan.SectionsReordered)
+PLAN_TYPES = frozenset(
+    {PLAN_CREATED, SECTION_ADDED, SECTION_RENAMED, PLAN_RENAMED, SECTIONS_REORDERED}
+)
 
 
 class _PlanCreated(Shape):
@@ -104,6 +108,14 @@ class _Section(Shape):
     title: str
 
 
+class _Renamed(Shape):
+    title: str
+
+
+class _Reordered(Shape):
+    order: list[str]
+
+
 class BoardProjection(ReadModel):
     name = "board"
     cost = 5.0  # µs per event in bench/rebuild_rate.py, decoding its payloads included
@@ -113,6 +125,8 @@ class BoardProjection(ReadModel):
         PLAN_CREATED: _PlanCreated,
         SECTION_ADDED: _Section,
         SECTION_RENAMED: _Section,
+        PLAN_RENAMED: _Renamed,
+        SECTIONS_REORDERED: _Reordered,
         **ITEM_PAYLOADS,
     }
 
@@ -160,6 +174,21 @@ class BoardProjection(ReadModel):
                     position=change.position,
                 )
             )
+        elif change.type == PLAN_RENAMED:
+            conn.execute(
+                board_plans.update()
+                .where(board_plans.c.plan_id == change.aggregate_id)
+                .values(title=d["title"])
+            )
+        elif change.type == SECTIONS_REORDERED:
+            # Positions only order a plan's sections: renumber them in the new order.
+            for position, section_id in enumerate(d["order"]):
+                conn.execute(
+                    board_sections.update()
+                    .where(board_sections.c.plan_id == change.aggregate_id)
+                    .where(board_sections.c.section_id == section_id)
+                    .values(position=position)
+                )
         else:
             conn.execute(
                 board_sections.update()

@@ -65,6 +65,25 @@ class Complete(Body):
     done_on: date | None = Field(default=None, description="Default: today (China)")
 
 
+class Backfill(Body):
+    occurrence: date = Field(description="Due date of the occurrence", examples=["2026-06-30"])
+    done_on: date = Field(description="The day it was done (not after today)")
+    note: str | None = NOTE
+    evidence: str | None = EVIDENCE
+
+
+class PlanRename(Body):
+    title: str = Field(min_length=1, max_length=TITLE_MAX, examples=["2026年工会工作要点"])
+    reason: str | None = Field(default=None, max_length=REASON_MAX)
+
+
+class SectionOrder(Body):
+    order: list[str] = Field(
+        min_length=1, max_length=200, description="Every section id, in the new order"
+    )
+    reason: str | None = Field(default=None, max_length=REASON_MAX)
+
+
 class Progress(Body):
     percent: StrictInt | None = Field(default=None, ge=0, le=100, examples=[40])
     target: StrictInt | None = Field(default=None, ge=1, description="Target number, 1-based")
@@ -144,6 +163,7 @@ class OccurrenceOut(BaseModel):
     light: str
     percent: int
     done_on: str | None
+    days_overdue: int = 0
     note: str | None
     evidence: str | None
 

@@ -13,6 +13,7 @@ from planlog.domain.model import PlanItem
 from planlog.http.api.schemas import (
     PROBLEMS,
     WRITE_PROBLEMS,
+    Backfill,
     Complete,
     ItemOut,
     Move,
@@ -125,6 +126,35 @@ def complete(
             item_id=item_id,
             actor=who.actor,
             occurrence=_key(body.occurrence),
+            done_on=body.done_on,
+            note=body.note,
+            evidence=body.evidence,
+            expected_version=v,
+        ),
+    )
+
+
+@router.post("/{item_id}/backfill", response_model=ItemOut, responses=WRITE_PROBLEMS)
+def backfill(
+    item_id: UUID,
+    body: Backfill,
+    svc: ServicesDep,
+    who: Reporter,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Record an occurrence as already done on `done_on` (补录, onboarding mid-year); the
+    history says it was a backfill."""
+    return _write(
+        svc,
+        who,
+        item_id,
+        if_match,
+        response,
+        lambda v: commands.Backfill(
+            item_id=item_id,
+            actor=who.actor,
+            occurrence=body.occurrence.isoformat(),
             done_on=body.done_on,
             note=body.note,
             evidence=body.evidence,

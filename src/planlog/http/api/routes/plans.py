@@ -9,12 +9,27 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from planlog.auth.caller import AUDIT, MANAGE, READ, Caller
-from planlog.http.api.schemas import PROBLEMS, BoardOut, Created, ItemCreate, PlanCreate
+from planlog.http.api.schemas import (
+    PROBLEMS,
+    BoardOut,
+    Created,
+    ItemCreate,
+    PlanCreate,
+    PlanRename,
+    SectionOrder,
+)
 from planlog.http.deps import ServicesDep, role_caller
 from planlog.projections.queries import board_document, diff_document
 from planlog.scheduler.policy import ReminderPolicy
 from planlog.service.app import parse_moment
-from planlog.service.commands import AddItem, CreatePlan, NewItem, SetReminderPolicy
+from planlog.service.commands import (
+    AddItem,
+    CreatePlan,
+    NewItem,
+    RenamePlan,
+    ReorderSections,
+    SetReminderPolicy,
+)
 from planlog.service.views import item_view, plan_view
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
@@ -59,6 +74,28 @@ def get_plan(plan_id: UUID, svc: ServicesDep, who: Reader, as_of: Moment = None)
     moment = _moment(as_of)
     plan = who.plan(svc.app, plan_id)
     return plan_view(svc.app.get_plan(plan_id, as_of=moment) if moment else plan)
+
+
+@router.patch("/{plan_id}", responses=PROBLEMS)
+def rename_plan(plan_id: UUID, body: PlanRename, svc: ServicesDep, who: Manager) -> dict[str, Any]:
+    """Rename the plan (`title`, with an optional `reason`); answers the plan."""
+    who.plan(svc.app, plan_id)
+    plan = svc.app.handle(
+        RenamePlan(plan_id=plan_id, title=body.title, actor=who.actor, reason=body.reason)
+    )
+    return plan_view(plan)
+
+
+@router.put("/{plan_id}/sections/order", responses=PROBLEMS)
+def reorder_sections(
+    plan_id: UUID, body: SectionOrder, svc: ServicesDep, who: Manager
+) -> dict[str, Any]:
+    """Put the sections in this order (every section id once); answers the plan."""
+    who.plan(svc.app, plan_id)
+    plan = svc.app.handle(
+        ReorderSections(plan_id=plan_id, order=body.order, actor=who.actor, reason=body.reason)
+    )
+    return plan_view(plan)
 
 
 @router.get("/{plan_id}/items", responses=PROBLEMS)
