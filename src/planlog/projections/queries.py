@@ -66,8 +66,14 @@ def diff_document(
     end: datetime,
     language: str = "zh",
 ) -> dict[str, Any]:
+    """The plan's changes recorded in (start, end]. Doors build the two bounds from what
+    a person typed with `planlog.service.app.day_span`, the one rule for dates."""
     if end < start:
-        raise PlanlogError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
+        # Every door shows this text: no door's own words (a CLI flag) in it.
+        raise PlanlogError(
+            f"结束时间 {end.isoformat()} 早于开始时间 {start.isoformat()}"
+            f"（the end {end.isoformat()} is before the start {start.isoformat()}）"
+        )
     plan = app.get_plan(plan_id)
     with engine.connect() as conn:
         changes = diff(conn, str(plan_id), start, end, language)

@@ -21,7 +21,7 @@ from planlog.http.api.schemas import (
 from planlog.http.deps import ServicesDep, role_caller
 from planlog.projections.queries import board_document, diff_document
 from planlog.scheduler.policy import ReminderPolicy
-from planlog.service.app import parse_moment
+from planlog.service.app import day_span, parse_moment
 from planlog.service.commands import (
     AddItem,
     CreatePlan,
@@ -159,9 +159,8 @@ def diff(
 ) -> dict[str, Any]:
     """What changed between two recorded times: added, completed, rescheduled, …"""
     who.plan(svc.app, plan_id)
-    return diff_document(
-        svc.app, svc.fresh(), plan_id, parse_moment(start), parse_moment(end), lang
-    )
+    after, until = day_span(start, end)
+    return diff_document(svc.app, svc.fresh(), plan_id, after, until, lang)
 
 
 @router.get("/{plan_id}/history", responses=PROBLEMS)
