@@ -1,10 +1,14 @@
 """The ledger (台账) presenter shared by the print page, the PDF and the XLSX."""
 
-from datetime import date
+import io
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import load_workbook
 
 from planlog.domain.board import BoardItem, build_board
 from planlog.domain.schedule import Occurrence
-from planlog.exports import LEDGER_COLUMNS, ledger_rows
+from planlog.exports import LEDGER_COLUMNS, board_pdf, board_xlsx, ledger_html, ledger_rows
 from planlog.service.views import target_display
 
 
@@ -49,3 +53,47 @@ def test_target_display_says_what_is_counted() -> None:
         "unit": "家",
         "text": "新建基层工会 12/50家",
     }
+
+
+def _board() -> dict[str, Any]:
+    item = BoardItem(
+        id="i1",
+        title="=新建基层工会<b>",
+        section_id="s1",
+        number="1",
+        responsible="李四",
+        cancelled=False,
+        occurrences=[
+            Occurrence(due=date(2026, 6, 30), status="done", done_on=date(2026, 7, 2), note="已建"),
+            Occurrence(due=date(2026, 9, 30), evidence="文件"),
+        ],
+    )
+    return build_board(
+        {"id": "p", "org": "某工会", "year": 2026, "title": "计划"},
+        [{"id": "s1", "title": "组织建设"}],
+        [item],
+        date(2026, 10, 5),
+    )
+
+
+def test_xlsx_prints_a4_landscape_one_page_wide_with_the_header_repeated() -> None:
+    sheet = load_workbook(io.BytesIO(board_xlsx(_board())))["工作进度"]
+    assert sheet.page_setup.paperSize == 9  # A4
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$2:$2"
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    # completion date, days overdue, progress note and evidence
+    assert [(r[8], r[11], r[12], r[13]) for r in rows] == [
+        (datetime(2026, 7, 2), 2, "已建", None),
+        (None, 5, None, "文件"),
+    ]
+
+
+def test_ledger_html_escapes_and_the_pdf_embeds_a_cjk_font() -> None:
+    page = ledger_html(_board())
+    assert "&lt;b&gt;" in page and "<b>" not in page
+    assert "A4 landscape" in page and "逾期天数" in page
+    pdf = board_pdf(_board())
+    assert pdf.startswith(b"%PDF-")

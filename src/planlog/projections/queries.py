@@ -58,6 +58,23 @@ def board_document(
     return document
 
 
+def ledger_document(
+    app: PlanlogApp, plan_id: UUID, *, as_of: datetime | None = None
+) -> dict[str, Any]:
+    """The board document for a ledger (台账: the print page, the PDF, the XLSX, the CSV),
+    now or as recorded at `as_of` (judged on that day).
+
+    Always replayed from the event log, never from the board read model: a ledger shows
+    each occurrence's evidence, which the read model does not keep, and a ledger of
+    today then reads exactly like one of a past date.
+    """
+    today = evaluation_day(app, None, as_of)
+    plan = app.get_plan(plan_id, as_of=as_of)
+    document = board_from_aggregates(plan, app.plan_items(plan_id, as_of=as_of), today)
+    document["as_of"] = as_of.isoformat() if as_of else None
+    return document
+
+
 def diff_document(
     app: PlanlogApp,
     engine: Engine,
