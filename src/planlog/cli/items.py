@@ -382,13 +382,26 @@ def revise(
     goal: Annotated[str | None, typer.Option("--goal")] = None,
     measures: Annotated[str | None, typer.Option("--measures")] = None,
     number: Annotated[str | None, typer.Option("--number")] = None,
+    section: Annotated[
+        str | None, typer.Option("--section", help="Section id (s1, s2, …) to move it to.")
+    ] = None,
+    helpers: Annotated[
+        str | None, typer.Option("--helpers", help="Helping units (协办单位).")
+    ] = None,
     reason: Annotated[str | None, typer.Option("--reason")] = None,
     if_version: IfVersionOpt = None,
     json_out: bool = JsonOption,
 ) -> None:
     """Revise what an item says."""
     st = state(ctx)
-    given = {"title": title, "goal": goal, "measures": measures, "number": number}
+    given = {
+        "title": title,
+        "goal": goal,
+        "measures": measures,
+        "number": number,
+        "section_id": section,
+        "helpers": helpers,
+    }
     command = ReviseItem(
         item_id=parse_id(item_id, "item id"),
         actor=st.actor,

@@ -344,9 +344,12 @@ class ItemDetails:
     measures: str | None = None
     responsible: str | None = None
     targets: list[Target] = field(default_factory=list)
+    #: 协办单位, as written ("组织部、宣传部"). Only a revision sets it: Planned has no such
+    #: field, so no stored event changes shape (an item planned before reads None).
+    helpers: str | None = None
 
 
-REVISABLE = ("title", "section_id", "number", "goal", "measures", "targets")
+REVISABLE = ("title", "section_id", "number", "goal", "measures", "targets", "helpers")
 #: How a target's current value is compared with its planned value.
 COMPARATORS = (">=", "<=", "=")
 
@@ -383,6 +386,8 @@ def checked_detail(name: str, value: object) -> Any:
         return [t.to_dict() for t in checked_targets(value)]
     if name in ("goal", "measures"):
         return text(value, name, max_len=LONG_TEXT_MAX)
+    if name == "helpers":
+        return text(value, name, max_len=TITLE_MAX)
     label = "section" if name == "section_id" else name
     return text(value, label, max_len=NAME_MAX)
 

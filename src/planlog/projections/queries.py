@@ -58,6 +58,23 @@ def board_document(
     return document
 
 
+def plan_overview(board: dict[str, Any]) -> dict[str, Any]:
+    """What a list of plans shows of each (the home page): completion, how many
+    deadlines are missed, and the next deadline not yet missed, from its board document."""
+    upcoming = [i["next_due"] for i in board["items"] if i.get("next_due")]
+    totals = board["totals"]
+    return {
+        "id": board["plan"]["id"],
+        "title": board["plan"]["title"],
+        "percent_done": totals["percent_done"],
+        "done": totals["done"],
+        "occurrences": totals["occurrences"],
+        "overdue": totals["overdue"],
+        "due_soon": totals["due_soon"],
+        "next_due": min(upcoming) if upcoming else None,
+    }
+
+
 def ledger_document(
     app: PlanlogApp, plan_id: UUID, *, as_of: datetime | None = None
 ) -> dict[str, Any]:

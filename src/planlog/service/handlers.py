@@ -341,7 +341,14 @@ def reassign(app: PlanlogApp, c: Reassign) -> PlanItem:
 
 @handles(ReviseItem)
 def revise(app: PlanlogApp, c: ReviseItem) -> PlanItem:
-    return _change_item(app, c, lambda i: i.revise(actor=c.actor, reason=c.reason, **c.changes))
+    def decide(item: PlanItem) -> None:
+        section_id = c.changes.get("section_id")
+        if section_id is not None:
+            # The item does not know its plan's sections: the plan says whether it exists.
+            app.get_plan(item.plan_id).section(section_id)
+        item.revise(actor=c.actor, reason=c.reason, **c.changes)
+
+    return _change_item(app, c, decide)
 
 
 @handles(ChangeSchedule)

@@ -122,10 +122,21 @@ class Move(Body):
     reason: str = REASON
 
 
+class TargetIn(Body):
+    text: str = Field(max_length=TITLE_MAX, examples=["新建基层工会"])
+    value: float = Field(strict=True, allow_inf_nan=False, examples=[50])
+    unit: str = Field(default="", max_length=NAME_MAX, examples=["家"])
+    comparator: Literal[">=", "<=", "="] = ">="
+    current: float | None = Field(default=None, strict=True, allow_inf_nan=False)
+
+
 class Revise(Body):
     title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
     goal: str | None = TEXT
     measures: str | None = TEXT
+    section_id: str | None = Field(default=None, max_length=16, examples=["s2"])
+    helpers: str | None = Field(default=None, max_length=TITLE_MAX, examples=["组织部、宣传部"])
+    targets: list[TargetIn] | None = Field(default=None, max_length=50)
     number: str | None = Field(default=None, max_length=NAME_MAX)
     reason: str | None = Field(default=None, max_length=REASON_MAX)
 

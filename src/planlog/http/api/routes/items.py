@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Response
 
 from planlog.auth.caller import AUDIT, MANAGE, REPORT, Caller
-from planlog.domain.model import PlanItem
+from planlog.domain.model import PlanItem, Target
 from planlog.http.api.schemas import (
     PROBLEMS,
     WRITE_PROBLEMS,
@@ -342,9 +342,16 @@ def revise(
             actor=who.actor,
             reason=body.reason,
             expected_version=v,
-            changes=body.model_dump(exclude_none=True, exclude={"reason"}),
+            changes=_revision(body),
         ),
     )
+
+
+def _revision(body: Revise) -> dict[str, Any]:
+    changes = body.model_dump(exclude_none=True, exclude={"reason", "targets"})
+    if body.targets is not None:
+        changes["targets"] = [Target(**t.model_dump()) for t in body.targets]
+    return changes
 
 
 def _key(day: Any) -> str | None:
