@@ -22,7 +22,7 @@ def test_ledger_rows_one_per_occurrence_with_days_overdue_note_and_targets() -> 
         cancelled=False,
         occurrences=[
             Occurrence(due=date(2026, 6, 30), status="done", done_on=date(2026, 7, 2), note="已建"),
-            Occurrence(due=date(2026, 9, 30), evidence="文件"),
+            Occurrence(due=date(2026, 9, 30)),
         ],
         targets=[{"text": "新建基层工会50家", "value": 50.0, "unit": "家", "current": 50.0}],
     )
@@ -32,6 +32,8 @@ def test_ledger_rows_one_per_occurrence_with_days_overdue_note_and_targets() -> 
         [item],
         date(2026, 10, 5),
     )
+    # evidence comes from the replayed items (queries.ledger_document), not the board
+    board["items"][0]["occurrences"][1]["evidence"] = "文件"
     rows = ledger_rows(board)
     assert [(r["due"], r["status"], r["days_overdue"]) for r in rows] == [
         ("2026-06-30", "done", 2),
@@ -65,15 +67,17 @@ def _board() -> dict[str, Any]:
         cancelled=False,
         occurrences=[
             Occurrence(due=date(2026, 6, 30), status="done", done_on=date(2026, 7, 2), note="已建"),
-            Occurrence(due=date(2026, 9, 30), evidence="文件"),
+            Occurrence(due=date(2026, 9, 30)),
         ],
     )
-    return build_board(
+    board = build_board(
         {"id": "p", "org": "某工会", "year": 2026, "title": "计划"},
         [{"id": "s1", "title": "组织建设"}],
         [item],
         date(2026, 10, 5),
     )
+    board["items"][0]["occurrences"][1]["evidence"] = "文件"  # as queries.ledger_document
+    return board
 
 
 def test_xlsx_prints_a4_landscape_one_page_wide_with_the_header_repeated() -> None:

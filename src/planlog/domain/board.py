@@ -174,11 +174,7 @@ def build_board(
                 "targets": item.targets,
                 "version": item.version,
                 "occurrences": [
-                    {
-                        **occurrence_document(o, status=lit, today=today),
-                        "note": o.note,
-                        "evidence": o.evidence,
-                    }
+                    {**occurrence_document(o, status=lit, today=today), "note": o.note}
                     for o, lit in zip(item.occurrences, lights, strict=True)
                 ],
             }

@@ -87,7 +87,13 @@ def ledger_document(
     """
     today = evaluation_day(app, None, as_of)
     plan = app.get_plan(plan_id, as_of=as_of)
-    document = board_from_aggregates(plan, app.plan_items(plan_id, as_of=as_of), today)
+    items = app.plan_items(plan_id, as_of=as_of)
+    document = board_from_aggregates(plan, items, today)
+    # The board itself has no evidence (its read model keeps none); the ledger has.
+    evidence = {str(i.id): {k: o.evidence for k, o in i.occurrences.items()} for i in items}
+    for row in document["items"]:
+        for occ in row["occurrences"]:
+            occ["evidence"] = evidence[row["id"]].get(occ["due"])
     document["as_of"] = as_of.isoformat() if as_of else None
     return document
 

@@ -88,8 +88,7 @@ def day_span(start: str, end: str) -> tuple[datetime, datetime]:
     itself. Returned as the timeline's bounds: (after, until], the first exclusive,
     the second inclusive, which a moment `from` always meant (changes after it).
     """
-    after, until = span_bounds(start, end)
-    assert after is not None and until is not None
+    after, until = _after(start), parse_moment(end)  # a bare `end` reads as its day's end
     begins = after + timedelta(microseconds=1) if _is_day(start) else after
     if until < begins:
         raise PlanlogError(
@@ -101,12 +100,14 @@ def day_span(start: str, end: str) -> tuple[datetime, datetime]:
 
 def span_bounds(start: str | None, end: str | None) -> tuple[datetime | None, datetime | None]:
     """`day_span` for an open-ended span (either side may be missing), unchecked."""
-    after = parse_moment(start) if start else None
-    if after is not None and start is not None and _is_day(start):
-        # the end of the day before: the span starts at this day's first instant
-        after -= timedelta(days=1)
-    until = parse_moment(end) if end else None  # a bare date reads as the day's end
-    return after, until
+    return (_after(start) if start else None), (parse_moment(end) if end else None)
+
+
+def _after(start: str) -> datetime:
+    """The exclusive lower bound of a span starting at `start`: for a bare date, the
+    end of the day before, so the span starts at this day's first instant."""
+    after = parse_moment(start)
+    return after - timedelta(days=1) if _is_day(start) else after
 
 
 def as_of_moment(text: str) -> datetime:
