@@ -28,6 +28,7 @@ run: $(STAMP)
 ## The whole suite: lint, types, unit and integration tests (SQLite and PostgreSQL).
 test: $(STAMP)
 	-./scripts/ensure-chromium.sh
+	-./scripts/ensure-pdf-libs.sh
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy

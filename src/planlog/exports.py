@@ -13,6 +13,7 @@ control characters: every file shows control characters as visible symbols
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -32,6 +33,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from planlog.display import printable
 from planlog.i18n import t
 from planlog.projections.calendar import Deadline
+from planlog.service.views import target_display
 
 LANG = "zh"
 
@@ -48,6 +50,15 @@ BOARD_COLUMNS = (
     "目标",
     "事项ID",
 )
+#: The workbook's columns after the CSV's (appended, so every earlier column keeps its
+#: place): what a printed ledger (台账) needs beside the board.
+LEDGER_EXTRA_COLUMNS = (
+    ("days_overdue", "逾期天数"),
+    ("note", "进展情况"),
+    ("evidence", "佐证材料"),
+)
+XLSX_COLUMNS = BOARD_COLUMNS + tuple(label for _, label in LEDGER_EXTRA_COLUMNS)
+_WRAPPED_COLUMNS = (2, 12, 13)  # title, note and evidence wrap instead of widening
 #: column indexes (0-based) holding dates and the status, for the XLSX formatting
 _DATE_COLUMNS = (4, 5, 8)
 _STATUS_COLUMN = 6
@@ -63,6 +74,84 @@ STATUS_FILLS = {
 
 PRODID = "-//planlog//工会工作计划//ZH"
 PLAN_TZ_NAME = "Asia/Shanghai"
+
+
+# --- the ledger (台账): the printed board, one row per occurrence ----------------------------
+
+#: the ledger's columns in order, by key of `ledger_rows` and with their printed heading;
+#: the print page, the PDF and the XLSX's extra columns all read these
+LEDGER_COLUMNS = (
+    ("section", "部分"),
+    ("number", "序号"),
+    ("title", "工作任务"),
+    ("responsible", "责任人"),
+    ("due", "截止"),
+    ("status_label", "状态"),
+    ("percent", "进度(%)"),
+    ("done_on", "完成日期"),
+    ("days_overdue", "逾期天数"),
+    ("targets", "目标"),
+    ("note", "进展情况"),
+    ("evidence", "佐证材料"),
+)
+
+
+def ledger_rows(board: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The board document (`planlog.projections.queries.board_document`, live or as of
+    a past date) as the ledger's rows: one per occurrence, in board order.
+
+    One presenter for every printed form (the web's print page, the PDF, the XLSX), so
+    a ledger reads the same whichever way it was made. Values are plain: dates as ISO
+    text (None when absent), `status` the light key and `status_label` its Chinese
+    name, `days_overdue` an int (0 when on time), `targets` the line of
+    `planlog.service.views.target_display` texts. `first` marks an item's first row and
+    `span` counts its rows, so a page can merge the item's cells. Text is as typed:
+    the page escapes it, files make it printable.
+    """
+    section_titles = {s["id"]: s["title"] for s in board["sections"]}
+    rows: list[dict[str, Any]] = []
+    for item in board["items"]:
+        head = {
+            "item_id": item["id"],
+            "section_id": item["section_id"],
+            "section": section_titles.get(item["section_id"]) or t("no_section", LANG),
+            "number": item.get("number") or "",
+            "title": item["title"],
+            "responsible": item.get("responsible") or "",
+            "item_status": item["status"],
+            "targets": "；".join(target_display(x)["text"] for x in item.get("targets") or []),
+        }
+        occurrences = item.get("occurrences") or [
+            {"opens": None, "due": None, "status": item["status"], "percent": item["percent"]}
+        ]
+        for index, occ in enumerate(occurrences):
+            status = occ["status"]
+            # A hand-built board may keep the stored status of a cancelled item's open
+            # occurrences; the ledger must not show them as still to do.
+            if item["status"] == "cancelled" and status != "done":
+                status = "cancelled"
+            rows.append(
+                {
+                    **head,
+                    "first": index == 0,
+                    "span": len(occurrences),
+                    "opens": occ.get("opens"),
+                    "due": occ.get("due"),
+                    "status": status,
+                    "status_label": t(status, LANG),
+                    "percent": occ.get("percent", 0),
+                    "done_on": occ.get("done_on"),
+                    "days_overdue": occ.get("days_overdue") or 0,
+                    "note": occ.get("note") or "",
+                    "evidence": occ.get("evidence") or "",
+                }
+            )
+    return rows
+
+
+def ledger_title(board: Mapping[str, Any]) -> str:
+    """`某工会 · 2026 · 工作计划 · 截至 2026-11-25`: the ledger's heading line."""
+    return _title_line(board)
 
 
 # --- the board, one row per occurrence ------------------------------------------------------
@@ -153,19 +242,25 @@ def board_xlsx(board: dict[str, Any], *, chain_head: Mapping[str, Any] | None = 
     return out.getvalue()
 
 
-def _title_line(board: dict[str, Any]) -> str:
+def _title_line(board: Mapping[str, Any]) -> str:
     plan = board["plan"]
     return f"{plan['org']} · {plan['year']} · {plan['title']} · {t('as_of', LANG)} {board['today']}"
 
 
 def _write_board_sheet(sheet: Worksheet, board: dict[str, Any]) -> None:
     _write_title(sheet, board)
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(BOARD_COLUMNS))
-    sheet.append(list(BOARD_COLUMNS))
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(XLSX_COLUMNS))
+    sheet.append(list(XLSX_COLUMNS))
     for cell in sheet[2]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center")
-    rows = [[_xlsx_value(v) for v in row] for row in board_rows(board)]
+    # ledger_rows has the same rows in the same order (one per occurrence, one for an
+    # item without any): it adds what the CSV leaves out.
+    extra = [[r[key] for key, _ in LEDGER_EXTRA_COLUMNS] for r in ledger_rows(board)]
+    rows = [
+        [_xlsx_value(v) for v in [*row, *more]]
+        for row, more in zip(board_rows(board), extra, strict=True)
+    ]
     for row in rows:
         sheet.append([t(v, LANG) if i == _STATUS_COLUMN else v for i, v in enumerate(row)])
         cells = sheet[sheet.max_row]
@@ -173,16 +268,31 @@ def _write_board_sheet(sheet: Worksheet, board: dict[str, Any]) -> None:
             _keep_text(cell)
             if index in _DATE_COLUMNS:
                 cell.number_format = "yyyy-mm-dd"
-            elif index == _TITLE_COLUMN:
+            elif index in _WRAPPED_COLUMNS:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
         fill = STATUS_FILLS.get(row[_STATUS_COLUMN])
         if fill:
             cells[_STATUS_COLUMN].fill = PatternFill("solid", start_color=fill, end_color=fill)
     # Freeze below the header so the column names stay visible while scrolling.
     sheet.freeze_panes = "A3"
-    last = get_column_letter(len(BOARD_COLUMNS))
+    last = get_column_letter(len(XLSX_COLUMNS))
     sheet.auto_filter.ref = f"A2:{last}{max(sheet.max_row, 2)}"
-    _fit_columns(sheet, [list(BOARD_COLUMNS), *rows])
+    _fit_columns(sheet, [list(XLSX_COLUMNS), *rows])
+    _print_setup(sheet)
+
+
+def _print_setup(sheet: Worksheet) -> None:
+    """The sheet prints as the office files it: A4 landscape, one page wide (as many
+    pages long as it takes), the header row on every page, the title line as header."""
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # 0: as many pages down as needed
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "2:2"
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
 TOTALS_COLUMNS = (
@@ -427,3 +537,86 @@ def _event(deadline: Deadline, link_base: str | None, stamp: datetime) -> Event:
     alarm.add("description", title)
     event.add_component(alarm)
     return event
+
+
+# --- the ledger as PDF ----------------------------------------------------------------------
+
+#: Debian's CJK fonts (fonts-noto-cjk); the simplified-Chinese face is named first, or
+#: fontconfig picks the Japanese one for "sans-serif" and some glyphs take JP forms.
+LEDGER_FONTS = '"Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei", sans-serif'
+
+_LEDGER_CSS = """
+@page { size: A4 landscape; margin: 12mm 10mm 14mm;
+        @bottom-center { content: "第 " counter(page) " 页，共 " counter(pages) " 页";
+                         font-size: 8pt; color: #555; } }
+body { font-family: %(fonts)s; font-size: 9pt; color: #000; }
+h1 { font-size: 13pt; margin: 0 0 2mm; }
+p.meta { margin: 0 0 3mm; font-size: 8.5pt; }
+table { width: 100%%; border-collapse: collapse; table-layout: fixed; }
+thead { display: table-header-group; }  /* the header repeats on every page */
+tr { page-break-inside: avoid; }
+th, td { border: 0.5pt solid #444; padding: 1mm 1.2mm; vertical-align: top;
+         overflow-wrap: anywhere; }
+th { background: #eee; font-weight: bold; }
+td.num { text-align: right; }
+tr.overdue td.status { background: #FFC7CE; }
+tr.due_soon td.status { background: #FFEB9C; }
+tr.done td.status { background: #C6EFCE; }
+tr.cancelled td { color: #666; }
+"""
+
+#: relative column widths of LEDGER_COLUMNS (the title, targets and notes get room)
+_LEDGER_WIDTHS = (8, 4, 18, 6, 7, 6, 5, 7, 5, 11, 14, 9)
+
+
+def ledger_html(board: Mapping[str, Any]) -> str:
+    """The ledger as one self-contained HTML page (A4 landscape), for the PDF.
+
+    Every cell is escaped; control characters are made visible as in every file.
+    """
+    total = sum(_LEDGER_WIDTHS)
+    cols = "".join(f'<col style="width:{100 * w / total:.1f}%">' for w in _LEDGER_WIDTHS)
+    head = "".join(f"<th>{label}</th>" for _, label in LEDGER_COLUMNS)
+    body = []
+    for row in ledger_rows(board):
+        cells = []
+        for key, _ in LEDGER_COLUMNS:
+            value = row[key]
+            if key == "days_overdue":
+                value = value or ""
+            css = ' class="num"' if key in ("percent", "days_overdue") else ""
+            css = ' class="status"' if key == "status_label" else css
+            cells.append(f"<td{css}>{_html(value)}</td>")
+        body.append(f'<tr class="{row["status"]}">{"".join(cells)}</tr>')
+    totals = board["totals"]
+    meta = (
+        f"事项 {totals['items']} 项 · 时限 {totals['occurrences']} 个 · 已完成 {totals['done']}"
+        f" · 已逾期 {totals['overdue']} · 即将到期 {totals['due_soon']}"
+        f" · 完成率 {totals['percent_done']}%"
+    )
+    return (
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f"<title>{_html(ledger_title(board))}</title>"
+        f"<style>{_LEDGER_CSS % {'fonts': LEDGER_FONTS}}</style></head><body>"
+        f'<h1>{_html(ledger_title(board))}</h1><p class="meta">{meta}</p>'
+        f"<table><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></body></html>"
+    )
+
+
+def board_pdf(board: Mapping[str, Any]) -> bytes:
+    """The ledger as PDF, laid out by WeasyPrint with Debian's CJK fonts embedded.
+
+    WeasyPrint runs offline in-process on the system's Pango (no browser to start, no
+    network: the page has no external resource), so the same bytes come from the API,
+    the web and tests. Imported here, not at the top: the CLI and every other export
+    must not pay for loading it.
+    """
+    from weasyprint import HTML
+
+    document: bytes = HTML(string=ledger_html(board)).write_pdf()
+    return document
+
+
+def _html(value: Any) -> str:
+    return "" if value is None else html.escape(printable(str(value)))

@@ -304,7 +304,9 @@ def test_board_diff_and_projection_status_contract(planlog: Any) -> None:
     assert {k: row[k] for k in ("id", "title", "status", "percent", "next_due")} == {
         "id": item["id"],
         "title": "换届",
-        "status": "open",
+        # issue 14: one of two halves done and the other not yet due is under way,
+        # not 未开始 (open)
+        "status": "in_progress",
         "percent": 50,
         "next_due": "2026-12-31",
     }

@@ -247,10 +247,12 @@ def test_xlsx_title_row_names_plan_and_day(board: dict[str, Any]) -> None:
 def test_xlsx_header_is_bold_frozen_and_filtered(board: dict[str, Any]) -> None:
     sheet = _workbook(board)["工作进度"]
     header = [cell.value for cell in sheet[2]]
-    assert header == list(BOARD_COLUMNS)
+    # issue 14 appends the ledger's columns; the CSV's keep their places
+    assert header[: len(BOARD_COLUMNS)] == list(BOARD_COLUMNS)
+    assert header[len(BOARD_COLUMNS) :] == ["逾期天数", "进展情况", "佐证材料"]
     assert all(cell.font.bold for cell in sheet[2])
     assert sheet.freeze_panes == "A3"
-    assert sheet.auto_filter.ref == "A2:K8"
+    assert sheet.auto_filter.ref == "A2:N8"
 
 
 def test_xlsx_has_one_row_per_occurrence(board: dict[str, Any]) -> None:

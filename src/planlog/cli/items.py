@@ -23,6 +23,7 @@ from planlog.domain.model import PlanItem
 from planlog.service.app import PlanlogApp, parse_moment
 from planlog.service.commands import (
     AddItem,
+    Backfill,
     Cancel,
     Complete,
     MoveOccurrence,
@@ -162,6 +163,39 @@ def complete(
             actor=st.actor,
             occurrence=occurrence,
             done_on=parse_date(done_on, "--done-on") if done_on else None,
+            note=note,
+            evidence=evidence,
+            expected_version=if_version,
+        )
+    )
+    _show(app, item, json_out)
+
+
+@item_cli.command("backfill")
+@guarded
+def backfill(
+    ctx: typer.Context,
+    item_id: str,
+    occurrence: Annotated[
+        str, typer.Option("--occurrence", help="Due date (YYYY-MM-DD) of the occurrence.")
+    ],
+    done_on: Annotated[
+        str, typer.Option("--done-on", help="The day (YYYY-MM-DD) the work was done.")
+    ],
+    note: NoteOpt = None,
+    evidence: EvidenceOpt = None,
+    if_version: IfVersionOpt = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Record an occurrence as already done (补录): the history says it was a backfill."""
+    st = state(ctx)
+    app = st.app()
+    item = app.handle(
+        Backfill(
+            item_id=parse_id(item_id, "item id"),
+            actor=st.actor,
+            occurrence=parse_date(occurrence, "--occurrence").isoformat(),
+            done_on=parse_date(done_on, "--done-on"),
             note=note,
             evidence=evidence,
             expected_version=if_version,
@@ -348,13 +382,26 @@ def revise(
     goal: Annotated[str | None, typer.Option("--goal")] = None,
     measures: Annotated[str | None, typer.Option("--measures")] = None,
     number: Annotated[str | None, typer.Option("--number")] = None,
+    section: Annotated[
+        str | None, typer.Option("--section", help="Section id (s1, s2, …) to move it to.")
+    ] = None,
+    helpers: Annotated[
+        str | None, typer.Option("--helpers", help="Helping units (协办单位).")
+    ] = None,
     reason: Annotated[str | None, typer.Option("--reason")] = None,
     if_version: IfVersionOpt = None,
     json_out: bool = JsonOption,
 ) -> None:
     """Revise what an item says."""
     st = state(ctx)
-    given = {"title": title, "goal": goal, "measures": measures, "number": number}
+    given = {
+        "title": title,
+        "goal": goal,
+        "measures": measures,
+        "number": number,
+        "section_id": section,
+        "helpers": helpers,
+    }
     command = ReviseItem(
         item_id=parse_id(item_id, "item id"),
         actor=st.actor,

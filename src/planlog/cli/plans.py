@@ -11,7 +11,13 @@ from rich.text import Text
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, parse_id, state
 from planlog.cli.render import literal
 from planlog.service.app import parse_moment
-from planlog.service.commands import AddSection, CreatePlan, RenameSection
+from planlog.service.commands import (
+    AddSection,
+    CreatePlan,
+    RenamePlan,
+    RenameSection,
+    ReorderSections,
+)
 from planlog.service.views import plan_view
 
 plan_cli = typer.Typer(
@@ -159,6 +165,52 @@ def section_rename(
         emit_json(plan_view(plan))
     else:
         out_console.print(_section_line(section_id, title))
+
+
+@plan_cli.command("rename")
+@guarded
+def rename(
+    ctx: typer.Context,
+    plan_id: str,
+    title: Annotated[str, typer.Option("--title", help="The plan's new title.")],
+    reason: Annotated[str | None, typer.Option("--reason")] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Rename the plan (计划更名)."""
+    st = state(ctx)
+    plan = st.app().handle(
+        RenamePlan(plan_id=parse_id(plan_id, "plan id"), title=title, actor=st.actor, reason=reason)
+    )
+    if json_out:
+        emit_json(plan_view(plan))
+    else:
+        out_console.print(literal(plan.title, "bold"))
+
+
+@plan_cli.command("section-order")
+@guarded
+def section_order(
+    ctx: typer.Context,
+    plan_id: str,
+    section_ids: Annotated[list[str], typer.Argument(help="Every section id, in the new order.")],
+    reason: Annotated[str | None, typer.Option("--reason")] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """Reorder the plan's sections (调整部分顺序): name every section once."""
+    st = state(ctx)
+    plan = st.app().handle(
+        ReorderSections(
+            plan_id=parse_id(plan_id, "plan id"),
+            order=section_ids,
+            actor=st.actor,
+            reason=reason,
+        )
+    )
+    if json_out:
+        emit_json(plan_view(plan))
+    else:
+        for section in plan.sections:
+            out_console.print(_section_line(section.section_id, section.title))
 
 
 def _section_line(section_id: str, title: str | None, indent: str = "") -> Text:

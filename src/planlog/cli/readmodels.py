@@ -19,7 +19,7 @@ from planlog.projections.quarantine import QuarantinedEvent
 from planlog.projections.queries import board_document, diff_document, evaluation_day
 from planlog.projections.timeline import timeline
 from planlog.projections.workload import workload
-from planlog.service.app import parse_moment
+from planlog.service.app import day_span, parse_moment, span_bounds
 
 projections_cli = typer.Typer(
     help="Read models: rebuild, status, run; events in quarantine.", no_args_is_help=True
@@ -65,13 +65,9 @@ def diff(
 ) -> None:
     """What changed in a plan between two recorded times: added, completed, rescheduled, …"""
     st = state(ctx)
+    after, until = day_span(start, end)
     document = diff_document(
-        st.app(),
-        st.read_models(),
-        parse_id(plan_id, "plan id"),
-        parse_moment(start),
-        parse_moment(end),
-        lang(),
+        st.app(), st.read_models(), parse_id(plan_id, "plan id"), after, until, lang()
     )
     if json_out:
         emit_json(document)
@@ -198,13 +194,14 @@ def timeline_command(
 ) -> None:
     """The audit timeline: every recorded event with who, when and a summary."""
     st = state(ctx)
+    after, until = span_bounds(start, end)
     with st.read_models().connect() as conn:
         entries = timeline(
             conn,
             plan_id=str(parse_id(plan)) if plan else None,
             aggregate_id=str(parse_id(item)) if item else None,
-            after=parse_moment(start) if start else None,
-            until=parse_moment(end) if end else None,
+            after=after,
+            until=until,
             limit=limit,
             language=lang(),
         )

@@ -13,16 +13,31 @@ from typing import Any
 
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.schedule import Occurrence, overall_percent
-from planlog.domain.status import CANCELLED, DONE, DUE_SOON, IN_PROGRESS, OPEN, OVERDUE, light
+from planlog.domain.status import (
+    CANCELLED,
+    DONE,
+    DUE_SOON,
+    DUE_SOON_DAYS,
+    IN_PROGRESS,
+    OPEN,
+    OVERDUE,
+    days_overdue,
+    due_soon_days,
+    light,
+)
 
 TOTAL_KEYS = ("done", "overdue", "due_soon", "open", "in_progress")
 
 
-def occurrence_document(occ: Occurrence, *, status: str, lit: str | None = None) -> dict[str, Any]:
+def occurrence_document(
+    occ: Occurrence, *, status: str, lit: str | None = None, today: date | None = None
+) -> dict[str, Any]:
     """One occurrence as the board and the item view show it (their JSON contract).
 
     The board's `status` is the light of the day; the item view's `status` is the
     stored one and it adds the light (`lit`), and its note and evidence, beside it.
+    Given `today`, it says how many days late the occurrence is (`days_overdue`: open
+    work until today, done work until the day it was done, 0 when on time).
     """
     document: dict[str, Any] = {
         "opens": occ.opens.isoformat() if occ.opens else None,
@@ -33,6 +48,8 @@ def occurrence_document(occ: Occurrence, *, status: str, lit: str | None = None)
         document["light"] = lit
     document["percent"] = occ.shown_percent
     document["done_on"] = occ.done_on.isoformat() if occ.done_on else None
+    if today is not None:
+        document["days_overdue"] = days_overdue(occ.status, occ.due, today, occ.done_on)
     return document
 
 
@@ -71,18 +88,48 @@ class BoardItem:
     def percent(self) -> int:
         return overall_percent(self.occurrences)
 
-    def status(self, today: date) -> str:
+    def status(self, today: date, *, soon_days: int = DUE_SOON_DAYS) -> str:
+        """The item's light: red while any deadline is missed, else the light of the next
+        deadline; work already done on an item (an earlier quarter done, progress
+        reported) makes its next deadline "in progress", not "open" (未开始)."""
         if self.cancelled:
             return CANCELLED
-        upcoming = self.next_open()
-        if upcoming is None:
+        open_ones = [o for o in self.occurrences if o.status != DONE]
+        if not open_ones:
             return DONE if self.occurrences else OPEN
-        return light(upcoming.status, upcoming.due, today)
+        if any(o.due < today for o in open_ones):
+            return OVERDUE
+        upcoming = open_ones[0]
+        lit = light(upcoming.status, upcoming.due, today, soon_days=soon_days)
+        if lit == OPEN and any(o.status == DONE or o.percent > 0 for o in self.occurrences):
+            return IN_PROGRESS
+        return lit
 
     def next_open(self) -> Occurrence | None:
+        """The earliest occurrence not done, missed or not (what a completion applies to)."""
         if self.cancelled:
             return None
         return next((o for o in self.occurrences if o.status != DONE), None)
+
+    def next_deadline(self, today: date) -> Occurrence | None:
+        """The earliest open deadline not yet missed: missed ones are overdue, not next."""
+        if self.cancelled:
+            return None
+        return next((o for o in self.occurrences if o.status != DONE and o.due >= today), None)
+
+    def days_overdue(self, today: date) -> int:
+        """How late the item's oldest missed open deadline is (0 if none is missed)."""
+        if self.cancelled:
+            return 0
+        return max(
+            (days_overdue(o.status, o.due, today) for o in self.occurrences if o.status != DONE),
+            default=0,
+        )
+
+    def overdue_count(self, today: date) -> int:
+        if self.cancelled:
+            return 0
+        return sum(1 for o in self.occurrences if o.status != DONE and o.due < today)
 
 
 def build_board(
@@ -90,13 +137,19 @@ def build_board(
     sections: list[dict[str, str]],
     items: list[BoardItem],
     today: date,
+    *,
+    soon_days: int = DUE_SOON_DAYS,
 ) -> dict[str, Any]:
-    """The board document of the CLI and API contract."""
+    """The board document of the CLI and API contract.
+
+    `soon_days` is when the yellow light starts: the plan's first reminder lead
+    (`planlog.domain.status.due_soon_days`), given by whoever read the plan.
+    """
     totals: Counter[str] = Counter()
     per_section: dict[str | None, Counter[str]] = {s["id"]: Counter() for s in sections}
     rows = []
     for item in items:
-        lights = [light(o.status, o.due, today) for o in item.occurrences]
+        lights = [light(o.status, o.due, today, soon_days=soon_days) for o in item.occurrences]
         section_counts = per_section.setdefault(item.section_id, Counter())
         for counts in (totals, section_counts):
             counts["items"] += 1
@@ -105,7 +158,7 @@ def build_board(
                 continue
             counts["occurrences"] += len(lights)
             counts.update(lights)
-        upcoming = item.next_open()
+        upcoming = item.next_deadline(today)
         rows.append(
             {
                 "id": item.id,
@@ -113,13 +166,15 @@ def build_board(
                 "section_id": item.section_id,
                 "number": item.number,
                 "responsible": item.responsible,
-                "status": item.status(today),
+                "status": item.status(today, soon_days=soon_days),
                 "percent": item.percent,
                 "next_due": upcoming.due.isoformat() if upcoming else None,
+                "days_overdue": item.days_overdue(today),
+                "overdue": item.overdue_count(today),
                 "targets": item.targets,
                 "version": item.version,
                 "occurrences": [
-                    occurrence_document(o, status=lit)
+                    {**occurrence_document(o, status=lit, today=today), "note": o.note}
                     for o, lit in zip(item.occurrences, lights, strict=True)
                 ],
             }
@@ -127,6 +182,7 @@ def build_board(
     return {
         "plan": plan,
         "today": today.isoformat(),
+        "due_soon_days": soon_days,
         "totals": _totals(totals),
         "sections": [
             {"id": s["id"], "title": s["title"], **_totals(per_section[s["id"]])} for s in sections
@@ -160,4 +216,5 @@ def _totals(counts: Counter[str]) -> dict[str, Any]:
 def board_from_aggregates(plan: Plan, items: list[PlanItem], today: date) -> dict[str, Any]:
     head = {"id": str(plan.id), "org": plan.org, "year": plan.year, "title": plan.title}
     sections = [{"id": s.section_id, "title": s.title} for s in plan.sections]
-    return build_board(head, sections, [BoardItem.from_item(i) for i in items], today)
+    rows = [BoardItem.from_item(i) for i in items]
+    return build_board(head, sections, rows, today, soon_days=due_soon_days(plan.reminder_policy))

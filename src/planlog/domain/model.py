@@ -248,6 +248,56 @@ class Plan(Aggregate):
             reason=reason_text(reason),
         )
 
+    class Renamed(PlanlogEvent):
+        title: str
+
+        def apply(self, plan: Plan) -> None:
+            plan.title = self.title
+
+    def rename(self, title: str, *, actor: str, reason: str | None = None) -> None:
+        """A new title for the plan (an imported title is often the document's file name)."""
+        new_title = text(title, "title", max_len=TITLE_MAX)
+        if new_title is None:
+            raise RuleViolation(self.id, "title_required", "a plan needs a title")
+        if new_title == self.title:
+            raise RuleViolation(
+                self.id, "rename_changes", f"计划已是此名（the plan is already {new_title!r}）"
+            )
+        self.trigger_event(self.Renamed, title=new_title, actor=actor, reason=reason_text(reason))
+
+    class SectionsReordered(PlanlogEvent):
+        order: list[str]  # every section id, in the new order
+
+        def apply(self, plan: Plan) -> None:
+            at = {s.section_id: s for s in plan.sections}
+            plan.sections = [at[i] for i in self.order if i in at] + [
+                s for s in plan.sections if s.section_id not in self.order
+            ]
+
+    def reorder_sections(self, order: list[str], *, actor: str, reason: str | None = None) -> None:
+        """Put the sections in this order: every section named once, no other."""
+        if not isinstance(order, list) or not all(isinstance(i, str) for i in order):
+            raise InvalidValue(
+                "order", "not_list", "应为部分编号列表", "must be a list of section ids"
+            )
+        known = [s.section_id for s in self.sections]
+        if sorted(order) != sorted(known) or len(set(order)) != len(order):
+            raise RuleViolation(
+                self.id,
+                "sections_complete",
+                "每个部分须列出且仅列一次"
+                f"（name every section once: {', '.join(known) or 'none'}）",
+            )
+        if order == known:
+            raise RuleViolation(
+                self.id,
+                "reorder_changes",
+                "部分已是此顺序（the sections are already in this order）",
+            )
+        self.trigger_event(
+            self.SectionsReordered, order=list(order), actor=actor, reason=reason_text(reason)
+        )
+
     def attach_item(self, item: PlanItem, *, actor: str) -> None:
         if item.plan_id != self.id:
             raise RuleViolation(item.id, "item_in_plan", f"item belongs to plan {item.plan_id}")
@@ -290,9 +340,12 @@ class ItemDetails:
     measures: str | None = None
     responsible: str | None = None
     targets: list[Target] = field(default_factory=list)
+    #: 协办单位, as written ("组织部、宣传部"). Only a revision sets it: Planned has no such
+    #: field, so no stored event changes shape (an item planned before reads None).
+    helpers: str | None = None
 
 
-REVISABLE = ("title", "section_id", "number", "goal", "measures", "targets")
+REVISABLE = ("title", "section_id", "number", "goal", "measures", "targets", "helpers")
 #: How a target's current value is compared with its planned value.
 COMPARATORS = (">=", "<=", "=")
 
@@ -329,6 +382,8 @@ def checked_detail(name: str, value: object) -> Any:
         return [t.to_dict() for t in checked_targets(value)]
     if name in ("goal", "measures"):
         return text(value, name, max_len=LONG_TEXT_MAX)
+    if name == "helpers":
+        return text(value, name, max_len=TITLE_MAX)
     label = "section" if name == "section_id" else name
     return text(value, label, max_len=NAME_MAX)
 
@@ -746,6 +801,61 @@ class PlanItem(Aggregate):
             reason=None,
         )
         return occ.key
+
+    class OccurrenceBackfilled(PlanlogEvent):
+        """An occurrence recorded now as done earlier (onboarding mid-year): the same
+        effect as OccurrenceCompleted, and the log says it was a backfill."""
+
+        occurrence: str
+        done_on: str
+        note: str | None
+        evidence: str | None
+
+        def apply(self, item: PlanItem) -> None:
+            occ = item.occurrences[self.occurrence]
+            item.occurrences[self.occurrence] = replace(
+                occ,
+                status=DONE,
+                done_on=date.fromisoformat(self.done_on),
+                note=self.note or occ.note,
+                evidence=self.evidence or occ.evidence,
+            )
+
+    def backfill(
+        self,
+        *,
+        actor: str,
+        occurrence: str,
+        done_on: date,
+        today: date,
+        note: str | None = None,
+        evidence: str | None = None,
+    ) -> None:
+        """Record that one occurrence was already done on `done_on` (not in the future)."""
+        self._refuse_if_cancelled("backfill")
+        note = text(note, "note", max_len=LONG_TEXT_MAX)
+        evidence = text(evidence, "evidence", max_len=TITLE_MAX)
+        occ = self._occurrence(occurrence)
+        if occ.status == DONE:
+            raise RuleViolation(
+                self.id, "occurrence_open", f"'{self.title}' is already done for {occ.key}"
+            )
+        if done_on > today:
+            raise RuleViolation(
+                self.id,
+                "backfill_in_past",
+                f"补录只记已完成的工作，完成日期 {done_on.isoformat()} 晚于今天 {today.isoformat()}"
+                f"（a backfill records work already done: {done_on.isoformat()} is after today）",
+            )
+        self.trigger_event(
+            self.OccurrenceBackfilled,
+            occurrence=occ.key,
+            done_on=done_on.isoformat(),
+            note=note,
+            evidence=evidence,
+            actor=actor,
+            reason=None,
+        )
 
     class OccurrenceReopened(PlanlogEvent):
         occurrence: str

@@ -6,7 +6,7 @@ log, and importing the same document twice finds the plan it made the first time
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -85,6 +85,28 @@ class PlanRegistry(Aggregate):
             year=whole(year, "year"),
             title=required_text(title, "title", max_len=TITLE_MAX),
             fingerprint=text(fingerprint, "fingerprint", max_len=NAME_MAX, multiline=False),
+            actor=actor,
+            reason=None,
+        )
+
+    class PlanRetitled(PlanlogEvent):
+        """The plan was renamed (Plan.Renamed): listings show its new title."""
+
+        plan_id: str
+        title: str
+
+        def apply(self, registry: PlanRegistry) -> None:
+            entry = registry.entries.get(UUID(self.plan_id))
+            if entry is not None:
+                registry.entries[entry.plan_id] = replace(entry, title=self.title)
+
+    def retitle(self, *, plan_id: UUID, title: str, actor: str) -> None:
+        if plan_id not in self.entries or self.entries[plan_id].title == title:
+            return  # a plan made before the register, or nothing to change
+        self.trigger_event(
+            self.PlanRetitled,
+            plan_id=str(plan_id),
+            title=required_text(title, "title", max_len=TITLE_MAX),
             actor=actor,
             reason=None,
         )

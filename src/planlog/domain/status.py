@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from planlog.domain.policy import ReminderPolicy
+from planlog.domain.values import InvalidValue
 
 if TYPE_CHECKING:  # the model imports these statuses; it is needed here for types only
     from planlog.domain.model import PlanItem
@@ -18,20 +22,49 @@ CANCELLED = "cancelled"
 
 DUE_SOON = "due_soon"
 OVERDUE = "overdue"
-DUE_SOON_DAYS = 3  # the supervision systems' yellow light: due within three days
+#: The yellow light starts with the first reminder (the longest lead), so the light and
+#: the first reminder say the same thing: the default policy's 7 days when no plan is at
+#: hand (a workload list, a calendar), the plan's own first lead on its board
+#: (`due_soon_days`). It was once a separate 3 days that no reminder matched.
+DUE_SOON_DAYS = max(ReminderPolicy().lead_days)
 
 ALL_STATUSES = (OPEN, IN_PROGRESS, DUE_SOON, OVERDUE, DONE, CANCELLED)
 
 
-def light(status: str, due: date, today: date) -> str:
-    """`overdue` (red) and `due_soon` (yellow) override open work; done and cancelled stay."""
+def light(status: str, due: date, today: date, *, soon_days: int = DUE_SOON_DAYS) -> str:
+    """`overdue` (red) and `due_soon` (yellow, from `soon_days` before the due date)
+    override open work; done and cancelled stay."""
     if status in (DONE, CANCELLED):
         return status
     if due < today:
         return OVERDUE
-    if (due - today).days <= DUE_SOON_DAYS:
+    if (due - today).days <= soon_days:
         return DUE_SOON
     return status
+
+
+def due_soon_days(policy_overrides: Mapping[str, Any] | None) -> int:
+    """The plan's yellow light: its first (longest) reminder lead, 7 days by default.
+
+    A policy stored before the bounds of `planlog.domain.policy` existed may no longer
+    validate; the board must still show, so such a policy lights from the default lead.
+    """
+    try:
+        policy = ReminderPolicy.from_dict(policy_overrides or {})
+    except InvalidValue:
+        policy = ReminderPolicy()
+    return max(policy.lead_days, default=DUE_SOON_DAYS)
+
+
+def days_overdue(status: str, due: date, today: date, done_on: date | None = None) -> int:
+    """How many days late an occurrence is: open work counts until today, done work
+    until the day it was done; 0 when it is on time (or cancelled)."""
+    if status == CANCELLED:
+        return 0
+    end = done_on if status == DONE else today
+    if end is None:
+        return 0
+    return max((end - due).days, 0)
 
 
 def occurrence_light(item: PlanItem, occ: Occurrence, today: date) -> str:

@@ -1,5 +1,5 @@
-"""Files to take away over HTTP: the board as CSV and XLSX, the history as JSON Lines,
-the plan's deadlines as ICS.
+"""Files to take away over HTTP: the board as CSV, XLSX and PDF (now or `?as_of=DATE`),
+the history as JSON Lines, the plan's deadlines as ICS.
 
 One function per file, called by both HTTP doors: the API's export endpoints (bearer
 token) and the web's export links (session cookie; a link cannot send a bearer token).
@@ -21,15 +21,16 @@ from fastapi.responses import StreamingResponse
 
 from planlog.audit.anchor import export_head
 from planlog.auth.caller import Caller
-from planlog.exports import board_csv, board_xlsx, calendar_ics, history_jsonl
+from planlog.exports import board_csv, board_pdf, board_xlsx, calendar_ics, history_jsonl
 from planlog.http.deps import Services
 from planlog.projections.calendar import open_deadlines
-from planlog.projections.queries import board_document
-from planlog.service.app import PlanlogApp
+from planlog.projections.queries import ledger_document
+from planlog.service.app import PlanlogApp, as_of_moment
 
 ICS = "text/calendar; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
+PDF = "application/pdf"
 JSONL = "application/x-ndjson; charset=utf-8"
 
 
@@ -43,20 +44,35 @@ def link_base(svc: Services, request: Request) -> str:
     return svc.settings.base_url or str(request.base_url).rstrip("/")
 
 
-def _board(svc: Services, who: Caller, plan_id: UUID) -> dict[str, Any]:
+def _board(svc: Services, who: Caller, plan_id: UUID, request: Request) -> dict[str, Any]:
+    """The plan's ledger board, as of `?as_of=` (a date: as recorded at its end, China
+    time, the one meaning of every door) or now."""
     who.plan(svc.app, plan_id)
-    return board_document(svc.app, svc.fresh(), plan_id)
+    as_of = request.query_params.get("as_of")
+    return ledger_document(svc.app, plan_id, as_of=as_of_moment(as_of) if as_of else None)
+
+
+def _name(board: dict[str, Any], suffix: str) -> str:
+    # A ledger of a past date says which in its name, so two downloads never clash.
+    day = f" 截至{board['today']}" if board.get("as_of") else ""
+    return f"{board['plan']['title']}{day}.{suffix}"
 
 
 def board_as_csv(svc: Services, who: Caller, plan_id: UUID, request: Request) -> Response:
-    board = _board(svc, who, plan_id)
-    return attachment(board_csv(board), CSV, f"{board['plan']['title']}.csv")
+    board = _board(svc, who, plan_id, request)
+    return attachment(board_csv(board), CSV, _name(board, "csv"))
 
 
 def board_as_xlsx(svc: Services, who: Caller, plan_id: UUID, request: Request) -> Response:
-    board = _board(svc, who, plan_id)
+    board = _board(svc, who, plan_id, request)
     content = board_xlsx(board, chain_head=export_head(svc.app, svc.engine))
-    return attachment(content, XLSX, f"{board['plan']['title']}.xlsx")
+    return attachment(content, XLSX, _name(board, "xlsx"))
+
+
+def board_as_pdf(svc: Services, who: Caller, plan_id: UUID, request: Request) -> Response:
+    """The ledger (台账) as an A4 landscape PDF."""
+    board = _board(svc, who, plan_id, request)
+    return attachment(board_pdf(board), PDF, _name(board, "pdf"))
 
 
 def plan_history(app: PlanlogApp, plan_id: UUID) -> list[dict[str, Any]]:
@@ -103,6 +119,7 @@ Download = Callable[[Services, Caller, UUID, Request], Response]
 PLAN_DOWNLOADS: dict[str, Download] = {
     "board.csv": board_as_csv,
     "board.xlsx": board_as_xlsx,
+    "board.pdf": board_as_pdf,
     "history.jsonl": history_as_jsonl,
     "calendar.ics": plan_calendar,
 }

@@ -17,7 +17,7 @@ from planlog.domain.board import BoardItem, build_board
 from planlog.domain.events import event_name
 from planlog.domain.model import Plan
 from planlog.domain.schedule import Occurrence
-from planlog.domain.status import CANCELLED, DONE
+from planlog.domain.status import CANCELLED, DONE, DUE_SOON_DAYS
 from planlog.projections.base import CLUSTERED, ReadModel, Writer, metadata
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change
@@ -90,7 +90,11 @@ board_occurrences = Table(
 PLAN_CREATED = event_name(Plan.Created)
 SECTION_ADDED = event_name(Plan.SectionAdded)
 SECTION_RENAMED = event_name(Plan.SectionRenamed)
-PLAN_TYPES = frozenset({PLAN_CREATED, SECTION_ADDED, SECTION_RENAMED})
+PLAN_RENAMED = event_name(Plan.Renamed)
+SECTIONS_REORDERED = event_name(Plan.SectionsReordered)
+PLAN_TYPES = frozenset(
+    {PLAN_CREATED, SECTION_ADDED, SECTION_RENAMED, PLAN_RENAMED, SECTIONS_REORDERED}
+)
 
 
 class _PlanCreated(Shape):
@@ -104,6 +108,14 @@ class _Section(Shape):
     title: str
 
 
+class _Renamed(Shape):
+    title: str
+
+
+class _Reordered(Shape):
+    order: list[str]
+
+
 class BoardProjection(ReadModel):
     name = "board"
     cost = 5.0  # µs per event in bench/rebuild_rate.py, decoding its payloads included
@@ -113,6 +125,8 @@ class BoardProjection(ReadModel):
         PLAN_CREATED: _PlanCreated,
         SECTION_ADDED: _Section,
         SECTION_RENAMED: _Section,
+        PLAN_RENAMED: _Renamed,
+        SECTIONS_REORDERED: _Reordered,
         **ITEM_PAYLOADS,
     }
 
@@ -160,6 +174,21 @@ class BoardProjection(ReadModel):
                     position=change.position,
                 )
             )
+        elif change.type == PLAN_RENAMED:
+            conn.execute(
+                board_plans.update()
+                .where(board_plans.c.plan_id == change.aggregate_id)
+                .values(title=d["title"])
+            )
+        elif change.type == SECTIONS_REORDERED:
+            # Positions only order a plan's sections: renumber them in the new order.
+            for position, section_id in enumerate(d["order"]):
+                conn.execute(
+                    board_sections.update()
+                    .where(board_sections.c.plan_id == change.aggregate_id)
+                    .where(board_sections.c.section_id == section_id)
+                    .values(position=position)
+                )
         else:
             conn.execute(
                 board_sections.update()
@@ -279,6 +308,7 @@ def board_items_of(conn: Connection, plan_id: str) -> list[BoardItem]:
                     status=CANCELLED if r.cancelled and o.status != DONE else o.status,
                     percent=o.percent,
                     done_on=date.fromisoformat(o.done_on) if o.done_on else None,
+                    note=o.note,
                 )
                 for o in sorted(r.occurrences.values(), key=lambda o: o.due)
             ],
@@ -289,7 +319,9 @@ def board_items_of(conn: Connection, plan_id: str) -> list[BoardItem]:
     ]
 
 
-def read_board(conn: Connection, plan_id: str, today: date) -> dict[str, Any] | None:
+def read_board(
+    conn: Connection, plan_id: str, today: date, *, soon_days: int = DUE_SOON_DAYS
+) -> dict[str, Any] | None:
     head = plan_head(conn, plan_id)
     if head is None:
         return None
@@ -301,4 +333,4 @@ def read_board(conn: Connection, plan_id: str, today: date) -> dict[str, Any] | 
             .order_by(board_sections.c.position)
         )
     ]
-    return build_board(head, sections, board_items_of(conn, plan_id), today)
+    return build_board(head, sections, board_items_of(conn, plan_id), today, soon_days=soon_days)

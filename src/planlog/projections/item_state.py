@@ -29,6 +29,7 @@ ITEM_TYPES = frozenset(
         event_name(PlanItem.Reassigned),
         event_name(PlanItem.ProgressReported),
         event_name(PlanItem.OccurrenceCompleted),
+        event_name(PlanItem.OccurrenceBackfilled),
         event_name(PlanItem.OccurrenceReopened),
         event_name(PlanItem.Cancelled),
     }
@@ -134,6 +135,8 @@ ITEM_PAYLOADS: dict[str, type[Shape]] = {
     event_name(PlanItem.Reassigned): _Reassigned,
     event_name(PlanItem.ProgressReported): _Progress,
     event_name(PlanItem.OccurrenceCompleted): _Completed,
+    # a backfill is a completion recorded later: the same payload, the same effect
+    event_name(PlanItem.OccurrenceBackfilled): _Completed,
     event_name(PlanItem.OccurrenceReopened): _Reopened,
 }
 
@@ -226,6 +229,7 @@ _APPLY = {
     event_name(PlanItem.Reassigned): _reassigned,
     event_name(PlanItem.ProgressReported): _progress,
     event_name(PlanItem.OccurrenceCompleted): _completed,
+    event_name(PlanItem.OccurrenceBackfilled): _completed,
     event_name(PlanItem.OccurrenceReopened): _reopened,
     event_name(PlanItem.Cancelled): _cancelled,
 }

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from planlog.domain.board import board_from_aggregates
 from planlog.domain.clock import PLAN_TZ
 from planlog.domain.errors import NotFound, PlanlogError
+from planlog.domain.status import due_soon_days
 from planlog.projections.board import read_board
 from planlog.projections.timeline import diff
 from planlog.service.app import PlanlogApp
@@ -47,11 +48,53 @@ def board_document(
         plan = app.get_plan(plan_id, as_of=as_of)
         document = board_from_aggregates(plan, app.plan_items(plan_id, as_of=as_of), today)
     else:
+        # The yellow light starts at the plan's first reminder lead, kept in the plan.
+        soon_days = due_soon_days(app.get_plan(plan_id).reminder_policy)
         with engine.connect() as conn:
-            found = read_board(conn, str(plan_id), today)
+            found = read_board(conn, str(plan_id), today, soon_days=soon_days)
         if found is None:
             raise NotFound(f"no plan with id {plan_id}", id=str(plan_id))
         document = found
+    document["as_of"] = as_of.isoformat() if as_of else None
+    return document
+
+
+def plan_overview(board: dict[str, Any]) -> dict[str, Any]:
+    """What a list of plans shows of each (the home page): completion, how many
+    deadlines are missed, and the next deadline not yet missed, from its board document."""
+    upcoming = [i["next_due"] for i in board["items"] if i.get("next_due")]
+    totals = board["totals"]
+    return {
+        "id": board["plan"]["id"],
+        "title": board["plan"]["title"],
+        "percent_done": totals["percent_done"],
+        "done": totals["done"],
+        "occurrences": totals["occurrences"],
+        "overdue": totals["overdue"],
+        "due_soon": totals["due_soon"],
+        "next_due": min(upcoming) if upcoming else None,
+    }
+
+
+def ledger_document(
+    app: PlanlogApp, plan_id: UUID, *, as_of: datetime | None = None
+) -> dict[str, Any]:
+    """The board document for a ledger (台账: the print page, the PDF, the XLSX, the CSV),
+    now or as recorded at `as_of` (judged on that day).
+
+    Always replayed from the event log, never from the board read model: a ledger shows
+    each occurrence's evidence, which the read model does not keep, and a ledger of
+    today then reads exactly like one of a past date.
+    """
+    today = evaluation_day(app, None, as_of)
+    plan = app.get_plan(plan_id, as_of=as_of)
+    items = app.plan_items(plan_id, as_of=as_of)
+    document = board_from_aggregates(plan, items, today)
+    # The board itself has no evidence (its read model keeps none); the ledger has.
+    evidence = {str(i.id): {k: o.evidence for k, o in i.occurrences.items()} for i in items}
+    for row in document["items"]:
+        for occ in row["occurrences"]:
+            occ["evidence"] = evidence[row["id"]].get(occ["due"])
     document["as_of"] = as_of.isoformat() if as_of else None
     return document
 
@@ -64,8 +107,14 @@ def diff_document(
     end: datetime,
     language: str = "zh",
 ) -> dict[str, Any]:
+    """The plan's changes recorded in (start, end]. Doors build the two bounds from what
+    a person typed with `planlog.service.app.day_span`, the one rule for dates."""
     if end < start:
-        raise PlanlogError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
+        # Every door shows this text: no door's own words (a CLI flag) in it.
+        raise PlanlogError(
+            f"结束时间 {end.isoformat()} 早于开始时间 {start.isoformat()}"
+            f"（the end {end.isoformat()} is before the start {start.isoformat()}）"
+        )
     plan = app.get_plan(plan_id)
     with engine.connect() as conn:
         changes = diff(conn, str(plan_id), start, end, language)

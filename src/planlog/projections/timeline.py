@@ -119,6 +119,7 @@ DIFF_TYPES = {
     event_name(PlanItem.Rescheduled): "rescheduled",
     event_name(PlanItem.Reassigned): "reassigned",
     event_name(PlanItem.OccurrenceCompleted): "completed",
+    event_name(PlanItem.OccurrenceBackfilled): "backfilled",
     event_name(PlanItem.OccurrenceReopened): "reopened",
     event_name(PlanItem.Revised): "revised",
     event_name(PlanItem.ProgressReported): "progress_reported",

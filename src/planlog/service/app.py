@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
@@ -73,6 +73,45 @@ def parse_moment(text: str) -> datetime:
             f"{text!r} is not an ISO 8601 date or time (e.g. 2026-03-31 or 2026-03-31T18:00+08:00)"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=PLAN_TZ)
+
+
+def _is_day(text: str) -> bool:
+    return len(text.strip()) == 10
+
+
+def day_span(start: str, end: str) -> tuple[datetime, datetime]:
+    """The one meaning of a "from … to …" of recorded times, for every door (web, API,
+    CLI): a bare date `from` starts at that day's 00:00 and a bare date `to` ends at
+    that day's 24:00, China time, so from=D&to=D is all of day D. A full moment means
+    itself. Returned as the timeline's bounds: (after, until], the first exclusive,
+    the second inclusive, which a moment `from` always meant (changes after it).
+    """
+    after, until = _after(start), parse_moment(end)  # a bare `end` reads as its day's end
+    begins = after + timedelta(microseconds=1) if _is_day(start) else after
+    if until < begins:
+        raise PlanlogError(
+            f"结束时间 {end.strip()} 早于开始时间 {start.strip()}"
+            f"（the end {end.strip()} is before the start {start.strip()}）"
+        )
+    return after, until
+
+
+def span_bounds(start: str | None, end: str | None) -> tuple[datetime | None, datetime | None]:
+    """`day_span` for an open-ended span (either side may be missing), unchecked."""
+    return (_after(start) if start else None), (parse_moment(end) if end else None)
+
+
+def _after(start: str) -> datetime:
+    """The exclusive lower bound of a span starting at `start`: for a bare date, the
+    end of the day before, so the span starts at this day's first instant."""
+    after = parse_moment(start)
+    return after - timedelta(days=1) if _is_day(start) else after
+
+
+def as_of_moment(text: str) -> datetime:
+    """What "as of D" means everywhere: as recorded at the end of day D (24:00 China
+    time), or at the moment given."""
+    return parse_moment(text)
 
 
 class PlanlogApp(Application[UUID]):

@@ -141,6 +141,31 @@ class RenameSection(Command[Plan]):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RenamePlan(Command[Plan]):
+    plan_id: UUID
+    title: str
+    actor: str
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        self._text("reason", max_len=REASON_MAX)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReorderSections(Command[Plan]):
+    """Every section id of the plan, in the new order (the plan checks it names each once)."""
+
+    plan_id: UUID
+    order: Sequence[str]
+    actor: str
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        self._check("order", tuple(self.order))
+        self._text("reason", max_len=REASON_MAX)
+
+
+@dataclass(frozen=True, kw_only=True)
 class SetReminderPolicy(Command[Plan]):
     """The policy's fields are checked by the plan (planlog.domain.policy)."""
 
@@ -231,6 +256,40 @@ class Complete(ItemCommand):
         super().__post_init__()
         self._text("note", max_len=LONG_TEXT_MAX)
         self._text("evidence", max_len=TITLE_MAX)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Backfill(ItemCommand):
+    """Record, now, that an occurrence was already done on `done_on` (onboarding mid-year).
+
+    The occurrence is named (a backfill is about a known deadline, never "the next one"),
+    and `done_on` is not after today: the item checks both.
+    """
+
+    occurrence: str
+    done_on: date
+    note: str | None = None
+    evidence: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.done_on, date) or isinstance(self.done_on, datetime):
+            raise PlanlogError("done_on must be a date（done_on 应为日期）")
+        self._check("occurrence", _day_key(self.occurrence))
+        self._text("note", max_len=LONG_TEXT_MAX)
+        self._text("evidence", max_len=TITLE_MAX)
+
+
+def _day_key(value: object) -> str:
+    """An occurrence's key (its due date, ISO) from a date or its text."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            pass
+    raise PlanlogError(f"occurrence must be a due date (YYYY-MM-DD)（时限应为日期）: {value!r}")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,6 +23,7 @@ from planlog.service.commands import (
     AddItem,
     AddSection,
     AppointChair,
+    Backfill,
     Cancel,
     ChangeSchedule,
     Command,
@@ -34,8 +35,10 @@ from planlog.service.commands import (
     NewItem,
     Reassign,
     RegisterOrganisation,
+    RenamePlan,
     RenameSection,
     Reopen,
+    ReorderSections,
     ReportProgress,
     ReviseItem,
     SetReminderPolicy,
@@ -169,6 +172,31 @@ def rename_section(app: PlanlogApp, c: RenameSection) -> Plan:
         return plan
 
 
+@handles(RenamePlan)
+def rename_plan(app: PlanlogApp, c: RenamePlan) -> Plan:
+    # The register lists plans by title, so it learns the new one in the same save; it
+    # is shared by every plan, hence the retry (a rename commutes with other plans' writes).
+    def attempt() -> Plan:
+        with app.recording():
+            plan = app.load(Plan, c.plan_id, "plan")
+            registry = app.registry()
+            plan.rename(c.title, actor=c.actor, reason=c.reason)
+            registry.retitle(plan_id=plan.id, title=plan.title, actor=c.actor)
+            app.save_all(plan, registry)
+            return plan
+
+    return _retrying(attempt)
+
+
+@handles(ReorderSections)
+def reorder_sections(app: PlanlogApp, c: ReorderSections) -> Plan:
+    with app.recording():
+        plan = app.load(Plan, c.plan_id, "plan")
+        plan.reorder_sections(list(c.order), actor=c.actor, reason=c.reason)
+        app.save_all(plan)
+        return plan
+
+
 @handles(SetReminderPolicy)
 def set_reminder_policy(app: PlanlogApp, c: SetReminderPolicy) -> Plan:
     with app.recording():
@@ -256,6 +284,23 @@ def complete(app: PlanlogApp, c: Complete) -> PlanItem:
     )
 
 
+@handles(Backfill)
+def backfill(app: PlanlogApp, c: Backfill) -> PlanItem:
+    today = app.today()
+    return _change_item(
+        app,
+        c,
+        lambda i: i.backfill(
+            actor=c.actor,
+            occurrence=c.occurrence,
+            done_on=c.done_on,
+            today=today,
+            note=c.note,
+            evidence=c.evidence,
+        ),
+    )
+
+
 @handles(ReportProgress)
 def report_progress(app: PlanlogApp, c: ReportProgress) -> PlanItem:
     return _change_item(
@@ -290,7 +335,14 @@ def reassign(app: PlanlogApp, c: Reassign) -> PlanItem:
 
 @handles(ReviseItem)
 def revise(app: PlanlogApp, c: ReviseItem) -> PlanItem:
-    return _change_item(app, c, lambda i: i.revise(actor=c.actor, reason=c.reason, **c.changes))
+    def decide(item: PlanItem) -> None:
+        section_id = c.changes.get("section_id")
+        if section_id is not None:
+            # The item does not know its plan's sections: the plan says whether it exists.
+            app.get_plan(item.plan_id).section(section_id)
+        item.revise(actor=c.actor, reason=c.reason, **c.changes)
+
+    return _change_item(app, c, decide)
 
 
 def _change_item_of_year(

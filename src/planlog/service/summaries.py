@@ -62,6 +62,14 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
         lambda d: f"部分更名为“{d.get('title')}”",
         lambda d: f"Renamed a section to “{d.get('title')}”",
     ),
+    event_name(Plan.Renamed): (
+        lambda d: f"计划更名为《{d.get('title')}》",
+        lambda d: f"Renamed the plan to “{d.get('title')}”",
+    ),
+    event_name(Plan.SectionsReordered): (
+        lambda d: "调整部分顺序",
+        lambda d: "Reordered the sections",
+    ),
     event_name(Plan.ItemAttached): (
         lambda d: "计划新增事项",
         lambda d: "Added an item to the plan",
@@ -77,6 +85,10 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
     event_name(PlanRegistry.PlanRegistered): (
         lambda d: f"登记计划《{d.get('title')}》",
         lambda d: f"Registered plan “{d.get('title')}”",
+    ),
+    event_name(PlanRegistry.PlanRetitled): (
+        lambda d: f"登记簿中计划更名为《{d.get('title')}》",
+        lambda d: f"Renamed plan to “{d.get('title')}” in the register",
     ),
     event_name(PlanItem.Planned): (
         lambda d: f"新增事项“{d.get('title')}”，时限 " + (_dates(d, "、", "至") or "无"),
@@ -99,6 +111,13 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
         lambda d: f"完成 {d.get('occurrence')} 时限（{d.get('done_on')} 完成）{_note(d, '：')}",
         lambda d: (
             f"Completed the {d.get('occurrence')} deadline (done {d.get('done_on')})"
+            + _note(d, ": ")
+        ),
+    ),
+    event_name(PlanItem.OccurrenceBackfilled): (
+        lambda d: f"补录 {d.get('occurrence')} 时限已于 {d.get('done_on')} 完成{_note(d, '：')}",
+        lambda d: (
+            f"Backfilled the {d.get('occurrence')} deadline as done {d.get('done_on')}"
             + _note(d, ": ")
         ),
     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -9,7 +11,7 @@ from planlog.domain.board import BoardItem, occurrence_document
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation
 from planlog.domain.schedule import Occurrence
-from planlog.domain.status import occurrence_light
+from planlog.domain.status import DUE_SOON_DAYS, due_soon_days, light
 
 
 def plan_view(plan: Plan) -> dict[str, Any]:
@@ -26,11 +28,14 @@ def plan_view(plan: Plan) -> dict[str, Any]:
     }
 
 
-def occurrence_view(item: PlanItem, occ: Occurrence, today: date) -> dict[str, Any]:
+def occurrence_view(
+    item: PlanItem, occ: Occurrence, today: date, *, soon_days: int = DUE_SOON_DAYS
+) -> dict[str, Any]:
     """The board's occurrence document with the stored status, its light, note and
     evidence."""
+    status = item.occurrence_status(occ)
     document = occurrence_document(
-        occ, status=item.occurrence_status(occ), lit=occurrence_light(item, occ, today)
+        occ, status=status, lit=light(status, occ.due, today, soon_days=soon_days), today=today
     )
     return {**document, "note": occ.note, "evidence": occ.evidence}
 
@@ -40,8 +45,9 @@ def item_view(item: PlanItem, today: date, plan: Plan | None = None) -> dict[str
     if plan is not None and item.section_id is not None:
         section = next((s.title for s in plan.sections if s.section_id == item.section_id), None)
     # The board's rules decide the item's status and next deadline, here as on the board.
+    soon_days = due_soon_days(plan.reminder_policy) if plan is not None else DUE_SOON_DAYS
     row = BoardItem.from_item(item)
-    upcoming = row.next_open()
+    upcoming = row.next_deadline(today)
     d = item.details
     return {
         "id": str(item.id),
@@ -54,19 +60,58 @@ def item_view(item: PlanItem, today: date, plan: Plan | None = None) -> dict[str
         "goal": d.goal,
         "measures": d.measures,
         "responsible": d.responsible,
+        "helpers": d.helpers,
         "targets": [t.to_dict() for t in d.targets],
+        "target_lines": [target_display(t.to_dict())["text"] for t in d.targets],
         "deadline_text": item.deadline_text,
         "rrule": item.rrule,
         "soft": item.soft,
-        "status": row.status(today),
+        "status": row.status(today, soon_days=soon_days),
         "percent": item.percent,
         "next_due": upcoming.due.isoformat() if upcoming else None,
+        "days_overdue": row.days_overdue(today),
         "cancelled": item.cancelled,
         "cancel_reason": item.cancel_reason,
-        "occurrences": [occurrence_view(item, o, today) for o in item.ordered_occurrences()],
+        "occurrences": [
+            occurrence_view(item, o, today, soon_days=soon_days) for o in item.ordered_occurrences()
+        ],
         "source": item.source,
         "modified_at": item.modified_on.isoformat(),
     }
+
+
+#: a target's trailing number and unit (新建基层工会800家, 建会率达到80%以上), cut off the label
+_TARGET_TAIL = re.compile(
+    r"(?:达到|不少于|不低于|超过)?\s*[0-9０-９.,，]+\s*\S{0,3}?(?:以上|以内)?\s*$"
+)
+
+
+def target_display(target: Mapping[str, Any]) -> dict[str, Any]:
+    """What a target counts and how far it got: `新建基层工会 50/50家`.
+
+    `label` is the target's text without its trailing number (the thing counted),
+    `current` and `value` the numbers (current is None before anyone reported),
+    `unit` what is counted in, and `text` the line a page or a ledger shows.
+    """
+    raw = str(target.get("text") or "").strip()
+    label = _TARGET_TAIL.sub("", raw).strip() or raw
+    value, unit, current = target.get("value"), target.get("unit") or "", target.get("current")
+    shown = f"{_number(current)}/{_number(value)}" if current is not None else _number(value)
+    return {
+        "label": label,
+        "current": current,
+        "value": value,
+        "unit": unit,
+        "text": f"{label} {shown}{unit}".strip(),
+    }
+
+
+def _number(value: Any) -> str:
+    # Targets are stored as floats; 800.0 reads as 800 in a plan.
+    if value is None:
+        return "?"
+    number = float(value)
+    return str(int(number)) if number.is_integer() else f"{number:g}"
 
 
 def org_view(org: Organisation) -> dict[str, Any]:

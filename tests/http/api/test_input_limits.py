@@ -10,6 +10,8 @@ from planlog.http.app import create_app
 from planlog.http.web.items import EVIDENCE_MAX, NOTE_MAX, REASON_MAX
 
 LIMITS = {
+    "Backfill.evidence": 1000,
+    "Backfill.note": 2000,
     "Complete.evidence": 1000,
     "Complete.note": 2000,
     "FeedCreate.target": 200,
@@ -27,6 +29,8 @@ LIMITS = {
     "OrgCreate.parent": 200,
     "PlanCreate.org": 200,
     "PlanCreate.title": 200,
+    "PlanRename.reason": 500,
+    "PlanRename.title": 200,
     "Progress.evidence": 1000,
     "Progress.note": 2000,
     "Reason.reason": 500,
@@ -36,10 +40,15 @@ LIMITS = {
     "Reschedule.reason": 500,
     "Reschedule.rrule": 300,
     "Revise.goal": 5000,
+    "Revise.helpers": 200,
     "Revise.measures": 5000,
     "Revise.number": 20,
     "Revise.reason": 500,
+    "Revise.section_id": 16,
     "Revise.title": 300,
+    "SectionOrder.reason": 500,
+    "TargetIn.text": 300,
+    "TargetIn.unit": 200,
 }
 
 

@@ -250,7 +250,7 @@ def test_exports_work_with_the_session_cookie(web: Web, kind: str, media: str) -
 
 
 def test_an_unknown_export_is_a_404_page(web: Web) -> None:
-    response = web.login("hospital_chair").get(f"{web.board}/export/board.pdf")
+    response = web.login("hospital_chair").get(f"{web.board}/export/board.docx")
     assert response.status_code == 404
     assert "未找到" in response.text
 

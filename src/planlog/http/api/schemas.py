@@ -85,6 +85,27 @@ class Complete(Body):
     done_on: date | None = Field(default=None, description="Default: today (China)")
 
 
+class Backfill(Body):
+    occurrence: date = Field(description="Due date of the occurrence", examples=["2026-06-30"])
+    done_on: date = Field(description="The day it was done (not after today)")
+    note: str | None = NOTE
+    evidence: str | None = EVIDENCE
+
+
+class PlanRename(Body):
+    title: str = Field(
+        min_length=1, max_length=TYPED_PLAN_TITLE_MAX, examples=["2026年工会工作要点"]
+    )
+    reason: str | None = OPTIONAL_REASON
+
+
+class SectionOrder(Body):
+    order: list[str] = Field(
+        min_length=1, max_length=200, description="Every section id, in the new order"
+    )
+    reason: str | None = OPTIONAL_REASON
+
+
 class Progress(Body):
     percent: StrictInt | None = Field(default=None, ge=0, le=100, examples=[40])
     target: StrictInt | None = Field(default=None, ge=1, description="Target number, 1-based")
@@ -123,10 +144,21 @@ class Move(Body):
     reason: str = REASON
 
 
+class TargetIn(Body):
+    text: str = Field(max_length=TYPED_ITEM_TITLE_MAX, examples=["新建基层工会"])
+    value: float = Field(strict=True, allow_inf_nan=False, examples=[50])
+    unit: str = Field(default="", max_length=NAME_MAX, examples=["家"])
+    comparator: Literal[">=", "<=", "="] = ">="
+    current: float | None = Field(default=None, strict=True, allow_inf_nan=False)
+
+
 class Revise(Body):
     title: str | None = Field(default=None, min_length=1, max_length=TYPED_ITEM_TITLE_MAX)
     goal: str | None = TEXT
     measures: str | None = TEXT
+    section_id: str | None = Field(default=None, max_length=16, examples=["s2"])
+    helpers: str | None = Field(default=None, max_length=NAME_MAX, examples=["组织部、宣传部"])
+    targets: list[TargetIn] | None = Field(default=None, max_length=50)
     number: str | None = Field(default=None, max_length=TYPED_NUMBER_MAX)
     reason: str | None = OPTIONAL_REASON
 
@@ -164,6 +196,7 @@ class OccurrenceOut(BaseModel):
     light: str
     percent: int
     done_on: str | None
+    days_overdue: int = 0
     note: str | None
     evidence: str | None
 

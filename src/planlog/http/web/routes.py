@@ -10,7 +10,7 @@ in `planlog.http.web.importing`.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -55,7 +55,7 @@ from planlog.projections.chain import verify
 from planlog.projections.quarantine import entries
 from planlog.projections.queries import board_document, diff_document, evaluation_day
 from planlog.projections.rollup import rollup
-from planlog.service.app import parse_moment
+from planlog.service.app import day_span, parse_moment
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 router.include_router(items.router)
@@ -273,12 +273,9 @@ def audit(
     # By default the plan year so far: auditors replay the year.
     first = start or min(date(plan.year, 1, 1), today).isoformat()
     last = end or today.isoformat()
-    # Whole days, both included: from the first day's 00:00 to the last day's 24:00
-    # (a bare date means the end of that day in China).
-    after = parse_moment(first) - timedelta(days=1) if len(first) == 10 else parse_moment(first)
-    diff = diff_document(
-        svc.app, svc.fresh(), plan_id, after, parse_moment(last), language(request)
-    )
+    # Whole days, both included: the one rule of every door (service.app.day_span).
+    after, until = day_span(first, last)
+    diff = diff_document(svc.app, svc.fresh(), plan_id, after, until, language(request))
     # Verifying walks the whole log; it is what the API's /audit/verify answers too, and
     # for the same callers only: the report may name another organisation's event.
     chain_refused = whole_log_refusal(svc.app, who.principal.org)

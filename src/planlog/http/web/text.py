@@ -211,6 +211,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "change_rescheduled": ("调整时限", "rescheduled"),
     "change_reassigned": ("更换责任人", "reassigned"),
     "change_completed": ("完成", "completed"),
+    "change_backfilled": ("补录", "backfilled"),
     "change_reopened": ("重新打开", "reopened"),
     "change_revised": ("修改", "revised"),
     "change_progress_reported": ("报告进度", "progress"),

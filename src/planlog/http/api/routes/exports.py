@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from planlog.auth.caller import AUDIT, MANAGE, READ, Caller, org_scope
@@ -30,14 +30,37 @@ Auditor = Annotated[Caller, Depends(role_caller((*AUDIT, "editor"), "export the 
 Manager = Annotated[Caller, Depends(role_caller(MANAGE, "manage calendar feeds"))]
 
 
+#: Declared for the OpenAPI document; `planlog.http.downloads` reads it from the request,
+#: as the web's export links pass it too.
+AsOf = Annotated[
+    str | None,
+    Query(description="A past date (as recorded at its end, China time) or ISO 8601 moment"),
+]
+
+
 @router.get("/api/v1/plans/{plan_id}/board.csv", responses=PROBLEMS)
-def board_as_csv(plan_id: UUID, svc: ServicesDep, who: Reader, request: Request) -> Response:
+def board_as_csv(
+    plan_id: UUID, svc: ServicesDep, who: Reader, request: Request, as_of: AsOf = None
+) -> Response:
     return downloads.board_as_csv(svc, who, plan_id, request)
 
 
 @router.get("/api/v1/plans/{plan_id}/board.xlsx", responses=PROBLEMS)
-def board_as_xlsx(plan_id: UUID, svc: ServicesDep, who: Reader, request: Request) -> Response:
+def board_as_xlsx(
+    plan_id: UUID, svc: ServicesDep, who: Reader, request: Request, as_of: AsOf = None
+) -> Response:
     return downloads.board_as_xlsx(svc, who, plan_id, request)
+
+
+@router.get(
+    "/api/v1/plans/{plan_id}/board.pdf",
+    responses={**PROBLEMS, 200: {"content": {"application/pdf": {}}}},
+)
+def board_as_pdf(
+    plan_id: UUID, svc: ServicesDep, who: Reader, request: Request, as_of: AsOf = None
+) -> Response:
+    """The ledger (台账): the board as an A4 landscape PDF, now or as of a past date."""
+    return downloads.board_as_pdf(svc, who, plan_id, request)
 
 
 @router.get("/api/v1/plans/{plan_id}/history.jsonl", responses=PROBLEMS)

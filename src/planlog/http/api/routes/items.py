@@ -9,10 +9,11 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Response
 
 from planlog.auth.caller import AUDIT, MANAGE, REPORT, Caller
-from planlog.domain.model import PlanItem
+from planlog.domain.model import PlanItem, Target
 from planlog.http.api.schemas import (
     PROBLEMS,
     WRITE_PROBLEMS,
+    Backfill,
     Complete,
     ItemOut,
     Move,
@@ -125,6 +126,35 @@ def complete(
             item_id=item_id,
             actor=who.actor,
             occurrence=_key(body.occurrence),
+            done_on=body.done_on,
+            note=body.note,
+            evidence=body.evidence,
+            expected_version=v,
+        ),
+    )
+
+
+@router.post("/{item_id}/backfill", response_model=ItemOut, responses=WRITE_PROBLEMS)
+def backfill(
+    item_id: UUID,
+    body: Backfill,
+    svc: ServicesDep,
+    who: Reporter,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Record an occurrence as already done on `done_on` (补录, onboarding mid-year); the
+    history says it was a backfill."""
+    return _write(
+        svc,
+        who,
+        item_id,
+        if_match,
+        response,
+        lambda v: commands.Backfill(
+            item_id=item_id,
+            actor=who.actor,
+            occurrence=body.occurrence.isoformat(),
             done_on=body.done_on,
             note=body.note,
             evidence=body.evidence,
@@ -312,9 +342,16 @@ def revise(
             actor=who.actor,
             reason=body.reason,
             expected_version=v,
-            changes=body.model_dump(exclude_none=True, exclude={"reason"}),
+            changes=_revision(body),
         ),
     )
+
+
+def _revision(body: Revise) -> dict[str, Any]:
+    changes = body.model_dump(exclude_none=True, exclude={"reason", "targets"})
+    if body.targets is not None:
+        changes["targets"] = [Target(**t.model_dump()) for t in body.targets]
+    return changes
 
 
 def _key(day: Any) -> str | None:

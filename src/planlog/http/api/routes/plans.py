@@ -10,11 +10,26 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from planlog.auth.caller import AUDIT, MANAGE, READ, Caller
 from planlog.domain.policy import ReminderPolicy
-from planlog.http.api.schemas import PROBLEMS, BoardOut, Created, ItemCreate, PlanCreate
+from planlog.http.api.schemas import (
+    PROBLEMS,
+    BoardOut,
+    Created,
+    ItemCreate,
+    PlanCreate,
+    PlanRename,
+    SectionOrder,
+)
 from planlog.http.deps import ServicesDep, role_caller
 from planlog.projections.queries import board_document, diff_document
-from planlog.service.app import parse_moment
-from planlog.service.commands import AddItem, CreatePlan, NewItem, SetReminderPolicy
+from planlog.service.app import day_span, parse_moment
+from planlog.service.commands import (
+    AddItem,
+    CreatePlan,
+    NewItem,
+    RenamePlan,
+    ReorderSections,
+    SetReminderPolicy,
+)
 from planlog.service.views import item_view, plan_view
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
@@ -59,6 +74,28 @@ def get_plan(plan_id: UUID, svc: ServicesDep, who: Reader, as_of: Moment = None)
     moment = _moment(as_of)
     plan = who.plan(svc.app, plan_id)
     return plan_view(svc.app.get_plan(plan_id, as_of=moment) if moment else plan)
+
+
+@router.patch("/{plan_id}", responses=PROBLEMS)
+def rename_plan(plan_id: UUID, body: PlanRename, svc: ServicesDep, who: Manager) -> dict[str, Any]:
+    """Rename the plan (`title`, with an optional `reason`); answers the plan."""
+    who.plan(svc.app, plan_id)
+    plan = svc.app.handle(
+        RenamePlan(plan_id=plan_id, title=body.title, actor=who.actor, reason=body.reason)
+    )
+    return plan_view(plan)
+
+
+@router.put("/{plan_id}/sections/order", responses=PROBLEMS)
+def reorder_sections(
+    plan_id: UUID, body: SectionOrder, svc: ServicesDep, who: Manager
+) -> dict[str, Any]:
+    """Put the sections in this order (every section id once); answers the plan."""
+    who.plan(svc.app, plan_id)
+    plan = svc.app.handle(
+        ReorderSections(plan_id=plan_id, order=body.order, actor=who.actor, reason=body.reason)
+    )
+    return plan_view(plan)
 
 
 @router.get("/{plan_id}/items", responses=PROBLEMS)
@@ -122,9 +159,8 @@ def diff(
 ) -> dict[str, Any]:
     """What changed between two recorded times: added, completed, rescheduled, …"""
     who.plan(svc.app, plan_id)
-    return diff_document(
-        svc.app, svc.fresh(), plan_id, parse_moment(start), parse_moment(end), lang
-    )
+    after, until = day_span(start, end)
+    return diff_document(svc.app, svc.fresh(), plan_id, after, until, lang)
 
 
 @router.get("/{plan_id}/history", responses=PROBLEMS)

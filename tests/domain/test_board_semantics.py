@@ -1,0 +1,68 @@
+"""Issue 14: a board that answers the chair's questions (pure rules of planlog.domain.board)."""
+
+from datetime import date
+
+from planlog.domain.board import BoardItem, build_board
+from planlog.domain.schedule import Occurrence
+from planlog.domain.status import DUE_SOON_DAYS, days_overdue, due_soon_days, light
+
+PLAN = {"id": "p", "org": "某工会", "year": 2026, "title": "计划"}
+
+
+def quarters(done: int) -> BoardItem:
+    dues = [date(2026, 3, 31), date(2026, 6, 30), date(2026, 9, 30), date(2026, 12, 31)]
+    occurrences = [
+        Occurrence(due=d, status="done", done_on=d) if i < done else Occurrence(due=d)
+        for i, d in enumerate(dues)
+    ]
+    return BoardItem(
+        id="i",
+        title="季度报告",
+        section_id=None,
+        number=None,
+        responsible=None,
+        cancelled=False,
+        occurrences=occurrences,
+    )
+
+
+def test_three_quarters_done_and_the_fourth_not_due_is_in_progress() -> None:
+    item = quarters(done=3)
+    assert item.status(date(2026, 11, 1)) == "in_progress"
+    assert item.next_deadline(date(2026, 11, 1)) == item.occurrences[3]
+
+
+def test_a_missed_deadline_is_overdue_not_next() -> None:
+    item = quarters(done=1)
+    today = date(2026, 7, 10)
+    assert item.status(today) == "overdue"
+    assert item.next_deadline(today) == item.occurrences[2]  # September, not June
+    assert item.days_overdue(today) == 10
+    board = build_board(PLAN, [], [item], today)
+    (row,) = board["items"]
+    assert row["next_due"] == "2026-09-30"
+    assert row["days_overdue"] == 10 and row["overdue"] == 1
+    assert [o["days_overdue"] for o in row["occurrences"]] == [0, 10, 0, 0]
+
+
+def test_days_overdue_counts_until_done_for_late_work() -> None:
+    due = date(2026, 6, 30)
+    assert days_overdue("done", due, date(2026, 12, 1), done_on=date(2026, 7, 3)) == 3
+    assert days_overdue("open", due, date(2026, 6, 30)) == 0
+    assert days_overdue("cancelled", due, date(2026, 12, 1)) == 0
+
+
+def test_the_yellow_light_starts_at_the_first_reminder_lead() -> None:
+    assert DUE_SOON_DAYS == 7 == due_soon_days(None)
+    assert due_soon_days({"lead_days": [14, 3]}) == 14
+    assert due_soon_days({"lead_days": "nonsense"}) == 7  # a stale policy still shows
+    due = date(2026, 6, 30)
+    assert light("open", due, date(2026, 6, 23)) == "due_soon"
+    assert light("open", due, date(2026, 6, 22)) == "open"
+    assert light("open", due, date(2026, 6, 15), soon_days=15) == "due_soon"
+
+
+def test_the_board_says_when_yellow_starts() -> None:
+    board = build_board(PLAN, [], [quarters(done=0)], date(2026, 3, 20), soon_days=14)
+    assert board["due_soon_days"] == 14
+    assert board["items"][0]["status"] == "due_soon"
