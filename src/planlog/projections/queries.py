@@ -62,7 +62,7 @@ def board_document(
 def plan_overview(board: dict[str, Any]) -> dict[str, Any]:
     """What a list of plans shows of each (the home page): completion, how many
     deadlines are missed, and the next deadline not yet missed, from its board document."""
-    upcoming = [i["next_due"] for i in board["items"] if i.get("next_due")]
+    upcoming = sorted((i["next_due"], i["title"]) for i in board["items"] if i.get("next_due"))
     totals = board["totals"]
     return {
         "id": board["plan"]["id"],
@@ -72,7 +72,8 @@ def plan_overview(board: dict[str, Any]) -> dict[str, Any]:
         "occurrences": totals["occurrences"],
         "overdue": totals["overdue"],
         "due_soon": totals["due_soon"],
-        "next_due": min(upcoming) if upcoming else None,
+        "next_due": upcoming[0][0] if upcoming else None,
+        "next_title": upcoming[0][1] if upcoming else None,
     }
 
 

@@ -6,7 +6,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from planlog.domain.board import board_from_aggregates
-from planlog.http.web.page_models import ledger_rows, plan_summary
+from planlog.projections.queries import plan_overview
 
 if TYPE_CHECKING:
     from conftest import Web
@@ -44,51 +44,6 @@ def test_the_ledger_as_of_a_past_date_replays_it(web: Web) -> None:
     assert client.get(f"{web.board}/print", params={"as_of": "soon"}).status_code == 422
 
 
-def test_ledger_rows_count_days_overdue_and_completion() -> None:
-    document = {
-        "today": "2026-04-10",
-        "sections": [{"id": "s1", "title": "建设职工之家"}],
-        "items": [
-            {
-                "id": "a",
-                "number": None,
-                "section_id": "s1",
-                "title": "发展会员",
-                "responsible": None,
-                "status": "overdue",
-                "percent": 30,
-                "occurrences": [{"opens": None, "due": "2026-03-31", "status": "overdue"}],
-            },
-            {
-                "id": "b",
-                "number": "3",
-                "section_id": None,
-                "title": "元旦长跑",
-                "responsible": "工会文体委员",
-                "status": "done",
-                "percent": 100,
-                "occurrences": [
-                    {"opens": None, "due": "2026-01-01", "status": "done", "done_on": "2026-01-01"}
-                ],
-            },
-        ],
-    }
-    records = {"a": {"occurrences": [{"note": "进行中", "evidence": None}]}}
-    late, done = ledger_rows(document, records)
-    assert (late.number, late.section, late.days_overdue, late.note) == (
-        "1",
-        "建设职工之家",
-        10,
-        "进行中",
-    )
-    assert late.completed_on is None
-    assert (done.number, done.days_overdue, done.completed_on) == ("3", None, "2026-01-01")
-    document["totals"] = {"percent_done": 50, "overdue": 1}
-    summary = plan_summary(document)
-    # The missed deadline is counted as overdue, never shown as the next one.
-    assert (summary.percent, summary.overdue, summary.next_due) == (50, 1, None)
-
-
 def test_the_home_page_says_completion_overdue_and_next_deadline(web: Web) -> None:
     web.services.app.create_plan(org="某区总工会", year=2026, title="区计划", actor="刘主席")
     client = web.login("city_chair")  # two plans in scope: the list, not a redirect
@@ -98,8 +53,9 @@ def test_the_home_page_says_completion_overdue_and_next_deadline(web: Web) -> No
     plan = web.services.app.get_plan(web.seeded.plan)
     items = web.services.app.plan_items(plan.id)
     today = web.services.app.today()
-    expected = plan_summary(board_from_aggregates(plan, items, today))
-    assert f"{expected.percent}%" in page.text
-    assert expected.next_due is None or date.fromisoformat(expected.next_due) >= today
-    if expected.next_due:
-        assert expected.next_title and expected.next_title in page.text
+    expected = plan_overview(board_from_aggregates(plan, items, today))
+    assert f"{expected['percent_done']}%" in page.text
+    # A missed deadline is counted as overdue, never shown as the next one.
+    assert expected["next_due"] is None or date.fromisoformat(expected["next_due"]) >= today
+    if expected["next_due"]:
+        assert expected["next_title"] and expected["next_title"] in page.text

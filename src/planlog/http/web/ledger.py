@@ -1,13 +1,14 @@
 """The printable ledger (台账): the board as one A4 landscape table, now or as of a date.
 
-The rows come from the board document (`planlog.projections.queries.board_document`, the
-same as the board, the CLI and the exports; as of a past date it is replayed from the
-log) and the item views for what the board does not carry (the note and evidence).
+The rows are the PDF's and the XLSX's (`planlog.exports.ledger_rows` over
+`planlog.projections.queries.ledger_document`, replayed from the log now or as of a date,
+with each occurrence's note and evidence): one row per deadline, the item's cells spanning
+its rows.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
@@ -15,15 +16,14 @@ from fastapi import APIRouter, Request, Response
 from planlog.auth.caller import READ
 from planlog.domain.clock import PLAN_TZ
 from planlog.domain.errors import NotFound
+from planlog.exports import ledger_rows
 from planlog.http.deps import ServicesDep
 from planlog.http.web.chair import plan_head
-from planlog.http.web.page_models import ledger_rows
 from planlog.http.web.pages import WebRoute, error_page, page
 from planlog.http.web.session import SessionDep, language
 from planlog.http.web.text import tr
-from planlog.projections.queries import board_document
+from planlog.projections.queries import ledger_document
 from planlog.service.app import parse_moment
-from planlog.service.views import item_view
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -42,21 +42,18 @@ def print_ledger(
     plan = who.plan(svc.app, plan_id)
     moment: datetime | None = parse_moment(as_of) if as_of else None
     try:
-        document = board_document(svc.app, svc.fresh(), plan_id, as_of=moment)
-        items = svc.app.plan_items(plan_id, as_of=moment)
+        document = ledger_document(svc.app, plan_id, as_of=moment)
     except NotFound as missing:
         if moment is None:
             raise
         lang = language(request)
         return error_page(request, 404, tr("not_recorded_yet", lang), missing.message)
-    then = svc.app.get_plan(plan_id, as_of=moment) if moment else plan
-    today = date.fromisoformat(document["today"])
-    records = {str(i.id): item_view(i, today, then) for i in items}
     context = {
         "plan": plan_head(plan),
         "tab": "board",
         "doc": document,
-        "rows": ledger_rows(document, records),
+        # The PDF's and the XLSX's rows (planlog.exports): every printed ledger reads alike.
+        "rows": ledger_rows(document),
         "as_of": moment,
         "as_of_text": as_of or "",
         "printed_at": svc.app.now().astimezone(PLAN_TZ),

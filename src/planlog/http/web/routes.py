@@ -32,7 +32,6 @@ from planlog.http.web.page_models import (
     BoardFilters,
     board_sections,
     people,
-    plan_summary,
     target_rows,
     year_calendar,
 )
@@ -53,7 +52,7 @@ from planlog.http.web.session import (
 from planlog.http.web.text import tr
 from planlog.projections.chain import verify
 from planlog.projections.quarantine import entries
-from planlog.projections.queries import board_document, diff_document, evaluation_day
+from planlog.projections.queries import board_document, diff_document, evaluation_day, plan_overview
 from planlog.projections.rollup import rollup
 from planlog.service.app import day_span, parse_moment
 
@@ -193,7 +192,9 @@ def home(request: Request, svc: ServicesDep, session: SessionDep) -> Response:
         return RedirectResponse(f"/plans/{plans[0].plan_id}", status_code=303)
     # Each plan's completion, lateness and next deadline, from the board read model.
     engine = svc.fresh() if plans else svc.engine
-    summaries = {e.plan_id: plan_summary(board_document(svc.app, engine, e.plan_id)) for e in plans}
+    summaries = {
+        e.plan_id: plan_overview(board_document(svc.app, engine, e.plan_id)) for e in plans
+    }
     context = {"plans": plans, "summaries": summaries}
     return page(request, "home.html", context, session=session)
 
@@ -309,6 +310,7 @@ def audit(
 EXPORTS = {
     "board.csv": "export_csv",
     "board.xlsx": "export_xlsx",
+    "board.pdf": "export_pdf",
     "history.jsonl": "export_history",
     "calendar.ics": "export_ics",
 }

@@ -203,6 +203,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "quarantine_status_released": ("已放行", "released"),
     "exports": ("导出", "Exports"),
     "export_csv": ("看板 CSV", "Board CSV"),
+    "export_pdf": ("台账 PDF（A4 横向）", "Ledger PDF (A4 landscape)"),
     "export_xlsx": ("看板 Excel", "Board Excel"),
     "export_history": ("变更记录 JSONL", "History JSONL"),
     "export_ics": ("日历 ICS", "Calendar ICS"),
