@@ -40,6 +40,7 @@ class Draft:
     goal: str | None = None
     item_goal: bool = False  # the goal belongs to this item, so its targets count
     responsible: str | None = None
+    helpers: str | None = None  # a helping unit (配合部门), never the responsible one
     deadline_text: str | None = None  # stated as a 时限, not found in running text
     targets: tuple[Target, ...] | None = None  # stated explicitly (YAML)
     warnings: list[str] = field(default_factory=list)
@@ -97,6 +98,7 @@ def finish_item(draft: Draft, year: int) -> ImportedItem:
         goal=draft.goal or None,
         measures=measures or None,
         responsible=draft.responsible or None,
+        helpers=draft.helpers or None,
         deadline_text=deadline_text,
         deadline=deadline,
         targets=targets,

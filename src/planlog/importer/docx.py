@@ -108,6 +108,16 @@ def _blocks(
     return paragraphs, task_tables, other_tables
 
 
+def _table_title(rows: list[list[str]]) -> str | None:
+    """A title written as the table's first row (merged across it), above the header."""
+    header = find_header(rows)
+    for row in rows[: header.row if header else 0]:
+        distinct = list(dict.fromkeys(c for c in row if c.strip()))
+        if len(distinct) == 1:
+            return strip_punct(distinct[0]) or None
+    return None
+
+
 def read_docx(path: Path, year: int, *, source: str | None = None) -> ImportedPlan:
     """Read a .docx that `limits.check_package` has let through."""
     source = source or path.name
@@ -151,7 +161,7 @@ def read_docx(path: Path, year: int, *, source: str | None = None) -> ImportedPl
         drafts.extend(found)
         warnings.extend(notes)
     text_lines = [t for _, t in paragraphs if t.strip() and not is_clutter(t)]
-    title = strip_punct(text_lines[0]) if text_lines else None
+    title = strip_punct(text_lines[0]) if text_lines else _table_title(task_tables[0][1])
     if len(text_lines) > 1:
         outside = len(text_lines) - 1
         warnings.append(

@@ -66,9 +66,13 @@ class ImportedItem:
     source_text: str
     source_line: int
     warnings: tuple[str, ...]
+    helpers: str | None = None  # a helping unit (配合部门): shown, not stored as an event field
 
     def to_dict(self) -> dict[str, Any]:
         deadline = self.deadline
+        # A helping unit is shown only where a table names one, so the JSON of
+        # every other plan keeps exactly its documented keys.
+        helpers = {"helpers": self.helpers} if self.helpers else {}
         return {
             "section": self.section,
             "number": self.number,
@@ -84,6 +88,7 @@ class ImportedItem:
             "targets": [t.to_dict() for t in self.targets],
             "source_line": self.source_line,
             "warnings": list(self.warnings),
+            **helpers,
         }
 
 

@@ -1,9 +1,17 @@
 """Plans kept as a table (an .xlsx sheet, a table in a .docx): rows -> drafts.
 
 A header row is looked for in the first rows: its cells are matched to the
-columns the importer knows (序号, 工作任务, 目标, 措施, 时限, 责任人, 板块). Section
-cells are usually merged over their rows, and only the first row carries the
-value, so a section (and a number) is carried down until the next one.
+columns the importer knows (序号, 工作任务, 目标, 措施, 时限, 责任人, 配合部门, 板块);
+rows above it (the sheet's title) are not tasks. Section cells are usually merged
+over their rows, and only the first row carries the value, so a section (and a
+number) is carried down until the next one.
+
+The usual 任务分解表 has no section column: a row that spans every column
+(一、组织建设), or holds only a numbered heading, starts a section; a row of notes
+(注：…, 备注：…, 说明：…) is neither a task nor a section. A cell may hold several
+lines: the first line of the task cell is the title, all of it is the text. The
+responsible unit is the lead column (牵头部门 before 责任领导); a helping unit
+(配合部门) is kept apart as `helpers`, never as the one responsible.
 """
 
 from __future__ import annotations
@@ -38,16 +46,31 @@ _EXACT = {
         "责任领导",
     ),
     "section": ("板块", "类别", "分类", "类型", "工作板块", "大项", "领域", "部分", "栏目"),
+    "helpers": (
+        "配合部门",
+        "配合单位",
+        "协办单位",
+        "协办部门",
+        "协助部门",
+        "协助单位",
+        "参与部门",
+        "参与单位",
+        "配合",
+    ),
 }
 _CONTAINS = (
     ("number", ("序号", "编号")),
-    ("deadline", ("时限", "时间", "期限")),
-    ("responsible", ("责任", "牵头", "负责")),
+    # Before 时间/责任: 配合责任单位 helps, 进度安排 is when.
+    ("helpers", ("配合", "协办", "协助", "参与")),
+    ("deadline", ("时限", "时间", "期限", "进度安排", "日期")),
+    ("responsible", ("责任", "牵头", "负责", "主办", "承办")),
     ("section", ("板块", "类别", "分类")),
     ("measures", ("措施", "举措")),
     ("task", ("任务", "内容", "项目", "事项")),
-    ("goal", ("目标",)),
+    ("goal", ("目标", "标准", "成效", "预期")),
 )
+# Of several responsible columns the lead unit wins: 牵头部门 over 责任领导.
+_LEAD_RANK = (("牵头", "主办"), ("单位", "部门", "科室"), ())
 
 
 def column_of(header: str) -> str | None:
@@ -76,9 +99,14 @@ def find_header(rows: Sequence[Sequence[str]]) -> Header | None:
     best: Header | None = None
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         columns: dict[str, int] = {}
+        lead_rank = len(_LEAD_RANK)
         for cell_index, cell in enumerate(row):
             column = column_of(cell)
-            if column is not None and column not in columns:
+            if column == "responsible":
+                rank = _lead_rank(cell)
+                if rank < lead_rank:
+                    columns[column], lead_rank = cell_index, rank
+            elif column is not None and column not in columns:
                 columns[column] = cell_index
         names = tuple(c.strip() for c in row if c.strip())
         header = Header(index, columns, names)
@@ -87,6 +115,11 @@ def find_header(rows: Sequence[Sequence[str]]) -> Header | None:
         if len(columns) >= 2 and (best is None or len(columns) > len(best.columns)):
             best = header
     return best
+
+
+def _lead_rank(header: str) -> int:
+    name = fold(header)
+    return next(i for i, words in enumerate(_LEAD_RANK) if not words or any(w in name for w in words))
 
 
 _SECTION_NUMERAL = re.compile(
@@ -98,6 +131,47 @@ def section_name(text: str) -> str:
     """一、组织建设 -> 组织建设."""
     match = _SECTION_NUMERAL.match(fold(text))
     return strip_punct(text[match.end() :] if match else text)
+
+
+_NOTE = re.compile(r"^\s*(?:注|备注|说明|附注|填表说明)\s*\d?\s*[:.、]")
+_HEADING = re.compile(
+    r"^(?:第[一二三四五六七八九十\d]+(?:部分|章|篇)|[一二三四五六七八九十]+\s*[、.]"
+    r"|\(\s*[一二三四五六七八九十]+\s*\))"
+)
+_CN_NUMBER = re.compile(r"^[一二三四五六七八九十]+$")
+
+
+def is_note(text: str) -> bool:
+    """注：各牵头部门于每月25日前报送… is guidance for the table, not a task."""
+    return _NOTE.match(fold(text)) is not None
+
+
+def row_heading(row: Sequence[str], cols: dict[str, int]) -> str | None:
+    """The section a row opens, if it is a heading row rather than a task.
+
+    A row spanning every column shows one text in each of its cells (merged cells
+    are filled); a heading written in one cell is a numbered 一、 / （一） line alone
+    on its row; a 序号 of 一 beside a bare task cell is a heading in two cells.
+    """
+    filled = [c.strip() for c in row if c.strip()]
+    if not filled:
+        return None
+    distinct = list(dict.fromkeys(filled))
+    if len(distinct) == 1 and (len(filled) >= 2 or _HEADING.match(fold(distinct[0]))):
+        return distinct[0]
+    number_index = cols.get("number")
+    task_index = cols.get("task")
+    if (
+        len(distinct) == 2
+        and number_index is not None
+        and task_index is not None
+        and number_index < len(row)
+        and task_index < len(row)
+        and _CN_NUMBER.match(fold(row[number_index].strip()))
+        and row[task_index].strip()
+    ):
+        return f"{row[number_index].strip()}、{row[task_index].strip()}"
+    return None
 
 
 def rows_to_drafts(
@@ -149,13 +223,16 @@ def rows_to_drafts(
         filled = [c.strip() for c in row if c.strip()]
         if not filled:
             continue
+        if is_note(filled[0]):
+            continue
         task = cell(row, "task")
+        heading = row_heading(row, cols)
+        if heading is not None and "section" not in cols:
+            section = section_name(heading)
+            continue
         if cell(row, "section"):
             section = section_name(cell(row, "section"))
-        if not task:
-            # A lone heading row (一、组织建设) in a table without a section column.
-            if len(filled) == 1 and "section" not in cols:
-                section = section_name(filled[0])
+        if not task or heading is not None:
             continue
         budget.add()
         number = cell(row, "number")
@@ -185,6 +262,7 @@ def rows_to_drafts(
                 goal=goal or None,
                 item_goal=bool(goal),
                 responsible=cell(row, "responsible") or None,
+                helpers=cell(row, "helpers") or None,
                 deadline_text=strip_punct(cell(row, "deadline")) or None,
             )
         )
