@@ -79,12 +79,110 @@ _CLUTTER_WORDS = (
 )
 
 
-def is_clutter(line: str) -> bool:
-    """Download-site boilerplate: a known line shape, or two of the site's own words."""
-    folded = fold(line)
-    if _CLUTTER_LINE.match(folded):
+# A page's navigation, not the plan: 相关推荐, 上一篇：…, 发布时间：…, a breadcrumb.
+_NAV_LINE = re.compile(
+    r"^(?:上一篇|下一篇|上一页|下一页|返回列表|返回顶部|返回首页|打印本页|关闭窗口|分享到"
+    r"|当前位置|您的位置|你的位置|所在位置)"
+    r"|^(?:相关推荐|相关文章|相关阅读|相关范文|推荐阅读|猜你喜欢|热门推荐|热门文章|最新文章"
+    r"|延伸阅读|精彩推荐|精选文章|更多相关|热门搜索)\s*[:>]?\s*$"
+    r"|^(?:发布时间|发布日期|发表时间|更新时间|上传时间|浏览次数|点击次数|阅读次数|来源|作者|责任编辑"
+    r"|编辑)\s*:"
+)
+_BREADCRUMB = re.compile(r"(?:首页|主页|网站首页)\s*[>»›/→]|[>»›]\s*[^>»›]+\s*[>»›]")
+# A signature date (落款) or a listed article's date: a date alone, or closing a line.
+_DATE = r"(?:(?:19|20)\d\d[-/.]\d{1,2}[-/.]\d{1,2}(?:\s+\d{1,2}:\d\d(?::\d\d)?)?" \
+    r"|(?:19|20)\d\d年\d{1,2}月\d{1,2}日)"
+_DATE_LINE = re.compile(rf"^[(\[]?{_DATE}[)\]]?$")
+_DATED_ENTRY = re.compile(rf"\s[(\[]?{_DATE}[)\]]?$")
+# Markers after which a page holds only its related-articles list.
+_TAIL_MARK = re.compile(
+    r"^(?:上一篇|下一篇|相关推荐|相关文章|相关阅读|相关范文|推荐阅读|猜你喜欢|热门推荐|热门文章"
+    r"|最新文章|延伸阅读|精彩推荐|精选文章|更多相关)"
+)
+
+
+def is_mojibake(line: str) -> bool:
+    """UTF-8 text that was decoded as GBK (鍦ㄧぞ鍖哄伐浼…) or as Latin-1 (å·¥ä¼š).
+
+    Such a line re-encodes into bytes that read as UTF-8 again; real Chinese in
+    GBK bytes does not. A line of Latin-1 mojibake is mostly accented letters.
+    """
+    text = line.strip()
+    if len(text) < 6:
+        return False
+    accented = sum(1 for ch in text if "\u00c0" <= ch <= "\u00ff")
+    if accented * 3 >= len(text):
         return True
-    return sum(word in folded for word in _CLUTTER_WORDS) >= 2
+    if sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff") * 2 < len(text):
+        return False
+    repaired = text.encode("gbk", errors="replace").decode("utf-8", errors="replace")
+    bad = repaired.count("\ufffd") + repaired.count("?") - text.count("?")
+    cjk = sum(1 for ch in repaired if "\u4e00" <= ch <= "\u9fff")
+    return cjk >= 4 and bad * 5 <= len(repaired)
+
+
+def is_clutter(line: str) -> bool:
+    """Download-site boilerplate: a known line shape, two of the site's own words, the
+    page's navigation, a date alone, or a garbled line."""
+    folded = fold(line)
+    if _CLUTTER_LINE.match(folded) or _DATE_LINE.match(folded.strip()):
+        return True
+    if _NAV_LINE.match(folded) or _BREADCRUMB.search(folded):
+        return True
+    if sum(word in folded for word in _CLUTTER_WORDS) >= 2:
+        return True
+    return is_mojibake(line)
+
+
+def page_tail(lines: list[tuple[int, str]]) -> int:
+    """Where a web page's trailer starts (上一篇/下一篇, related articles, the
+    signature before them): every line from there is clutter. len(lines) if none.
+
+    Only after the plan has begun (a numbered line), so a 相关推荐 above the
+    plan's title is one clutter line, not the end of the document.
+    """
+    begun = False
+    for index, (_, raw) in enumerate(lines):
+        folded = fold(clean_line(raw))
+        if not begun:
+            begun = bool(_SECTION.match(folded) or _ARABIC.match(folded) or _SUB.match(folded))
+            continue
+        if _TAIL_MARK.match(folded):
+            return _signature_start(lines, index)
+        if _DATED_ENTRY.search(folded) and all(
+            _DATED_ENTRY.search(fold(clean_line(r))) or _TAIL_MARK.match(fold(clean_line(r)))
+            or not clean_line(r)
+            for _, r in lines[index:]
+        ):
+            return _signature_start(lines, index)
+    return _signature_start(lines, len(lines))
+
+
+_SIGNATURE_MAX = 30
+
+
+def _signature_start(lines: list[tuple[int, str]], end: int) -> int:
+    """A closing date (2025年12月28日), and the short name line right above it, sign the
+    document: they are not the last item's text."""
+    index = end
+    while index > 0 and not clean_line(lines[index - 1][1]):
+        index -= 1
+    if index == 0 or not _DATE_LINE.match(fold(clean_line(lines[index - 1][1]))):
+        return end
+    index -= 1
+    above = index
+    while above > 0 and not clean_line(lines[above - 1][1]):
+        above -= 1
+    if above > 0:
+        name = clean_line(lines[above - 1][1])
+        folded = fold(name)
+        if (
+            len(name) <= _SIGNATURE_MAX
+            and not re.search(r"[。,;:!?]", folded)
+            and tokenise(0, name).kind == "body"
+        ):
+            return above - 1
+    return index
 
 
 _DECORATION = re.compile(r"^(?:#{1,6}\s*|[•·●▪◆■□▶►]\s*|[-*+]\s+)+")
@@ -109,10 +207,19 @@ _DOTTED = re.compile(r"^(\d{1,3}(?:\.\d{1,3})+)(?:\s+|、)")
 _ARABIC = re.compile(rf"^({_ITEM_NUMBER})\s*(?:[、,]|\.(?!\d)|\))\s*")
 _PAREN = re.compile(rf"^\(\s*({_ITEM_NUMBER})\s*\)\s*[、.,]?\s*")
 _CIRCLED = re.compile(r"^([①-⑳])\s*")
+# A narrative plan numbers its paragraphs in words: 首先，… 其次，… 第三，… 最后，…
+_ORDINAL = re.compile(rf"^(首先|其次|再次|其三|第{_NUMERAL}|最后)\s*[,、:]\s*")
+_ORDINAL_VALUES = {"首先": 1, "其次": 2, "再次": 3, "其三": 3, "最后": 99}
+# Only a document that opens such a run (首先, 其次, 第一, 第二) numbers paragraphs
+# this way; a lone 最后，… elsewhere is a closing sentence.
+_ORDINAL_OPENERS = re.compile(rf"^(?:首先|其次|第[一二])$")
 
 HEADING_KINDS = ("part", "section", "sub")
-ITEM_LEVELS = {"sub": 2, "arabic": 3, "paren": 4}
+ITEM_LEVELS = {"sub": 2, "arabic": 3, "paren": 4, "ordinal": 4}
 INLINE_LEVEL = 5
+# An item whose own text is only a lead-in (扎实做好职工服务工作。) before the 一是…二是…
+# it lists is their heading, not a task of its own.
+_LEAD_IN_LIMIT = 60
 
 
 @dataclass
@@ -156,7 +263,19 @@ def tokenise(line_no: int, raw: str) -> Token:
     label = read_label(raw)
     if label is not None:
         return Token("label", line_no, raw, label.value, label=label)
+    match = _ORDINAL.match(folded)
+    if match is not None:
+        word = raw[match.start(1) : match.end(1)]
+        value = _ORDINAL_VALUES.get(fold(word)) or cn_value(fold(word)[1:])
+        return Token("ordinal", line_no, raw, raw[match.end() :].strip(), word, value)
     return Token("body", line_no, raw, raw)
+
+
+def narrative_ordinals(tokens: list[Token]) -> list[Token]:
+    """Ordinal paragraphs are items only in a document that opens a run of them."""
+    if any(t.kind == "ordinal" and _ORDINAL_OPENERS.match(fold(t.number)) for t in tokens):
+        return tokens
+    return [Token("body", t.line, t.raw, t.raw) if t.kind == "ordinal" else t for t in tokens]
 
 
 # --- inline 一是…二是… ----------------------------------------------------------------
@@ -211,6 +330,10 @@ def is_preamble(title: str) -> bool:
         return True
     # 三、职工之家建设的目标 states aims; the tasks that serve them come later.
     return folded.endswith("目标") and len(folded) <= 15
+
+
+_TITLE_SEARCH = 5
+_PLAN_WORDS = re.compile(r"(?:计划|方案|要点|安排|意见|打算|规划|任务|分解|清单|进度|台账|部署)")
 
 
 def _is_title_like(text: str) -> bool:
@@ -286,6 +409,9 @@ class PartBuilder:
         self.title: str | None = None
         self.first_section: str | None = None
         self.seq = 0
+        # Items with the 一是…二是… listed under them: id -> (item, how many)
+        self.listed: dict[int, tuple[Draft, int]] = {}
+        self._parent_of: dict[int, int] = {}  # id of a 一是 item -> id of its parent
 
     # -- driving --
 
@@ -348,6 +474,7 @@ class PartBuilder:
                     f"skipped {len(stray)} line(s) outside any section ({_lines(stray)})",
                 )
             )
+        self._drop_list_headings()
         return PartResult(
             drafts=self.drafts,
             sections=list(dict.fromkeys(d.section for d in self.drafts)),
@@ -357,16 +484,43 @@ class PartBuilder:
         )
 
     def _starts_items(self, tok: Token) -> bool:
-        if tok.kind in ("arabic", "paren", "sub"):
+        if tok.kind in ("arabic", "paren", "sub", "ordinal"):
             return True
         return tok.kind == "body" and bool(split_inline(tok.text, 1, at_start=True)[1])
 
+    def _drop_list_headings(self) -> None:
+        """An item that is only a lead-in to two or more 一是… under it is their heading:
+        they are the tasks (a 其次 paragraph listing 一是…四是 is four items, as a
+        section heading is no item when tasks follow it). Its responsible unit and
+        deadline, if it states them, hold for them."""
+        headings: set[int] = set()
+        for draft, count in self.listed.values():
+            own = strip_punct(fold(draft.text))
+            if count >= 2 and len(own) <= _LEAD_IN_LIMIT and own.count("。") == 0:
+                headings.add(id(draft))
+        if not headings:
+            return
+        parents = {id(d): d for d, _ in self.listed.values()}
+        for draft in self.drafts:
+            parent = parents.get(self._parent_of.get(id(draft), 0))
+            if parent is not None and id(parent) in headings:
+                draft.responsible = draft.responsible or parent.responsible
+                draft.deadline_text = draft.deadline_text or parent.deadline_text
+        self.drafts = [d for d in self.drafts if id(d) not in headings]
+
     def _report_intro(self, intro: list[Token]) -> None:
         rest = list(intro)
-        first = rest[0] if rest else None
-        if self.detect_title and first and first.kind == "body" and _is_title_like(first.text):
-            self.title = strip_punct(first.text)
-            rest = rest[1:]
+        if self.detect_title:
+            # The plan's own title line names the kind of document (…工作计划, …方案);
+            # otherwise the first short line is taken, as a person would.
+            candidates = [t for t in rest[:_TITLE_SEARCH] if t.kind == "body"]
+            titled = [t for t in candidates if _is_title_like(t.text)]
+            named = [t for t in titled if _PLAN_WORDS.search(fold(t.text))]
+            first = rest[0] if rest else None
+            chosen = named[0] if named else first if first in titled else None
+            if chosen is not None:
+                self.title = strip_punct(chosen.text)
+                rest = [t for t in rest if t is not chosen]
         if rest:
             self.warnings.append(
                 bilingual(
@@ -396,7 +550,7 @@ class PartBuilder:
             if tok.kind in HEADING_KINDS:
                 break
             following.append(tok)
-        if any(t.kind in ("arabic", "paren") for t in following):
+        if any(t.kind in ("arabic", "paren", "ordinal") for t in following):
             return True
         title = strip_punct(fold(tokens[index].text))
         short = len(title) <= 30 and "。" not in title
@@ -508,6 +662,10 @@ class PartBuilder:
             ctx.last_arabic = tok.value
         full = f"{parent.number}.{number}" if parent else number
         draft = self._draft(ctx, full, text, tok.line)
+        if level == INLINE_LEVEL and parent is not None:
+            _, count = self.listed.get(id(parent), (parent, 0))
+            self.listed[id(parent)] = (parent, count + 1)
+            self._parent_of[id(draft)] = id(parent)
         draft.source_lines = [tok.raw] if level != INLINE_LEVEL else [f"{number}{text}"]
         ctx.stack.append((level, tok.value, draft))
         return draft
@@ -528,7 +686,14 @@ class PartBuilder:
         if tok.kind == "label" and tok.label is not None:
             self._label(ctx, tok.label, tok)
         elif tok.kind in ITEM_LEVELS:
-            self._item(ctx, ITEM_LEVELS[tok.kind], tok, tok.number, tok.text)
+            # 其次，扎实做好服务工作。一是…；二是…: the 一是… in the item's own line are
+            # items under it, as they are when they start lines of their own.
+            prefix, pieces = split_inline(tok.text, 1, at_start=False)
+            if len(pieces) < 2:
+                prefix, pieces = tok.text, []
+            self._item(ctx, ITEM_LEVELS[tok.kind], tok, tok.number, prefix)
+            if pieces:
+                self._inline_items(ctx, tok, pieces)
         else:
             self._body(ctx, tok)
 
@@ -643,13 +808,14 @@ def parse_lines(lines: list[tuple[int, str]], year: int, *, source: str = "text"
     tokens: list[Token] = []
     clutter: list[int] = []
     read = 0
-    for line_no, raw in lines:
+    tail = page_tail(lines)
+    for index, (line_no, raw) in enumerate(lines):
         text = clean_line(raw)
         if not text:
             continue
         read += 1
         check_lines(source, read)
-        if is_clutter(text):
+        if index >= tail or is_clutter(text):
             clutter.append(line_no)
             continue
         tokens.append(tokenise(line_no, text))
@@ -666,6 +832,7 @@ def parse_lines(lines: list[tuple[int, str]], year: int, *, source: str = "text"
                 f"skipped {len(clutter)} page-clutter line(s) (download-site boilerplate, {where})",
             )
         )
+    tokens = narrative_ordinals(tokens)
     kinds = {t.kind for t in tokens}
     section_kind = next((k for k in ("section", "sub", "part") if k in kinds), None)
     has_groups = "part" in kinds and section_kind != "part"
