@@ -36,7 +36,7 @@ _TARGET_SUFFIX = re.compile(r"(?:及以上|以上|及以下|以下|以内)$")
 class GoldItem:
     section: str
     title: str
-    deadlines: tuple[date, ...]
+    deadlines: tuple[date, ...] | str  # the dates, or "recurring" for a repeating duty
     responsible: str | None
     targets: tuple[str, ...]
     helpers: str | None = None
@@ -57,7 +57,7 @@ def load_gold(path: Path) -> Gold:
         GoldItem(
             section=str(raw["section"]),
             title=str(raw["title"]),
-            deadlines=tuple(raw.get("deadlines") or ()),
+            deadlines=_deadlines(raw.get("deadlines")),
             responsible=raw.get("responsible"),
             targets=tuple(str(t) for t in raw.get("targets") or ()),
             helpers=raw.get("helpers"),
@@ -66,6 +66,15 @@ def load_gold(path: Path) -> Gold:
         for raw in data["items"]
     )
     return Gold(data["document"], int(data["year"]), data.get("title"), items)
+
+
+RECURRING = "recurring"
+
+
+def _deadlines(raw: Any) -> tuple[date, ...] | str:
+    if raw == RECURRING:
+        return RECURRING
+    return tuple(raw or ())
 
 
 def golds() -> list[Gold]:
@@ -94,6 +103,19 @@ def dues(item: ImportedItem) -> tuple[date, ...]:
     if item.deadline is None or getattr(item, "deadline_source", None) == "implicit":
         return ()
     return tuple(sorted(o.due for o in item.deadline.occurrences))
+
+
+def deadlines_right(want: GoldItem, item: ImportedItem, year: int) -> bool:
+    """Right when the dates agree; 31 December stated (年底前, 年内) and a deadline left
+    to the year end are the same to the chair, so either reading of it counts."""
+    if want.deadlines == RECURRING:
+        return item.deadline is not None and item.deadline.rrule is not None
+    year_end = (date(year, 12, 31),)
+
+    def same(dates: tuple[date, ...]) -> tuple[date, ...]:
+        return () if dates == year_end else dates
+
+    return same(dues(item)) == same(tuple(sorted(want.deadlines)))
 
 
 def target_key(text: str) -> str:
@@ -142,11 +164,15 @@ def score(gold: Gold, plan: ImportedPlan) -> DocumentScore:
             continue
         matched.append(item)
         result.found += 1
-        got_dues = dues(item)
-        if got_dues == tuple(sorted(want.deadlines)):
+        if deadlines_right(want, item, gold.year):
             result.deadlines += 1
         else:
-            result.wrong.append(f"{want.title}: deadlines {list(want.deadlines)} != {got_dues}")
+            got = [d.isoformat() for d in dues(item)]
+            if item.deadline is not None and item.deadline.rrule:
+                got.append(item.deadline.rrule)
+            wanted = want.deadlines
+            shown = wanted if isinstance(wanted, str) else [d.isoformat() for d in wanted]
+            result.wrong.append(f"{want.title}: deadlines {shown} != {got}")
         if norm(item.responsible) == norm(want.responsible):
             result.responsible += 1
         else:

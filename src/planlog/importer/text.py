@@ -217,9 +217,6 @@ _ORDINAL_OPENERS = re.compile(rf"^(?:首先|其次|第[一二])$")
 HEADING_KINDS = ("part", "section", "sub")
 ITEM_LEVELS = {"sub": 2, "arabic": 3, "paren": 4, "ordinal": 4}
 INLINE_LEVEL = 5
-# An item whose own text is only a lead-in (扎实做好职工服务工作。) before the 一是…二是…
-# it lists is their heading, not a task of its own.
-_LEAD_IN_LIMIT = 60
 
 
 @dataclass
@@ -280,7 +277,8 @@ def narrative_ordinals(tokens: list[Token]) -> list[Token]:
 
 # --- inline 一是…二是… ----------------------------------------------------------------
 
-_INLINE = re.compile(rf"(?:^|(?<=[。;,!?\s:]))([{_CN_NUM}]{{1,2}})是")
+# 一是…二是…, and its spoken variant 一要…二要… (never mixed in one run).
+_INLINE = re.compile(rf"(?:^|(?<=[。;,!?\s:]))([{_CN_NUM}]{{1,2}})([是要])")
 
 
 def split_inline(text: str, expected: int, at_start: bool) -> tuple[str, list[tuple[str, str]]]:
@@ -293,9 +291,11 @@ def split_inline(text: str, expected: int, at_start: bool) -> tuple[str, list[tu
     folded = fold(text)
     marks: list[tuple[int, int]] = []
     want = expected
+    verb = ""
     for match in _INLINE.finditer(folded):
-        if cn_value(match.group(1)) == want:
+        if cn_value(match.group(1)) == want and verb in ("", match.group(2)):
             marks.append((match.start(), match.end()))
+            verb = match.group(2)
             want += 1
     if not marks:
         return text, []
@@ -409,7 +409,7 @@ class PartBuilder:
         self.title: str | None = None
         self.first_section: str | None = None
         self.seq = 0
-        # Items with the 一是…二是… listed under them: id -> (item, how many)
+        # Items with items under them: id -> (item, how many)
         self.listed: dict[int, tuple[Draft, int]] = {}
         self._parent_of: dict[int, int] = {}  # id of a 一是 item -> id of its parent
 
@@ -489,14 +489,14 @@ class PartBuilder:
         return tok.kind == "body" and bool(split_inline(tok.text, 1, at_start=True)[1])
 
     def _drop_list_headings(self) -> None:
-        """An item that is only a lead-in to two or more 一是… under it is their heading:
-        they are the tasks (a 其次 paragraph listing 一是…四是 is four items, as a
-        section heading is no item when tasks follow it). Its responsible unit and
-        deadline, if it states them, hold for them."""
+        """An item with two or more items under it (一是…二是… in its line or on lines
+        of their own, (1) (2) …) is their heading: they are the tasks, as a section
+        heading is no item when tasks follow it (a 其次 paragraph listing 一是…四是 is
+        four items). Its responsible unit and deadline, if it states them, hold for
+        them; its text stays in the source lines of the document."""
         headings: set[int] = set()
         for draft, count in self.listed.values():
-            own = strip_punct(fold(draft.text))
-            if count >= 2 and len(own) <= _LEAD_IN_LIMIT and own.count("。") == 0:
+            if count >= 2:
                 headings.add(id(draft))
         if not headings:
             return
@@ -662,7 +662,7 @@ class PartBuilder:
             ctx.last_arabic = tok.value
         full = f"{parent.number}.{number}" if parent else number
         draft = self._draft(ctx, full, text, tok.line)
-        if level == INLINE_LEVEL and parent is not None:
+        if parent is not None:
             _, count = self.listed.get(id(parent), (parent, 0))
             self.listed[id(parent)] = (parent, count + 1)
             self._parent_of[id(draft)] = id(parent)
