@@ -119,7 +119,8 @@ def find_header(rows: Sequence[Sequence[str]]) -> Header | None:
 
 def _lead_rank(header: str) -> int:
     name = fold(header)
-    return next(i for i, words in enumerate(_LEAD_RANK) if not words or any(w in name for w in words))
+    ranks = enumerate(_LEAD_RANK)
+    return next(i for i, words in ranks if not words or any(w in name for w in words))
 
 
 _SECTION_NUMERAL = re.compile(

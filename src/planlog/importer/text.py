@@ -90,8 +90,10 @@ _NAV_LINE = re.compile(
 )
 _BREADCRUMB = re.compile(r"(?:首页|主页|网站首页)\s*[>»›/→]|[>»›]\s*[^>»›]+\s*[>»›]")
 # A signature date (落款) or a listed article's date: a date alone, or closing a line.
-_DATE = r"(?:(?:19|20)\d\d[-/.]\d{1,2}[-/.]\d{1,2}(?:\s+\d{1,2}:\d\d(?::\d\d)?)?" \
+_DATE = (
+    r"(?:(?:19|20)\d\d[-/.]\d{1,2}[-/.]\d{1,2}(?:\s+\d{1,2}:\d\d(?::\d\d)?)?"
     r"|(?:19|20)\d\d年\d{1,2}月\d{1,2}日)"
+)
 _DATE_LINE = re.compile(rf"^[(\[]?{_DATE}[)\]]?$")
 _DATED_ENTRY = re.compile(rf"\s[(\[]?{_DATE}[)\]]?$")
 # Markers after which a page holds only its related-articles list.
@@ -116,7 +118,10 @@ def is_mojibake(line: str) -> bool:
     if sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff") * 2 < len(text):
         return False
     repaired = text.encode("gbk", errors="replace").decode("utf-8", errors="replace")
-    bad = repaired.count("\ufffd") + repaired.count("?") - text.count("?")
+    # A replacement character already in the line was a byte lost in the first
+    # decoding; it costs the repair a character or two, it does not count against it.
+    lost = text.count("\ufffd")
+    bad = repaired.count("\ufffd") + repaired.count("?") - text.count("?") - 2 * lost
     cjk = sum(1 for ch in repaired if "\u4e00" <= ch <= "\u9fff")
     return cjk >= 4 and bad * 5 <= len(repaired)
 
@@ -150,7 +155,8 @@ def page_tail(lines: list[tuple[int, str]]) -> int:
         if _TAIL_MARK.match(folded):
             return _signature_start(lines, index)
         if _DATED_ENTRY.search(folded) and all(
-            _DATED_ENTRY.search(fold(clean_line(r))) or _TAIL_MARK.match(fold(clean_line(r)))
+            _DATED_ENTRY.search(fold(clean_line(r)))
+            or _TAIL_MARK.match(fold(clean_line(r)))
             or not clean_line(r)
             for _, r in lines[index:]
         ):
@@ -212,7 +218,7 @@ _ORDINAL = re.compile(rf"^(首先|其次|再次|其三|第{_NUMERAL}|最后)\s*[
 _ORDINAL_VALUES = {"首先": 1, "其次": 2, "再次": 3, "其三": 3, "最后": 99}
 # Only a document that opens such a run (首先, 其次, 第一, 第二) numbers paragraphs
 # this way; a lone 最后，… elsewhere is a closing sentence.
-_ORDINAL_OPENERS = re.compile(rf"^(?:首先|其次|第[一二])$")
+_ORDINAL_OPENERS = re.compile(r"^(?:首先|其次|第[一二])$")
 
 HEADING_KINDS = ("part", "section", "sub")
 ITEM_LEVELS = {"sub": 2, "arabic": 3, "paren": 4, "ordinal": 4}
