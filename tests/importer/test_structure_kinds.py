@@ -216,3 +216,38 @@ def test_garbled_lines_are_clutter_but_chinese_is_not() -> None:
         assert not is_mojibake(text)
     plan = parse(f"一、组织\n1、发展会员。\n{utf8_read_as_gbk}\n2、召开大会。\n")
     assert [i.source_text for i in plan.items] == ["1、发展会员。", "2、召开大会。"]
+
+
+def test_the_lead_unit_column_wins_over_a_leader_or_a_person() -> None:
+    rows = [
+        ["工作任务", "牵头领导", "责任人", "责任单位", "完成时限"],
+        ["发展会员", "张主席", "李四", "组织部", "6月"],
+    ]
+    assert drafts(rows)[0][2] == "组织部"
+
+
+def test_a_heading_alone_in_the_number_column_is_a_section() -> None:
+    rows = [
+        HEADER,
+        ["组织建设", "", "", "", "", ""],
+        ["1", "发展会员", "组织部", "", "6月", ""],
+        ["", "只写了任务的一行", "", "", "", ""],
+    ]
+    assert [(s, t) for s, t, _, _ in drafts(rows)] == [
+        ("组织建设", "发展会员"),
+        ("组织建设", "只写了任务的一行"),
+    ]
+
+
+def test_numbered_tasks_ending_in_dates_are_not_a_related_articles_list() -> None:
+    plan = parse("一、组织\n1、发展会员 2026-03-31\n2、召开大会 2026-06-30\n")
+    assert [i.number for i in plan.items] == ["1", "2"]
+
+
+def test_a_signature_in_chinese_numerals_and_site_footer_are_clutter() -> None:
+    plan = parse(
+        "一、组织\n1、发展会员。\n某某工会\n二〇二六年一月五日\n"
+        "版权所有 © 范文网\n粤ICP备12345678号\n"
+    )
+    assert plan.items[0].source_text == "1、发展会员。"
+    assert (plan.items[0].measures or "") == "发展会员。"

@@ -62,15 +62,18 @@ _CONTAINS = (
     ("number", ("序号", "编号")),
     # Before 时间/责任: 配合责任单位 helps, 进度安排 is when.
     ("helpers", ("配合", "协办", "协助", "参与")),
-    ("deadline", ("时限", "时间", "期限", "进度安排", "日期")),
+    ("deadline", ("时限", "时间", "期限", "进度安排", "进度要求", "计划进度", "时序", "日期")),
     ("responsible", ("责任", "牵头", "负责", "主办", "承办")),
     ("section", ("板块", "类别", "分类")),
     ("measures", ("措施", "举措")),
     ("task", ("任务", "内容", "项目", "事项")),
     ("goal", ("目标", "标准", "成效", "预期")),
 )
-# Of several responsible columns the lead unit wins: 牵头部门 over 责任领导.
-_LEAD_RANK = (("牵头", "主办"), ("单位", "部门", "科室"), ())
+# Of several responsible columns the lead unit wins: 牵头部门 over 责任单位 over
+# 牵头领导 over 责任人 (a person, when a unit is named too, is the unit's contact).
+_UNIT_WORDS = ("单位", "部门", "科室", "处室", "主体")
+_LEAD_WORDS = ("牵头", "主办", "主责")
+_PERSON_WORDS = ("领导", "人")
 
 
 def column_of(header: str) -> str | None:
@@ -99,7 +102,7 @@ def find_header(rows: Sequence[Sequence[str]]) -> Header | None:
     best: Header | None = None
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         columns: dict[str, int] = {}
-        lead_rank = len(_LEAD_RANK)
+        lead_rank = _WORST_RANK
         for cell_index, cell in enumerate(row):
             column = column_of(cell)
             if column == "responsible":
@@ -117,10 +120,16 @@ def find_header(rows: Sequence[Sequence[str]]) -> Header | None:
     return best
 
 
+_WORST_RANK = 6
+
+
 def _lead_rank(header: str) -> int:
+    """Lower is more the lead unit."""
     name = fold(header)
-    ranks = enumerate(_LEAD_RANK)
-    return next(i for i, words in ranks if not words or any(w in name for w in words))
+    unit = any(w in name for w in _UNIT_WORDS)
+    lead = any(w in name for w in _LEAD_WORDS)
+    person = any(name.endswith(w) for w in _PERSON_WORDS)
+    return (0 if unit else 2 if not person else 4) + (0 if lead else 1)
 
 
 _SECTION_NUMERAL = re.compile(
@@ -158,10 +167,20 @@ def row_heading(row: Sequence[str], cols: dict[str, int]) -> str | None:
     if not filled:
         return None
     distinct = list(dict.fromkeys(filled))
-    if len(distinct) == 1 and (len(filled) >= 2 or _HEADING.match(fold(distinct[0]))):
-        return distinct[0]
     number_index = cols.get("number")
     task_index = cols.get("task")
+    if len(distinct) == 1:
+        # A task with nothing beside it is still a task, unless numbered as a heading;
+        # one text in any other single cell (or across cells) is a heading.
+        in_task_only = (
+            len(filled) == 1
+            and task_index is not None
+            and task_index < len(row)
+            and row[task_index].strip() == distinct[0]
+        )
+        if not in_task_only or _HEADING.match(fold(distinct[0])):
+            return distinct[0]
+        return None
     if (
         len(distinct) == 2
         and number_index is not None

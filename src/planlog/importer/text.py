@@ -86,13 +86,17 @@ _NAV_LINE = re.compile(
     r"|^(?:相关推荐|相关文章|相关阅读|相关范文|推荐阅读|猜你喜欢|热门推荐|热门文章|最新文章"
     r"|延伸阅读|精彩推荐|精选文章|更多相关|热门搜索)\s*[:>]?\s*$"
     r"|^(?:发布时间|发布日期|发表时间|更新时间|上传时间|浏览次数|点击次数|阅读次数|来源|作者|责任编辑"
-    r"|编辑)\s*:"
+    r"|编辑|文章来源|免责声明|声明)\s*:"
+    r"|^(?:扫一扫|分享到|收藏本文|举报|点赞|展开全文|阅读全文|查看更多|查看全文|下载全文|版权所有"
+    r"|copyright|©)"
+    r"|icp备"
 )
 _BREADCRUMB = re.compile(r"(?:首页|主页|网站首页)\s*[>»›/→]|[>»›]\s*[^>»›]+\s*[>»›]")
 # A signature date (落款) or a listed article's date: a date alone, or closing a line.
 _DATE = (
     r"(?:(?:19|20)\d\d[-/.]\d{1,2}[-/.]\d{1,2}(?:\s+\d{1,2}:\d\d(?::\d\d)?)?"
-    r"|(?:19|20)\d\d年\d{1,2}月\d{1,2}日)"
+    r"|(?:19|20)\d\d年\d{1,2}月\d{1,2}日"
+    r"|二[〇零o0][〇零一二三四五六七八九o0]{2}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日)"
 )
 _DATE_LINE = re.compile(rf"^[(\[]?{_DATE}[)\]]?$")
 _DATED_ENTRY = re.compile(rf"\s[(\[]?{_DATE}[)\]]?$")
@@ -132,7 +136,7 @@ def is_clutter(line: str) -> bool:
     folded = fold(line)
     if _CLUTTER_LINE.match(folded) or _DATE_LINE.match(folded.strip()):
         return True
-    if _NAV_LINE.match(folded) or _BREADCRUMB.search(folded):
+    if _NAV_LINE.search(folded.lower()) or _BREADCRUMB.search(folded):
         return True
     if sum(word in folded for word in _CLUTTER_WORDS) >= 2:
         return True
@@ -154,14 +158,18 @@ def page_tail(lines: list[tuple[int, str]]) -> int:
             continue
         if _TAIL_MARK.match(folded):
             return _signature_start(lines, index)
-        if _DATED_ENTRY.search(folded) and all(
-            _DATED_ENTRY.search(fold(clean_line(r)))
-            or _TAIL_MARK.match(fold(clean_line(r)))
-            or not clean_line(r)
+        if _is_listed_article(raw) and all(
+            _is_listed_article(r) or _TAIL_MARK.match(fold(clean_line(r))) or not clean_line(r)
             for _, r in lines[index:]
         ):
             return _signature_start(lines, index)
     return _signature_start(lines, len(lines))
+
+
+def _is_listed_article(raw: str) -> bool:
+    """工会2026年度工作计划  2025-10-21: a title and its date, not a numbered task."""
+    text = clean_line(raw)
+    return bool(_DATED_ENTRY.search(fold(text))) and tokenise(0, text).kind == "body"
 
 
 _SIGNATURE_MAX = 30
@@ -171,7 +179,11 @@ def _signature_start(lines: list[tuple[int, str]], end: int) -> int:
     """A closing date (2025年12月28日), and the short name line right above it, sign the
     document: they are not the last item's text."""
     index = end
-    while index > 0 and not clean_line(lines[index - 1][1]):
+    while index > 0:
+        # Past blank lines and a site's footer (版权所有, ICP备) to the date.
+        text = clean_line(lines[index - 1][1])
+        if text and (_DATE_LINE.match(fold(text)) or not is_clutter(text)):
+            break
         index -= 1
     if index == 0 or not _DATE_LINE.match(fold(clean_line(lines[index - 1][1]))):
         return end
