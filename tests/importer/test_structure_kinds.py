@@ -251,3 +251,20 @@ def test_a_signature_in_chinese_numerals_and_site_footer_are_clutter() -> None:
     )
     assert plan.items[0].source_text == "1、发展会员。"
     assert (plan.items[0].measures or "") == "发展会员。"
+
+
+def test_a_header_in_two_rows_names_lead_and_helping_units() -> None:
+    rows = [
+        ["序号", "工作任务", "责任单位", "责任单位", "完成时限"],
+        ["", "", "牵头", "配合", ""],
+        ["1", "发展会员", "组织部", "各街道工会", "6月"],
+    ]
+    assert drafts(rows) == [("工作任务", "发展会员", "组织部", "各街道工会")]
+
+
+def test_a_dated_sidebar_entry_is_not_the_title() -> None:
+    plan = parse(
+        "2025年工会工作计划范文  2025-11-03\n本文共3页，当前第1页\n街道工会2026年工作计划\n"
+        "一、组织\n1、发展会员。\n"
+    )
+    assert plan.title == "街道工会2026年工作计划"

@@ -114,13 +114,33 @@ def find_header(rows: Sequence[Sequence[str]]) -> Header | None:
         names = tuple(c.strip() for c in row if c.strip())
         header = Header(index, columns, names)
         if "task" in columns and len(columns) >= 2:
-            return header
+            return _with_sub_header(header, rows)
         if len(columns) >= 2 and (best is None or len(columns) > len(best.columns)):
             best = header
     return best
 
 
 _WORST_RANK = 6
+
+
+def _with_sub_header(header: Header, rows: Sequence[Sequence[str]]) -> Header:
+    """A header in two rows: 责任单位 merged over 牵头 | 配合, 时间 over 开始 | 完成.
+
+    The row under the header is part of it when each of its cells names a column
+    and none names the task; its names then say which cell is which.
+    """
+    if header.row + 1 >= len(rows):
+        return header
+    below = rows[header.row + 1]
+    named = {i: column_of(c) for i, c in enumerate(below) if c.strip()}
+    if not named or None in named.values() or "task" in named.values():
+        return header
+    columns = dict(header.columns)
+    for index, column in named.items():
+        if column is not None and (column != "deadline" or "开始" not in fold(below[index])):
+            columns[column] = index
+    names = (*header.names, *(c.strip() for c in below if c.strip()))
+    return Header(header.row + 1, columns, names)
 
 
 def _lead_rank(header: str) -> int:

@@ -90,6 +90,7 @@ _NAV_LINE = re.compile(
     r"|^(?:扫一扫|分享到|收藏本文|举报|点赞|展开全文|阅读全文|查看更多|查看全文|下载全文|版权所有"
     r"|copyright|©)"
     r"|icp备"
+    r"|^[(]?(?:本文)?(?:共\s*\d+\s*页\s*[,]?\s*(?:当前)?第\s*\d+\s*页|第\s*\d+\s*页\s*[,]?\s*共\s*\d+\s*页)"
 )
 _BREADCRUMB = re.compile(r"(?:首页|主页|网站首页)\s*[>»›/→]|[>»›]\s*[^>»›]+\s*[>»›]")
 # A signature date (落款) or a listed article's date: a date alone, or closing a line.
@@ -350,7 +351,7 @@ def is_preamble(title: str) -> bool:
     return folded.endswith("目标") and len(folded) <= 15
 
 
-_TITLE_SEARCH = 5
+_TITLE_SEARCH = 8
 _PLAN_WORDS = re.compile(r"(?:计划|方案|要点|安排|意见|打算|规划|任务|分解|清单|进度|台账|部署)")
 
 
@@ -531,7 +532,11 @@ class PartBuilder:
         if self.detect_title:
             # The plan's own title line names the kind of document (…工作计划, …方案);
             # otherwise the first short line is taken, as a person would.
-            candidates = [t for t in rest[:_TITLE_SEARCH] if t.kind == "body"]
+            candidates = [
+                t
+                for t in rest[:_TITLE_SEARCH]
+                if t.kind == "body" and not _DATED_ENTRY.search(fold(t.text))
+            ]
             titled = [t for t in candidates if _is_title_like(t.text)]
             named = [t for t in titled if _PLAN_WORDS.search(fold(t.text))]
             first = rest[0] if rest else None
