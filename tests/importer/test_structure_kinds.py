@@ -268,3 +268,12 @@ def test_a_dated_sidebar_entry_is_not_the_title() -> None:
         "一、组织\n1、发展会员。\n"
     )
     assert plan.title == "街道工会2026年工作计划"
+
+
+def test_a_closing_call_after_the_last_ordinal_is_not_a_task() -> None:
+    plan = parse(
+        "工会工作要点\n首先，强化思想引领。\n其次，维护职工权益。\n最后，加强自身建设。\n"
+        "最后，让我们团结一心，为完成全年目标而努力奋斗！\n"
+    )
+    assert [i.number for i in plan.items] == ["首先", "其次", "最后"]
+    assert [i.section for i in plan.items] == ["工会工作要点"] * 3

@@ -287,11 +287,27 @@ def tokenise(line_no: int, raw: str) -> Token:
     return Token("body", line_no, raw, raw)
 
 
+_CLOSING_CALL = re.compile(r"让我们|同志们|努力奋斗|!$|！$")
+
+
 def narrative_ordinals(tokens: list[Token]) -> list[Token]:
-    """Ordinal paragraphs are items only in a document that opens a run of them."""
-    if any(t.kind == "ordinal" and _ORDINAL_OPENERS.match(fold(t.number)) for t in tokens):
-        return tokens
-    return [Token("body", t.line, t.raw, t.raw) if t.kind == "ordinal" else t for t in tokens]
+    """Ordinal paragraphs are items only in a document that opens a run of them, and
+    only up to the run's 最后: a second 最后 is the closing word, as is a 最后 that calls
+    on the reader (最后，让我们…奋斗！) rather than naming a task."""
+    if not any(t.kind == "ordinal" and _ORDINAL_OPENERS.match(fold(t.number)) for t in tokens):
+        return [Token("body", t.line, t.raw, t.raw) if t.kind == "ordinal" else t for t in tokens]
+    result: list[Token] = []
+    closed = False
+    for tok in tokens:
+        if tok.kind in HEADING_KINDS:
+            closed = False
+        elif tok.kind == "ordinal":
+            last = fold(tok.number) == "最后"
+            if closed or (last and _CLOSING_CALL.search(fold(tok.text).strip())):
+                tok = Token("body", tok.line, tok.raw, tok.raw)
+            closed = closed or last
+        result.append(tok)
+    return result
 
 
 # --- inline 一是…二是… ----------------------------------------------------------------
