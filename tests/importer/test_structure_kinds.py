@@ -277,3 +277,16 @@ def test_a_closing_call_after_the_last_ordinal_is_not_a_task() -> None:
     )
     assert [i.number for i in plan.items] == ["首先", "其次", "最后"]
     assert [i.section for i in plan.items] == ["工会工作要点"] * 3
+
+
+def test_a_short_unnumbered_row_above_numbered_tasks_is_a_section() -> None:
+    rows = [
+        HEADER,
+        ["", "组织建设", "", "", "", ""],
+        ["1", "发展会员", "组织部", "", "6月", ""],
+        ["2", "规范化建设", "组织部", "", "9月", ""],
+    ]
+    assert [(s, t) for s, t, _, _ in drafts(rows)] == [
+        ("组织建设", "发展会员"),
+        ("组织建设", "规范化建设"),
+    ]

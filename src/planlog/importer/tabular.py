@@ -214,6 +214,29 @@ def row_heading(row: Sequence[str], cols: dict[str, int]) -> str | None:
     return None
 
 
+_SHORT_HEADING = 15
+
+
+def _bare_heading(rows: Sequence[Sequence[str]], index: int, cols: dict[str, int]) -> bool:
+    """组织建设 alone in the task cell of an unnumbered row, above numbered tasks: a
+    heading typed without its 一、. A short phrase only: a long unnumbered row is a
+    task written over two rows, or a task without a number."""
+    number_index, task_index = cols.get("number"), cols.get("task")
+    if number_index is None or task_index is None:
+        return False
+    row = rows[index]
+    filled = [c.strip() for c in row if c.strip()]
+    text = row[task_index].strip() if task_index < len(row) else ""
+    if len(filled) != 1 or filled[0] != text or len(text) > _SHORT_HEADING:
+        return False
+    if re.search(r"[。,;:!?\n]", fold(text)):
+        return False
+    for later in rows[index + 1 :]:
+        if any(c.strip() for c in later):
+            return number_index < len(later) and bool(later[number_index].strip())
+    return False
+
+
 def rows_to_drafts(
     rows: Sequence[Sequence[str]],
     *,
@@ -267,6 +290,8 @@ def rows_to_drafts(
             continue
         task = cell(row, "task")
         heading = row_heading(row, cols)
+        if heading is None and "section" not in cols and _bare_heading(rows, index, cols):
+            heading = task
         if heading is not None and "section" not in cols:
             section = section_name(heading)
             continue
