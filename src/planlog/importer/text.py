@@ -151,18 +151,22 @@ def page_tail(lines: list[tuple[int, str]]) -> int:
     Only after the plan has begun (a numbered line), so a 相关推荐 above the
     plan's title is one clutter line, not the end of the document.
     """
+    # The related-articles list runs to the end: found backwards in one pass, so a
+    # long document costs one look per line.
+    list_start = len(lines)
+    for index in range(len(lines) - 1, -1, -1):
+        raw = lines[index][1]
+        text = clean_line(raw)
+        if text and not _is_listed_article(raw) and not _TAIL_MARK.match(fold(text)):
+            break
+        list_start = index
     begun = False
     for index, (_, raw) in enumerate(lines):
         folded = fold(clean_line(raw))
         if not begun:
             begun = bool(_SECTION.match(folded) or _ARABIC.match(folded) or _SUB.match(folded))
             continue
-        if _TAIL_MARK.match(folded):
-            return _signature_start(lines, index)
-        if _is_listed_article(raw) and all(
-            _is_listed_article(r) or _TAIL_MARK.match(fold(clean_line(r))) or not clean_line(r)
-            for _, r in lines[index:]
-        ):
+        if _TAIL_MARK.match(folded) or (index >= list_start and _is_listed_article(raw)):
             return _signature_start(lines, index)
     return _signature_start(lines, len(lines))
 
