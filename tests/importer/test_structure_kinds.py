@@ -290,3 +290,15 @@ def test_a_short_unnumbered_row_above_numbered_tasks_is_a_section() -> None:
         ("组织建设", "发展会员"),
         ("组织建设", "规范化建设"),
     ]
+
+
+def test_lead_and_helping_units_written_in_one_cell() -> None:
+    rows = [
+        ["工作任务", "责任单位", "完成时限"],
+        ["发展会员", "牵头：组织部\n配合：财务部、各街道工会", "6月"],
+        ["读书活动", "宣传部", "4月"],
+    ]
+    assert [(r, h) for _, _, r, h in drafts(rows)] == [
+        ("组织部", "财务部、各街道工会"),
+        ("宣传部", None),
+    ]

@@ -214,6 +214,20 @@ def row_heading(row: Sequence[str], cols: dict[str, int]) -> str | None:
     return None
 
 
+_SPLIT_UNITS = re.compile(
+    r"^\s*(?:牵头(?:部门|单位)?\s*:)?(?P<lead>.*?)[\s;,]*配合(?:部门|单位)?\s*:(?P<help>.*)$", re.S
+)
+
+
+def split_units(text: str) -> tuple[str, str]:
+    """牵头：组织部 配合：财务部 in one cell -> (组织部, 财务部); else (text, "")."""
+    match = _SPLIT_UNITS.match(fold(text))
+    if match is None or not match.group("lead").strip():
+        return text, ""
+    lead = strip_punct(text[match.start("lead") : match.end("lead")])
+    return lead, strip_punct(text[match.start("help") :])
+
+
 _SHORT_HEADING = 15
 
 
@@ -313,6 +327,7 @@ def rows_to_drafts(
         last_number = number
         measures = cell(row, "measures")
         goal = cell(row, "goal")
+        lead, helping = split_units(cell(row, "responsible"))
         text = "\n".join(t for t in (task, measures) if t)
         drafts.append(
             Draft(
@@ -326,8 +341,8 @@ def rows_to_drafts(
                 measures=measures or task,
                 goal=goal or None,
                 item_goal=bool(goal),
-                responsible=cell(row, "responsible") or None,
-                helpers=cell(row, "helpers") or None,
+                responsible=lead or None,
+                helpers=cell(row, "helpers") or helping or None,
                 deadline_text=strip_punct(cell(row, "deadline")) or None,
             )
         )
