@@ -302,3 +302,19 @@ def test_lead_and_helping_units_written_in_one_cell() -> None:
         ("组织部", "财务部、各街道工会"),
         ("宣传部", None),
     ]
+
+
+def test_an_attachment_number_is_not_the_title(tmp_path: Path) -> None:
+    plan = parse("附件2\n市总工会2026年工作要点\n一、组织\n1、发展会员。\n")
+    assert plan.title == "市总工会2026年工作要点"
+    document = docx.Document()
+    document.add_paragraph("附件1")
+    document.add_paragraph("区总工会重点任务分解表")
+    table = document.add_table(rows=2, cols=2)
+    for cell, text in zip(table.rows[0].cells, ["工作任务", "牵头部门"], strict=True):
+        cell.text = text
+    for cell, text in zip(table.rows[1].cells, ["发展会员", "组织部"], strict=True):
+        cell.text = text
+    path = tmp_path / "plan.docx"
+    document.save(str(path))
+    assert read_plan(path, YEAR).title == "区总工会重点任务分解表"

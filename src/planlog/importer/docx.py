@@ -28,7 +28,7 @@ from planlog.importer.limits import (
 from planlog.importer.model import DocumentError, ImportedPlan, bilingual, document_error
 from planlog.importer.normalize import strip_punct
 from planlog.importer.tabular import find_header, rows_to_drafts
-from planlog.importer.text import is_clutter, parse_lines
+from planlog.importer.text import choose_title, is_clutter, parse_lines
 
 #: WordprocessingML, whose `p` elements are the paragraphs counted by `limits`.
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -160,8 +160,9 @@ def read_docx(path: Path, year: int, *, source: str | None = None) -> ImportedPl
             draft.order = (number, draft.order[0])
         drafts.extend(found)
         warnings.extend(notes)
-    text_lines = [t for _, t in paragraphs if t.strip() and not is_clutter(t)]
-    title = strip_punct(text_lines[0]) if text_lines else _table_title(task_tables[0][1])
+    text_lines = [t.strip() for _, t in paragraphs if t.strip() and not is_clutter(t)]
+    at = choose_title(text_lines)
+    title = strip_punct(text_lines[at]) if at is not None else _table_title(task_tables[0][1])
     if len(text_lines) > 1:
         outside = len(text_lines) - 1
         warnings.append(

@@ -375,6 +375,32 @@ _TITLE_SEARCH = 8
 _PLAN_WORDS = re.compile(r"(?:计划|方案|要点|安排|意见|打算|规划|任务|分解|清单|进度|台账|部署)")
 
 
+_ATTACHMENT = re.compile(r"^附件\s*\d*\s*[:]?$|^\d+$")
+
+
+def choose_title(lines: list[str]) -> int | None:
+    """Which of a document's opening lines is its title, if any.
+
+    The plan's own title line names the kind of document (…工作计划, …方案, …分解表);
+    without one, the first line is taken when it is short, as a person would. An
+    attachment number (附件2), a page number and a listed article with its date
+    are never the title.
+    """
+    candidates = [
+        (i, text)
+        for i, text in enumerate(lines[:_TITLE_SEARCH])
+        if text
+        and _is_title_like(text)
+        and not _DATED_ENTRY.search(fold(text))
+        and not _ATTACHMENT.match(strip_punct(fold(text)))
+    ]
+    named = [i for i, text in candidates if _PLAN_WORDS.search(fold(text))]
+    if named:
+        return named[0]
+    first = next((i for i, text in enumerate(lines) if text), None)
+    return first if first is not None and any(i == first for i, _ in candidates) else None
+
+
 def _is_title_like(text: str) -> bool:
     folded = strip_punct(fold(text))
     return 2 <= len(folded) <= 40 and not re.search(r"[。,;:!?]", folded)
@@ -550,20 +576,10 @@ class PartBuilder:
     def _report_intro(self, intro: list[Token]) -> None:
         rest = list(intro)
         if self.detect_title:
-            # The plan's own title line names the kind of document (…工作计划, …方案);
-            # otherwise the first short line is taken, as a person would.
-            candidates = [
-                t
-                for t in rest[:_TITLE_SEARCH]
-                if t.kind == "body" and not _DATED_ENTRY.search(fold(t.text))
-            ]
-            titled = [t for t in candidates if _is_title_like(t.text)]
-            named = [t for t in titled if _PLAN_WORDS.search(fold(t.text))]
-            first = rest[0] if rest else None
-            chosen = named[0] if named else first if first in titled else None
-            if chosen is not None:
-                self.title = strip_punct(chosen.text)
-                rest = [t for t in rest if t is not chosen]
+            at = choose_title([t.text if t.kind == "body" else "" for t in rest])
+            if at is not None:
+                self.title = strip_punct(rest[at].text)
+                rest = rest[:at] + rest[at + 1 :]
         if rest:
             self.warnings.append(
                 bilingual(
