@@ -318,3 +318,21 @@ def test_an_attachment_number_is_not_the_title(tmp_path: Path) -> None:
     path = tmp_path / "plan.docx"
     document.save(str(path))
     assert read_plan(path, YEAR).title == "区总工会重点任务分解表"
+
+
+def test_a_category_column_beside_the_task_column_is_the_section() -> None:
+    rows = [
+        ["序号", "项目", "工作内容", "责任部门", "时间节点"],
+        ["1", "组织建设", "发展会员", "组织部", "6月"],
+        ["2", "组织建设", "规范化建设", "组织部", "9月"],
+    ]
+    assert [(s, t) for s, t, _, _ in drafts(rows)] == [
+        ("组织建设", "发展会员"),
+        ("组织建设", "规范化建设"),
+    ]
+
+
+def test_a_second_task_like_column_holds_the_measures() -> None:
+    rows = [["重点任务", "具体内容", "牵头部门"], ["发展会员", "走访新就业群体", "组织部"]]
+    found, _, _ = rows_to_drafts(rows, source="t")
+    assert (found[0].title, found[0].measures) == ("发展会员", "走访新就业群体")

@@ -103,14 +103,20 @@ def find_header(rows: Sequence[Sequence[str]]) -> Header | None:
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         columns: dict[str, int] = {}
         lead_rank = _WORST_RANK
+        tasks: list[int] = []
         for cell_index, cell in enumerate(row):
             column = column_of(cell)
             if column == "responsible":
                 rank = _lead_rank(cell)
                 if rank < lead_rank:
                     columns[column], lead_rank = cell_index, rank
+            elif column == "task":
+                # A merged cell repeats its text in each column it covers: once is enough.
+                if not tasks or row[tasks[-1]].strip() != cell.strip():
+                    tasks.append(cell_index)
             elif column is not None and column not in columns:
                 columns[column] = cell_index
+        _assign_tasks(columns, tasks, row)
         names = tuple(c.strip() for c in row if c.strip())
         header = Header(index, columns, names)
         if "task" in columns and len(columns) >= 2:
@@ -121,6 +127,29 @@ def find_header(rows: Sequence[Sequence[str]]) -> Header | None:
 
 
 _WORST_RANK = 6
+# 项目 beside 工作内容 is the category the tasks fall under, not the task.
+_CATEGORY_NAMES = ("项目", "工作项目", "大项", "重点项目", "类别", "事项类别")
+
+
+def _assign_tasks(columns: dict[str, int], tasks: list[int], row: Sequence[str]) -> None:
+    """Of several task-like columns (项目 | 工作内容, 重点任务 | 具体内容) the first
+    that is not a category is the task; a category column is the section, and a
+    further task-like column holds the measures."""
+    if not tasks:
+        return
+
+    def is_category(index: int) -> bool:
+        return re.sub(r"\s+", "", strip_punct(fold(row[index]))) in _CATEGORY_NAMES
+
+    if len(tasks) > 1:
+        categories = [i for i in tasks if is_category(i)]
+        rest = [i for i in tasks if not is_category(i)]
+        if categories and rest and "section" not in columns:
+            columns["section"] = categories[0]
+        tasks = rest or tasks
+    columns["task"] = tasks[0]
+    if len(tasks) > 1 and "measures" not in columns:
+        columns["measures"] = tasks[1]
 
 
 def _with_sub_header(header: Header, rows: Sequence[Sequence[str]]) -> Header:
