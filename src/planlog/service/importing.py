@@ -52,6 +52,10 @@ def _new_item(
         "line": item.source_line,
         "text": item.source_text,
     }
+    if item.helpers:
+        # A helping unit (配合部门) is kept with the item's source, not as the one
+        # responsible: no stored event field is added for it.
+        source["helpers"] = item.helpers
     spec = NewItem(
         title=item.title,
         section=item.section,
@@ -173,6 +177,7 @@ def _item_row(
         ],
         "source_line": item.source_line,
         "warnings": notes,
+        **({"helpers": item.helpers} if item.helpers else {}),
     }
 
 
