@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bench import command_rate, rebuild_rate
+from bench import command_rate, import_fidelity, rebuild_rate
 from bench.results_file import record
 
 
@@ -21,6 +21,15 @@ def main() -> None:
     figures = rebuild_rate.run()
     entry = record(
         "rebuild_rate", figures.pop("value"), "events/s", figures.pop("baseline"), **figures
+    )
+    print(json.dumps(entry, ensure_ascii=False))
+    figures = import_fidelity.run()
+    entry = record(
+        "import_fidelity",
+        figures.pop("value"),
+        "% (lowest rate)",
+        figures.pop("baseline"),
+        **figures,
     )
     print(json.dumps(entry, ensure_ascii=False))
 

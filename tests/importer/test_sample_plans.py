@@ -118,7 +118,7 @@ def test_compilation_is_recognised_with_its_parts(compilation: ImportedPlan) -> 
     assert compilation.parts[0] == "第1部分 加強政治學習"
     assert compilation.parts[4] == "第5部分 健全女工組織"
     assert len(compilation.sections) == 39
-    assert len(compilation.items) == 109
+    assert len(compilation.items) == 111
     for it in compilation.items:
         assert it.section.split(" · ")[0] in {p.split(" ")[0] for p in compilation.parts}
     assert compilation.sections[4] == "第2部分 · 加強思想作風建設,扎實開展黨的群眾路線教育實踐活動"
@@ -157,13 +157,15 @@ def test_compilation_women_report_item(compilation: ImportedPlan) -> None:
 
 def test_compilation_women_rights_section(compilation: ImportedPlan) -> None:
     rights = [i for i in compilation.items if "履行女職工工作職能" in i.section]
+    # 4 lists 一是…三是 in its line, 6 and 7 have (1) (2) under them: those are the tasks.
     assert [i.number for i in rights] == [
-        "1", "2", "3", "4", "5", "6", "6.(1)", "6.(2)", "7", "7.(1)", "7.(2)",
+        "1", "2", "3", "4.一是", "4.二是", "4.三是", "5", "6.(1)", "6.(2)", "7.(1)", "7.(2)",
     ]  # fmt: skip
     by_number = {i.number: i for i in rights}
     assert by_number["3"].deadline_text == "1、4季度"
     assert dues(by_number["3"]) == [date(2026, 3, 31), date(2026, 12, 31)]
-    assert by_number["4"].deadline_text == "3、11月"
+    assert {by_number[f"4.{n}是"].deadline_text for n in "一二三"} == {"3、11月"}
+    assert {i.responsible for i in rights} == {"工會女工"}
     assert by_number["6.(2)"].deadline_text == "1月、12月"
     assert [(t.value, t.unit) for t in by_number["6.(2)"].targets] == [(50.0, "%")]
     assert by_number["7.(2)"].deadline_text == "1-12月"
@@ -180,7 +182,7 @@ def test_compilation_yishi_paragraph_is_split(compilation: ImportedPlan) -> None
     assert [i.number for i in care] == ["一是", "二是", "三是", "四是"]
     assert care[0].title == "加大心理健康建設力度"
     sports = [i.number for i in compilation.items if "全面推動機關文化體育事業" in i.section]
-    assert sports == ["7", "8", "8.一是", "8.二是", "8.三是"]
+    assert sports == ["7", "8.一是", "8.二是", "8.三是"]  # 8 only heads its 一是…三是
 
 
 def test_compilation_body_only_section_is_one_item(compilation: ImportedPlan) -> None:

@@ -131,17 +131,21 @@ def test_yishi_paragraphs_on_separate_lines_continue_the_sequence() -> None:
     assert "登山活动" in (plan.items[1].measures or "")
 
 
-def test_yishi_under_a_numbered_item_are_sub_items() -> None:
+def test_yishi_under_a_numbered_item_are_its_tasks() -> None:
     plan = parse(
         "三、文体活动\n8、开展各项文体活动。\n一是参加运动会。\n二是组织考察。三是举办联欢会。\n"
     )
-    assert [i.number for i in plan.items] == ["8", "8.一是", "8.二是", "8.三是"]
+    # 8 heads the list, as a section heading heads its items: the list is the tasks.
+    assert [i.number for i in plan.items] == ["8.一是", "8.二是", "8.三是"]
 
 
-def test_yishi_inside_a_numbered_item_stays_in_the_item() -> None:
+def test_yishi_inside_a_numbered_item_are_its_tasks_too() -> None:
     plan = parse("一、学习\n3、搭建学习平台。一是开辟学习场所；二是开通网页。\n")
-    assert len(plan.items) == 1
-    assert "二是开通网页" in (plan.items[0].measures or "")
+    assert [(i.number, i.title) for i in plan.items] == [
+        ("3.一是", "开辟学习场所"),
+        ("3.二是", "开通网页"),
+    ]
+    assert plan.items[0].source_line == plan.items[1].source_line == 2
 
 
 def test_paren_subheadings_followed_by_items_join_the_section_name() -> None:
@@ -216,7 +220,7 @@ def test_sub_items_get_nested_numbers() -> None:
         "二、维权\n6、发挥女职工参政议政作用。\n(1)、保证有女职工参与。\n(2)、女职工代表要达到50%。\n"
         "7、关心女工生活。\n"
     )
-    assert [i.number for i in plan.items] == ["6", "6.(1)", "6.(2)", "7"]
+    assert [i.number for i in plan.items] == ["6.(1)", "6.(2)", "7"]  # 6 heads (1) (2)
 
 
 def test_deadline_label_applies_to_items_since_the_previous_one() -> None:

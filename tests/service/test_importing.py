@@ -82,8 +82,9 @@ def test_items_without_a_deadline_are_due_at_year_end(app: PlanlogApp) -> None:
         ("workers-home-implementation.txt", 20, 0),
         # 0 before issue 13: 力爭全年創建… is now read (year end, flagged soft and ongoing).
         ("health-bureau-union-2012.txt", 23, 1),
-        # 27 before issue 13: dates in running text now count too.
-        ("agency-union-plans-compilation.txt", 109, 34),
+        # 109 items and 27 deadlines before issue 13: headings give way to the tasks under
+        # them, and dates in running text now count too.
+        ("agency-union-plans-compilation.txt", 111, 34),
     ],
 )
 def test_the_shared_sample_plans_import(
@@ -94,3 +95,13 @@ def test_the_shared_sample_plans_import(
     assert len(result["items"]) == items
     assert sum(1 for i in result["items"] if i["deadline_text"]) == with_deadline
     assert len(app.plan_items(UUID(result["plan_id"]))) == items
+
+
+def test_a_helping_unit_is_kept_with_the_source_not_as_responsible(app: PlanlogApp) -> None:
+    imported = read_plan(SAMPLES / "district-task-breakdown.docx", 2026)
+    result = import_document(app, imported, org="某区总工会", year=2026, actor="chair")
+    first = result["items"][0]
+    assert (first["responsible"], first["helpers"]) == ("组织部", "各街道工会")
+    items = app.plan_items(UUID(result["plan_id"]))
+    assert any(i.source.get("helpers") == "各街道工会" for i in items)
+    assert "helpers" not in result["items"][4]  # 举办职工读书月活动 names none

@@ -43,6 +43,7 @@ class Draft:
     goal: str | None = None
     item_goal: bool = False  # the goal belongs to this item, so its targets count
     responsible: str | None = None
+    helpers: str | None = None  # a helping unit (配合部门), never the responsible one
     deadline_text: str | None = None  # stated as a 时限, not found in running text
     # Where deadline_text was stated: a 时限 "label" or a table "column".
     deadline_origin: str = "label"
@@ -118,6 +119,7 @@ def finish_item(draft: Draft, year: int) -> ImportedItem:
         goal=draft.goal or None,
         measures=measures or None,
         responsible=draft.responsible or None,
+        helpers=draft.helpers or None,
         deadline_text=deadline_text,
         deadline=deadline,
         deadline_source=found.source,

@@ -28,7 +28,7 @@ from planlog.importer.limits import (
 from planlog.importer.model import DocumentError, ImportedPlan, bilingual, document_error
 from planlog.importer.normalize import strip_punct
 from planlog.importer.tabular import find_header, rows_to_drafts
-from planlog.importer.text import is_clutter, parse_lines
+from planlog.importer.text import choose_title, is_clutter, parse_lines
 
 #: WordprocessingML, whose `p` elements are the paragraphs counted by `limits`.
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -108,6 +108,16 @@ def _blocks(
     return paragraphs, task_tables, other_tables
 
 
+def _table_title(rows: list[list[str]]) -> str | None:
+    """A title written as the table's first row (merged across it), above the header."""
+    header = find_header(rows)
+    for row in rows[: header.row if header else 0]:
+        distinct = list(dict.fromkeys(c for c in row if c.strip()))
+        if len(distinct) == 1:
+            return strip_punct(distinct[0]) or None
+    return None
+
+
 def read_docx(path: Path, year: int, *, source: str | None = None) -> ImportedPlan:
     """Read a .docx that `limits.check_package` has let through."""
     source = source or path.name
@@ -150,8 +160,9 @@ def read_docx(path: Path, year: int, *, source: str | None = None) -> ImportedPl
             draft.order = (number, draft.order[0])
         drafts.extend(found)
         warnings.extend(notes)
-    text_lines = [t for _, t in paragraphs if t.strip() and not is_clutter(t)]
-    title = strip_punct(text_lines[0]) if text_lines else None
+    text_lines = [t.strip() for _, t in paragraphs if t.strip() and not is_clutter(t)]
+    at = choose_title(text_lines)
+    title = strip_punct(text_lines[at]) if at is not None else _table_title(task_tables[0][1])
     if len(text_lines) > 1:
         outside = len(text_lines) - 1
         warnings.append(

@@ -71,9 +71,13 @@ class ImportedItem:
     deadline_source: str = "implicit"
     # What a reviewer should check: implicit, soft, ambiguous, next_year, ongoing.
     flags: tuple[str, ...] = ()
+    helpers: str | None = None  # a helping unit (配合部门): shown, not stored as an event field
 
     def to_dict(self) -> dict[str, Any]:
         deadline = self.deadline
+        # A helping unit is shown only where a table names one, so the JSON of
+        # every other plan keeps exactly its documented keys.
+        helpers = {"helpers": self.helpers} if self.helpers else {}
         return {
             "section": self.section,
             "number": self.number,
@@ -91,6 +95,7 @@ class ImportedItem:
             "warnings": list(self.warnings),
             "deadline_source": self.deadline_source,
             "flags": list(self.flags),
+            **helpers,
         }
 
 

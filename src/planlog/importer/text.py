@@ -79,12 +79,133 @@ _CLUTTER_WORDS = (
 )
 
 
-def is_clutter(line: str) -> bool:
-    """Download-site boilerplate: a known line shape, or two of the site's own words."""
-    folded = fold(line)
-    if _CLUTTER_LINE.match(folded):
+# A page's navigation, not the plan: 相关推荐, 上一篇：…, 发布时间：…, a breadcrumb.
+_NAV_LINE = re.compile(
+    r"^(?:上一篇|下一篇|上一页|下一页|返回列表|返回顶部|返回首页|打印本页|关闭窗口|分享到"
+    r"|当前位置|您的位置|你的位置|所在位置)"
+    r"|^(?:相关推荐|相关文章|相关阅读|相关范文|推荐阅读|猜你喜欢|热门推荐|热门文章|最新文章"
+    r"|延伸阅读|精彩推荐|精选文章|更多相关|热门搜索)\s*[:>]?\s*$"
+    r"|^(?:发布时间|发布日期|发表时间|更新时间|上传时间|浏览次数|点击次数|阅读次数|来源|作者|责任编辑"
+    r"|编辑|文章来源|免责声明|声明)\s*:"
+    r"|^(?:扫一扫|分享到|收藏本文|举报|点赞|展开全文|阅读全文|查看更多|查看全文|下载全文|版权所有"
+    r"|copyright|©)"
+    r"|icp备"
+    r"|^[(]?(?:本文)?(?:共\s*\d+\s*页\s*[,]?\s*(?:当前)?第\s*\d+\s*页|第\s*\d+\s*页\s*[,]?\s*共\s*\d+\s*页)"
+)
+_BREADCRUMB = re.compile(r"(?:首页|主页|网站首页)\s*[>»›/→]|[>»›]\s*[^>»›]+\s*[>»›]")
+# A signature date (落款) or a listed article's date: a date alone, or closing a line.
+_DATE = (
+    r"(?:(?:19|20)\d\d[-/.]\d{1,2}[-/.]\d{1,2}(?:\s+\d{1,2}:\d\d(?::\d\d)?)?"
+    r"|(?:19|20)\d\d年\d{1,2}月\d{1,2}日"
+    r"|二[〇零o0][〇零一二三四五六七八九o0]{2}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日)"
+)
+_DATE_LINE = re.compile(rf"^[(\[]?{_DATE}[)\]]?$")
+_DATED_ENTRY = re.compile(rf"\s[(\[]?{_DATE}[)\]]?$")
+# Markers after which a page holds only its related-articles list.
+_TAIL_MARK = re.compile(
+    r"^(?:上一篇|下一篇|相关推荐|相关文章|相关阅读|相关范文|推荐阅读|猜你喜欢|热门推荐|热门文章"
+    r"|最新文章|延伸阅读|精彩推荐|精选文章|更多相关)"
+)
+
+
+def is_mojibake(line: str) -> bool:
+    """UTF-8 text that was decoded as GBK (鍦ㄧぞ鍖哄伐浼…) or as Latin-1 (å·¥ä¼š).
+
+    Such a line re-encodes into bytes that read as UTF-8 again; real Chinese in
+    GBK bytes does not. A line of Latin-1 mojibake is mostly accented letters.
+    """
+    text = line.strip()
+    if len(text) < 6:
+        return False
+    accented = sum(1 for ch in text if "\u00c0" <= ch <= "\u00ff")
+    if accented * 3 >= len(text):
         return True
-    return sum(word in folded for word in _CLUTTER_WORDS) >= 2
+    if sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff") * 2 < len(text):
+        return False
+    repaired = text.encode("gbk", errors="replace").decode("utf-8", errors="replace")
+    # A replacement character already in the line was a byte lost in the first
+    # decoding; it costs the repair a character or two, it does not count against it.
+    lost = text.count("\ufffd")
+    bad = repaired.count("\ufffd") + repaired.count("?") - text.count("?") - 2 * lost
+    cjk = sum(1 for ch in repaired if "\u4e00" <= ch <= "\u9fff")
+    return cjk >= 4 and bad * 5 <= len(repaired)
+
+
+def is_clutter(line: str) -> bool:
+    """Download-site boilerplate: a known line shape, two of the site's own words, the
+    page's navigation, a date alone, or a garbled line."""
+    folded = fold(line)
+    if _CLUTTER_LINE.match(folded) or _DATE_LINE.match(folded.strip()):
+        return True
+    if _NAV_LINE.search(folded.lower()) or _BREADCRUMB.search(folded):
+        return True
+    if sum(word in folded for word in _CLUTTER_WORDS) >= 2:
+        return True
+    return is_mojibake(line)
+
+
+def page_tail(lines: list[tuple[int, str]]) -> int:
+    """Where a web page's trailer starts (上一篇/下一篇, related articles, the
+    signature before them): every line from there is clutter. len(lines) if none.
+
+    Only after the plan has begun (a numbered line), so a 相关推荐 above the
+    plan's title is one clutter line, not the end of the document.
+    """
+    # The related-articles list runs to the end: found backwards in one pass, so a
+    # long document costs one look per line.
+    list_start = len(lines)
+    for index in range(len(lines) - 1, -1, -1):
+        raw = lines[index][1]
+        text = clean_line(raw)
+        if text and not _is_listed_article(raw) and not _TAIL_MARK.match(fold(text)):
+            break
+        list_start = index
+    begun = False
+    for index, (_, raw) in enumerate(lines):
+        folded = fold(clean_line(raw))
+        if not begun:
+            begun = bool(_SECTION.match(folded) or _ARABIC.match(folded) or _SUB.match(folded))
+            continue
+        if _TAIL_MARK.match(folded) or (index >= list_start and _is_listed_article(raw)):
+            return _signature_start(lines, index)
+    return _signature_start(lines, len(lines))
+
+
+def _is_listed_article(raw: str) -> bool:
+    """工会2026年度工作计划  2025-10-21: a title and its date, not a numbered task."""
+    text = clean_line(raw)
+    return bool(_DATED_ENTRY.search(fold(text))) and tokenise(0, text).kind == "body"
+
+
+_SIGNATURE_MAX = 30
+
+
+def _signature_start(lines: list[tuple[int, str]], end: int) -> int:
+    """A closing date (2025年12月28日), and the short name line right above it, sign the
+    document: they are not the last item's text."""
+    index = end
+    while index > 0:
+        # Past blank lines and a site's footer (版权所有, ICP备) to the date.
+        text = clean_line(lines[index - 1][1])
+        if text and (_DATE_LINE.match(fold(text)) or not is_clutter(text)):
+            break
+        index -= 1
+    if index == 0 or not _DATE_LINE.match(fold(clean_line(lines[index - 1][1]))):
+        return end
+    index -= 1
+    above = index
+    while above > 0 and not clean_line(lines[above - 1][1]):
+        above -= 1
+    if above > 0:
+        name = clean_line(lines[above - 1][1])
+        folded = fold(name)
+        if (
+            len(name) <= _SIGNATURE_MAX
+            and not re.search(r"[。,;:!?]", folded)
+            and tokenise(0, name).kind == "body"
+        ):
+            return above - 1
+    return index
 
 
 _DECORATION = re.compile(r"^(?:#{1,6}\s*|[•·●▪◆■□▶►]\s*|[-*+]\s+)+")
@@ -109,9 +230,15 @@ _DOTTED = re.compile(r"^(\d{1,3}(?:\.\d{1,3})+)(?:\s+|、)")
 _ARABIC = re.compile(rf"^({_ITEM_NUMBER})\s*(?:[、,]|\.(?!\d)|\))\s*")
 _PAREN = re.compile(rf"^\(\s*({_ITEM_NUMBER})\s*\)\s*[、.,]?\s*")
 _CIRCLED = re.compile(r"^([①-⑳])\s*")
+# A narrative plan numbers its paragraphs in words: 首先，… 其次，… 第三，… 最后，…
+_ORDINAL = re.compile(rf"^(首先|其次|再次|其三|第{_NUMERAL}|最后)\s*[,、:]\s*")
+_ORDINAL_VALUES = {"首先": 1, "其次": 2, "再次": 3, "其三": 3, "最后": 99}
+# Only a document that opens such a run (首先, 其次, 第一, 第二) numbers paragraphs
+# this way; a lone 最后，… elsewhere is a closing sentence.
+_ORDINAL_OPENERS = re.compile(r"^(?:首先|其次|第[一二])$")
 
 HEADING_KINDS = ("part", "section", "sub")
-ITEM_LEVELS = {"sub": 2, "arabic": 3, "paren": 4}
+ITEM_LEVELS = {"sub": 2, "arabic": 3, "paren": 4, "ordinal": 4}
 INLINE_LEVEL = 5
 
 
@@ -156,12 +283,41 @@ def tokenise(line_no: int, raw: str) -> Token:
     label = read_label(raw)
     if label is not None:
         return Token("label", line_no, raw, label.value, label=label)
+    match = _ORDINAL.match(folded)
+    if match is not None:
+        word = raw[match.start(1) : match.end(1)]
+        value = _ORDINAL_VALUES.get(fold(word)) or cn_value(fold(word)[1:])
+        return Token("ordinal", line_no, raw, raw[match.end() :].strip(), word, value)
     return Token("body", line_no, raw, raw)
+
+
+_CLOSING_CALL = re.compile(r"让我们|同志们|努力奋斗|!$|！$")
+
+
+def narrative_ordinals(tokens: list[Token]) -> list[Token]:
+    """Ordinal paragraphs are items only in a document that opens a run of them, and
+    only up to the run's 最后: a second 最后 is the closing word, as is a 最后 that calls
+    on the reader (最后，让我们…奋斗！) rather than naming a task."""
+    if not any(t.kind == "ordinal" and _ORDINAL_OPENERS.match(fold(t.number)) for t in tokens):
+        return [Token("body", t.line, t.raw, t.raw) if t.kind == "ordinal" else t for t in tokens]
+    result: list[Token] = []
+    closed = False
+    for tok in tokens:
+        if tok.kind in HEADING_KINDS:
+            closed = False
+        elif tok.kind == "ordinal":
+            last = fold(tok.number) == "最后"
+            if closed or (last and _CLOSING_CALL.search(fold(tok.text).strip())):
+                tok = Token("body", tok.line, tok.raw, tok.raw)
+            closed = closed or last
+        result.append(tok)
+    return result
 
 
 # --- inline 一是…二是… ----------------------------------------------------------------
 
-_INLINE = re.compile(rf"(?:^|(?<=[。;,!?\s:]))([{_CN_NUM}]{{1,2}})是")
+# 一是…二是…, and its spoken variant 一要…二要… (never mixed in one run).
+_INLINE = re.compile(rf"(?:^|(?<=[。;,!?\s:]))([{_CN_NUM}]{{1,2}})([是要])")
 
 
 def split_inline(text: str, expected: int, at_start: bool) -> tuple[str, list[tuple[str, str]]]:
@@ -174,9 +330,11 @@ def split_inline(text: str, expected: int, at_start: bool) -> tuple[str, list[tu
     folded = fold(text)
     marks: list[tuple[int, int]] = []
     want = expected
+    verb = ""
     for match in _INLINE.finditer(folded):
-        if cn_value(match.group(1)) == want:
+        if cn_value(match.group(1)) == want and verb in ("", match.group(2)):
             marks.append((match.start(), match.end()))
+            verb = match.group(2)
             want += 1
     if not marks:
         return text, []
@@ -211,6 +369,36 @@ def is_preamble(title: str) -> bool:
         return True
     # 三、职工之家建设的目标 states aims; the tasks that serve them come later.
     return folded.endswith("目标") and len(folded) <= 15
+
+
+_TITLE_SEARCH = 8
+_PLAN_WORDS = re.compile(r"(?:计划|方案|要点|安排|意见|打算|规划|任务|分解|清单|进度|台账|部署)")
+
+
+_ATTACHMENT = re.compile(r"^附件\s*\d*\s*[:]?$|^\d+$")
+
+
+def choose_title(lines: list[str]) -> int | None:
+    """Which of a document's opening lines is its title, if any.
+
+    The plan's own title line names the kind of document (…工作计划, …方案, …分解表);
+    without one, the first line is taken when it is short, as a person would. An
+    attachment number (附件2), a page number and a listed article with its date
+    are never the title.
+    """
+    candidates = [
+        (i, text)
+        for i, text in enumerate(lines[:_TITLE_SEARCH])
+        if text
+        and _is_title_like(text)
+        and not _DATED_ENTRY.search(fold(text))
+        and not _ATTACHMENT.match(strip_punct(fold(text)))
+    ]
+    named = [i for i, text in candidates if _PLAN_WORDS.search(fold(text))]
+    if named:
+        return named[0]
+    first = next((i for i, text in enumerate(lines) if text), None)
+    return first if first is not None and any(i == first for i, _ in candidates) else None
 
 
 def _is_title_like(text: str) -> bool:
@@ -286,6 +474,9 @@ class PartBuilder:
         self.title: str | None = None
         self.first_section: str | None = None
         self.seq = 0
+        # Items with items under them: id -> (item, how many)
+        self.listed: dict[int, tuple[Draft, int]] = {}
+        self._parent_of: dict[int, int] = {}  # id of a 一是 item -> id of its parent
 
     # -- driving --
 
@@ -348,6 +539,7 @@ class PartBuilder:
                     f"skipped {len(stray)} line(s) outside any section ({_lines(stray)})",
                 )
             )
+        self._drop_list_headings()
         return PartResult(
             drafts=self.drafts,
             sections=list(dict.fromkeys(d.section for d in self.drafts)),
@@ -357,16 +549,37 @@ class PartBuilder:
         )
 
     def _starts_items(self, tok: Token) -> bool:
-        if tok.kind in ("arabic", "paren", "sub"):
+        if tok.kind in ("arabic", "paren", "sub", "ordinal"):
             return True
         return tok.kind == "body" and bool(split_inline(tok.text, 1, at_start=True)[1])
 
+    def _drop_list_headings(self) -> None:
+        """An item with two or more items under it (一是…二是… in its line or on lines
+        of their own, (1) (2) …) is their heading: they are the tasks, as a section
+        heading is no item when tasks follow it (a 其次 paragraph listing 一是…四是 is
+        four items). Its responsible unit and deadline, if it states them, hold for
+        them; its text stays in the source lines of the document."""
+        headings: set[int] = set()
+        for draft, count in self.listed.values():
+            if count >= 2:
+                headings.add(id(draft))
+        if not headings:
+            return
+        parents = {id(d): d for d, _ in self.listed.values()}
+        for draft in self.drafts:
+            parent = parents.get(self._parent_of.get(id(draft), 0))
+            if parent is not None and id(parent) in headings:
+                draft.responsible = draft.responsible or parent.responsible
+                draft.deadline_text = draft.deadline_text or parent.deadline_text
+        self.drafts = [d for d in self.drafts if id(d) not in headings]
+
     def _report_intro(self, intro: list[Token]) -> None:
         rest = list(intro)
-        first = rest[0] if rest else None
-        if self.detect_title and first and first.kind == "body" and _is_title_like(first.text):
-            self.title = strip_punct(first.text)
-            rest = rest[1:]
+        if self.detect_title:
+            at = choose_title([t.text if t.kind == "body" else "" for t in rest])
+            if at is not None:
+                self.title = strip_punct(rest[at].text)
+                rest = rest[:at] + rest[at + 1 :]
         if rest:
             self.warnings.append(
                 bilingual(
@@ -396,7 +609,7 @@ class PartBuilder:
             if tok.kind in HEADING_KINDS:
                 break
             following.append(tok)
-        if any(t.kind in ("arabic", "paren") for t in following):
+        if any(t.kind in ("arabic", "paren", "ordinal") for t in following):
             return True
         title = strip_punct(fold(tokens[index].text))
         short = len(title) <= 30 and "。" not in title
@@ -508,6 +721,10 @@ class PartBuilder:
             ctx.last_arabic = tok.value
         full = f"{parent.number}.{number}" if parent else number
         draft = self._draft(ctx, full, text, tok.line)
+        if parent is not None:
+            _, count = self.listed.get(id(parent), (parent, 0))
+            self.listed[id(parent)] = (parent, count + 1)
+            self._parent_of[id(draft)] = id(parent)
         draft.source_lines = [tok.raw] if level != INLINE_LEVEL else [f"{number}{text}"]
         ctx.stack.append((level, tok.value, draft))
         return draft
@@ -528,7 +745,14 @@ class PartBuilder:
         if tok.kind == "label" and tok.label is not None:
             self._label(ctx, tok.label, tok)
         elif tok.kind in ITEM_LEVELS:
-            self._item(ctx, ITEM_LEVELS[tok.kind], tok, tok.number, tok.text)
+            # 其次，扎实做好服务工作。一是…；二是…: the 一是… in the item's own line are
+            # items under it, as they are when they start lines of their own.
+            prefix, pieces = split_inline(tok.text, 1, at_start=False)
+            if len(pieces) < 2:
+                prefix, pieces = tok.text, []
+            self._item(ctx, ITEM_LEVELS[tok.kind], tok, tok.number, prefix)
+            if pieces:
+                self._inline_items(ctx, tok, pieces)
         else:
             self._body(ctx, tok)
 
@@ -643,13 +867,14 @@ def parse_lines(lines: list[tuple[int, str]], year: int, *, source: str = "text"
     tokens: list[Token] = []
     clutter: list[int] = []
     read = 0
-    for line_no, raw in lines:
+    tail = page_tail(lines)
+    for index, (line_no, raw) in enumerate(lines):
         text = clean_line(raw)
         if not text:
             continue
         read += 1
         check_lines(source, read)
-        if is_clutter(text):
+        if index >= tail or is_clutter(text):
             clutter.append(line_no)
             continue
         tokens.append(tokenise(line_no, text))
@@ -666,6 +891,7 @@ def parse_lines(lines: list[tuple[int, str]], year: int, *, source: str = "text"
                 f"skipped {len(clutter)} page-clutter line(s) (download-site boilerplate, {where})",
             )
         )
+    tokens = narrative_ordinals(tokens)
     kinds = {t.kind for t in tokens}
     section_kind = next((k for k in ("section", "sub", "part") if k in kinds), None)
     has_groups = "part" in kinds and section_kind != "part"

@@ -58,6 +58,10 @@ def _new_item(
         "deadline_snippet": item.deadline_text,
         "flags": list(item.flags),
     }
+    if item.helpers:
+        # A helping unit (配合部门) is kept with the item's source, not as the one
+        # responsible: no stored event field is added for it.
+        source["helpers"] = item.helpers
     spec = NewItem(
         title=item.title,
         section=item.section,
@@ -192,6 +196,7 @@ def _item_row(
         "warnings": notes,
         "deadline_source": item.deadline_source,
         "flags": list(item.flags),
+        **({"helpers": item.helpers} if item.helpers else {}),
     }
 
 
