@@ -17,23 +17,11 @@ from bench.import_fidelity import Gold, deadlines_right, golds, match, read, sco
 GOLDS = {gold.document: gold for gold in golds()}
 
 AWAITING_SENTENCE_DEADLINES = {
-    ("agency-union-plans-compilation.txt", "開展先進員工評選活動"),  # 4月底前…,年底前…
     ("agency-union-plans-compilation.txt", "每?jī)芍芙M織一次理論學習活動"),  # 每兩周 (garbled)
     ("agency-union-plans-compilation.txt", "每?jī)稍陆M織一次黨員義工活動"),  # 每兩月 (garbled)
-    ("agency-union-plans-compilation.txt", "每個季度組織一次季度生日會"),  # 每季度中間月份
     ("agency-union-plans-compilation.txt", "創辦機關工會工作簡報"),  # 二個月出刊一期
-    ("agency-union-plans-compilation.txt", "努力提高干部職工的生活質量"),  # 上半年
-    ("agency-union-plans-compilation.txt", "積極參加第三屆市直機關運動會"),  # 上半年…年內
     ("agency-union-plans-compilation.txt", "建立學習制度"),  # 每月…每季
-    ("download-page-community-plan.txt", "3月份召开社区工会会员代表大会"),
-    ("download-page-community-plan.txt", "“三八”节前组织女职工开展健步走活动"),
-    ("download-page-community-plan.txt", "暑期开办职工子女托管班"),  # 7月至8月
-    ("download-page-community-plan.txt", "国庆节前举办社区职工文艺汇演"),
-    ("download-page-community-plan.txt", "开展“冬送温暖”活动"),  # 春节前
     ("health-bureau-union-2012.txt", "不斷鞏固職工文化陣地"),  # 2012年4月
-    ("narrative-service-plan.txt", "开展春送岗位活动"),  # 元宵节前
-    ("narrative-service-plan.txt", "深化劳动和技能竞赛"),  # 四月份举办
-    ("narrative-service-plan.txt", "开展“送清凉”活动"),  # 7月至8月
 }
 
 

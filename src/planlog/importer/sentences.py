@@ -207,7 +207,9 @@ def combine(found: list[Found]) -> Found | None:
     """One deadline for an item from what its sentences state.
 
     Dates from several clauses are the stages of one task (一季度完成摸底，三季度完成整改):
-    one occurrence each. A recurrence stands alone: the first one stated wins.
+    one occurrence each. A recurrence stands alone: the first one stated wins, unless the
+    text states the same frequency again more fully (每个季度组织一次…每季度中间月份): a
+    bare 每季度 falls due at the quarter's end only by default, the fuller phrase says when.
     """
     unique: list[Found] = []
     for f in found:
@@ -216,8 +218,14 @@ def combine(found: list[Found]) -> Found | None:
     if not unique:
         return None
     recurring = [f for f in unique if f.deadline.rrule]
-    if recurring or len(unique) == 1:
-        return recurring[0] if recurring else unique[0]
+    if recurring:
+        first = recurring[0]
+        same = [
+            f for f in recurring if len(f.deadline.occurrences) == len(first.deadline.occurrences)
+        ]
+        return max(same, key=lambda f: len(f.snippet))  # max keeps the first of equals
+    if len(unique) == 1:
+        return unique[0]
     by_due: dict[date, Occurrence] = {}
     for f in unique:
         for occ in f.deadline.occurrences:
