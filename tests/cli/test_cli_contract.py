@@ -251,8 +251,8 @@ def test_import_json_says_where_each_deadline_came_from(planlog: Any, tmp_path: 
         ("sentence", ["next_year"]),
     ]
     assert dry["items"][1]["occurrences"] == [{"opens": "2026-04-01", "due": "2026-04-30"}]
-    # An item falls due within its plan year: the next-year date is kept at year end, and said.
-    assert dry["items"][3]["occurrences"] == [{"opens": None, "due": "2026-12-31"}]
+    # A year-end report falls due in the next year's first quarter: kept, and said.
+    assert dry["items"][3]["occurrences"] == [{"opens": None, "due": "2027-01-31"}]
     assert any("2027-01-31" in w for w in dry["items"][3]["warnings"])
     done = planlog("import", str(plan), "--org", "某医院工会", "--year", "2026", "--json")
     assert [(i["deadline_source"], i["flags"]) for i in done["items"]] == rows

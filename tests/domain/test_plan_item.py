@@ -180,12 +180,20 @@ def test_a_done_occurrence_cannot_be_moved() -> None:
 def test_an_occurrence_cannot_move_out_of_the_plan_year() -> None:
     with pytest.raises(RuleViolation, match="due_in_plan_year"):
         half_yearly().move_occurrence(
-            "2026-12-31", date(2027, 1, 15), plan_year=2026, actor="chair", reason="延期"
+            "2026-12-31", date(2027, 4, 1), plan_year=2026, actor="chair", reason="延期"
         )
+
+
+def test_a_year_end_report_may_fall_due_in_the_next_years_first_quarter() -> None:
+    item = half_yearly()
+    item.move_occurrence(
+        "2026-12-31", date(2027, 3, 31), plan_year=2026, actor="chair", reason="次年一季度报送"
+    )
+    assert sorted(item.occurrences) == ["2026-06-30", "2027-03-31"]
 
 
 def test_a_new_schedule_stays_in_the_plan_year() -> None:
     with pytest.raises(RuleViolation, match="due_in_plan_year"):
         half_yearly().reschedule(
-            [Occurrence(date(2027, 3, 31))], plan_year=2026, actor="chair", reason="延期"
+            [Occurrence(date(2025, 12, 31))], plan_year=2026, actor="chair", reason="提前"
         )

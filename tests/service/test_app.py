@@ -149,7 +149,7 @@ def test_concurrent_item_additions_to_one_plan_are_both_kept(store_url: str, clo
 def test_plan_with_items_is_created_all_or_nothing(app: PlanlogApp) -> None:
     items = [
         NewItem(title="组织健全", dues=[date(2026, 3, 25)]),
-        NewItem(title="跨年的事项", dues=[date(2027, 1, 15)]),
+        NewItem(title="跨年的事项", dues=[date(2027, 4, 15)]),
     ]
     with pytest.raises(RuleViolation, match="outside the plan year"):
         app.create_plan(org="某医院工会", year=2026, title="计划", actor="chair", items=items)

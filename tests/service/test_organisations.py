@@ -61,7 +61,7 @@ def test_creating_a_plan_registers_its_missing_organisation_in_the_same_transact
 
 def test_a_refused_plan_registers_no_organisation(app: PlanlogApp) -> None:
     before = head(app)
-    bad = NewItem(title="跨年事项", dues=[date(2027, 1, 15)])  # outside the plan year
+    bad = NewItem(title="跨年事项", dues=[date(2027, 4, 15)])  # outside the plan year
     with pytest.raises(RuleViolation):
         app.create_plan(org="新工会", year=2026, title="计划", actor="admin", items=[bad])
     with pytest.raises(NotFound):

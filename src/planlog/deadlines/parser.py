@@ -29,7 +29,7 @@ from typing import Any
 from planlog.deadlines.festivals import ALIAS_PATTERN, BY_ALIAS, NEW_YEAR, Festival
 from planlog.deadlines.normalise import SOFT_WORDS, normalise
 from planlog.domain.errors import PlanlogError, ScheduleError
-from planlog.domain.schedule import Occurrence, expand_rrule
+from planlog.domain.schedule import Occurrence, expand_rrule, last_due_day
 from planlog.domain.workdays import official_workday
 
 
@@ -70,11 +70,9 @@ FLAGS = ("soft", "ambiguous", "next_year", "ongoing")
 
 
 def next_year_limit(year: int) -> date:
-    """The last due date a plan of `year` may name in the following year (31 March).
-
-    An annual report or a year-end review falls due after the plan year; a later date
-    belongs to the next year's plan."""
-    return date(year + 1, 3, 31)
+    """The last due date a plan of `year` may name in the following year: the domain's
+    own rule (planlog.domain.schedule.last_due_day), so what is read can be recorded."""
+    return last_due_day(year)
 
 
 class _NoMatch(Exception):

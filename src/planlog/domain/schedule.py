@@ -371,15 +371,25 @@ def normalise(occurrences: list[Occurrence]) -> list[Occurrence]:
     return ordered
 
 
+def last_due_day(year: int) -> date:
+    """The last day an item of the plan of `year` may fall due: 31 March of the next year.
+    An annual report or a year-end review falls due after the plan year; a later date
+    belongs to the next year's plan."""
+    return date(year + 1, 3, 31)
+
+
 def check_in_plan_year(
     occurrences: Collection[Occurrence], year: int, *, where: object, title: str
 ) -> None:
-    """An item of a plan is due within the plan's year: the one rule for a new item, a new
-    schedule and a moved occurrence alike."""
+    """An item of a plan falls due within the plan's year, or in the first quarter after
+    it (a year-end report): the one rule for a new item, a new schedule and a moved
+    occurrence alike."""
+    last = last_due_day(year)
     for occ in occurrences:
-        if occ.due.year != year:
+        if not date(year, 1, 1) <= occ.due <= last:
             raise RuleViolation(
                 where,
                 "due_in_plan_year",
-                f"'{title}': due date {occ.key} is outside the plan year {year}",
+                f"'{title}': due date {occ.key} is outside the plan year {year} "
+                f"(and its following first quarter, to {last.isoformat()})",
             )

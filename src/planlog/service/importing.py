@@ -77,16 +77,14 @@ def _new_item(
         source=source,
     )
     parsed = item.deadline
-    if parsed is not None and "next_year" in parsed.flags:
-        # An item falls due within its plan year (NewItem.schedule): a report due next
-        # January is recorded at the year's end, and the reviewer is told the real date.
-        spec.occurrences = [Occurrence(due=date(year, 12, 31))]
-        spec.soft = parsed.soft
+    if parsed is not None and "next_year" in parsed.flags and item.deadline_text:
+        # A year-end report falls due after the plan year (up to its following first
+        # quarter, planlog.domain.schedule.last_due_day): recorded on its date, and said.
+        spec.apply_deadline(item.deadline_text, parsed)
         dues = "、".join(o.key for o in parsed.occurrences)
         notes.append(
-            f"时限“{item.deadline_text}”在次年（{dues}）：计划事项只能在本年度内截止，"
-            f"按12月31日记录，请核对 / due in the next year ({dues}): a plan item falls due "
-            "within its year, so it is recorded as due 31 December; check it"
+            f"时限“{item.deadline_text}”在次年（{dues}），请核对 / "
+            f"due in the next year ({dues}): check it"
         )
     elif parsed is not None and parsed.occurrences and item.deadline_text:
         spec.apply_deadline(item.deadline_text, parsed)
