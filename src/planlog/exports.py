@@ -96,6 +96,18 @@ LEDGER_COLUMNS = (
 )
 
 
+def in_section_order(board: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The board's items as the board page shows them: section by section in the plan's
+    order (items without a section last), each section's items in the order they were
+    planned. The document lists items in planning order, so an item added later to an
+    early section would otherwise print at the end."""
+    position = {s["id"]: i for i, s in enumerate(board["sections"]) if s["id"] is not None}
+    last = len(position)
+    indexed = list(enumerate(board["items"]))
+    indexed.sort(key=lambda pair: (position.get(pair[1]["section_id"], last), pair[0]))
+    return [item for _, item in indexed]
+
+
 def ledger_rows(board: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The board document (`planlog.projections.queries.board_document`, live or as of
     a past date) as the ledger's rows: one per occurrence, in board order.
@@ -110,7 +122,7 @@ def ledger_rows(board: Mapping[str, Any]) -> list[dict[str, Any]]:
     """
     section_titles = {s["id"]: s["title"] for s in board["sections"]}
     rows: list[dict[str, Any]] = []
-    for item in board["items"]:
+    for item in in_section_order(board):
         head = {
             "item_id": item["id"],
             "section_id": item["section_id"],
@@ -165,7 +177,7 @@ def board_rows(board: dict[str, Any]) -> list[list[Any]]:
     """
     section_titles = {s["id"]: s["title"] for s in board["sections"]}
     rows: list[list[Any]] = []
-    for item in board["items"]:
+    for item in in_section_order(board):
         section = section_titles.get(item["section_id"]) or t("no_section", LANG)
         targets = format_targets(item.get("targets") or [])
         head = [section, item.get("number") or "", item["title"], item.get("responsible") or ""]

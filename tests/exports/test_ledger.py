@@ -8,7 +8,14 @@ from openpyxl import load_workbook
 
 from planlog.domain.board import BoardItem, build_board
 from planlog.domain.schedule import Occurrence
-from planlog.exports import LEDGER_COLUMNS, board_pdf, board_xlsx, ledger_html, ledger_rows
+from planlog.exports import (
+    LEDGER_COLUMNS,
+    board_pdf,
+    board_xlsx,
+    in_section_order,
+    ledger_html,
+    ledger_rows,
+)
 from planlog.service.views import target_display
 
 
@@ -101,3 +108,20 @@ def test_ledger_html_escapes_and_the_pdf_embeds_a_cjk_font() -> None:
     assert "A4 landscape" in page and "逾期天数" in page
     pdf = board_pdf(_board())
     assert pdf.startswith(b"%PDF-")
+
+
+def test_a_target_that_is_only_its_number_is_shown_once() -> None:
+    assert target_display({"text": "4个", "value": 4, "unit": "个"})["text"] == "4个"
+
+
+def test_an_item_added_later_prints_within_its_section() -> None:
+    board = {
+        "sections": [{"id": "s1", "title": "组织建设"}, {"id": "s2", "title": "文体活动"}],
+        "items": [
+            {"id": "a", "section_id": "s1"},
+            {"id": "b", "section_id": "s2"},
+            {"id": "c", "section_id": None},
+            {"id": "d", "section_id": "s1"},  # added after the plan was imported
+        ],
+    }
+    assert [item["id"] for item in in_section_order(board)] == ["a", "d", "b", "c"]

@@ -94,7 +94,9 @@ def target_display(target: Mapping[str, Any]) -> dict[str, Any]:
     `unit` what is counted in, and `text` the line a page or a ledger shows.
     """
     raw = str(target.get("text") or "").strip()
-    label = _TARGET_TAIL.sub("", raw).strip() or raw
+    # A target read as only its number ("4个") names nothing counted: no label, or the
+    # number would be shown twice.
+    label = _TARGET_TAIL.sub("", raw).strip()
     value, unit, current = target.get("value"), target.get("unit") or "", target.get("current")
     shown = f"{_number(current)}/{_number(value)}" if current is not None else _number(value)
     return {
