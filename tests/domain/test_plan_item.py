@@ -146,6 +146,13 @@ def test_plan_keeps_sections_in_order_and_refuses_duplicates() -> None:
         plan.add_section("依法维权", actor="chair")
 
 
+def test_renaming_a_section_to_its_own_title_records_nothing() -> None:
+    plan = Plan.create(org="某医院工会", year=2026, title="2026年女工工作计划", actor="chair")
+    plan.add_section("健全女工组织", actor="chair")
+    with pytest.raises(RuleViolation, match="rename_changes"):
+        plan.rename_section("s1", " 健全女工组织 ", actor="chair")
+
+
 def test_plan_year_must_be_plausible() -> None:
     with pytest.raises(RuleViolation, match="year_range"):
         Plan.create(org="x", year=26, title="t", actor="chair")

@@ -235,8 +235,10 @@ class Plan(Aggregate):
     def rename_section(
         self, section_id: str, title: str, *, actor: str, reason: str | None = None
     ) -> None:
-        self.section(section_id)
+        current = self.section(section_id)
         title = self._section_title(title)
+        if title == current.title:
+            raise RuleViolation(self.id, "rename_changes", f"section {title!r} is already so named")
         other = self.section_by_title(title)
         if other is not None and other.section_id != section_id:
             raise RuleViolation(self.id, "section_unique", f"section {title!r} already exists")
