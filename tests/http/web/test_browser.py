@@ -461,3 +461,73 @@ def test_the_settings_page_on_a_phone(browser: Any, site: Site) -> None:
     _no_sideways_scroll(page, "the settings page")
     _shot(page, "chair-settings-phone")
     page.context.close()
+
+
+def test_a_chair_renames_the_plan_and_reorders_its_sections(browser: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    page = _page(browser, site, "chair")
+    page.goto(f"{site.base}/plans/{site.plan}/settings")
+    title = page.locator("#title")
+    title.get_by_label("计划名称").fill("浏览器测试：2026年度工会工作计划")
+    title.get_by_label("原因").fill("浏览器测试：按正式发文名称")
+    _shot(page, "chair-rename-plan")
+    title.get_by_role("button", name="修改计划名称").click()
+    expect(page.get_by_text("计划名称已修改。")).to_be_visible()
+    expect(page.locator("#title").get_by_label("计划名称")).to_have_value(
+        "浏览器测试：2026年度工会工作计划"
+    )
+
+    rows = page.locator("#sections .section-row input[name='title']")
+    first, second = rows.nth(0).input_value(), rows.nth(1).input_value()
+    page.get_by_role("button", name=f"上移：{second}").click()
+    expect(page.get_by_text("部分顺序已调整。")).to_be_visible()
+    rows = page.locator("#sections .section-row input[name='title']")
+    expect(rows.nth(0)).to_have_value(second)
+    expect(rows.nth(1)).to_have_value(first)
+    _shot(page, "chair-reorder-sections")
+    page.goto(f"{site.base}/plans/{site.plan}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("浏览器测试：2026年度工会工作计划")
+    headings = page.locator("section.section h2")
+    expect(headings.nth(0)).to_contain_text(second)
+    page.context.close()
+
+
+def test_the_board_says_how_many_days_each_late_row_is_overdue(browser: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    page = _page(browser, site, "chair")
+    late = page.locator("li.item-overdue")
+    expect(late.first).to_be_visible()
+    expect(late.first.locator(".days-overdue")).to_have_text(re.compile(r"^逾期\d+天$"))
+    for n in range(late.count()):  # every late row says it, not only the first
+        expect(late.nth(n).locator(".days-overdue")).to_be_visible()
+    late.first.scroll_into_view_if_needed()
+    _shot(page, "board-days-overdue")
+    page.context.close()
+
+
+def test_a_chair_records_work_already_done_in_bulk(browser: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    page = _page(browser, site, "chair")
+    page.get_by_role("link", name="补录已完成").click()
+    expect(page).to_have_url(re.compile(rf"/plans/{site.plan}/backfill$"))
+    rows = page.locator("#backfill-form tbody tr")
+    assert rows.count() >= 2, "the demo has past-due open deadlines"
+    picked = []
+    for n in range(2):
+        row = rows.nth(n)
+        picked.append(row.locator("label").inner_text())
+        row.get_by_role("checkbox").check()
+        due = row.locator("input[name='done_on']").input_value()
+        earlier = date.fromisoformat(due) - timedelta(days=2)
+        row.locator("input[name='done_on']").fill(earlier.isoformat())
+        row.locator("input[name='note']").fill(f"浏览器测试：补录第{n + 1}项")
+    _shot(page, "chair-backfill")
+    page.get_by_role("button", name="补录所选").click()
+    result = page.locator("#result")
+    expect(result).to_contain_text("已补录 2 项，未能补录 0 项")
+    expect(result.locator(".result-ok")).to_have_count(2)
+    _shot(page, "chair-backfill-done")
+    page.context.close()

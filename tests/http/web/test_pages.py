@@ -379,7 +379,8 @@ def test_progress_through_the_form_shows_on_the_item_and_the_board(web: Web) -> 
     assert "进度已记录" in page
     assert "报告进度 40%（目标1：16.0）：已发展16名" in page and "李明" in page
     board = web.client.get(web.board).text
-    assert "40%" in board and re.search(r"当前 <strong>16</strong>\s*名", board)
+    # issue 14: a target says what it counts and how far (新增会员 16/40名)
+    assert "40%" in board and re.search(r"新增会员 <strong>16</strong>/40名", board)
     recorded = web.services.app.history(item)[-1]
     assert recorded["actor"] == "李明" and recorded["percent"] == 40
 

@@ -70,6 +70,7 @@ class ItemForm:
     goal: str = ""
     measures: str = ""
     responsible: str = ""
+    helpers: str = ""  # 协办单位; only an edit sets it (AddItem has no such field)
     deadline: str = ""
     dates: str = ""
     reason: str = ""
@@ -291,6 +292,7 @@ def _form_of(item: PlanItem) -> ItemForm:
         goal=d.goal or "",
         measures=d.measures or "",
         responsible=d.responsible or "",
+        helpers=d.helpers or "",
         deadline=item.deadline_text or "",
         targets=[{"label": t.text, "value": _plain(t.value), "unit": t.unit} for t in d.targets],
     )
@@ -320,7 +322,7 @@ def _revisions(item: PlanItem, plan: Plan, form: ItemForm, lang: str) -> dict[st
     if found is not None:
         section_id = found.section_id
     now = {"title": d.title, "number": d.number, "section_id": item.section_id}
-    now |= {"goal": d.goal, "measures": d.measures}
+    now |= {"goal": d.goal, "measures": d.measures, "helpers": d.helpers}
 
     def edited(name: str, value: str, limit: int) -> str | None:
         # Text left as it was passes even when longer than a person may type: imported
@@ -335,6 +337,7 @@ def _revisions(item: PlanItem, plan: Plan, form: ItemForm, lang: str) -> dict[st
         "section_id": section_id,
         "goal": edited("goal", form.goal, LONG_MAX),
         "measures": edited("measures", form.measures, LONG_MAX),
+        "helpers": edited("helpers", form.helpers, NAME_MAX),
     }
     if not wanted["title"]:
         raise FormError(tr("title_needed", lang))
@@ -364,6 +367,7 @@ def edit_item(
     goal: FormText = "",
     measures: FormText = "",
     responsible: FormText = "",
+    helpers: FormText = "",
     deadline: FormText = "",
     dates: FormText = "",
     reason: FormText = "",
@@ -386,6 +390,7 @@ def edit_item(
         goal=goal,
         measures=measures,
         responsible=responsible,
+        helpers=helpers,
         deadline=deadline,
         dates=dates,
         reason=reason,

@@ -17,6 +17,7 @@ from planlog.deadlines import parse_deadline
 from planlog.domain.errors import PlanlogError
 from planlog.domain.schedule import expand_rrule
 from planlog.domain.status import ALL_STATUSES
+from planlog.service.views import target_display
 
 QUICK_FILTERS = ("month", "next30", "overdue")
 NEXT_DAYS = 30
@@ -210,7 +211,7 @@ def target_rows(targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
         share = None
         if isinstance(value, int | float) and value and isinstance(current, int | float):
             share = clamp_percent(100 * current / value)
-        rows.append({**target, "number": number, "share": share})
+        rows.append({**target, "number": number, "share": share, "display": target_display(target)})
     return rows
 
 

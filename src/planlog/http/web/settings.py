@@ -1,8 +1,10 @@
-"""A plan's settings page, for chairs only: sections, the reminder policy, where reminders
+"""A plan's settings page, for chairs only: the plan's title, sections (added, renamed,
+reordered), the reminder policy, where reminders
 go (with a test message), and calendar feeds.
 
-Writes are the same as elsewhere: sections and the policy are commands (AddSection,
-RenameSection, SetReminderPolicy: events with who and why); channels and feeds are
+Writes are the same as elsewhere: the title, sections and the policy are commands
+(RenamePlan, AddSection, RenameSection, ReorderSections, SetReminderPolicy: events with who
+and why); channels and feeds are
 sign-in data kept beside the read models (planlog.scheduler.dispatch, planlog.auth.tokens),
 as the CLI (`planlog reminders channel …`) and the API (`/api/v1/feeds`) keep them. The
 test message goes out through the reminders' own delivery code and records nothing.
@@ -21,7 +23,7 @@ from planlog.auth.caller import MANAGE, Caller
 from planlog.auth.tokens import create_feed, list_feeds, revoke_feed
 from planlog.domain.errors import PlanlogError
 from planlog.domain.model import Plan
-from planlog.domain.values import NAME_MAX, TYPED_REASON_MAX
+from planlog.domain.values import NAME_MAX, TYPED_ITEM_TITLE_MAX, TYPED_REASON_MAX
 from planlog.http.deps import Services, ServicesDep
 from planlog.http.downloads import link_base
 from planlog.http.web.chair import plan_head
@@ -39,10 +41,15 @@ from planlog.service import commands
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 FormText = Annotated[str, Form()]
+FormList = Annotated[list[str], Form()]
 #: The domain's limit on a typed reason, as the API's.
 REASON_MAX = TYPED_REASON_MAX
+#: A plan's title is typed under the same limit as an item's.
+TITLE_MAX = TYPED_ITEM_TITLE_MAX
 FeedId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 FLASHES = {
+    "title": "saved_title",
+    "order": "saved_order",
     "section": "saved_section",
     "policy": "saved_policy",
     "channels": "saved_channels",
@@ -73,6 +80,20 @@ def _feeds(svc: Services, who: Caller, plan: Plan) -> list[dict[str, Any]]:
     ]
 
 
+def section_moves(order: list[str]) -> list[dict[str, list[str] | None]]:
+    """Per section, the whole order after moving it one up and one down (None at an end):
+    each arrow is a form that posts the full order, as ReorderSections wants it."""
+    moves: list[dict[str, list[str] | None]] = []
+    for n in range(len(order)):
+        up = down = None
+        if n > 0:
+            up = [*order[: n - 1], order[n], order[n - 1], *order[n + 1 :]]
+        if n < len(order) - 1:
+            down = [*order[:n], order[n + 1], order[n], *order[n + 2 :]]
+        moves.append({"up": up, "down": down})
+    return moves
+
+
 def render_settings(
     request: Request,
     svc: Services,
@@ -95,6 +116,7 @@ def render_settings(
         "plan": plan_head(plan),
         "tab": "settings",
         "sections": plan.sections,
+        "moves": section_moves([s.section_id for s in plan.sections]),
         "policy": policy,
         "number_fields": NUMBER_FIELDS,
         "switches": SWITCHES,
@@ -107,7 +129,7 @@ def render_settings(
         "form": form or {},
         "tested": tested,
         "new_feed": new_feed,
-        "limits": {"name": NAME_MAX, "reason": REASON_MAX},
+        "limits": {"name": NAME_MAX, "reason": REASON_MAX, "title": TITLE_MAX},
     }
     return page(request, "settings.html", context, session=session, status_code=status_code)
 
@@ -145,6 +167,35 @@ def settings_page(
     return render_settings(request, svc, session, plan, flash=done)
 
 
+# ------------------------------------------------------------------ the plan's title
+
+
+@router.post("/plans/{plan_id}/settings/title")
+def rename_plan(
+    request: Request,
+    plan_id: UUID,
+    svc: ServicesDep,
+    session: SessionDep,
+    csrf: FormText = "",
+    title: FormText = "",
+    reason: FormText = "",
+) -> Response:
+    plan = _chair_plan(svc, session, plan_id, csrf)
+    lang = language(request)
+    try:
+        command = commands.RenamePlan(
+            plan_id=plan_id,
+            title=title,
+            actor=session.caller.actor,
+            reason=form_text(reason, REASON_MAX, lang),
+        )
+        svc.app.handle(command)
+    except PlanlogError as refused:
+        form = {"title": title, "reason": reason}
+        return _refused(request, svc, session, plan, refused, "title", form)
+    return _done(plan, "title", "title")
+
+
 # ------------------------------------------------------------------ sections
 
 
@@ -164,6 +215,28 @@ def add_section(
     except PlanlogError as refused:
         return _refused(request, svc, session, plan, refused, "section_new", {"title": title})
     return _done(plan, "section", "sections")
+
+
+@router.post("/plans/{plan_id}/settings/sections-order")
+def reorder_sections(
+    request: Request,
+    plan_id: UUID,
+    svc: ServicesDep,
+    session: SessionDep,
+    csrf: FormText = "",
+    order: FormList = [],  # noqa: B006 - FastAPI copies the default per request
+) -> Response:
+    """The whole new order, as the arrow's form holds it; the plan checks it names every
+    section once (a stale page, after another chair added one, is refused by name)."""
+    plan = _chair_plan(svc, session, plan_id, csrf)
+    try:
+        command = commands.ReorderSections(
+            plan_id=plan_id, order=list(order), actor=session.caller.actor
+        )
+        svc.app.handle(command)
+    except PlanlogError as refused:
+        return _refused(request, svc, session, plan, refused, "order", {})
+    return _done(plan, "order", "sections")
 
 
 @router.post("/plans/{plan_id}/sections/{section_id}")

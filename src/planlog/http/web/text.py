@@ -332,6 +332,14 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "add_section": ("新增部分", "Add a section"),
     "rename": ("改名", "Rename"),
     "saved_section": ("部分已保存。", "Section saved."),
+    "helpers": ("协办单位", "Helping units"),
+    "helpers_hint": ("如：组织部、宣传部", "e.g. organisation and publicity departments"),
+    "plan_title": ("计划名称", "Plan title"),
+    "rename_plan": ("修改计划名称", "Rename the plan"),
+    "saved_title": ("计划名称已修改。", "The plan was renamed."),
+    "move_up": ("上移", "Move up"),
+    "move_down": ("下移", "Move down"),
+    "saved_order": ("部分顺序已调整。", "Sections reordered."),
     "policy": ("提醒规则", "Reminder policy"),
     "lead_days": (
         "提前提醒天数（逗号分隔，如 7,1）",
@@ -394,12 +402,42 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "no_feeds": ("还没有日历订阅。", "No calendar feed yet."),
     "created": ("创建时间", "Created"),
     "person_needed": ("请填写责任人", "give the responsible person"),
+    # onboarding mid-year (补录)
+    "backfill_link": ("补录已完成", "Record work already done"),
+    "backfill_title": ("补录已完成的工作", "Record work already done"),
+    "backfill_hint": (
+        "勾选已经完成的时限，填写实际完成日期（默认为截止日期）和说明，一次提交。每一行单独记录，"
+        "历史中标为“补录”。",
+        "Tick the deadlines already met, give the day each was done (the due date unless "
+        "changed) and a note, and submit once. Each row is recorded on its own and marked "
+        "as a backfill in the history.",
+    ),
+    "backfill_pick": ("选择", "Select"),
+    "backfill_item": ("任务", "Item"),
+    "backfill_submit": ("补录所选", "Record the selected"),
+    "backfill_show_all": ("显示全部未完成时限", "Show every open deadline"),
+    "backfill_only_late": ("只显示已过截止日期的", "Only those past their due date"),
+    "backfill_nothing": ("没有需要补录的时限。", "There is nothing to record."),
+    "backfill_none": ("请至少勾选一行", "tick at least one row"),
+    "backfill_report": (
+        "已补录 {recorded} 项，未能补录 {refused} 项",
+        "{recorded} recorded, {refused} refused",
+    ),
+    "backfill_recorded": ("已补录", "recorded"),
+    "backfill_refused": ("未补录：{error}", "not recorded: {error}"),
+    "backfill_other_plan": ("该任务不属于本计划", "the item is not in this plan"),
+    "done_on_invalid": (
+        "完成日期无效（应为 2026-05-20）",
+        "the day done is not a date (2026-05-20)",
+    ),
+    "back_to_board": ("返回工作计划", "Back to the plan"),
     # print (台账)
     "print": ("打印台账", "Print the ledger"),
     "ledger": ("工作台账", "Work ledger"),
     "ledger_as_of": ("截至 {day}", "as of {day}"),
     "ledger_printed": ("打印于 {when}", "printed {when}"),
     "days_overdue": ("逾期天数", "Days overdue"),
+    "late_days": ("逾期{n}天", "{n} days overdue"),
     "completed_on": ("完成日期", "Completed on"),
     "progress_note": ("进展情况", "Progress note"),
     "print_now": ("打印", "Print"),
