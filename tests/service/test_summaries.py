@@ -50,3 +50,8 @@ def test_english_summaries_word_the_event_in_english() -> None:
 def test_an_unknown_language_or_event_type_still_gives_a_summary() -> None:
     assert summarise("PlanItem.Cancelled", {}, "fr") == "取消事项"
     assert summarise("Plan.Archived", {}, "en") == "Archived"
+
+
+def test_a_revision_names_the_changed_details_in_chinese() -> None:
+    changes = {"changes": {"title": "新标题", "targets": [], "helpers": "组织部"}}
+    assert summarise("PlanItem.Revised", changes) == "修改事项：标题、量化指标、协办单位"

@@ -22,6 +22,25 @@ Summary = Callable[[dict[str, Any]], str]
 MISSING = {"zh": "（日志中已无此事件）", "en": "(event no longer in the log)"}
 
 
+#: An item's revisable details (planlog.domain.model.REVISABLE) as a chair calls them.
+FIELD_NAMES = {
+    "title": "标题",
+    "section_id": "所属部分",
+    "number": "序号",
+    "goal": "目标",
+    "measures": "措施",
+    "targets": "量化指标",
+    "helpers": "协办单位",
+}
+
+
+def _fields_zh(d: dict[str, Any]) -> str:
+    """The changed details in the order the item shows them."""
+    changed = d.get("changes", {})
+    known = [label for name, label in FIELD_NAMES.items() if name in changed]
+    return "、".join(known + sorted(name for name in changed if name not in FIELD_NAMES))
+
+
 def _dates(d: dict[str, Any], joiner: str, span: str) -> str:
     return joiner.join(
         f"{o['opens']}{span}{o['due']}" if o.get("opens") else str(o["due"])
@@ -95,7 +114,7 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
         lambda d: f"Added item “{d.get('title')}”, due " + (_dates(d, ", ", " to ") or "never"),
     ),
     event_name(PlanItem.Revised): (
-        lambda d: "修改事项：" + "、".join(sorted(d.get("changes", {}))),
+        lambda d: "修改事项：" + _fields_zh(d),
         lambda d: "Revised " + ", ".join(sorted(d.get("changes", {}))),
     ),
     event_name(PlanItem.Rescheduled): (
