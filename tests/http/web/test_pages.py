@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -585,3 +586,12 @@ def test_static_files_are_served(web: Web) -> None:
 def test_the_web_pages_are_not_in_the_api_document(web: Web) -> None:
     paths = web.client.get("/openapi.json").json()["paths"]
     assert all(p.startswith(("/api/", "/feeds/", "/healthz")) for p in paths)
+
+
+def test_a_deadline_in_the_next_year_says_its_year(web: Web) -> None:
+    item = web.seeded.items["report"]
+    web.services.app.move_occurrence(
+        item, "2026-12-31", date(2027, 1, 31), actor="王主席", reason="年度总结次年报送"
+    )
+    page = web.login("hospital_chair").get(f"/items/{item}").text
+    assert "2027年1月31日" in page and "6月30日" in page and "2026年6月30日" not in page

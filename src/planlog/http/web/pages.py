@@ -18,6 +18,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from planlog.auth.errors import Unauthorized
@@ -37,7 +39,26 @@ from planlog.http.web.text import day, moment, month_name, number, span, tr
 from planlog.service.outcomes import Outcome, outcome
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-templates.env.filters.update(day=day, span=span, moment=moment, month_name=month_name, num=number)
+
+
+def _plan_year(context: Context) -> int | None:
+    plan = context.get("plan")
+    year = plan.get("year") if isinstance(plan, dict) else getattr(plan, "year", None)
+    return year if isinstance(year, int) else None
+
+
+@pass_context
+def _day(context: Context, value: Any, lang: str = "zh") -> str:
+    # On a plan's pages a date outside the plan year says its year.
+    return day(value, lang, _plan_year(context))
+
+
+@pass_context
+def _span(context: Context, opens: Any, due: Any, lang: str = "zh") -> str:
+    return span(opens, due, lang, _plan_year(context))
+
+
+templates.env.filters.update(day=_day, span=_span, moment=moment, month_name=month_name, num=number)
 templates.env.globals["clamp"] = clamp_percent
 
 #: Scripts only from this site (there are none today); inline styles are allowed for the

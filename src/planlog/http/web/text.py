@@ -461,19 +461,25 @@ def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def day(value: date | str | None, lang: str = "zh") -> str:
-    """A business day as people write it: 6月1日 / Jun 1."""
+def day(value: date | str | None, lang: str = "zh", plan_year: int | None = None) -> str:
+    """A business day as people write it: 6月1日 / Jun 1. A day outside the plan's year
+    (a year-end report due next March) says its year: 2027年3月1日 / Mar 1, 2027."""
     if value is None:
         return ""
     d = _as_date(value)
-    return f"{_MONTHS_EN[d.month - 1]} {d.day}" if lang == "en" else f"{d.month}月{d.day}日"
+    other_year = plan_year is not None and d.year != plan_year
+    if lang == "en":
+        return f"{_MONTHS_EN[d.month - 1]} {d.day}" + (f", {d.year}" if other_year else "")
+    return (f"{d.year}年" if other_year else "") + f"{d.month}月{d.day}日"
 
 
-def span(opens: date | str | None, due: date | str, lang: str = "zh") -> str:
+def span(
+    opens: date | str | None, due: date | str, lang: str = "zh", plan_year: int | None = None
+) -> str:
     """A due date, or a window as a range (6月1日—8月31日)."""
     if not opens:
-        return day(due, lang)
-    return f"{day(opens, lang)}—{day(due, lang)}"
+        return day(due, lang, plan_year)
+    return f"{day(opens, lang, plan_year)}—{day(due, lang, plan_year)}"
 
 
 def month_name(month: int, lang: str = "zh") -> str:
