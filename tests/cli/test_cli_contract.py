@@ -397,6 +397,23 @@ def test_a_second_sign_in_link_replaces_the_first(store_url: str) -> None:
     st.close()
 
 
+def test_the_sign_in_link_records_writes_under_the_chairs_name(store_url: str) -> None:
+    from planlog.auth.caller import actor_of
+    from planlog.auth.tokens import authenticate
+    from planlog.cli.common import State
+    from planlog.cli.serve import sign_in_link
+
+    st = State(db=store_url, actor="admin")
+    app = st.app()
+    app.register_organisation("某市总工会", actor="admin", chair="张主席")
+    app.create_plan(org="某市总工会", year=2026, title="计划", actor="admin")
+    link = sign_in_link(st, "http://127.0.0.1:8000")
+    assert link is not None
+    principal = authenticate(st.read_models(), link.split("token=")[1])
+    assert principal is not None and actor_of(principal).startswith("张主席")
+    st.close()
+
+
 def test_diff_summaries_follow_the_language_setting(
     planlog: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

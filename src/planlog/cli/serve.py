@@ -14,7 +14,9 @@ from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
 from planlog.projections.rollup import org_tree
 
-SIGN_IN_TOKEN = "serve sign-in link"
+#: The printed link's token is named for whom the log records (its chair, else the
+#: administrator) with this mark, so the next start finds and replaces it.
+SIGN_IN_MARK = "（本机登录链接 sign-in link）"
 
 
 def sign_in_link(st: State, base_url: str) -> str | None:
@@ -34,9 +36,13 @@ def sign_in_link(st: State, base_url: str) -> str | None:
     while (parent := tree.get(org, {}).get("parent")) and parent != org:
         org = str(parent)
     for earlier in list_tokens(engine):
-        if earlier["name"] == SIGN_IN_TOKEN and earlier["revoked_at"] is None:
+        marked = str(earlier["name"] or "").endswith(SIGN_IN_MARK)
+        earlier_version = earlier["name"] == "serve sign-in link"  # printed before the mark
+        if (marked or earlier_version) and earlier["revoked_at"] is None:
             revoke_token(engine, earlier["id"])
-    _, token = create_token(engine, org, "chair", SIGN_IN_TOKEN)
+    found = st.app().find_organisation(org)
+    who = (found.chair if found is not None else None) or "管理员"
+    _, token = create_token(engine, org, "chair", f"{who}{SIGN_IN_MARK}")
     return f"{base_url}/login?token={token}"
 
 
