@@ -70,7 +70,9 @@ def parse_moment(text: str) -> datetime:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise PlanlogError(
-            f"{text!r} is not an ISO 8601 date or time (e.g. 2026-03-31 or 2026-03-31T18:00+08:00)"
+            f"“{text}”不是日期或时间，例如 2026-03-31 或 2026-03-31T18:00+08:00"
+            f"（{text!r} is not an ISO 8601 date or time, e.g. 2026-03-31 or "
+            "2026-03-31T18:00+08:00）"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=PLAN_TZ)
 
@@ -571,7 +573,8 @@ class PlanlogApp(Application[UUID]):
         events = self._events_until(aggregate_id, moment)
         if not events:
             raise NotFound(
-                f"no {what} with id {aggregate_id} was recorded by {moment.isoformat()}",
+                f"{moment.astimezone(PLAN_TZ):%Y-%m-%d %H:%M} 时尚无此记录"
+                f"（no {what} with id {aggregate_id} was recorded by {moment.isoformat()}）",
                 id=str(aggregate_id),
             )
         aggregate = None
