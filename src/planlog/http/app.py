@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from planlog.config import Settings
@@ -79,6 +80,11 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     api.include_router(api_router)
     api.include_router(web_router)
     api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @api.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:
+        # Browsers ask for it on every site; the icon lives with the other static files.
+        return RedirectResponse("/static/favicon.svg", status_code=301)
 
     @api.get("/healthz", tags=["service"])
     def health() -> dict[str, str]:

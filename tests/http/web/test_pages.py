@@ -595,3 +595,10 @@ def test_a_deadline_in_the_next_year_says_its_year(web: Web) -> None:
     )
     page = web.login("hospital_chair").get(f"/items/{item}").text
     assert "2027年1月31日" in page and "6月30日" in page and "2026年6月30日" not in page
+
+
+def test_the_site_icon_is_served_from_the_package(web: Web) -> None:
+    client = web.login("hospital_chair")
+    icon = client.get("/favicon.ico", follow_redirects=False)
+    assert icon.status_code == 301 and icon.headers["location"] == "/static/favicon.svg"
+    assert client.get("/static/favicon.svg").headers["content-type"].startswith("image/svg")
