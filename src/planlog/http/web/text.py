@@ -234,6 +234,17 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "start_over": ("重新填写", "Start over"),
     "n_total": ("等 {n} 个", "{n} in all"),
     "preview_title": ("导入预览", "Import preview"),
+    "review_hint": (
+        "可直接修改任务、分类、时限和负责人，勾选“删除”的行不导入；"
+        "改过时限后请点“更新预览”查看解读。确认导入的就是此处显示的内容。",
+        'Edit a task, section, 时限 or responsible person here; rows marked "drop" are '
+        "not imported. After changing a 时限, update the preview to see how it reads. "
+        "What you confirm is what is shown.",
+    ),
+    "update_preview": ("更新预览", "Update the preview"),
+    "drop_row": ("删除", "Drop"),
+    "dropped": ("不导入", "not imported"),
+    "source_typed": ("手填", "typed"),
     "preview_hint": (
         "以下是解析结果，尚未保存。确认后创建计划；同一文件重复导入只会得到同一个计划。",
         "This is what would be created; nothing is saved yet. Importing the same document "
