@@ -28,6 +28,7 @@ from planlog.http.deps import Services, ServicesDep
 from planlog.http.web.pages import WebRoute, explain, form_status, page
 from planlog.http.web.session import SessionDep, WebSession, language
 from planlog.http.web.text import tr
+from planlog.importer import ImportedPlan
 from planlog.service.importing import (
     ReviewedRow,
     import_document,
@@ -96,10 +97,11 @@ def _import(
     *,
     dry_run: bool,
     rows: list[ReviewedRow] | None = None,
-) -> tuple[dict[str, Any], list[int] | None]:
+) -> tuple[dict[str, Any], tuple[list[int], ImportedPlan] | None]:
     """The upload's one path; with reviewed `rows`, the document as the chair corrected
     it (read as the upload is, then `review_import`). Returns the result and, for a
-    review, the document indices of the rows it kept (in the result's order)."""
+    review, the document indices of the rows it kept (in the result's order) and the
+    document as read (a dropped row still shows its number and line)."""
     who.require_own_org(org.strip())
     if rows is not None:
         imported, document = read_upload(data, name, year)
@@ -115,7 +117,7 @@ def _import(
             dry_run=dry_run,
             register_org=False,  # as import_upload: an upload never registers one
         )
-        return result, kept
+        return result, (kept, imported)
     return import_upload(
         svc.app,
         data,
@@ -168,22 +170,28 @@ def _payload(payload: str, lang: str) -> bytes:
 
 
 def _review_rows(
-    result: dict[str, Any], kept: list[int] | None, rows: list[ReviewedRow] | None
+    result: dict[str, Any],
+    review: tuple[list[int], ImportedPlan] | None,
+    rows: list[ReviewedRow] | None,
 ) -> list[dict[str, Any]]:
     """The preview's table: every row of the document in order, each kept one with its
     reading (what will be imported) and each dropped one as the chair left it."""
     items = result["items"]
-    if kept is None:
+    if review is None:
         return [{**item, "index": i, "dropped": False} for i, item in enumerate(items)]
+    kept, document = review
     shown = {
         index: {**item, "index": index, "dropped": False}
         for index, item in zip(kept, items, strict=True)
     }
     for row in rows or []:
-        if row.drop:
+        # review_import ignores an index the document has not (a forged form): so does this
+        if row.drop and row.index < len(document.items):
             shown[row.index] = {
                 "index": row.index,
                 "dropped": True,
+                "number": document.items[row.index].number,
+                "source_line": document.items[row.index].source_line,
                 "title": row.title,
                 "section": row.section,
                 "deadline_text": row.deadline_text,
@@ -241,7 +249,7 @@ def preview(
         else:
             data, name = _document(text, file, lang)
         rows = _rows(row, row_title, row_section, row_deadline, row_responsible, row_drop, lang)
-        result, kept = _import(
+        result, review = _import(
             svc, who, data, name, org, _year(year, lang), title, dry_run=True, rows=rows
         )
     except PlanlogError as refused:
@@ -255,7 +263,7 @@ def preview(
         )
     context = {
         "result": result,
-        "rows": _review_rows(result, kept, rows),
+        "rows": _review_rows(result, review, rows),
         "values": values,
         "filename": name,
         "payload": base64.b64encode(data).decode("ascii"),
@@ -291,7 +299,7 @@ def confirm(
         data = _payload(payload, lang)
         name = filename or PASTED_NAME
         rows = _rows(row, row_title, row_section, row_deadline, row_responsible, row_drop, lang)
-        result, _kept = _import(
+        result, _review = _import(
             svc, who, data, name, org, _year(year, lang), title, dry_run=False, rows=rows
         )
     except PlanlogError as refused:
