@@ -10,6 +10,7 @@ moment.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -20,6 +21,13 @@ from planlog.domain.board import board_from_aggregates
 from planlog.domain.clock import PLAN_TZ
 from planlog.domain.errors import NotFound, PlanlogError
 from planlog.domain.status import due_soon_days
+from planlog.projections.audit_view import (
+    AuditFilter,
+    AuditPage,
+    AuditSummary,
+    page_of,
+    summarise_changes,
+)
 from planlog.projections.board import read_board
 from planlog.projections.timeline import diff
 from planlog.service.app import PlanlogApp
@@ -125,3 +133,32 @@ def diff_document(
         "to": end.isoformat(),
         "changes": changes,
     }
+
+
+@dataclass(frozen=True)
+class AuditView:
+    """The audit page's reading of a period: its summary and one page of its timeline."""
+
+    summary: AuditSummary
+    page: AuditPage
+
+
+def audit_view(
+    engine: Engine,
+    plan_id: UUID,
+    start: datetime,
+    end: datetime,
+    where: AuditFilter,
+    page: int,
+    language: str = "zh",
+) -> AuditView:
+    """The plan's changes recorded in (start, end] (bounds from `day_span`, as the diff's),
+    summarised over the whole period, and the `page`-th page of those `where` keeps."""
+    if end < start:
+        raise PlanlogError(
+            f"结束时间 {end.isoformat()} 早于开始时间 {start.isoformat()}"
+            f"（the end {end.isoformat()} is before the start {start.isoformat()}）"
+        )
+    with engine.connect() as conn:
+        changes = diff(conn, str(plan_id), start, end, language, data=True)
+    return AuditView(summarise_changes(changes), page_of(changes, where, page))

@@ -246,9 +246,11 @@ def timeline(
     types: Iterable[str] | None = None,
     limit: int | None = None,
     language: str = "zh",
+    data: bool = False,
 ) -> list[dict[str, Any]]:
     """Timeline entries oldest first, by plan, aggregate, event type and recorded time in
-    (after, until], summarised in `language`."""
+    (after, until], summarised in `language`; with `data`, each entry also carries its
+    event's payload (the audit summary reads due and done dates from it)."""
     t, p = audit_timeline.c, timeline_plans.c
     conditions = []
     if plan_id is not None:
@@ -271,6 +273,10 @@ def timeline(
     rows = list(conn.execute(query))
     events = changes_at(conn, [r.position for r in rows])
     entries = [_entry(r, events.get(r.position), language) for r in rows]
+    if data:
+        for entry in entries:
+            change = events.get(entry["position"])
+            entry["data"] = change.data if change is not None else {}
     if wanted is not None:
         entries = [e for e in entries if e["event"] in wanted][:limit]
     return entries
@@ -281,9 +287,17 @@ def _plan_key(plan_id: str) -> Any:
 
 
 def diff(
-    conn: Connection, plan_id: str, start: datetime, end: datetime, language: str = "zh"
+    conn: Connection,
+    plan_id: str,
+    start: datetime,
+    end: datetime,
+    language: str = "zh",
+    *,
+    data: bool = False,
 ) -> list[dict[str, Any]]:
-    """What happened to a plan's items between two recorded times, in order."""
+    """What happened to a plan's items between two recorded times, in order. With
+    `data`, each change also carries its log position and event payload (the audit
+    page's summary); the diff documents of the doors leave them out."""
     titles = {
         r.item_id: r.title
         for r in conn.execute(
@@ -292,11 +306,19 @@ def diff(
     }
     changes = []
     entries = timeline(
-        conn, plan_id=plan_id, after=start, until=end, types=DIFF_TYPES, language=language
+        conn,
+        plan_id=plan_id,
+        after=start,
+        until=end,
+        types=DIFF_TYPES,
+        language=language,
+        data=data,
     )
     for entry in entries:
+        extra = {"position": entry["position"], "data": entry["data"]} if data else {}
         changes.append(
             {
+                **extra,
                 "item_id": entry["item_id"],
                 "type": DIFF_TYPES[entry["event"]],
                 "recorded_at": entry["recorded_at"],

@@ -8,17 +8,20 @@ so that they can be completed and show on the board like any other item.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from planlog.deadlines import DeadlineError
 from planlog.domain.errors import PlanlogError
 from planlog.domain.model import Target
 from planlog.domain.registry import AlreadyImported
 from planlog.domain.schedule import Occurrence
 from planlog.importer import SUFFIXES, ImportedItem, ImportedPlan, read_plan
+from planlog.importer.build import read_deadline
 from planlog.importer.limits import MAX_DOCUMENT_BYTES, check_name
 from planlog.service.app import NewItem, PlanlogApp
 from planlog.service.commands import ImportPlan
@@ -246,4 +249,95 @@ def import_upload(
         document=name,
         dry_run=dry_run,
         register_org=False,
+    )
+
+
+@dataclass(frozen=True)
+class ReviewedRow:
+    """One row of an import preview as the chair left it (the web's editable preview).
+
+    `index` is the item's place in the document as read, so that an edited row keeps its
+    source line and the plan keeps the document's fingerprint: re-importing the same
+    file is still recognised, whatever was corrected the first time."""
+
+    index: int
+    title: str
+    section: str
+    deadline_text: str
+    responsible: str
+    drop: bool = False
+
+
+#: where a deadline typed in the review came from (beside label, column, sentence, implicit)
+TYPED = "typed"
+
+
+def review_import(
+    imported: ImportedPlan, rows: Sequence[ReviewedRow], year: int
+) -> tuple[ImportedPlan, list[int]]:
+    """The document as reviewed: each row's corrections applied, dropped rows left out.
+
+    Returns the plan to import (same fingerprint, so `ImportPlan` recognises the
+    document) and the document indices of the items it keeps, in order. A deadline
+    typed differently is read again by the importer's own reader, so the reviewed item
+    carries the same reading, source and flags an imported one would."""
+    by_index = {row.index: row for row in rows}
+    kept: list[int] = []
+    items: list[ImportedItem] = []
+    sections = list(imported.sections)
+    for index, item in enumerate(imported.items):
+        row = by_index.get(index)
+        if row is None:
+            items.append(item)
+            kept.append(index)
+            continue
+        if row.drop:
+            continue
+        item = _reviewed(item, row, year)
+        if item.section and item.section not in sections:
+            sections.append(item.section)
+        items.append(item)
+        kept.append(index)
+    return replace(imported, items=tuple(items), sections=tuple(sections)), kept
+
+
+def _reviewed(item: ImportedItem, row: ReviewedRow, year: int) -> ImportedItem:
+    # An emptied title keeps the document's: an item needs one, and the row shows it back.
+    title = row.title.strip() or item.title
+    changed = replace(
+        item,
+        title=title,
+        section=row.section.strip(),
+        responsible=row.responsible.strip() or None,
+    )
+    typed = row.deadline_text.strip()
+    if typed == (item.deadline_text or "").strip():
+        return changed  # the document's reading stands, with its source and flags
+    if not typed:
+        return replace(
+            changed,
+            deadline_text=None,
+            deadline=None,
+            deadline_source="implicit",
+            flags=("implicit",),
+        )
+    try:
+        parsed = read_deadline(typed, year)
+    except DeadlineError as refused:
+        # As the importer does with a 时限 it cannot read: said, and due at year end.
+        warning = f"无法识别时限“{typed}”（时限 '{typed}' could not be read）：{refused.message}"
+        return replace(
+            changed,
+            deadline_text=typed,
+            deadline=None,
+            deadline_source=TYPED,
+            flags=("implicit",),
+            warnings=(*item.warnings, warning),
+        )
+    return replace(
+        changed,
+        deadline_text=typed,
+        deadline=parsed,
+        deadline_source=TYPED,
+        flags=parsed.flags,
     )

@@ -530,4 +530,75 @@ def test_a_chair_records_work_already_done_in_bulk(browser: Any, site: Site) -> 
     expect(result).to_contain_text("已补录 2 项，未能补录 0 项")
     expect(result.locator(".result-ok")).to_have_count(2)
     _shot(page, "chair-backfill-done")
+
+
+REVIEWED_PLAN = (
+    "一、组织建设\n1、健全制度。时限：3月底前\n2、四月份举办职工技能竞赛。\n3、加强学习。\n"
+)
+
+
+def test_the_chair_reviews_an_import_then_confirms_what_was_shown(browser: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    page = _page(browser, site, "chair")
+    page.goto(f"{site.base}/import")
+    page.get_by_label("粘贴计划文本").fill(REVIEWED_PLAN)
+    page.get_by_label("标题").fill("审阅后导入的计划")
+    page.get_by_role("button", name="预览").click()
+    expect(page.get_by_role("heading", name="导入预览")).to_be_visible()
+    rows = page.locator("table.preview tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(2)).to_have_class(re.compile("flagged"))  # no 时限: due at year end
+
+    page.get_by_label("工作任务 1", exact=True).fill("健全工会各项制度")
+    page.get_by_label("时限（原文） 3", exact=True).fill("9月底前")
+    page.get_by_label("删除 2", exact=True).check()
+    page.get_by_role("button", name="更新预览").click()
+    expect(page.get_by_role("heading", name="导入预览")).to_be_visible()
+    expect(rows.nth(1)).to_have_class(re.compile("dropped"))
+    expect(rows.nth(2).locator("td.reading")).to_contain_text("9月30日")  # read again
+    expect(rows.nth(2)).to_contain_text("手填")
+    expect(page.get_by_label("工作任务 1", exact=True)).to_have_value("健全工会各项制度")
+    _shot(page, "chair-import-review")
+
+    page.get_by_role("button", name="确认导入").click()
+    expect(page).to_have_url(re.compile(r"/plans/[0-9a-f-]+\?imported=new$"))
+    expect(page.get_by_role("status").first).to_be_visible()
+    expect(page.get_by_text("健全工会各项制度").first).to_be_visible()
+    expect(page.get_by_text("加强学习").first).to_be_visible()
+    expect(page.get_by_text("举办职工技能竞赛")).to_have_count(0)  # dropped: not imported
+    _shot(page, "chair-import-confirmed")
+    page.context.close()
+
+
+def test_the_auditor_reads_a_summary_then_pages_the_timeline(browser: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    page = _page(browser, site, "chair")
+    page.goto(f"{site.base}/plans/{site.plan}/audit")
+    summary = page.locator("#summary")
+    expect(summary.get_by_role("heading", name="变更概要")).to_be_visible()
+    expect(summary.locator("table.by-kind tbody tr").first).to_be_visible()
+    expect(summary.locator("table.by-person tbody tr").first).to_be_visible()
+    expect(summary.get_by_role("heading", name=re.compile("逾期完成"))).to_be_visible()
+    expect(summary.get_by_role("heading", name=re.compile("调整时限"))).to_be_visible()
+    timeline = page.locator("#timeline")
+    expect(timeline.locator("table.diff tbody tr")).to_have_count(50)
+    expect(timeline.locator(".pager-status")).to_contain_text("第 1/")
+    _shot(page, "auditor-summary")
+
+    timeline.get_by_role("link", name="下一页").click()
+    expect(page).to_have_url(re.compile(r"page=2"))
+    expect(page.locator("#timeline .pager-status")).to_contain_text("第 2/")
+    expect(page.locator("#timeline").get_by_role("link", name="上一页")).to_be_visible()
+    page.locator("#timeline").scroll_into_view_if_needed()
+    _shot(page, "auditor-timeline-page-2")
+
+    # A filter keeps to its person on every page.
+    page.locator("#timeline").get_by_label("人员").select_option("王主席")
+    page.locator("#timeline").get_by_role("button", name="筛选").click()
+    expect(page).to_have_url(re.compile(r"actor=%E7%8E%8B%E4%B8%BB%E5%B8%AD"))
+    whos = page.locator("#timeline table.diff tbody tr td:nth-child(2)")
+    expect(whos.first).to_have_text("王主席")
+    assert set(whos.all_inner_texts()) == {"王主席"}
     page.context.close()

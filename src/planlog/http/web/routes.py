@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Query, Request, Response
@@ -50,10 +51,17 @@ from planlog.http.web.session import (
     set_session_cookie,
 )
 from planlog.http.web.text import tr
+from planlog.projections.audit_view import AuditFilter
 from planlog.projections.chain import verify
 from planlog.projections.quarantine import entries
-from planlog.projections.queries import board_document, diff_document, evaluation_day, plan_overview
+from planlog.projections.queries import (
+    audit_view,
+    board_document,
+    evaluation_day,
+    plan_overview,
+)
 from planlog.projections.rollup import rollup
+from planlog.projections.timeline import DIFF_TYPES
 from planlog.service.app import day_span, parse_moment
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -266,8 +274,13 @@ def audit(
     session: SessionDep,
     start: Annotated[str | None, Query(alias="from")] = None,
     end: Annotated[str | None, Query(alias="to")] = None,
+    actor: str = "",
+    kind: str = "",
+    item: str = "",
+    page_number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
 ) -> Response:
-    """Replay the board as of a date, diff two dates, verify the chain, export."""
+    """Replay the board as of a date, summarise and page a period's changes (filtered
+    by person, kind and item), verify the chain, export."""
     who = session.caller
     who.require((*AUDIT, "editor"), "compare plan states")  # as GET /plans/{id}/diff
     plan = who.plan(svc.app, plan_id)
@@ -277,7 +290,8 @@ def audit(
     last = end or today.isoformat()
     # Whole days, both included: the one rule of every door (service.app.day_span).
     after, until = day_span(first, last)
-    diff = diff_document(svc.app, svc.fresh(), plan_id, after, until, language(request))
+    where = AuditFilter(actor=actor or None, kind=kind or None, item=item or None)
+    view = audit_view(svc.fresh(), plan_id, after, until, where, page_number, language(request))
     # Verifying walks the whole log; it is what the API's /audit/verify answers too, and
     # for the same callers only: the report may name another organisation's event.
     chain_refused = whole_log_refusal(svc.app, who.principal.org)
@@ -296,13 +310,36 @@ def audit(
         "today": today,
         "first": first,
         "last": last,
-        "changes": list(reversed(diff["changes"])),
+        "summary": view.summary,
+        "timeline": view.page,
+        "where": where,
+        "kinds": list(DIFF_TYPES.values()),
+        "prev_url": _audit_url(plan_id, first, last, where, view.page.page - 1)
+        if view.page.page > 1
+        else None,
+        "next_url": _audit_url(plan_id, first, last, where, view.page.page + 1)
+        if view.page.page < view.page.pages
+        else None,
         "chain": chain,
         "chain_scoped": who.role in AUDIT and chain_refused is not None,
         "exports": EXPORTS,
         "quarantined": quarantined,
     }
     return page(request, "audit.html", context, session=session)
+
+
+def _audit_url(plan_id: UUID, first: str, last: str, where: AuditFilter, number: int) -> str:
+    """A page of the audit timeline, keeping the period and the filters."""
+    query = {
+        "from": first[:10],
+        "to": last[:10],
+        "actor": where.actor,
+        "kind": where.kind,
+        "item": where.item,
+        "page": number,
+    }
+    kept = {k: v for k, v in query.items() if v}
+    return f"/plans/{plan_id}/audit?{urlencode(kept)}#timeline"
 
 
 #: the export files, as the API serves them, reachable with the session cookie (a link

@@ -168,6 +168,27 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "from": ("从", "From"),
     "to": ("到", "To"),
     "no_changes": ("该时段内没有变更。", "No change in this period."),
+    "audit_summary": ("变更概要", "Summary of the changes"),
+    "audit_summary_hint": (
+        "统计所选时段内的全部变更；下方按人员、类型、事项筛选的是变更明细。",
+        "Counts every change in the period; the person, kind and item filters below "
+        "narrow the timeline.",
+    ),
+    "changes_total": ("共 {n} 项变更", "{n} changes"),
+    "by_kind": ("按类型", "By kind"),
+    "by_person": ("按人员", "By person"),
+    "late_completions": ("逾期完成", "Completed late"),
+    "days_late": ("晚 {n} 天", "{n} days late"),
+    "postponements": ("调整时限（含延期）及原因", "Rescheduled (postponed) and why"),
+    "none_found": ("无", "None"),
+    "timeline": ("变更明细", "Timeline"),
+    "person": ("人员", "Person"),
+    "kind": ("类型", "Kind"),
+    "any_item": ("全部事项", "Every item"),
+    "page_of": ("第 {page}/{pages} 页，共 {total} 条", "page {page} of {pages}, {total} rows"),
+    "rows_shown": ("第 {first}–{last} 条", "rows {first}–{last}"),
+    "prev_page": ("上一页", "Previous page"),
+    "next_page": ("下一页", "Next page"),
     "chain": ("审计链", "Audit chain"),
     "chain_ok": (
         "完整：已校验 {checked} 个事件，未发现改动。",
@@ -234,6 +255,17 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "start_over": ("重新填写", "Start over"),
     "n_total": ("等 {n} 个", "{n} in all"),
     "preview_title": ("导入预览", "Import preview"),
+    "review_hint": (
+        "可直接修改任务、分类、时限和负责人，勾选“删除”的行不导入；"
+        "改过时限后请点“更新预览”查看解读。确认导入的就是此处显示的内容。",
+        'Edit a task, section, 时限 or responsible person here; rows marked "drop" are '
+        "not imported. After changing a 时限, update the preview to see how it reads. "
+        "What you confirm is what is shown.",
+    ),
+    "update_preview": ("更新预览", "Update the preview"),
+    "drop_row": ("删除", "Drop"),
+    "dropped": ("不导入", "not imported"),
+    "source_typed": ("手填", "typed"),
     "preview_hint": (
         "以下是解析结果，尚未保存。确认后创建计划；同一文件重复导入只会得到同一个计划。",
         "This is what would be created; nothing is saved yet. Importing the same document "
