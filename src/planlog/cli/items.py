@@ -110,14 +110,14 @@ def add(
     app = st.app()
     spec = NewItem(
         title=title,
+        rrule=rrule,
+        dues=[parse_date(d, "--due") for d in due or []],
+        windows=[parse_window(w) for w in window or []],
         section=section,
         number=number,
         goal=goal,
         measures=measures,
         responsible=responsible,
-        dues=[parse_date(d, "--due") for d in due or []],
-        windows=[parse_window(w) for w in window or []],
-        rrule=rrule,
     )
     pid = parse_id(plan_id, "plan id")
     item = app.handle(AddItem.typed(plan_id=pid, spec=spec, deadline=deadline, actor=st.actor))

@@ -61,11 +61,11 @@ def create(
         CreatePlan(
             org=org,
             year=year,
-            title=title,
-            actor=st.actor,
-            reason=reason,
-            parent=parent,
             register_missing_org=True,
+            parent=parent,
+            title=title,
+            reason=reason,
+            actor=st.actor,
         )
     )
     if json_out:
