@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import time
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,6 +51,8 @@ _INT_RANGES = {
     "escalate_after_days": (1, MAX_ESCALATE_AFTER_DAYS),
     "max_chases": (0, MAX_CHASES),
 }
+#: The same ranges for a door that says them before anyone types (a form's min and max).
+INT_RANGES: Mapping[str, tuple[int, int]] = MappingProxyType(_INT_RANGES)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 
+from planlog.domain.policy import INT_RANGES
 from planlog.scheduler.dispatch import list_channels
 
 if TYPE_CHECKING:
@@ -67,6 +68,14 @@ def test_the_settings_page_is_for_chairs_only_in_their_language(web: Web) -> Non
         assert english.status_code == 403 and "Your role may not do this." in english.text
     web.login("other_chair")
     assert web.client.get(_settings(web)).status_code == 404
+
+
+def test_the_policy_form_says_each_number_field_s_bounds(web: Web) -> None:
+    web.login("hospital_chair")
+    page = web.client.get(_settings(web)).text
+    for name, (low, high) in INT_RANGES.items():
+        if name != "lead_days":  # typed as a list, checked on saving
+            assert f'name="{name}" min="{low}" max="{high}"' in page
 
 
 def test_sections_are_added_and_renamed_with_a_reason(web: Web) -> None:

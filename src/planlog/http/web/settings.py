@@ -23,6 +23,7 @@ from planlog.auth.caller import MANAGE, Caller
 from planlog.auth.tokens import create_feed, list_feeds, revoke_feed
 from planlog.domain.errors import PlanlogError
 from planlog.domain.model import Plan
+from planlog.domain.policy import INT_RANGES
 from planlog.domain.values import NAME_MAX, TYPED_ITEM_TITLE_MAX, TYPED_REASON_MAX
 from planlog.http.deps import Services, ServicesDep
 from planlog.http.downloads import link_base
@@ -119,6 +120,7 @@ def render_settings(
         "moves": section_moves([s.section_id for s in plan.sections]),
         "policy": policy,
         "number_fields": NUMBER_FIELDS,
+        "ranges": INT_RANGES,
         "switches": SWITCHES,
         "channels": channels,
         "people": people(document["items"]),
