@@ -160,5 +160,5 @@ def audit_view(
             f"（the end {end.isoformat()} is before the start {start.isoformat()}）"
         )
     with engine.connect() as conn:
-        changes = diff(conn, str(plan_id), start, end, language, data=True)
+        changes = diff(conn, str(plan_id), start, end, language, data=True, plan_changes=True)
     return AuditView(summarise_changes(changes), page_of(changes, where, page))

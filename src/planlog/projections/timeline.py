@@ -125,6 +125,15 @@ DIFF_TYPES = {
     event_name(PlanItem.Revised): "revised",
     event_name(PlanItem.ProgressReported): "progress_reported",
 }
+#: Changes to the plan itself: the auditor's page shows them beside the items' (the
+#: diff of the API and the CLI stays about items, as it always was).
+PLAN_DIFF_TYPES = {
+    event_name(Plan.Renamed): "plan_renamed",
+    event_name(Plan.SectionAdded): "section_added",
+    event_name(Plan.SectionRenamed): "section_renamed",
+    event_name(Plan.SectionsReordered): "sections_reordered",
+    event_name(Plan.ReminderPolicySet): "policy_set",
+}
 
 
 class _Planned(Shape):
@@ -295,10 +304,14 @@ def diff(
     language: str = "zh",
     *,
     data: bool = False,
+    plan_changes: bool = False,
 ) -> list[dict[str, Any]]:
     """What happened to a plan's items between two recorded times, in order. With
     `data`, each change also carries its log position and event payload (the audit
-    page's summary); the diff documents of the doors leave them out."""
+    page's summary); the diff documents of the doors leave them out. With
+    `plan_changes`, changes to the plan itself (its title, sections, reminder policy)
+    are listed too."""
+    kinds = {**DIFF_TYPES, **PLAN_DIFF_TYPES} if plan_changes else DIFF_TYPES
     titles = {
         r.item_id: r.title
         for r in conn.execute(
@@ -311,7 +324,7 @@ def diff(
         plan_id=plan_id,
         after=start,
         until=end,
-        types=DIFF_TYPES,
+        types=kinds,
         language=language,
         data=data,
     )
@@ -321,7 +334,7 @@ def diff(
             {
                 **extra,
                 "item_id": entry["item_id"],
-                "type": DIFF_TYPES[entry["event"]],
+                "type": kinds[entry["event"]],
                 "recorded_at": entry["recorded_at"],
                 "actor": entry["actor"],
                 "reason": entry["reason"],

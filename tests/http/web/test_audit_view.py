@@ -44,8 +44,10 @@ def test_the_summary_counts_by_kind_and_person_and_lists_late_and_postponed(web:
     assert _count(page, "by-kind", "完成") == 2  # the seeded race (on time) and the late one
     assert _count(page, "by-kind", "新增") == 4
     assert _count(page, "by-person", "李明") == 4
-    assert _count(page, "by-person", "王主席") == 5
-    assert "共 10 项变更" in page
+    # The plan's own changes count too: the seeded plan's two sections.
+    assert _count(page, "by-kind", "新增部分") == 2
+    assert _count(page, "by-person", "王主席") == 7
+    assert "共 12 项变更" in page
     late = page[page.index('class="plain late-completions"') :]
     assert "发展会员" in late and "晚 10 天" in late
     assert "组织元旦长跑" not in late.split("</ul>")[0]  # done on its due day: not late
@@ -57,12 +59,12 @@ def test_the_timeline_is_paged_fifty_rows_a_page_keeping_the_filters(web: Web) -
     _busy(web, reports=60)
     first = _audit(web)
     assert first.count('<tr>\n      <td class="nowrap">') == 50
-    assert "第 1/2 页，共 67 条" in first
+    assert "第 1/2 页，共 69 条" in first
     link = re.search(r'href="([^"]*page=2[^"]*)" rel="next"', first)
     assert link and 'rel="prev"' not in first
     second = web.client.get(link.group(1).replace("&amp;", "&")).text
-    assert "第 2/2 页，共 67 条" in second and 'rel="next"' not in second
-    assert second.count('<tr>\n      <td class="nowrap">') == 17
+    assert "第 2/2 页，共 69 条" in second and 'rel="next"' not in second
+    assert second.count('<tr>\n      <td class="nowrap">') == 19
     # A filter narrows the rows and its links keep it.
     mine = _audit(web, actor="李明")
     assert "第 1/2 页，共 61 条" in mine
@@ -102,3 +104,9 @@ def test_a_page_past_the_end_shows_the_last(web: Web) -> None:
     _busy(web)
     page = _audit(web, page="9")
     assert "第 1/1 页" in page
+
+
+def test_changes_to_the_plan_itself_are_in_the_timeline(web: Web) -> None:
+    web.services.app.set_reminder_policy(web.seeded.plan, {"lead_days": [14]}, actor="王主席")
+    page = _audit(web, kind="policy_set")
+    assert "修改提醒规则" in page and "共 1 条" in page

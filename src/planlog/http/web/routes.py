@@ -61,7 +61,7 @@ from planlog.projections.queries import (
     plan_overview,
 )
 from planlog.projections.rollup import rollup
-from planlog.projections.timeline import DIFF_TYPES
+from planlog.projections.timeline import DIFF_TYPES, PLAN_DIFF_TYPES
 from planlog.service.app import day_span, parse_moment
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -313,7 +313,7 @@ def audit(
         "summary": view.summary,
         "timeline": view.page,
         "where": where,
-        "kinds": list(DIFF_TYPES.values()),
+        "kinds": [*DIFF_TYPES.values(), *PLAN_DIFF_TYPES.values()],
         "prev_url": _audit_url(plan_id, first, last, where, view.page.page - 1)
         if view.page.page > 1
         else None,

@@ -237,6 +237,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "change_reopened": ("重新打开", "reopened"),
     "change_revised": ("修改", "revised"),
     "change_progress_reported": ("报告进度", "progress"),
+    "change_plan_renamed": ("计划改名", "plan renamed"),
+    "change_section_added": ("新增部分", "section added"),
+    "change_section_renamed": ("部分改名", "section renamed"),
+    "change_sections_reordered": ("调整部分顺序", "sections reordered"),
+    "change_policy_set": ("修改提醒规则", "reminder policy"),
     # federation
     "fed_title": ("组织完成情况汇总", "Completion across the organisations"),
     "plans_n": ("{n} 个计划", "{n} plans"),
