@@ -115,3 +115,10 @@ def test_mismatched_rows_are_refused(web: Web) -> None:
     form = _form(_preview(web))
     form["row_title"] = form["row_title"][:1]
     assert web.client.post("/import", data=form, follow_redirects=False).status_code == 422
+
+
+def test_a_reviewed_row_longer_than_a_typed_title_is_refused(web: Web) -> None:
+    form = _form(_preview(web))
+    form["row_title"][0] = "长" * 301
+    response = web.client.post("/import", data=form, follow_redirects=False)
+    assert response.status_code == 422 and "≤ 300" in response.text

@@ -24,7 +24,9 @@ from fastapi.responses import RedirectResponse
 
 from planlog.auth.caller import MANAGE, Caller
 from planlog.domain.errors import PlanlogError
+from planlog.domain.values import NAME_MAX, TYPED_DEADLINE_MAX, TYPED_ITEM_TITLE_MAX
 from planlog.http.deps import Services, ServicesDep
+from planlog.http.web.items import form_text
 from planlog.http.web.pages import WebRoute, explain, form_status, page
 from planlog.http.web.session import SessionDep, WebSession, language
 from planlog.http.web.text import tr
@@ -146,13 +148,18 @@ def _rows(
     if any(len(c) != len(index) for c in columns) or not all(i.isdigit() for i in index):
         raise ImportFormError(tr("bad_input", lang))
     dropped = set(drop)
+
+    def typed(value: str, limit: int) -> str:
+        # The same limits as the item forms: a forged row is refused, not stored.
+        return form_text(value, limit, lang) or ""
+
     return [
         ReviewedRow(
             index=int(i),
-            title=t,
-            section=s,
-            deadline_text=d,
-            responsible=r,
+            title=typed(t, TYPED_ITEM_TITLE_MAX),
+            section=typed(s, NAME_MAX),
+            deadline_text=typed(d, TYPED_DEADLINE_MAX),
+            responsible=typed(r, NAME_MAX),
             drop=i in dropped,
         )
         for i, t, s, d, r in zip(index, titles, sections, deadlines, responsible, strict=True)
