@@ -204,3 +204,23 @@ def test_a_new_schedule_stays_in_the_plan_year() -> None:
         half_yearly().reschedule(
             [Occurrence(date(2025, 12, 31))], plan_year=2026, actor="chair", reason="提前"
         )
+
+
+def test_a_backfill_is_dated_within_the_plan_year_so_far() -> None:
+    item = half_yearly()
+    with pytest.raises(RuleViolation, match="backfill_in_plan_year"):
+        item.backfill(
+            actor="chair",
+            occurrence="2026-06-30",
+            done_on=date(1900, 1, 1),
+            today=date(2026, 11, 25),
+            plan_year=2026,
+        )
+    item.backfill(
+        actor="chair",
+        occurrence="2026-06-30",
+        done_on=date(2026, 6, 20),
+        today=date(2026, 11, 25),
+        plan_year=2026,
+    )
+    assert item.occurrences["2026-06-30"].done_on == date(2026, 6, 20)

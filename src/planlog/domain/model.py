@@ -830,10 +830,12 @@ class PlanItem(Aggregate):
         occurrence: str,
         done_on: date,
         today: date,
+        plan_year: int,
         note: str | None = None,
         evidence: str | None = None,
     ) -> None:
-        """Record that one occurrence was already done on `done_on` (not in the future)."""
+        """Record that one occurrence was already done on `done_on`: within the plan's
+        year so far (not in the future, not before the year began)."""
         self._refuse_if_cancelled("backfill")
         note = text(note, "note", max_len=LONG_TEXT_MAX)
         evidence = text(evidence, "evidence", max_len=TITLE_MAX)
@@ -841,6 +843,13 @@ class PlanItem(Aggregate):
         if occ.status == DONE:
             raise RuleViolation(
                 self.id, "occurrence_open", f"'{self.title}' is already done for {occ.key}"
+            )
+        if done_on < date(plan_year, 1, 1):
+            raise RuleViolation(
+                self.id,
+                "backfill_in_plan_year",
+                f"完成日期 {done_on.isoformat()} 早于 {plan_year} 年度开始"
+                f"（{done_on.isoformat()} is before the plan year {plan_year} began）",
             )
         if done_on > today:
             raise RuleViolation(

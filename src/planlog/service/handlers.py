@@ -287,14 +287,15 @@ def complete(app: PlanlogApp, c: Complete) -> PlanItem:
 @handles(Backfill)
 def backfill(app: PlanlogApp, c: Backfill) -> PlanItem:
     today = app.today()
-    return _change_item(
+    return _change_item_of_year(
         app,
         c,
-        lambda i: i.backfill(
+        lambda item, year: item.backfill(
             actor=c.actor,
             occurrence=c.occurrence,
             done_on=c.done_on,
             today=today,
+            plan_year=year,
             note=c.note,
             evidence=c.evidence,
         ),
