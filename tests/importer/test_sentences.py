@@ -67,6 +67,13 @@ def test_a_recurrence_the_task_repeats_on() -> None:
     assert len(best.deadline.occurrences) == 4
 
 
+def test_a_date_beside_a_recurrence_is_said_not_dropped() -> None:
+    best = combine(sentence_deadlines("每季度召开一次会议，10月底前完成验收", YEAR))
+    assert best is not None and best.deadline.rrule is not None
+    assert "ambiguous" in best.deadline.flags
+    assert best.deadline.note is not None and "10月底前" in best.deadline.note
+
+
 def test_a_recurrence_stated_again_more_fully_is_read_from_the_fuller_phrase() -> None:
     # A bare 每季度 falls due at the quarter's end only by default; the text says when.
     best = combine(sentence_deadlines("每个季度组织一次生日会。每季度中间月份为生日会员组织", YEAR))

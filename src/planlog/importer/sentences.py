@@ -223,7 +223,25 @@ def combine(found: list[Found]) -> Found | None:
         same = [
             f for f in recurring if len(f.deadline.occurrences) == len(first.deadline.occurrences)
         ]
-        return max(same, key=lambda f: len(f.snippet))  # max keeps the first of equals
+        chosen = max(same, key=lambda f: len(f.snippet))  # max keeps the first of equals
+        left_out = [f.snippet for f in unique if f not in same]
+        if not left_out:
+            return chosen
+        # Dated stages or another frequency beside the recurrence: read the recurrence,
+        # and say what was left out instead of dropping it silently.
+        flags = {*chosen.deadline.flags, "ambiguous"}
+        note = (
+            f"另有时限未采用：{'；'.join(left_out)}（also stated, not used: {'; '.join(left_out)}）"
+        )
+        return Found(
+            chosen.snippet,
+            replace(
+                chosen.deadline,
+                ambiguous=True,
+                note="; ".join(n for n in (chosen.deadline.note, note) if n),
+                flags=tuple(flag for flag in FLAGS if flag in flags),
+            ),
+        )
     if len(unique) == 1:
         return unique[0]
     by_due: dict[date, Occurrence] = {}
