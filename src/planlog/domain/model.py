@@ -549,6 +549,17 @@ class PlanItem(Aggregate):
                 f"'{self.title}' has no occurrence due {key} (occurrences: {known})",
             ) from None
 
+    def _open_occurrence(self, key: str | None) -> Occurrence:
+        """The occurrence due `key` (None: the earliest open one), refused when it is
+        already done: completing, backfilling, reporting on, reminding about and moving
+        an occurrence all need it open."""
+        occ = self.earliest_open() if key is None else self._occurrence(key)
+        if occ.status == DONE:
+            raise RuleViolation(
+                self.id, "occurrence_open", f"'{self.title}' is already done for {occ.key}"
+            )
+        return occ
+
     def _set_schedule(self, occurrences: list[dict[str, str | None]]) -> None:
         for data in occurrences:
             occ = Occurrence.from_dict(data)
@@ -644,11 +655,7 @@ class PlanItem(Aggregate):
         when it still comes before the new due date. A done occurrence stays where it was
         done (reopen it first)."""
         self._refuse_if_cancelled("reschedule")
-        moved = self._occurrence(occurrence)
-        if moved.status == DONE:
-            raise RuleViolation(
-                self.id, "occurrence_open", f"'{self.title}' is already done for {moved.key}"
-            )
+        moved = self._open_occurrence(occurrence)
         opens = moved.opens if moved.opens and moved.opens <= to else None
         schedule = [
             Occurrence(due=o.due, opens=o.opens)
@@ -741,11 +748,7 @@ class PlanItem(Aggregate):
                 raise RuleViolation(self.id, "target_value", "a target needs its current value")
         key: str | None = None
         if percent is not None or self.occurrences:
-            occ = self._occurrence(occurrence) if occurrence else self.earliest_open()
-            if occ.status == DONE:
-                raise RuleViolation(
-                    self.id, "occurrence_open", f"'{self.title}' is already done for {occ.key}"
-                )
+            occ = self._open_occurrence(occurrence or None)
             key = occ.key
         self.trigger_event(
             self.ProgressReported,
@@ -759,6 +762,17 @@ class PlanItem(Aggregate):
             reason=None,
         )
 
+    def mark_done(self, key: str, done_on: str, note: str | None, evidence: str | None) -> None:
+        """What a completion and a backfill both do to the occurrence (their `apply`)."""
+        occ = self.occurrences[key]
+        self.occurrences[key] = replace(
+            occ,
+            status=DONE,
+            done_on=date.fromisoformat(done_on),
+            note=note or occ.note,
+            evidence=evidence or occ.evidence,
+        )
+
     class OccurrenceCompleted(PlanlogEvent):
         occurrence: str
         done_on: str
@@ -766,14 +780,7 @@ class PlanItem(Aggregate):
         evidence: str | None
 
         def apply(self, item: PlanItem) -> None:
-            occ = item.occurrences[self.occurrence]
-            item.occurrences[self.occurrence] = replace(
-                occ,
-                status=DONE,
-                done_on=date.fromisoformat(self.done_on),
-                note=self.note or occ.note,
-                evidence=self.evidence or occ.evidence,
-            )
+            item.mark_done(self.occurrence, self.done_on, self.note, self.evidence)
 
     def complete(
         self,
@@ -788,11 +795,7 @@ class PlanItem(Aggregate):
         self._refuse_if_cancelled("complete")
         note = text(note, "note", max_len=LONG_TEXT_MAX)
         evidence = text(evidence, "evidence", max_len=TITLE_MAX)
-        occ = self._occurrence(occurrence) if occurrence else self.earliest_open()
-        if occ.status == DONE:
-            raise RuleViolation(
-                self.id, "occurrence_open", f"'{self.title}' is already done for {occ.key}"
-            )
+        occ = self._open_occurrence(occurrence or None)
         self.trigger_event(
             self.OccurrenceCompleted,
             occurrence=occ.key,
@@ -814,14 +817,7 @@ class PlanItem(Aggregate):
         evidence: str | None
 
         def apply(self, item: PlanItem) -> None:
-            occ = item.occurrences[self.occurrence]
-            item.occurrences[self.occurrence] = replace(
-                occ,
-                status=DONE,
-                done_on=date.fromisoformat(self.done_on),
-                note=self.note or occ.note,
-                evidence=self.evidence or occ.evidence,
-            )
+            item.mark_done(self.occurrence, self.done_on, self.note, self.evidence)
 
     def backfill(
         self,
@@ -839,11 +835,7 @@ class PlanItem(Aggregate):
         self._refuse_if_cancelled("backfill")
         note = text(note, "note", max_len=LONG_TEXT_MAX)
         evidence = text(evidence, "evidence", max_len=TITLE_MAX)
-        occ = self._occurrence(occurrence)
-        if occ.status == DONE:
-            raise RuleViolation(
-                self.id, "occurrence_open", f"'{self.title}' is already done for {occ.key}"
-            )
+        occ = self._open_occurrence(occurrence)
         if done_on < date(plan_year, 1, 1):
             raise RuleViolation(
                 self.id,
@@ -913,11 +905,7 @@ class PlanItem(Aggregate):
     ) -> None:
         """Record a reminder; the same key for the same occurrence is issued once only."""
         self._refuse_if_cancelled("remind about")
-        occ = self._occurrence(occurrence)
-        if occ.status == DONE:
-            raise RuleViolation(
-                self.id, "occurrence_open", f"'{self.title}' is already done for {occ.key}"
-            )
+        occ = self._open_occurrence(occurrence)
         if key in self.reminders.get(occ.key, set()):
             raise RuleViolation(
                 self.id,
