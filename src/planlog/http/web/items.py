@@ -9,6 +9,7 @@ reason and what the user typed; success redirects (303) so a reload never repeat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -180,25 +181,35 @@ def _reason(value: str, lang: str) -> str:
     return reason
 
 
+#: Who may send each of the item page's forms (the same roles as the API's routes).
+_REPORTERS = (REPORT, "report progress or complete items")
+_MANAGERS = (MANAGE, "change plan items")
+WHO_MAY = {
+    "progress": _REPORTERS,
+    "complete": _REPORTERS,
+    "reopen": _MANAGERS,
+    "cancel": _MANAGERS,
+    "move": _MANAGERS,
+}
+
+
 def _submit(
     request: Request,
     svc: Services,
     session: WebSession,
     item_id: UUID,
     form: dict[str, str],
-    *,
-    roles: tuple[str, ...],
-    action: str,
     flash: str,
-    command: Any,
+    build: Callable[[str], commands.Command[Any]],
 ) -> Response:
-    """Check the form token and the role, run the command, then redirect or re-render."""
+    """Check the form token and the role, build the command from the form (in the page's
+    language) and run it, then redirect or re-render with the refusal."""
     session.check_csrf(form.pop("csrf", ""))
     who = session.caller
-    who.require(roles, action)
+    who.require(*WHO_MAY[flash])
     who.item(svc.app, item_id)
     try:
-        command(language(request))
+        svc.app.handle(build(language(request)))
     except PlanlogError as refused:
         return render_item(
             request,
@@ -231,36 +242,24 @@ def report_progress(
     form |= dict(note=note, evidence=evidence)
     actor = session.caller.actor
 
-    def command(lang: str) -> None:
+    def command(lang: str) -> commands.Command[Any]:
         share, amount = _percent(percent, lang), _number(value, lang)
         index = int(target) - 1 if target.strip().isdigit() and int(target) >= 1 else None
         if share is None and amount is None:
             raise FormError(tr("nothing_reported", lang))
-        svc.app.handle(
-            commands.ReportProgress(
-                item_id=item_id,
-                actor=actor,
-                occurrence=_occurrence(occurrence, lang),
-                percent=share,
-                target_index=index if amount is not None else None,
-                target_value=amount,
-                note=form_text(note, NOTE_MAX, lang),
-                evidence=form_text(evidence, EVIDENCE_MAX, lang),
-                expected_version=form_version(version),
-            )
+        return commands.ReportProgress(
+            item_id=item_id,
+            actor=actor,
+            occurrence=_occurrence(occurrence, lang),
+            percent=share,
+            target_index=index if amount is not None else None,
+            target_value=amount,
+            note=form_text(note, NOTE_MAX, lang),
+            evidence=form_text(evidence, EVIDENCE_MAX, lang),
+            expected_version=form_version(version),
         )
 
-    return _submit(
-        request,
-        svc,
-        session,
-        item_id,
-        form,
-        roles=REPORT,
-        action="report progress or complete items",
-        flash="progress",
-        command=command,
-    )
+    return _submit(request, svc, session, item_id, form, "progress", command)
 
 
 @router.post("/items/{item_id}/complete")
@@ -279,30 +278,18 @@ def complete(
     form = dict(csrf=csrf, occurrence=occurrence, done_on=done_on, note=note, evidence=evidence)
     actor = session.caller.actor
 
-    def command(lang: str) -> None:
-        svc.app.handle(
-            commands.Complete(
-                item_id=item_id,
-                actor=actor,
-                occurrence=_occurrence(occurrence, lang),
-                done_on=_day(done_on, lang),
-                note=form_text(note, NOTE_MAX, lang),
-                evidence=form_text(evidence, EVIDENCE_MAX, lang),
-                expected_version=form_version(version),
-            )
+    def command(lang: str) -> commands.Command[Any]:
+        return commands.Complete(
+            item_id=item_id,
+            actor=actor,
+            occurrence=_occurrence(occurrence, lang),
+            done_on=_day(done_on, lang),
+            note=form_text(note, NOTE_MAX, lang),
+            evidence=form_text(evidence, EVIDENCE_MAX, lang),
+            expected_version=form_version(version),
         )
 
-    return _submit(
-        request,
-        svc,
-        session,
-        item_id,
-        form,
-        roles=REPORT,
-        action="report progress or complete items",
-        flash="complete",
-        command=command,
-    )
+    return _submit(request, svc, session, item_id, form, "complete", command)
 
 
 @router.post("/items/{item_id}/reopen")
@@ -319,31 +306,19 @@ def reopen(
     form = dict(csrf=csrf, occurrence=occurrence, reason=reason)
     actor = session.caller.actor
 
-    def command(lang: str) -> None:
+    def command(lang: str) -> commands.Command[Any]:
         key = _occurrence(occurrence, lang)
         if key is None:
             raise FormError(tr("date_invalid", lang))
-        svc.app.handle(
-            commands.Reopen(
-                item_id=item_id,
-                occurrence=key,
-                actor=actor,
-                reason=_reason(reason, lang),
-                expected_version=form_version(version),
-            )
+        return commands.Reopen(
+            item_id=item_id,
+            occurrence=key,
+            actor=actor,
+            reason=_reason(reason, lang),
+            expected_version=form_version(version),
         )
 
-    return _submit(
-        request,
-        svc,
-        session,
-        item_id,
-        form,
-        roles=MANAGE,
-        action="change plan items",
-        flash="reopen",
-        command=command,
-    )
+    return _submit(request, svc, session, item_id, form, "reopen", command)
 
 
 @router.post("/items/{item_id}/cancel")
@@ -359,27 +334,15 @@ def cancel(
     form = dict(csrf=csrf, reason=reason)
     actor = session.caller.actor
 
-    def command(lang: str) -> None:
-        svc.app.handle(
-            commands.Cancel(
-                item_id=item_id,
-                actor=actor,
-                reason=_reason(reason, lang),
-                expected_version=form_version(version),
-            )
+    def command(lang: str) -> commands.Command[Any]:
+        return commands.Cancel(
+            item_id=item_id,
+            actor=actor,
+            reason=_reason(reason, lang),
+            expected_version=form_version(version),
         )
 
-    return _submit(
-        request,
-        svc,
-        session,
-        item_id,
-        form,
-        roles=MANAGE,
-        action="change plan items",
-        flash="cancel",
-        command=command,
-    )
+    return _submit(request, svc, session, item_id, form, "cancel", command)
 
 
 @router.post("/items/{item_id}/move")
@@ -397,29 +360,17 @@ def move(
     form = dict(csrf=csrf, occurrence=occurrence, to=to, reason=reason)
     actor = session.caller.actor
 
-    def command(lang: str) -> None:
+    def command(lang: str) -> commands.Command[Any]:
         key, new_due = _occurrence(occurrence, lang), _day(to, lang)
         if key is None or new_due is None:
             raise FormError(tr("date_invalid", lang))
-        svc.app.handle(
-            commands.MoveOccurrence(
-                item_id=item_id,
-                occurrence=key,
-                to=new_due,
-                actor=actor,
-                reason=_reason(reason, lang),
-                expected_version=form_version(version),
-            )
+        return commands.MoveOccurrence(
+            item_id=item_id,
+            occurrence=key,
+            to=new_due,
+            actor=actor,
+            reason=_reason(reason, lang),
+            expected_version=form_version(version),
         )
 
-    return _submit(
-        request,
-        svc,
-        session,
-        item_id,
-        form,
-        roles=MANAGE,
-        action="change plan items",
-        flash="move",
-        command=command,
-    )
+    return _submit(request, svc, session, item_id, form, "move", command)
