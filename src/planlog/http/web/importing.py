@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
 from planlog.auth.caller import MANAGE, Caller
@@ -132,22 +133,43 @@ def _import(
     ), None
 
 
-def _rows(
-    index: list[str],
-    titles: list[str],
-    sections: list[str],
-    deadlines: list[str],
-    responsible: list[str],
-    drop: list[str],
-    lang: str,
-) -> list[ReviewedRow] | None:
+@dataclass(frozen=True)
+class PostedRows:
+    """The review table's columns as the form posts them, one list per field."""
+
+    index: list[str]
+    titles: list[str]
+    sections: list[str]
+    deadlines: list[str]
+    responsible: list[str]
+    drop: list[str]
+
+
+def _posted_rows(
+    row: FormList = [],  # noqa: B006 - FastAPI copies form defaults
+    row_title: FormList = [],  # noqa: B006
+    row_section: FormList = [],  # noqa: B006
+    row_deadline: FormList = [],  # noqa: B006
+    row_responsible: FormList = [],  # noqa: B006
+    row_drop: FormList = [],  # noqa: B006
+) -> PostedRows:
+    return PostedRows(row, row_title, row_section, row_deadline, row_responsible, row_drop)
+
+
+#: The review table of a preview or a confirmation (checked in `_rows`, in the page's
+#: language, so a refusal re-renders the form).
+PostedRowsDep = Annotated[PostedRows, Depends(_posted_rows)]
+
+
+def _rows(posted: PostedRows, lang: str) -> list[ReviewedRow] | None:
     """The preview's rows as posted (None when the form carries none: the plain flow)."""
+    index = posted.index
     if not index:
         return None
-    columns = (titles, sections, deadlines, responsible)
+    columns = (posted.titles, posted.sections, posted.deadlines, posted.responsible)
     if any(len(c) != len(index) for c in columns) or not all(i.isdigit() for i in index):
         raise ImportFormError(tr("bad_input", lang))
-    dropped = set(drop)
+    dropped = set(posted.drop)
 
     def typed(value: str, limit: int) -> str:
         # The same limits as the item forms: a forged row is refused, not stored.
@@ -162,7 +184,7 @@ def _rows(
             responsible=typed(r, NAME_MAX),
             drop=i in dropped,
         )
-        for i, t, s, d, r in zip(index, titles, sections, deadlines, responsible, strict=True)
+        for i, t, s, d, r in zip(index, *columns, strict=True)
     ]
 
 
@@ -229,6 +251,7 @@ def preview(
     request: Request,
     svc: ServicesDep,
     session: SessionDep,
+    posted: PostedRowsDep,
     csrf: FormText = "",
     org: FormText = "",
     year: FormText = "",
@@ -237,12 +260,6 @@ def preview(
     file: Annotated[UploadFile | None, File()] = None,
     filename: FormText = "",
     payload: FormText = "",
-    row: FormList = [],  # noqa: B006 - FastAPI copies form defaults
-    row_title: FormList = [],  # noqa: B006
-    row_section: FormList = [],  # noqa: B006
-    row_deadline: FormList = [],  # noqa: B006
-    row_responsible: FormList = [],  # noqa: B006
-    row_drop: FormList = [],  # noqa: B006
 ) -> Response:
     session.check_csrf(csrf)
     who = session.caller
@@ -255,7 +272,7 @@ def preview(
             data, name = _payload(payload, lang), filename or PASTED_NAME
         else:
             data, name = _document(text, file, lang)
-        rows = _rows(row, row_title, row_section, row_deadline, row_responsible, row_drop, lang)
+        rows = _rows(posted, lang)
         result, review = _import(
             svc, who, data, name, org, _year(year, lang), title, dry_run=True, rows=rows
         )
@@ -284,18 +301,13 @@ def confirm(
     request: Request,
     svc: ServicesDep,
     session: SessionDep,
+    posted: PostedRowsDep,
     csrf: FormText = "",
     org: FormText = "",
     year: FormText = "",
     title: FormText = "",
     filename: FormText = "",
     payload: FormText = "",
-    row: FormList = [],  # noqa: B006 - FastAPI copies form defaults
-    row_title: FormList = [],  # noqa: B006
-    row_section: FormList = [],  # noqa: B006
-    row_deadline: FormList = [],  # noqa: B006
-    row_responsible: FormList = [],  # noqa: B006
-    row_drop: FormList = [],  # noqa: B006
 ) -> Response:
     session.check_csrf(csrf)
     who = session.caller
@@ -305,7 +317,7 @@ def confirm(
     try:
         data = _payload(payload, lang)
         name = filename or PASTED_NAME
-        rows = _rows(row, row_title, row_section, row_deadline, row_responsible, row_drop, lang)
+        rows = _rows(posted, lang)
         result, _review = _import(
             svc, who, data, name, org, _year(year, lang), title, dry_run=False, rows=rows
         )
