@@ -172,39 +172,26 @@ def ledger_title(board: Mapping[str, Any]) -> str:
 def board_rows(board: dict[str, Any]) -> list[list[Any]]:
     """The board flattened for a spreadsheet: one row per occurrence, dates as `date`.
 
-    An item without occurrences still gets a row, or it would vanish from the
-    export while the board shows it.
+    The ledger's rows (`ledger_rows`: section order, an item without occurrences still
+    on a row, a cancelled item's open deadlines shown cancelled) in the export's columns.
     """
-    section_titles = {s["id"]: s["title"] for s in board["sections"]}
-    rows: list[list[Any]] = []
-    for item in in_section_order(board):
-        section = section_titles.get(item["section_id"]) or t("no_section", LANG)
-        targets = format_targets(item.get("targets") or [])
-        head = [section, item.get("number") or "", item["title"], item.get("responsible") or ""]
-        occurrences = item.get("occurrences") or []
-        if not occurrences:
-            rows.append(
-                [*head, None, None, item["status"], item["percent"], None, targets, item["id"]]
-            )
-        for occ in occurrences:
-            status = occ["status"]
-            # A hand-built board may keep the stored status of a cancelled item's open
-            # occurrences; the export must not show them as still to do.
-            if item["status"] == "cancelled" and status != "done":
-                status = "cancelled"
-            rows.append(
-                [
-                    *head,
-                    _date(occ.get("opens")),
-                    _date(occ["due"]),
-                    status,
-                    occ["percent"],
-                    _date(occ.get("done_on")),
-                    targets,
-                    item["id"],
-                ]
-            )
-    return rows
+    targets = {item["id"]: format_targets(item.get("targets") or []) for item in board["items"]}
+    return [
+        [
+            row["section"],
+            row["number"],
+            row["title"],
+            row["responsible"],
+            _date(row["opens"]),
+            _date(row["due"]),
+            row["status"],
+            row["percent"],
+            _date(row["done_on"]),
+            targets[row["item_id"]],
+            row["item_id"],
+        ]
+        for row in ledger_rows(board)
+    ]
 
 
 def format_targets(targets: list[dict[str, Any]]) -> str:
