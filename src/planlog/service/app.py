@@ -414,15 +414,11 @@ class PlanlogApp(Application[UUID]):
     ) -> PlanItem:
         """Give an item a new schedule; `spec` carries the dues, windows or RRULE."""
         return self.handle(
-            ChangeSchedule(
+            ChangeSchedule.of(
+                spec,
                 item_id=item_id,
                 actor=actor,
                 reason=reason,
-                dues=spec.dues,
-                windows=spec.windows,
-                occurrences=spec.occurrences,
-                rrule=spec.rrule,
-                deadline_text=spec.deadline_text,
                 expected_version=expected_version,
             )
         )

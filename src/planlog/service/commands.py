@@ -368,6 +368,29 @@ class ChangeSchedule(ItemCommand):
         for name in ("dues", "windows", "occurrences"):
             self._check(name, tuple(getattr(self, name)))
 
+    @classmethod
+    def of(
+        cls,
+        spec: NewItem,
+        *,
+        item_id: UUID,
+        actor: str,
+        reason: str,
+        expected_version: int | None = None,
+    ) -> ChangeSchedule:
+        """The new schedule a `NewItem` describes (dates, windows, a read 时限 or a rule)."""
+        return cls(
+            item_id=item_id,
+            actor=actor,
+            reason=reason,
+            dues=spec.dues,
+            windows=spec.windows,
+            occurrences=spec.occurrences,
+            rrule=spec.rrule,
+            deadline_text=spec.deadline_text,
+            expected_version=expected_version,
+        )
+
     def schedule(self, year: int) -> list[Occurrence]:
         return NewItem(
             title="",

@@ -475,14 +475,6 @@ def _change_schedule(
     spec = NewItem(title="", dues=dues, windows=windows)
     if typed and not (dues or windows):
         spec.apply_deadline(typed, parse_deadline(typed, year))
-    return commands.ChangeSchedule(
-        item_id=item_id,
-        actor=actor,
-        reason=reason,
-        dues=spec.dues,
-        windows=spec.windows,
-        occurrences=spec.occurrences,
-        rrule=spec.rrule,
-        deadline_text=spec.deadline_text if typed and not (dues or windows) else None,
-        expected_version=expected,
+    return commands.ChangeSchedule.of(
+        spec, item_id=item_id, actor=actor, reason=reason, expected_version=expected
     )
