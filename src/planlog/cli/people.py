@@ -17,7 +17,12 @@ from planlog.domain.errors import NotFound
 from planlog.domain.person import ROLES
 from planlog.projections.people import PersonRow, people_in, person_row
 from planlog.projections.rollup import org_tree
-from planlog.service.commands import ChangePerson, RegisterPerson, RetirePerson
+from planlog.service.commands import (
+    ChangePerson,
+    RegisterOrganisation,
+    RegisterPerson,
+    RetirePerson,
+)
 
 person_cli = typer.Typer(
     help="People: add, list, change, retire, sign-in links.", no_args_is_help=True
@@ -59,9 +64,13 @@ def add(
     ] = None,
     json_out: bool = JsonOption,
 ) -> None:
-    """Register a person of an organisation."""
+    """Register a person of an organisation (registered first if nobody has, as
+    `planlog token create` does: this is the administrator's tool)."""
     st = state(ctx)
-    person = st.app().handle(
+    app = st.app()
+    if app.find_organisation(org) is None and not app.registry().names_organisation(org.strip()):
+        app.handle(RegisterOrganisation(name=org, actor=st.actor))
+    person = app.handle(
         RegisterPerson(
             org=org,
             name=name,
