@@ -7,6 +7,7 @@ like plans and items: a token never learns who works for another union.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import Field
@@ -91,10 +92,12 @@ def change_person(
     sent = body.model_dump(include=body.model_fields_set - {"retired", "reason"})
     if sent:
         svc.app.handle(
-            ChangePerson(person_id=found.id, changes=sent, actor=who.actor, reason=body.reason)
+            ChangePerson(
+                person_id=UUID(found.id), changes=sent, actor=who.actor, reason=body.reason
+            )
         )
     if body.retired:
-        svc.app.handle(RetirePerson(person_id=found.id, actor=who.actor, reason=body.reason))
+        svc.app.handle(RetirePerson(person_id=UUID(found.id), actor=who.actor, reason=body.reason))
     return _person(svc, who, found.id).to_dict()
 
 
