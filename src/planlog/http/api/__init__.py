@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from planlog.http.api.routes import audit, exports, imports, items, orgs, plans
+from planlog.http.api.routes import audit, evidence, exports, imports, items, orgs, plans
 
 router = APIRouter()
-for _routes in (plans, items, orgs, imports, exports, audit):
+for _routes in (plans, items, orgs, imports, exports, audit, evidence):
     router.include_router(_routes.router)
 
 __all__ = ["router"]
