@@ -25,7 +25,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import filetype  # type: ignore[import-untyped]
+import filetype
 from PIL import Image, ImageOps
 
 from planlog.domain.errors import NotFound

@@ -20,7 +20,13 @@ from fastapi.responses import RedirectResponse
 from planlog.auth.caller import MANAGE, READ, REPORT
 from planlog.domain.clock import PLAN_TZ
 from planlog.domain.errors import PlanlogError
-from planlog.domain.evidence import CONTENT_TYPES, EVIDENCE_MAX_BYTES, IMAGE_TYPES, too_large
+from planlog.domain.evidence import (
+    CONTENT_TYPES,
+    EVIDENCE_MAX_BYTES,
+    IMAGE_TYPES,
+    EvidenceFile,
+    too_large,
+)
 from planlog.domain.model import PlanItem
 from planlog.domain.values import TYPED_EVIDENCE_MAX, TYPED_NOTE_MAX, TYPED_REASON_MAX
 from planlog.http.deps import Services, ServicesDep
@@ -267,7 +273,7 @@ def report_progress(
         upload = _uploaded(file)
         if share is None and amount is None and written is None and upload is None:
             raise FormError(tr("nothing_reported", lang))
-        files = ()
+        files: tuple[EvidenceFile, ...] = ()
         if upload is not None:
             # Refused by content before anything is kept; kept before it is recorded.
             files = (inspect_file(upload, file.filename if file else None),)
