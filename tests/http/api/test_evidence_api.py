@@ -137,3 +137,16 @@ def test_a_progress_report_may_name_files_uploaded_before(api: Any) -> None:
         json={"note": "x", "evidence_sha256": ["1" * 64]},
     )
     assert stranger.status_code == 422 and stranger.json()["rule"] == "evidence_attached"
+
+
+def test_the_api_verify_reports_an_altered_evidence_file(api: Any, evidence_dir: Path) -> None:
+    item_id = api.new_item(api.new_plan())
+    sha = upload(api, item_id, files.jpeg(), "a.jpg").json()["sha256"]
+    assert api.get("/api/v1/audit/verify", "city_chair").json()["ok"] is True
+    kept = evidence_dir / sha[:2] / sha
+    kept.chmod(0o644)
+    kept.write_bytes(files.jpeg(color="blue"))
+    report = api.get("/api/v1/audit/verify", "city_chair").json()
+    assert report["ok"] is False
+    assert report["evidence"]["problems"][0]["code"] == "altered"
+    assert report["evidence"]["problems"][0]["items"] == [item_id]
