@@ -168,7 +168,7 @@ def verify_command(
 def _print_evidence(files: EvidenceReport) -> None:
     for problem in files.problems:  # names come from uploads: print them as text
         err_console.print(literal(problem.describe(), "bold red"), soft_wrap=True)
-    if files.ok:
+    if files.ok and files.checked:  # a log without evidence files says nothing of them
         out_console.print(
             f"佐证文件完好：{files.checked} 个 / evidence files intact: {files.checked}",
             soft_wrap=True,

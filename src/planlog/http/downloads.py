@@ -22,7 +22,7 @@ from fastapi.responses import StreamingResponse
 from planlog.audit.anchor import export_head
 from planlog.auth.caller import Caller
 from planlog.domain.errors import NotFound
-from planlog.domain.evidence import IMAGE_TYPES, checked_sha256
+from planlog.domain.evidence import CONTENT_TYPES, IMAGE_TYPES, checked_sha256
 from planlog.domain.values import InvalidValue
 from planlog.exports import board_csv, board_pdf, board_xlsx, calendar_ics, history_jsonl
 from planlog.http.deps import Services
@@ -167,7 +167,10 @@ def evidence_download(svc: Services, who: Caller, sha256: str, *, inline: bool =
     item holding it. `inline` (pictures only) lets the web show a photo in a tab."""
     attached = _visible_evidence(svc, who, sha256)
     data = svc.evidence.read(attached["sha256"])
+    # Only the kinds planlog accepts, whatever a (tampered) read model row says.
     content_type = attached["content_type"]
+    if content_type not in CONTENT_TYPES:
+        content_type = "application/octet-stream"
     show = "inline" if inline and content_type in IMAGE_TYPES else "attachment"
     name = attached["name"]
     ascii_name = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in name)
