@@ -118,3 +118,10 @@ def test_a_report_naming_a_file_the_item_does_not_hold_is_refused() -> None:
     with pytest.raises(RuleViolation) as refused:
         item().report_progress(actor="王五", note="完成", evidence_sha256=[SHA])
     assert refused.value.details["rule"] == "evidence_attached"
+
+
+def test_a_report_attaches_at_most_twenty_files() -> None:
+    many = [photo(sha256=f"{n:064x}") for n in range(21)]
+    with pytest.raises(InvalidValue) as refused:
+        item().report_progress(actor="王五", note="很多照片", files=many)
+    assert refused.value.problem == "too_many"

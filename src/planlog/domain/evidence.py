@@ -33,6 +33,8 @@ CONTENT_TYPES: dict[str, str] = {
     XLSX: "xlsx",
 }
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+#: Most files one progress report attaches.
+FILES_PER_REPORT_MAX = 20
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -98,6 +100,20 @@ class EvidenceFile:
             content_type=data["content_type"],
             name=data["name"],
         )
+
+
+def checked_files(files: object) -> list[EvidenceFile]:
+    """The files one report attaches: evidence references, at most FILES_PER_REPORT_MAX."""
+    if not isinstance(files, list | tuple) or not all(isinstance(f, EvidenceFile) for f in files):
+        raise InvalidValue("file", "not_evidence", "应为佐证文件", "must be evidence files")
+    if len(files) > FILES_PER_REPORT_MAX:
+        raise InvalidValue(
+            "file",
+            "too_many",
+            f"过多：{len(files)} 个，一次最多 {FILES_PER_REPORT_MAX} 个",
+            f"are too many: {len(files)}, at most {FILES_PER_REPORT_MAX} at once",
+        )
+    return list(files)
 
 
 def empty_file() -> InvalidValue:

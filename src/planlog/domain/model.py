@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate
 
 from planlog.domain import clock
 from planlog.domain.errors import RuleViolation
-from planlog.domain.evidence import EvidenceFile, checked_sha256
+from planlog.domain.evidence import EvidenceFile, checked_files, checked_sha256
 from planlog.domain.policy import validate_policy
 from planlog.domain.schedule import Occurrence, check_in_plan_year, normalise, overall_percent
 from planlog.domain.status import CANCELLED, DONE, IN_PROGRESS, OPEN
@@ -732,7 +732,8 @@ class PlanItem(Aggregate):
         self._refuse_if_cancelled("report progress on")
         # A note alone is a report (what was done, in words); so is a file alone.
         note = text(note, "note", max_len=LONG_TEXT_MAX)
-        attached = [*files, *(self.evidence_file(sha) for sha in evidence_sha256)]
+        named = [self.evidence_file(sha) for sha in dict.fromkeys(evidence_sha256)]
+        attached = checked_files([*files, *named])
         if percent is None and target_index is None and note is None and not attached:
             raise RuleViolation(
                 self.id,
@@ -813,8 +814,7 @@ class PlanItem(Aggregate):
         """Keep an evidence file with the item, for one occurrence (done or not: proof
         often arrives after the work) or for the item as a whole."""
         self._refuse_if_cancelled("attach evidence to")
-        if not isinstance(file, EvidenceFile):
-            raise InvalidValue("file", "not_evidence", "应为佐证文件", "must be an evidence file")
+        (file,) = checked_files([file])
         note = text(note, "note", max_len=LONG_TEXT_MAX)
         key = self._occurrence(occurrence).key if occurrence else None
         self.trigger_event(
