@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     base_url: str | None = None
     lang: str = "zh"
     #: seconds between reminder passes and between delivery runs of the scheduler
+    #: where evidence files are kept (PLANLOG_EVIDENCE_DIR); default beside a SQLite
+    #: store (`<db stem>-evidence/`), else ./planlog-evidence (planlog.service.evidence)
+    evidence_dir: str | None = None
     reminder_interval: int = 300
     delivery_interval: int = 60
 

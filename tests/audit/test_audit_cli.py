@@ -73,6 +73,7 @@ def test_verify_an_empty_log(store_url: str, app: PlanlogApp) -> None:
         "unchained": 0,
         "first_bad": None,
         "times_checked_after": 0,
+        "evidence": {"ok": True, "checked": 0, "problems": []},
     }
     assert run(store_url, "head", "--json") is None
 

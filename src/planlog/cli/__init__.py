@@ -20,6 +20,7 @@ from planlog.cli.common import (
 )
 from planlog.cli.deadlines import parse_deadline_command
 from planlog.cli.demo import demo_command
+from planlog.cli.evidence import evidence_cli
 from planlog.cli.importing import import_command
 from planlog.cli.items import item_cli
 from planlog.cli.orgs import org_cli, rollup_command
@@ -39,6 +40,7 @@ app = typer.Typer(
 )
 app.add_typer(plan_cli, name="plan")
 app.add_typer(item_cli, name="item")
+app.add_typer(evidence_cli, name="evidence")
 app.command("parse-deadline")(parse_deadline_command)
 app.command("import")(import_command)
 app.command("demo")(demo_command)

@@ -21,6 +21,7 @@ from planlog.audit.anchor import (
     write_anchor,
 )
 from planlog.audit.anchor import PROBLEMS_ZH as ANCHOR_PROBLEMS_ZH
+from planlog.audit.evidence import EvidenceReport, verify_evidence
 from planlog.cli.common import JsonOption, emit_json, err_console, guarded, out_console, state
 from planlog.cli.render import literal
 from planlog.domain.errors import PlanlogError
@@ -31,6 +32,7 @@ from planlog.projections.chain import (
     still_contains,
     verify,
 )
+from planlog.service.evidence import EvidenceStore
 
 audit_cli = typer.Typer(
     help="审计链 Audit chain: show that the recorded history was not altered.",
@@ -129,12 +131,14 @@ def verify_command(
     engine = st.read_models()  # chain every event recorded so far before checking
     report = verify(st.app(), engine)
     anchors = _anchors(ctx, anchor, key) if anchor is not None else None
-    ok = report.ok and (anchors is None or anchors.ok)
+    files = verify_evidence(engine, EvidenceStore.of(st.app().store))
+    ok = report.ok and (anchors is None or anchors.ok) and files.ok
     if json_out:
         result: dict[str, Any] = report.to_dict()
         if anchors is not None:
-            result["ok"] = ok
             result["anchors"] = anchors.to_dict()
+        result["ok"] = ok
+        result["evidence"] = files.to_dict()
         emit_json(result)
     else:
         if report.first_bad is not None:
@@ -156,8 +160,19 @@ def verify_command(
             out_console.print(f"{zh} / {en}", soft_wrap=True)
         if anchors is not None:
             _print_anchors(anchors)
+        _print_evidence(files)
     if not ok:
         raise typer.Exit(1)
+
+
+def _print_evidence(files: EvidenceReport) -> None:
+    for problem in files.problems:  # names come from uploads: print them as text
+        err_console.print(literal(problem.describe(), "bold red"), soft_wrap=True)
+    if files.ok and files.checked:  # a log without evidence files says nothing of them
+        out_console.print(
+            f"佐证文件完好：{files.checked} 个 / evidence files intact: {files.checked}",
+            soft_wrap=True,
+        )
 
 
 @audit_cli.command("head")

@@ -9,7 +9,7 @@ cheap to decode for projections.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate
 
 from planlog.domain import clock
 from planlog.domain.errors import RuleViolation
+from planlog.domain.evidence import EvidenceFile, checked_files, checked_sha256
 from planlog.domain.policy import validate_policy
 from planlog.domain.schedule import Occurrence, check_in_plan_year, normalise, overall_percent
 from planlog.domain.status import CANCELLED, DONE, IN_PROGRESS, OPEN
@@ -459,6 +460,9 @@ class PlanItem(Aggregate):
         self.planned_by = actor
         #: reminder keys issued per occurrence ("7d", "due", "overdue+3", …)
         self.reminders: dict[str, set[str]] = {}
+        #: evidence files attached, oldest first: the file (EvidenceFile.to_dict) with
+        #: the occurrence, note, actor and time of each attachment
+        self.evidence_files: list[dict[str, Any]] = []
 
     @classmethod
     def plan(
@@ -720,20 +724,32 @@ class PlanItem(Aggregate):
         target_value: float | None = None,
         note: str | None = None,
         evidence: str | None = None,
+        files: Sequence[EvidenceFile] = (),
+        evidence_sha256: Sequence[str] = (),
     ) -> None:
+        """Report progress; `files` (new uploads) and `evidence_sha256` (files already
+        attached to this item) are attached to the reported occurrence with it."""
         self._refuse_if_cancelled("report progress on")
-        # Strict types first (True is not 1 %, NaN is not a value), then the rules.
+        # A note alone is a report ("已报送材料，等待反馈"): a responsible person often has
+        # news but no honest percentage; so is a file alone. Only an empty report is refused.
         note = text(note, "note", max_len=LONG_TEXT_MAX)
         evidence = text(evidence, "evidence", max_len=TITLE_MAX)
-        # A note alone is a report ("已报送材料，等待反馈"): a responsible person often has
-        # news but no honest percentage. Only a report that says nothing is refused.
-        if percent is None and target_index is None and note is None and evidence is None:
+        named = [self.evidence_file(sha) for sha in dict.fromkeys(evidence_sha256)]
+        attached = checked_files([*files, *named])
+        if (
+            percent is None
+            and target_index is None
+            and note is None
+            and evidence is None
+            and not attached
+        ):
             raise RuleViolation(
                 self.id,
                 "progress_value",
-                "进度报告须有说明、进度百分比或指标当前值"
-                "（progress needs a note, a percent or a target's current value）",
+                "进度报告须有说明、进度百分比、指标当前值或文件"
+                "（progress needs a note, a percent, a target's current value or a file）",
             )
+        # Strict types first (True is not 1 %, NaN is not a value), then the rules.
         if percent is not None and not 0 <= whole(percent, "percent") <= 100:
             raise RuleViolation(
                 self.id, "percent_range", f"percent must be within 0–100, got {percent}"
@@ -765,6 +781,70 @@ class PlanItem(Aggregate):
             evidence=evidence,
             actor=actor,
             reason=None,
+        )
+        for file in attached:
+            self.trigger_event(
+                self.EvidenceAttached,
+                occurrence=key,
+                file=file.to_dict(),
+                note=None,
+                actor=actor,
+                reason=None,
+            )
+
+    class EvidenceAttached(PlanlogEvent):
+        """An evidence file kept with the item: its reference (hash, size, type, name)
+        is in the log, so the audit chain covers the file's content."""
+
+        occurrence: str | None
+        file: dict[str, Any]
+        note: str | None
+
+        def apply(self, item: PlanItem) -> None:
+            item.evidence_files.append(
+                {
+                    **self.file,
+                    "occurrence": self.occurrence,
+                    "note": self.note,
+                    "actor": self.actor,
+                    "attached_at": self.timestamp.isoformat(),
+                }
+            )
+
+    def attach_evidence(
+        self,
+        file: EvidenceFile,
+        *,
+        actor: str,
+        occurrence: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Keep an evidence file with the item, for one occurrence (done or not: proof
+        often arrives after the work) or for the item as a whole."""
+        self._refuse_if_cancelled("attach evidence to")
+        (file,) = checked_files([file])
+        note = text(note, "note", max_len=LONG_TEXT_MAX)
+        key = self._occurrence(occurrence).key if occurrence else None
+        self.trigger_event(
+            self.EvidenceAttached,
+            occurrence=key,
+            file=file.to_dict(),
+            note=note,
+            actor=actor,
+            reason=None,
+        )
+
+    def evidence_file(self, sha256: str) -> EvidenceFile:
+        """A file attached to this item, by its hash (refused if it is not attached)."""
+        sha = checked_sha256(sha256)
+        for attached in reversed(self.evidence_files):
+            if attached.get("sha256") == sha:
+                return EvidenceFile.from_dict(attached)
+        raise RuleViolation(
+            self.id,
+            "evidence_attached",
+            f"“{self.title}”没有哈希为 {sha} 的佐证文件（no evidence file {sha} is attached "
+            "to this item: upload it first）",
         )
 
     def mark_done(self, key: str, done_on: str, note: str | None, evidence: str | None) -> None:

@@ -12,6 +12,7 @@ import, and with several web workers only one holds the scheduler lock.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from planlog.config import Settings
+from planlog.domain.evidence import EVIDENCE_MAX_BYTES
 from planlog.http import problems
 from planlog.http.api import router as api_router
 from planlog.http.deps import Services
@@ -31,6 +33,10 @@ from planlog.scheduler.service import Service
 from planlog.service.app import PlanlogApp
 
 MAX_BODY = 6 * 1024 * 1024  # uploads are limited to 5 MB; JSON bodies are far smaller
+#: An evidence upload (the API's and the web's progress form) carries one file of up to
+#: EVIDENCE_MAX_BYTES, plus the form around it.
+EVIDENCE_PATHS = re.compile(r"/api/v1/items/[^/]+/evidence|/items/[^/]+/progress")
+MAX_EVIDENCE_BODY = EVIDENCE_MAX_BYTES + 256 * 1024
 
 DESCRIPTION = """
 planlog — 工会年度工作计划台账. Every change is an event with who, when and why.
@@ -75,7 +81,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     )
     problems.install(api)
     # Counted on the stream, before any route, dependency or authentication reads it.
-    api.add_middleware(BodyLimit, limit=MAX_BODY)
+    api.add_middleware(BodyLimit, limit=MAX_BODY, wider=(EVIDENCE_PATHS, MAX_EVIDENCE_BODY))
 
     api.include_router(api_router)
     api.include_router(web_router)

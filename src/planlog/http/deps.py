@@ -21,6 +21,7 @@ from planlog.auth.tokens import authenticate
 from planlog.config import Settings
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import PlanlogApp
+from planlog.service.evidence import EvidenceStore
 
 log = logging.getLogger("planlog.api")
 
@@ -34,6 +35,11 @@ class Services:
     @property
     def engine(self) -> Engine:
         return self.runner.engine
+
+    @property
+    def evidence(self) -> EvidenceStore:
+        """Where evidence files are kept (Settings.evidence_dir, else beside the store)."""
+        return EvidenceStore.of(self.app.store, self.settings.evidence_dir)
 
     def fresh(self) -> Engine:
         """Read models that include every write recorded so far — the caller's own too,

@@ -21,9 +21,13 @@ from fastapi.responses import StreamingResponse
 
 from planlog.audit.anchor import export_head
 from planlog.auth.caller import Caller
+from planlog.domain.errors import NotFound
+from planlog.domain.evidence import CONTENT_TYPES, IMAGE_TYPES, checked_sha256
+from planlog.domain.values import InvalidValue
 from planlog.exports import board_csv, board_pdf, board_xlsx, calendar_ics, history_jsonl
 from planlog.http.deps import Services
 from planlog.projections.calendar import open_deadlines
+from planlog.projections.evidence import items_holding
 from planlog.projections.queries import ledger_document
 from planlog.service.app import PlanlogApp, as_of_moment
 
@@ -123,3 +127,65 @@ PLAN_DOWNLOADS: dict[str, Download] = {
     "history.jsonl": history_as_jsonl,
     "calendar.ics": plan_calendar,
 }
+
+
+# ------------------------------------------------------------------ evidence files
+
+#: A kept evidence file is never a page: the browser must not sniff it into HTML, run
+#: anything in it, or let it frame or fetch anything.
+EVIDENCE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; img-src 'self'; sandbox",
+    "Cache-Control": "private, max-age=3600",
+}
+
+
+def _visible_evidence(svc: Services, who: Caller, sha256: str) -> dict[str, Any]:
+    """The first attachment of the file on an item the caller can see; the same 404 as
+    for a file nobody attached, so a hash never tells whether another union holds it."""
+    try:
+        sha = checked_sha256(sha256)
+    except InvalidValue:
+        raise _no_evidence(sha256) from None
+    with svc.fresh().connect() as conn:
+        attachments = items_holding(conn, sha)
+    for attached in attachments:
+        try:
+            who.item(svc.app, UUID(attached["item_id"]))
+        except NotFound:
+            continue
+        return attached
+    raise _no_evidence(sha)
+
+
+def _no_evidence(sha: str) -> NotFound:
+    return NotFound(f"没有哈希为 {sha[:64]} 的佐证文件（no evidence file {sha[:64]}）")
+
+
+def evidence_download(svc: Services, who: Caller, sha256: str, *, inline: bool = False) -> Response:
+    """An evidence file with the name it was uploaded under, to a caller who can see an
+    item holding it. `inline` (pictures only) lets the web show a photo in a tab."""
+    attached = _visible_evidence(svc, who, sha256)
+    data = svc.evidence.read(attached["sha256"])
+    # Only the kinds planlog accepts, whatever a (tampered) read model row says.
+    content_type = attached["content_type"]
+    if content_type not in CONTENT_TYPES:
+        content_type = "application/octet-stream"
+    show = "inline" if inline and content_type in IMAGE_TYPES else "attachment"
+    name = attached["name"]
+    ascii_name = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in name)
+    disposition = f"{show}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    return Response(
+        data,
+        media_type=content_type,
+        headers={"Content-Disposition": disposition, **EVIDENCE_HEADERS},
+    )
+
+
+def evidence_thumbnail(svc: Services, who: Caller, sha256: str) -> Response:
+    """A small JPEG of a picture the caller may download."""
+    attached = _visible_evidence(svc, who, sha256)
+    if attached["content_type"] not in IMAGE_TYPES:
+        raise _no_evidence(attached["sha256"])
+    thumb = svc.evidence.thumbnail(attached["sha256"])
+    return Response(thumb, media_type="image/jpeg", headers=EVIDENCE_HEADERS)

@@ -10,6 +10,8 @@ limit, and a declared Content-Length over the limit is refused before the first 
 
 from __future__ import annotations
 
+import re
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from planlog.http.problems import problem
@@ -28,16 +30,29 @@ class BodyLimit:
     """Refuse request bodies over `limit` bytes with 413 problem+json, whatever their
     framing (Content-Length, chunked, or none)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        wider: tuple[re.Pattern[str], int] | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
+        #: paths (evidence uploads) whose bodies may be larger, and their limit
+        self.wider = wider
+
+    def _limit(self, scope: Scope) -> int:
+        if self.wider is not None and self.wider[0].fullmatch(scope.get("path", "")):
+            return self.wider[1]
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         declared = _content_length(scope)
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._refuse(scope, receive, send)
             return
 
@@ -53,7 +68,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     exceeded = True
                     raise BodyTooLarge
             return message
@@ -77,7 +92,7 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await problem(413, too_large(self.limit), "too_large")(scope, receive, send)
+        await problem(413, too_large(self._limit(scope)), "too_large")(scope, receive, send)
 
 
 def _content_length(scope: Scope) -> str | None:

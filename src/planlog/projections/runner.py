@@ -57,6 +57,7 @@ from planlog.projections.base import (
 from planlog.projections.board import BoardProjection
 from planlog.projections.chain import ChainProjection
 from planlog.projections.changes import Change, ChangeReader, PayloadNotDecoded
+from planlog.projections.evidence import EvidenceProjection
 from planlog.projections.outbox import OutboxProjection
 from planlog.projections.people import PeopleProjection
 from planlog.projections.quarantine import QuarantinedEvent, projection_quarantine
@@ -97,6 +98,7 @@ def default_projections() -> list[ReadModel]:
         OutboxProjection(),
         ChainProjection(),
         PeopleProjection(),
+        EvidenceProjection(),
     ]
 
 

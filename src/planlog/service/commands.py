@@ -21,6 +21,7 @@ from uuid import UUID
 
 from planlog.deadlines import ParsedDeadline
 from planlog.domain.errors import PlanlogError
+from planlog.domain.evidence import EvidenceFile, checked_sha256
 from planlog.domain.model import Plan, PlanItem, Target
 from planlog.domain.organisation import Organisation
 from planlog.domain.person import Person, checked_changes
@@ -348,17 +349,41 @@ def _day_key(value: object) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class ReportProgress(ItemCommand):
+    """`files`: evidence just stored (planlog.service.evidence); `evidence_sha256`:
+    files already attached to the item, named by hash. Both are attached with the report."""
+
     occurrence: str | None = None
     percent: int | None = None
     target_index: int | None = None
     target_value: float | None = None
     note: str | None = None
     evidence: str | None = None
+    files: Sequence[EvidenceFile] = ()
+    evidence_sha256: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self._text("note", max_len=LONG_TEXT_MAX)
         self._text("evidence", max_len=TITLE_MAX)
+        self._check("files", tuple(self.files))
+        self._check("evidence_sha256", tuple(checked_sha256(s) for s in self.evidence_sha256))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttachEvidence(ItemCommand):
+    """Keep a stored evidence file with the item (for one occurrence, or the item)."""
+
+    file: EvidenceFile
+    occurrence: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.file, EvidenceFile):
+            raise PlanlogError("file must be an EvidenceFile（应为佐证文件）")
+        if self.occurrence is not None:
+            self._check("occurrence", _day_key(self.occurrence))
+        self._text("note", max_len=LONG_TEXT_MAX)
 
 
 @dataclass(frozen=True, kw_only=True)

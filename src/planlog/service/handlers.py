@@ -24,6 +24,7 @@ from planlog.service.commands import (
     AddItem,
     AddSection,
     AppointChair,
+    AttachEvidence,
     Backfill,
     Cancel,
     ChangePerson,
@@ -360,7 +361,18 @@ def report_progress(app: PlanlogApp, c: ReportProgress) -> PlanItem:
             target_value=c.target_value,
             note=c.note,
             evidence=c.evidence,
+            files=c.files,
+            evidence_sha256=c.evidence_sha256,
         ),
+    )
+
+
+@handles(AttachEvidence)
+def attach_evidence(app: PlanlogApp, c: AttachEvidence) -> PlanItem:
+    return _change_item(
+        app,
+        c,
+        lambda i: i.attach_evidence(c.file, actor=c.actor, occurrence=c.occurrence, note=c.note),
     )
 
 

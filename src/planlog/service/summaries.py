@@ -67,6 +67,21 @@ def _progress_en(d: dict[str, Any]) -> str:
     return f"Reported progress{percent}{target}{_note(d, ': ')}"
 
 
+def _file(d: dict[str, Any]) -> dict[str, Any]:
+    file = d.get("file")
+    return file if isinstance(file, dict) else {}
+
+
+def _evidence_zh(d: dict[str, Any]) -> str:
+    f, due = _file(d), f"（{d['occurrence']} 时限）" if d.get("occurrence") else ""
+    return f"上传佐证材料“{f.get('name')}”{due} SHA-256 {f.get('sha256')}{_note(d, '：')}"
+
+
+def _evidence_en(d: dict[str, Any]) -> str:
+    f, due = _file(d), f" (the {d['occurrence']} deadline)" if d.get("occurrence") else ""
+    return f"Attached evidence “{f.get('name')}”{due} SHA-256 {f.get('sha256')}{_note(d, ': ')}"
+
+
 #: event type → its sentence in Chinese and in English, side by side so that no event
 #: is worded in one language only
 _WORDING: dict[str, tuple[Summary, Summary]] = {
@@ -146,6 +161,7 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
         lambda d: f"Reopened the {d.get('occurrence')} deadline",
     ),
     event_name(PlanItem.Cancelled): (lambda d: "取消事项", lambda d: "Cancelled the item"),
+    event_name(PlanItem.EvidenceAttached): (_evidence_zh, _evidence_en),
     event_name(PlanItem.ReminderIssued): (
         lambda d: f"发出提醒（{d.get('kind')}，{d.get('occurrence')}）",
         lambda d: f"Sent a reminder ({d.get('kind')}, {d.get('occurrence')})",

@@ -113,6 +113,11 @@ class Progress(Body):
     occurrence: date | None = None
     note: str | None = NOTE
     evidence: str | None = EVIDENCE
+    evidence_sha256: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Files uploaded to this item before (POST …/evidence), attached with it",
+    )
 
 
 class Reason(Body):

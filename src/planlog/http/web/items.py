@@ -14,21 +14,30 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
-from planlog.auth.caller import MANAGE, REPORT
+from planlog.auth.caller import MANAGE, READ, REPORT
 from planlog.domain.clock import PLAN_TZ
 from planlog.domain.errors import PlanlogError
+from planlog.domain.evidence import (
+    CONTENT_TYPES,
+    EVIDENCE_MAX_BYTES,
+    IMAGE_TYPES,
+    EvidenceFile,
+    too_large,
+)
 from planlog.domain.model import PlanItem
 from planlog.domain.values import TYPED_EVIDENCE_MAX, TYPED_NOTE_MAX, TYPED_REASON_MAX
 from planlog.http.deps import Services, ServicesDep
+from planlog.http.downloads import evidence_download, evidence_thumbnail
 from planlog.http.web.page_models import target_rows
 from planlog.http.web.pages import WebRoute, explain, form_status, page
 from planlog.http.web.session import SessionDep, WebSession, language
 from planlog.http.web.text import tr
 from planlog.service import commands
 from planlog.service.app import parse_moment
+from planlog.service.evidence import inspect_file
 from planlog.service.summaries import summarise_history
 from planlog.service.views import item_view
 
@@ -63,6 +72,17 @@ def history_rows(
             continue
         rows.append({**entry, "summary": summarise_history(PlanItem, entry, language)})
     return rows[::-1]
+
+
+def evidence_rows(item: PlanItem) -> list[dict[str, Any]]:
+    """The item's evidence files, newest first, each once (a file attached again, say
+    with a later report, is listed where it was last attached)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for attached in reversed(item.evidence_files):
+        sha = attached.get("sha256")
+        if isinstance(sha, str) and sha not in seen:
+            seen[sha] = {**attached, "is_image": attached.get("content_type") in IMAGE_TYPES}
+    return list(seen.values())
 
 
 def render_item(
@@ -105,6 +125,9 @@ def render_item(
         "form": form or {},
         "is_link": _is_link,
         "limits": {"note": NOTE_MAX, "evidence": EVIDENCE_MAX, "reason": REASON_MAX},
+        "evidence_files": evidence_rows(item),
+        "evidence_mb": EVIDENCE_MAX_BYTES // (1024 * 1024),
+        "evidence_accept": ",".join(CONTENT_TYPES),
     }
     return page(request, "item.html", context, session=session, status_code=status_code)
 
@@ -237,6 +260,7 @@ def report_progress(
     value: FormText = "",
     note: FormText = "",
     evidence: FormText = "",
+    file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     form = dict(csrf=csrf, occurrence=occurrence, percent=percent, target=target, value=value)
     form |= dict(note=note, evidence=evidence)
@@ -245,8 +269,15 @@ def report_progress(
     def command(lang: str) -> commands.Command[Any]:
         share, amount = _percent(percent, lang), _number(value, lang)
         index = int(target) - 1 if target.strip().isdigit() and int(target) >= 1 else None
-        if share is None and amount is None:
+        written = form_text(note, NOTE_MAX, lang)
+        upload = _uploaded(file)
+        if share is None and amount is None and written is None and upload is None:
             raise FormError(tr("nothing_reported", lang))
+        files: tuple[EvidenceFile, ...] = ()
+        if upload is not None:
+            # Refused by content before anything is kept; kept before it is recorded.
+            files = (inspect_file(upload, file.filename if file else None),)
+            svc.evidence.put(upload)
         return commands.ReportProgress(
             item_id=item_id,
             actor=actor,
@@ -254,12 +285,36 @@ def report_progress(
             percent=share,
             target_index=index if amount is not None else None,
             target_value=amount,
-            note=form_text(note, NOTE_MAX, lang),
+            note=written,
             evidence=form_text(evidence, EVIDENCE_MAX, lang),
+            files=files,
             expected_version=form_version(version),
         )
 
     return _submit(request, svc, session, item_id, form, "progress", command)
+
+
+def _uploaded(file: UploadFile | None) -> bytes | None:
+    """The chosen file's bytes (None when none was chosen), refused past the limit."""
+    if file is None or not file.filename:
+        return None
+    data = file.file.read(EVIDENCE_MAX_BYTES + 1)
+    if len(data) > EVIDENCE_MAX_BYTES:
+        raise too_large(len(data))
+    return data or None
+
+
+@router.get("/evidence/{sha256}")
+def evidence_file(sha256: str, svc: ServicesDep, session: SessionDep) -> Response:
+    """An evidence file, to whoever can see an item holding it (pictures open in a tab)."""
+    session.caller.require(READ, "download evidence")
+    return evidence_download(svc, session.caller, sha256, inline=True)
+
+
+@router.get("/evidence/{sha256}/thumbnail")
+def evidence_thumb(sha256: str, svc: ServicesDep, session: SessionDep) -> Response:
+    session.caller.require(READ, "download evidence")
+    return evidence_thumbnail(svc, session.caller, sha256)
 
 
 @router.post("/items/{item_id}/complete")

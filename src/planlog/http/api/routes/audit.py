@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from planlog.audit.anchor import default_anchor_dir, latest_anchor
+from planlog.audit.evidence import verify_evidence
 from planlog.audit.scope import whole_log_refusal
 from planlog.auth.caller import AUDIT, Caller
 from planlog.auth.errors import Forbidden
@@ -35,8 +36,12 @@ Auditor = Annotated[Caller, Depends(whole_log_auditor)]
 @router.get("/verify", responses=PROBLEMS)
 def verify_chain(svc: ServicesDep, who: Auditor) -> dict[str, Any]:
     """Recompute the hash chain over the whole log; `first_bad` names the first event that
-    does not match (altered, missing, inserted, never chained, or back-dated)."""
-    return verify(svc.app, svc.fresh()).to_dict()
+    does not match (altered, missing, inserted, never chained, or back-dated). `evidence`
+    checks each referenced evidence file against its hash (altered or missing files)."""
+    engine = svc.fresh()
+    report = verify(svc.app, engine).to_dict()
+    files = verify_evidence(engine, svc.evidence)
+    return {**report, "ok": report["ok"] and files.ok, "evidence": files.to_dict()}
 
 
 @router.get("/head", responses=PROBLEMS)

@@ -172,7 +172,8 @@ def progress(
     response: Response,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    """Report progress: a percent and/or a target's current value."""
+    """Report progress: a note, a percent, a target's current value, files uploaded
+    before (`evidence_sha256`), or any of them together."""
     return _write(
         svc,
         who,
@@ -188,6 +189,7 @@ def progress(
             target_value=body.value,
             note=body.note,
             evidence=body.evidence,
+            evidence_sha256=body.evidence_sha256,
             expected_version=v,
         ),
     )
