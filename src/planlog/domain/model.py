@@ -1110,11 +1110,13 @@ class PlanItem(Aggregate):
 
     class ExtensionApproved(PlanlogEvent):
         """The chair approved the request: the deadline moved (the Rescheduled event just
-        before this one), from `occurrence` to `to`."""
+        before this one), from `occurrence` to `to`, for `request_reason`; `reason` is the
+        chair's own (optional)."""
 
         request_id: str
         occurrence: str
         to: str
+        request_reason: str
 
         def apply(self, item: PlanItem) -> None:
             request = item.extension_requests[self.request_id]
@@ -1141,6 +1143,7 @@ class PlanItem(Aggregate):
             request_id=request.request_id,
             occurrence=request.occurrence,
             to=request.to.isoformat(),
+            request_reason=request.reason,
             actor=actor,
             reason=reason,
         )

@@ -151,6 +151,8 @@ class _Requested(Shape):
 class _Decided(Shape):
     request_id: str
     occurrence: str
+    to: str | None = None
+    request_reason: str | None = None
 
 
 ITEM_PAYLOADS: dict[str, type[Shape]] = {
@@ -289,7 +291,7 @@ def _decided(status: str) -> Any:
                 occ.request_id = d["request_id"]
                 occ.request_status = status
                 if status == REQUEST_APPROVED:
-                    occ.request_to = occ.due
+                    occ.request_to, occ.request_reason = occ.due, d.get("request_reason")
 
     return decide
 
