@@ -265,6 +265,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "sign_off_is_off": ("未开启：完成即办结", "Off: a completion is done at once"),
     "nothing_pending": ("没有待审批的事项", "Nothing awaits a decision"),
     "requested_by": ("申请人", "Asked by"),
+    "decided_by": ("审批人", "Decided by"),
     "submitted_by_on": ("{when} 提交", "submitted {when}"),
     "saved_request": ("延期申请已提交，等待主席审批", "Extension requested; the chair decides"),
     "saved_approve": ("已批准延期，时限已调整", "Extension approved; the deadline moved"),
