@@ -120,7 +120,9 @@ def test_a_malformed_request_id_is_an_invalid_value() -> None:
 def test_approval_after_the_deadline_moved_elsewhere_is_refused() -> None:
     item = _item()
     request_id = _ask(item)
-    item.move_occurrence("2026-06-30", date(2026, 7, 10), actor="王主席", reason="调整", plan_year=2026)
+    item.move_occurrence(
+        "2026-06-30", date(2026, 7, 10), actor="王主席", reason="调整", plan_year=2026
+    )
     with pytest.raises(RuleViolation, match="occurrence_exists"):
         item.approve_extension(request_id, actor="王主席", plan_year=2026)
 

@@ -52,7 +52,13 @@ def supervised_plan(app: PlanlogApp, clock: Any) -> str:
     app.complete(first.id, actor="李干事", occurrence="2026-07-31")
     app.complete(second.id, actor="李干事", occurrence="2026-06-30")
     app.handle(
-        SignOff(item_id=second.id, occurrence="2026-06-30", confirm=False, reason="缺材料", actor="王主席")
+        SignOff(
+            item_id=second.id,
+            occurrence="2026-06-30",
+            confirm=False,
+            reason="缺材料",
+            actor="王主席",
+        )
     )
     app.complete(second.id, actor="李干事", occurrence="2026-06-30")
     app.handle(SignOff(item_id=second.id, occurrence="2026-06-30", confirm=True, actor="王主席"))

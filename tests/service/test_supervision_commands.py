@@ -22,7 +22,9 @@ def _item(app: PlanlogApp, *, sign_off: bool = False) -> Any:
     plan = app.create_plan(org="某工会", year=2026, title="计划", actor="王主席")
     if sign_off:
         app.handle(SetReminderPolicy(plan_id=plan.id, policy={"sign_off": True}, actor="王主席"))
-    return app.add_item(plan.id, NewItem(title="半年报告", dues=[date(2026, 6, 30)]), actor="王主席")
+    return app.add_item(
+        plan.id, NewItem(title="半年报告", dues=[date(2026, 6, 30)]), actor="王主席"
+    )
 
 
 def _ask(app: PlanlogApp, item: Any, **extra: Any) -> RequestExtension:
@@ -74,7 +76,9 @@ def test_a_decision_must_name_the_requests_own_item(app: PlanlogApp) -> None:
 def test_a_request_command_refuses_a_bad_date_before_the_item_is_loaded(app: PlanlogApp) -> None:
     item = _item(app)
     with pytest.raises(PlanlogError):
-        RequestExtension(item_id=item.id, occurrence="June", to=date(2026, 7, 1), reason="x", actor="李")
+        RequestExtension(
+            item_id=item.id, occurrence="June", to=date(2026, 7, 1), reason="x", actor="李"
+        )
 
 
 def test_sign_off_confirms_a_submission(app: PlanlogApp) -> None:

@@ -61,16 +61,21 @@ def request_extension(
         expected_version=if_version,
     )
     item = st.app().handle(command)
-    request_id = item.open_extension_request(command.occurrence)
-    request = item.extension_requests[request_id].to_dict() | {"item_id": str(item.id)}
+    request = item.open_request_on(command.occurrence).to_dict() | {"item_id": str(item.id)}
     if json_out:
         emit_json(request)
     else:
         out_console.print(_request_line(request))
 
 
-def _decide(ctx: typer.Context, request_id: str, approve: bool, reason: str | None, json_out: bool,
-            if_version: int | None) -> None:
+def _decide(
+    ctx: typer.Context,
+    request_id: str,
+    approve: bool,
+    reason: str | None,
+    json_out: bool,
+    if_version: int | None,
+) -> None:
     st = state(ctx)
     app = st.app()
     command = DecideExtension.of(

@@ -48,9 +48,12 @@ def item_requests(item: PlanItem) -> dict[str, dict[str, Any]]:
         approved = request.status == REQUEST_APPROVED
         key = request.to.isoformat() if approved else request.occurrence
         if key in item.occurrences:
-            found[key] = request_document(
-                request.request_id, request.to.isoformat(), request.status, request.reason
-            ) or {}
+            found[key] = (
+                request_document(
+                    request.request_id, request.to.isoformat(), request.status, request.reason
+                )
+                or {}
+            )
     return found
 
 

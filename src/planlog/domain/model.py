@@ -1091,6 +1091,19 @@ class PlanItem(Aggregate):
         )
         return request_id
 
+    def open_request_on(self, occurrence: str) -> ExtensionRequest:
+        """The extension request waiting for the chair on this occurrence (what a door
+        answers after recording one)."""
+        request_id = self.open_extension_request(occurrence)
+        if request_id is None:
+            raise RuleViolation(
+                self.id,
+                "request_exists",
+                f"{occurrence} 时限没有待审批的延期申请"
+                f"（no open extension request for {occurrence}）",
+            )
+        return self.extension_requests[request_id]
+
     def _open_request(self, request_id: str) -> ExtensionRequest:
         request = self.extension_requests.get(request_id)
         if request is None:

@@ -15,8 +15,7 @@ from typing import Any
 from pydantic import Field
 
 from planlog.domain.events import event_name
-from planlog.domain.model import PlanItem
-from planlog.domain.model import REQUEST_APPROVED, REQUEST_OPEN, REQUEST_REJECTED
+from planlog.domain.model import REQUEST_APPROVED, REQUEST_OPEN, REQUEST_REJECTED, PlanItem
 from planlog.domain.status import DONE, FINISHED, IN_PROGRESS, OPEN, SUBMITTED
 from planlog.projections.changes import Change
 from planlog.projections.payloads import Shape

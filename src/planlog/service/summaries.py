@@ -161,9 +161,7 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
         lambda d: f"Returned the {d.get('occurrence')} deadline: {d.get('reason') or ''}",
     ),
     event_name(PlanItem.ExtensionRequested): (
-        lambda d: (
-            f"申请将 {d.get('occurrence')} 时限延期至 {d.get('to')}：{d.get('reason') or ''}"
-        ),
+        lambda d: f"申请将 {d.get('occurrence')} 时限延期至 {d.get('to')}：{d.get('reason') or ''}",
         lambda d: (
             f"Asked to move the {d.get('occurrence')} deadline to {d.get('to')}: "
             f"{d.get('reason') or ''}"

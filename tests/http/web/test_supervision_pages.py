@@ -35,7 +35,7 @@ def _sign_off_on(web: Web) -> None:
 def test_a_responsible_person_requests_an_extension_on_the_item_page(web: Web) -> None:
     item = web.seeded.items["report"]
     web.login("hospital_editor")
-    assert 'action="/items/{}/extension-requests"'.format(item) in web.client.get(f"/items/{item}").text
+    assert f'action="/items/{item}/extension-requests"' in web.client.get(f"/items/{item}").text
     _ask(web, item)
     page = web.client.get(f"/items/{item}?done=request").text
     assert "延期申请已提交" in page and "延期申请中" in page

@@ -145,7 +145,9 @@ class Move(Body):
 
 
 class ExtensionRequestIn(Body):
-    occurrence: date = Field(description="Due date of the deadline to move", examples=["2026-06-30"])
+    occurrence: date = Field(
+        description="Due date of the deadline to move", examples=["2026-06-30"]
+    )
     to: date = Field(description="The proposed new due date", examples=["2026-07-31"])
     reason: str = REASON
 

@@ -147,7 +147,9 @@ def _sign_off(
             item_id=item_id,
             occurrence=key,
             confirm=confirm,
-            reason=form_text(form["reason"], 500, lang) if confirm else _reason(form["reason"], lang),
+            reason=form_text(form["reason"], 500, lang)
+            if confirm
+            else _reason(form["reason"], lang),
             actor=actor,
             expected_version=form_version(version),
         )
@@ -245,9 +247,7 @@ def set_sign_off(
     plan = who.plan(svc.app, plan_id)
     policy = {**plan.reminder_policy, "sign_off": on == "1"}
     try:
-        svc.app.handle(
-            commands.SetReminderPolicy(plan_id=plan_id, policy=policy, actor=who.actor)
-        )
+        svc.app.handle(commands.SetReminderPolicy(plan_id=plan_id, policy=policy, actor=who.actor))
     except PlanlogError as refused:
         lang = language(request)
         context = {

@@ -240,7 +240,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "change_submitted": ("提交办结", "submitted"),
     # extension requests (延期申请) and sign-off (办结审核)
     "pending": ("待审批", "Awaiting decision"),
-    "pending_title": ("待审批：延期申请与办结", "Awaiting decision: extension requests and completions"),
+    "pending_title": (
+        "待审批：延期申请与办结",
+        "Awaiting decision: extension requests and completions",
+    ),
     "request_open": ("延期申请中（至 {to}）", "extension asked (to {to})"),
     "request_approved": ("已批准延期", "extension approved"),
     "request_rejected": ("延期被驳回", "extension rejected"),

@@ -83,7 +83,7 @@ def write_item(
             current_version=current,
         )
     # The command still checks `expected` on save: a write in between is a 409.
-    changed = svc.app.handle(command(expected))
+    changed: PlanItem = svc.app.handle(command(expected))
     response.headers["ETag"] = etag(changed.version)
     return changed
 
@@ -186,8 +186,7 @@ def request_extension(
             expected_version=v,
         ),
     )
-    request_id = item.open_extension_request(occurrence)
-    return item.extension_requests[request_id].to_dict() | {"item_id": str(item_id)}
+    return item.open_request_on(occurrence).to_dict() | {"item_id": str(item_id)}
 
 
 def _sign_off(

@@ -58,9 +58,7 @@ def approve(
 ) -> dict[str, Any]:
     """Approve the request: the deadline moves to the date asked for (the item's history
     keeps both dates). Answers the item, with the decided `request`."""
-    return _decide(
-        request_id, body or Decision(), svc, who, response, if_match, approve=True
-    )
+    return _decide(request_id, body or Decision(), svc, who, response, if_match, approve=True)
 
 
 @router.post("/{request_id}/reject", response_model=ItemOut, responses=WRITE_PROBLEMS)
