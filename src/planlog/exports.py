@@ -67,6 +67,7 @@ _TITLE_COLUMN = 2
 # Excel's own "good / neutral / bad" fills, so the sheet looks like what office staff expect.
 STATUS_FILLS = {
     "done": "C6EFCE",
+    "submitted": "DDEBF7",
     "due_soon": "FFEB9C",
     "overdue": "FFC7CE",
     "cancelled": "D9D9D9",

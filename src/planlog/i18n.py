@@ -11,6 +11,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "due_soon": ("即将到期", "due soon"),
     "overdue": ("已逾期", "overdue"),
     "done": ("已完成", "done"),
+    "submitted": ("待确认办结", "submitted"),
     "cancelled": ("已取消", "cancelled"),
     # board
     "board": ("工作进度", "Progress board"),

@@ -46,6 +46,8 @@ def test_board_totals_count_occurrences_of_live_items(
         "items": 3,
         "occurrences": 3,
         "done": 1,
+        "submitted": 0,
+        "requests_open": 0,
         "overdue": 0,
         "due_soon": 0,
         "open": 2,

@@ -30,6 +30,7 @@ from planlog.cli.readmodels import projections_cli, register_read_commands
 from planlog.cli.reminders import notify_cli, policy, remind, reminders, worker
 from planlog.cli.render import literal
 from planlog.cli.serve import serve
+from planlog.cli.supervision import request_cli
 from planlog.cli.tokens import token_cli
 
 app = typer.Typer(
@@ -55,6 +56,7 @@ app.add_typer(notify_cli, name="notify")
 app.add_typer(audit_cli, name="audit")
 app.add_typer(token_cli, name="token")
 app.add_typer(person_cli, name="person")
+app.add_typer(request_cli, name="request")
 app.command("serve")(serve)
 plan_cli.command("policy")(policy)
 

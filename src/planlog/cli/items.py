@@ -54,7 +54,7 @@ IfVersionOpt = Annotated[
 ]
 
 
-def _show(app: PlanlogApp, item: PlanItem, json_out: bool) -> None:
+def show_item(app: PlanlogApp, item: PlanItem, json_out: bool) -> None:
     plan = app.get_plan(item.plan_id)
     view = item_view(item, app.today(), plan)
     if json_out:
@@ -121,7 +121,7 @@ def add(
     )
     pid = parse_id(plan_id, "plan id")
     item = app.handle(AddItem.typed(plan_id=pid, spec=spec, deadline=deadline, actor=st.actor))
-    _show(app, item, json_out)
+    show_item(app, item, json_out)
 
 
 @item_cli.command("show")
@@ -137,7 +137,7 @@ def show(
     app = state(ctx).app()
     moment = parse_moment(as_of) if as_of else None
     item = app.get_item(parse_id(item_id, "item id"), as_of=moment, version=version)
-    _show(app, item, json_out)
+    show_item(app, item, json_out)
 
 
 @item_cli.command("complete")
@@ -168,7 +168,7 @@ def complete(
             expected_version=if_version,
         )
     )
-    _show(app, item, json_out)
+    show_item(app, item, json_out)
 
 
 @item_cli.command("backfill")
@@ -201,7 +201,7 @@ def backfill(
             expected_version=if_version,
         )
     )
-    _show(app, item, json_out)
+    show_item(app, item, json_out)
 
 
 @item_cli.command("progress")
@@ -238,7 +238,7 @@ def progress(
             expected_version=if_version,
         )
     )
-    _show(app, item, json_out)
+    show_item(app, item, json_out)
 
 
 @item_cli.command("reopen")
@@ -263,7 +263,7 @@ def reopen(
             expected_version=if_version,
         )
     )
-    _show(app, item, json_out)
+    show_item(app, item, json_out)
 
 
 @item_cli.command("cancel")
@@ -286,7 +286,7 @@ def cancel(
             expected_version=if_version,
         )
     )
-    _show(app, item, json_out)
+    show_item(app, item, json_out)
 
 
 @item_cli.command("reassign")
@@ -311,7 +311,7 @@ def reassign(
             expected_version=if_version,
         )
     )
-    _show(app, item, json_out)
+    show_item(app, item, json_out)
 
 
 @item_cli.command("reschedule")
@@ -345,7 +345,7 @@ def reschedule(
         expected_version=if_version,
     )
     item = app.handle(command)
-    _show(app, item, json_out)
+    show_item(app, item, json_out)
 
 
 @item_cli.command("move")
@@ -370,7 +370,7 @@ def move(
         expected_version=if_version,
     )
     app = st.app()
-    _show(app, app.handle(command), json_out)
+    show_item(app, app.handle(command), json_out)
 
 
 @item_cli.command("revise")
@@ -411,4 +411,4 @@ def revise(
     )
     app = st.app()
     item = app.handle(command)
-    _show(app, item, json_out)
+    show_item(app, item, json_out)

@@ -134,6 +134,12 @@ def policy(
     escalate_after: Annotated[int | None, typer.Option("--escalate-after")] = None,
     max_chases: Annotated[int | None, typer.Option("--max-chases")] = None,
     send_at: Annotated[str | None, typer.Option("--send-at", help="HH:MM, China time")] = None,
+    sign_off: Annotated[
+        bool | None,
+        typer.Option(
+            "--sign-off/--no-sign-off", help="Completions wait for the chair's sign-off (办结审核)."
+        ),
+    ] = None,
     json_out: bool = JsonOption,
 ) -> None:
     """Show or change a plan's reminder policy (defaults: 7 and 1 days before, on the day,
@@ -149,6 +155,7 @@ def policy(
             "escalate_after_days": escalate_after,
             "max_chases": max_chases,
             "send_at": send_at,
+            "sign_off": sign_off,
         }.items()
         if v is not None
     }

@@ -17,6 +17,7 @@ from planlog.i18n import t
 
 LIGHT_STYLE = {
     "done": ("●", "green"),
+    "submitted": ("◉", "blue"),
     "overdue": ("●", "bold red"),
     "due_soon": ("●", "yellow"),
     "in_progress": ("◐", "cyan"),
@@ -56,7 +57,7 @@ def board_renderable(board: dict[str, Any]) -> Group:
     if board.get("as_of"):
         header.append(f"   {t('as_of')} {board['as_of'][:19]}")
     header.append("\n")
-    for key in ("done", "overdue", "due_soon", "open", "cancelled"):
+    for key in ("done", "submitted", "overdue", "due_soon", "open", "cancelled"):
         header.append_text(light_text(key))
         header.append(f" {totals[key]}   ")
     header.append("\n")

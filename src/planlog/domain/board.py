@@ -11,22 +11,50 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from planlog.domain.model import Plan, PlanItem
+from planlog.domain.model import REQUEST_APPROVED, REQUEST_OPEN, Plan, PlanItem
 from planlog.domain.schedule import Occurrence, overall_percent
 from planlog.domain.status import (
     CANCELLED,
     DONE,
     DUE_SOON,
     DUE_SOON_DAYS,
+    FINISHED,
     IN_PROGRESS,
     OPEN,
     OVERDUE,
+    SUBMITTED,
     days_overdue,
     due_soon_days,
     light,
 )
 
-TOTAL_KEYS = ("done", "overdue", "due_soon", "open", "in_progress")
+TOTAL_KEYS = ("done", "submitted", "overdue", "due_soon", "open", "in_progress")
+
+
+def request_document(
+    request_id: str | None, to: str | None, status: str | None, reason: str | None
+) -> dict[str, Any] | None:
+    """The latest extension request (延期申请) about a deadline, as the board shows it."""
+    if request_id is None:
+        return None
+    return {"id": request_id, "to": to, "status": status, "reason": reason}
+
+
+def item_requests(item: PlanItem) -> dict[str, dict[str, Any]]:
+    """Each deadline's latest extension request: an open or rejected one where it was
+    asked, an approved one on the deadline it moved to."""
+    found: dict[str, dict[str, Any]] = {}
+    for request in item.extension_requests.values():
+        approved = request.status == REQUEST_APPROVED
+        key = request.to.isoformat() if approved else request.occurrence
+        if key in item.occurrences:
+            found[key] = (
+                request_document(
+                    request.request_id, request.to.isoformat(), request.status, request.reason
+                )
+                or {}
+            )
+    return found
 
 
 def occurrence_document(
@@ -67,6 +95,8 @@ class BoardItem:
     occurrences: list[Occurrence] = field(default_factory=list)
     targets: list[dict[str, Any]] = field(default_factory=list)
     version: int = 0
+    #: due date → the latest extension request about that deadline (`request_document`)
+    requests: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_item(cls, item: PlanItem) -> BoardItem:
@@ -82,7 +112,12 @@ class BoardItem:
             ],
             targets=[t.to_dict() for t in item.details.targets],
             version=item.version,
+            requests=item_requests(item),
         )
+
+    @property
+    def open_requests(self) -> int:
+        return sum(1 for r in self.requests.values() if r.get("status") == REQUEST_OPEN)
 
     @property
     def percent(self) -> int:
@@ -94,14 +129,17 @@ class BoardItem:
         reported) makes its next deadline "in progress", not "open" (未开始)."""
         if self.cancelled:
             return CANCELLED
-        open_ones = [o for o in self.occurrences if o.status != DONE]
+        open_ones = [o for o in self.occurrences if o.status not in FINISHED]
         if not open_ones:
+            # Finished by the responsible person; done only once every one is signed off.
+            if any(o.status == SUBMITTED for o in self.occurrences):
+                return SUBMITTED
             return DONE if self.occurrences else OPEN
         if any(o.due < today for o in open_ones):
             return OVERDUE
         upcoming = open_ones[0]
         lit = light(upcoming.status, upcoming.due, today, soon_days=soon_days)
-        if lit == OPEN and any(o.status == DONE or o.percent > 0 for o in self.occurrences):
+        if lit == OPEN and any(o.status in FINISHED or o.percent > 0 for o in self.occurrences):
             return IN_PROGRESS
         return lit
 
@@ -109,27 +147,33 @@ class BoardItem:
         """The earliest occurrence not done, missed or not (what a completion applies to)."""
         if self.cancelled:
             return None
-        return next((o for o in self.occurrences if o.status != DONE), None)
+        return next((o for o in self.occurrences if o.status not in FINISHED), None)
 
     def next_deadline(self, today: date) -> Occurrence | None:
         """The earliest open deadline not yet missed: missed ones are overdue, not next."""
         if self.cancelled:
             return None
-        return next((o for o in self.occurrences if o.status != DONE and o.due >= today), None)
+        return next(
+            (o for o in self.occurrences if o.status not in FINISHED and o.due >= today), None
+        )
 
     def days_overdue(self, today: date) -> int:
         """How late the item's oldest missed open deadline is (0 if none is missed)."""
         if self.cancelled:
             return 0
         return max(
-            (days_overdue(o.status, o.due, today) for o in self.occurrences if o.status != DONE),
+            (
+                days_overdue(o.status, o.due, today)
+                for o in self.occurrences
+                if o.status not in FINISHED
+            ),
             default=0,
         )
 
     def overdue_count(self, today: date) -> int:
         if self.cancelled:
             return 0
-        return sum(1 for o in self.occurrences if o.status != DONE and o.due < today)
+        return sum(1 for o in self.occurrences if o.status not in FINISHED and o.due < today)
 
 
 def build_board(
@@ -158,6 +202,7 @@ def build_board(
                 continue
             counts["occurrences"] += len(lights)
             counts.update(lights)
+            counts["requests_open"] += item.open_requests
         upcoming = item.next_deadline(today)
         rows.append(
             {
@@ -173,8 +218,13 @@ def build_board(
                 "overdue": item.overdue_count(today),
                 "targets": item.targets,
                 "version": item.version,
+                "requests_open": item.open_requests,
                 "occurrences": [
-                    {**occurrence_document(o, status=lit, today=today), "note": o.note}
+                    {
+                        **occurrence_document(o, status=lit, today=today),
+                        "note": o.note,
+                        "request": item.requests.get(o.key),
+                    }
                     for o, lit in zip(item.occurrences, lights, strict=True)
                 ],
             }
@@ -203,6 +253,9 @@ def _totals(counts: Counter[str]) -> dict[str, Any]:
         "items": counts["items"],
         "occurrences": occurrences,
         "done": counts[DONE],
+        # completed by the responsible person, awaiting the chair's sign-off: not done
+        "submitted": counts[SUBMITTED],
+        "requests_open": counts["requests_open"],
         "overdue": counts[OVERDUE],
         "due_soon": counts[DUE_SOON],
         "open": counts[OPEN] + counts[IN_PROGRESS],

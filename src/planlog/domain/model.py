@@ -22,7 +22,7 @@ from planlog.domain.errors import RuleViolation
 from planlog.domain.evidence import EvidenceFile, checked_files, checked_sha256
 from planlog.domain.policy import validate_policy
 from planlog.domain.schedule import Occurrence, check_in_plan_year, normalise, overall_percent
-from planlog.domain.status import CANCELLED, DONE, IN_PROGRESS, OPEN
+from planlog.domain.status import CANCELLED, DONE, FINISHED, IN_PROGRESS, OPEN, SUBMITTED
 from planlog.domain.values import (
     LONG_TEXT_MAX,
     NAME_MAX,
@@ -203,6 +203,12 @@ class Plan(Aggregate):
             reason=reason_text(reason),
         )
 
+    @property
+    def sign_off(self) -> bool:
+        """Whether a completion waits for the chair's confirmation (办结审核): the policy's
+        `sign_off` switch, off unless set."""
+        return self.reminder_policy.get("sign_off") is True
+
     def section(self, section_id: str) -> Section:
         for section in self.sections:
             if section.section_id == section_id:
@@ -348,6 +354,62 @@ class ItemDetails:
     helpers: str | None = None
 
 
+#: The states of an extension request (延期申请).
+REQUEST_OPEN = "open"
+REQUEST_APPROVED = "approved"
+REQUEST_REJECTED = "rejected"
+#: An extension request's id is its item's id and its number on the item
+#: ("<item uuid>-r1"): any door resolves it to the item, and so to the item's scope.
+_REQUEST_SEP = "-r"
+
+
+def extension_request_id(item_id: UUID, number: int) -> str:
+    return f"{item_id}{_REQUEST_SEP}{number}"
+
+
+def item_of_request(request_id: object) -> UUID:
+    """The item an extension request id belongs to; InvalidValue for anything else."""
+    if isinstance(request_id, str) and len(request_id) <= 48:
+        head, sep, number = request_id.strip().rpartition(_REQUEST_SEP)
+        if sep and number.isdigit() and number.isascii():
+            try:
+                return UUID(head)
+            except ValueError:
+                pass
+    raise InvalidValue(
+        "request_id",
+        "malformed",
+        "不是延期申请编号",
+        "is not an extension request id (<item id>-r<number>)",
+    )
+
+
+@dataclass(frozen=True)
+class ExtensionRequest:
+    """A responsible person's request (延期申请) to move one deadline, and its outcome."""
+
+    request_id: str
+    occurrence: str
+    to: date
+    reason: str
+    requested_by: str
+    status: str = REQUEST_OPEN
+    decided_by: str | None = None
+    decision_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.request_id,
+            "occurrence": self.occurrence,
+            "to": self.to.isoformat(),
+            "reason": self.reason,
+            "requested_by": self.requested_by,
+            "status": self.status,
+            "decided_by": self.decided_by,
+            "decision_reason": self.decision_reason,
+        }
+
+
 REVISABLE = ("title", "section_id", "number", "goal", "measures", "targets", "helpers")
 #: How a target's current value is compared with its planned value.
 COMPARATORS = (">=", "<=", "=")
@@ -463,6 +525,8 @@ class PlanItem(Aggregate):
         #: evidence files attached, oldest first: the file (EvidenceFile.to_dict) with
         #: the occurrence, note, actor and time of each attachment
         self.evidence_files: list[dict[str, Any]] = []
+        #: extension requests (延期申请) by request id, in the order they were made
+        self.extension_requests: dict[str, ExtensionRequest] = {}
 
     @classmethod
     def plan(
@@ -525,9 +589,25 @@ class PlanItem(Aggregate):
 
     def earliest_open(self) -> Occurrence:
         for occ in self.ordered_occurrences():
-            if occ.status != DONE:
+            if occ.status not in FINISHED:
                 return occ
-        raise RuleViolation(self.id, "open_occurrence_exists", "every occurrence is already done")
+        raise RuleViolation(
+            self.id,
+            "open_occurrence_exists",
+            "每个时限都已完成或已提交办结（every occurrence is already done or submitted）",
+        )
+
+    def open_extension_request(self, occurrence: str) -> str | None:
+        """The id of the extension request still waiting for the chair on this occurrence
+        (the reminder issuer pauses chasing it meanwhile), or None."""
+        return next(
+            (
+                r.request_id
+                for r in self.extension_requests.values()
+                if r.occurrence == occurrence and r.status == REQUEST_OPEN
+            ),
+            None,
+        )
 
     @property
     def percent(self) -> int:
@@ -561,6 +641,13 @@ class PlanItem(Aggregate):
         if occ.status == DONE:
             raise RuleViolation(
                 self.id, "occurrence_open", f"'{self.title}' is already done for {occ.key}"
+            )
+        if occ.status == SUBMITTED:
+            raise RuleViolation(
+                self.id,
+                "occurrence_open",
+                f"“{self.title}”{occ.key} 时限已提交办结，等待确认"
+                f"（'{self.title}' is submitted for {occ.key}, awaiting the chair's sign-off）",
             )
         return occ
 
@@ -608,7 +695,7 @@ class PlanItem(Aggregate):
         deadline_text: str | None
 
         def apply(self, item: PlanItem) -> None:
-            kept = {k: o for k, o in item.occurrences.items() if o.status == DONE}
+            kept = {k: o for k, o in item.occurrences.items() if o.status in FINISHED}
             item.occurrences = kept
             item._set_schedule(self.occurrences)
             item.rrule = self.rrule
@@ -629,7 +716,7 @@ class PlanItem(Aggregate):
         reason = required_reason(self.id, reason, "a reschedule needs a reason")
         rrule = text(rrule, "rrule", max_len=TITLE_MAX)
         deadline_text = text(deadline_text, "deadline_text", max_len=TITLE_MAX)
-        done = {k for k, o in self.occurrences.items() if o.status == DONE}
+        done = {k for k, o in self.occurrences.items() if o.status in FINISHED}
         new = normalise(occurrences)
         check_in_plan_year(new, plan_year, where=self.id, title=self.title)
         clashes = [o.key for o in new if o.key in done]
@@ -664,7 +751,7 @@ class PlanItem(Aggregate):
         schedule = [
             Occurrence(due=o.due, opens=o.opens)
             for o in self.ordered_occurrences()
-            if o.status != DONE and o.key != occurrence
+            if o.status not in FINISHED and o.key != occurrence
         ] + [Occurrence(due=to, opens=opens)]
         self.reschedule(
             schedule,
@@ -867,6 +954,20 @@ class PlanItem(Aggregate):
         def apply(self, item: PlanItem) -> None:
             item.mark_done(self.occurrence, self.done_on, self.note, self.evidence)
 
+    class OccurrenceSubmitted(PlanlogEvent):
+        """Completed by the responsible person on a plan with sign-off on: it waits for
+        the chair to confirm it (OccurrenceConfirmed) or return it (OccurrenceReturned)."""
+
+        occurrence: str
+        done_on: str
+        note: str | None
+        evidence: str | None
+
+        def apply(self, item: PlanItem) -> None:
+            item.mark_done(self.occurrence, self.done_on, self.note, self.evidence)
+            occ = item.occurrences[self.occurrence]
+            item.occurrences[self.occurrence] = replace(occ, status=SUBMITTED)
+
     def complete(
         self,
         *,
@@ -875,14 +976,16 @@ class PlanItem(Aggregate):
         occurrence: str | None = None,
         note: str | None = None,
         evidence: str | None = None,
+        sign_off: bool = False,
     ) -> str:
-        """Mark one occurrence done, on the date the work was actually done."""
+        """Mark one occurrence done, on the date the work was actually done; with the
+        plan's sign-off on, submitted for the chair's confirmation instead."""
         self._refuse_if_cancelled("complete")
         note = text(note, "note", max_len=LONG_TEXT_MAX)
         evidence = text(evidence, "evidence", max_len=TITLE_MAX)
         occ = self._open_occurrence(occurrence or None)
         self.trigger_event(
-            self.OccurrenceCompleted,
+            self.OccurrenceSubmitted if flag(sign_off, "sign_off") else self.OccurrenceCompleted,
             occurrence=occ.key,
             done_on=done_on.isoformat(),
             note=note,
@@ -962,6 +1065,211 @@ class PlanItem(Aggregate):
             )
         reason = required_reason(self.id, reason, "reopening needs a reason")
         self.trigger_event(self.OccurrenceReopened, occurrence=occ.key, actor=actor, reason=reason)
+
+    # -------------------------------------------------- sign-off (办结审核)
+
+    def _submitted(self, occurrence: str) -> Occurrence:
+        self._refuse_if_cancelled("sign off")
+        occ = self._occurrence(occurrence)
+        if occ.status != SUBMITTED:
+            raise RuleViolation(
+                self.id,
+                "occurrence_submitted",
+                f"“{self.title}”{occ.key} 时限未提交办结"
+                f"（'{self.title}' is not submitted for {occ.key}）",
+            )
+        return occ
+
+    class OccurrenceConfirmed(PlanlogEvent):
+        """The chair signed off a submitted occurrence: done, on the day it was submitted."""
+
+        occurrence: str
+
+        def apply(self, item: PlanItem) -> None:
+            occ = item.occurrences[self.occurrence]
+            item.occurrences[self.occurrence] = replace(occ, status=DONE)
+
+    def confirm(self, occurrence: str, *, actor: str, reason: str | None = None) -> None:
+        occ = self._submitted(occurrence)
+        self.trigger_event(
+            self.OccurrenceConfirmed, occurrence=occ.key, actor=actor, reason=reason_text(reason)
+        )
+
+    class OccurrenceReturned(PlanlogEvent):
+        """The chair sent a submitted occurrence back: open (or in progress) again."""
+
+        occurrence: str
+
+        def apply(self, item: PlanItem) -> None:
+            occ = item.occurrences[self.occurrence]
+            status = IN_PROGRESS if occ.percent > 0 else OPEN
+            item.occurrences[self.occurrence] = replace(occ, status=status, done_on=None)
+
+    def return_submission(self, occurrence: str, *, actor: str, reason: str) -> None:
+        occ = self._submitted(occurrence)
+        reason = required_reason(
+            self.id, reason, "退回须说明理由（returning a submission needs a reason）"
+        )
+        self.trigger_event(self.OccurrenceReturned, occurrence=occ.key, actor=actor, reason=reason)
+
+    # ------------------------------------------------ extension requests (延期申请)
+
+    class ExtensionRequested(PlanlogEvent):
+        """The responsible person asks to move one deadline to `to`; `reason` says why."""
+
+        request_id: str
+        occurrence: str
+        to: str
+
+        def apply(self, item: PlanItem) -> None:
+            item.extension_requests[self.request_id] = ExtensionRequest(
+                request_id=self.request_id,
+                occurrence=self.occurrence,
+                to=date.fromisoformat(self.to),
+                reason=self.reason or "",
+                requested_by=self.actor,
+            )
+
+    def request_extension(
+        self, occurrence: str, to: date, *, actor: str, reason: str, plan_year: int
+    ) -> str:
+        """Ask the chair to move one open deadline later, within the plan year's limits;
+        one open request per occurrence. Returns the request's id."""
+        self._refuse_if_cancelled("request an extension for")
+        occ = self._open_occurrence(occurrence)
+        reason = required_reason(
+            self.id, reason, "延期申请须说明理由（an extension request needs a reason）"
+        )
+        if not isinstance(to, date) or isinstance(to, datetime):
+            raise InvalidValue("to", "not_date", "应为日期", "must be a date")
+        pending = self.open_extension_request(occ.key)
+        if pending is not None:
+            raise RuleViolation(
+                self.id,
+                "one_open_request",
+                f"{occ.key} 时限已有待审批的延期申请 {pending}"
+                f"（{occ.key} already has an open extension request {pending}）",
+            )
+        if to <= occ.due:
+            raise RuleViolation(
+                self.id,
+                "extension_later",
+                f"申请的日期 {to.isoformat()} 须晚于现在的截止日期 {occ.key}"
+                f"（the proposed date {to.isoformat()} must be after the current due {occ.key}）",
+            )
+        check_in_plan_year([Occurrence(due=to)], plan_year, where=self.id, title=self.title)
+        if to.isoformat() in self.occurrences:
+            raise RuleViolation(
+                self.id,
+                "extension_free_day",
+                f"{to.isoformat()} 已是本事项的另一个时限"
+                f"（{to.isoformat()} is already another deadline of this item）",
+            )
+        request_id = extension_request_id(self.id, len(self.extension_requests) + 1)
+        self.trigger_event(
+            self.ExtensionRequested,
+            request_id=request_id,
+            occurrence=occ.key,
+            to=to.isoformat(),
+            actor=actor,
+            reason=reason,
+        )
+        return request_id
+
+    def open_request_on(self, occurrence: str) -> ExtensionRequest:
+        """The extension request waiting for the chair on this occurrence (what a door
+        answers after recording one)."""
+        request_id = self.open_extension_request(occurrence)
+        if request_id is None:
+            raise RuleViolation(
+                self.id,
+                "request_exists",
+                f"{occurrence} 时限没有待审批的延期申请"
+                f"（no open extension request for {occurrence}）",
+            )
+        return self.extension_requests[request_id]
+
+    def _open_request(self, request_id: str) -> ExtensionRequest:
+        request = self.extension_requests.get(request_id)
+        if request is None:
+            raise RuleViolation(
+                self.id,
+                "request_exists",
+                f"没有延期申请 {request_id}（no extension request {request_id}）",
+            )
+        if request.status != REQUEST_OPEN:
+            raise RuleViolation(
+                self.id,
+                "request_open",
+                f"延期申请 {request_id} 已处理（extension request {request_id} is already "
+                f"{request.status}）",
+            )
+        return request
+
+    class ExtensionApproved(PlanlogEvent):
+        """The chair approved the request: the deadline moved (the Rescheduled event just
+        before this one), from `occurrence` to `to`, for `request_reason`; `reason` is the
+        chair's own (optional)."""
+
+        request_id: str
+        occurrence: str
+        to: str
+        request_reason: str
+
+        def apply(self, item: PlanItem) -> None:
+            request = item.extension_requests[self.request_id]
+            item.extension_requests[self.request_id] = replace(
+                request, status=REQUEST_APPROVED, decided_by=self.actor, decision_reason=self.reason
+            )
+
+    def approve_extension(
+        self, request_id: str, *, actor: str, plan_year: int, reason: str | None = None
+    ) -> None:
+        """Move the deadline as requested (the one rule for moving an occurrence, so the
+        history keeps both dates), then record the approval."""
+        request = self._open_request(request_id)
+        reason = reason_text(reason)
+        self.move_occurrence(
+            request.occurrence,
+            request.to,
+            actor=actor,
+            reason=request.reason,
+            plan_year=plan_year,
+        )
+        self.trigger_event(
+            self.ExtensionApproved,
+            request_id=request.request_id,
+            occurrence=request.occurrence,
+            to=request.to.isoformat(),
+            request_reason=request.reason,
+            actor=actor,
+            reason=reason,
+        )
+
+    class ExtensionRejected(PlanlogEvent):
+        """The chair rejected the request, for `reason`; the deadline stays."""
+
+        request_id: str
+        occurrence: str
+
+        def apply(self, item: PlanItem) -> None:
+            request = item.extension_requests[self.request_id]
+            item.extension_requests[self.request_id] = replace(
+                request, status=REQUEST_REJECTED, decided_by=self.actor, decision_reason=self.reason
+            )
+
+    def reject_extension(self, request_id: str, *, actor: str, reason: str) -> None:
+        request = self._open_request(request_id)
+        reason = required_reason(
+            self.id, reason, "驳回延期申请须说明理由（rejecting a request needs a reason）"
+        )
+        self.trigger_event(
+            self.ExtensionRejected,
+            request_id=request.request_id,
+            occurrence=request.occurrence,
+            actor=actor,
+            reason=reason,
+        )
 
     class ReminderIssued(PlanlogEvent):
         """A deadline reminder was issued. Sending it is the outbox's job, done once;

@@ -43,6 +43,9 @@ _FIELDS = (
     "max_chases",
     "send_at",
     "timezone",
+    # Not a reminder setting but the plan's other switch, recorded with the policy:
+    # completions wait for the chair's sign-off (办结审核). Off by default.
+    "sign_off",
 )
 #: Whole-number fields and their ranges (lead_days holds numbers of the first range).
 _INT_RANGES = {
@@ -65,6 +68,7 @@ class ReminderPolicy:
     max_chases: int = 10
     send_at: time = time(8, 30)
     timezone: str = "Asia/Shanghai"
+    sign_off: bool = False
 
     def __post_init__(self) -> None:
         # Validated here, so a policy built in code cannot be invalid either, and
@@ -121,6 +125,7 @@ class ReminderPolicy:
             "max_chases": self.max_chases,
             "send_at": self.send_at.strftime("%H:%M:%S" if self.send_at.second else "%H:%M"),
             "timezone": self.timezone,
+            "sign_off": self.sign_off,
         }
 
 
@@ -281,4 +286,5 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "max_chases": _check_int("max_chases"),
     "send_at": _send_at,
     "timezone": _timezone,
+    "sign_off": _check_bool("sign_off"),
 }

@@ -17,7 +17,7 @@ from functools import lru_cache
 from dateutil.rrule import rrulestr
 
 from planlog.domain.errors import RuleViolation, ScheduleError
-from planlog.domain.status import DONE, OPEN
+from planlog.domain.status import FINISHED, OPEN
 from planlog.domain.values import InvalidValue, check_text_chars
 
 #: Longest rule text, in characters (the API has always refused longer ones). Every
@@ -90,8 +90,8 @@ class Occurrence:
 
     @property
     def shown_percent(self) -> int:
-        """Progress as shown and summed: a done occurrence counts as 100 %."""
-        return 100 if self.status == DONE else self.percent
+        """Progress as shown and summed: a done (or submitted) occurrence counts as 100 %."""
+        return 100 if self.status in FINISHED else self.percent
 
     def to_dict(self) -> dict[str, str | None]:
         """The scheduled part, as events store it: {"opens", "due"}; never the progress."""

@@ -19,6 +19,12 @@ OPEN = "open"
 IN_PROGRESS = "in_progress"
 DONE = "done"
 CANCELLED = "cancelled"
+#: Completed by the responsible person on a plan with sign-off (办结审核) on, waiting for
+#: the chair to confirm it (then `done`) or return it (then open again). Nobody chases a
+#: submitted occurrence: the work is reported finished.
+SUBMITTED = "submitted"
+#: The responsible person's work is finished: done, or submitted for sign-off.
+FINISHED = frozenset({DONE, SUBMITTED})
 
 DUE_SOON = "due_soon"
 OVERDUE = "overdue"
@@ -28,13 +34,13 @@ OVERDUE = "overdue"
 #: (`due_soon_days`). It was once a separate 3 days that no reminder matched.
 DUE_SOON_DAYS = max(ReminderPolicy().lead_days)
 
-ALL_STATUSES = (OPEN, IN_PROGRESS, DUE_SOON, OVERDUE, DONE, CANCELLED)
+ALL_STATUSES = (OPEN, IN_PROGRESS, DUE_SOON, OVERDUE, SUBMITTED, DONE, CANCELLED)
 
 
 def light(status: str, due: date, today: date, *, soon_days: int = DUE_SOON_DAYS) -> str:
     """`overdue` (red) and `due_soon` (yellow, from `soon_days` before the due date)
-    override open work; done and cancelled stay."""
-    if status in (DONE, CANCELLED):
+    override open work; done, submitted and cancelled stay."""
+    if status in (DONE, SUBMITTED, CANCELLED):
         return status
     if due < today:
         return OVERDUE
@@ -58,10 +64,10 @@ def due_soon_days(policy_overrides: Mapping[str, Any] | None) -> int:
 
 def days_overdue(status: str, due: date, today: date, done_on: date | None = None) -> int:
     """How many days late an occurrence is: open work counts until today, done work
-    until the day it was done; 0 when it is on time (or cancelled)."""
+    until the day it was done (or submitted); 0 when it is on time (or cancelled)."""
     if status == CANCELLED:
         return 0
-    end = done_on if status == DONE else today
+    end = done_on if status in FINISHED else today
     if end is None:
         return 0
     return max((end - due).days, 0)

@@ -19,7 +19,9 @@ from typing import Any
 PAGE_SIZE = 50
 
 #: the change kinds that mark an occurrence done (the occurrence key is its due date)
-_DONE = frozenset({"completed", "backfilled"})
+_DONE = frozenset({"completed", "backfilled", "submitted"})
+#: an extension request (延期申请) and the chair's decisions on it
+_REQUESTS = frozenset({"extension_requested", "extension_approved", "extension_rejected"})
 #: a schedule moved: a whole reschedule or one occurrence moved (the same event)
 _POSTPONED = "rescheduled"
 NOBODY = "—"
@@ -58,6 +60,8 @@ class AuditSummary:
     by_person: list[tuple[str, int]]
     late: list[dict[str, Any]] = field(default_factory=list)
     postponements: list[dict[str, Any]] = field(default_factory=list)
+    #: extension requests and their outcomes, in the order they happened
+    requests: list[dict[str, Any]] = field(default_factory=list)
     items: list[tuple[str, str]] = field(default_factory=list)  # (id, title) for a filter
 
 
@@ -98,6 +102,14 @@ def summarise_changes(changes: Iterable[dict[str, Any]]) -> AuditSummary:
         for c in rows
         if c.get("type") == _POSTPONED
     ]
+    requests = [
+        {
+            k: c.get(k)
+            for k in ("item_id", "title", "actor", "recorded_at", "reason", "summary", "type")
+        }
+        for c in rows
+        if c.get("type") in _REQUESTS
+    ]
     items = {c["item_id"]: c.get("title") or c["item_id"] for c in rows if c.get("item_id")}
     return AuditSummary(
         total=len(rows),
@@ -105,6 +117,7 @@ def summarise_changes(changes: Iterable[dict[str, Any]]) -> AuditSummary:
         by_person=_ranked(Counter(c.get("actor") or NOBODY for c in rows)),
         late=late,
         postponements=postponed,
+        requests=requests,
         items=sorted(items.items(), key=lambda kv: kv[1]),
     )
 

@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, select
 from sqlalchemy.engine import Connection
 
-from planlog.domain.board import BoardItem, build_board
+from planlog.domain.board import BoardItem, build_board, request_document
 from planlog.domain.events import event_name
 from planlog.domain.model import Plan
 from planlog.domain.schedule import Occurrence
@@ -82,6 +82,11 @@ board_occurrences = Table(
     Column("percent", Integer, nullable=False),
     Column("done_on", String(10)),
     Column("note", Text),
+    # the latest extension request about this deadline (item_state.OccurrenceRow)
+    Column("request_id", String(48)),
+    Column("request_to", String(10)),
+    Column("request_status", String(16)),
+    Column("request_reason", Text),
     # The deadline calendar (planlog.projections.calendar) reads occurrences by due date.
     Index("ix_board_occurrences_due", "due"),
     **CLUSTERED,
@@ -230,6 +235,10 @@ def load_items(conn: Connection, item_ids: list[str]) -> dict[str, ItemRow]:
                 percent=o.percent,
                 done_on=o.done_on,
                 note=o.note,
+                request_id=o.request_id,
+                request_to=o.request_to,
+                request_status=o.request_status,
+                request_reason=o.request_reason,
             )
     return rows
 
@@ -266,7 +275,19 @@ def save_items(conn: Connection, rows: list[ItemRow], existing: set[str]) -> Non
         conn,
         board_occurrences,
         [
-            (r.position, o.due, o.opens, o.status, o.percent, o.done_on, o.note)
+            (
+                r.position,
+                o.due,
+                o.opens,
+                o.status,
+                o.percent,
+                o.done_on,
+                o.note,
+                o.request_id,
+                o.request_to,
+                o.request_status,
+                o.request_reason,
+            )
             for r in rows
             for o in r.occurrences.values()
         ],
@@ -314,6 +335,15 @@ def board_items_of(conn: Connection, plan_id: str) -> list[BoardItem]:
             ],
             targets=r.targets,
             version=r.version,
+            requests={
+                o.due: document
+                for o in r.occurrences.values()
+                if (
+                    document := request_document(
+                        o.request_id, o.request_to, o.request_status, o.request_reason
+                    )
+                )
+            },
         )
         for r in ordered
     ]

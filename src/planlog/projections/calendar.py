@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from planlog.domain.status import FINISHED
 from planlog.projections.board import board_items, board_occurrences, board_plans
 
 
@@ -56,7 +57,8 @@ def open_deadlines(
         )
         .join_from(board_occurrences, board_items, o.item_position == i.position)
         .join(board_plans, p.plan_id == i.plan_id)
-        .where(o.status != "done", i.cancelled.is_(False))
+        # a submitted deadline waits for the chair, not for the responsible person
+        .where(o.status.not_in(sorted(FINISHED)), i.cancelled.is_(False))
         .order_by(o.due, i.position)
     )
     if start is not None:

@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import Field
 
 from planlog.domain.events import event_name
-from planlog.domain.model import PlanItem
-from planlog.domain.status import DONE, IN_PROGRESS, OPEN
+from planlog.domain.model import REQUEST_APPROVED, REQUEST_OPEN, REQUEST_REJECTED, PlanItem
+from planlog.domain.status import DONE, FINISHED, IN_PROGRESS, OPEN, SUBMITTED
 from planlog.projections.changes import Change
 from planlog.projections.payloads import Shape
 
@@ -32,6 +32,12 @@ ITEM_TYPES = frozenset(
         event_name(PlanItem.OccurrenceBackfilled),
         event_name(PlanItem.OccurrenceReopened),
         event_name(PlanItem.Cancelled),
+        event_name(PlanItem.OccurrenceSubmitted),
+        event_name(PlanItem.OccurrenceConfirmed),
+        event_name(PlanItem.OccurrenceReturned),
+        event_name(PlanItem.ExtensionRequested),
+        event_name(PlanItem.ExtensionApproved),
+        event_name(PlanItem.ExtensionRejected),
     }
 )
 
@@ -49,6 +55,12 @@ class OccurrenceRow:
     percent: int = 0
     done_on: str | None = None
     note: str | None = None
+    #: the latest extension request (延期申请) about this deadline: its id, the date
+    #: asked for, its state (open / approved / rejected) and the reason given
+    request_id: str | None = None
+    request_to: str | None = None
+    request_status: str | None = None
+    request_reason: str | None = None
 
 
 @dataclass(slots=True)
@@ -128,6 +140,20 @@ class _Reopened(Shape):
     occurrence: str
 
 
+class _Requested(Shape):
+    request_id: str
+    occurrence: str
+    to: str
+    reason: str | None = None
+
+
+class _Decided(Shape):
+    request_id: str
+    occurrence: str
+    to: str | None = None
+    request_reason: str | None = None
+
+
 ITEM_PAYLOADS: dict[str, type[Shape]] = {
     PLANNED: _Planned,
     event_name(PlanItem.Revised): _Revised,
@@ -138,6 +164,13 @@ ITEM_PAYLOADS: dict[str, type[Shape]] = {
     # a backfill is a completion recorded later: the same payload, the same effect
     event_name(PlanItem.OccurrenceBackfilled): _Completed,
     event_name(PlanItem.OccurrenceReopened): _Reopened,
+    # a submission changes the occurrence as a completion does, then waits
+    event_name(PlanItem.OccurrenceSubmitted): _Completed,
+    event_name(PlanItem.OccurrenceConfirmed): _Reopened,
+    event_name(PlanItem.OccurrenceReturned): _Reopened,
+    event_name(PlanItem.ExtensionRequested): _Requested,
+    event_name(PlanItem.ExtensionApproved): _Decided,
+    event_name(PlanItem.ExtensionRejected): _Decided,
 }
 
 
@@ -180,8 +213,15 @@ def _revised(row: ItemRow, d: dict[str, Any]) -> None:
 
 
 def _rescheduled(row: ItemRow, d: dict[str, Any]) -> None:
-    kept = {k: o for k, o in row.occurrences.items() if o.status == DONE}
+    kept = {k: o for k, o in row.occurrences.items() if o.status in FINISHED}
+    # An occurrence the new schedule keeps keeps its open extension request.
+    earlier = row.occurrences
     kept.update(_occurrences(d["occurrences"]))
+    for key, occ in kept.items():
+        was = earlier.get(key)
+        if was is not None and occ is not was and was.request_status == REQUEST_OPEN:
+            occ.request_id, occ.request_to = was.request_id, was.request_to
+            occ.request_status, occ.request_reason = was.request_status, was.request_reason
     row.occurrences = kept
     row.deadline_text = d.get("deadline_text")
 
@@ -219,6 +259,42 @@ def _reopened(row: ItemRow, d: dict[str, Any]) -> None:
         occ.done_on = None
 
 
+def _submitted(row: ItemRow, d: dict[str, Any]) -> None:
+    _completed(row, d)
+    occ = row.occurrences.get(d["occurrence"])
+    if occ is not None:
+        occ.status = SUBMITTED
+
+
+def _confirmed(row: ItemRow, d: dict[str, Any]) -> None:
+    occ = row.occurrences.get(d["occurrence"])
+    if occ is not None:
+        occ.status = DONE
+
+
+def _requested(row: ItemRow, d: dict[str, Any]) -> None:
+    occ = row.occurrences.get(d["occurrence"])
+    if occ is not None:
+        occ.request_id, occ.request_to = d["request_id"], d["to"]
+        occ.request_status, occ.request_reason = REQUEST_OPEN, d.get("reason")
+
+
+def _decided(status: str) -> Any:
+    def decide(row: ItemRow, d: dict[str, Any]) -> None:
+        # An approved request moved its deadline (Rescheduled came first): the outcome is
+        # shown on the deadline it moved to; a rejected one stays where it was.
+        for occ in row.occurrences.values():
+            if occ.request_id == d["request_id"] or (
+                status == REQUEST_APPROVED and occ.due == d.get("to")
+            ):
+                occ.request_id = d["request_id"]
+                occ.request_status = status
+                if status == REQUEST_APPROVED:
+                    occ.request_to, occ.request_reason = occ.due, d.get("request_reason")
+
+    return decide
+
+
 def _cancelled(row: ItemRow, d: dict[str, Any]) -> None:
     row.cancelled = True
 
@@ -232,4 +308,10 @@ _APPLY = {
     event_name(PlanItem.OccurrenceBackfilled): _completed,
     event_name(PlanItem.OccurrenceReopened): _reopened,
     event_name(PlanItem.Cancelled): _cancelled,
+    event_name(PlanItem.OccurrenceSubmitted): _submitted,
+    event_name(PlanItem.OccurrenceConfirmed): _confirmed,
+    event_name(PlanItem.OccurrenceReturned): _reopened,
+    event_name(PlanItem.ExtensionRequested): _requested,
+    event_name(PlanItem.ExtensionApproved): _decided(REQUEST_APPROVED),
+    event_name(PlanItem.ExtensionRejected): _decided(REQUEST_REJECTED),
 }

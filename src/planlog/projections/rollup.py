@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from planlog.domain.events import event_name
 from planlog.domain.organisation import Organisation
+from planlog.domain.status import DONE
 from planlog.projections.base import ReadModel, metadata
 from planlog.projections.board import board_items, board_occurrences, board_plans
 from planlog.projections.changes import Change
@@ -125,7 +126,8 @@ def _own_counts(conn: Connection, today: date) -> dict[str, Counter[str]]:
             func.count(func.distinct(p.plan_id)),
             func.count(func.distinct(i.item_id)),
             func.count(o.due),
-            func.sum(case((o.status == "done", 1), else_=0)),
+            # Done is confirmed: with sign-off on, a submitted deadline is not done yet.
+            func.sum(case((o.status == DONE, 1), else_=0)),
             func.sum(case((and_(o.status != "done", o.due < today.isoformat()), 1), else_=0)),
         )
         .join_from(board_plans, board_items, i.plan_id == p.plan_id)

@@ -124,6 +124,12 @@ DIFF_TYPES = {
     event_name(PlanItem.OccurrenceReopened): "reopened",
     event_name(PlanItem.Revised): "revised",
     event_name(PlanItem.ProgressReported): "progress_reported",
+    event_name(PlanItem.OccurrenceSubmitted): "submitted",
+    event_name(PlanItem.OccurrenceConfirmed): "confirmed",
+    event_name(PlanItem.OccurrenceReturned): "returned",
+    event_name(PlanItem.ExtensionRequested): "extension_requested",
+    event_name(PlanItem.ExtensionApproved): "extension_approved",
+    event_name(PlanItem.ExtensionRejected): "extension_rejected",
 }
 #: Changes to the plan itself: the auditor's page shows them beside the items' (the
 #: diff of the API and the CLI stays about items, as it always was).

@@ -22,7 +22,7 @@ from uuid import UUID
 from planlog.deadlines import ParsedDeadline
 from planlog.domain.errors import PlanlogError
 from planlog.domain.evidence import EvidenceFile, checked_sha256
-from planlog.domain.model import Plan, PlanItem, Target
+from planlog.domain.model import Plan, PlanItem, Target, item_of_request
 from planlog.domain.organisation import Organisation
 from planlog.domain.person import Person, checked_changes
 from planlog.domain.schedule import Occurrence, check_in_plan_year, expand_rrule
@@ -490,6 +490,77 @@ class MoveOccurrence(ItemCommand):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        self._text("reason", max_len=REASON_MAX)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestExtension(ItemCommand):
+    """The responsible person asks to move one deadline (延期申请) to `to`, saying why.
+    The item answers the request's id: `item.open_extension_request(occurrence)`."""
+
+    occurrence: str
+    to: date
+    reason: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._check("occurrence", _day_key(self.occurrence))
+        if not isinstance(self.to, date) or isinstance(self.to, datetime):
+            raise PlanlogError("to must be a date（to 应为日期）")
+        self._text("reason", max_len=REASON_MAX)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideExtension(ItemCommand):
+    """The chair approves (the deadline moves) or rejects (with a reason) a request; its
+    item is the one the request's id names (`DecideExtension.of`)."""
+
+    request_id: str
+    approve: bool
+    reason: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        request_id: str,
+        *,
+        approve: bool,
+        actor: str,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> DecideExtension:
+        return cls(
+            item_id=item_of_request(request_id),
+            request_id=request_id,
+            approve=approve,
+            actor=actor,
+            reason=reason,
+            expected_version=expected_version,
+        )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        item_id = item_of_request(self.request_id)
+        if self.item_id != item_id:
+            raise PlanlogError(
+                f"延期申请 {self.request_id} 不属于事项 {self.item_id}"
+                f"（request {self.request_id} is not of item {self.item_id}）"
+            )
+        self._check("request_id", self.request_id.strip())
+        self._text("reason", max_len=REASON_MAX)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignOff(ItemCommand):
+    """The chair confirms a submitted completion (办结), or returns it with a reason."""
+
+    occurrence: str
+    confirm: bool
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._check("occurrence", _day_key(self.occurrence))
         self._text("reason", max_len=REASON_MAX)
 
 

@@ -32,6 +32,7 @@ from planlog.service.commands import (
     Command,
     Complete,
     CreatePlan,
+    DecideExtension,
     IssueReminder,
     MoveOccurrence,
     MoveOrganisation,
@@ -45,8 +46,10 @@ from planlog.service.commands import (
     ReorderSections,
     ReportProgress,
     RetirePerson,
+    RequestExtension,
     ReviseItem,
     SetReminderPolicy,
+    SignOff,
 )
 
 if TYPE_CHECKING:
@@ -320,12 +323,18 @@ def _change_item(app: PlanlogApp, c: Any, decide: Callable[[PlanItem], object]) 
 
 @handles(Complete)
 def complete(app: PlanlogApp, c: Complete) -> PlanItem:
+    # The plan says whether a completion waits for the chair's sign-off.
     day = c.done_on or app.today()
-    return _change_item(
+    return _change_item_of_plan(
         app,
         c,
-        lambda i: i.complete(
-            actor=c.actor, done_on=day, occurrence=c.occurrence, note=c.note, evidence=c.evidence
+        lambda item, plan: item.complete(
+            actor=c.actor,
+            done_on=day,
+            occurrence=c.occurrence,
+            note=c.note,
+            evidence=c.evidence,
+            sign_off=plan.sign_off,
         ),
     )
 
@@ -403,17 +412,25 @@ def revise(app: PlanlogApp, c: ReviseItem) -> PlanItem:
     return _change_item(app, c, decide)
 
 
+def _change_item_of_plan(
+    app: PlanlogApp, c: Any, decide: Callable[[PlanItem, Plan], object]
+) -> PlanItem:
+    """As `_change_item`, for a decision that needs the item's plan (its year, its
+    sign-off switch); only the item is saved."""
+    with app.recording():
+        item = app.load(PlanItem, c.item_id, "item")
+        plan = app.load(Plan, item.plan_id, "plan")
+        app.check_expected(item, c.expected_version)
+        decide(item, plan)
+        app.save_all(item)
+        return item
+
+
 def _change_item_of_year(
     app: PlanlogApp, c: Any, decide: Callable[[PlanItem, int], object]
 ) -> PlanItem:
     """As `_change_item`, for a decision that needs the plan's year (a schedule)."""
-    with app.recording():
-        item = app.load(PlanItem, c.item_id, "item")
-        year = app.load(Plan, item.plan_id, "plan").year
-        app.check_expected(item, c.expected_version)
-        decide(item, year)
-        app.save_all(item)
-        return item
+    return _change_item_of_plan(app, c, lambda item, plan: decide(item, plan.year))
 
 
 @handles(ChangeSchedule)
@@ -441,6 +458,39 @@ def move_occurrence(app: PlanlogApp, c: MoveOccurrence) -> PlanItem:
             c.occurrence, c.to, actor=c.actor, reason=c.reason, plan_year=year
         ),
     )
+
+
+@handles(RequestExtension)
+def request_extension(app: PlanlogApp, c: RequestExtension) -> PlanItem:
+    return _change_item_of_year(
+        app,
+        c,
+        lambda item, year: item.request_extension(
+            c.occurrence, c.to, actor=c.actor, reason=c.reason, plan_year=year
+        ),
+    )
+
+
+@handles(DecideExtension)
+def decide_extension(app: PlanlogApp, c: DecideExtension) -> PlanItem:
+    def decide(item: PlanItem, year: int) -> None:
+        if c.approve:
+            item.approve_extension(c.request_id, actor=c.actor, plan_year=year, reason=c.reason)
+        else:
+            item.reject_extension(c.request_id, actor=c.actor, reason=c.reason or "")
+
+    return _change_item_of_year(app, c, decide)
+
+
+@handles(SignOff)
+def sign_off(app: PlanlogApp, c: SignOff) -> PlanItem:
+    def decide(item: PlanItem) -> None:
+        if c.confirm:
+            item.confirm(c.occurrence, actor=c.actor, reason=c.reason)
+        else:
+            item.return_submission(c.occurrence, actor=c.actor, reason=c.reason or "")
+
+    return _change_item(app, c, decide)
 
 
 @handles(IssueReminder)

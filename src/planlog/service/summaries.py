@@ -162,6 +162,38 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
     ),
     event_name(PlanItem.Cancelled): (lambda d: "取消事项", lambda d: "Cancelled the item"),
     event_name(PlanItem.EvidenceAttached): (_evidence_zh, _evidence_en),
+    event_name(PlanItem.OccurrenceSubmitted): (
+        lambda d: f"提交办结 {d.get('occurrence')} 时限（{d.get('done_on')} 完成）{_note(d, '：')}",
+        lambda d: (
+            f"Submitted the {d.get('occurrence')} deadline for sign-off (done {d.get('done_on')})"
+            + _note(d, ": ")
+        ),
+    ),
+    event_name(PlanItem.OccurrenceConfirmed): (
+        lambda d: f"确认办结 {d.get('occurrence')} 时限",
+        lambda d: f"Signed off the {d.get('occurrence')} deadline",
+    ),
+    event_name(PlanItem.OccurrenceReturned): (
+        lambda d: f"退回 {d.get('occurrence')} 时限的办结：{d.get('reason') or ''}",
+        lambda d: f"Returned the {d.get('occurrence')} deadline: {d.get('reason') or ''}",
+    ),
+    event_name(PlanItem.ExtensionRequested): (
+        lambda d: f"申请将 {d.get('occurrence')} 时限延期至 {d.get('to')}：{d.get('reason') or ''}",
+        lambda d: (
+            f"Asked to move the {d.get('occurrence')} deadline to {d.get('to')}: "
+            f"{d.get('reason') or ''}"
+        ),
+    ),
+    event_name(PlanItem.ExtensionApproved): (
+        lambda d: f"批准延期：{d.get('occurrence')} 时限延至 {d.get('to')}",
+        lambda d: f"Approved the extension: {d.get('occurrence')} moved to {d.get('to')}",
+    ),
+    event_name(PlanItem.ExtensionRejected): (
+        lambda d: f"驳回 {d.get('occurrence')} 时限的延期申请：{d.get('reason') or ''}",
+        lambda d: (
+            f"Rejected the extension request for {d.get('occurrence')}: {d.get('reason') or ''}"
+        ),
+    ),
     event_name(PlanItem.ReminderIssued): (
         lambda d: f"发出提醒（{d.get('kind')}，{d.get('occurrence')}）",
         lambda d: f"Sent a reminder ({d.get('kind')}, {d.get('occurrence')})",

@@ -75,6 +75,7 @@ def item_view(item: PlanItem, today: date, plan: Plan | None = None) -> dict[str
         "occurrences": [
             occurrence_view(item, o, today, soon_days=soon_days) for o in item.ordered_occurrences()
         ],
+        "extension_requests": [r.to_dict() for r in item.extension_requests.values()],
         "source": item.source,
         "modified_at": item.modified_on.isoformat(),
     }

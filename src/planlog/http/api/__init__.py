@@ -10,10 +10,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from planlog.http.api.routes import audit, evidence, exports, imports, items, orgs, people, plans
+from planlog.http.api.routes import (
+    audit,
+    evidence,
+    exports,
+    imports,
+    items,
+    orgs,
+    people,
+    plans,
+    requests,
+)
 
 router = APIRouter()
-for _routes in (plans, items, orgs, imports, exports, audit, people, evidence):
+for _routes in (plans, items, requests, orgs, imports, exports, audit, people, evidence):
     router.include_router(_routes.router)
 
 __all__ = ["router"]

@@ -149,6 +149,29 @@ class Move(Body):
     reason: str = REASON
 
 
+class ExtensionRequestIn(Body):
+    occurrence: date = Field(
+        description="Due date of the deadline to move", examples=["2026-06-30"]
+    )
+    to: date = Field(description="The proposed new due date", examples=["2026-07-31"])
+    reason: str = REASON
+
+
+class ExtensionRequestOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(examples=["5bcd3f1a-ed9f-4de4-8980-95e438cf9752-r1"])
+
+
+class Decision(Body):
+    reason: str | None = OPTIONAL_REASON
+
+
+class SignOffIn(Body):
+    occurrence: date = Field(description="Due date of the submitted deadline")
+    reason: str | None = OPTIONAL_REASON
+
+
 class TargetIn(Body):
     text: str = Field(max_length=TYPED_ITEM_TITLE_MAX, examples=["新建基层工会"])
     value: float = Field(strict=True, allow_inf_nan=False, examples=[50])

@@ -28,6 +28,7 @@ from planlog.domain.evidence import (
     too_large,
 )
 from planlog.domain.model import PlanItem
+from planlog.domain.status import FINISHED, SUBMITTED
 from planlog.domain.values import TYPED_EVIDENCE_MAX, TYPED_NOTE_MAX, TYPED_REASON_MAX
 from planlog.http.deps import Services, ServicesDep
 from planlog.http.downloads import evidence_download, evidence_thumbnail
@@ -49,6 +50,9 @@ NOTE_MAX, EVIDENCE_MAX, REASON_MAX = TYPED_NOTE_MAX, TYPED_EVIDENCE_MAX, TYPED_R
 FLASHES = {"progress": "saved_progress", "complete": "saved_complete"}
 FLASHES |= {"reopen": "saved_reopen", "cancel": "saved_cancel", "move": "saved_move"}
 FLASHES |= {"add": "saved_add", "edit": "saved_edit"}  # from planlog.http.web.chair
+# from planlog.http.web.supervision: extension requests and sign-off
+FLASHES |= {"request": "saved_request", "approve": "saved_approve", "reject": "saved_reject"}
+FLASHES |= {"confirm": "saved_confirm", "return": "saved_return"}
 
 
 class FormError(PlanlogError):
@@ -106,7 +110,9 @@ def render_item(
         today = moment.astimezone(PLAN_TZ).date()
     view = item_view(item, today, plan)
     live = moment is None
-    open_occurrences = [o for o in view["occurrences"] if o["status"] != "done"]
+    # a submitted deadline waits for the chair: nothing more to report or complete on it
+    open_occurrences = [o for o in view["occurrences"] if o["status"] not in FINISHED]
+    asked = {r["occurrence"] for r in view["extension_requests"] if r["status"] == "open"}
     context = {
         "plan": {"id": str(plan.id), "title": plan.title, "org": plan.org, "year": plan.year},
         "tab": "item",
@@ -120,6 +126,10 @@ def render_item(
         "done_occurrences": [o for o in view["occurrences"] if o["status"] == "done"],
         "can_report": live and who.role in REPORT and not item.cancelled and open_occurrences,
         "can_manage": live and who.role in MANAGE,
+        "sign_off": plan.sign_off,
+        "submitted_occurrences": [o for o in view["occurrences"] if o["status"] == SUBMITTED],
+        "extendable": [o for o in open_occurrences if o["due"] not in asked],
+        "open_requests": [r for r in view["extension_requests"] if r["status"] == "open"],
         "flash": tr(FLASHES[flash], language(request)) if flash in FLASHES else None,
         "error": error,
         "form": form or {},
@@ -213,6 +223,11 @@ WHO_MAY = {
     "reopen": _MANAGERS,
     "cancel": _MANAGERS,
     "move": _MANAGERS,
+    "request": _REPORTERS,
+    "approve": _MANAGERS,
+    "reject": _MANAGERS,
+    "confirm": _MANAGERS,
+    "return": _MANAGERS,
 }
 
 

@@ -21,7 +21,7 @@ from planlog.service.views import target_display
 
 QUICK_FILTERS = ("month", "next30", "overdue")
 NEXT_DAYS = 30
-CLOSED = ("done", "cancelled")
+CLOSED = ("done", "submitted", "cancelled")
 
 
 def _d(text: str) -> date:

@@ -15,6 +15,8 @@ from planlog.http.api.schemas import (
     WRITE_PROBLEMS,
     Backfill,
     Complete,
+    ExtensionRequestIn,
+    ExtensionRequestOut,
     ItemOut,
     Move,
     Progress,
@@ -23,6 +25,7 @@ from planlog.http.api.schemas import (
     Reopen,
     Reschedule,
     Revise,
+    SignOffIn,
 )
 from planlog.http.deps import CallerDep, ServicesDep, role_caller
 from planlog.http.problems import PreconditionFailed
@@ -55,10 +58,34 @@ def expected_version(if_match: str | None) -> int | None:
         raise PreconditionFailed(f"If-Match {if_match!r} is not an item version") from None
 
 
-def _item_response(svc: Any, item: PlanItem, response: Response) -> dict[str, Any]:
+def item_response(svc: Any, item: PlanItem, response: Response) -> dict[str, Any]:
     response.headers["ETag"] = etag(item.version)
     plan = svc.app.get_plan(item.plan_id)
     return item_view(item, svc.app.today(), plan)
+
+
+def write_item(
+    svc: Any,
+    who: Caller,
+    item_id: UUID,
+    if_match: str | None,
+    response: Response,
+    command: Callable[[int | None], Command[PlanItem]],
+) -> PlanItem:
+    """Run the item command built for the caller's If-Match (404 outside the caller's
+    organisations, 412 on a stale If-Match); the ETag is the changed item's version."""
+    item, _ = who.item(svc.app, item_id)
+    expected = expected_version(if_match)
+    current = item.version
+    if expected is not None and expected != current:
+        raise PreconditionFailed(
+            f"item {item_id} is at version {current}, not {expected}; reload and decide again",
+            current_version=current,
+        )
+    # The command still checks `expected` on save: a write in between is a 409.
+    changed: PlanItem = svc.app.handle(command(expected))
+    response.headers["ETag"] = etag(changed.version)
+    return changed
 
 
 def _write(
@@ -70,16 +97,8 @@ def _write(
     command: Callable[[int | None], Command[PlanItem]],
 ) -> dict[str, Any]:
     """Run the item command built for the caller's If-Match; answer the item and its ETag."""
-    item, _ = who.item(svc.app, item_id)  # 404 outside the caller's organisations
-    expected = expected_version(if_match)
-    current = item.version
-    if expected is not None and expected != current:
-        raise PreconditionFailed(
-            f"item {item_id} is at version {current}, not {expected}; reload and decide again",
-            current_version=current,
-        )
-    # The command still checks `expected` on save: a write in between is a 409.
-    return _item_response(svc, svc.app.handle(command(expected)), response)
+    changed = write_item(svc, who, item_id, if_match, response, command)
+    return item_response(svc, changed, response)
 
 
 @router.get("/{item_id}", response_model=ItemOut, responses=PROBLEMS)
@@ -94,9 +113,9 @@ def get_item(
     if as_of:
         who.item(svc.app, item_id)
         item = svc.app.get_item(item_id, as_of=parse_moment(as_of))
-        return _item_response(svc, item, response)
+        return item_response(svc, item, response)
     item, _ = who.item(svc.app, item_id)
-    return _item_response(svc, item, response)
+    return item_response(svc, item, response)
 
 
 @router.get("/{item_id}/history", responses=PROBLEMS)
@@ -115,7 +134,8 @@ def complete(
     response: Response,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    """Mark an occurrence done (the earliest open one by default)."""
+    """Mark an occurrence done (the earliest open one by default); on a plan with
+    sign-off on, it is `submitted` until the chair confirms it."""
     return _write(
         svc,
         who,
@@ -132,6 +152,94 @@ def complete(
             expected_version=v,
         ),
     )
+
+
+@router.post(
+    "/{item_id}/extension-requests",
+    status_code=201,
+    response_model=ExtensionRequestOut,
+    responses=WRITE_PROBLEMS,
+)
+def request_extension(
+    item_id: UUID,
+    body: ExtensionRequestIn,
+    svc: ServicesDep,
+    who: Reporter,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Ask the chair to move one deadline later (延期申请); answers the request's id. The
+    chair approves or rejects it at /api/v1/extension-requests/{id}/approve|reject."""
+    occurrence = body.occurrence.isoformat()
+    item = write_item(
+        svc,
+        who,
+        item_id,
+        if_match,
+        response,
+        lambda v: commands.RequestExtension(
+            item_id=item_id,
+            occurrence=occurrence,
+            to=body.to,
+            reason=body.reason,
+            actor=who.actor,
+            expected_version=v,
+        ),
+    )
+    return item.open_request_on(occurrence).to_dict() | {"item_id": str(item_id)}
+
+
+def _sign_off(
+    item_id: UUID,
+    body: SignOffIn,
+    svc: Any,
+    who: Caller,
+    response: Response,
+    if_match: str | None,
+    *,
+    confirm: bool,
+) -> dict[str, Any]:
+    return _write(
+        svc,
+        who,
+        item_id,
+        if_match,
+        response,
+        lambda v: commands.SignOff(
+            item_id=item_id,
+            occurrence=body.occurrence.isoformat(),
+            confirm=confirm,
+            reason=body.reason,
+            actor=who.actor,
+            expected_version=v,
+        ),
+    )
+
+
+@router.post("/{item_id}/confirm", response_model=ItemOut, responses=WRITE_PROBLEMS)
+def confirm(
+    item_id: UUID,
+    body: SignOffIn,
+    svc: ServicesDep,
+    who: Manager,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Sign off a submitted occurrence (确认办结): it is done."""
+    return _sign_off(item_id, body, svc, who, response, if_match, confirm=True)
+
+
+@router.post("/{item_id}/return", response_model=ItemOut, responses=WRITE_PROBLEMS)
+def return_submission(
+    item_id: UUID,
+    body: SignOffIn,
+    svc: ServicesDep,
+    who: Manager,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Return a submitted occurrence with a reason (退回): it is open again."""
+    return _sign_off(item_id, body, svc, who, response, if_match, confirm=False)
 
 
 @router.post("/{item_id}/backfill", response_model=ItemOut, responses=WRITE_PROBLEMS)
