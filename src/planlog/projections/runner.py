@@ -59,6 +59,7 @@ from planlog.projections.chain import ChainProjection
 from planlog.projections.changes import Change, ChangeReader, PayloadNotDecoded
 from planlog.projections.outbox import OutboxProjection
 from planlog.projections.quarantine import QuarantinedEvent, projection_quarantine
+from planlog.projections.reminder_due import ReminderDueProjection
 from planlog.projections.rollup import RollupProjection
 from planlog.projections.timeline import TimelineProjection
 from planlog.service.app import PlanlogApp
@@ -94,6 +95,7 @@ def default_projections() -> list[ReadModel]:
         TimelineProjection(),
         RollupProjection(),
         OutboxProjection(),
+        ReminderDueProjection(),
         ChainProjection(),
     ]
 
