@@ -134,10 +134,14 @@ def policy(
     escalate_after: Annotated[int | None, typer.Option("--escalate-after")] = None,
     max_chases: Annotated[int | None, typer.Option("--max-chases")] = None,
     send_at: Annotated[str | None, typer.Option("--send-at", help="HH:MM, China time")] = None,
+    widen_after: Annotated[int | None, typer.Option("--widen-after")] = None,
+    later_every: Annotated[int | None, typer.Option("--later-every")] = None,
+    escalate_parent_after: Annotated[int | None, typer.Option("--escalate-parent-after")] = None,
     json_out: bool = JsonOption,
 ) -> None:
     """Show or change a plan's reminder policy (defaults: 7 and 1 days before, on the day,
-    every 3 days overdue, escalate to the chair after 7)."""
+    then until done every 3 days overdue, weekly from 14 days overdue; the chair told
+    from 7 days, the chair of the union above from 30)."""
     st = state(ctx)
     app = st.app()
     pid = parse_id(plan_id, "plan id")
@@ -149,6 +153,9 @@ def policy(
             "escalate_after_days": escalate_after,
             "max_chases": max_chases,
             "send_at": send_at,
+            "widen_after_days": widen_after,
+            "overdue_later_every_days": later_every,
+            "escalate_parent_after_days": escalate_parent_after,
         }.items()
         if v is not None
     }

@@ -118,8 +118,15 @@ def reminder_slots(
     if opens is not None and opens > due:
         raise ValueError(f"opens ({opens.isoformat()}) is after due ({due.isoformat()})")
 
+    zone = policy.zone
+    moments: dict[date, datetime] = {}  # a long chase lands on the same days again and again
+
     def at(day: date) -> datetime:
-        return datetime.combine(day, policy.send_at, tzinfo=policy.zone).astimezone(UTC)
+        moment = moments.get(day)
+        if moment is None:
+            moment = datetime.combine(day, policy.send_at, tzinfo=zone).astimezone(UTC)
+            moments[day] = moment
+        return moment
 
     candidates: list[_Candidate] = []
 
