@@ -85,7 +85,8 @@ def _measure(url: str, unions: int) -> dict[str, Any]:
     day = MEASURED_DAY - timedelta(days=WARM_DAYS)
     backlog = 0
     while day < MEASURED_DAY:
-        backlog += len(reminder_pass(app, runner, _at(day), settings=settings, issuer=issuer).issued)
+        run = reminder_pass(app, runner, _at(day), settings=settings, issuer=issuer)
+        backlog += len(run.issued)
         day += timedelta(days=1)
     runner.catch_up()
     now = _at(MEASURED_DAY)
