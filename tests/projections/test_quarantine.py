@@ -170,6 +170,7 @@ def test_a_nan_payload_is_quarantined_and_every_other_event_is_projected(
         "timeline": 0,
         "rollup": 0,
         "outbox": 0,
+        "reminder_due": 0,
         "audit_chain": 0,
     }
     named = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -599,6 +600,7 @@ def test_a_retry_while_the_live_runner_commits_a_new_plan_applies_instead_of_fai
     runner.catch_up()
     assert open_entries(runner) == [
         ("board", orphan, "quarantined"),
+        ("reminder_due", orphan, "quarantined"),
         ("timeline", orphan, "quarantined"),
     ]
     monkeypatch.setitem(changes.UPCASTERS, "PlanItem.Planned", READS_NAN_AS_NO_VALUE)
@@ -623,6 +625,7 @@ def test_a_retry_while_the_live_runner_commits_a_new_plan_applies_instead_of_fai
     assert result.failed == []
     assert [(e.projection, e.position) for e in result.applied] == [
         ("board", orphan),
+        ("reminder_due", orphan),
         ("timeline", orphan),
     ]
     assert runner.quarantined() == []
@@ -662,7 +665,8 @@ def test_a_batch_computed_before_a_retry_committed_is_read_again_not_refused(
         raced.catch_up()
     raced.close()
 
-    assert retried[0].failed == [] and len(retried[0].applied) == 2
+    # the orphan's plan item, for the board, the timeline and the reminder index
+    assert retried[0].failed == [] and len(retried[0].applied) == 3
     messages = [r.getMessage() for r in caplog.records]
     assert any("changed its quarantine meanwhile" in m for m in messages), messages
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]

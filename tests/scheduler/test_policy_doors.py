@@ -125,7 +125,7 @@ def test_reminder_policy_out_of_bounds_is_refused_on_every_door(
         assert out["error"]["field"] == field and field in out["error"]["message"]
 
     assert doors.policy_events() == []  # nothing recorded by any door
-    assert doors.get().json()["max_chases"] == 10
+    assert doors.get().json()["max_chases"] is None  # the default: never give up
 
 
 def test_a_valid_policy_is_recorded_normalised_through_every_door(doors: Doors) -> None:

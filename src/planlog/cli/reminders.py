@@ -140,10 +140,14 @@ def policy(
             "--sign-off/--no-sign-off", help="Completions wait for the chair's sign-off (办结审核)."
         ),
     ] = None,
+    widen_after: Annotated[int | None, typer.Option("--widen-after")] = None,
+    later_every: Annotated[int | None, typer.Option("--later-every")] = None,
+    escalate_parent_after: Annotated[int | None, typer.Option("--escalate-parent-after")] = None,
     json_out: bool = JsonOption,
 ) -> None:
     """Show or change a plan's reminder policy (defaults: 7 and 1 days before, on the day,
-    every 3 days overdue, escalate to the chair after 7)."""
+    then until done every 3 days overdue, weekly from 14 days overdue; the chair told
+    from 7 days, the chair of the union above from 30)."""
     st = state(ctx)
     app = st.app()
     pid = parse_id(plan_id, "plan id")
@@ -156,6 +160,9 @@ def policy(
             "max_chases": max_chases,
             "send_at": send_at,
             "sign_off": sign_off,
+            "widen_after_days": widen_after,
+            "overdue_later_every_days": later_every,
+            "escalate_parent_after_days": escalate_parent_after,
         }.items()
         if v is not None
     }

@@ -30,7 +30,12 @@ MAX_LEAD_COUNT = 10
 # A chase less often than quarterly is not a chase.
 MAX_OVERDUE_EVERY_DAYS = 90
 MAX_ESCALATE_AFTER_DAYS = 366
+#: Chasing never gives up by default (issue 15: the longest-overdue tasks stopped after 10
+#: reminders); a plan may still cap it, within this bound.
 MAX_CHASES = 100
+#: The widened interval may be at most quarterly, like the first one; the phase changes
+#: and the escalation to the union above within a year of the deadline.
+MAX_WIDEN_AFTER_DAYS = 366
 _SEND_AT_MAX = 16  # "08:30:00" and a little room
 _TIMEZONE_MAX = 64  # the longest IANA name is 32
 
@@ -46,6 +51,9 @@ _FIELDS = (
     # Not a reminder setting but the plan's other switch, recorded with the policy:
     # completions wait for the chair's sign-off (办结审核). Off by default.
     "sign_off",
+    "widen_after_days",
+    "overdue_later_every_days",
+    "escalate_parent_after_days",
 )
 #: Whole-number fields and their ranges (lead_days holds numbers of the first range).
 _INT_RANGES = {
@@ -53,6 +61,9 @@ _INT_RANGES = {
     "overdue_every_days": (1, MAX_OVERDUE_EVERY_DAYS),
     "escalate_after_days": (1, MAX_ESCALATE_AFTER_DAYS),
     "max_chases": (0, MAX_CHASES),
+    "widen_after_days": (1, MAX_WIDEN_AFTER_DAYS),
+    "overdue_later_every_days": (1, MAX_OVERDUE_EVERY_DAYS),
+    "escalate_parent_after_days": (1, MAX_ESCALATE_AFTER_DAYS),
 }
 #: The same ranges for a door that says them before anyone types (a form's min and max).
 INT_RANGES: Mapping[str, tuple[int, int]] = MappingProxyType(_INT_RANGES)
@@ -60,15 +71,28 @@ INT_RANGES: Mapping[str, tuple[int, int]] = MappingProxyType(_INT_RANGES)
 
 @dataclass(frozen=True)
 class ReminderPolicy:
+    """When to remind about a deadline (applied by planlog.scheduler.policy).
+
+    After the deadline the chasing goes on until the occurrence is closed: every
+    `overdue_every_days` until `widen_after_days` overdue, then every
+    `overdue_later_every_days` (never more often than before). From
+    `escalate_after_days` overdue the union's chair is told too, from
+    `escalate_parent_after_days` also the chair of the union above. `max_chases`
+    None (the default) never stops; a number caps the chases after the deadline.
+    """
+
     lead_days: tuple[int, ...] = (7, 1)
     on_due_day: bool = True
     opens_notice: bool = True
     overdue_every_days: int = 3
     escalate_after_days: int = 7
-    max_chases: int = 10
+    max_chases: int | None = None
     send_at: time = time(8, 30)
     timezone: str = "Asia/Shanghai"
     sign_off: bool = False
+    widen_after_days: int = 14
+    overdue_later_every_days: int = 7
+    escalate_parent_after_days: int = 30
 
     def __post_init__(self) -> None:
         # Validated here, so a policy built in code cannot be invalid either, and
@@ -79,6 +103,16 @@ class ReminderPolicy:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def later_every_days(self) -> int:
+        """The interval after `widen_after_days`: it widens, it never narrows."""
+        return max(self.overdue_every_days, self.overdue_later_every_days)
+
+    @property
+    def parent_after_days(self) -> int:
+        """The chair of the union above is told no earlier than the union's own chair."""
+        return max(self.escalate_after_days, self.escalate_parent_after_days)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReminderPolicy:
@@ -126,6 +160,9 @@ class ReminderPolicy:
             "send_at": self.send_at.strftime("%H:%M:%S" if self.send_at.second else "%H:%M"),
             "timezone": self.timezone,
             "sign_off": self.sign_off,
+            "widen_after_days": self.widen_after_days,
+            "overdue_later_every_days": self.overdue_later_every_days,
+            "escalate_parent_after_days": self.escalate_parent_after_days,
         }
 
 
@@ -217,6 +254,14 @@ def _check_int(name: str) -> Callable[[object], int]:
     return lambda value: integer(value, name, low=low, high=high)
 
 
+def _max_chases(value: object) -> int | None:
+    """None: chase until the occurrence is closed; a number: at most that many chases."""
+    if value is None:
+        return None
+    low, high = _INT_RANGES["max_chases"]
+    return integer(value, "max_chases", low=low, high=high)
+
+
 def _lead_days(value: object) -> tuple[int, ...]:
     if not isinstance(value, list | tuple):
         raise InvalidValue(
@@ -283,8 +328,11 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "opens_notice": _check_bool("opens_notice"),
     "overdue_every_days": _check_int("overdue_every_days"),
     "escalate_after_days": _check_int("escalate_after_days"),
-    "max_chases": _check_int("max_chases"),
+    "max_chases": _max_chases,
     "send_at": _send_at,
     "timezone": _timezone,
     "sign_off": _check_bool("sign_off"),
+    "widen_after_days": _check_int("widen_after_days"),
+    "overdue_later_every_days": _check_int("overdue_later_every_days"),
+    "escalate_parent_after_days": _check_int("escalate_parent_after_days"),
 }

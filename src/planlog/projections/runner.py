@@ -61,6 +61,7 @@ from planlog.projections.evidence import EvidenceProjection
 from planlog.projections.outbox import OutboxProjection
 from planlog.projections.people import PeopleProjection
 from planlog.projections.quarantine import QuarantinedEvent, projection_quarantine
+from planlog.projections.reminder_due import ReminderDueProjection
 from planlog.projections.rollup import RollupProjection
 from planlog.projections.timeline import TimelineProjection
 from planlog.service.app import PlanlogApp
@@ -96,6 +97,7 @@ def default_projections() -> list[ReadModel]:
         TimelineProjection(),
         RollupProjection(),
         OutboxProjection(),
+        ReminderDueProjection(),
         ChainProjection(),
         PeopleProjection(),
         EvidenceProjection(),

@@ -16,9 +16,10 @@ Schedule for one occurrence (due date `due`, optional window opening `opens`):
   before the window opens is dropped: "还有30天" before the work may even start is noise,
   and the opens notice already names the due date.
 - "due": on the due date, moved to the PREVIOUS workday.
-- "overdue+N" every overdue_every_days after due while N < escalate_after_days, then
-  "escalation+N" from N = escalate_after_days on, every overdue_every_days; moved to the
-  NEXT workday. At most max_chases of them.
+- chases after the due date until the occurrence is closed ("overdue+N", then from
+  escalate_after_days on "escalation+N"; see planlog.domain.chasing for the widening
+  interval and the escalation levels), moved to the NEXT workday. `max_chases`, when a
+  plan sets it, caps them (counted on the nominal schedule).
 
 Keys carry nominal offsets (days relative to due, before any workday shift), so a key
 means the same thing whatever the calendar says and stays stable when holidays are
@@ -26,16 +27,26 @@ published later.
 
 Two slots on the same instant (e.g. a due date on Sunday: "1d" on Saturday and "due" on
 Sunday both move to Friday) keep only the more relevant one: the later nominal day, and
-on equal days the later kind (opens < lead < due < overdue < escalation). A collision
-among chases keeps the later one and does not use up max_chases.
+on equal days the later kind (opens < lead < due < overdue < escalation). Chasing is
+endless, so the slots are worked out up to a moment (`until`): the pass asks for those
+up to now.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from planlog.domain.chasing import (
+    RANK_DUE,
+    RANK_LEAD,
+    RANK_OPENS,
+    RESPONSIBLE,
+    chase,
+    chase_offsets,
+)
 
 # The policy and its bounds are a domain rule (checked by Plan.set_reminder_policy);
 # re-exported so `planlog.scheduler.policy` still names everything about reminders.
@@ -65,8 +76,8 @@ __all__ = [
     "validate_policy",
 ]
 
-# Relevance of a kind when two slots share a nominal day; higher wins.
-_RANK_OPENS, _RANK_LEAD, _RANK_DUE, _RANK_OVERDUE, _RANK_ESCALATION = range(5)
+#: Without a moment to stop at, chases are worked out this long after the due date.
+DEFAULT_HORIZON = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,8 @@ class Slot:
     key: str
     send_at: datetime
     escalate: bool
+    #: who is chased: planlog.domain.chasing RESPONSIBLE, CHAIR or PARENT_CHAIR
+    level: int = RESPONSIBLE
 
     def local_day(self, timezone: str = "Asia/Shanghai") -> date:
         """The calendar day the slot is sent on, where the plan lives."""
@@ -97,22 +110,30 @@ def reminder_slots(
     opens: date | None,
     policy: ReminderPolicy,
     calendar: WorkdayCalendar,
+    until: datetime | None = None,
 ) -> list[Slot]:
-    """Every reminder for one occurrence, sorted by send_at (see the module docstring)."""
+    """Every reminder for one occurrence, sorted by send_at (see the module docstring):
+    those before the deadline, and the chases up to `until` (default: a year after the
+    due date) plus the first one after it."""
     if opens is not None and opens > due:
         raise ValueError(f"opens ({opens.isoformat()}) is after due ({due.isoformat()})")
 
+    zone = policy.zone
+    moments: dict[date, datetime] = {}  # a long chase lands on the same days again and again
+
     def at(day: date) -> datetime:
-        return datetime.combine(day, policy.send_at, tzinfo=policy.zone).astimezone(UTC)
+        moment = moments.get(day)
+        if moment is None:
+            moment = datetime.combine(day, policy.send_at, tzinfo=zone).astimezone(UTC)
+            moments[day] = moment
+        return moment
 
     candidates: list[_Candidate] = []
 
     if opens is not None and policy.opens_notice:
         day = next_workday(calendar, opens)
         if day <= due:
-            candidates.append(
-                _Candidate(Slot("opens", "opens", at(day), False), opens, _RANK_OPENS)
-            )
+            candidates.append(_Candidate(Slot("opens", "opens", at(day), False), opens, RANK_OPENS))
 
     for lead in policy.lead_days:
         nominal = due - timedelta(days=lead)
@@ -120,13 +141,15 @@ def reminder_slots(
         if opens is not None and day < opens:
             continue
         key = f"{lead}d"
-        candidates.append(_Candidate(Slot(key, key, at(day), False), nominal, _RANK_LEAD))
+        candidates.append(_Candidate(Slot(key, key, at(day), False), nominal, RANK_LEAD))
 
     if policy.on_due_day:
         day = previous_workday(calendar, due)
-        candidates.append(_Candidate(Slot("due", "due", at(day), False), due, _RANK_DUE))
+        candidates.append(_Candidate(Slot("due", "due", at(day), False), due, RANK_DUE))
 
-    candidates.extend(_chases(due, policy, calendar, at))
+    if until is None:
+        until = at(due) + DEFAULT_HORIZON
+    candidates.extend(_chases(due, policy, calendar, at, until))
     return _resolve_collisions(candidates)
 
 
@@ -135,35 +158,22 @@ def _chases(
     policy: ReminderPolicy,
     calendar: WorkdayCalendar,
     at: Callable[[date], datetime],
+    until: datetime,
 ) -> list[_Candidate]:
     kept: list[_Candidate] = []
-    for offset in _chase_offsets(policy):
-        escalate = offset >= policy.escalate_after_days
-        kind = "escalation" if escalate else "overdue"
-        nominal = due + timedelta(days=offset)
-        day = next_workday(calendar, nominal)
-        rank = _RANK_ESCALATION if escalate else _RANK_OVERDUE
-        candidate = _Candidate(Slot(kind, f"{kind}+{offset}", at(day), escalate), nominal, rank)
+    for offset in chase_offsets(policy):
+        nominal = chase(policy, due, offset)
+        day = next_workday(calendar, nominal.day)
+        slot = Slot(nominal.kind, nominal.key, at(day), nominal.level > RESPONSIBLE, nominal.level)
+        candidate = _Candidate(slot, nominal.day, nominal.rank)
         if kept and kept[-1].slot.send_at == candidate.slot.send_at:
             # A long holiday folds several chases into one day: send the latest only.
             kept[-1] = candidate
-        elif len(kept) < policy.max_chases:
-            kept.append(candidate)
+        elif kept and kept[-1].slot.send_at > until:
+            break  # the first one after `until` is known, and no later one can fold into it
         else:
-            break
+            kept.append(candidate)
     return kept
-
-
-def _chase_offsets(policy: ReminderPolicy) -> Iterator[int]:
-    every = policy.overdue_every_days
-    offset = every
-    while offset < policy.escalate_after_days:
-        yield offset
-        offset += every
-    offset = policy.escalate_after_days
-    while True:
-        yield offset
-        offset += every
 
 
 def _resolve_collisions(candidates: list[_Candidate]) -> list[Slot]:

@@ -57,7 +57,14 @@ FLASHES = {
     "revoked": "revoked",
 }
 #: The policy's whole-number fields, in the order the form shows them.
-NUMBER_FIELDS = ("overdue_every_days", "escalate_after_days", "max_chases")
+NUMBER_FIELDS = (
+    "overdue_every_days",
+    "widen_after_days",
+    "overdue_later_every_days",
+    "escalate_after_days",
+    "escalate_parent_after_days",
+    "max_chases",
+)
 SWITCHES = ("on_due_day", "opens_notice")
 
 
@@ -292,6 +299,9 @@ def set_policy(
     overdue_every_days: FormText = "",
     escalate_after_days: FormText = "",
     max_chases: FormText = "",
+    widen_after_days: FormText = "",
+    overdue_later_every_days: FormText = "",
+    escalate_parent_after_days: FormText = "",
     send_at: FormText = "",
     timezone: FormText = "",
     reason: FormText = "",
@@ -302,6 +312,9 @@ def set_policy(
         "overdue_every_days": overdue_every_days,
         "escalate_after_days": escalate_after_days,
         "max_chases": max_chases,
+        "widen_after_days": widen_after_days,
+        "overdue_later_every_days": overdue_later_every_days,
+        "escalate_parent_after_days": escalate_parent_after_days,
         "send_at": send_at,
         "timezone": timezone,
         "on_due_day": on_due_day,
