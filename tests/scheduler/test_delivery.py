@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from planlog.scheduler.delivery import (
-    MAX_ATTEMPTS,
     Attempt,
     mask,
     next_retry_delay,
@@ -267,6 +266,3 @@ def test_next_retry_delay_needs_a_failure(failures: int) -> None:
     with pytest.raises(ValueError, match="attempts"):
         next_retry_delay(failures)
 
-
-def test_max_attempts() -> None:
-    assert MAX_ATTEMPTS == 8

@@ -241,17 +241,19 @@ def test_a_failing_channel_is_retried_reported_and_only_it_is_retried(
     assert [r.path for r in http_receiver.requests] == ["/ok", "/up"]  # /ok got it once
 
 
-def test_a_channel_that_keeps_failing_ends_failed(
+def test_a_channel_that_keeps_failing_is_never_given_up_on(
     app: PlanlogApp, clock: Any, runner: Any, settings: Settings, closed_port: int
 ) -> None:
     one_item(app, clock, dues=[date(2026, 6, 30)])
     set_channels(runner.engine, ORG, None, [f"json://127.0.0.1:{closed_port}/down"])
     now = at(date(2026, 6, 23), 9)
     reminder_pass(app, runner, now, settings=settings)
-    for hours in range(1, 12):
+    for hours in range(1, 30):
         deliver_pending(runner.engine, now + timedelta(hours=hours))
     (row,) = reminders_report(runner.engine)
-    assert row["status"] == "failed" and row["attempts"] == 8
+    assert row["status"] == "retrying" and row["attempts"] > 8 and row["undelivered"]
+    last_try = now + timedelta(hours=29)
+    assert row["next_attempt_at"] <= (last_try + timedelta(hours=6)).isoformat()
 
 
 def test_no_channel_is_recorded_not_lost(
