@@ -368,7 +368,7 @@ def _progress(item: DigestItem, zh: bool) -> str:
     if zh:
         if percent is None and note is None:
             return "进度：未报告"
-        return "进度：" + " ".join(p for p in (percent, f"「{note}」" if note else None) if p)
+        return "进度：" + "".join(p for p in (percent, f"「{note}」" if note else None) if p)
     if percent is None and note is None:
         return "progress: none reported"
     return "progress: " + " ".join(p for p in (percent, f"“{note}”" if note else None) if p)
