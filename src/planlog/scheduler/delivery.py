@@ -19,6 +19,7 @@ PLANLOG_WECOM_ROBOT_API / PLANLOG_DINGTALK_ROBOT_API.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -96,8 +97,12 @@ def _validate(url: str) -> None:
         raise ValueError(f"notification URL {mask(url)!r} is not a valid {scheme}:// URL")
 
 
+@functools.lru_cache(maxsize=4096)
 def mask(url: str) -> str:
-    """The URL with passwords, tokens and robot keys hidden, for display and records."""
+    """The URL with passwords, tokens and robot keys hidden, for display and records.
+
+    Cached: delivery masks each channel once per row and recipient, and apprise parses
+    the URL anew each time (most of a digest's cost before this cache)."""
     service: Any
     try:
         service = apprise.Apprise.instantiate(url, suppress_exceptions=True)
