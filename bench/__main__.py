@@ -33,7 +33,9 @@ def main() -> None:
     )
     print(json.dumps(entry, ensure_ascii=False))
     figures = delivery.run()
-    entry = record("delivery", figures.pop("value"), "reminders/s", figures.pop("baseline"), **figures)
+    entry = record(
+        "delivery", figures.pop("value"), "reminders/s", figures.pop("baseline"), **figures
+    )
     print(json.dumps(entry, ensure_ascii=False))
 
 

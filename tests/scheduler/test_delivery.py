@@ -268,7 +268,6 @@ def test_next_retry_delay_needs_a_failure(failures: int) -> None:
         next_retry_delay(failures)
 
 
-
 # -- work-chat robots that @mention a person ----------------------------------------------
 
 WECOM_KEY = "0123456789abcdef0123456789abcdef"
@@ -276,7 +275,9 @@ DING_TOKEN = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
 
 
 def test_a_wecom_robot_message_mentions_the_person(http_receiver: Any, monkeypatch: Any) -> None:
-    monkeypatch.setenv("PLANLOG_WECOM_ROBOT_API", http_receiver.url("http", "/cgi-bin/webhook/send"))
+    monkeypatch.setenv(
+        "PLANLOG_WECOM_ROBOT_API", http_receiver.url("http", "/cgi-bin/webhook/send")
+    )
     mention = Mention(mobiles=("13800000000",), user_ids=("zhangsan",))
     [attempt] = send([f"wecombot://{WECOM_KEY}"], TITLE, BODY, mention=mention, timeout=5)
 

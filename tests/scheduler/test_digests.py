@@ -11,6 +11,7 @@ from uuid import UUID
 import orjson
 import pytest
 from sqlalchemy import select, update
+from tests.scheduler.simulation import at, print_figures, recipient_of, simulate_year
 
 from planlog.config import Settings
 from planlog.projections.outbox import reminder_digests, reminder_outbox, reminders_report
@@ -18,7 +19,6 @@ from planlog.projections.runner import ReadModelRunner
 from planlog.scheduler.dispatch import deliver, deliver_pending, set_channels
 from planlog.scheduler.service import reminder_pass
 from planlog.service.app import NewItem, PlanlogApp
-from tests.scheduler.simulation import at, print_figures, recipient_of, simulate_year
 
 ORG = "某医院工会"
 

@@ -221,8 +221,16 @@ def undelivered_reminders(
     o, i, p = reminder_outbox.c, board_items.c, board_plans.c
     query = (
         select(
-            o.item_id, o.occurrence, o.kind, o.status, o.attempts, o.last_error, o.issued_at,
-            o.recipients, i.title, p.org,
+            o.item_id,
+            o.occurrence,
+            o.kind,
+            o.status,
+            o.attempts,
+            o.last_error,
+            o.issued_at,
+            o.recipients,
+            i.title,
+            p.org,
         )
         .join_from(reminder_outbox, board_items, i.item_id == o.item_id)
         .join(board_plans, p.plan_id == i.plan_id)

@@ -227,7 +227,7 @@ def post_robot(
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             answer = response.read(65536)
     except (OSError, urllib.error.URLError) as exc:  # HTTPError is one too
         return Attempt(shown, False, _short(f"{kind} robot: {exc}"))

@@ -168,7 +168,7 @@ LinkMaker = Callable[[Engine, str, str, str], str]
 def _sign_in_link(engine: Engine, person_id: str, base_url: str, next_path: str) -> str:
     from planlog.auth.links import sign_in_url
 
-    return sign_in_url(engine, person_id, base_url, next_path)
+    return str(sign_in_url(engine, person_id, base_url, next_path))
 
 
 # ------------------------------------------------------------------ delivery
@@ -177,7 +177,9 @@ def _sign_in_link(engine: Engine, person_id: str, base_url: str, next_path: str)
 Sender = Callable[[list[str], str, str, Mention | None], list[Attempt]]
 
 
-def _default_sender(urls: list[str], title: str, body: str, mention: Mention | None) -> list[Attempt]:
+def _default_sender(
+    urls: list[str], title: str, body: str, mention: Mention | None
+) -> list[Attempt]:
     return channel_send(urls, title, body, mention=mention)
 
 
@@ -461,9 +463,7 @@ def _run_batch(
 ) -> None:
     rows = {r.position: r for rs in groups.values() for r in rs}
     claimed = _claim(engine, list(rows.values()), now)
-    groups = {
-        key: [r for r in rs if r.position in claimed] for key, rs in groups.items()
-    }
+    groups = {key: [r for r in rs if r.position in claimed] for key, rs in groups.items()}
     mine = [rows[p] for p in claimed]
     sent_today = _sent_today(engine, {key for key, rs in groups.items() if rs}, day)
     jobs: list[_Job] = []
@@ -593,7 +593,15 @@ def _prepare(
         digest = _digest(engine, org, recipient, rows, day, contact, chair, wording)
         title, body = render_digest(digest, wording.lang)
         jobs.append(
-            _Job(org, recipient, channel_urls, rows, title, body, contact.mention if contact else None)
+            _Job(
+                org,
+                recipient,
+                channel_urls,
+                rows,
+                title,
+                body,
+                contact.mention if contact else None,
+            )
         )
     return jobs
 
@@ -646,9 +654,7 @@ def _link(engine: Engine, item_id: str, contact: Contact | None, wording: _Wordi
     return f"{wording.link_base.rstrip('/')}{path}"
 
 
-def _send_all(
-    jobs: list[_Job], send: Sender, workers: int
-) -> Iterable[tuple[_Job, list[Attempt]]]:
+def _send_all(jobs: list[_Job], send: Sender, workers: int) -> Iterable[tuple[_Job, list[Attempt]]]:
     if not jobs:
         return
     if workers <= 1:

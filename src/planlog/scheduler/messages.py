@@ -317,7 +317,9 @@ def render_digest(digest: Digest, lang: str = "zh") -> tuple[str, str]:
     shown = 0
     for name, items in groups:
         lines.append("")
-        lines.append(f"■ {names[name]}（{len(items)}）" if zh else f"■ {names[name]} ({len(items)})")
+        lines.append(
+            f"■ {names[name]}（{len(items)}）" if zh else f"■ {names[name]} ({len(items)})"
+        )
         for item in items:
             if shown == DIGEST_MAX_ITEMS:
                 break

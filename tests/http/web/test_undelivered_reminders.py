@@ -17,7 +17,9 @@ def at(day: date) -> datetime:
 
 
 def test_the_board_lists_undelivered_reminders_until_a_channel_takes_them(
-    web: Any, http_receiver: Any, monkeypatch: Any
+    web: Any,
+    http_receiver: Any,  # noqa: F811  (the fixture imported above)
+    monkeypatch: Any,
 ) -> None:
     monkeypatch.delenv("PLANLOG_NOTIFY_URLS", raising=False)
     svc = web.services

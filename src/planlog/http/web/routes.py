@@ -52,8 +52,8 @@ from planlog.http.web.session import (
 )
 from planlog.http.web.text import tr
 from planlog.projections.audit_view import AuditFilter
-from planlog.projections.outbox import undelivered_reminders
 from planlog.projections.chain import verify
+from planlog.projections.outbox import undelivered_reminders
 from planlog.projections.quarantine import entries
 from planlog.projections.queries import (
     audit_view,
