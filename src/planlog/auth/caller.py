@@ -17,7 +17,7 @@ from uuid import UUID
 from sqlalchemy import Engine
 
 from planlog.auth.errors import Forbidden
-from planlog.auth.tokens import Principal
+from planlog.auth.tokens import LEGACY_SIGN_IN_NAME, SIGN_IN_MARK, Principal
 from planlog.domain.errors import NotFound
 from planlog.domain.model import Plan, PlanItem
 from planlog.projections.rollup import descendants, org_tree
@@ -45,7 +45,8 @@ class Caller:
 
     @property
     def actor(self) -> str:
-        """Who the log records: the token's name, else its role and organisation."""
+        """Who the log records: the person, else the token's name, else its role and
+        organisation (`actor_of`)."""
         return actor_of(self.principal)
 
     def require(self, roles: tuple[str, ...], action: str) -> None:
@@ -88,8 +89,13 @@ class Caller:
 
 
 def actor_of(principal: Principal) -> str:
-    """The name a principal's writes are recorded under (needs no scope)."""
-    return principal.name or f"{principal.role}@{principal.org}"
+    """The name a principal's writes are recorded under (needs no scope): a person's
+    name ("张三（组织部）") for a person's token or session, else the token's holder.
+    A printed sign-in link's token records the person it names, never the link's mark."""
+    name = (principal.name or "").removesuffix(SIGN_IN_MARK).strip()
+    if not name or name == LEGACY_SIGN_IN_NAME:
+        return f"{principal.role}@{principal.org}"
+    return name
 
 
 def org_not_found(org: str) -> NotFound:

@@ -9,6 +9,10 @@ so a copy of the database (a backup) does not hand out live sessions. The table 
 in the read-model database beside `api_tokens`, so sessions survive a restart and are
 shared by every web worker.
 
+A person's session stands for their web token (`tokens.person_web_token`), and the
+person is read with it on every request: retiring a person ends their sessions, a new
+role applies at once.
+
 A session is valid only while its token is: the lookup joins `api_tokens` and wants
 it unrevoked, so `planlog token revoke` ends every session of that token at the next
 request, whichever way the token was revoked.
@@ -26,9 +30,9 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, Engine, Integer, String, Table, delete, select, update
+from sqlalchemy import Column, Engine, Integer, String, Table, delete, update
 
-from planlog.auth.tokens import Principal, api_tokens
+from planlog.auth.tokens import Principal, api_tokens, principal_of, principal_query
 from planlog.projections.base import metadata
 
 IDLE = timedelta(hours=12)
@@ -90,8 +94,9 @@ def session_principal(
     moment = _now(now)
     key = _digest(session_id)
     query = (
-        select(web_sessions, api_tokens.c.org, api_tokens.c.role, api_tokens.c.name)
-        .join(api_tokens, api_tokens.c.id == web_sessions.c.token_id)
+        principal_query()
+        .add_columns(web_sessions.c.seen_at, web_sessions.c.expires_at)
+        .join(web_sessions, web_sessions.c.token_id == api_tokens.c.id)
         .where(
             web_sessions.c.id_hash == key,
             web_sessions.c.revoked_at.is_(None),
@@ -112,7 +117,7 @@ def session_principal(
                 .where(web_sessions.c.id_hash == key)
                 .values(seen_at=_stamp(moment))
             )
-    return Principal(row.token_id, row.org, row.role, row.name)
+    return principal_of(row)
 
 
 def close_session(engine: Engine, session_id: str, now: datetime | None = None) -> None:

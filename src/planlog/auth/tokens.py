@@ -14,12 +14,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, Engine, Integer, String, Table, Text, select, update
+from sqlalchemy.sql import Select
 
 from planlog.domain.errors import NotFound, PlanlogError
+from planlog.domain.person import display_name
 from planlog.projections.base import metadata
+from planlog.projections.people import PersonRow, people
 
 ROLES = ("chair", "editor", "auditor")
 FEED_KINDS = ("plan", "org", "person")
+#: The token `planlog serve` prints as a sign-in link is named for whom the log records
+#: (the organisation's chair, else the administrator) with this mark, so that the next
+#: start finds and replaces it, and so that the log records the person, not the mark.
+SIGN_IN_MARK = "（本机登录链接 sign-in link）"
+#: What such tokens were named before the mark: never recorded as an actor again.
+LEGACY_SIGN_IN_NAME = "serve sign-in link"
 
 api_tokens = Table(
     "api_tokens",
@@ -56,12 +65,29 @@ feed_issuers = Table(
 )
 
 
+#: Which tokens belong to a person: their organisation, role and name are then the
+#: person's, read on every request (a change or a retirement takes effect at once).
+#: `kind` is "web" for the token behind a person's browser sessions (one per person,
+#: made when they first sign in) and "api" for tokens given with `token create
+#: --person`, so that revoking an API token never signs the person out of the web.
+#: A table of its own, like `feed_issuers`: stores made before it need no migration.
+person_tokens = Table(
+    "person_tokens",
+    metadata,
+    Column("token_id", Integer, primary_key=True, autoincrement=False),
+    Column("person_id", String(36), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),
+)
+
+
 @dataclass(frozen=True)
 class Principal:
     token_id: int
     org: str
     role: str
     name: str | None
+    #: the person this token belongs to, if any (`planlog.domain.person.Person`)
+    person_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,16 +120,96 @@ def create_token(engine: Engine, org: str, role: str, name: str | None = None) -
     return token_id, token
 
 
-def authenticate(engine: Engine, token: str) -> Principal | None:
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(api_tokens).where(
-                api_tokens.c.hash == _digest(token), api_tokens.c.revoked_at.is_(None)
-            )
-        ).first()
-    if row is None:
+def principal_query() -> Select[Any]:
+    """The columns `principal_of` reads: a token with, when it is a person's, the person."""
+    t, pt, pe = api_tokens.c, person_tokens.c, people.c
+    return select(
+        t.id.label("token_id"),
+        t.org,
+        t.role,
+        t.name,
+        pt.person_id,
+        pe.org.label("person_org"),
+        pe.role.label("person_role"),
+        pe.name.label("person_name"),
+        pe.department.label("person_department"),
+        pe.retired.label("person_retired"),
+    ).select_from(
+        api_tokens.outerjoin(person_tokens, pt.token_id == t.id).outerjoin(
+            people, pe.id == pt.person_id
+        )
+    )
+
+
+def principal_of(row: Any) -> Principal | None:
+    """Who a `principal_query` row stands for; None for a retired (or unknown) person."""
+    if row.person_id is None:
+        return Principal(row.token_id, row.org, row.role, row.name)
+    if row.person_name is None or row.person_retired:
         return None
-    return Principal(row.id, row.org, row.role, row.name)
+    return Principal(
+        row.token_id,
+        row.person_org,
+        row.person_role,
+        display_name(row.person_name, row.person_department),
+        row.person_id,
+    )
+
+
+def authenticate(engine: Engine, token: str) -> Principal | None:
+    query = principal_query().where(
+        api_tokens.c.hash == _digest(token), api_tokens.c.revoked_at.is_(None)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    return None if row is None else principal_of(row)
+
+
+def create_person_token(engine: Engine, person: PersonRow, kind: str = "api") -> tuple[int, str]:
+    """A token of `person` (see `person_tokens`): their organisation and role."""
+    if person.retired:
+        raise PlanlogError(
+            f"{person.name} 已停用，不能发放令牌（{person.name} is retired: no token）"
+        )
+    token = "pl_" + secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        result = conn.execute(
+            api_tokens.insert().values(
+                hash=_digest(token),
+                org=person.org,
+                role=person.role,
+                name=person.display_name,
+                created_at=_now(),
+            )
+        )
+        token_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        conn.execute(
+            person_tokens.insert().values(token_id=token_id, person_id=person.id, kind=kind)
+        )
+    return token_id, token
+
+
+def person_web_token(engine: Engine, person: PersonRow) -> int:
+    """The token behind the person's browser sessions, made the first time."""
+    pt, t = person_tokens.c, api_tokens.c
+    query = (
+        select(t.id)
+        .join(person_tokens, pt.token_id == t.id)
+        .where(pt.person_id == person.id, pt.kind == "web", t.revoked_at.is_(None))
+        .order_by(t.id)
+    )
+    with engine.connect() as conn:
+        found = conn.execute(query).scalar()
+    if found is not None:
+        return int(found)
+    token_id, _ = create_person_token(engine, person, kind="web")
+    return token_id
+
+
+def person_token_ids(engine: Engine) -> set[int]:
+    """Ids of every token that belongs to a person."""
+    with engine.connect() as conn:
+        return set(conn.execute(select(person_tokens.c.token_id)).scalars())
 
 
 def revoke_token(engine: Engine, token_id: int) -> None:

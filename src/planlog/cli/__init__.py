@@ -23,6 +23,7 @@ from planlog.cli.demo import demo_command
 from planlog.cli.importing import import_command
 from planlog.cli.items import item_cli
 from planlog.cli.orgs import org_cli, rollup_command
+from planlog.cli.people import person_cli
 from planlog.cli.plans import plan_cli
 from planlog.cli.readmodels import projections_cli, register_read_commands
 from planlog.cli.reminders import notify_cli, policy, remind, reminders, worker
@@ -51,6 +52,7 @@ app.command("worker")(worker)
 app.add_typer(notify_cli, name="notify")
 app.add_typer(audit_cli, name="audit")
 app.add_typer(token_cli, name="token")
+app.add_typer(person_cli, name="person")
 app.command("serve")(serve)
 plan_cli.command("policy")(policy)
 

@@ -8,23 +8,31 @@ from typing import Annotated
 
 import typer
 
-from planlog.auth.tokens import create_token, list_tokens, revoke_token
+from planlog.auth.links import sign_in_url
+from planlog.auth.tokens import (
+    LEGACY_SIGN_IN_NAME,
+    SIGN_IN_MARK,
+    create_token,
+    list_tokens,
+    person_token_ids,
+    revoke_token,
+)
 from planlog.cli.common import State, guarded, out_console, state
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
+from planlog.projections.people import people_in
 from planlog.projections.rollup import org_tree
-
-#: The printed link's token is named for whom the log records (its chair, else the
-#: administrator) with this mark, so the next start finds and replaces it.
-SIGN_IN_MARK = "（本机登录链接 sign-in link）"
 
 
 def sign_in_link(st: State, base_url: str) -> str | None:
-    """A fresh chair token for the top organisation of the first plan, shown as a link.
+    """A sign-in link for the top organisation of the first plan.
 
-    Each start replaces the previous link's token, so old links stop working (and the
-    browser sessions opened with them end: a session lives only as long as its token).
-    Opening the link asks "以 X 身份登录？" before it signs in.
+    When that organisation has a registered chair (a person), the link is a one-time
+    link of that person (`planlog.auth.links`): the log then records them by name.
+    Otherwise it is a fresh chair token named for the organisation's chair (else the
+    administrator). Each start replaces the previous printed token, so old printed
+    links stop working; the links and tokens of people are never touched. Opening the
+    link asks "以 X 身份登录？" before it signs in.
     """
     plans = st.app().list_plans()
     if not plans:
@@ -35,11 +43,17 @@ def sign_in_link(st: State, base_url: str) -> str | None:
     org: str = plans[0].org
     while (parent := tree.get(org, {}).get("parent")) and parent != org:
         org = str(parent)
+    people_tokens = person_token_ids(engine)
     for earlier in list_tokens(engine):
+        if earlier["id"] in people_tokens or earlier["revoked_at"] is not None:
+            continue
         marked = str(earlier["name"] or "").endswith(SIGN_IN_MARK)
-        earlier_version = earlier["name"] == "serve sign-in link"  # printed before the mark
-        if (marked or earlier_version) and earlier["revoked_at"] is None:
+        if marked or earlier["name"] == LEGACY_SIGN_IN_NAME:
             revoke_token(engine, earlier["id"])
+    with engine.connect() as conn:
+        chairs = [p for p in people_in(conn, [org]) if p.role == "chair"]
+    if chairs:
+        return sign_in_url(engine, chairs[0].id, base_url, next_path="/")
     found = st.app().find_organisation(org)
     who = (found.chair if found is not None else None) or "管理员"
     _, token = create_token(engine, org, "chair", f"{who}{SIGN_IN_MARK}")
@@ -50,24 +64,31 @@ class PortInUse(PlanlogError):
     code = "port_in_use"
 
 
-def ensure_port_free(host: str, port: int) -> None:
-    """Refuse a busy port with a sentence that names it and the way out, before anything
-    starts (uvicorn would end in a raw `[Errno 98]` after the sign-in link was printed)."""
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound and listening, or a refusal of a busy port with a
+    sentence that names it and the way out (uvicorn would end in a raw `[Errno 98]`).
+
+    Bound before anything else happens, and handed to uvicorn: a second server whose
+    port is taken stops here, before it replaces the printed sign-in link, so it never
+    revokes a link that the running server handed out."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            if exc.errno != errno.EADDRINUSE:
-                raise
-            raise PortInUse(
-                f"端口 {port} 已被占用，请用 --port 换一个端口（make run PORT=8080）"
-                f"（port {port} on {host} is in use: choose another with --port, "
-                "or make run PORT=8080）",
-                port=port,
-            ) from None
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise PortInUse(
+            f"端口 {port} 已被占用，请用 --port 换一个端口（make run PORT=8080）"
+            f"（port {port} on {host} is in use: choose another with --port, "
+            "or make run PORT=8080）",
+            port=port,
+        ) from None
+    return sock
 
 
 @guarded
@@ -85,7 +106,7 @@ def serve(
     from planlog.http import accesslog
     from planlog.http.app import create_app
 
-    ensure_port_free(host, port)
+    sock = listening_socket(host, port)
     st = state(ctx)
     settings = Settings()
     settings.database_url = st.app().store.url
@@ -103,4 +124,4 @@ def serve(
     # After uvicorn has set up its loggers: the sign-in link's token (and any feed
     # token) must not be written to the access log when the link is opened.
     accesslog.install()
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[sock])

@@ -722,19 +722,24 @@ class PlanItem(Aggregate):
         evidence: str | None = None,
     ) -> None:
         self._refuse_if_cancelled("report progress on")
-        if percent is None and target_index is None:
-            raise RuleViolation(
-                self.id, "progress_value", "progress needs a percent or a target's current value"
-            )
         # Strict types first (True is not 1 %, NaN is not a value), then the rules.
+        note = text(note, "note", max_len=LONG_TEXT_MAX)
+        evidence = text(evidence, "evidence", max_len=TITLE_MAX)
+        # A note alone is a report ("已报送材料，等待反馈"): a responsible person often has
+        # news but no honest percentage. Only a report that says nothing is refused.
+        if percent is None and target_index is None and note is None and evidence is None:
+            raise RuleViolation(
+                self.id,
+                "progress_value",
+                "进度报告须有说明、进度百分比或指标当前值"
+                "（progress needs a note, a percent or a target's current value）",
+            )
         if percent is not None and not 0 <= whole(percent, "percent") <= 100:
             raise RuleViolation(
                 self.id, "percent_range", f"percent must be within 0–100, got {percent}"
             )
         if target_value is not None:
             target_value = number(target_value, "target_value")
-        note = text(note, "note", max_len=LONG_TEXT_MAX)
-        evidence = text(evidence, "evidence", max_len=TITLE_MAX)
         if target_index is not None:
             whole(target_index, "target_index")
             if not 0 <= target_index < len(self.details.targets):

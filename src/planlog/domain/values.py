@@ -85,6 +85,13 @@ _LABELS: dict[str, tuple[str, str]] = {
     "key": ("键", "key"),
     "recipients": ("接收人", "recipients"),
     "soft": ("弹性时限", "soft deadline"),
+    # people (planlog.domain.person)
+    "department": ("部门", "department"),
+    "role": ("角色", "role"),
+    "mobile": ("手机号码", "mobile number"),
+    "email": ("电子邮件", "e-mail"),
+    "im_id": ("企业微信/钉钉账号", "WeCom/DingTalk user id"),
+    "password": ("密码", "password"),
 }
 
 

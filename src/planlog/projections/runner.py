@@ -58,6 +58,7 @@ from planlog.projections.board import BoardProjection
 from planlog.projections.chain import ChainProjection
 from planlog.projections.changes import Change, ChangeReader, PayloadNotDecoded
 from planlog.projections.outbox import OutboxProjection
+from planlog.projections.people import PeopleProjection
 from planlog.projections.quarantine import QuarantinedEvent, projection_quarantine
 from planlog.projections.rollup import RollupProjection
 from planlog.projections.timeline import TimelineProjection
@@ -95,6 +96,7 @@ def default_projections() -> list[ReadModel]:
         RollupProjection(),
         OutboxProjection(),
         ChainProjection(),
+        PeopleProjection(),
     ]
 
 

@@ -18,6 +18,7 @@ from planlog.domain.clock import PLAN_TZ, Clock, recording_clock, system_clock
 from planlog.domain.errors import ConcurrencyConflict, NotFound, PlanlogError
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation, organisation_id
+from planlog.domain.person import Person
 from planlog.domain.registry import REGISTRY_ID, AlreadyImported, PlanEntry, PlanRegistry
 from planlog.service import handlers
 from planlog.service.commands import (
@@ -506,6 +507,9 @@ class PlanlogApp(Application[UUID]):
 
     def get_organisation(self, name: str) -> Organisation:
         return self.load(Organisation, organisation_id(name), f"organisation named {name!r}")
+
+    def get_person(self, person_id: UUID) -> Person:
+        return self.load(Person, person_id, "person")
 
     def find_organisation(self, name: str) -> Organisation | None:
         try:

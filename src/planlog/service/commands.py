@@ -23,6 +23,7 @@ from planlog.deadlines import ParsedDeadline
 from planlog.domain.errors import PlanlogError
 from planlog.domain.model import Plan, PlanItem, Target
 from planlog.domain.organisation import Organisation
+from planlog.domain.person import Person, checked_changes
 from planlog.domain.schedule import Occurrence, check_in_plan_year, expand_rrule
 from planlog.domain.values import (
     LONG_TEXT_MAX,
@@ -188,6 +189,59 @@ class RegisterOrganisation(Command[Organisation]):
     parent: str | None = None
     chair: str | None = None
     only_new_name: bool = False
+
+
+# ------------------------------------------------------------------ people
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterPerson(Command[Person]):
+    """A person of `org`, which must exist (registered, or named by older plans)."""
+
+    org: str
+    name: str
+    actor: str
+    department: str | None = None
+    role: str = "editor"
+    mobile: str | None = None
+    email: str | None = None
+    im_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangePerson(Command[Person]):
+    """Some of a person's details (`planlog.domain.person.CHANGEABLE`); the rest stay."""
+
+    person_id: UUID
+    changes: Mapping[str, object]
+    actor: str
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        self._check("person_id", _person_id(self.person_id))
+        self._check("changes", checked_changes(self.changes))
+        self._text("reason", max_len=REASON_MAX)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetirePerson(Command[Person]):
+    person_id: UUID
+    actor: str
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        self._check("person_id", _person_id(self.person_id))
+        self._text("reason", max_len=REASON_MAX)
+
+
+def _person_id(value: object) -> UUID:
+    """A person's id, from a UUID or its text (the read side keeps ids as text)."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value).strip())
+    except ValueError:
+        raise PlanlogError(f"不是人员编号（not a person id）: {value!r}") from None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,12 +19,14 @@ from planlog.deadlines import parse_deadline
 from planlog.domain.errors import ConcurrencyConflict
 from planlog.domain.model import ItemDetails, Plan, PlanItem
 from planlog.domain.organisation import Organisation, name_in_use
+from planlog.domain.person import Person
 from planlog.service.commands import (
     AddItem,
     AddSection,
     AppointChair,
     Backfill,
     Cancel,
+    ChangePerson,
     ChangeSchedule,
     Command,
     Complete,
@@ -35,11 +37,13 @@ from planlog.service.commands import (
     NewItem,
     Reassign,
     RegisterOrganisation,
+    RegisterPerson,
     RenamePlan,
     RenameSection,
     Reopen,
     ReorderSections,
     ReportProgress,
+    RetirePerson,
     ReviseItem,
     SetReminderPolicy,
 )
@@ -241,6 +245,47 @@ def appoint_chair(app: PlanlogApp, c: AppointChair) -> Organisation:
         org.appoint_chair(c.chair, actor=c.actor)
         app.save_all(org)
         return org
+
+
+# ------------------------------------------------------------------ people
+
+
+@handles(RegisterPerson)
+def register_person(app: PlanlogApp, c: RegisterPerson) -> Person:
+    with app.recording():
+        org = c.org.strip()
+        if app.find_organisation(org) is None and not app.registry().names_organisation(org):
+            app.get_organisation(org)  # the same "no organisation named …" as elsewhere
+        person = Person.register(
+            org=org,
+            name=c.name,
+            department=c.department,
+            role=c.role,
+            mobile=c.mobile,
+            email=c.email,
+            im_id=c.im_id,
+            actor=c.actor,
+        )
+        app.save_all(person)
+        return person
+
+
+@handles(ChangePerson)
+def change_person(app: PlanlogApp, c: ChangePerson) -> Person:
+    with app.recording():
+        person = app.load(Person, c.person_id, "person")
+        person.change(c.changes, actor=c.actor, reason=c.reason)
+        app.save_all(person)
+        return person
+
+
+@handles(RetirePerson)
+def retire_person(app: PlanlogApp, c: RetirePerson) -> Person:
+    with app.recording():
+        person = app.load(Person, c.person_id, "person")
+        person.retire(actor=c.actor, reason=c.reason)
+        app.save_all(person)
+        return person
 
 
 # ------------------------------------------------------------------ items

@@ -14,6 +14,7 @@ from typing import Any
 from planlog.domain.events import event_name
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation
+from planlog.domain.person import Person
 from planlog.domain.registry import PlanRegistry
 
 Summary = Callable[[dict[str, Any]], str]
@@ -166,6 +167,16 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
         lambda d: f"工会主席改为 {d.get('chair') or '（无）'}",
         lambda d: f"Chair changed to {d.get('chair') or '(none)'}",
     ),
+    # People: the sentence names the person, never their contact details.
+    event_name(Person.Registered): (
+        lambda d: f"登记人员 {d.get('name')}（{d.get('org')}，{d.get('role')}）",
+        lambda d: f"Registered {d.get('name')} ({d.get('org')}, {d.get('role')})",
+    ),
+    event_name(Person.Changed): (
+        lambda d: "修改人员信息：" + "、".join(sorted(d.get("changes", {}))),
+        lambda d: "Changed the person's " + ", ".join(sorted(d.get("changes", {}))),
+    ),
+    event_name(Person.Retired): (lambda d: "停用人员", lambda d: "Retired the person"),
 }
 
 #: language → event type → its sentence

@@ -28,6 +28,7 @@ from planlog.domain.status import ALL_STATUSES
 from planlog.http.deps import Services, ServicesDep
 from planlog.http.downloads import PLAN_DOWNLOADS
 from planlog.http.web import backfill, chair, importing, items, ledger, settings
+from planlog.http.web import people as people_pages
 from planlog.http.web.page_models import (
     QUICK_FILTERS,
     BoardFilters,
@@ -72,6 +73,7 @@ router.include_router(chair.router)
 router.include_router(settings.router)
 router.include_router(ledger.router)
 router.include_router(backfill.router)
+router.include_router(people_pages.router)
 
 
 def _moment(text: str | None) -> datetime | None:

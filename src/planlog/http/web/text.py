@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from planlog import i18n
 from planlog.domain.clock import PLAN_TZ
+from planlog.http.web.people_text import PEOPLE_TEXTS
 
 LANGS = ("zh", "en")
 
@@ -488,6 +489,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "next_deadline": ("下一时限", "Next deadline"),
     "overdue_count": ("逾期", "Overdue"),
 }
+
+_TEXTS.update(PEOPLE_TEXTS)  # the people pages' words (planlog.http.web.people)
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
