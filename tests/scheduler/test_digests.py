@@ -4,8 +4,10 @@ while it fails, and each rows of a digest marked delivered together."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import unquote
 from uuid import UUID
 
 import orjson
@@ -13,12 +15,14 @@ import pytest
 from sqlalchemy import select, update
 from tests.scheduler.simulation import at, print_figures, recipient_of, simulate_year
 
+from planlog.auth.links import peek
 from planlog.config import Settings
 from planlog.projections.outbox import reminder_digests, reminder_outbox, reminders_report
 from planlog.projections.runner import ReadModelRunner
 from planlog.scheduler.dispatch import deliver, deliver_pending, set_channels
 from planlog.scheduler.service import reminder_pass
 from planlog.service.app import NewItem, PlanlogApp
+from planlog.service.commands import RegisterPerson
 
 ORG = "某医院工会"
 
@@ -200,3 +204,26 @@ def test_the_simulated_year_loses_nothing_and_sends_at_most_one_message_per_pers
     assert figures.delivered == figures.in_a_digest == figures.issued
     assert figures.max_per_person_per_day == 1
     assert figures.messages == figures.digests < figures.issued
+
+
+def test_a_known_person_is_mentioned_and_each_task_link_signs_them_in(
+    app: PlanlogApp, runner: Any, settings: Settings, http_receiver: Any, monkeypatch: Any
+) -> None:
+    (item,) = plan_of(app, ("组织健全", "李四", date(2026, 6, 30)))
+    person = app.handle(
+        RegisterPerson(org=ORG, name="李四", actor="admin", mobile="13800000000", im_id="lisi")
+    )
+    monkeypatch.setenv("PLANLOG_WECOM_ROBOT_API", http_receiver.url("http", "/wecom"))
+    set_channels(runner.engine, ORG, None, ["wecombot://0123456789abcdef0123456789abcdef"])
+    reminder_pass(app, runner, at(date(2026, 6, 23), 9), settings=settings)
+
+    (request,) = http_receiver.requests
+    text = request.json()["text"]
+    assert text["mentioned_mobile_list"] == ["13800000000"]
+    assert text["mentioned_list"] == ["lisi"]
+    assert "@13800000000" in text["content"]
+    link = re.search(r"https://planlog\.example\.org/login/link\?code=(\S+)", text["content"])
+    assert link is not None
+    found = peek(runner.engine, unquote(link.group(1)))
+    assert found is not None
+    assert found.person.id == str(person.id) and found.next_path == f"/items/{item}"

@@ -37,6 +37,7 @@ import orjson
 from sqlalchemy import Engine, and_, bindparam, or_, select, update
 from sqlalchemy.engine import Connection
 
+from planlog.auth.links import sign_in_url
 from planlog.domain.clock import PLAN_TZ
 from planlog.projections.board import board_items, board_occurrences, board_plans
 from planlog.projections.outbox import (
@@ -51,6 +52,7 @@ from planlog.projections.outbox import (
     reminder_outbox,
     utc_iso,
 )
+from planlog.projections.people import people_for
 from planlog.projections.rollup import organisations
 from planlog.scheduler.delivery import Attempt, Mention, mask, next_retry_delay, parse_urls
 from planlog.scheduler.delivery import send as channel_send
@@ -146,10 +148,6 @@ class Contact:
 
 
 def _contact(conn: Connection, org: str, recipient: str) -> Contact | None:
-    try:  # the people register arrives with planlog.projections.people
-        from planlog.projections.people import people_for
-    except ImportError:
-        return None
     found = people_for(conn, org, [recipient])
     if not found:
         return None
@@ -166,9 +164,7 @@ LinkMaker = Callable[[Engine, str, str, str], str]
 
 
 def _sign_in_link(engine: Engine, person_id: str, base_url: str, next_path: str) -> str:
-    from planlog.auth.links import sign_in_url
-
-    return str(sign_in_url(engine, person_id, base_url, next_path))
+    return sign_in_url(engine, person_id, base_url, next_path)
 
 
 # ------------------------------------------------------------------ delivery
