@@ -53,7 +53,6 @@ from planlog.projections.outbox import (
     utc_iso,
 )
 from planlog.projections.people import people_for
-from planlog.projections.rollup import organisations
 from planlog.scheduler.delivery import Attempt, Mention, mask, next_retry_delay, parse_urls
 from planlog.scheduler.delivery import send as channel_send
 from planlog.scheduler.messages import Digest, DigestItem, render_digest
@@ -581,12 +580,11 @@ def _prepare(
         if _fully_done(row, recipient, urls):
             row.reached.add(recipient)
     contact = wording.people(conn, org, recipient)
-    chair = conn.execute(select(organisations.c.chair).where(organisations.c.name == org)).scalar()
     jobs = []
     rows_at = {r.position: r for r in group}
     for positions, channel_urls in by_rows.items():
         rows = [rows_at[p] for p in positions]
-        digest = _digest(engine, org, recipient, rows, day, contact, chair, wording)
+        digest = _digest(engine, org, recipient, rows, day, contact, wording)
         title, body = render_digest(digest, wording.lang)
         jobs.append(
             _Job(
@@ -609,7 +607,6 @@ def _digest(
     rows: list[_Row],
     day: date,
     contact: Contact | None,
-    chair: str | None,
     wording: _Wording,
 ) -> Digest:
     # Several reminders of one deadline (a backlog, a lead and a due) are one item.
