@@ -227,3 +227,17 @@ def test_a_known_person_is_mentioned_and_each_task_link_signs_them_in(
     found = peek(runner.engine, unquote(link.group(1)))
     assert found is not None
     assert found.person.id == str(person.id) and found.next_path == f"/items/{item}"
+
+
+def test_a_reminder_an_earlier_version_gave_up_on_is_delivered(
+    app: PlanlogApp, runner: Any, settings: Settings, http_receiver: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.delenv("PLANLOG_NOTIFY_URLS", raising=False)
+    plan_of(app, ("报送女职工工作情况", "工会女工", date(2026, 6, 30)))
+    reminder_pass(app, runner, at(date(2026, 6, 23), 9), settings=settings)
+    with runner.engine.begin() as conn:  # as versions before digests left it: given up
+        conn.execute(update(reminder_outbox).values(status="failed", attempts=8))
+
+    set_channels(runner.engine, ORG, None, [http_receiver.url("json", "/hook")])
+    deliver_pending(runner.engine, at(date(2026, 6, 23), 10))
+    assert statuses(runner) == ["sent"] and len(http_receiver.requests) == 1

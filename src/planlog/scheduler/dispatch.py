@@ -66,8 +66,11 @@ BATCH = 2000
 
 log = logging.getLogger("planlog.delivery")
 
-#: statuses of rows still to be delivered
-_WAITING = (PENDING, RETRYING, NO_CHANNEL)
+#: statuses of rows still to be delivered; `failed` too: rows an earlier version gave up
+#: on after eight attempts go out now, and a vanished item's row is looked at again
+_WAITING = (PENDING, RETRYING, NO_CHANNEL, FAILED)
+#: how long a row whose item left the board waits before it is looked at again
+_VANISHED_RECHECK = timedelta(hours=6)
 
 
 # ------------------------------------------------------------------ channels
@@ -98,7 +101,7 @@ def _wake(conn: Connection, org: str) -> None:
     ).where(p.org == org)
     conn.execute(
         update(reminder_outbox)
-        .where(o.status.in_((NO_CHANNEL, RETRYING)), o.item_id.in_(items_of_org))
+        .where(o.status.in_((NO_CHANNEL, RETRYING, FAILED)), o.item_id.in_(items_of_org))
         .values(next_attempt_at="")  # sorts before every time: due now
     )
 
@@ -416,7 +419,11 @@ def _drop_vanished(engine: Engine, rows: list[_Row], now: datetime) -> list[Deli
         conn.execute(
             update(reminder_outbox)
             .where(o.position.in_([r.position for r in gone]), o.status != SENT)
-            .values(status=FAILED, last_error="the item is no longer on the board")
+            .values(
+                status=FAILED,
+                last_error="the item is no longer on the board",
+                next_attempt_at=utc_iso(now + _VANISHED_RECHECK),
+            )
         )
     rows[:] = [r for r in rows if r.org is not None]
     return [Delivery(r.position, r.item_id, r.occurrence, r.kind, FAILED, []) for r in gone]
