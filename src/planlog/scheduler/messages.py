@@ -341,6 +341,8 @@ def _digest_item(number: int, item: DigestItem, today: date, zh: bool) -> list[s
         status = "已办结" if item.closed else _zh_status(days)
         head = f"{number}. {item.item_title}（{item.plan_title}）"
         facts = [f"截止{_zh_short(item.occurrence_due, today)}", status, _progress(item, zh)]
+        if item.escalate and not item.closed:
+            facts.append("已报主席督办")
         if item.responsible:
             facts.append(f"责任人：{item.responsible}")
         lines = [head, "   " + " · ".join(facts)]
@@ -350,6 +352,8 @@ def _digest_item(number: int, item: DigestItem, today: date, zh: bool) -> list[s
     status = "closed" if item.closed else _en_status(days)
     head = f"{number}. {item.item_title} ({item.plan_title})"
     facts = [f"due {_en_short(item.occurrence_due, today)}", status, _progress(item, zh)]
+    if item.escalate and not item.closed:
+        facts.append("escalated to the chair")
     if item.responsible:
         facts.append(f"responsible: {item.responsible}")
     lines = [head, "   " + " · ".join(facts)]
