@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bench import command_rate, import_fidelity, rebuild_rate, reminder_pass
+from bench import command_rate, delivery, import_fidelity, rebuild_rate, reminder_pass
 from bench.results_file import record
 
 
@@ -39,6 +39,11 @@ def main() -> None:
         "ms (one day's pass, larger size)",
         figures.pop("baseline"),
         **figures,
+    )
+    print(json.dumps(entry, ensure_ascii=False))
+    figures = delivery.run()
+    entry = record(
+        "delivery", figures.pop("value"), "reminders/s", figures.pop("baseline"), **figures
     )
     print(json.dumps(entry, ensure_ascii=False))
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from planlog.scheduler.delivery import (
-    MAX_ATTEMPTS,
     Attempt,
+    Mention,
     mask,
     next_retry_delay,
     parse_urls,
@@ -268,5 +268,66 @@ def test_next_retry_delay_needs_a_failure(failures: int) -> None:
         next_retry_delay(failures)
 
 
-def test_max_attempts() -> None:
-    assert MAX_ATTEMPTS == 8
+# -- work-chat robots that @mention a person ----------------------------------------------
+
+WECOM_KEY = "0123456789abcdef0123456789abcdef"
+DING_TOKEN = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+
+
+def test_a_wecom_robot_message_mentions_the_person(http_receiver: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv(
+        "PLANLOG_WECOM_ROBOT_API", http_receiver.url("http", "/cgi-bin/webhook/send")
+    )
+    mention = Mention(mobiles=("13800000000",), user_ids=("zhangsan",))
+    [attempt] = send([f"wecombot://{WECOM_KEY}"], TITLE, BODY, mention=mention, timeout=5)
+
+    assert attempt.ok and WECOM_KEY not in attempt.url
+    (request,) = http_receiver.requests
+    assert request.path == f"/cgi-bin/webhook/send?key={WECOM_KEY}"
+    assert request.json() == {
+        "msgtype": "text",
+        "text": {
+            "content": f"{TITLE}\n{BODY}",
+            "mentioned_list": ["zhangsan"],
+            "mentioned_mobile_list": ["13800000000"],
+        },
+    }
+
+
+def test_a_signed_dingtalk_robot_message_mentions_the_person(
+    http_receiver: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("PLANLOG_DINGTALK_ROBOT_API", http_receiver.url("http", "/robot/send"))
+    mention = Mention(mobiles=("13800000000",))
+    url = f"dingtalk://SECsecret0123@{DING_TOKEN}/"
+    [attempt] = send([url], TITLE, BODY, mention=mention, timeout=5)
+
+    assert attempt.ok
+    (request,) = http_receiver.requests
+    assert request.path.startswith(f"/robot/send?access_token={DING_TOKEN}&timestamp=")
+    assert "&sign=" in request.path
+    payload = request.json()
+    assert payload["at"] == {"atMobiles": ["13800000000"], "atUserIds": [], "isAtAll": False}
+    assert payload["text"]["content"] == f"{TITLE}\n{BODY}"
+
+
+def test_a_robot_that_refuses_the_message_is_a_failed_attempt(
+    http_receiver: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("PLANLOG_WECOM_ROBOT_API", http_receiver.url("http", "/send"))
+    http_receiver.status = 500
+    [attempt] = send(
+        [f"wecombot://{WECOM_KEY}"], TITLE, BODY, mention=Mention(("13800000000",)), timeout=5
+    )
+    assert attempt.ok is False and "500" in (attempt.error or "")
+    assert WECOM_KEY not in (attempt.error or "")
+
+
+def test_a_long_digest_is_cut_to_what_a_wecom_robot_accepts(
+    http_receiver: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("PLANLOG_WECOM_ROBOT_API", http_receiver.url("http", "/send"))
+    body = "组织健全、" * 1000
+    send([f"wecombot://{WECOM_KEY}"], TITLE, body, mention=Mention(("13800000000",)), timeout=5)
+    content = http_receiver.requests[0].json()["text"]["content"]
+    assert len(content.encode()) <= 2048 and content.endswith("…")

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
-from planlog.scheduler.messages import ReminderNotice, render
+from planlog.scheduler.messages import (
+    DIGEST_MAX_ITEMS,
+    Digest,
+    DigestItem,
+    ReminderNotice,
+    render,
+    render_digest,
+)
 
 LINK = "https://planlog.example.org/items/42"
 
@@ -180,3 +188,77 @@ def test_plan_without_organisation() -> None:
 def test_unknown_language() -> None:
     with pytest.raises(ValueError, match="lang"):
         render(BASE, "fr")
+
+
+# -- digests -------------------------------------------------------------------------------
+
+TODAY = date(2026, 6, 25)
+
+
+def task(title: str, due: date, **extra: Any) -> DigestItem:
+    values: dict[str, Any] = {
+        "item_title": title,
+        "plan_title": "2026年工作计划",
+        "responsible": "工会女工",
+        "occurrence_due": due,
+        "opens": None,
+        "escalate": False,
+        "percent": None,
+        "note": None,
+        "closed": False,
+        "link": None,
+        **extra,
+    }
+    return DigestItem(**values)
+
+
+def test_a_digest_groups_overdue_first_then_escalated_today_and_coming_up() -> None:
+    digest = Digest(
+        "工会女工",
+        "某医院工会",
+        TODAY,
+        (
+            task("下周的事", date(2026, 7, 2)),
+            task("今天的事", TODAY),
+            task("别人的事", date(2026, 6, 10), escalate=True, responsible="工会办公室"),
+            task("早逾期的事", date(2026, 6, 1)),
+            task("刚逾期的事", date(2026, 6, 20)),
+        ),
+    )
+    title, body = render_digest(digest)
+    assert (
+        title
+        == "【督办】工会女工：已逾期2项，督办（抄送主席）1项，今天到期1项，即将到期1项（6月25日）"
+    )
+    order = [
+        "■ 已逾期（2）",
+        "早逾期的事",
+        "刚逾期的事",
+        "■ 督办",
+        "别人的事",
+        "今天的事",
+        "下周的事",
+    ]
+    assert [body.index(words) for words in order] == sorted(body.index(w) for w in order)
+
+
+def test_a_digest_of_one_task_names_it_in_the_title() -> None:
+    title, _ = render_digest(Digest("工会女工", "某医院工会", TODAY, (task("组织健全", TODAY),)))
+    assert title == "【工作提醒】组织健全 · 今天到期"
+
+
+def test_a_digest_item_says_progress_days_and_link() -> None:
+    item = task("组织健全", date(2026, 6, 22), percent=40, note="已完成初稿", link=LINK)
+    _, body = render_digest(Digest("工会女工", "某医院工会", TODAY, (item,), mention="@138"))
+    assert "截止6月22日 · 已逾期3天 · 进度：40%「已完成初稿」" in body
+    assert f"办理：{LINK}" in body and body.endswith("@138")
+    _, english = render_digest(Digest("工会女工", "某医院工会", TODAY, (item,)), "en")
+    assert "3 days overdue · progress: 40% “已完成初稿”" in english and f"Open: {LINK}" in english
+
+
+def test_a_long_digest_shows_the_first_items_and_counts_the_rest() -> None:
+    items = tuple(task(f"事项{n}", date(2026, 7, 1) + timedelta(days=n)) for n in range(45))
+    _, body = render_digest(Digest("工会女工", "某医院工会", TODAY, items))
+    assert f"{DIGEST_MAX_ITEMS}. 事项{DIGEST_MAX_ITEMS - 1}" in body
+    assert f"事项{DIGEST_MAX_ITEMS}（" not in body
+    assert f"……另有{45 - DIGEST_MAX_ITEMS}项" in body

@@ -68,12 +68,27 @@ def remind(
 
 
 @guarded
-def reminders(ctx: typer.Context, json_out: bool = JsonOption) -> None:
-    """Issued reminders and their delivery status."""
+def reminders(
+    ctx: typer.Context,
+    undelivered: Annotated[
+        bool,
+        typer.Option("--undelivered", help="Only those not delivered yet (no channel, failing)."),
+    ] = False,
+    json_out: bool = JsonOption,
+) -> None:
+    """Issued reminders and their delivery status; undelivered ones are counted first."""
     rows = reminders_report(state(ctx).read_models())
+    if undelivered:
+        rows = [r for r in rows if r["undelivered"]]
     if json_out:
         emit_json(rows)
         return
+    waiting = sum(1 for r in rows if r["undelivered"])
+    if waiting:
+        out_console.print(
+            f"未送达 undelivered: {waiting} 条提醒尚未送达，渠道可用后自动补发 "
+            "(they go out once a channel works)"
+        )
     table = Table(
         "发出 issued", "截止 due", "类型 kind", "事项 item", "状态 status", "次数", "错误"
     )

@@ -7,6 +7,11 @@ never deleted, so a rebuild or replay finds every reminder already there and sen
 nothing; rows that a rebuild has to re-create (a wiped read-model database) are
 marked `replayed`, never sent. This module holds the tables, the projection and the
 report; it sends nothing, so read models never depend on the scheduler.
+
+A row is delivered once every one of its recipients has had it in a digest (one
+message per recipient per China day, `reminder_digests` keeps each one sent); until
+then it waits (`pending`, `retrying`, `no_channel`) and is never given up on: those
+rows are the undelivered reminders the board and `planlog reminders` show.
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ from sqlalchemy import (
     Boolean,
     Column,
     Engine,
+    Index,
     Integer,
     String,
     Table,
     Text,
     UniqueConstraint,
+    func,
     select,
 )
 from sqlalchemy.engine import Connection
@@ -42,6 +49,9 @@ REMINDER_ISSUED = event_name(PlanItem.ReminderIssued)
 #: a row's delivery status (`planlog.scheduler.dispatch` moves it along)
 PENDING, SENDING, SENT, RETRYING, FAILED = "pending", "sending", "sent", "retrying", "failed"
 REPLAYED, NO_CHANNEL = "replayed", "no_channel"
+#: still to be delivered because delivery was tried and did not succeed: shown as
+#: undelivered (a row merely `pending` is on its way, or held for tomorrow's digest)
+UNDELIVERED = (NO_CHANNEL, RETRYING, FAILED)
 
 reminder_outbox = Table(
     "reminder_outbox",
@@ -60,7 +70,9 @@ reminder_outbox = Table(
     Column("next_attempt_at", String(40), nullable=False),
     Column("claimed_at", String(40)),
     Column("sent_at", String(40)),
-    Column("delivered_to", Text, nullable=False),  # JSON list of masked channels done
+    # JSON list of [recipient, masked channel] pairs done (a bare string, as rows written
+    # before digests have it, is a channel done for every recipient)
+    Column("delivered_to", Text, nullable=False),
     Column("last_error", Text),
     UniqueConstraint("item_id", "occurrence", "key", name="uq_reminder_once"),
 )
@@ -74,6 +86,22 @@ reminder_attempts = Table(
     Column("channel", Text, nullable=False),  # masked apprise URL
     Column("ok", Boolean, nullable=False),
     Column("error", Text),
+)
+
+#: One row per digest message sent (or tried) to a recipient's channels: the record
+#: behind "one message per person per day" and the figures of the simulated year.
+reminder_digests = Table(
+    "reminder_digests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org", Text, nullable=False),
+    Column("recipient", Text, nullable=False),
+    Column("day", String(10), nullable=False),  # China date the digest went out on
+    Column("at", String(40), nullable=False),
+    Column("positions", Text, nullable=False),  # JSON list of outbox positions it carried
+    Column("channels", Text, nullable=False),  # JSON list of {channel, ok, error}
+    Column("ok", Boolean, nullable=False),  # at least one channel took it
+    Index("ix_reminder_digests_day", "day", "org", "recipient"),
 )
 
 notify_channels = Table(
@@ -99,7 +127,7 @@ class _ReminderIssued(Shape):
 class OutboxProjection(ReadModel):
     name = "outbox"
     cost = 0.2  # µs per event in bench/rebuild_rate.py
-    tables = (reminder_outbox, reminder_attempts)
+    tables = (reminder_outbox, reminder_attempts, reminder_digests)
     types = frozenset({REMINDER_ISSUED})
     payloads: ClassVar[Shapes] = {REMINDER_ISSUED: _ReminderIssued}
     rebuildable = False
@@ -177,8 +205,65 @@ def reminders_report(engine: Engine, orgs: set[str] | None = None) -> list[dict[
                 "status": r.status,
                 "attempts": r.attempts,
                 "sent_at": r.sent_at,
-                "next_attempt_at": r.next_attempt_at if r.status == RETRYING else None,
+                "next_attempt_at": r.next_attempt_at if r.status in UNDELIVERED else None,
+                "last_error": r.last_error,
+                "undelivered": r.status in UNDELIVERED,
+            }
+            for r in conn.execute(query)
+        ]
+
+
+def undelivered_reminders(
+    engine: Engine, *, plan_id: str | None = None, orgs: set[str] | None = None
+) -> list[dict[str, Any]]:
+    """Reminders whose delivery was tried and has not succeeded yet (no channel, a
+    failing channel), oldest first: what the board warns about until they go out."""
+    o, i, p = reminder_outbox.c, board_items.c, board_plans.c
+    query = (
+        select(
+            o.item_id,
+            o.occurrence,
+            o.kind,
+            o.status,
+            o.attempts,
+            o.last_error,
+            o.issued_at,
+            o.recipients,
+            i.title,
+            p.org,
+        )
+        .join_from(reminder_outbox, board_items, i.item_id == o.item_id)
+        .join(board_plans, p.plan_id == i.plan_id)
+        .where(o.status.in_(UNDELIVERED))
+        .order_by(o.position)
+    )
+    if plan_id is not None:
+        query = query.where(i.plan_id == plan_id)
+    if orgs is not None:
+        query = query.where(p.org.in_(sorted(orgs)))
+    with engine.connect() as conn:
+        return [
+            {
+                "item_id": r.item_id,
+                "title": r.title,
+                "org": r.org,
+                "occurrence": r.occurrence,
+                "kind": r.kind,
+                "recipients": orjson.loads(r.recipients),
+                "status": r.status,
+                "attempts": r.attempts,
+                "issued_at": r.issued_at,
                 "last_error": r.last_error,
             }
             for r in conn.execute(query)
         ]
+
+
+def undelivered_count(engine: Engine) -> int:
+    o = reminder_outbox.c
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).select_from(reminder_outbox).where(o.status.in_(UNDELIVERED))
+            ).scalar_one()
+        )

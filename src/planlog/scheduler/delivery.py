@@ -3,24 +3,37 @@
 Each URL is sent on its own apprise.Apprise() so the outbox learns which channel failed
 and retries only that one. Delivery failures never raise: a broken channel must not stop
 the scheduler or the other channels; the caller records the Attempt and retries later
-(next_retry_delay) up to MAX_ATTEMPTS.
+(next_retry_delay), for as long as it takes: a reminder is never given up on.
 
 Supported URLs are whatever apprise supports, for example
 json://host:port/path and jsons:// (webhooks), mailto:// and mailtos:// (e-mail),
 wecombot://KEY (企业微信群机器人), dingtalk://[secret@]TOKEN (钉钉), feishu://TOKEN (飞书).
+
+A message for one person (`Mention`: their mobile numbers and WeCom/DingTalk user ids)
+@mentions them in a WeCom or DingTalk group robot. apprise cannot mention in WeCom at
+all, and in DingTalk only by mobile number, so those two robots' JSON is posted here
+(`post_robot`), to the robots' own endpoints or, on an intranet, to the gateway named by
+PLANLOG_WECOM_ROBOT_API / PLANLOG_DINGTALK_ROBOT_API.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import hmac
+import json
+import os
 import re
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 import apprise
-
-MAX_ATTEMPTS = 8
 
 _FIRST_RETRY = timedelta(minutes=1)
 _LONGEST_RETRY = timedelta(hours=6)
@@ -84,8 +97,12 @@ def _validate(url: str) -> None:
         raise ValueError(f"notification URL {mask(url)!r} is not a valid {scheme}:// URL")
 
 
+@functools.lru_cache(maxsize=4096)
 def mask(url: str) -> str:
-    """The URL with passwords, tokens and robot keys hidden, for display and records."""
+    """The URL with passwords, tokens and robot keys hidden, for display and records.
+
+    Cached: delivery masks each channel once per row and recipient, and apprise parses
+    the URL anew each time (most of a digest's cost before this cache)."""
     service: Any
     try:
         service = apprise.Apprise.instantiate(url, suppress_exceptions=True)
@@ -133,9 +150,109 @@ def _query_string(pairs: list[tuple[str, str]]) -> str:
     )
 
 
-def send(urls: list[str], title: str, body: str, *, timeout: float = 10.0) -> list[Attempt]:
-    """Send title and body (plain text) to each URL; one Attempt per URL, in order."""
-    return [_send_one(url, title, body, timeout) for url in urls]
+@dataclass(frozen=True)
+class Mention:
+    """Whom a work-chat robot message should notify: mobile numbers and user ids."""
+
+    mobiles: tuple[str, ...] = ()
+    user_ids: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.mobiles or self.user_ids)
+
+
+def send(
+    urls: list[str],
+    title: str,
+    body: str,
+    *,
+    timeout: float = 10.0,
+    mention: Mention | None = None,
+) -> list[Attempt]:
+    """Send title and body (plain text) to each URL; one Attempt per URL, in order.
+    WeCom and DingTalk robots @mention `mention`'s people when there are any."""
+    attempts = []
+    for url in urls:
+        if mention and _robot_kind(url) is not None:
+            attempts.append(post_robot(url, title, body, mention, timeout=timeout))
+        else:
+            attempts.append(_send_one(url, title, body, timeout))
+    return attempts
+
+
+WECOM_API = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+DINGTALK_API = "https://oapi.dingtalk.com/robot/send"
+#: WeCom refuses a text message over 2048 bytes, DingTalk (in practice) over 20000.
+_ROBOT_LIMIT = {"wecombot": 2048, "dingtalk": 20000}
+
+
+def _robot_kind(url: str) -> str | None:
+    match = _SCHEME.match(url)
+    scheme = match["scheme"].lower() if match else ""
+    return scheme if scheme in _ROBOT_LIMIT else None
+
+
+def post_robot(
+    url: str, title: str, body: str, mention: Mention, *, timeout: float = 10.0
+) -> Attempt:
+    """Post a text message that @mentions `mention` to the WeCom (wecombot://KEY) or
+    DingTalk (dingtalk://[SECRET@]TOKEN) group robot the apprise URL names."""
+    shown = mask(url)
+    kind = _robot_kind(url)
+    service: Any = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if kind is None or service is None:
+        return Attempt(shown, False, "invalid notification URL")
+    content = _fit(f"{title}\n{body}", _ROBOT_LIMIT[kind])
+    if kind == "wecombot":
+        endpoint = os.environ.get("PLANLOG_WECOM_ROBOT_API") or WECOM_API
+        target = f"{endpoint}?{urlencode({'key': service.key})}"
+        text: dict[str, Any] = {"content": content}
+        if mention.user_ids:
+            text["mentioned_list"] = list(mention.user_ids)
+        if mention.mobiles:
+            text["mentioned_mobile_list"] = list(mention.mobiles)
+        payload: dict[str, Any] = {"msgtype": "text", "text": text}
+    else:
+        endpoint = os.environ.get("PLANLOG_DINGTALK_ROBOT_API") or DINGTALK_API
+        query = {"access_token": service.token}
+        if service.secret:
+            query.update(_dingtalk_signature(service.secret))
+        target = f"{endpoint}?{urlencode(query)}"
+        at = {"atMobiles": list(mention.mobiles), "atUserIds": list(mention.user_ids)}
+        payload = {"msgtype": "text", "text": {"content": content}, "at": {**at, "isAtAll": False}}
+    request = urllib.request.Request(
+        target,
+        data=json.dumps(payload, ensure_ascii=False).encode(),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            answer = response.read(65536)
+    except (OSError, urllib.error.URLError) as exc:  # HTTPError is one too
+        return Attempt(shown, False, _short(f"{kind} robot: {exc}"))
+    try:
+        code = json.loads(answer or b"{}").get("errcode", 0)
+    except (ValueError, AttributeError):
+        code = None
+    if code not in (0, None):
+        return Attempt(shown, False, _short(f"{kind} robot refused the message: {answer!r}"))
+    return Attempt(shown, True, None)
+
+
+def _dingtalk_signature(secret: str) -> dict[str, str]:
+    """DingTalk's signed-robot check: HMAC-SHA256 of "timestamp\nsecret" (in ms)."""
+    timestamp = str(round(time.time() * 1000))
+    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256)
+    return {"timestamp": timestamp, "sign": base64.b64encode(digest.digest()).decode()}
+
+
+def _fit(text: str, limit: int) -> str:
+    """The text cut to `limit` UTF-8 bytes (robots refuse longer ones), marked as cut."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[: limit - 3].decode(errors="ignore") + "…"
 
 
 def _send_one(url: str, title: str, body: str, timeout: float) -> Attempt:

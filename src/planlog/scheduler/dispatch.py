@@ -1,28 +1,43 @@
-"""Sending the outbox's reminders: claim a due row, word it, send it, record the outcome.
+"""Sending the outbox's reminders as daily digests: one message per person per day.
 
-The outbox rows (`planlog.projections.outbox`) are a read model of the issued reminders;
-this is the side effect that reads them and sends, once, through each channel.
+The outbox rows (`planlog.projections.outbox`) are a read model of the issued reminders,
+one row per `ReminderIssued`; this is the side effect that reads them and sends.
 
-Delivery is **at-least-once**: a row is claimed (status `sending`) and committed
-before anything is sent, and marked `sent` after. A crash between the two leaves
-the row claimed; once its lease runs out it is sent again. That window is the
-only way a reminder can arrive twice. Channels that succeeded are remembered per
-row, so a retry after a partial failure goes only to the channels that failed.
+A run takes every row whose time to (re)try has come, groups the rows by recipient
+(organisation and name) and sends each recipient one digest listing all their items,
+overdue first (`messages.render_digest`). Rows are marked per recipient: a row is
+`sent` once every one of its recipients has had it in a digest.
+
+- **Never lost.** A row that could not go out (no channel, a failing channel) waits,
+  retried with a backoff of at most six hours, for as long as it takes; setting a channel
+  wakes the organisation's waiting rows at once. Nothing is given up on.
+- **One message per person per day.** A recipient who already had a digest today gets
+  the rows that arrived since in tomorrow's, at the time of day today's went out; only a
+  digest that was already tried today (a retry) may go again.
+- **At-least-once.** Rows are claimed (status `sending`) and committed before anything is
+  sent, and marked after; a crash in between leaves them claimed until their lease runs
+  out, and the digest is sent again. Channels that succeeded are remembered per row and
+  recipient, so a retry goes only to the channels that failed.
+- **In parallel.** Digests are sent by a bounded pool of threads; the database work
+  (claiming, wording, recording) stays on the calling thread, in batches.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, or_, select, update
 from sqlalchemy.engine import Connection
 
+from planlog.auth.links import sign_in_url
 from planlog.domain.clock import PLAN_TZ
 from planlog.projections.board import board_items, board_occurrences, board_plans
 from planlog.projections.outbox import (
@@ -33,25 +48,39 @@ from planlog.projections.outbox import (
     SENDING,
     SENT,
     notify_channels,
-    reminder_attempts,
+    reminder_digests,
     reminder_outbox,
     utc_iso,
 )
-from planlog.projections.rollup import organisations
-from planlog.scheduler.delivery import MAX_ATTEMPTS, Attempt, mask, next_retry_delay, parse_urls
-from planlog.scheduler.delivery import send as apprise_send
-from planlog.scheduler.messages import ReminderNotice, render
+from planlog.projections.people import people_for
+from planlog.scheduler.delivery import Attempt, Mention, mask, next_retry_delay, parse_urls
+from planlog.scheduler.delivery import send as channel_send
+from planlog.scheduler.messages import Digest, DigestItem, render_digest
 
 LEASE = timedelta(minutes=10)
+#: Threads sending digests at once: enough to hide each channel's round trip, few
+#: enough not to swamp a webhook or an SMTP relay.
+WORKERS = 16
+#: Digests claimed, sent and recorded together: a crash resends at most one batch.
+BATCH = 2000
 
 log = logging.getLogger("planlog.delivery")
+
+#: statuses of rows still to be delivered; `failed` too: rows an earlier version gave up
+#: on after eight attempts go out now, and a vanished item's row is looked at again
+_WAITING = (PENDING, RETRYING, NO_CHANNEL, FAILED)
+#: how long a row whose item left the board waits before it is looked at again
+_VANISHED_RECHECK = timedelta(hours=6)
 
 
 # ------------------------------------------------------------------ channels
 
 
 def set_channels(engine: Engine, org: str, person: str | None, urls: list[str]) -> None:
-    """Where reminders for an organisation (person None) or one of its people go."""
+    """Where reminders for an organisation (person None) or one of its people go.
+
+    Reminders of the organisation that are waiting for a channel (none set, or one
+    failing) are due again at once: a channel set is a channel to try now."""
     cleaned = parse_urls(" ".join(urls))
     key = {"org": org, "person": person or ""}
     with engine.begin() as conn:
@@ -62,6 +91,19 @@ def set_channels(engine: Engine, org: str, person: str | None, urls: list[str]) 
         )
         if cleaned:
             conn.execute(notify_channels.insert().values(**key, urls=" ".join(cleaned)))
+            _wake(conn, org)
+
+
+def _wake(conn: Connection, org: str) -> None:
+    o, i, p = reminder_outbox.c, board_items.c, board_plans.c
+    items_of_org = (
+        select(i.item_id).join_from(board_items, board_plans, p.plan_id == i.plan_id)
+    ).where(p.org == org)
+    conn.execute(
+        update(reminder_outbox)
+        .where(o.status.in_((NO_CHANNEL, RETRYING, FAILED)), o.item_id.in_(items_of_org))
+        .values(next_attempt_at="")  # sorts before every time: due now
+    )
 
 
 def list_channels(engine: Engine) -> list[dict[str, Any]]:
@@ -93,9 +135,50 @@ def _channels_for(conn: Connection, org: str, people: list[str]) -> list[str]:
     return urls or default_urls()
 
 
+# ------------------------------------------------------------------ people
+
+#: (org, recipient) → the person's contact for mentions and their sign-in links
+PersonLookup = Callable[[Connection, str, str], "Contact | None"]
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Who a recipient is, when the people register knows: for @mentions and links."""
+
+    person_ids: tuple[str, ...]
+    mention: Mention
+
+
+def _contact(conn: Connection, org: str, recipient: str) -> Contact | None:
+    found = people_for(conn, org, [recipient])
+    if not found:
+        return None
+    return Contact(
+        tuple(str(p.id) for p in found),
+        Mention(
+            mobiles=tuple(p.mobile for p in found if p.mobile),
+            user_ids=tuple(p.im_id for p in found if p.im_id),
+        ),
+    )
+
+
+LinkMaker = Callable[[Engine, str, str, str], str]
+
+
+def _sign_in_link(engine: Engine, person_id: str, base_url: str, next_path: str) -> str:
+    return sign_in_url(engine, person_id, base_url, next_path)
+
+
 # ------------------------------------------------------------------ delivery
 
-Sender = Callable[[list[str], str, str], list[Attempt]]
+#: (urls, title, body, mention) → one Attempt per URL; the real one is delivery.send
+Sender = Callable[[list[str], str, str, Mention | None], list[Attempt]]
+
+
+def _default_sender(
+    urls: list[str], title: str, body: str, mention: Mention | None
+) -> list[Attempt]:
+    return channel_send(urls, title, body, mention=mention)
 
 
 def send_test(
@@ -114,12 +197,13 @@ def send_test(
         urls = _channels_for(conn, org, [person] if person else [])
     if not urls:
         return []
-    send = sender or (lambda urls, title, body: apprise_send(urls, title, body))
-    return send(urls, title, body)
+    return (sender or _default_sender)(urls, title, body, None)
 
 
 @dataclass(frozen=True)
 class Delivery:
+    """What became of one outbox row in a run."""
+
     position: int
     item_id: str
     occurrence: str
@@ -138,6 +222,27 @@ class Delivery:
         }
 
 
+@dataclass(frozen=True)
+class DigestSent:
+    """One digest message (to one recipient, all their channels) and how it went."""
+
+    org: str
+    recipient: str
+    day: str
+    positions: list[int]
+    channels: list[Attempt]
+
+    @property
+    def ok(self) -> bool:
+        return any(a.ok for a in self.channels)
+
+
+@dataclass
+class DeliveryRun:
+    rows: list[Delivery] = field(default_factory=list)
+    digests: list[DigestSent] = field(default_factory=list)
+
+
 def deliver_pending(
     engine: Engine,
     now: datetime,
@@ -146,166 +251,513 @@ def deliver_pending(
     link_base: str | None = None,
     lang: str = "zh",
     today: date | None = None,
+    workers: int = WORKERS,
 ) -> list[Delivery]:
-    """Send every reminder whose time to (re)try has come; returns what happened."""
-    send = sender or (lambda urls, title, body: apprise_send(urls, title, body))
-    o = reminder_outbox.c
-    due = (
-        select(reminder_outbox)
+    """Send every reminder whose time to (re)try has come; what became of each row."""
+    run = deliver(
+        engine, now, sender=sender, link_base=link_base, lang=lang, today=today, workers=workers
+    )
+    return run.rows
+
+
+def deliver(
+    engine: Engine,
+    now: datetime,
+    *,
+    sender: Sender | None = None,
+    link_base: str | None = None,
+    lang: str = "zh",
+    today: date | None = None,
+    workers: int = WORKERS,
+    people: PersonLookup = _contact,
+    link_maker: LinkMaker = _sign_in_link,
+) -> DeliveryRun:
+    """Send every due reminder as digests; the rows and the digests of this run."""
+    day = today or now.astimezone(PLAN_TZ).date()
+    run = DeliveryRun()
+    rows = _due_rows(engine, now)
+    if not rows:
+        return run
+    run.rows.extend(_drop_vanished(engine, rows, now))
+    groups = _group(rows)
+    keys = list(groups)
+    for start in range(0, len(keys), BATCH):
+        batch = {key: groups[key] for key in keys[start : start + BATCH]}
+        _run_batch(
+            engine,
+            batch,
+            now,
+            day,
+            run,
+            _Wording(sender or _default_sender, link_base, lang, people, link_maker),
+            workers,
+        )
+    return run
+
+
+@dataclass(frozen=True)
+class _Wording:
+    send: Sender
+    link_base: str | None
+    lang: str
+    people: PersonLookup
+    link_maker: LinkMaker
+
+
+@dataclass
+class _Row:
+    """An outbox row being delivered: what it is about, and whom it reached so far."""
+
+    position: int
+    item_id: str
+    occurrence: str
+    kind: str
+    escalate: bool
+    recipients: list[str]
+    attempts: int
+    status: str
+    claimed_at: str | None
+    done: set[tuple[str, str]]  # (recipient, masked channel)
+    everyone: set[str]  # channels done for every recipient (rows from before digests)
+    org: str | None
+    item_title: str
+    plan_title: str
+    responsible: str | None
+    opens: str | None
+    percent: int | None
+    note: str | None
+    closed: bool
+    #: outcome of this run
+    reached: set[str] = field(default_factory=set)  # recipients fully delivered to
+    failed: list[str] = field(default_factory=list)
+    no_channel: list[str] = field(default_factory=list)
+    held_until: datetime | None = None
+    tried: bool = False
+    attempts_seen: list[Attempt] = field(default_factory=list)
+
+    def channel_done(self, recipient: str, channel: str) -> bool:
+        return channel in self.everyone or (recipient, channel) in self.done
+
+
+def _due_rows(engine: Engine, now: datetime) -> list[_Row]:
+    o, i, p, oc = reminder_outbox.c, board_items.c, board_plans.c, board_occurrences.c
+    query = (
+        select(
+            o.position,
+            o.item_id,
+            o.occurrence,
+            o.kind,
+            o.escalate,
+            o.recipients,
+            o.attempts,
+            o.status,
+            o.claimed_at,
+            o.delivered_to,
+            p.org,
+            i.title,
+            p.title.label("plan_title"),
+            i.responsible,
+            oc.opens,
+            oc.percent,
+            oc.note,
+            oc.status.label("occ_status"),
+        )
+        .join_from(reminder_outbox, board_items, i.item_id == o.item_id, isouter=True)
+        .join(board_plans, p.plan_id == i.plan_id, isouter=True)
+        .join(
+            board_occurrences,
+            and_(oc.item_position == i.position, oc.due == o.occurrence),
+            isouter=True,
+        )
         .where(
             or_(
-                and_(o.status.in_((PENDING, RETRYING)), o.next_attempt_at <= utc_iso(now)),
+                and_(o.status.in_(_WAITING), o.next_attempt_at <= utc_iso(now)),
                 and_(o.status == SENDING, o.claimed_at <= utc_iso(now - LEASE)),
             )
         )
         .order_by(o.position)
     )
+    rows = []
     with engine.connect() as conn:
-        rows = list(conn.execute(due))
-    delivered = []
-    for row in rows:
-        try:
-            done = _deliver_one(engine, row, now, send, link_base, lang, today)
-        except Exception as exc:  # one reminder's failure must not hold up the others
-            log.exception(
-                "delivery of reminder %s (item %s, %s) failed", row.key, row.item_id, row.occurrence
+        for r in conn.execute(query):
+            pairs = orjson.loads(r.delivered_to)
+            rows.append(
+                _Row(
+                    position=r.position,
+                    item_id=r.item_id,
+                    occurrence=r.occurrence,
+                    kind=r.kind,
+                    escalate=bool(r.escalate),
+                    recipients=list(orjson.loads(r.recipients)),
+                    attempts=r.attempts,
+                    status=r.status,
+                    claimed_at=r.claimed_at,
+                    done={(a, b) for a, b in (p for p in pairs if isinstance(p, list))},
+                    everyone={p for p in pairs if isinstance(p, str)},
+                    org=r.org,
+                    item_title=r.title or "",
+                    plan_title=r.plan_title or "",
+                    responsible=r.responsible,
+                    opens=r.opens,
+                    percent=r.percent,
+                    note=r.note,
+                    # done, or handed in for sign-off: no longer to be chased
+                    closed=r.occ_status is not None and r.occ_status in ("done", "submitted"),
+                )
             )
-            try:
-                done = _record_error(engine, row, now, f"{type(exc).__name__}: {exc}"[:500])
-            except Exception:  # the database itself: the lease returns the row later
-                log.exception("could not record the failure of reminder %s", row.key)
-                done = None
-        if done is not None:
-            delivered.append(done)
-    return delivered
+    return rows
 
 
-def _record_error(engine: Engine, row: Any, now: datetime, error: str) -> Delivery | None:
-    """Count an unexpected failure as a failed attempt, retried with backoff like any
-    other, rather than leaving the row claimed until its lease runs out every time."""
-    status = FAILED if row.attempts + 1 >= MAX_ATTEMPTS else RETRYING
+def _drop_vanished(engine: Engine, rows: list[_Row], now: datetime) -> list[Delivery]:
+    """Rows of items that are no longer on the board cannot be worded: they fail (the
+    only way a row ends undelivered, and it is shown as such)."""
+    gone = [r for r in rows if r.org is None]
+    if not gone:
+        return []
     o = reminder_outbox.c
-    with engine.begin() as conn:
-        changed = conn.execute(
-            update(reminder_outbox)
-            .where(o.position == row.position, o.status == SENDING)
-            .values(
-                status=status,
-                attempts=row.attempts + 1,
-                next_attempt_at=utc_iso(now + next_retry_delay(row.attempts + 1)),
-                last_error=error,
-            )
-        )
-    if changed.rowcount != 1:
-        return None  # not claimed by us (the claim itself failed), or recorded meanwhile
-    return Delivery(row.position, row.item_id, row.occurrence, row.kind, status, [])
-
-
-def _claim(engine: Engine, row: Any, now: datetime) -> bool:
-    o = reminder_outbox.c
-    with engine.begin() as conn:
-        claimed = conn.execute(
-            update(reminder_outbox)
-            .where(o.position == row.position, o.status == row.status, o.attempts == row.attempts)
-            .values(status=SENDING, claimed_at=utc_iso(now))
-        )
-        return claimed.rowcount == 1
-
-
-def _deliver_one(
-    engine: Engine,
-    row: Any,
-    now: datetime,
-    send: Sender,
-    link_base: str | None,
-    lang: str,
-    today: date | None,
-) -> Delivery | None:
-    if not _claim(engine, row, now):
-        return None  # another worker took it
-    with engine.connect() as conn:
-        notice, org = _notice(conn, row, now, link_base, today)
-        recipients = orjson.loads(row.recipients)
-        urls = _channels_for(conn, org, recipients) if notice is not None else []
-    done = set(orjson.loads(row.delivered_to))
-    todo = [u for u in urls if mask(u) not in done]
-    attempts: list[Attempt] = []
-    error: str | None
-    if notice is None:
-        status, error = FAILED, "the item is no longer on the board"
-    elif not urls:
-        status = NO_CHANNEL
-        error = f"no notification channel for {org} or {', '.join(recipients)}"
-    else:
-        title, body = render(notice, lang)
-        attempts = send(todo, title, body)
-        done.update(a.url for a in attempts if a.ok)
-        failures = [a for a in attempts if not a.ok]
-        error = "; ".join(f"{a.url}: {a.error}" for a in failures) or None
-        if not failures:
-            status = SENT
-        elif row.attempts + 1 >= MAX_ATTEMPTS:
-            status = FAILED
-        else:
-            status = RETRYING
     with engine.begin() as conn:
         conn.execute(
             update(reminder_outbox)
-            .where(reminder_outbox.c.position == row.position)
+            .where(o.position.in_([r.position for r in gone]), o.status != SENT)
             .values(
-                status=status,
-                attempts=row.attempts + 1,
-                sent_at=utc_iso(now) if status == SENT else None,
-                next_attempt_at=utc_iso(now + next_retry_delay(row.attempts + 1)),
-                delivered_to=orjson.dumps(sorted(done)).decode(),
-                last_error=error,
+                status=FAILED,
+                last_error="the item is no longer on the board",
+                next_attempt_at=utc_iso(now + _VANISHED_RECHECK),
             )
         )
-        if attempts:
+    rows[:] = [r for r in rows if r.org is not None]
+    return [Delivery(r.position, r.item_id, r.occurrence, r.kind, FAILED, []) for r in gone]
+
+
+def _group(rows: list[_Row]) -> dict[tuple[str, str], list[_Row]]:
+    groups: dict[tuple[str, str], list[_Row]] = defaultdict(list)
+    for row in rows:
+        assert row.org is not None
+        for recipient in row.recipients:
+            groups[(row.org, recipient)].append(row)
+    return groups
+
+
+def _fully_done(row: _Row, recipient: str, urls: list[str]) -> bool:
+    """Whether `recipient` had this row on every channel in `urls`."""
+    return all(row.channel_done(recipient, mask(u)) for u in urls)
+
+
+@dataclass
+class _Job:
+    org: str
+    recipient: str
+    urls: list[str]
+    rows: list[_Row]
+    title: str
+    body: str
+    mention: Mention | None
+
+
+def _run_batch(
+    engine: Engine,
+    groups: dict[tuple[str, str], list[_Row]],
+    now: datetime,
+    day: date,
+    run: DeliveryRun,
+    wording: _Wording,
+    workers: int,
+) -> None:
+    rows = {r.position: r for rs in groups.values() for r in rs}
+    claimed = _claim(engine, list(rows.values()), now)
+    groups = {key: [r for r in rs if r.position in claimed] for key, rs in groups.items()}
+    mine = [rows[p] for p in claimed]
+    sent_today = _sent_today(engine, {key for key, rs in groups.items() if rs}, day)
+    jobs: list[_Job] = []
+    with engine.connect() as conn:
+        for (org, recipient), group in groups.items():
+            if not group:
+                continue
+            try:
+                jobs.extend(
+                    _prepare(conn, engine, org, recipient, group, now, day, sent_today, wording)
+                )
+            except Exception as exc:  # one recipient's failure must not hold up the others
+                log.exception("could not word the digest of %s (%s)", recipient, org)
+                for row in group:  # a failed attempt, retried with backoff like any other
+                    row.tried = True
+                    row.failed.append(f"{type(exc).__name__}: {exc}"[:500])
+    sent: list[DigestSent] = []
+    for job, attempts in _send_all(jobs, wording.send, workers):
+        _note_outcome(job, attempts)
+        positions = [r.position for r in job.rows]
+        sent.append(DigestSent(job.org, job.recipient, day.isoformat(), positions, attempts))
+    run.rows.extend(_record(engine, mine, sent, now))
+    run.digests.extend(sent)
+
+
+def _claim(engine: Engine, rows: list[_Row], now: datetime) -> set[int]:
+    """Claim the rows still due (another worker may have taken some); returns ours."""
+    o = reminder_outbox.c
+    ours: set[int] = set()
+    with engine.begin() as conn:
+        for chunk in _chunks([r.position for r in rows], 500):
+            result = conn.execute(
+                update(reminder_outbox)
+                .where(
+                    o.position.in_(chunk),
+                    or_(
+                        and_(o.status.in_(_WAITING), o.next_attempt_at <= utc_iso(now)),
+                        and_(o.status == SENDING, o.claimed_at <= utc_iso(now - LEASE)),
+                    ),
+                )
+                .values(status=SENDING, claimed_at=utc_iso(now))
+                .returning(o.position)
+            )
+            ours.update(result.scalars())
+    return ours
+
+
+def _chunks(values: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _sent_today(
+    engine: Engine, keys: set[tuple[str, str]], day: date
+) -> dict[tuple[str, str], datetime]:
+    """When each of these recipients first had a digest today (those who had one)."""
+    d = reminder_digests.c
+    first: dict[tuple[str, str], datetime] = {}
+    if not keys:
+        return first
+    with engine.connect() as conn:
+        for org, recipient, at in conn.execute(
+            select(d.org, d.recipient, d.at).where(d.day == day.isoformat(), d.ok.is_(True))
+        ):
+            key = (org, recipient)
+            moment = datetime.fromisoformat(at)
+            if key in keys and (key not in first or moment < first[key]):
+                first[key] = moment
+    return first
+
+
+def _tried_today(row: _Row, day: date) -> bool:
+    """Whether this row was already in a digest attempted today (so it may go again):
+    a claim left by a run that died, or an attempt earlier today."""
+    if row.status == SENDING:
+        return True
+    return (
+        row.claimed_at is not None
+        and row.attempts > 0
+        and datetime.fromisoformat(row.claimed_at).astimezone(PLAN_TZ).date() == day
+    )
+
+
+def _prepare(
+    conn: Connection,
+    engine: Engine,
+    org: str,
+    recipient: str,
+    group: list[_Row],
+    now: datetime,
+    day: date,
+    sent_today: dict[tuple[str, str], datetime],
+    wording: _Wording,
+) -> list[_Job]:
+    """The messages of one recipient's digest (one per set of channels with the same
+    rows still to receive; usually one), or none when they wait."""
+    first = sent_today.get((org, recipient))
+    if first is not None:
+        # Already had today's digest: only a retry of it goes now, the rest tomorrow.
+        later = [r for r in group if not _tried_today(r, day)]
+        for row in later:
+            until = first + timedelta(days=1)
+            row.held_until = until if row.held_until is None else min(row.held_until, until)
+        group = [r for r in group if _tried_today(r, day)]
+        if not group:
+            return []
+    urls = _channels_for(conn, org, [recipient])
+    if not urls:
+        for row in group:
+            row.no_channel.append(recipient)
+            row.tried = True
+        return []
+    by_rows: dict[tuple[int, ...], list[str]] = defaultdict(list)
+    for url in urls:
+        todo = tuple(r.position for r in group if not r.channel_done(recipient, mask(url)))
+        if todo:
+            by_rows[todo].append(url)
+    for row in group:
+        if _fully_done(row, recipient, urls):
+            row.reached.add(recipient)
+    contact = wording.people(conn, org, recipient)
+    jobs = []
+    rows_at = {r.position: r for r in group}
+    for positions, channel_urls in by_rows.items():
+        rows = [rows_at[p] for p in positions]
+        digest = _digest(engine, org, recipient, rows, day, contact, wording)
+        title, body = render_digest(digest, wording.lang)
+        jobs.append(
+            _Job(
+                org,
+                recipient,
+                channel_urls,
+                rows,
+                title,
+                body,
+                contact.mention if contact else None,
+            )
+        )
+    return jobs
+
+
+def _digest(
+    engine: Engine,
+    org: str,
+    recipient: str,
+    rows: list[_Row],
+    day: date,
+    contact: Contact | None,
+    wording: _Wording,
+) -> Digest:
+    # Several reminders of one deadline (a backlog, a lead and a due) are one item.
+    merged: dict[tuple[str, str], list[_Row]] = defaultdict(list)
+    for row in rows:
+        merged[(row.item_id, row.occurrence)].append(row)
+    items = []
+    for (item_id, occurrence), same in merged.items():
+        row = same[0]
+        items.append(
+            DigestItem(
+                item_title=row.item_title,
+                plan_title=row.plan_title,
+                responsible=row.responsible,
+                occurrence_due=date.fromisoformat(occurrence),
+                opens=date.fromisoformat(row.opens) if row.opens else None,
+                escalate=any(r.escalate for r in same),
+                percent=row.percent,
+                note=row.note,
+                closed=row.closed,
+                link=_link(engine, item_id, contact, wording),
+            )
+        )
+    mention = None
+    if contact is not None:
+        mention = " ".join(f"@{m}" for m in (*contact.mention.mobiles, *contact.mention.user_ids))
+    return Digest(recipient, org, day, tuple(items), mention or None)
+
+
+def _link(engine: Engine, item_id: str, contact: Contact | None, wording: _Wording) -> str | None:
+    """The task's page; for a recipient who is one known person, a one-time link that
+    signs them in on the way (a department of several people gets the plain page)."""
+    if not wording.link_base:
+        return None
+    path = f"/items/{item_id}"
+    if contact is not None and len(contact.person_ids) == 1:
+        return wording.link_maker(engine, contact.person_ids[0], wording.link_base, path)
+    return f"{wording.link_base.rstrip('/')}{path}"
+
+
+def _send_all(jobs: list[_Job], send: Sender, workers: int) -> Iterable[tuple[_Job, list[Attempt]]]:
+    if not jobs:
+        return
+    if workers <= 1:
+        for job in jobs:
+            yield job, _send_guarded(job, send)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="planlog-send") as pool:
+        futures = {pool.submit(_send_guarded, job, send): job for job in jobs}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def _send_guarded(job: _Job, send: Sender) -> list[Attempt]:
+    try:
+        return send(job.urls, job.title, job.body, job.mention)
+    except Exception as exc:  # a sender must never take the run down
+        log.exception("sending the digest of %s (%s) failed", job.recipient, job.org)
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        return [Attempt(mask(u), False, error) for u in job.urls]
+
+
+def _note_outcome(job: _Job, attempts: list[Attempt]) -> None:
+    for row in job.rows:
+        row.tried = True
+        row.attempts_seen.extend(attempts)
+        for attempt in attempts:
+            if attempt.ok:
+                row.done.add((job.recipient, attempt.url))
+            else:
+                row.failed.append(f"{attempt.url}: {attempt.error}")
+        if all(row.channel_done(job.recipient, mask(u)) for u in job.urls):
+            row.reached.add(job.recipient)
+
+
+def _record(
+    engine: Engine, rows: list[_Row], digests: list[DigestSent], now: datetime
+) -> list[Delivery]:
+    """Write what became of every claimed row, and the digests sent, in one transaction."""
+    updates = []
+    deliveries = []
+    for row in rows:
+        waiting_for = [r for r in row.recipients if r not in row.reached]
+        attempts = row.attempts + (1 if row.tried else 0)
+        if not waiting_for:
+            status, error, next_at = SENT, None, now
+        elif row.failed:
+            status, error = RETRYING, "; ".join(dict.fromkeys(row.failed))[:500]
+            next_at = now + next_retry_delay(max(attempts, 1))
+        elif row.no_channel:
+            status = NO_CHANNEL
+            error = f"no notification channel for {row.org} or {', '.join(row.no_channel)}"
+            next_at = now + next_retry_delay(max(attempts, 1))
+        else:  # held for tomorrow's digest (or its channels changed meanwhile: try again)
+            status, error, next_at = PENDING, None, row.held_until or now
+        if row.held_until is not None and status != SENT:
+            next_at = min(next_at, row.held_until)
+        done = sorted(row.everyone) + [list(p) for p in sorted(row.done)]
+        updates.append(
+            {
+                "p": row.position,
+                "status": status,
+                "attempts": attempts,
+                "sent_at": utc_iso(now) if status == SENT else None,
+                "next_attempt_at": utc_iso(next_at),
+                "delivered_to": orjson.dumps(done).decode(),
+                "last_error": error,
+            }
+        )
+        deliveries.append(
+            Delivery(row.position, row.item_id, row.occurrence, row.kind, status, row.attempts_seen)
+        )
+    o = reminder_outbox.c
+    with engine.begin() as conn:
+        if updates:
             conn.execute(
-                reminder_attempts.insert(),
+                update(reminder_outbox)
+                .where(o.position == bindparam("p"))
+                .values(
+                    status=bindparam("status"),
+                    attempts=bindparam("attempts"),
+                    sent_at=bindparam("sent_at"),
+                    next_attempt_at=bindparam("next_attempt_at"),
+                    delivered_to=bindparam("delivered_to"),
+                    last_error=bindparam("last_error"),
+                ),
+                updates,
+            )
+        if digests:
+            conn.execute(
+                reminder_digests.insert(),
                 [
                     {
-                        "position": row.position,
+                        "org": d.org,
+                        "recipient": d.recipient,
+                        "day": d.day,
                         "at": utc_iso(now),
-                        "channel": a.url,
-                        "ok": a.ok,
-                        "error": a.error,
+                        "positions": orjson.dumps(d.positions).decode(),
+                        "channels": orjson.dumps(
+                            [{"channel": a.url, "ok": a.ok, "error": a.error} for a in d.channels]
+                        ).decode(),
+                        "ok": d.ok,
                     }
-                    for a in attempts
+                    for d in digests
                 ],
             )
-    return Delivery(row.position, row.item_id, row.occurrence, row.kind, status, attempts)
-
-
-def _notice(
-    conn: Connection, row: Any, now: datetime, link_base: str | None, today: date | None
-) -> tuple[ReminderNotice | None, str]:
-    i, p, oc = board_items.c, board_plans.c, board_occurrences.c
-    found = conn.execute(
-        select(i.title, i.responsible, p.org, p.title.label("plan_title"), oc.opens)
-        .join_from(board_items, board_plans, p.plan_id == i.plan_id)
-        .outerjoin(
-            board_occurrences, and_(oc.item_position == i.position, oc.due == row.occurrence)
-        )
-        .where(i.item_id == row.item_id)
-    ).first()
-    if found is None:
-        return None, ""
-    chair = conn.execute(
-        select(organisations.c.chair).where(organisations.c.name == found.org)
-    ).scalar()
-    notice = ReminderNotice(
-        plan_title=found.plan_title,
-        org=found.org,
-        item_title=found.title,
-        responsible=found.responsible,
-        chair=chair,
-        occurrence_due=date.fromisoformat(row.occurrence),
-        opens=date.fromisoformat(found.opens) if found.opens else None,
-        kind=row.kind,
-        escalate=row.escalate,
-        today=today or now.astimezone(PLAN_TZ).date(),
-        link=f"{link_base.rstrip('/')}/items/{row.item_id}" if link_base else None,
-    )
-    return notice, found.org
+    return deliveries

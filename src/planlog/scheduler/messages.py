@@ -206,3 +206,175 @@ def _render_en(notice: ReminderNotice) -> tuple[str, str]:
     if notice.link:
         lines.append(f"Details: {notice.link}")
     return title, "\n".join(lines)
+
+
+# -- digests -----------------------------------------------------------------------------
+
+#: A digest lists at most this many items; the rest are counted, so one person with a
+#: long backlog still gets a message a phone and a work-chat robot accept.
+DIGEST_MAX_ITEMS = 30
+
+#: The groups of a digest, in the order they are shown: overdue first.
+OVERDUE, ESCALATED, TODAY, UPCOMING, CLOSED = "overdue", "escalated", "today", "upcoming", "closed"
+GROUPS = (OVERDUE, ESCALATED, TODAY, UPCOMING, CLOSED)
+
+_GROUP_ZH = {
+    OVERDUE: "已逾期",
+    ESCALATED: "督办（抄送主席）",
+    TODAY: "今天到期",
+    UPCOMING: "即将到期",
+    CLOSED: "已办结（此前的提醒）",
+}
+_GROUP_EN = {
+    OVERDUE: "Overdue",
+    ESCALATED: "Escalated to the chair",
+    TODAY: "Due today",
+    UPCOMING: "Coming up",
+    CLOSED: "Closed since (earlier reminders)",
+}
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One task in a person's digest (several reminders of one deadline make one item)."""
+
+    item_title: str
+    plan_title: str
+    responsible: str | None
+    occurrence_due: date
+    opens: date | None
+    escalate: bool
+    percent: int | None
+    note: str | None
+    closed: bool
+    link: str | None
+
+    def group(self, recipient: str, today: date) -> str:
+        if self.closed:
+            return CLOSED
+        if self.escalate and recipient != (self.responsible or recipient):
+            return ESCALATED  # someone else's task, sent to the chair
+        days = (self.occurrence_due - today).days
+        if days < 0:
+            return OVERDUE
+        return TODAY if days == 0 else UPCOMING
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Everything one recipient is reminded of on one day, in one message."""
+
+    recipient: str
+    org: str
+    today: date
+    items: tuple[DigestItem, ...]
+    #: text that makes a work-chat robot notify the person ("@13800000000"), if known
+    mention: str | None = None
+
+    def grouped(self) -> list[tuple[str, list[DigestItem]]]:
+        groups: dict[str, list[DigestItem]] = {name: [] for name in GROUPS}
+        for item in self.items:
+            groups[item.group(self.recipient, self.today)].append(item)
+        # the longest overdue first; the rest by how soon they are due
+        for items in groups.values():
+            items.sort(key=lambda i: (i.occurrence_due, i.item_title))
+        return [(name, items) for name, items in groups.items() if items]
+
+
+def render_digest(digest: Digest, lang: str = "zh") -> tuple[str, str]:
+    """(title, body) of a person's daily digest in `lang` ("zh" or "en")."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang: unsupported language {lang!r}; expected one of {LANGUAGES}")
+    zh = lang == "zh"
+    groups = digest.grouped()
+    counts = {name: len(items) for name, items in groups}
+    names = _GROUP_ZH if zh else _GROUP_EN
+    summary = ("，" if zh else ", ").join(
+        f"{names[name]}{n}项" if zh else f"{names[name].lower()} {n}"
+        for name, n in counts.items()
+        if name != CLOSED
+    ) or ("无待办" if zh else "nothing open")
+    urgent = ESCALATED in counts or OVERDUE in counts
+    escalated = ESCALATED in counts or any(i.escalate and not i.closed for i in digest.items)
+    # One task: its name in the subject, as a single reminder would have it.
+    single = digest.items[0] if len(digest.items) == 1 else None
+    if zh:
+        tag = "【督办】" if escalated else "【逾期提醒】" if urgent else "【工作提醒】"
+        if single is not None:
+            days = (single.occurrence_due - digest.today).days
+            title = f"{tag}{single.item_title} · {'已办结' if single.closed else _zh_status(days)}"
+        else:
+            title = f"{tag}{digest.recipient}：{summary}（{_zh_short(digest.today, digest.today)}）"
+        lines = [f"{digest.recipient}，您好！以下是{digest.org}今天需要您关注的工作："]
+    else:
+        tag = "[Escalation] " if escalated else "[Overdue] " if urgent else "[Reminder] "
+        if single is not None:
+            days = (single.occurrence_due - digest.today).days
+            title = f"{tag}{single.item_title} · {'closed' if single.closed else _en_status(days)}"
+        else:
+            title = f"{tag}{digest.recipient}: {summary} ({_en_short(digest.today, digest.today)})"
+        lines = [f"{digest.recipient}, here is what needs you today at {digest.org}:"]
+    shown = 0
+    for name, items in groups:
+        lines.append("")
+        lines.append(
+            f"■ {names[name]}（{len(items)}）" if zh else f"■ {names[name]} ({len(items)})"
+        )
+        for item in items:
+            if shown == DIGEST_MAX_ITEMS:
+                break
+            shown += 1
+            lines.extend(_digest_item(shown, item, digest.today, zh))
+    hidden = len(digest.items) - shown
+    if hidden > 0:
+        lines.append("")
+        lines.append(f"……另有{hidden}项，请登录查看。" if zh else f"… and {hidden} more; sign in.")
+    if digest.mention:
+        lines.append("")
+        lines.append(digest.mention)
+    return title, "\n".join(lines)
+
+
+def _digest_item(number: int, item: DigestItem, today: date, zh: bool) -> list[str]:
+    days = (item.occurrence_due - today).days
+    if zh:
+        status = "已办结" if item.closed else _zh_status(days)
+        head = f"{number}. {item.item_title}（{item.plan_title}）"
+        facts = [f"截止{_zh_short(item.occurrence_due, today)}", status, _progress(item, zh)]
+        if item.escalate and not item.closed:
+            facts.append("已报主席督办")
+        if item.responsible:
+            facts.append(f"责任人：{item.responsible}")
+        lines = [head, "   " + " · ".join(facts)]
+        if item.link:
+            lines.append(f"   办理：{item.link}")
+        return lines
+    status = "closed" if item.closed else _en_status(days)
+    head = f"{number}. {item.item_title} ({item.plan_title})"
+    facts = [f"due {_en_short(item.occurrence_due, today)}", status, _progress(item, zh)]
+    if item.escalate and not item.closed:
+        facts.append("escalated to the chair")
+    if item.responsible:
+        facts.append(f"responsible: {item.responsible}")
+    lines = [head, "   " + " · ".join(facts)]
+    if item.link:
+        lines.append(f"   Open: {item.link}")
+    return lines
+
+
+_NOTE_CHARS = 40  # a progress note is quoted, not reproduced
+
+
+def _progress(item: DigestItem, zh: bool) -> str:
+    percent = f"{item.percent}%" if item.percent is not None else None
+    note = None
+    if item.note:
+        text = " ".join(item.note.split())
+        note = text if len(text) <= _NOTE_CHARS else text[: _NOTE_CHARS - 1] + "…"
+    if zh:
+        if percent is None and note is None:
+            return "进度：未报告"
+        return "进度：" + "".join(p for p in (percent, f"「{note}」" if note else None) if p)
+    if percent is None and note is None:
+        return "progress: none reported"
+    return "progress: " + " ".join(p for p in (percent, f"“{note}”" if note else None) if p)

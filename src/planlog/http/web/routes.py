@@ -54,6 +54,7 @@ from planlog.http.web.session import (
 from planlog.http.web.text import tr
 from planlog.projections.audit_view import AuditFilter
 from planlog.projections.chain import verify
+from planlog.projections.outbox import undelivered_reminders
 from planlog.projections.quarantine import entries
 from planlog.projections.queries import (
     audit_view,
@@ -251,6 +252,8 @@ def board(
         "now_text": now or "",
         "imported": imported,
         "target_rows": target_rows,
+        # reminders that could not go out yet: now only, never on a past board
+        "undelivered": [] if moment else undelivered_reminders(svc.fresh(), plan_id=str(plan_id)),
     }
     return page(request, "board.html", context, session=session)
 

@@ -83,6 +83,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "back_to_now": ("回到当前", "Back to now"),
     "now_banner": ("红绿灯按 {day} 判断。", "Lights are judged on {day}."),
+    "undelivered_banner": (
+        "有 {n} 条提醒尚未送达（未设置通知渠道或渠道发送失败），渠道恢复后会自动补发：",
+        "{n} reminder(s) not delivered yet (no notification channel, or it fails); "
+        "they go out once a channel works:",
+    ),
     "lights_on": ("判断日", "Lights judged on"),
     "targets": ("目标", "Targets"),
     "current": ("当前", "current"),
