@@ -19,10 +19,12 @@ from planlog.domain.errors import ConcurrencyConflict, NotFound, PlanlogError
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation, organisation_id
 from planlog.domain.registry import REGISTRY_ID, AlreadyImported, PlanEntry, PlanRegistry
+from planlog.domain.task import FederationTask
 from planlog.service import handlers
 from planlog.service.commands import (
     AddItem,
     AddSection,
+    AdjustTask,
     AppointChair,
     Cancel,
     ChangeSchedule,
@@ -39,7 +41,10 @@ from planlog.service.commands import (
     Reopen,
     ReportProgress,
     ReviseItem,
+    SendTask,
     SetReminderPolicy,
+    TaskAdjusted,
+    TaskSent,
 )
 from planlog.service.errors import UnknownOrganisation
 from planlog.service.store import (
@@ -468,6 +473,33 @@ class PlanlogApp(Application[UUID]):
             )
         )
 
+    def send_task(
+        self,
+        item_id: UUID,
+        to: Sequence[str],
+        *,
+        parents: dict[str, str | None],
+        actor: str,
+        batch_size: int | None = None,
+    ) -> TaskSent:
+        """Send an item of a federation's plan down to the unions below `to`."""
+        extra = {} if batch_size is None else {"batch_size": batch_size}
+        return self.handle(SendTask(item_id=item_id, to=to, parents=parents, actor=actor, **extra))
+
+    def adjust_task(
+        self,
+        task_id: UUID,
+        *,
+        dues: Sequence[date],
+        actor: str,
+        reason: str,
+        windows: Sequence[tuple[date, date]] = (),
+    ) -> TaskAdjusted:
+        """Move a task's deadlines: the federation's item and every union's copy."""
+        return self.handle(
+            AdjustTask(task_id=task_id, dues=dues, windows=windows, actor=actor, reason=reason)
+        )
+
     # ------------------------------------------------------------- reads
 
     def list_plans(self) -> list[PlanEntry]:
@@ -501,6 +533,15 @@ class PlanlogApp(Application[UUID]):
                 raise NotFound(f"{item_id} is not an item", id=str(item_id))
             return item
         return self.load(PlanItem, item_id, "item")
+
+    def get_task(self, task_id: UUID) -> FederationTask:
+        return self.load(FederationTask, task_id, "task")
+
+    def find_task(self, task_id: UUID) -> FederationTask | None:
+        try:
+            return self.get_task(task_id)
+        except NotFound:
+            return None
 
     # ------------------------------------------------------- organisations
 
