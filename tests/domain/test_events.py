@@ -9,12 +9,13 @@ from planlog.domain.events import event_name
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation
 from planlog.domain.registry import PlanRegistry
+from planlog.domain.task import FederationTask
 
 
 def _events() -> list[type]:
     return [
         value
-        for aggregate in (Plan, PlanItem, Organisation, PlanRegistry)
+        for aggregate in (Plan, PlanItem, Organisation, PlanRegistry, FederationTask)
         for value in vars(aggregate).values()
         if isinstance(value, type) and issubclass(value, Aggregate.Event)
     ]

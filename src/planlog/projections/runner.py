@@ -60,6 +60,7 @@ from planlog.projections.changes import Change, ChangeReader, PayloadNotDecoded
 from planlog.projections.outbox import OutboxProjection
 from planlog.projections.quarantine import QuarantinedEvent, projection_quarantine
 from planlog.projections.rollup import RollupProjection
+from planlog.projections.tasks import TasksProjection
 from planlog.projections.timeline import TimelineProjection
 from planlog.service.app import PlanlogApp
 from planlog.service.store import ddl_lock, pg_connect
@@ -93,6 +94,7 @@ def default_projections() -> list[ReadModel]:
         BoardProjection(),
         TimelineProjection(),
         RollupProjection(),
+        TasksProjection(),
         OutboxProjection(),
         ChainProjection(),
     ]

@@ -15,6 +15,7 @@ from planlog.domain.events import event_name
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation
 from planlog.domain.registry import PlanRegistry
+from planlog.domain.task import FederationTask
 
 Summary = Callable[[dict[str, Any]], str]
 
@@ -148,6 +149,18 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
     event_name(PlanItem.ReminderIssued): (
         lambda d: f"发出提醒（{d.get('kind')}，{d.get('occurrence')}）",
         lambda d: f"Sent a reminder ({d.get('kind')}, {d.get('occurrence')})",
+    ),
+    event_name(FederationTask.Sent): (
+        lambda d: f"下达任务“{d.get('title')}”",
+        lambda d: f"Sent down the task “{d.get('title')}”",
+    ),
+    event_name(FederationTask.CopiesMade): (
+        lambda d: f"任务下达至 {len(d.get('copies') or {})} 个工会",
+        lambda d: f"Task copied to {len(d.get('copies') or {})} union(s)",
+    ),
+    event_name(FederationTask.ScheduleAdjusted): (
+        lambda d: "上级调整任务时限为 " + _dates(d, "、", "至"),
+        lambda d: "The federation moved the task's deadlines to " + _dates(d, ", ", " to "),
     ),
     event_name(Organisation.Registered): (
         lambda d: (
