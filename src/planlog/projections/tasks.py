@@ -29,6 +29,7 @@ from planlog.projections.board import board_items, board_occurrences
 from planlog.projections.bulk import insert_rows
 from planlog.projections.changes import Change
 from planlog.projections.payloads import Shape, Shapes
+from planlog.projections.rollup import org_tree
 
 tasks = Table(
     "tasks",
@@ -179,3 +180,8 @@ def task_of_item(conn: Connection, item_id: str) -> str | None:
         return str(found)
     found = conn.scalar(select(tasks.c.task_id).where(tasks.c.source_item_id == item_id))
     return str(found) if found is not None else None
+
+
+def org_parents(conn: Connection) -> dict[str, str | None]:
+    """The organisation tree as a task decides with it: name → parent."""
+    return {name: node["parent"] for name, node in org_tree(conn).items()}
