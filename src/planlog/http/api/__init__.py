@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from planlog.http.api.routes import audit, exports, imports, items, orgs, plans
+from planlog.http.api.routes import audit, exports, imports, items, orgs, plans, tasks
 
 router = APIRouter()
-for _routes in (plans, items, orgs, imports, exports, audit):
+for _routes in (plans, items, orgs, tasks, imports, exports, audit):
     router.include_router(_routes.router)
 
 __all__ = ["router"]
