@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bench import command_rate, import_fidelity, rebuild_rate
+from bench import command_rate, import_fidelity, rebuild_rate, send_task
 from bench.results_file import record
 
 
@@ -30,6 +30,11 @@ def main() -> None:
         "% (lowest rate)",
         figures.pop("baseline"),
         **figures,
+    )
+    print(json.dumps(entry, ensure_ascii=False))
+    figures = send_task.run()
+    entry = record(
+        "send_task", figures.pop("value"), "copies/s", figures.pop("baseline"), **figures
     )
     print(json.dumps(entry, ensure_ascii=False))
 

@@ -471,7 +471,7 @@ def send_task(app: PlanlogApp, c: SendTask) -> TaskSent:
             with app.recording():
                 task = current_task()
                 todo = [u for u in batch if u not in task.copies]
-                union_plans = [app.load(Plan, plans[u], "plan") for u in todo]
+                union_plans = app.load_each(Plan, [plans[u] for u in todo], "plan")
                 copies = [task.copy_to(p, source, actor=c.actor) for p in union_plans]
                 task.record_copies(c.to, copies, union_plans, actor=c.actor)
                 app.save_all(task, *union_plans, *copies)
@@ -506,7 +506,7 @@ def adjust_task(app: PlanlogApp, c: AdjustTask) -> TaskAdjusted:
     moved = 0
     for batch in _batches(sorted(task.copies), c.batch_size):
         with app.recording():
-            copies = [app.load(PlanItem, task.copies[u], "item") for u in batch]
+            copies = app.load_each(PlanItem, [task.copies[u] for u in batch], "item")
             changed = [
                 item
                 for item in copies

@@ -27,7 +27,7 @@ from planlog.domain.registry import PlanEntry
 from planlog.domain.status import ALL_STATUSES
 from planlog.http.deps import Services, ServicesDep
 from planlog.http.downloads import PLAN_DOWNLOADS
-from planlog.http.web import backfill, chair, importing, items, ledger, settings
+from planlog.http.web import backfill, chair, importing, items, ledger, settings, tasks
 from planlog.http.web.page_models import (
     QUICK_FILTERS,
     BoardFilters,
@@ -71,6 +71,7 @@ router.include_router(chair.router)
 router.include_router(settings.router)
 router.include_router(ledger.router)
 router.include_router(backfill.router)
+router.include_router(tasks.router)
 
 
 def _moment(text: str | None) -> datetime | None:
