@@ -101,7 +101,7 @@ def test_lanes_share_projections_by_cost() -> None:
 
     lanes = split_into_lanes(default_projections(), 2)
     assert [sorted(p.name for p in lane) for lane in lanes] == [
-        ["board", "outbox", "rollup", "tasks"],
+        ["board", "digests", "outbox", "rollup", "tasks"],
         ["audit_chain", "timeline"],
     ]
 

@@ -57,6 +57,7 @@ from planlog.projections.base import (
 from planlog.projections.board import BoardProjection
 from planlog.projections.chain import ChainProjection
 from planlog.projections.changes import Change, ChangeReader, PayloadNotDecoded
+from planlog.projections.digests import DigestOutboxProjection
 from planlog.projections.outbox import OutboxProjection
 from planlog.projections.quarantine import QuarantinedEvent, projection_quarantine
 from planlog.projections.rollup import RollupProjection
@@ -96,6 +97,7 @@ def default_projections() -> list[ReadModel]:
         RollupProjection(),
         TasksProjection(),
         OutboxProjection(),
+        DigestOutboxProjection(),
         ChainProjection(),
     ]
 

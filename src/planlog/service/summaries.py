@@ -175,6 +175,13 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
         lambda d: f"组织改为隶属 {d.get('parent') or '（无）'}",
         lambda d: f"Moved under {d.get('parent') or '(none)'}",
     ),
+    event_name(Organisation.DigestIssued): (
+        lambda d: f"发出 {d.get('week')} 督办周报（{len(d.get('lagging') or [])} 个工会滞后）",
+        lambda d: (
+            f"Issued the {d.get('week')} laggard digest "
+            f"({len(d.get('lagging') or [])} union(s) behind)"
+        ),
+    ),
     event_name(Organisation.ChairAppointed): (
         lambda d: f"工会主席改为 {d.get('chair') or '（无）'}",
         lambda d: f"Chair changed to {d.get('chair') or '(none)'}",
