@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import orjson
 from sqlalchemy import Engine, and_, or_, select, update
@@ -53,9 +54,9 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def districts(tree: dict[str, dict[str, object]]) -> list[str]:
+def districts(tree: dict[str, dict[str, Any]]) -> list[str]:
     """Organisations with at least one union (a leaf) directly below them."""
-    parents = {name: node["parent"] for name, node in tree.items()}
+    parents: dict[str, str | None] = {name: node["parent"] for name, node in tree.items()}
     has_children = {p for p in parents.values() if p is not None}
     return sorted({p for n, p in parents.items() if p is not None and n not in has_children})
 

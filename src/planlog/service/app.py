@@ -177,7 +177,8 @@ class PlanlogApp(Application[UUID]):
         for aggregate_id in aggregate_ids:
             aggregate: Any = None
             for stored in found.get(aggregate_id, ()):
-                aggregate = self.mapper.to_domain_event(stored).mutate(aggregate)
+                event = cast(Aggregate.Event, self.mapper.to_domain_event(stored))
+                aggregate = event.mutate(aggregate)
             if aggregate is None:
                 raise NotFound(f"no {what} with id {aggregate_id}", id=str(aggregate_id))
             if not isinstance(aggregate, cls):
