@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import json
 
-from bench import command_rate, delivery, import_fidelity, rebuild_rate, reminder_pass
+from bench import (
+    command_rate,
+    delivery,
+    import_fidelity,
+    rebuild_rate,
+    reminder_pass,
+    send_task,
+)
 from bench.results_file import record
 
 
@@ -44,6 +51,11 @@ def main() -> None:
     figures = delivery.run()
     entry = record(
         "delivery", figures.pop("value"), "reminders/s", figures.pop("baseline"), **figures
+    )
+    print(json.dumps(entry, ensure_ascii=False))
+    figures = send_task.run()
+    entry = record(
+        "send_task", figures.pop("value"), "copies/s", figures.pop("baseline"), **figures
     )
     print(json.dumps(entry, ensure_ascii=False))
 

@@ -321,8 +321,12 @@ def test_board_diff_and_projection_status_contract(planlog: Any) -> None:
         "board",
         "timeline",
         "rollup",
+        "tasks",
         "outbox",
+        "reminder_due",
+        "digests",
         "audit_chain",
+        "people",
         "evidence",
     }
     assert all(s["lag"] == 0 for s in status)

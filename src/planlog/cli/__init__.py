@@ -31,6 +31,7 @@ from planlog.cli.reminders import notify_cli, policy, remind, reminders, worker
 from planlog.cli.render import literal
 from planlog.cli.serve import serve
 from planlog.cli.supervision import request_cli
+from planlog.cli.tasks import task_cli
 from planlog.cli.tokens import token_cli
 
 app = typer.Typer(
@@ -46,6 +47,7 @@ app.command("parse-deadline")(parse_deadline_command)
 app.command("import")(import_command)
 app.command("demo")(demo_command)
 app.add_typer(org_cli, name="org")
+app.add_typer(task_cli, name="task")
 app.add_typer(projections_cli, name="projections")
 app.command("rollup")(rollup_command)
 register_read_commands(app)

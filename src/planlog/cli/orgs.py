@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, state
 from planlog.cli.render import literal, progress_bar
-from planlog.domain.errors import NotFound
+from planlog.domain.errors import NotFound, PlanlogError
 from planlog.projections.queries import evaluation_day
+from planlog.projections.ranking import ranking
 from planlog.projections.rollup import org_tree, rollup
 from planlog.service.app import parse_moment
 from planlog.service.commands import AppointChair, MoveOrganisation, RegisterOrganisation
@@ -110,11 +112,20 @@ def rollup_command(
         str | None, typer.Argument(help="Root organisation (default: all roots).")
     ] = None,
     now: Annotated[str | None, typer.Option("--now")] = None,
+    rank: Annotated[
+        bool,
+        typer.Option(
+            "--rank", help="Rank unions and districts by overdue, then completion (督办)."
+        ),
+    ] = False,
     json_out: bool = JsonOption,
 ) -> None:
     """Completion per organisation and its descendants."""
     st = state(ctx)
     today = evaluation_day(st.app(), parse_moment(now) if now else None, None)
+    if rank:
+        _ranked(st, org, today, json_out)
+        return
     with st.read_models().connect() as conn:
         try:
             nodes = rollup(conn, org, today)
@@ -127,3 +138,32 @@ def rollup_command(
     for node in nodes:
         _render(tree, node)
     out_console.print(tree)
+
+
+def _ranked(st: Any, org: str | None, today: Any, json_out: bool) -> None:
+    if org is None:
+        raise PlanlogError(
+            "排名须指定组织（--rank needs an organisation: planlog rollup ORG --rank）"
+        )
+    with st.read_models().connect() as conn:
+        try:
+            ranked = ranking(conn, org, today)
+        except LookupError:
+            raise NotFound(f"no organisation named {org!r}") from None
+    if json_out:
+        emit_json(ranked)
+        return
+    for title, rows in (
+        ("区县 districts", ranked["districts"]),
+        ("基层工会 unions", ranked["unions"]),
+    ):
+        table = Table("#", "组织 org", "逾期 overdue", "完成率 done %", "上级 parent", title=title)
+        for n, row in enumerate(rows, 1):
+            table.add_row(
+                str(n),
+                literal(row["org"]),
+                str(row["overdue"]),
+                f"{row['percent_done']}%",
+                literal(row["parent"]),
+            )
+        out_console.print(table)

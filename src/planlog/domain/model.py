@@ -461,8 +461,10 @@ class PlanItem(Aggregate):
     """One task of the plan, with its schedule of occurrences."""
 
     class Planned(PlanlogCreated):
-        # Version 2 added `source` (the document text and line an item was imported from).
-        class_version: ClassVar[int] = 2
+        # Version 2 added `source` (the document text and line an item was imported from);
+        # version 3 `task_id` and `source_item_id`: the federation task (任务下达) this item
+        # is a union's copy of, and the federation's own item it was copied from.
+        class_version: ClassVar[int] = 3
 
         plan_id: str
         section_id: str | None
@@ -477,10 +479,17 @@ class PlanItem(Aggregate):
         occurrences: list[dict[str, str | None]]
         soft: bool
         source: dict[str, Any] | None
+        task_id: str | None
+        source_item_id: str | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["source"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["task_id"] = None
+            state["source_item_id"] = None
 
     def __init__(
         self,
@@ -500,8 +509,13 @@ class PlanItem(Aggregate):
         source: dict[str, Any] | None,
         actor: str,
         reason: str | None,
+        task_id: str | None = None,
+        source_item_id: str | None = None,
     ) -> None:
         self.plan_id = UUID(plan_id)
+        #: set on a union's copy of a federation task: its schedule is the federation's
+        self.task_id = UUID(task_id) if task_id else None
+        self.source_item_id = UUID(source_item_id) if source_item_id else None
         self.details = ItemDetails(
             title=title,
             section_id=section_id,
@@ -542,7 +556,11 @@ class PlanItem(Aggregate):
         source: dict[str, Any] | None = None,
         reason: str | None = None,
         item_id: UUID | None = None,
+        task_id: UUID | None = None,
+        source_item_id: UUID | None = None,
     ) -> PlanItem:
+        """A new item; `task_id`/`source_item_id` make it a union's copy of a federation
+        task (planlog.domain.task), whose schedule only the federation changes."""
         new_id = item_id or uuid4()
         title = checked_detail("title", details.title)
         if title is None:
@@ -565,6 +583,8 @@ class PlanItem(Aggregate):
             source=source,
             actor=actor,
             reason=reason_text(reason),
+            task_id=str(task_id) if task_id else None,
+            source_item_id=str(source_item_id) if source_item_id else None,
         )
 
     # ------------------------------------------------------------ queries
@@ -710,9 +730,20 @@ class PlanItem(Aggregate):
         plan_year: int,
         rrule: str | None = None,
         deadline_text: str | None = None,
+        from_task: bool = False,
     ) -> None:
-        """Replace the open occurrences; done ones stay, with their history."""
+        """Replace the open occurrences; done ones stay, with their history. A copy of a
+        federation task keeps the federation's deadlines: only the task's adjustment
+        (`from_task=True`, planlog.domain.task) moves them."""
         self._refuse_if_cancelled("reschedule")
+        if self.task_id is not None and not from_task:
+            raise RuleViolation(
+                self.id,
+                "task_schedule_locked",
+                f"“{self.title}”是上级下达的任务，时限由上级工会调整"
+                f"（'{self.title}' was sent down by the federation: only the federation "
+                "adjusts its deadlines）",
+            )
         reason = required_reason(self.id, reason, "a reschedule needs a reason")
         rrule = text(rrule, "rrule", max_len=TITLE_MAX)
         deadline_text = text(deadline_text, "deadline_text", max_len=TITLE_MAX)
@@ -737,6 +768,47 @@ class PlanItem(Aggregate):
             actor=actor,
             reason=reason,
         )
+
+    def follow_task_schedule(
+        self, occurrences: list[Occurrence], *, actor: str, reason: str, plan_year: int
+    ) -> bool:
+        """The federation moved its task's deadlines: this copy takes them, keeping what the
+        union already did (an occurrence done stays done, wherever the task's moved). False,
+        and nothing recorded, when the copy's open schedule is already that one, when
+        nothing of it is open any more, or when it is cancelled (a re-run of the
+        adjustment changes nothing)."""
+        if self.task_id is None:
+            raise RuleViolation(
+                self.id,
+                "task_copy",
+                f"“{self.title}”不是上级下达任务的副本（'{self.title}' is not a copy of a "
+                "federation task）",
+            )
+        if self.cancelled:
+            return False
+        done = {k for k, o in self.occurrences.items() if o.status == DONE}
+        wanted = [o for o in normalise(occurrences) if o.key not in done]
+        current = [
+            Occurrence(due=o.due, opens=o.opens)
+            for o in self.ordered_occurrences()
+            if o.status != DONE
+        ]
+        # A copy with nothing open is finished: the union did the work, the new
+        # deadlines are for those who have not.
+        if not current or not wanted:
+            return False
+        if [(o.due, o.opens) for o in wanted] == [(o.due, o.opens) for o in current]:
+            return False
+        self.reschedule(
+            wanted,
+            actor=actor,
+            reason=reason,
+            plan_year=plan_year,
+            rrule=None,
+            deadline_text=self.deadline_text,
+            from_task=True,
+        )
+        return True
 
     def move_occurrence(
         self, occurrence: str, to: date, *, actor: str, reason: str, plan_year: int

@@ -8,13 +8,17 @@ not kept here: robot tokens and passwords do not belong in an immutable log.
 
 from __future__ import annotations
 
+import re
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from planlog.domain.errors import RuleViolation
 from planlog.domain.model import PlanlogCreated, PlanlogEvent, reason_text
-from planlog.domain.values import NAME_MAX, check_text_chars, text
+from planlog.domain.values import NAME_MAX, InvalidValue, check_text_chars, text, whole
+
+_WEEK = re.compile(r"\d{4}-W\d{2}")
 
 
 def organisation_id(name: str) -> UUID:
@@ -45,6 +49,8 @@ class Organisation(Aggregate):
         self.name = name
         self.parent = parent
         self.chair = chair
+        #: ISO weeks ("2026-W48") whose laggard digest was issued to this organisation
+        self.digest_weeks: set[str] = set()
 
     @classmethod
     def register(
@@ -123,6 +129,64 @@ class Organisation(Aggregate):
         self.trigger_event(
             self.ChairAppointed, chair=_chair(chair), actor=actor, reason=reason_text(reason)
         )
+
+    class DigestIssued(PlanlogEvent):
+        """The weekly digest of this organisation's lagging unions (督办周报) was issued to
+        its chair. Sending it is a side effect done once by the scheduler
+        (planlog.scheduler.laggards); replaying this event sends nothing."""
+
+        org: str  # the organisation's name, for the outbox that sends it
+        week: str
+        recipients: list[str]
+        lagging: list[dict[str, Any]]
+        more: int
+
+        def apply(self, org: Organisation) -> None:
+            org.digest_weeks.add(self.week)
+
+    def issue_digest(self, week: str, lagging: list[dict[str, Any]], *, actor: str) -> None:
+        """Issue the digest of `week` (ISO, "2026-W48"): once per organisation and week."""
+        if not isinstance(week, str) or not _WEEK.fullmatch(week):
+            raise InvalidValue(
+                "week", "not_week", "应为 ISO 周，如 2026-W48", "must be an ISO week"
+            )
+        if week in self.digest_weeks:
+            raise RuleViolation(
+                self.name,
+                "digest_once",
+                f"“{self.name}” {week} 的督办周报已发出（the digest of {week} was already issued）",
+            )
+        if not isinstance(lagging, list):
+            raise InvalidValue("lagging", "not_list", "应为列表", "must be a list")
+        rows = [_lagging_row(row) for row in lagging[:DIGEST_MAX]]
+        self.trigger_event(
+            self.DigestIssued,
+            org=self.name,
+            week=week,
+            recipients=[self.chair] if self.chair else [],
+            lagging=rows,
+            more=max(0, len(lagging) - DIGEST_MAX),
+            actor=actor,
+            reason=None,
+        )
+
+
+#: Lagging unions one digest names (a district has hundreds at most; the rest are counted).
+DIGEST_MAX = 500
+
+
+def _lagging_row(row: object) -> dict[str, Any]:
+    """One lagging union of a digest, checked: its name and its figures."""
+    if not isinstance(row, dict):
+        raise InvalidValue("lagging", "not_mapping", "应为键值表", "must be a mapping")
+    org = _org_name(row.get("org"), "org")
+    if org is None:
+        raise InvalidValue("org", "empty", "不能为空", "must not be empty")
+    return {
+        "org": org,
+        "overdue": whole(row.get("overdue"), "overdue"),
+        "percent_done": whole(row.get("percent_done"), "percent_done"),
+    }
 
 
 def name_in_use(name: str) -> RuleViolation:

@@ -58,11 +58,13 @@ from planlog.projections.board import BoardProjection
 from planlog.projections.chain import ChainProjection
 from planlog.projections.changes import Change, ChangeReader, PayloadNotDecoded
 from planlog.projections.evidence import EvidenceProjection
+from planlog.projections.digests import DigestOutboxProjection
 from planlog.projections.outbox import OutboxProjection
 from planlog.projections.people import PeopleProjection
 from planlog.projections.quarantine import QuarantinedEvent, projection_quarantine
 from planlog.projections.reminder_due import ReminderDueProjection
 from planlog.projections.rollup import RollupProjection
+from planlog.projections.tasks import TasksProjection
 from planlog.projections.timeline import TimelineProjection
 from planlog.service.app import PlanlogApp
 from planlog.service.store import ddl_lock, pg_connect
@@ -96,8 +98,10 @@ def default_projections() -> list[ReadModel]:
         BoardProjection(),
         TimelineProjection(),
         RollupProjection(),
+        TasksProjection(),
         OutboxProjection(),
         ReminderDueProjection(),
+        DigestOutboxProjection(),
         ChainProjection(),
         PeopleProjection(),
         EvidenceProjection(),

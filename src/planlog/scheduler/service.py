@@ -36,6 +36,7 @@ from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
 from planlog.projections.runner import ReadModelRunner
 from planlog.scheduler.dispatch import Delivery, deliver_pending
+from planlog.scheduler.laggards import DigestRun, weekly_digest
 from planlog.scheduler.reminders import FailedPlan, IssuedReminder, ReminderIssuer
 from planlog.scheduler.workdays import calendar_for
 from planlog.service.app import PlanlogApp
@@ -51,6 +52,8 @@ REMINDER_JOB, DELIVERY_JOB = "planlog-reminders", "planlog-delivery"
 #: The daily signed chain head (planlog.audit.anchor), written after midnight China time
 #: so that each anchor closes a whole business day.
 ANCHOR_JOB = "planlog-anchor"
+#: hourly: the first run of an ISO week issues its laggard digests, later runs retry sending
+DIGEST_JOB = "planlog-laggard-digest"
 #: Where earlier versions pickled their jobs (APScheduler's SQLAlchemyJobStore).
 OLD_JOB_TABLE = "planlog_scheduler_jobs"
 
@@ -243,6 +246,14 @@ class Service:
             id=ANCHOR_JOB,
             replace_existing=True,
         )
+        scheduler.add_job(
+            run_digest,
+            "interval",
+            hours=1,
+            args=[self.key],
+            id=DIGEST_JOB,
+            replace_existing=True,
+        )
 
     @property
     def active(self) -> bool:
@@ -269,6 +280,10 @@ class Service:
         """Verify the chain and append its signed head outside the database."""
         self.runner.catch_up()
         return write_anchor(self.app, None, engine=self.runner.engine)
+
+    def digest(self) -> DigestRun:
+        """This week's laggard digests to the district chairs (once), and their sending."""
+        return weekly_digest(self.app, self.runner, self.app.now())
 
     def deliver(self) -> list[Delivery]:
         self.runner.catch_up()
@@ -314,3 +329,10 @@ def run_delivery(database_url: str) -> None:
     service = _services.get(database_url)
     if service is not None:
         service.deliver()
+
+
+def run_digest(database_url: str) -> None:
+    """Scheduler job: the weekly laggard digests of the service for `database_url`."""
+    service = _services.get(database_url)
+    if service is not None:
+        service.digest()

@@ -20,10 +20,13 @@ from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation, organisation_id
 from planlog.domain.person import Person
 from planlog.domain.registry import REGISTRY_ID, AlreadyImported, PlanEntry, PlanRegistry
+from planlog.domain.task import FederationTask
 from planlog.service import handlers
+from planlog.service.batch_read import stored_events
 from planlog.service.commands import (
     AddItem,
     AddSection,
+    AdjustTask,
     AppointChair,
     Cancel,
     ChangeSchedule,
@@ -40,7 +43,10 @@ from planlog.service.commands import (
     Reopen,
     ReportProgress,
     ReviseItem,
+    SendTask,
     SetReminderPolicy,
+    TaskAdjusted,
+    TaskSent,
 )
 from planlog.service.errors import UnknownOrganisation
 from planlog.service.store import (
@@ -161,6 +167,25 @@ class PlanlogApp(Application[UUID]):
         if not isinstance(aggregate, cls):
             raise NotFound(f"{aggregate_id} is not a {what}", id=str(aggregate_id))
         return aggregate
+
+    def load_each(self, cls: type[A], aggregate_ids: Sequence[UUID], what: str) -> list[A]:
+        """`load` for each id, for a command over many aggregates (a task sent to thousands
+        of unions): their events read in one query per 500 (`batch_read`) and folded
+        directly, without the repository's per-event protocol assertion; the two cost
+        most of such a command's time (bench/send_task.py)."""
+        found = stored_events(self.recorder, aggregate_ids)
+        loaded: list[A] = []
+        for aggregate_id in aggregate_ids:
+            aggregate: Any = None
+            for stored in found.get(aggregate_id, ()):
+                event = cast(Aggregate.Event, self.mapper.to_domain_event(stored))
+                aggregate = event.mutate(aggregate)
+            if aggregate is None:
+                raise NotFound(f"no {what} with id {aggregate_id}", id=str(aggregate_id))
+            if not isinstance(aggregate, cls):
+                raise NotFound(f"{aggregate_id} is not a {what}", id=str(aggregate_id))
+            loaded.append(aggregate)
+        return loaded
 
     def _stored_version(self, aggregate_id: UUID) -> int:
         last = list(self.events.get(aggregate_id, desc=True, limit=1))
@@ -469,6 +494,33 @@ class PlanlogApp(Application[UUID]):
             )
         )
 
+    def send_task(
+        self,
+        item_id: UUID,
+        to: Sequence[str],
+        *,
+        parents: dict[str, str | None],
+        actor: str,
+        batch_size: int | None = None,
+    ) -> TaskSent:
+        """Send an item of a federation's plan down to the unions below `to`."""
+        extra = {} if batch_size is None else {"batch_size": batch_size}
+        return self.handle(SendTask(item_id=item_id, to=to, parents=parents, actor=actor, **extra))
+
+    def adjust_task(
+        self,
+        task_id: UUID,
+        *,
+        dues: Sequence[date],
+        actor: str,
+        reason: str,
+        windows: Sequence[tuple[date, date]] = (),
+    ) -> TaskAdjusted:
+        """Move a task's deadlines: the federation's item and every union's copy."""
+        return self.handle(
+            AdjustTask(task_id=task_id, dues=dues, windows=windows, actor=actor, reason=reason)
+        )
+
     # ------------------------------------------------------------- reads
 
     def list_plans(self) -> list[PlanEntry]:
@@ -502,6 +554,15 @@ class PlanlogApp(Application[UUID]):
                 raise NotFound(f"{item_id} is not an item", id=str(item_id))
             return item
         return self.load(PlanItem, item_id, "item")
+
+    def get_task(self, task_id: UUID) -> FederationTask:
+        return self.load(FederationTask, task_id, "task")
+
+    def find_task(self, task_id: UUID) -> FederationTask | None:
+        try:
+            return self.get_task(task_id)
+        except NotFound:
+            return None
 
     # ------------------------------------------------------- organisations
 

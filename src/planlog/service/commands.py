@@ -614,3 +614,75 @@ class IssueReminder(ItemCommand):
     recipients: Sequence[str]
     escalate: bool
     actor: str = "planlog"
+
+
+# ------------------------------------------------------- federation tasks
+
+#: Copies saved per transaction: one batch is all or nothing; a failure leaves the
+#: batches before it saved, and sending again completes the rest (planlog.domain.task).
+TASK_BATCH = 500
+
+
+def _batch_size(value: object) -> int:
+    size = whole(value, "batch_size")
+    if not 1 <= size <= 5_000:
+        raise PlanlogError("batch_size must be within 1–5000（每批数量应在 1–5000 之间）")
+    return size
+
+
+@dataclass(frozen=True)
+class TaskSent:
+    """What sending a task did: the task and how many unions got a copy now (0 on a
+    re-send that finds every union served), and how many plans were made for them."""
+
+    task_id: UUID
+    copies: int
+    plans_created: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendTask(Command[TaskSent]):
+    """Send the item `item_id` of a federation's plan down to every union below the
+    organisations `to`. `parents` is the organisation tree (name → parent) as the read
+    models hold it: the door reads it, the task decides with it."""
+
+    item_id: UUID
+    to: Sequence[str]
+    parents: Mapping[str, str | None]
+    actor: str
+    batch_size: int = TASK_BATCH
+
+    def __post_init__(self) -> None:
+        self._check("to", tuple(self.to) if not isinstance(self.to, str) else self.to)
+        self._check("parents", dict(self.parents))
+        self._check("batch_size", _batch_size(self.batch_size))
+
+
+@dataclass(frozen=True)
+class TaskAdjusted:
+    task_id: UUID
+    copies: int  # copies whose deadlines moved
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdjustTask(Command[TaskAdjusted]):
+    """The federation moves a task's deadlines: its own item and every union's copy."""
+
+    task_id: UUID
+    actor: str
+    reason: str
+    dues: Sequence[date] = ()
+    windows: Sequence[tuple[date, date]] = ()
+    rrule: str | None = None
+    batch_size: int = TASK_BATCH
+
+    def __post_init__(self) -> None:
+        self._text("reason", max_len=REASON_MAX)
+        self._check("dues", tuple(self.dues))
+        self._check("windows", tuple(self.windows))
+        self._check("batch_size", _batch_size(self.batch_size))
+
+    def schedule(self, year: int) -> list[Occurrence]:
+        return NewItem(
+            title="", dues=list(self.dues), windows=list(self.windows), rrule=self.rrule
+        ).schedule(year)

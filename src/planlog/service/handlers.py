@@ -20,9 +20,12 @@ from planlog.domain.errors import ConcurrencyConflict
 from planlog.domain.model import ItemDetails, Plan, PlanItem
 from planlog.domain.organisation import Organisation, name_in_use
 from planlog.domain.person import Person
+from planlog.domain.status import DONE
+from planlog.domain.task import FederationTask, copy_plan_title, task_id_for
 from planlog.service.commands import (
     AddItem,
     AddSection,
+    AdjustTask,
     AppointChair,
     AttachEvidence,
     Backfill,
@@ -48,8 +51,11 @@ from planlog.service.commands import (
     RetirePerson,
     RequestExtension,
     ReviseItem,
+    SendTask,
     SetReminderPolicy,
     SignOff,
+    TaskAdjusted,
+    TaskSent,
 )
 
 if TYPE_CHECKING:
@@ -508,3 +514,114 @@ def issue_reminder(app: PlanlogApp, c: IssueReminder) -> PlanItem:
             actor=c.actor,
         ),
     )
+
+
+# ------------------------------------------------------- federation tasks
+
+
+def _batches(names: list[str], size: int) -> list[list[str]]:
+    return [names[i : i + size] for i in range(0, len(names), size)]
+
+
+def _union_plans(
+    app: PlanlogApp, unions: list[str], year: int, actor: str
+) -> tuple[dict[str, Any], int]:
+    """Each union's plan for `year` (its first, as listed), a plan made through the
+    ordinary CreatePlan for a union that has none; and how many were made."""
+    found: dict[str, Any] = {}
+    wanted = set(unions)
+    for entry in app.list_plans():
+        if entry.year == year and entry.org in wanted:
+            found.setdefault(entry.org, entry.plan_id)
+    made = 0
+    for union in unions:
+        if union not in found:
+            plan = handle(
+                app,
+                CreatePlan(
+                    org=union,
+                    year=year,
+                    title=copy_plan_title(year),
+                    actor=actor,
+                    register_missing_org=False,
+                ),
+            )
+            found[union] = plan.id
+            made += 1
+    return found, made
+
+
+@handles(SendTask)
+def send_task(app: PlanlogApp, c: SendTask) -> TaskSent:
+    """Copy the item to every union below the targets that has no copy yet: one batch of
+    unions per transaction (their copies, their plans' attachments and the task's record
+    of them), so 9,000 unions are a few transactions, and a failed batch leaves nothing of
+    itself behind. A batch that loses a race reloads and decides again."""
+    source = app.load(PlanItem, c.item_id, "item")
+    plan = app.load(Plan, source.plan_id, "plan")
+    task_id = task_id_for(source.id)
+
+    def current_task() -> FederationTask:
+        found = app.find_task(task_id)
+        return found if found is not None else FederationTask.send(source, plan, actor=c.actor)
+
+    with app.recording():
+        task = current_task()
+        unions = task.unions_to_copy(c.to, c.parents)
+        if task.version == len(task.pending_events):  # new: recorded even with no unions
+            app.save_all(task)
+    plans, made = _union_plans(app, unions, plan.year, c.actor)
+    copied = 0
+    for batch in _batches(unions, c.batch_size):
+
+        def attempt(batch: list[str] = batch) -> int:
+            with app.recording():
+                task = current_task()
+                todo = [u for u in batch if u not in task.copies]
+                union_plans = app.load_each(Plan, [plans[u] for u in todo], "plan")
+                copies = [task.copy_to(p, source, actor=c.actor) for p in union_plans]
+                task.record_copies(c.to, copies, union_plans, actor=c.actor)
+                app.save_all(task, *union_plans, *copies)
+                return len(copies)
+
+        copied += _retrying(attempt)
+    return TaskSent(task_id=task_id, copies=copied, plans_created=made)
+
+
+@handles(AdjustTask)
+def adjust_task(app: PlanlogApp, c: AdjustTask) -> TaskAdjusted:
+    """Move the task's deadlines: the federation's own item first, with the task's
+    record of the change, then every copy, batch by batch. Running it again moves only
+    the copies not yet moved (a copy already on the new schedule records nothing)."""
+    task = app.get_task(c.task_id)
+    schedule = c.schedule(task.year)
+    with app.recording():
+        source = app.load(PlanItem, task.source_item_id, "item")
+        done = {o.key for o in source.ordered_occurrences() if o.status == DONE}
+        wanted = [o for o in schedule if o.key not in done]
+        if [(o.due, o.opens) for o in wanted] != [
+            (o.due, o.opens) for o in source.ordered_occurrences() if o.status != DONE
+        ]:
+            source.reschedule(
+                wanted,
+                actor=c.actor,
+                reason=c.reason,
+                plan_year=task.year,
+            )
+        task.adjust(schedule, actor=c.actor, reason=c.reason)
+        app.save_all(task, source)
+    moved = 0
+    for batch in _batches(sorted(task.copies), c.batch_size):
+        with app.recording():
+            copies = app.load_each(PlanItem, [task.copies[u] for u in batch], "item")
+            changed = [
+                item
+                for item in copies
+                if item.follow_task_schedule(
+                    schedule, actor=c.actor, reason=c.reason, plan_year=task.year
+                )
+            ]
+            if changed:
+                app.save_all(*changed)
+            moved += len(changed)
+    return TaskAdjusted(task_id=task.id, copies=moved)

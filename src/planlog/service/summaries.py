@@ -16,6 +16,7 @@ from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation
 from planlog.domain.person import Person
 from planlog.domain.registry import PlanRegistry
+from planlog.domain.task import FederationTask
 
 Summary = Callable[[dict[str, Any]], str]
 
@@ -198,6 +199,18 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
         lambda d: f"发出提醒（{d.get('kind')}，{d.get('occurrence')}）",
         lambda d: f"Sent a reminder ({d.get('kind')}, {d.get('occurrence')})",
     ),
+    event_name(FederationTask.Sent): (
+        lambda d: f"下达任务“{d.get('title')}”",
+        lambda d: f"Sent down the task “{d.get('title')}”",
+    ),
+    event_name(FederationTask.CopiesMade): (
+        lambda d: f"任务下达至 {len(d.get('copies') or {})} 个工会",
+        lambda d: f"Task copied to {len(d.get('copies') or {})} union(s)",
+    ),
+    event_name(FederationTask.ScheduleAdjusted): (
+        lambda d: "上级调整任务时限为 " + _dates(d, "、", "至"),
+        lambda d: "The federation moved the task's deadlines to " + _dates(d, ", ", " to "),
+    ),
     event_name(Organisation.Registered): (
         lambda d: (
             f"登记组织“{d.get('name')}”" + (f"，隶属 {d['parent']}" if d.get("parent") else "")
@@ -210,6 +223,13 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
     event_name(Organisation.Reparented): (
         lambda d: f"组织改为隶属 {d.get('parent') or '（无）'}",
         lambda d: f"Moved under {d.get('parent') or '(none)'}",
+    ),
+    event_name(Organisation.DigestIssued): (
+        lambda d: f"发出 {d.get('week')} 督办周报（{len(d.get('lagging') or [])} 个工会滞后）",
+        lambda d: (
+            f"Issued the {d.get('week')} laggard digest "
+            f"({len(d.get('lagging') or [])} union(s) behind)"
+        ),
     ),
     event_name(Organisation.ChairAppointed): (
         lambda d: f"工会主席改为 {d.get('chair') or '（无）'}",

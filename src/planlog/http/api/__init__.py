@@ -20,10 +20,11 @@ from planlog.http.api.routes import (
     people,
     plans,
     requests,
+    tasks,
 )
 
 router = APIRouter()
-for _routes in (plans, items, requests, orgs, imports, exports, audit, people, evidence):
+for _routes in (plans, items, requests, orgs, tasks, imports, exports, audit, people, evidence):
     router.include_router(_routes.router)
 
 __all__ = ["router"]

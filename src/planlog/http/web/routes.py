@@ -27,7 +27,7 @@ from planlog.domain.registry import PlanEntry
 from planlog.domain.status import ALL_STATUSES
 from planlog.http.deps import Services, ServicesDep
 from planlog.http.downloads import PLAN_DOWNLOADS
-from planlog.http.web import backfill, chair, importing, items, ledger, settings, supervision
+from planlog.http.web import backfill, chair, importing, items, ledger, settings, supervision, tasks
 from planlog.http.web import people as people_pages
 from planlog.http.web.page_models import (
     QUICK_FILTERS,
@@ -75,6 +75,7 @@ router.include_router(ledger.router)
 router.include_router(backfill.router)
 router.include_router(people_pages.router)
 router.include_router(supervision.router)
+router.include_router(tasks.router)
 
 
 def _moment(text: str | None) -> datetime | None:

@@ -545,6 +545,45 @@ _TEXTS: dict[str, tuple[str, str]] = {
     # home
     "next_deadline": ("下一时限", "Next deadline"),
     "overdue_count": ("逾期", "Overdue"),
+    # federation tasks (任务下达) and the ranking (督办)
+    "send_task": ("下达任务", "Send down as a task"),
+    "send_task_to": ("下达对象", "Send to"),
+    "send_task_help": (
+        "所选组织下的每个基层工会都会在本年度计划中收到此任务（区县总工会本身不收到副本）；"
+        "已收到的工会不会重复下达。时限由上级统一调整。",
+        "Every union below the chosen organisations gets this item in its plan for the "
+        "year (a district itself gets no copy); unions that have it are skipped. Only "
+        "the federation moves its deadlines.",
+    ),
+    "send_button": ("下达", "Send"),
+    "task_status": ("任务完成情况", "Task status"),
+    "task_counts": (
+        "完成 {done} · 逾期 {overdue} · 未完成 {open}",
+        "done {done} · overdue {overdue} · open {open}",
+    ),
+    "task_union": ("基层工会", "Union"),
+    "task_copy": ("任务副本", "Its copy"),
+    "task_status_col": ("状态", "Status"),
+    "task_status_done": ("已完成", "done"),
+    "task_status_overdue": ("逾期", "overdue"),
+    "task_status_open": ("未完成", "open"),
+    "task_status_submitted": ("已报送", "submitted"),
+    "task_status_cancelled": ("已取消", "cancelled"),
+    "ranking": ("督办排名", "Who is lagging"),
+    "ranking_help": (
+        "按逾期数（多者在前）、完成率（低者在前）排序；点击组织逐级查看。",
+        "Ordered by overdue deadlines (most first), then completion (least first); "
+        "follow an organisation to look below it.",
+    ),
+    "rank_districts": ("区县", "Districts"),
+    "rank_unions": ("基层工会", "Unions"),
+    "rank_org": ("组织", "Organisation"),
+    "rank_overdue": ("逾期", "Overdue"),
+    "rank_done": ("完成率", "Completion"),
+    "rank_unions_n": ("基层工会数", "Unions"),
+    "rank_up": ("上一级", "Up"),
+    "rank_plans": ("工作计划", "Plans"),
+    "rank_more": ("另有 {n} 个基层工会未列出", "{n} more unions not listed"),
 }
 
 _TEXTS.update(PEOPLE_TEXTS)  # the people pages' words (planlog.http.web.people)

@@ -14,6 +14,7 @@ from planlog.http.api.schemas import PROBLEMS, OrgCreate
 from planlog.http.deps import ServicesDep, role_caller
 from planlog.projections.outbox import reminders_report
 from planlog.projections.queries import evaluation_day
+from planlog.projections.ranking import ranking
 from planlog.projections.rollup import org_tree, rollup
 from planlog.service.app import parse_moment
 from planlog.service.commands import RegisterOrganisation
@@ -60,12 +61,17 @@ def create_org(body: OrgCreate, svc: ServicesDep, who: Manager) -> dict[str, Any
 
 
 @router.get("/orgs/{name}/rollup", responses=PROBLEMS)
-def org_rollup(name: str, svc: ServicesDep, who: Reader, now: str | None = None) -> dict[str, Any]:
-    """Completion of an organisation and its descendants."""
+def org_rollup(
+    name: str, svc: ServicesDep, who: Reader, now: str | None = None, rank: bool = False
+) -> dict[str, Any]:
+    """Completion of an organisation and its descendants; with `rank=true`, its districts
+    and unions ranked by overdue (most first), then completion (least first)."""
     name = who.visible_org(name)
     today = evaluation_day(svc.app, parse_moment(now) if now else None, None)
     with svc.fresh().connect() as conn:
         try:
+            if rank:
+                return ranking(conn, name, today)
             (node,) = rollup(conn, name, today)
         except LookupError:
             raise org_not_found(name) from None

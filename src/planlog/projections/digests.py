@@ -1,0 +1,98 @@
+"""The digest outbox: every weekly laggard digest issued (督办周报) and whether it was sent.
+
+Issuing a digest is an event (`Organisation.DigestIssued`, once per organisation and ISO
+week); sending it is a side effect done by `planlog.scheduler.laggards`, which moves a
+row from `pending` to `sent` (or `retrying`, `failed`, `no_channel`). Like the reminder
+outbox, rows are history, never deleted: a rebuild keeps them, and a row a rebuild must
+re-create (a wiped read-model database) is `replayed`, never sent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+import orjson
+from sqlalchemy import Column, Integer, String, Table, Text, UniqueConstraint, select
+from sqlalchemy.engine import Connection
+
+from planlog.domain.events import event_name
+from planlog.domain.organisation import Organisation
+from planlog.projections.base import ReadModel, metadata
+from planlog.projections.bulk import insert_rows
+from planlog.projections.changes import Change
+from planlog.projections.outbox import PENDING, REPLAYED, utc_iso
+from planlog.projections.payloads import Shape, Shapes
+
+DIGEST_ISSUED = event_name(Organisation.DigestIssued)
+
+digest_outbox = Table(
+    "digest_outbox",
+    metadata,
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("org", Text, nullable=False),
+    Column("week", String(8), nullable=False),
+    Column("recipients", Text, nullable=False),  # JSON list of names
+    Column("lagging", Text, nullable=False),  # JSON list of {org, overdue, percent_done}
+    Column("more", Integer, nullable=False),
+    Column("issued_at", String(40), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", String(40), nullable=False),
+    Column("sent_at", String(40)),
+    Column("last_error", Text),
+    UniqueConstraint("org", "week", name="uq_digest_once"),
+)
+
+
+class _DigestIssued(Shape):
+    org: str
+    week: str
+    recipients: list[str]
+    lagging: list[dict[str, object]]
+    more: int = 0
+
+
+class DigestOutboxProjection(ReadModel):
+    name = "digests"
+    cost = 0.1
+    tables = (digest_outbox,)
+    types = frozenset({DIGEST_ISSUED})
+    payloads: ClassVar[Shapes] = {DIGEST_ISSUED: _DigestIssued}
+    rebuildable = False
+
+    def reset(self, conn: Connection) -> None:
+        """Delivery records are history, not a cache: a rebuild keeps them."""
+
+    def apply(self, conn: Connection, changes: list[Change]) -> None:
+        positions = [c.position for c in changes]
+        known = set(
+            conn.execute(
+                select(digest_outbox.c.position).where(
+                    digest_outbox.c.position.between(min(positions), max(positions))
+                )
+            ).scalars()
+        )
+        status = REPLAYED if self.replaying else PENDING
+        insert_rows(
+            conn,
+            digest_outbox,
+            [
+                (
+                    c.position,
+                    c.data["org"],
+                    c.data["week"],
+                    orjson.dumps(c.data["recipients"]).decode(),
+                    orjson.dumps(c.data["lagging"]).decode(),
+                    c.data.get("more", 0),
+                    c.recorded_at,
+                    status,
+                    0,
+                    utc_iso(datetime.fromisoformat(c.recorded_at)),
+                    None,
+                    None,
+                )
+                for c in changes
+                if c.position not in known
+            ],
+        )

@@ -1,0 +1,105 @@
+"""POST /api/v1/items/{id}/send, GET /api/v1/tasks/{id} and the ranked rollup: the
+contract of issue 17 and its scope (404 outside the caller's tree, 403 on a target the
+caller may not write to, a union sees only its own copy)."""
+
+from __future__ import annotations
+
+from tests.http.api.conftest import CITY, DISTRICT, HOSPITAL, OTHER, Api
+
+from planlog.auth.tokens import create_token
+
+SCHOOL = "某学校工会"
+
+
+def _city_task(api: Api) -> tuple[str, str]:
+    """A second union under the district, and an item of the city's plan."""
+    svc = api.services
+    svc.app.register_organisation(SCHOOL, actor="admin", parent=DISTRICT)
+    api.tokens["school_chair"] = create_token(svc.engine, SCHOOL, "chair", "school_chair")[1]
+    plan_id = api.new_plan("city_chair", CITY)
+    return plan_id, api.new_item(plan_id, "city_chair", dues=["2026-06-30"])
+
+
+def test_send_answers_the_task_and_how_many_unions_got_a_copy(api: Api) -> None:
+    _, item_id = _city_task(api)
+    sent = api.post(f"/api/v1/items/{item_id}/send", "city_chair", json={"to": [DISTRICT]})
+    assert sent.status_code == 200, sent.text
+    assert set(sent.json()) == {"task_id", "copies"} and sent.json()["copies"] == 2
+    again = api.post(f"/api/v1/items/{item_id}/send", "city_chair", json={"to": [CITY]})
+    assert again.json() == {"task_id": sent.json()["task_id"], "copies": 0}
+
+
+def test_the_task_status_lists_every_union_for_the_sender(api: Api) -> None:
+    _, item_id = _city_task(api)
+    task_id = api.post(
+        f"/api/v1/items/{item_id}/send", "city_chair", json={"to": [DISTRICT]}
+    ).json()["task_id"]
+    status = api.get(f"/api/v1/tasks/{task_id}?now=2026-07-01", "city_chair").json()
+    assert (status["done"], status["overdue"], status["open"]) == (0, 2, 0)
+    assert {u["org"] for u in status["unions"]} == {HOSPITAL, SCHOOL}
+    assert all(set(u) >= {"org", "status", "item_id"} for u in status["unions"])
+
+
+def test_a_union_sees_its_copy_and_not_the_others(api: Api) -> None:
+    _, item_id = _city_task(api)
+    task_id = api.post(
+        f"/api/v1/items/{item_id}/send", "city_chair", json={"to": [DISTRICT]}
+    ).json()["task_id"]
+    mine = api.get(f"/api/v1/tasks/{task_id}", "hospital_chair").json()
+    assert [u["org"] for u in mine["unions"]] == [HOSPITAL]
+    copy = api.get(f"/api/v1/items/{mine['unions'][0]['item_id']}", "hospital_chair")
+    assert copy.status_code == 200
+    school = api.get(f"/api/v1/tasks/{task_id}", "school_chair").json()["unions"]
+    assert api.get(f"/api/v1/items/{school[0]['item_id']}", "hospital_chair").status_code == 404
+    assert api.get(f"/api/v1/tasks/{task_id}", "other_chair").status_code == 404
+
+
+def test_a_union_cannot_move_its_copy(api: Api) -> None:
+    _, item_id = _city_task(api)
+    task_id = api.post(
+        f"/api/v1/items/{item_id}/send", "city_chair", json={"to": [DISTRICT]}
+    ).json()["task_id"]
+    copy = api.get(f"/api/v1/tasks/{task_id}", "hospital_chair").json()["unions"][0]["item_id"]
+    moved = api.post(
+        f"/api/v1/items/{copy}/reschedule",
+        "hospital_chair",
+        json={"reason": "晚点", "dues": ["2026-09-30"]},
+    )
+    assert moved.status_code == 422, moved.text
+    assert "task_schedule_locked" in moved.text
+    adjusted = api.post(
+        f"/api/v1/tasks/{task_id}/adjust",
+        "city_chair",
+        json={"reason": "顺延", "dues": ["2026-09-30"]},
+    )
+    assert adjusted.json()["copies"] == 2
+
+
+def test_a_target_outside_the_caller_s_tree_is_forbidden(api: Api) -> None:
+    _, item_id = _city_task(api)
+    refused = api.post(f"/api/v1/items/{item_id}/send", "city_chair", json={"to": [OTHER]})
+    assert refused.status_code == 403
+
+
+def test_an_item_outside_the_caller_s_tree_is_not_found(api: Api) -> None:
+    _, item_id = _city_task(api)
+    sent = api.post(f"/api/v1/items/{item_id}/send", "district_chair", json={"to": [DISTRICT]})
+    assert sent.status_code == 404
+    by_editor = api.post(
+        f"/api/v1/items/{item_id}/send", "hospital_editor", json={"to": [HOSPITAL]}
+    )
+    assert by_editor.status_code == 403
+
+
+def test_the_ranked_rollup_orders_districts_and_unions(api: Api) -> None:
+    _, item_id = _city_task(api)
+    task_id = api.post(
+        f"/api/v1/items/{item_id}/send", "city_chair", json={"to": [DISTRICT]}
+    ).json()["task_id"]
+    copy = api.get(f"/api/v1/tasks/{task_id}", "school_chair").json()["unions"][0]["item_id"]
+    assert api.post(f"/api/v1/items/{copy}/complete", "school_chair", json={}).status_code == 200
+    ranked = api.get(f"/api/v1/orgs/{CITY}/rollup?rank=true&now=2026-07-01", "city_chair").json()
+    assert [u["org"] for u in ranked["unions"]] == [HOSPITAL, SCHOOL]
+    assert [d["org"] for d in ranked["districts"]] == [DISTRICT]
+    hidden = api.get(f"/api/v1/orgs/{CITY}/rollup?rank=true", "district_chair")
+    assert hidden.status_code == 404

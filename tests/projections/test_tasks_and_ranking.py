@@ -1,0 +1,111 @@
+"""The federation task status and the laggard ranking, on both stores, kept and rebuilt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+
+from planlog.domain.task import FederationTask
+from planlog.projections.ranking import lagging, ranking
+from planlog.projections.rollup import org_tree
+from planlog.projections.runner import ReadModelRunner
+from planlog.projections.tasks import task_status
+from planlog.service.app import NewItem, PlanlogApp
+
+CITY, EAST, WEST = "市总工会", "东区总工会", "西区总工会"
+UNIONS = {"东一工会": EAST, "东二工会": EAST, "西一工会": WEST}
+TODAY = date(2026, 7, 15)
+
+
+@pytest.fixture
+def runner(app: PlanlogApp) -> Iterator[ReadModelRunner]:
+    found = ReadModelRunner(app)
+    yield found
+    found.close()
+
+
+def _parents(runner: ReadModelRunner) -> dict[str, str | None]:
+    runner.catch_up()
+    with runner.engine.connect() as conn:
+        return {name: node["parent"] for name, node in org_tree(conn).items()}
+
+
+def _sent(app: PlanlogApp, runner: ReadModelRunner) -> FederationTask:
+    """A city sends two deadlines to every union; 东一 does both, 东二 one, 西一 none."""
+    app.register_organisation(CITY, actor="admin")
+    for district in (EAST, WEST):
+        app.register_organisation(district, actor="admin", parent=CITY)
+    for union, district in UNIONS.items():
+        app.register_organisation(union, actor="admin", parent=district)
+    plan = app.create_plan(org=CITY, year=2026, title="市总计划", actor="chair")
+    source = app.add_item(
+        plan.id,
+        NewItem(title="职工思想动态调研", dues=[date(2026, 3, 31), date(2026, 6, 30)]),
+        actor="chair",
+    )
+    sent = app.send_task(source.id, [CITY], parents=_parents(runner), actor="chair")
+    task = app.get_task(sent.task_id)
+    app.complete(task.copies["东一工会"], actor="东一", occurrence="2026-03-31")
+    app.complete(task.copies["东一工会"], actor="东一", occurrence="2026-06-30")
+    app.complete(task.copies["东二工会"], actor="东二", occurrence="2026-03-31")
+    runner.catch_up()
+    return task
+
+
+def _status(runner: ReadModelRunner, task: FederationTask, **kw: Any) -> dict[str, Any]:
+    with runner.engine.connect() as conn:
+        found = task_status(conn, str(task.id), TODAY, **kw)
+    assert found is not None
+    return found
+
+
+def test_a_union_s_completion_counts_for_the_federation_task(
+    app: PlanlogApp, runner: ReadModelRunner
+) -> None:
+    task = _sent(app, runner)
+    status = _status(runner, task)
+    assert (status["done"], status["overdue"], status["open"]) == (1, 2, 0)
+    by_org = {u["org"]: u for u in status["unions"]}
+    assert {o: u["status"] for o, u in by_org.items()} == {
+        "东一工会": "done",
+        "东二工会": "overdue",
+        "西一工会": "overdue",
+    }
+    assert by_org["东一工会"]["item_id"] == str(task.copies["东一工会"])
+
+
+def test_the_status_of_some_unions_names_only_theirs(
+    app: PlanlogApp, runner: ReadModelRunner
+) -> None:
+    task = _sent(app, runner)
+    status = _status(runner, task, orgs={"东二工会"})
+    assert [u["org"] for u in status["unions"]] == ["东二工会"]
+    assert (status["done"], status["overdue"], status["open"]) == (0, 1, 0)
+
+
+def test_the_ranking_puts_the_most_overdue_first_then_the_least_complete(
+    app: PlanlogApp, runner: ReadModelRunner
+) -> None:
+    _sent(app, runner)
+    with runner.engine.connect() as conn:
+        ranked = ranking(conn, CITY, TODAY)
+    assert [u["org"] for u in ranked["unions"]] == ["西一工会", "东二工会", "东一工会"]
+    assert [(d["org"], d["overdue"]) for d in ranked["districts"]] == [(WEST, 2), (EAST, 1)]
+    assert ranked["districts"][1]["unions"] == 2
+    assert [u["org"] for u in lagging(ranked)] == ["西一工会", "东二工会"]
+    with runner.engine.connect() as conn:
+        east = ranking(conn, EAST, TODAY)
+    assert east["districts"] == [] and [u["org"] for u in east["unions"]] == [
+        "东二工会",
+        "东一工会",
+    ]
+
+
+def test_a_rebuild_gives_the_same_task_status(app: PlanlogApp, runner: ReadModelRunner) -> None:
+    task = _sent(app, runner)
+    before = _status(runner, task)
+    runner.rebuild()
+    assert _status(runner, task) == before
