@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bench import command_rate, import_fidelity, rebuild_rate
+from bench import command_rate, federation, import_fidelity, rebuild_rate
 from bench.results_file import record
 
 
@@ -28,6 +28,15 @@ def main() -> None:
         "import_fidelity",
         figures.pop("value"),
         "% (lowest rate)",
+        figures.pop("baseline"),
+        **figures,
+    )
+    print(json.dumps(entry, ensure_ascii=False))
+    figures = federation.run([])
+    entry = record(
+        "federation",
+        figures.pop("value"),
+        "ms (create_plan, largest size)",
         figures.pop("baseline"),
         **figures,
     )
