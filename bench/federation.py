@@ -67,7 +67,7 @@ def _sizes(argv: list[str]) -> tuple[int, ...]:
     return tuple(int(s) for s in raw.split(",")) if raw else DEFAULT_SIZES
 
 
-def _item_spec(n: int) -> Any:
+def _item_spec(n: int, year: int = YEAR) -> Any:
     from planlog.service.app import NewItem
 
     kind = n % 3
@@ -77,7 +77,7 @@ def _item_spec(n: int) -> Any:
             title=f"季度任务{n}", section=f"第{n % 5 + 1}部分", responsible="办公室", rrule=rrule
         )
     if kind == 1:
-        due = date(YEAR, 1 + n % 12, 10 + n % 15)
+        due = date(year, 1 + n % 12, 10 + n % 15)
         return NewItem(
             title=f"专项任务{n}", section=f"第{n % 5 + 1}部分", responsible="组织部", dues=[due]
         )
@@ -264,7 +264,7 @@ def measure(url: str, built: dict[str, Any], unions: int) -> dict[str, Any]:
             year=YEAR + 1,  # next year's plan: nothing of it is due on the measured day
             title="新建工会工作计划",
             actor="bench",
-            items=[_item_spec(k) for k in range(ITEMS)],
+            items=[_item_spec(k, YEAR + 1) for k in range(ITEMS)],
             parent=_district(n % DISTRICTS),
         )
         samples.append(time.perf_counter() - started)
