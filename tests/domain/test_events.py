@@ -8,13 +8,13 @@ from eventsourcing.utils import get_topic
 from planlog.domain.events import event_name
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation
-from planlog.domain.registry import PlanRegistry
+from planlog.domain.registry import ImportedDocument, PlanRegistry
 
 
 def _events() -> list[type]:
     return [
         value
-        for aggregate in (Plan, PlanItem, Organisation, PlanRegistry)
+        for aggregate in (Plan, PlanItem, Organisation, PlanRegistry, ImportedDocument)
         for value in vars(aggregate).values()
         if isinstance(value, type) and issubclass(value, Aggregate.Event)
     ]

@@ -7,18 +7,18 @@ from eventsourcing.domain import DomainEvent
 
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation
-from planlog.domain.registry import PlanRegistry
+from planlog.domain.registry import ImportedDocument, PlanRegistry
 from planlog.service.summaries import SUMMARIES, summarise
 
 #: eventsourcing's default creation classes these aggregates never record: items are
 #: created by Planned, organisations by Registered
-_NEVER_RECORDED = {"PlanItem.Created", "Organisation.Created"}
+_NEVER_RECORDED = {"PlanItem.Created", "Organisation.Created", "ImportedDocument.Created"}
 
 
 def _recorded_event_types() -> set[str]:
     return {
         f"{aggregate.__name__}.{name}"
-        for aggregate in (Plan, PlanItem, Organisation, PlanRegistry)
+        for aggregate in (Plan, PlanItem, Organisation, PlanRegistry, ImportedDocument)
         for name, value in vars(aggregate).items()
         if isinstance(value, type) and issubclass(value, DomainEvent) and name != "Event"
     } - _NEVER_RECORDED

@@ -43,6 +43,7 @@ _AGGREGATES = {
     "Plan": "plan",
     "Organisation": "org",
     "PlanRegistry": "registry",
+    "ImportedDocument": "document",
 }
 
 AnchorOption = typer.Option(
