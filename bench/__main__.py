@@ -7,6 +7,7 @@ import json
 from bench import (
     command_rate,
     delivery,
+    federation,
     import_fidelity,
     rebuild_rate,
     reminder_pass,
@@ -56,6 +57,15 @@ def main() -> None:
     figures = send_task.run()
     entry = record(
         "send_task", figures.pop("value"), "copies/s", figures.pop("baseline"), **figures
+    )
+    print(json.dumps(entry, ensure_ascii=False))
+    figures = federation.run([])
+    entry = record(
+        "federation",
+        figures.pop("value"),
+        "ms (create_plan, largest size)",
+        figures.pop("baseline"),
+        **figures,
     )
     print(json.dumps(entry, ensure_ascii=False))
 

@@ -148,6 +148,6 @@ def test_verify_names_chain_links_deleted_behind_its_position_and_exits_1(
     assert (bad["position"], bad["code"]) == (1, "unchained")
     line = run(store_url, "verify", expect_exit=1)
     assert len(line.strip().splitlines()) == 1
-    assert "事件 #1 (PlanRegistry.Created" in line and "never chained" in line
+    assert "事件 #1 (Organisation.Registered" in line and "never chained" in line
     assert "链尾被删除" in line
     assert f"the chain ends at #0; its projection read to #{last}" in line

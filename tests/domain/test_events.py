@@ -9,14 +9,22 @@ from planlog.domain.events import event_name
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation
 from planlog.domain.person import Person
-from planlog.domain.registry import PlanRegistry
+from planlog.domain.registry import ImportedDocument, PlanRegistry
 from planlog.domain.task import FederationTask
 
 
 def _events() -> list[type]:
     return [
         value
-        for aggregate in (Plan, PlanItem, Organisation, PlanRegistry, Person, FederationTask)
+        for aggregate in (
+            Plan,
+            PlanItem,
+            Organisation,
+            PlanRegistry,
+            ImportedDocument,
+            Person,
+            FederationTask,
+        )
         for value in vars(aggregate).values()
         if isinstance(value, type) and issubclass(value, Aggregate.Event)
     ]

@@ -7,19 +7,32 @@ from eventsourcing.domain import DomainEvent
 
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation
-from planlog.domain.registry import PlanRegistry
+from planlog.domain.registry import ImportedDocument, PlanRegistry
 from planlog.domain.task import FederationTask
 from planlog.service.summaries import SUMMARIES, summarise
 
 #: eventsourcing's default creation classes these aggregates never record: items are
-#: created by Planned, organisations by Registered, tasks by Sent
-_NEVER_RECORDED = {"PlanItem.Created", "Organisation.Created", "FederationTask.Created"}
+#: created by Planned, organisations by Registered, tasks by Sent, imported
+#: documents by their own creation event
+_NEVER_RECORDED = {
+    "PlanItem.Created",
+    "Organisation.Created",
+    "FederationTask.Created",
+    "ImportedDocument.Created",
+}
 
 
 def _recorded_event_types() -> set[str]:
     return {
         f"{aggregate.__name__}.{name}"
-        for aggregate in (Plan, PlanItem, Organisation, PlanRegistry, FederationTask)
+        for aggregate in (
+            Plan,
+            PlanItem,
+            Organisation,
+            PlanRegistry,
+            ImportedDocument,
+            FederationTask,
+        )
         for name, value in vars(aggregate).items()
         if isinstance(value, type) and issubclass(value, DomainEvent) and name != "Event"
     } - _NEVER_RECORDED

@@ -20,7 +20,7 @@ from planlog.auth.errors import Forbidden
 from planlog.auth.tokens import LEGACY_SIGN_IN_NAME, SIGN_IN_MARK, Principal
 from planlog.domain.errors import NotFound
 from planlog.domain.model import Plan, PlanItem
-from planlog.projections.rollup import descendants, org_tree
+from planlog.projections.rollup import subtree
 from planlog.service.app import PlanlogApp
 
 READ = ("chair", "editor", "auditor")
@@ -103,9 +103,8 @@ def org_not_found(org: str) -> NotFound:
 
 
 def org_scope(engine: Engine, org: str) -> frozenset[str]:
-    """`org` and every organisation below it in the read models' organisation tree."""
+    """`org` and every organisation below it in the read models' organisation tree, read
+    from `org` down only (`rollup.subtree`): a union's request costs what its own subtree
+    holds, however large the federation."""
     with engine.connect() as conn:
-        tree = org_tree(conn)
-    if org not in tree:
-        return frozenset({org})
-    return frozenset(descendants(tree, org))
+        return frozenset(subtree(conn, org))

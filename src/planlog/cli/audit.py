@@ -45,6 +45,7 @@ _AGGREGATES = {
     "Plan": "plan",
     "Organisation": "org",
     "PlanRegistry": "registry",
+    "ImportedDocument": "document",
 }
 
 AnchorOption = typer.Option(

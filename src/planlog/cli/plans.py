@@ -10,6 +10,7 @@ from rich.text import Text
 
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, parse_id, state
 from planlog.cli.render import literal
+from planlog.projections.queries import plan_entries
 from planlog.service.app import parse_moment
 from planlog.service.commands import (
     AddSection,
@@ -88,7 +89,7 @@ def create(
 @guarded
 def list_plans(ctx: typer.Context, json_out: bool = JsonOption) -> None:
     """List every plan."""
-    entries = state(ctx).app().list_plans()
+    entries = plan_entries(state(ctx).read_models())
     if json_out:
         emit_json([e.to_dict() for e in entries])
         return

@@ -1,7 +1,17 @@
-"""The register of plans: which plans exist, and which documents they came from.
+"""Which documents plans came from: importing the same document twice finds the plan it
+made the first time.
 
-One aggregate with a well-known id, so that listing plans needs no scan of the
-log, and importing the same document twice finds the plan it made the first time.
+Each imported document is its own small aggregate (`ImportedDocument`), its id derived
+from (organisation, year, document fingerprint): a new plan loads and saves only that
+one, so creating a plan costs the same in a store of ten unions and of nine thousand,
+and two imports of one document at once collide on the same id instead of making two
+plans. Listing plans reads the board read model (`planlog.projections.queries`).
+
+Stores written before this kept every plan in one register (`PlanRegistry`, a
+well-known id) that every `create_plan` and listing replayed whole. Its events stay
+readable and keep their meaning: a document it records is still refused, and an
+organisation named only by its plans still counts as existing. Nothing new is written
+to it.
 """
 
 from __future__ import annotations
@@ -45,7 +55,50 @@ class AlreadyImported(PlanlogError):
         self.plan_id = plan_id
 
 
+def document_id(org: str, year: int, fingerprint: str) -> UUID:
+    """The id of the record of one document imported for one organisation and year."""
+    return uuid5(NAMESPACE_URL, f"planlog:document:{org.strip()}\x1f{year}\x1f{fingerprint}")
+
+
+class ImportedDocument(Aggregate):
+    """One document imported for an organisation and year, and the plan it made."""
+
+    class Recorded(PlanlogCreated):
+        plan_id: str
+        org: str
+        year: int
+        fingerprint: str
+
+    def __init__(
+        self, *, plan_id: str, org: str, year: int, fingerprint: str, actor: str, reason: str | None
+    ) -> None:
+        self.plan_id = UUID(plan_id)
+        self.org = org
+        self.year = year
+        self.fingerprint = fingerprint
+
+    @classmethod
+    def record(
+        cls, *, plan_id: UUID, org: str, year: int, fingerprint: str, actor: str
+    ) -> ImportedDocument:
+        org = required_text(org, "org", max_len=NAME_MAX, multiline=False)
+        fingerprint = required_text(fingerprint, "fingerprint", max_len=NAME_MAX, multiline=False)
+        return cls._create(
+            cls.Recorded,
+            id=document_id(org, year, fingerprint),
+            plan_id=str(plan_id),
+            org=org,
+            year=whole(year, "year"),
+            fingerprint=fingerprint,
+            actor=actor,
+            reason=None,
+        )
+
+
 class PlanRegistry(Aggregate):
+    """The register of every plan, as stores kept it before `ImportedDocument`: read,
+    never written."""
+
     class Created(PlanlogCreated):
         pass
 

@@ -151,8 +151,25 @@ class BoardProjection(ReadModel):
         rows = sorted((items[i] for i in touched), key=_position)
 
         def write(conn: Connection) -> None:
+            # New plans and sections go in as one bulk insert per run of them (a
+            # federation's rebuild has tens of thousands); a rename or reorder, which
+            # may concern them, is applied after the run before it is written.
+            plans: list[tuple[Any, ...]] = []
+            sections: list[tuple[Any, ...]] = []
             for change in plan_events:
-                self._apply_plan_event(conn, change)
+                d = change.data
+                if change.type == PLAN_CREATED:
+                    plans.append(
+                        (change.aggregate_id, d["org"], d["year"], d["title"], change.recorded_at)
+                    )
+                elif change.type == SECTION_ADDED:
+                    sections.append(
+                        (change.aggregate_id, d["section_id"], d["title"], change.position)
+                    )
+                else:
+                    _flush(conn, plans, sections)
+                    self._apply_plan_event(conn, change)
+            _flush(conn, plans, sections)
             save_items(conn, rows, stored)
 
         return write
@@ -201,6 +218,13 @@ class BoardProjection(ReadModel):
                 .where(board_sections.c.section_id == d["section_id"])
                 .values(title=d["title"])
             )
+
+
+def _flush(conn: Connection, plans: list[tuple[Any, ...]], sections: list[tuple[Any, ...]]) -> None:
+    insert_rows(conn, board_plans, plans)
+    insert_rows(conn, board_sections, sections)
+    plans.clear()
+    sections.clear()
 
 
 def _position(row: ItemRow) -> int:

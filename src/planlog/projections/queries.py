@@ -15,11 +15,13 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from planlog.domain.board import board_from_aggregates
 from planlog.domain.clock import PLAN_TZ
 from planlog.domain.errors import NotFound, PlanlogError
+from planlog.domain.model import Plan
+from planlog.domain.registry import PlanEntry
 from planlog.domain.status import due_soon_days
 from planlog.projections.audit_view import (
     AuditFilter,
@@ -28,7 +30,8 @@ from planlog.projections.audit_view import (
     page_of,
     summarise_changes,
 )
-from planlog.projections.board import read_board
+from planlog.projections.board import board_plans, read_board
+from planlog.projections.bulk import chunks
 from planlog.projections.timeline import diff
 from planlog.service.app import PlanlogApp
 
@@ -42,6 +45,23 @@ def evaluation_day(app: PlanlogApp, now: datetime | None, as_of: datetime | None
     return app.today()
 
 
+def plan_entries(engine: Engine, orgs: frozenset[str] | None = None) -> list[PlanEntry]:
+    """The plans of `orgs` (every plan when None) from the board read model, ordered by
+    organisation, year and title: a listing reads only the plans it shows, never the
+    log. (The plans' document fingerprints are not kept there: `PlanlogApp.find_imported`
+    answers for a document.)"""
+    p = board_plans.c
+    query = select(p.plan_id, p.org, p.year, p.title)
+    with engine.connect() as conn:
+        if orgs is None:
+            rows = list(conn.execute(query))
+        else:
+            parts = chunks(sorted(orgs))
+            rows = [r for part in parts for r in conn.execute(query.where(p.org.in_(part)))]
+    entries = [PlanEntry(UUID(r.plan_id), r.org, r.year, r.title, None) for r in rows]
+    return sorted(entries, key=lambda e: (e.org, e.year, e.title))
+
+
 def board_document(
     app: PlanlogApp,
     engine: Engine,
@@ -49,7 +69,10 @@ def board_document(
     *,
     now: datetime | None = None,
     as_of: datetime | None = None,
+    plan: Plan | None = None,
 ) -> dict[str, Any]:
+    """`plan`: the plan as the caller loaded it already (checking its scope), to save
+    replaying it again for its reminder policy."""
     today = evaluation_day(app, now, as_of)
     if as_of is not None:
         # The past is replayed from the log itself, not from read models.
@@ -57,7 +80,8 @@ def board_document(
         document = board_from_aggregates(plan, app.plan_items(plan_id, as_of=as_of), today)
     else:
         # The yellow light starts at the plan's first reminder lead, kept in the plan.
-        soon_days = due_soon_days(app.get_plan(plan_id).reminder_policy)
+        current = plan if plan is not None and plan.id == plan_id else app.get_plan(plan_id)
+        soon_days = due_soon_days(current.reminder_policy)
         with engine.connect() as conn:
             found = read_board(conn, str(plan_id), today, soon_days=soon_days)
         if found is None:

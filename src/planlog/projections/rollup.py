@@ -11,7 +11,19 @@ from collections import Counter
 from datetime import date
 from typing import Any, ClassVar
 
-from sqlalchemy import Column, String, Table, Text, and_, case, func, select
+from sqlalchemy import (
+    CTE,
+    Column,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.engine import Connection
 
 from planlog.domain.events import event_name
@@ -107,18 +119,72 @@ def org_tree(conn: Connection) -> dict[str, dict[str, Any]]:
 
 
 def descendants(tree: dict[str, dict[str, Any]], root: str) -> list[str]:
+    return _walk(_children(tree), root)
+
+
+def _children(tree: dict[str, dict[str, Any]]) -> dict[str | None, list[str]]:
+    """Each organisation's children, indexed once: finding them by scanning the whole
+    tree for every node made a federation's rollup quadratic in its organisations."""
     children: dict[str | None, list[str]] = {}
     for name, node in tree.items():
         children.setdefault(node["parent"], []).append(name)
+    for kids in children.values():
+        kids.sort()
+    return children
+
+
+def _walk(children: dict[str | None, list[str]], root: str) -> list[str]:
     found, stack = [], [root]
     while stack:
         name = stack.pop()
         found.append(name)
-        stack.extend(sorted(children.get(name, []), reverse=True))
+        stack.extend(reversed(children.get(name, [])))
     return found
 
 
-def _own_counts(conn: Connection, today: date) -> dict[str, Counter[str]]:
+def subtree_query(root: str) -> CTE:
+    """`root` and every registered organisation below it, by following `parent` down
+    from `root` (its index): the cost follows the subtree, not the federation. UNION, not
+    UNION ALL, so a cycle (which the domain refuses) could not loop."""
+    o = organisations.c
+    sub = select(literal(root, Text).label("name")).cte("subtree", recursive=True)
+    return sub.union(select(o.name).join(sub, o.parent == sub.c.name))
+
+
+def subtree(conn: Connection, root: str) -> list[str]:
+    """The names `descendants(org_tree(conn), root)` gives, read from `root` down only."""
+    sub = subtree_query(root)
+    return list(conn.execute(select(sub.c.name)).scalars())
+
+
+def _known(conn: Connection, name: str) -> bool:
+    """Whether `org_tree` would hold `name`: registered, named as a parent, or named by a
+    plan."""
+    o, p = organisations.c, board_plans.c
+    query = select(
+        exists().where(o.name == name)
+        | exists().where(o.parent == name)
+        | exists().where(p.org == name)
+    )
+    return bool(conn.execute(query).scalar())
+
+
+def _subtree_tree(conn: Connection, root: str) -> dict[str, dict[str, Any]]:
+    """`org_tree` restricted to `root`'s subtree (root's own parent as the tree has it)."""
+    sub = subtree_query(root)
+    o = organisations.c
+    query = select(o.name, o.parent, o.chair).join(sub, o.name == sub.c.name)
+    tree = {
+        r.name: {"org": r.name, "parent": r.parent, "chair": r.chair} for r in conn.execute(query)
+    }
+    tree.setdefault(root, {"org": root, "parent": None, "chair": None})
+    return tree
+
+
+def _own_counts(conn: Connection, today: date, root: str | None = None) -> dict[str, Counter[str]]:
+    """Each organisation's own figures (its plans' occurrences), only of `root`'s
+    subtree when given: grouping every board row whatever was asked cost a district's
+    rollup as much as the whole federation's."""
     o, i, p = board_occurrences.c, board_items.c, board_plans.c
     query = (
         select(
@@ -135,6 +201,9 @@ def _own_counts(conn: Connection, today: date) -> dict[str, Counter[str]]:
         .where(i.cancelled.is_(False))
         .group_by(p.org)
     )
+    if root is not None:
+        sub = subtree_query(root)
+        query = query.where(p.org.in_(select(sub.c.name)))
     counts: dict[str, Counter[str]] = {}
     for org, plans, items, occurrences, done, overdue in conn.execute(query):
         counts[org] = Counter(
@@ -156,24 +225,31 @@ def _figures(counts: Counter[str]) -> dict[str, Any]:
 
 
 def rollup(conn: Connection, root: str | None, today: date) -> list[dict[str, Any]]:
-    """Each organisation under `root` (all roots when None) with its own and subtree figures."""
-    tree = org_tree(conn)
-    own = _own_counts(conn, today)
-    if root is not None and root not in tree:
-        raise LookupError(root)
-    roots = [root] if root is not None else sorted(n for n, v in tree.items() if not v["parent"])
+    """Each organisation under `root` (all roots when None) with its own and subtree figures.
+
+    With a root, only its subtree is read (the organisations below it and their plans'
+    rows), so a union's or a district's rollup costs what that subtree holds."""
+    if root is not None:
+        if not _known(conn, root):
+            raise LookupError(root)
+        tree = _subtree_tree(conn, root)
+        roots = [root]
+    else:
+        tree = org_tree(conn)
+        roots = sorted(n for n, v in tree.items() if not v["parent"])
+    own = _own_counts(conn, today, root)
+    children = _children(tree)
 
     def node(name: str) -> dict[str, Any]:
-        kids = sorted(k for k, v in tree.items() if v["parent"] == name)
-        children = [node(k) for k in kids]
+        kids = [node(k) for k in children.get(name, []) if k != name]
         total = Counter(own.get(name, Counter()))
-        for child in children:
+        for child in kids:
             total.update({k: child["total"][k] for k in _COUNTS})
         return {
             **tree[name],
             "own": _figures(own.get(name, Counter())),
             "total": _figures(total),
-            "children": children,
+            "children": kids,
         }
 
     return [node(r) for r in roots]

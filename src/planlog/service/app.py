@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar, cast
 from uuid import UUID
@@ -13,13 +14,21 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 
 from planlog.domain.clock import PLAN_TZ, Clock, recording_clock, system_clock
 from planlog.domain.errors import ConcurrencyConflict, NotFound, PlanlogError
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation, organisation_id
 from planlog.domain.person import Person
-from planlog.domain.registry import REGISTRY_ID, AlreadyImported, PlanEntry, PlanRegistry
+from planlog.domain.registry import (
+    REGISTRY_ID,
+    AlreadyImported,
+    ImportedDocument,
+    PlanEntry,
+    PlanRegistry,
+    document_id,
+)
 from planlog.domain.task import FederationTask
 from planlog.service import handlers
 from planlog.service.batch_read import stored_events
@@ -139,6 +148,7 @@ class PlanlogApp(Application[UUID]):
         #: notification id of this process's latest write: read models that reach it
         #: include the caller's own writes
         self.last_position = 0
+        self._legacy: tuple[int, PlanRegistry] | None = None
         with ddl_lock(self.store):
             super().__init__(env={**self.store.env, **(env or {})})
 
@@ -213,13 +223,31 @@ class PlanlogApp(Application[UUID]):
         if expected_version is not None and aggregate.version != expected_version:
             raise ConcurrencyConflict(aggregate.id, aggregate.version, expected_version)
 
-    def registry(self) -> PlanRegistry:
-        try:
-            registry: Aggregate = self.repository.get(REGISTRY_ID)
-        except AggregateNotFoundError:
-            return PlanRegistry.start("planlog")
+    def legacy_registry(self) -> PlanRegistry:
+        """The register older stores kept of every plan (`PlanRegistry`): nothing new is
+        written to it, so it is replayed once per process and again only if its stored
+        version moved (one indexed look-up), never on every `create_plan`."""
+        version = self._stored_version(REGISTRY_ID)
+        cached = self._legacy
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        registry: Aggregate
+        if version == 0:
+            registry = PlanRegistry.start("planlog")
+        else:
+            registry = self.repository.get(REGISTRY_ID)
         assert isinstance(registry, PlanRegistry)
+        self._legacy = (version, registry)
         return registry
+
+    def refuse_reimport(self, org: str, year: int, fingerprint: str | None) -> None:
+        """One document, one plan: a document imported before for this organisation and
+        year is refused with the plan it made (`AlreadyImported`)."""
+        if not fingerprint:
+            return
+        earlier = self.find_imported(org.strip(), year, fingerprint)
+        if earlier is not None:
+            raise AlreadyImported(earlier.plan_id)
 
     # ------------------------------------------------------------ commands
 
@@ -524,10 +552,40 @@ class PlanlogApp(Application[UUID]):
     # ------------------------------------------------------------- reads
 
     def list_plans(self) -> list[PlanEntry]:
-        return sorted(self.registry().entries.values(), key=lambda e: (e.org, e.year, e.title))
+        """Every plan, read from the event log itself (its plans' creations and renames),
+        so a script sees its own writes at once. It reads the whole log: the doors list
+        plans from the board read model (`planlog.projections.queries.plan_entries`)."""
+        topics = [get_topic(Plan.Created), get_topic(Plan.Renamed)]
+        entries: dict[UUID, PlanEntry] = {}
+        start: int | None = None
+        while True:
+            page = self.recorder.select_notifications(
+                start, 1_000, topics=topics, inclusive_of_start=False
+            )
+            for notification in page:
+                event: Any = self.mapper.to_domain_event(notification)
+                if isinstance(event, Plan.Created):
+                    fingerprint = (event.source or {}).get("fingerprint")
+                    entries[event.originator_id] = PlanEntry(
+                        event.originator_id, event.org, event.year, event.title, fingerprint
+                    )
+                elif event.originator_id in entries:
+                    found = entries[event.originator_id]
+                    entries[found.plan_id] = replace(found, title=event.title)
+            if len(page) < 1_000:
+                break
+            start = page[-1].id
+        return sorted(entries.values(), key=lambda e: (e.org, e.year, e.title))
 
     def find_imported(self, org: str, year: int, fingerprint: str) -> PlanEntry | None:
-        return self.registry().find_document(org, year, fingerprint)
+        try:
+            found: Aggregate = self.repository.get(document_id(org, year, fingerprint))
+        except AggregateNotFoundError:
+            return self.legacy_registry().find_document(org, year, fingerprint)
+        if not isinstance(found, ImportedDocument):
+            return None
+        title = self.get_plan(found.plan_id).title
+        return PlanEntry(found.plan_id, found.org, found.year, title, found.fingerprint)
 
     def get_plan(self, plan_id: UUID, *, as_of: datetime | None = None) -> Plan:
         if as_of is not None:
@@ -584,14 +642,13 @@ class PlanlogApp(Application[UUID]):
         """What `create_plan` would do with the organisation, recording nothing (a dry
         run): True if it would register it; refused exactly as `create_plan` would."""
         found = self.organisation_for_plan(
-            org, self.registry(), register=register_org, parent=parent, actor="dry run"
+            org, register=register_org, parent=parent, actor="dry run"
         )
         return bool(found)
 
     def organisation_for_plan(
         self,
         org: str,
-        registry: PlanRegistry,
         *,
         register: bool,
         parent: str | None,
@@ -605,7 +662,7 @@ class PlanlogApp(Application[UUID]):
             existing.confirm_parent(parent)
             return ()
         if not register:
-            if parent is None and registry.names_organisation(name):
+            if parent is None and self.legacy_registry().names_organisation(name):
                 return ()  # an older store's unregistered name: plans go on using it
             raise UnknownOrganisation(name)
         if parent is not None:

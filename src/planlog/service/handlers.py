@@ -20,6 +20,7 @@ from planlog.domain.errors import ConcurrencyConflict
 from planlog.domain.model import ItemDetails, Plan, PlanItem
 from planlog.domain.organisation import Organisation, name_in_use
 from planlog.domain.person import Person
+from planlog.domain.registry import ImportedDocument
 from planlog.domain.status import DONE
 from planlog.domain.task import FederationTask, copy_plan_title, task_id_for
 from planlog.service.commands import (
@@ -135,9 +136,10 @@ def create_plan(app: PlanlogApp, c: CreatePlan) -> Plan:
 
     def attempt() -> Plan:
         with app.recording():
-            registry = app.registry()
+            fingerprint = (c.source or {}).get("fingerprint")
+            app.refuse_reimport(c.org, c.year, fingerprint)
             new_org = app.organisation_for_plan(
-                c.org, registry, register=c.register_missing_org, parent=c.parent, actor=c.actor
+                c.org, register=c.register_missing_org, parent=c.parent, actor=c.actor
             )
             plan = Plan.create(
                 org=c.org,
@@ -150,16 +152,21 @@ def create_plan(app: PlanlogApp, c: CreatePlan) -> Plan:
             for title in c.sections:
                 if plan.section_by_title(title) is None:
                     plan.add_section(title, actor=c.actor)
-            registry.register(
-                plan_id=plan.id,
-                org=plan.org,
-                year=c.year,
-                title=plan.title,
-                fingerprint=(c.source or {}).get("fingerprint"),
-                actor=c.actor,
+            # The document's own record, not a register of every plan: two imports of it
+            # at once collide here, and the retry finds the plan the first one made.
+            document = (
+                ImportedDocument.record(
+                    plan_id=plan.id,
+                    org=plan.org,
+                    year=c.year,
+                    fingerprint=fingerprint,
+                    actor=c.actor,
+                )
+                if fingerprint
+                else None
             )
             items = [plan_item(plan, spec, c.actor) for spec in c.items]
-            app.save_all(registry, *new_org, plan, *items)
+            app.save_all(*([document] if document else []), *new_org, plan, *items)
             return plan
 
     return _retrying(attempt)
@@ -188,18 +195,12 @@ def rename_section(app: PlanlogApp, c: RenameSection) -> Plan:
 
 @handles(RenamePlan)
 def rename_plan(app: PlanlogApp, c: RenamePlan) -> Plan:
-    # The register lists plans by title, so it learns the new one in the same save; it
-    # is shared by every plan, hence the retry (a rename commutes with other plans' writes).
-    def attempt() -> Plan:
-        with app.recording():
-            plan = app.load(Plan, c.plan_id, "plan")
-            registry = app.registry()
-            plan.rename(c.title, actor=c.actor, reason=c.reason)
-            registry.retitle(plan_id=plan.id, title=plan.title, actor=c.actor)
-            app.save_all(plan, registry)
-            return plan
-
-    return _retrying(attempt)
+    # Listings read the title from the plan's own Renamed event (the board read model).
+    with app.recording():
+        plan = app.load(Plan, c.plan_id, "plan")
+        plan.rename(c.title, actor=c.actor, reason=c.reason)
+        app.save_all(plan)
+        return plan
 
 
 @handles(ReorderSections)
@@ -225,7 +226,7 @@ def set_reminder_policy(app: PlanlogApp, c: SetReminderPolicy) -> Plan:
 
 @handles(RegisterOrganisation)
 def register_organisation(app: PlanlogApp, c: RegisterOrganisation) -> Organisation:
-    if c.only_new_name and app.registry().names_organisation(c.name.strip()):
+    if c.only_new_name and app.legacy_registry().names_organisation(c.name.strip()):
         raise name_in_use(c.name.strip())
     with app.recording():
         if c.parent is not None:

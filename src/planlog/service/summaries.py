@@ -15,7 +15,7 @@ from planlog.domain.events import event_name
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation
 from planlog.domain.person import Person
-from planlog.domain.registry import PlanRegistry
+from planlog.domain.registry import ImportedDocument, PlanRegistry
 from planlog.domain.task import FederationTask
 
 Summary = Callable[[dict[str, Any]], str]
@@ -125,6 +125,10 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
     event_name(PlanRegistry.PlanRetitled): (
         lambda d: f"登记簿中计划更名为《{d.get('title')}》",
         lambda d: f"Renamed plan to “{d.get('title')}” in the register",
+    ),
+    event_name(ImportedDocument.Recorded): (
+        lambda d: f"记录导入文件（{d.get('year')} 年），对应计划 {d.get('plan_id')}",
+        lambda d: f"Recorded the imported document ({d.get('year')}) of plan {d.get('plan_id')}",
     ),
     event_name(PlanItem.Planned): (
         lambda d: f"新增事项“{d.get('title')}”，时限 " + (_dates(d, "、", "至") or "无"),

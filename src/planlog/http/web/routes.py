@@ -60,6 +60,7 @@ from planlog.projections.queries import (
     audit_view,
     board_document,
     evaluation_day,
+    plan_entries,
     plan_overview,
 )
 from planlog.projections.rollup import rollup
@@ -194,7 +195,7 @@ def _sign_out(request: Request, svc: Services) -> Response:
 
 
 def plans_in_scope(svc: Services, who: Caller) -> list[PlanEntry]:
-    found = [e for e in svc.app.list_plans() if who.sees_org(e.org)]
+    found = plan_entries(svc.fresh(), who.scope)
     return sorted(found, key=lambda e: (-e.year, e.org, e.title))
 
 

@@ -20,7 +20,7 @@ from planlog.http.api.schemas import (
     SectionOrder,
 )
 from planlog.http.deps import ServicesDep, role_caller
-from planlog.projections.queries import board_document, diff_document
+from planlog.projections.queries import board_document, diff_document, plan_entries
 from planlog.service.app import day_span, parse_moment
 from planlog.service.commands import (
     AddItem,
@@ -49,7 +49,7 @@ def _moment(text: str | None) -> datetime | None:
 @router.get("", responses=PROBLEMS)
 def list_plans(svc: ServicesDep, who: Reader) -> list[dict[str, Any]]:
     """Plans of the caller's organisation and its descendants."""
-    return [e.to_dict() for e in svc.app.list_plans() if who.sees_org(e.org)]
+    return [e.to_dict() for e in plan_entries(svc.fresh(), who.scope)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Created, responses=PROBLEMS)
@@ -144,8 +144,12 @@ def board(
     plan_id: UUID, svc: ServicesDep, who: Reader, now: Moment = None, as_of: Moment = None
 ) -> dict[str, Any]:
     """The board: totals, sections, items with traffic lights (now, or as recorded then)."""
-    who.plan(svc.app, plan_id)
-    return board_document(svc.app, svc.fresh(), plan_id, now=_moment(now), as_of=_moment(as_of))
+    plan = who.plan(svc.app, plan_id)
+    # The caller's dependency caught the read models up a moment ago (`fresh()`): a
+    # second catch-up would only ask the log's head again.
+    return board_document(
+        svc.app, svc.engine, plan_id, now=_moment(now), as_of=_moment(as_of), plan=plan
+    )
 
 
 @router.get("/{plan_id}/diff", responses=PROBLEMS)
