@@ -22,6 +22,7 @@ from planlog.cli.deadlines import parse_deadline_command
 from planlog.cli.demo import demo_command
 from planlog.cli.importing import import_command
 from planlog.cli.items import item_cli
+from planlog.cli.ops import register_ops_commands
 from planlog.cli.orgs import org_cli, rollup_command
 from planlog.cli.plans import plan_cli
 from planlog.cli.readmodels import projections_cli, register_read_commands
@@ -52,6 +53,7 @@ app.add_typer(notify_cli, name="notify")
 app.add_typer(audit_cli, name="audit")
 app.add_typer(token_cli, name="token")
 app.command("serve")(serve)
+register_ops_commands(app)
 plan_cli.command("policy")(policy)
 
 
