@@ -33,6 +33,7 @@ class Migrated:
     portable: str
     seconds: float
     evidence_files: int
+    stages: dict[str, float]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +43,7 @@ class Migrated:
             "source_head": self.source_head,
             "digest": self.portable,
             "evidence_files": self.evidence_files,
+            "stages": self.stages,
         }
 
 
@@ -54,9 +56,14 @@ def migrate(source_url: str, target_url: str, settings: Settings | None = None) 
         )
     prepare(source_url).close()
     prepare(target_url).close()
+    stages: dict[str, float] = {}
+    mark = time.perf_counter()
     copied = copy_log(source, target)
+    stages["copy"], mark = time.perf_counter() - mark, time.perf_counter()
     head = settle(target_url)
+    stages["read_models_and_verify"], mark = time.perf_counter() - mark, time.perf_counter()
     source_head = log_head(source_url, copied.last_position)
+    stages["source_head"] = time.perf_counter() - mark
     if source.kind == target.kind and head != source_head:
         raise CopyMismatch(
             f"目标库的审计链头 {head} 与源库的 {source_head} 不同"
@@ -64,7 +71,13 @@ def migrate(source_url: str, target_url: str, settings: Settings | None = None) 
         )
     files = _copy_evidence(source, target, settings)
     return Migrated(
-        copied.events, head, source_head, copied.digest, time.perf_counter() - started, files
+        copied.events,
+        head,
+        source_head,
+        copied.digest,
+        time.perf_counter() - started,
+        files,
+        {k: round(v, 3) for k, v in stages.items()},
     )
 
 

@@ -23,7 +23,8 @@ def settle(url: str) -> ChainHead | None:
     try:
         runner = ReadModelRunner(app)
         try:
-            runner.catch_up()
+            # rebuild, not catch_up: it indexes once at the end and projects in lanes
+            runner.rebuild()
             report = verify(app, runner.engine)
         finally:
             runner.close()
