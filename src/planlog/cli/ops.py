@@ -103,7 +103,12 @@ def doctor_command(ctx: typer.Context, json_out: bool = JsonOption) -> None:
     checks = diagnose(_url(ctx))
     failed = any(c.status == FAIL for c in checks)
     if json_out:
-        emit_json({"ok": not failed, "checks": [c.to_dict() for c in checks]})
+        # each check's findings under its name (store, schema, projections, quarantine,
+        # scheduler, backup, calendar), and every check with its status and message
+        emit_json(
+            {"ok": not failed, **{c.name: c.data for c in checks}}
+            | {"checks": [c.to_dict() for c in checks]}
+        )
     else:
         marks = {OK: "[green]✓[/]", FAIL: "[bold red]✗[/]"}
         for c in checks:

@@ -138,7 +138,7 @@ def backup(url: str, file: Path, settings: Settings | None = None) -> BackupResu
         with tarfile.open(partial, "w:gz") as tar:
             _add(tar, MANIFEST, io.BytesIO(json.dumps(manifest, indent=2).encode()))
             events.seek(0)
-            _add(tar, EVENTS, events)  # type: ignore[arg-type]
+            _add(tar, EVENTS, events)
             root = evidence_dir(store, settings)
             for path in files:
                 tar.add(path, arcname=f"{EVIDENCE}/{path.relative_to(root).as_posix()}")
@@ -245,7 +245,7 @@ def restore(file: Path, url: str, settings: Settings | None = None) -> Restored:
     """Load a backup into an EMPTY store, project its read models, verify its chain."""
     target = parse_database_url(url)
     try:
-        tar = tarfile.open(file, "r:gz")
+        tar = tarfile.open(file, "r:gz")  # noqa: SIM115 (closed by the `with` below)
     except (OSError, tarfile.TarError) as error:
         raise BadBackup(
             f"无法打开备份文件 {file}（cannot open the backup {file}: {error}）"

@@ -232,7 +232,8 @@ def _calendar(today: date) -> Check:
         return Check(
             "calendar",
             WARN,
-            f"chinesecalendar 尚无 {today.year + 1} 年的节假日数据（国务院通常在年底公布），届时请升级",
+            f"chinesecalendar 尚无 {today.year + 1} 年的节假日数据"
+            "（国务院通常在年底公布），届时请升级",
             f"chinesecalendar has no {today.year + 1} holidays yet (published late in the "
             "year): upgrade it once they are",
             data,
