@@ -6,9 +6,12 @@ from __future__ import annotations
 import hashlib
 import tarfile
 import threading
+import uuid
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import psycopg
 import pytest
 from tests.ops.conftest import Cli, boards
 
@@ -119,3 +122,25 @@ def test_doctor_reads_the_last_backup(cli: Cli, demo_store: str, tmp_path: Path)
     report = cli("doctor", "--json", db=demo_store)
     check = next(c for c in report["checks"] if c["name"] == "backup")
     assert check["status"] == "ok" and check["data"]["file"] == str(backup_file.resolve())
+
+
+@pytest.fixture
+def second_pg_url(pg_url: str) -> Iterator[str]:
+    """Another fresh PostgreSQL schema beside `pg_url`'s, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    base = pg_url.split("?")[0]
+    yield f"{base}?schema={schema}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.mark.postgres
+def test_a_postgresql_store_backs_up_and_restores_with_its_chain_head(
+    cli: Cli, tmp_path: Path, pg_url: str, second_pg_url: str
+) -> None:
+    load_demo(pg_url, date.today())
+    backup_file = tmp_path / "pg.tar.gz"
+    cli("backup", str(backup_file), db=pg_url)
+    restored = cli("restore", str(backup_file), "--db", second_pg_url, "--json")
+    assert restored["head"] == cli("audit", "verify", "--json", db=pg_url)["head"]
+    assert boards(cli, second_pg_url) == boards(cli, pg_url)
