@@ -60,8 +60,8 @@ def migrate(source_url: str, target_url: str, settings: Settings | None = None) 
     mark = time.perf_counter()
     copied = copy_log(source, target)
     stages["copy"], mark = time.perf_counter() - mark, time.perf_counter()
-    head = settle(target_url)
-    stages["read_models_and_verify"], mark = time.perf_counter() - mark, time.perf_counter()
+    head = settle(target_url, stages)
+    mark = time.perf_counter()
     source_head = log_head(source_url, copied.last_position)
     stages["source_head"] = time.perf_counter() - mark
     if source.kind == target.kind and head != source_head:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from planlog.domain.errors import PlanlogError
 from planlog.projections.chain import ChainHead, recomputed_at, verify
 from planlog.projections.runner import ReadModelRunner
@@ -17,15 +19,21 @@ def prepare(url: str) -> PlanlogApp:
     return PlanlogApp(url)
 
 
-def settle(url: str) -> ChainHead | None:
-    """Project every read model from the log and verify the audit chain; its head."""
+def settle(url: str, stages: dict[str, float] | None = None) -> ChainHead | None:
+    """Project every read model from the log and verify the audit chain; its head.
+    `stages` receives the seconds each step took."""
+    stages = stages if stages is not None else {}
     app = PlanlogApp(url)
     try:
         runner = ReadModelRunner(app)
         try:
+            mark = time.perf_counter()
             # rebuild, not catch_up: it indexes once at the end and projects in lanes
             runner.rebuild()
+            stages["read_models"] = time.perf_counter() - mark
+            mark = time.perf_counter()
             report = verify(app, runner.engine)
+            stages["verify"] = time.perf_counter() - mark
         finally:
             runner.close()
     finally:
