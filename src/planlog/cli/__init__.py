@@ -23,6 +23,7 @@ from planlog.cli.demo import demo_command
 from planlog.cli.evidence import evidence_cli
 from planlog.cli.importing import import_command
 from planlog.cli.items import item_cli
+from planlog.cli.ops import register_ops_commands
 from planlog.cli.orgs import org_cli, rollup_command
 from planlog.cli.people import person_cli
 from planlog.cli.plans import plan_cli
@@ -60,6 +61,7 @@ app.add_typer(token_cli, name="token")
 app.add_typer(person_cli, name="person")
 app.add_typer(request_cli, name="request")
 app.command("serve")(serve)
+register_ops_commands(app)
 plan_cli.command("policy")(policy)
 
 

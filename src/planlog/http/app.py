@@ -25,6 +25,7 @@ from planlog.domain.evidence import EVIDENCE_MAX_BYTES
 from planlog.http import problems
 from planlog.http.api import router as api_router
 from planlog.http.deps import Services
+from planlog.http.docs import offline_app
 from planlog.http.limits import BodyLimit
 from planlog.http.web import STATIC_DIR
 from planlog.http.web.routes import router as web_router
@@ -73,12 +74,8 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
                 runner.close()
                 app.close()
 
-    api = FastAPI(
-        title="planlog",
-        version="0.1.0",
-        description=DESCRIPTION,
-        lifespan=lifespan,
-    )
+    # /docs and /redoc with their assets served from the package: nothing from a CDN.
+    api = offline_app(title="planlog", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     problems.install(api)
     # Counted on the stream, before any route, dependency or authentication reads it.
     api.add_middleware(BodyLimit, limit=MAX_BODY, wider=(EVIDENCE_PATHS, MAX_EVIDENCE_BODY))

@@ -1,0 +1,304 @@
+"""`planlog backup` / `planlog restore`: the whole event log (and the stored evidence
+files) in one compressed file, and back into an empty store.
+
+The file is a tar archive compressed with gzip:
+
+- `manifest.json`: format, when, from which kind of store, the number of events, the
+  last position, the chain head recomputed from the log, the digest of the rows
+  (`copy.Digest`), the evidence files;
+- `events.jsonl`: one event a line — position, originator id, version, topic and the
+  stored bytes in base64 (byte for byte: the audit chain hashes them);
+- `evidence/<sha256[:2]>/<sha256>`: the evidence files, when the store has a directory.
+
+The events are read from one snapshot while the server keeps running (`copy.snapshot`).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+from uuid import UUID
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, select
+
+from planlog.config import Settings
+from planlog.domain.errors import PlanlogError
+from planlog.ops.copy import BATCH, CopyMismatch, Digest, Row, read_digest, snapshot, write
+from planlog.ops.settle import log_head, prepare, settle
+from planlog.projections.base import make_engine
+from planlog.projections.chain import ChainHead
+from planlog.service.store import StoreSettings, parse_database_url
+
+FORMAT = "planlog-backup"
+VERSION = 1
+MANIFEST, EVENTS, EVIDENCE = "manifest.json", "events.jsonl", "evidence"
+
+#: The backups taken of this store, for `planlog doctor` (a read-model table: it says
+#: nothing the log must prove, and a restored store starts without it).
+ops_metadata = MetaData()
+backups = Table(
+    "ops_backups",
+    ops_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("taken_at", String(40), nullable=False),
+    Column("file", String(4096), nullable=False),
+    Column("events", Integer, nullable=False),
+    Column("head_position", Integer, nullable=True),
+    Column("head_hash", String(64), nullable=True),
+)
+
+
+class BadBackup(PlanlogError):
+    code = "bad_backup"
+
+
+def evidence_dir(store: StoreSettings, settings: Settings | None = None) -> Path:
+    """Where the store's evidence files live (Settings.evidence_dir, else beside a SQLite
+    file, else ./planlog-evidence), as planlog's evidence store places them."""
+    configured = getattr(settings or Settings(), "evidence_dir", None)
+    configured = configured or os.environ.get("PLANLOG_EVIDENCE_DIR")
+    if configured:
+        return Path(configured)
+    if store.kind == "sqlite" and store.sqlite_path is not None:
+        return store.sqlite_path.with_name(f"{store.sqlite_path.stem}-evidence")
+    return Path("planlog-evidence")
+
+
+def _evidence_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("??/*") if p.is_file() and len(p.name) == 64)
+
+
+def _line(row: Row) -> bytes:
+    position, originator_id, version, topic, state = row
+    return (
+        json.dumps(
+            {
+                "position": position,
+                "id": str(originator_id),
+                "version": version,
+                "topic": topic,
+                "state": base64.b64encode(state).decode(),
+            },
+            separators=(",", ":"),
+        ).encode()
+        + b"\n"
+    )
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    file: str
+    events: int
+    head: ChainHead | None
+    evidence_files: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "events": self.events,
+            "head": self.head,
+            "evidence_files": self.evidence_files,
+        }
+
+
+def backup(url: str, file: Path, settings: Settings | None = None) -> BackupResult:
+    store = parse_database_url(url)
+    prepare(url).close()  # an empty new store still has its tables
+    digest = Digest()
+    with tempfile.TemporaryFile() as events:
+        with snapshot(store) as batches:
+            for rows in batches:
+                events.writelines(_line(r) for r in rows)
+                digest.add(rows)
+        head = log_head(url, digest.last_position)
+        files = _evidence_files(evidence_dir(store, settings))
+        manifest = {
+            "format": FORMAT,
+            "version": VERSION,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "source": {"kind": store.kind, "url": store.display},
+            "events": digest.events,
+            "last_position": digest.last_position,
+            "digest": digest.hexdigest(),
+            "head": head,
+            "evidence_files": len(files),
+        }
+        partial = file.with_name(file.name + ".partial")
+        with tarfile.open(partial, "w:gz") as tar:
+            _add(tar, MANIFEST, io.BytesIO(json.dumps(manifest, indent=2).encode()))
+            events.seek(0)
+            _add(tar, EVENTS, events)
+            root = evidence_dir(store, settings)
+            for path in files:
+                tar.add(path, arcname=f"{EVIDENCE}/{path.relative_to(root).as_posix()}")
+        partial.replace(file)  # a half-written backup never carries the real name
+    _record(store, file, digest.events, head)
+    return BackupResult(str(file), digest.events, head, len(files))
+
+
+def _add(tar: tarfile.TarFile, name: str, data: BinaryIO) -> None:
+    data.seek(0, os.SEEK_END)
+    info = tarfile.TarInfo(name)
+    info.size = data.tell()
+    info.mtime = int(datetime.now(UTC).timestamp())
+    data.seek(0)
+    tar.addfile(info, data)
+
+
+def _record(store: StoreSettings, file: Path, events: int, head: ChainHead | None) -> None:
+    engine = make_engine(store)
+    try:
+        ops_metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(
+                backups.insert().values(
+                    taken_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                    file=str(file.resolve()),
+                    events=events,
+                    head_position=head["position"] if head else None,
+                    head_hash=head["hash"] if head else None,
+                )
+            )
+    finally:
+        engine.dispose()
+
+
+def last_backup(store: StoreSettings) -> dict[str, Any] | None:
+    engine = make_engine(store)
+    try:
+        from sqlalchemy import inspect
+
+        if not inspect(engine).has_table(backups.name):
+            return None
+        with engine.connect() as conn:
+            row = conn.execute(select(backups).order_by(backups.c.id.desc()).limit(1)).first()
+    finally:
+        engine.dispose()
+    return dict(row._mapping) if row else None
+
+
+# ------------------------------------------------------------------ restore
+
+
+def _manifest(tar: tarfile.TarFile) -> dict[str, Any]:
+    try:
+        member = tar.extractfile(MANIFEST)
+        manifest: dict[str, Any] = json.load(member) if member else {}
+    except (KeyError, ValueError):
+        manifest = {}
+    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+        raise BadBackup(
+            "不是 planlog 备份文件，或版本不支持（not a planlog backup file of a version "
+            f"this planlog reads: format {manifest.get('format')!r}, "
+            f"version {manifest.get('version')!r}）"
+        )
+    return manifest
+
+
+def _rows(stream: BinaryIO) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for number, line in enumerate(stream, 1):
+        try:
+            e = json.loads(line)
+            row: Row = (
+                int(e["position"]),
+                UUID(e["id"]),
+                int(e["version"]),
+                str(e["topic"]),
+                base64.b64decode(e["state"], validate=True),
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            raise BadBackup(
+                f"备份文件第 {number} 个事件无法读取（event line {number} of the backup "
+                f"cannot be read: {error}）"
+            ) from None
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@dataclass(frozen=True)
+class Restored:
+    events: int
+    head: ChainHead | None
+    evidence_files: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"events": self.events, "head": self.head, "evidence_files": self.evidence_files}
+
+
+def restore(file: Path, url: str, settings: Settings | None = None) -> Restored:
+    """Load a backup into an EMPTY store, project its read models, verify its chain."""
+    target = parse_database_url(url)
+    try:
+        tar = tarfile.open(file, "r:gz")  # noqa: SIM115 (closed by the `with` below)
+    except (OSError, tarfile.TarError) as error:
+        raise BadBackup(
+            f"无法打开备份文件 {file}（cannot open the backup {file}: {error}）"
+        ) from None
+    with tar:
+        manifest = _manifest(tar)
+        prepare(url).close()
+        events = tar.extractfile(EVENTS)
+        if events is None:
+            raise BadBackup(f"备份文件缺少 {EVENTS}（the backup holds no {EVENTS}）")
+        written = write(target, _rows(events))  # type: ignore[arg-type]
+        if written.hexdigest() != manifest["digest"] or written.events != manifest["events"]:
+            raise CopyMismatch(
+                f"恢复的事件与备份清单不符（the restored events differ from the manifest: "
+                f"{written.events} of {manifest['events']}）"
+            )
+        restored_files = _restore_evidence(tar, evidence_dir(target, settings))
+    if read_digest(target).hexdigest() != manifest["digest"]:
+        raise CopyMismatch(
+            "恢复后读回的日志与备份不符（the log read back differs from the backup）"
+        )
+    head = settle(url)
+    kept = manifest.get("head")
+    if kept and manifest["source"]["kind"] == target.kind and head != kept:
+        raise CopyMismatch(
+            f"恢复后的审计链头 {head} 与备份时的 {kept} 不同"
+            f"（the restored chain head {head} differs from the backup's {kept}）"
+        )
+    return Restored(written.events, head, restored_files)
+
+
+def _restore_evidence(tar: tarfile.TarFile, directory: Path) -> int:
+    count = 0
+    for member in tar.getmembers():
+        parts = member.name.split("/")
+        # only <evidence>/<xx>/<sha256>: nothing else, nowhere else, is written
+        if len(parts) != 3 or parts[0] != EVIDENCE or not member.isfile():
+            continue
+        name = parts[2]
+        if (
+            len(name) != 64
+            or parts[1] != name[:2]
+            or not all(c in "0123456789abcdef" for c in name)
+        ):
+            continue
+        source = tar.extractfile(member)
+        if source is None:
+            continue
+        destination = directory / parts[1] / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if not destination.exists():
+            with open(destination, "wb") as out:
+                while chunk := source.read(1 << 20):
+                    out.write(chunk)
+        count += 1
+    return count

@@ -1,0 +1,94 @@
+"""The production recipe in deploy/ is real: systemd accepts the units, each command they
+start is a planlog command or the ASGI app, and nginx forwards to routes planlog serves."""
+
+from __future__ import annotations
+
+import configparser
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from planlog.cli import app as cli_app
+from planlog.http.app import create_app
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+VENV_BIN = "/opt/planlog/.venv/bin/"
+UNITS = sorted(p for p in DEPLOY.iterdir() if p.suffix in (".service", ".timer"))
+
+
+def _unit(path: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(path)
+    return parser
+
+
+def _commands() -> list[list[str]]:
+    found = []
+    for path in UNITS:
+        unit = _unit(path)
+        if unit.has_section("Service"):
+            for key in ("ExecStart", "ExecStartPost"):
+                if unit.has_option("Service", key):
+                    found.append(shlex.split(unit.get("Service", key).replace("%%", "%")))
+    return found
+
+
+def test_systemd_accepts_every_unit(tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed; the units are parsed by the next tests")
+    for path in UNITS:
+        # the units name the installed venv; here it is the one running the tests
+        text = path.read_text().replace(VENV_BIN, str(Path(sys.executable).parent) + "/")
+        (tmp_path / path.name).write_text(text)
+    run = subprocess.run(
+        [analyze, "verify", *(str(tmp_path / p.name) for p in UNITS)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    mentions = [line for line in run.stderr.splitlines() if "planlog" in line]
+    assert run.returncode == 0 and not mentions, run.stderr
+
+
+def test_each_unit_starts_a_real_planlog_command() -> None:
+    commands = typer.main.get_command(cli_app).commands  # type: ignore[attr-defined]
+    started = {"worker": False, "asgi": False, "backup": False}
+    for argv in _commands():
+        joined = " ".join(argv)
+        for found in re.finditer(rf"{re.escape(VENV_BIN)}planlog (\S+)", joined):
+            assert found.group(1) in commands, joined
+            started[found.group(1)] = True
+        if f"{VENV_BIN}uvicorn" in joined:
+            target = argv[argv.index(f"{VENV_BIN}uvicorn") + 1]
+            module, _, attribute = target.partition(":")
+            assert (module, attribute) == ("planlog.http.asgi", "app")
+            assert "--workers" in argv
+            started["asgi"] = True
+    assert all(started.values()), started
+    timer = _unit(DEPLOY / "planlog-backup.timer")
+    assert timer.get("Timer", "OnCalendar")
+
+
+def test_nginx_forwards_to_the_web_workers_and_real_routes() -> None:
+    conf = (DEPLOY / "nginx-planlog.conf").read_text()
+    web = _unit(DEPLOY / "planlog-web.service").get("Service", "ExecStart")
+    port = re.search(r"--port (\d+)", web)
+    assert port is not None
+    upstream = re.search(r"upstream planlog \{\s*server ([\d.]+):(\d+);", conf)
+    assert upstream is not None and upstream.group(2) == port.group(1)
+    api = create_app(background=False)
+    served = {getattr(r, "path", "") for r in api.routes}
+    for location in re.findall(r"location\s+(?:=\s+)?(\S+)\s*\{", conf):
+        prefix = location.rstrip("/")
+        assert prefix == "" or any(p == prefix or p.startswith(prefix + "/") for p in served), (
+            location
+        )
+    assert conf.count("proxy_pass http://planlog;") == len(re.findall(r"location ", conf))
