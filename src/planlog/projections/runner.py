@@ -57,8 +57,8 @@ from planlog.projections.base import (
 from planlog.projections.board import BoardProjection
 from planlog.projections.chain import ChainProjection
 from planlog.projections.changes import Change, ChangeReader, PayloadNotDecoded
-from planlog.projections.evidence import EvidenceProjection
 from planlog.projections.digests import DigestOutboxProjection
+from planlog.projections.evidence import EvidenceProjection
 from planlog.projections.outbox import OutboxProjection
 from planlog.projections.people import PeopleProjection
 from planlog.projections.quarantine import QuarantinedEvent, projection_quarantine
