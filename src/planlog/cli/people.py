@@ -68,7 +68,9 @@ def add(
     `planlog token create` does: this is the administrator's tool)."""
     st = state(ctx)
     app = st.app()
-    if app.find_organisation(org) is None and not app.registry().names_organisation(org.strip()):
+    if app.find_organisation(org) is None and not app.legacy_registry().names_organisation(
+        org.strip()
+    ):
         app.handle(RegisterOrganisation(name=org, actor=st.actor))
     person = app.handle(
         RegisterPerson(

@@ -265,7 +265,7 @@ def appoint_chair(app: PlanlogApp, c: AppointChair) -> Organisation:
 def register_person(app: PlanlogApp, c: RegisterPerson) -> Person:
     with app.recording():
         org = c.org.strip()
-        if app.find_organisation(org) is None and not app.registry().names_organisation(org):
+        if app.find_organisation(org) is None and not app.legacy_registry().names_organisation(org):
             app.get_organisation(org)  # the same "no organisation named …" as elsewhere
         person = Person.register(
             org=org,
