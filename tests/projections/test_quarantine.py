@@ -169,6 +169,8 @@ def test_a_nan_payload_is_quarantined_and_every_other_event_is_projected(
         "board": 2,
         "timeline": 0,
         "rollup": 0,
+        "tasks": 0,
+        "digests": 0,
         "outbox": 0,
         "reminder_due": 0,
         "audit_chain": 0,

@@ -162,8 +162,8 @@ def test_a_version_1_planned_event_is_upcast(app: PlanlogApp) -> None:
     _, item = half_yearly_plan(app)
     stored = next(iter(app.recorder.select_events(item.id)))
     state = json.loads(stored.state)
-    assert state.pop("class_version") == 2
-    del state["source"]
+    assert state.pop("class_version") == 3
+    del state["source"], state["task_id"], state["source_item_id"]
     legacy_id = uuid4()
     app.recorder.insert_events(
         [
@@ -177,6 +177,7 @@ def test_a_version_1_planned_event_is_upcast(app: PlanlogApp) -> None:
     )
     upcast = app.get_item(legacy_id)
     assert upcast.source is None and upcast.title == item.title
+    assert upcast.task_id is None and upcast.source_item_id is None
 
 
 def test_unknown_ids_are_not_found(app: PlanlogApp) -> None:

@@ -130,11 +130,6 @@ class Digest:
         return self._hash.hexdigest()
 
 
-def count_events(store: StoreSettings) -> int:
-    with snapshot(store, batch=1) as batches:
-        return 1 if next(batches, None) else 0
-
-
 def write(store: StoreSettings, batches: Iterable[Sequence[Row]]) -> Digest:
     """Write every row into the store's (existing, empty) log in one transaction; refuse a
     store that holds any event. Returns the digest of what was written."""

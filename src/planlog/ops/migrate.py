@@ -18,11 +18,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from planlog.config import Settings
+from planlog.domain.errors import PlanlogError
 from planlog.ops.backup import evidence_dir
 from planlog.ops.copy import CopyMismatch, copy_log
 from planlog.ops.settle import log_head, prepare, settle
 from planlog.projections.chain import ChainHead
 from planlog.service.store import parse_database_url
+
+
+class SameStore(PlanlogError):
+    code = "same_store"
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,7 @@ def migrate(source_url: str, target_url: str, settings: Settings | None = None) 
     started = time.perf_counter()
     source, target = parse_database_url(source_url), parse_database_url(target_url)
     if source.display == target.display:
-        raise CopyMismatch(
+        raise SameStore(
             f"源库与目标库相同：{source.display}（the source and the target are the same store）"
         )
     prepare(source_url).close()

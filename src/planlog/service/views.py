@@ -77,6 +77,8 @@ def item_view(item: PlanItem, today: date, plan: Plan | None = None) -> dict[str
         ],
         "extension_requests": [r.to_dict() for r in item.extension_requests.values()],
         "source": item.source,
+        # a union's copy of a federation task (任务下达): its deadlines are the federation's
+        "task_id": str(item.task_id) if item.task_id else None,
         "modified_at": item.modified_on.isoformat(),
     }
 

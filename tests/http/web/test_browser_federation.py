@@ -96,6 +96,11 @@ def test_a_federation_chair_sends_a_task_and_reads_who_is_lagging(
     rows = page.locator("#task-unions tbody tr")
     expect(rows).to_have_count(2)
     expect(page.locator("#task-unions")).not_to_contain_text("西城一厂工会")
+    task_url = page.url
+    # A union's copy says whose deadlines they are.
+    rows.first.get_by_role("link", name="安全生产月活动").click()
+    expect(page.locator("#task-copy")).to_contain_text("上级下达的任务")
+    page.goto(task_url)
 
     # The ranking: the east district (two overdue copies) above the west (one).
     page.goto(f"{federation.base}/orgs/{CITY}/rollup?rank=true")

@@ -103,9 +103,10 @@ def ranking_page(
     svc: ServicesDep,
     session: SessionDep,
     now: str | None = None,
-    rank: bool = True,
 ) -> Response:
-    """The organisation's districts and unions ranked (督办); each links one level down."""
+    """The organisation's districts and unions ranked (督办); each links one level down.
+    The page is the ranking whether or not the address says `?rank=true` (the API's
+    form of the same question)."""
     who = session.caller
     who.require(READ, "read")
     name = who.visible_org(name)

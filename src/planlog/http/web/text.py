@@ -564,6 +564,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "task_union": ("基层工会", "Union"),
     "task_copy": ("任务副本", "Its copy"),
     "task_status_col": ("状态", "Status"),
+    "task_copy_note": (
+        "上级下达的任务：时限由上级工会调整。",
+        "Sent down by the federation: only the federation moves its deadlines.",
+    ),
     "task_status_done": ("已完成", "done"),
     "task_status_overdue": ("逾期", "overdue"),
     "task_status_open": ("未完成", "open"),
