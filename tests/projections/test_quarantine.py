@@ -570,7 +570,8 @@ def test_the_history_of_an_item_with_a_nan_event_is_strict_json(
 def nan_orphan_item(app: PlanlogApp) -> tuple[int, UUID]:
     """An item planned by an older planlog with a NaN target, in a plan nothing else
     names: board, timeline and people (which read a Planned payload) quarantine it, and
-    the timeline takes a new key for its plan when a retry applies it. Returns its position and its plan's id."""
+    the timeline takes a new key for its plan when a retry applies it. Returns its
+    position and its plan's id."""
     plan = uuid4()
     position = write_raw(
         app,
