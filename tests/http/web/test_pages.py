@@ -446,7 +446,7 @@ def test_refusals_are_readable_messages_on_the_page(web: Web) -> None:
     assert "进度须为 0–100 的整数" in too_much.text
     assert "写错了" in too_much.text  # what was typed is kept
     empty = _progress(web, item)
-    assert empty.status_code == 422 and "请填写进度或目标当前值" in empty.text
+    assert empty.status_code == 422 and "请填写说明、进度或目标当前值" in empty.text
 
 
 def test_a_rule_refusal_is_worded_in_chinese(web: Web) -> None:

@@ -245,7 +245,8 @@ def report_progress(
     def command(lang: str) -> commands.Command[Any]:
         share, amount = _percent(percent, lang), _number(value, lang)
         index = int(target) - 1 if target.strip().isdigit() and int(target) >= 1 else None
-        if share is None and amount is None:
+        # A note alone is a report (issue 15); only an empty form is refused here.
+        if share is None and amount is None and not (note.strip() or evidence.strip()):
             raise FormError(tr("nothing_reported", lang))
         return commands.ReportProgress(
             item_id=item_id,

@@ -306,8 +306,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "percent_invalid": ("进度须为 0–100 的整数", "percent must be a whole number 0–100"),
     "value_invalid": ("目标当前值须为数字", "the current value must be a number"),
     "nothing_reported": (
-        "请填写进度或目标当前值",
-        "give a percent or a target's current value",
+        "请填写说明、进度或目标当前值",
+        "give a note, a percent or a target's current value",
     ),
     "date_invalid": ("日期格式有误", "the date is not valid"),
     "reason_needed": ("须说明原因", "a reason is required"),
