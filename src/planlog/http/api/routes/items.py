@@ -172,7 +172,8 @@ def progress(
     response: Response,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    """Report progress: a percent and/or a target's current value."""
+    """Report progress: a note, a percent and/or a target's current value (a note alone
+    will do)."""
     return _write(
         svc,
         who,
