@@ -167,3 +167,16 @@ def test_the_printed_link_records_the_person_it_names_not_its_mark() -> None:
     principal = Principal(1, "市总工会", "chair", f"张主席{SIGN_IN_MARK}")
     assert actor_of(principal) == "张主席"
     assert actor_of(Principal(2, "市总工会", "chair", "serve sign-in link")) == "chair@市总工会"
+
+
+def test_a_persons_session_survives_a_restart(app: PlanlogApp, site: Any, store_url: str) -> None:
+    redeemed = links.redeem(site.engine, links.create_link(site.engine, site.person_id))
+    assert redeemed is not None
+    restarted = PlanlogApp(store_url)
+    runner = ReadModelRunner(restarted)
+    try:
+        principal = session_principal(runner.engine, redeemed[0])
+        assert principal is not None and principal.person_id == site.person_id
+    finally:
+        runner.close()
+        restarted.close()

@@ -145,3 +145,22 @@ def test_starting_a_second_server_on_a_busy_port_keeps_every_link(
     finally:
         runner.close()
         app.close()
+
+
+def test_serve_prints_a_registered_chairs_own_link_and_keeps_peoples_tokens(
+    planlog: Any, store_url: str
+) -> None:
+    from planlog.cli.common import State
+    from planlog.cli.serve import sign_in_link
+
+    chair = add_zhang(planlog)  # a chair of 某医院工会
+    planlog("plan", "create", "--org", "某医院工会", "--year", "2026", "--title", "计划", "--json")
+    token = planlog("token", "create", "--person", chair["id"], "--json")
+    st = State(db=store_url, actor="admin")
+    try:
+        printed = sign_in_link(st, "http://127.0.0.1:8000")
+        assert printed is not None and "/login/link?code=" in printed
+        sign_in_link(st, "http://127.0.0.1:8000")  # a second start
+        assert authenticate(st.read_models(), token["token"]) is not None
+    finally:
+        st.close()

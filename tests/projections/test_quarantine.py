@@ -174,6 +174,7 @@ def test_a_nan_payload_is_quarantined_and_every_other_event_is_projected(
         "outbox": 0,
         "reminder_due": 0,
         "audit_chain": 0,
+        "people": 0,
     }
     named = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any(
@@ -571,8 +572,9 @@ def test_the_history_of_an_item_with_a_nan_event_is_strict_json(
 
 def nan_orphan_item(app: PlanlogApp) -> tuple[int, UUID]:
     """An item planned by an older planlog with a NaN target, in a plan nothing else
-    names: board and timeline quarantine it, and the timeline takes a new key for its
-    plan when a retry applies it. Returns its position and its plan's id."""
+    names: board, timeline and people (which read a Planned payload) quarantine it, and
+    the timeline takes a new key for its plan when a retry applies it. Returns its
+    position and its plan's id."""
     plan = uuid4()
     position = write_raw(
         app,
@@ -602,6 +604,7 @@ def test_a_retry_while_the_live_runner_commits_a_new_plan_applies_instead_of_fai
     runner.catch_up()
     assert open_entries(runner) == [
         ("board", orphan, "quarantined"),
+        ("people", orphan, "quarantined"),
         ("reminder_due", orphan, "quarantined"),
         ("timeline", orphan, "quarantined"),
     ]
@@ -627,6 +630,7 @@ def test_a_retry_while_the_live_runner_commits_a_new_plan_applies_instead_of_fai
     assert result.failed == []
     assert [(e.projection, e.position) for e in result.applied] == [
         ("board", orphan),
+        ("people", orphan),
         ("reminder_due", orphan),
         ("timeline", orphan),
     ]

@@ -222,7 +222,8 @@ def progress(
     if_version: IfVersionOpt = None,
     json_out: bool = JsonOption,
 ) -> None:
-    """Report progress: a percent and/or a target's current value."""
+    """Report progress: a note, a percent and/or a target's current value (a note alone
+    will do)."""
     st = state(ctx)
     app = st.app()
     item = app.handle(

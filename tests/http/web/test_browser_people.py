@@ -33,6 +33,7 @@ class PersonSite:
     link: str
     late_item: str
     app: PlanlogApp
+    chair_link: str
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +70,10 @@ def person_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PersonSite
         RegisterPerson(org=ORG, name="张三", department="组织部", actor="王主席")
     )
     base = f"http://127.0.0.1:{port}"
+    chair = svc.app.handle(RegisterPerson(org=ORG, name="王主席", role="chair", actor="admin"))
     link = sign_in_url(svc.fresh(), str(person.id), base)
-    yield PersonSite(base, link, str(late_item.id), svc.app)
+    chair_link = sign_in_url(svc.fresh(), str(chair.id), base, next_path="/people")
+    yield PersonSite(base, link, str(late_item.id), svc.app, chair_link)
     server.should_exit = True
     thread.join(10)
 
@@ -107,4 +110,32 @@ def test_a_person_signs_in_with_a_link_and_reports_a_note_on_a_phone(
 
     history = person_site.app.history(UUID(person_site.late_item))
     assert history[-1]["actor"] == "张三（组织部）"
+    context.close()
+
+
+def test_a_chair_adds_a_person_and_shows_their_sign_in_link(
+    browser: Any,  # noqa: F811
+    person_site: PersonSite,
+) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(person_site.chair_link)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/people$"))
+    expect(page.get_by_role("link", name="人员")).to_be_visible()
+    form = page.locator("form[action='/people']")
+    form.get_by_label("姓名").fill("李四")
+    form.get_by_label("部门").fill("宣传部")
+    form.get_by_label("手机号码").fill("13900139000")
+    form.get_by_role("button", name="添加人员").click()
+    expect(page.get_by_role("status")).to_contain_text("已添加人员")
+    page.get_by_role("link", name="李四（宣传部）").click()
+    page.get_by_role("button", name="生成登录链接").click()
+    expect(page.get_by_label("登录链接")).to_have_value(re.compile(r"/login/link\?code="))
+    _shot(page, "people-sign-in-link")
     context.close()

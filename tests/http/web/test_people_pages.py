@@ -173,3 +173,16 @@ def test_people_of_a_union_are_not_for_another_union_nor_for_editors(web: Web, w
         assert "张三" not in web.client.get("/people").text
         register(web, org=OTHER, name="外市人员")
         assert "外市人员" in web.client.get("/people").text
+
+
+def test_the_item_pages_progress_form_takes_a_note_alone(web: Web) -> None:
+    web.login("hospital_editor")
+    item = web.seeded.items["report"]
+    page = f"/items/{item}"
+    reported = web.client.post(
+        f"{page}/progress",
+        data={"csrf": web.csrf(page), "occurrence": "2026-06-30", "note": "已起草"},
+        follow_redirects=False,
+    )
+    assert reported.status_code == 303, reported.text
+    assert web.services.app.get_item(item).occurrences["2026-06-30"].note == "已起草"
