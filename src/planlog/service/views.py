@@ -76,6 +76,8 @@ def item_view(item: PlanItem, today: date, plan: Plan | None = None) -> dict[str
             occurrence_view(item, o, today, soon_days=soon_days) for o in item.ordered_occurrences()
         ],
         "source": item.source,
+        # every attachment, oldest first (download: GET /api/v1/evidence/{sha256})
+        "evidence_files": [dict(f) for f in item.evidence_files],
         "modified_at": item.modified_on.isoformat(),
     }
 
