@@ -71,3 +71,18 @@ def test_evidence_add_refuses_a_program_named_like_a_photo(
     assert refused["error"]["problem"] == "unsupported_type"
     assert not evidence_dir.exists()
     assert [h["type"] for h in planlog("history", item_id, "--json")] == ["Planned"]
+
+
+def test_a_note_alone_and_files_added_before_make_a_progress_report(
+    planlog: Any, tmp_path: Path
+) -> None:
+    item_id = new_item(planlog)
+    sheet = tmp_path / "签到表.xlsx"
+    sheet.write_bytes(files.xlsx())
+    sha = planlog("evidence", "add", item_id, str(sheet), "--json")["sha256"]
+    planlog("item", "progress", item_id, "--note", "已筹备", "--json")
+    shown = planlog(
+        "item", "progress", item_id, "--note", "附签到表", "--evidence-sha256", sha, "--json"
+    )
+    assert shown["occurrences"][0]["note"] == "附签到表"
+    assert [f["occurrence"] for f in shown["evidence_files"]] == [None, "2026-06-30"]

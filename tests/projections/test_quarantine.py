@@ -175,6 +175,7 @@ def test_a_nan_payload_is_quarantined_and_every_other_event_is_projected(
         "reminder_due": 0,
         "audit_chain": 0,
         "people": 0,
+        "evidence": 0,
     }
     named = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any(

@@ -219,11 +219,17 @@ def progress(
     occurrence: OccurrenceOpt = None,
     note: NoteOpt = None,
     evidence: EvidenceOpt = None,
+    evidence_sha256: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--evidence-sha256",
+            help="A file added before with `planlog evidence add` (repeatable).",
+        ),
+    ] = None,
     if_version: IfVersionOpt = None,
     json_out: bool = JsonOption,
 ) -> None:
-    """Report progress: a note, a percent and/or a target's current value (a note alone
-    will do)."""
+    """Report progress: a note, a percent, a target's current value, files added before."""
     st = state(ctx)
     app = st.app()
     item = app.handle(
@@ -236,6 +242,7 @@ def progress(
             target_value=value,
             note=note,
             evidence=evidence,
+            evidence_sha256=evidence_sha256 or (),
             expected_version=if_version,
         )
     )

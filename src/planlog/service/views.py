@@ -79,6 +79,8 @@ def item_view(item: PlanItem, today: date, plan: Plan | None = None) -> dict[str
         "source": item.source,
         # a union's copy of a federation task (任务下达): its deadlines are the federation's
         "task_id": str(item.task_id) if item.task_id else None,
+        # every attachment, oldest first (download: GET /api/v1/evidence/{sha256})
+        "evidence_files": [dict(f) for f in item.evidence_files],
         "modified_at": item.modified_on.isoformat(),
     }
 

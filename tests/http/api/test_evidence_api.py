@@ -40,6 +40,10 @@ def test_an_upload_answers_hash_size_and_type_and_is_in_the_history(api: Any) ->
     assert answer.status_code == 201, answer.text
     sha = hashlib.sha256(data).hexdigest()
     assert answer.json() == {"sha256": sha, "size": len(data), "content_type": "image/jpeg"}
+    listed = api.get(f"/api/v1/items/{item_id}", "hospital_auditor").json()["evidence_files"]
+    assert [(f["sha256"], f["name"], f["occurrence"]) for f in listed] == [
+        (sha, "活动照片.jpg", "2026-06-30")
+    ]
     history = api.get(f"/api/v1/items/{item_id}/history", "hospital_auditor").json()
     last = history[-1]
     assert last["type"] == "EvidenceAttached" and last["occurrence"] == "2026-06-30"

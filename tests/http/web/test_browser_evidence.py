@@ -44,7 +44,12 @@ def test_a_person_reports_a_note_with_a_photo_and_sees_its_thumbnail(
     expect(page.get_by_text("进度已记录。")).to_be_visible()
     thumb = page.locator(f'img.evidence-thumb[src="/evidence/{sha}/thumbnail"]')
     expect(thumb).to_be_visible()
-    assert page.evaluate("(img) => img.naturalWidth", thumb.element_handle()) > 0
+    # The thumbnail loads lazily: scrolled to, it is decoded (a real picture, not a
+    # broken-image box).
+    thumb.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=thumb.element_handle()
+    )
     expect(page.locator("#evidence")).to_contain_text("活动现场.jpg")
     history = page.locator(".timeline li")
     expect(history.nth(0)).to_contain_text("上传佐证材料“活动现场.jpg”")
