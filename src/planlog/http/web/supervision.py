@@ -19,6 +19,7 @@ from planlog.domain.model import REQUEST_OPEN
 from planlog.domain.status import SUBMITTED
 from planlog.http.deps import ServicesDep
 from planlog.http.web.items import (
+    REASON_MAX,
     FormError,
     FormText,
     _day,
@@ -147,7 +148,7 @@ def _sign_off(
             item_id=item_id,
             occurrence=key,
             confirm=confirm,
-            reason=form_text(form["reason"], 500, lang)
+            reason=form_text(form["reason"], REASON_MAX, lang)
             if confirm
             else _reason(form["reason"], lang),
             actor=actor,
