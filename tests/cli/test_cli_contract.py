@@ -317,7 +317,14 @@ def test_board_diff_and_projection_status_contract(planlog: Any) -> None:
     assert [(c["item_id"], c["type"]) for c in changes["changes"]] == [(item["id"], "completed")]
     assert all(c["actor"] == "张主席" and c["recorded_at"] for c in changes["changes"])
     status = planlog("projections", "status", "--json")
-    assert {s["name"] for s in status} == {"board", "timeline", "rollup", "outbox", "audit_chain"}
+    assert {s["name"] for s in status} == {
+        "board",
+        "timeline",
+        "rollup",
+        "outbox",
+        "reminder_due",
+        "audit_chain",
+    }
     assert all(s["lag"] == 0 for s in status)
     rebuilt = planlog("projections", "rebuild", "--json")
     assert rebuilt["events"] == status[0]["head"]
