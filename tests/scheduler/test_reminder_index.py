@@ -69,25 +69,29 @@ def test_the_indexed_pass_issues_what_a_full_scan_would_over_a_simulated_year(
     plan_id = UUID(import_document(app, imported, org=ORG, year=2026, actor="chair")["plan_id"])
     settings = Settings(database_url=store_url)
     issuer = ReminderIssuer(app, runner.engine, ChinaWorkdays())
+    # Some finish early, most late, a few never (chased until the end of the year).
     late = random.Random(15)
+    finishing: dict[date, list[tuple[UUID, str]]] = {}
+    for item in app.plan_items(plan_id):
+        for occ in item.ordered_occurrences():
+            day = occ.due - timedelta(days=late.choice((2, -5, -40, -200)))
+            finishing.setdefault(day, []).append((item.id, occ.key))
     total = 0
     day = date(2026, 1, 2)
-    while day <= date(2027, 3, 31):
+    while day <= date(2026, 12, 31):
         clock.moment = at(day, 8, 10)
-        for item in app.plan_items(plan_id):
-            for occ in item.ordered_occurrences():
-                # Some finish early, most late, a few never (chased until the end).
-                finish = late.choice((2, -5, -40, -200)) if occ.status != "done" else None
-                if finish is not None and (occ.due - day).days == finish and not item.cancelled:
-                    app.complete(item.id, actor="li", occurrence=occ.key, done_on=day)
+        for item_id, occurrence in finishing.get(day, []):
+            app.complete(item_id, actor="li", occurrence=occurrence, done_on=day)
         clock.moment = at(day)
-        runner.catch_up()
-        scanned = issuer.run(clock.moment, dry_run=True, full_scan=True)
-        indexed = issuer.run(clock.moment, dry_run=True)
-        assert reminders(indexed.issued) == reminders(scanned.issued), day
-        assert indexed.failed == scanned.failed == []
+        scanned = None
+        if day.toordinal() % 2:  # every other day: the full scan is the slow one
+            runner.catch_up()
+            scanned = issuer.run(clock.moment, dry_run=True, full_scan=True)
+            assert scanned.failed == []
         issued = reminder_pass(app, runner, clock.moment, settings=settings, issuer=issuer)
-        assert reminders(issued.issued) == reminders(indexed.issued), day
+        assert issued.failed == []
+        if scanned is not None:
+            assert reminders(issued.issued) == reminders(scanned.issued), day
         total += len(issued.issued)
         if day == date(2026, 9, 1):  # a rebuild gives the same index
             before = index_rows(runner)

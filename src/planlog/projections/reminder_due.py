@@ -72,6 +72,7 @@ COMPLETED = event_name(PlanItem.OccurrenceCompleted)
 BACKFILLED = event_name(PlanItem.OccurrenceBackfilled)
 REOPENED = event_name(PlanItem.OccurrenceReopened)
 CANCELLED = event_name(PlanItem.Cancelled)
+_ITEM = "PlanItem."
 
 
 # Only what chasing depends on is read, so an old event that another read model cannot
@@ -125,10 +126,10 @@ class ReminderDueProjection(ReadModel):
     name = "reminder_due"
     cost = 1.0
     tables = (reminder_due, reminder_policies)
-    types = frozenset(
-        {PLANNED, RESCHEDULED, COMPLETED, BACKFILLED, REOPENED, CANCELLED}
-        | {REMINDER_ISSUED, POLICY_SET}
-    )
+    # Every event: any change of an item (a progress report, an extension request, a
+    # sign-off step) moves its version, after which the pass looks at it again. Only
+    # the payloads below are read.
+    types = None
     payloads: ClassVar[Shapes] = {
         PLANNED: _Planned,
         RESCHEDULED: _Rescheduled,
@@ -147,6 +148,7 @@ class ReminderDueProjection(ReadModel):
         for change in changes:
             if change.type == POLICY_SET:
                 policies[change.aggregate_id] = (change.data["policy"], change.version)
+        changes = [c for c in changes if c.type.startswith(_ITEM) or c.type == POLICY_SET]
         planned = {c.aggregate_id for c in changes if c.type == PLANNED}
         earlier = {c.aggregate_id for c in changes if c.type != POLICY_SET} - planned
         items = _load(snapshot, sorted(earlier), sorted(policies))
@@ -219,6 +221,7 @@ def _fold(items: dict[str, _Item], change: Change) -> bool:
                     occ.status = OPEN if change.type == REOPENED else DONE
         elif change.type == CANCELLED:
             item.cancelled = True
+        # any other item event changes nothing chasing reads here, only the version
     items[change.aggregate_id].version = change.version
     return True
 
