@@ -171,6 +171,7 @@ def test_a_nan_payload_is_quarantined_and_every_other_event_is_projected(
         "rollup": 0,
         "outbox": 0,
         "audit_chain": 0,
+        "people": 0,
     }
     named = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any(
@@ -568,8 +569,8 @@ def test_the_history_of_an_item_with_a_nan_event_is_strict_json(
 
 def nan_orphan_item(app: PlanlogApp) -> tuple[int, UUID]:
     """An item planned by an older planlog with a NaN target, in a plan nothing else
-    names: board and timeline quarantine it, and the timeline takes a new key for its
-    plan when a retry applies it. Returns its position and its plan's id."""
+    names: board, timeline and people (which read a Planned payload) quarantine it, and
+    the timeline takes a new key for its plan when a retry applies it. Returns its position and its plan's id."""
     plan = uuid4()
     position = write_raw(
         app,
@@ -599,6 +600,7 @@ def test_a_retry_while_the_live_runner_commits_a_new_plan_applies_instead_of_fai
     runner.catch_up()
     assert open_entries(runner) == [
         ("board", orphan, "quarantined"),
+        ("people", orphan, "quarantined"),
         ("timeline", orphan, "quarantined"),
     ]
     monkeypatch.setitem(changes.UPCASTERS, "PlanItem.Planned", READS_NAN_AS_NO_VALUE)
@@ -623,6 +625,7 @@ def test_a_retry_while_the_live_runner_commits_a_new_plan_applies_instead_of_fai
     assert result.failed == []
     assert [(e.projection, e.position) for e in result.applied] == [
         ("board", orphan),
+        ("people", orphan),
         ("timeline", orphan),
     ]
     assert runner.quarantined() == []
@@ -662,7 +665,7 @@ def test_a_batch_computed_before_a_retry_committed_is_read_again_not_refused(
         raced.catch_up()
     raced.close()
 
-    assert retried[0].failed == [] and len(retried[0].applied) == 2
+    assert retried[0].failed == [] and len(retried[0].applied) == 3
     messages = [r.getMessage() for r in caplog.records]
     assert any("changed its quarantine meanwhile" in m for m in messages), messages
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
