@@ -6,7 +6,8 @@ day at 9,000 unions (~60,000 reminders) took ~19 minutes; the target is 5 minute
 The outbox is seeded directly (read-model rows for `unions` unions, each with a plan,
 items for a few responsible units and one reminder per item, as a reminder pass leaves
 them; the event log is not what is measured here) on a SQLite file, and every union's
-channel is a json:// webhook on a receiver in another process on 127.0.0.1.
+channel is its own json:// webhook (a path of its own) on a receiver in another process on
+127.0.0.1.
 
 Baseline, in the same process: one message per reminder, sent one after the other
 through the same channel code (`delivery.send`), on a sample of the same reminders.
@@ -86,7 +87,7 @@ def _seed(runner: ReadModelRunner, reminders: int, url: str) -> None:
         )  # fmt: skip
         plans.append({"plan_id": plan_id, "org": org, "year": 2026, "title": f"{org}2026年计划",
                       "created_at": stamp})  # fmt: skip
-        channels.append({"org": org, "person": "", "urls": url})
+        channels.append({"org": org, "person": "", "urls": f"{url}/{u}"})  # its own webhook
         for n in range(per_union):
             if position >= reminders:
                 break
@@ -139,8 +140,13 @@ def run(reminders: int = BUSY_DAY, workers: int = WORKERS) -> dict[str, Any]:
 
             # Baseline: one message per reminder, serially, through the same channel code.
             started = time.perf_counter()
-            for n in range(SAMPLE):
-                send([url], f"【工作提醒】任务{n} · 还有7天", "「任务」将于6月30日到期，还有7天。")
+            for n in range(SAMPLE):  # in outbox order: 7 reminders of each union in turn
+                union_url = f"{url}/{n // 7}"
+                send(
+                    [union_url],
+                    f"【工作提醒】任务{n} · 还有7天",
+                    "「任务」将于6月30日到期，还有7天。",
+                )
             baseline = SAMPLE / (time.perf_counter() - started)
 
             before = count.value
