@@ -530,6 +530,8 @@ def _union_plans(
     """Each union's plan for `year` (its first, as listed), a plan made through the
     ordinary CreatePlan for a union that has none; and how many were made."""
     found: dict[str, Any] = {}
+    if not unions:
+        return found, 0  # a re-send that finds every union served reads no plan list
     wanted = set(unions)
     for entry in app.list_plans():
         if entry.year == year and entry.org in wanted:
