@@ -15,7 +15,8 @@ unions as a real year does). At each size it measures:
 - `remind_seconds`: one `planlog.scheduler.service.reminder_pass` as it is;
 - `rebuild_seconds`: a full rebuild of every read model (`events` events);
 - `http_workers` (largest size only): board requests per second through a real uvicorn
-  on loopback with 1, 2 and 4 web workers, a threaded keep-alive client.
+  on loopback with 1, 2 and 4 web workers (`planlog.http.asgi:app`, the production
+  layout in README), a threaded keep-alive client.
 
 Sizes: `PLANLOG_BENCH_FEDERATION` (comma separated unions, default "20,200"), or
 `python -m bench.federation --full` for 900 and 9,000. Growth factors are each figure at
@@ -320,13 +321,6 @@ def measure(url: str, built: dict[str, Any], unions: int) -> dict[str, Any]:
 # ------------------------------------------------------------------ HTTP workers
 
 
-def web_app() -> Any:
-    """The factory uvicorn's workers import: the web and API without the scheduler."""
-    from planlog.http.app import create_app
-
-    return create_app(background=False)
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -356,7 +350,7 @@ def http_throughput(
     for workers in (1, 2, 4):
         port = _free_port()
         command = [
-            sys.executable, "-m", "uvicorn", "bench.federation:web_app", "--factory",
+            sys.executable, "-m", "uvicorn", "planlog.http.asgi:app",
             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
             "--log-level", "warning", "--no-access-log",
         ]  # fmt: skip

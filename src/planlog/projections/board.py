@@ -328,16 +328,49 @@ def plan_head(conn: Connection, plan_id: str) -> dict[str, Any] | None:
     return {"id": row.plan_id, "org": row.org, "year": row.year, "title": row.title}
 
 
-def board_items_of(conn: Connection, plan_id: str) -> list[BoardItem]:
-    rows = load_items(
-        conn,
-        list(
-            conn.execute(
-                select(board_items.c.item_id).where(board_items.c.plan_id == plan_id)
-            ).scalars()
-        ),
+def _plan_items(conn: Connection, plan_id: str) -> list[ItemRow]:
+    """A plan's item rows with their occurrences, in one query (items joined to their
+    occurrences by the item's position): a board request is a few round trips, whatever
+    the federation holds."""
+    i, o = board_items.c, board_occurrences.c
+    query = (
+        select(board_items, o.due, o.opens, o.status, o.percent, o.done_on, o.note)
+        .outerjoin(board_occurrences, o.item_position == i.position)
+        .where(i.plan_id == plan_id)
+        .order_by(i.position)
     )
-    ordered = sorted(rows.values(), key=_position)
+    rows: dict[int, ItemRow] = {}
+    for r in conn.execute(query):
+        row = rows.get(r.position)
+        if row is None:
+            row = rows[r.position] = ItemRow(
+                item_id=r.item_id,
+                plan_id=r.plan_id,
+                position=r.position,
+                title=r.title,
+                section_id=r.section_id,
+                number=r.number,
+                responsible=r.responsible,
+                targets=orjson.loads(r.targets),
+                deadline_text=r.deadline_text,
+                cancelled=r.cancelled,
+                version=r.version,
+                updated_at=r.updated_at,
+            )
+        if r.due is not None:
+            row.occurrences[r.due] = OccurrenceRow(
+                due=r.due,
+                opens=r.opens,
+                status=r.status,
+                percent=r.percent,
+                done_on=r.done_on,
+                note=r.note,
+            )
+    return list(rows.values())
+
+
+def board_items_of(conn: Connection, plan_id: str) -> list[BoardItem]:
+    ordered = _plan_items(conn, plan_id)
     return [
         BoardItem(
             id=r.item_id,

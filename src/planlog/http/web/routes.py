@@ -232,7 +232,10 @@ def board(
     plan = who.plan(svc.app, plan_id)
     moment, judged_on = _moment(as_of), _moment(now)
     try:
-        document = board_document(svc.app, svc.fresh(), plan_id, now=judged_on, as_of=moment)
+        # The session's caller caught the read models up a moment ago (`fresh()`).
+        document = board_document(
+            svc.app, svc.engine, plan_id, now=judged_on, as_of=moment, plan=plan
+        )
     except NotFound as missing:
         if moment is None:
             raise
