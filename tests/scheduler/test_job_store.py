@@ -96,7 +96,12 @@ def test_a_pickled_job_planted_in_the_database_is_never_unpickled(
     app.close()
 
     assert len(http_receiver.requests) == 1
-    assert jobs == {"planlog-reminders", "planlog-delivery", "planlog-anchor"}
+    assert jobs == {
+        "planlog-reminders",
+        "planlog-delivery",
+        "planlog-anchor",
+        "planlog-laggard-digest",
+    }
     assert not marker.exists()
     check = make_engine(PlanlogApp(store_url).store)
     assert not inspect(check).has_table(OLD_JOB_TABLE)  # dropped, unread

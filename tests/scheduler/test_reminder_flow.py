@@ -396,6 +396,7 @@ def test_one_active_scheduler_per_database(store_url: str) -> None:
             "planlog-reminders",
             "planlog-delivery",
             "planlog-anchor",
+            "planlog-laggard-digest",
         }
     finally:
         second.stop()
