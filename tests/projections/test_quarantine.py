@@ -672,8 +672,8 @@ def test_a_batch_computed_before_a_retry_committed_is_read_again_not_refused(
         raced.catch_up()
     raced.close()
 
-    # the orphan's plan item, for the board, the timeline and the reminder index
-    assert retried[0].failed == [] and len(retried[0].applied) == 3
+    # the orphan's plan item, for the board, the timeline, the reminder index and people
+    assert retried[0].failed == [] and len(retried[0].applied) == 4
     messages = [r.getMessage() for r in caplog.records]
     assert any("changed its quarantine meanwhile" in m for m in messages), messages
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
