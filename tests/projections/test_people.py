@@ -89,6 +89,24 @@ def test_my_tasks_are_the_open_deadlines_i_answer_for_overdue_first(
     assert my_tasks(runner.engine, ids["other"], date(2026, 1, 10)) == []
 
 
+def test_a_deadline_submitted_for_sign_off_leaves_my_tasks(
+    app: PlanlogApp, runner: ReadModelRunner
+) -> None:
+    ids = setup_people(app)
+    plan = app.create_plan(org="市总工会", year=2026, title="计划", actor="a")
+    app.set_reminder_policy(plan.id, {"sign_off": True}, actor="a")
+    item = app.add_item(
+        plan.id, NewItem(title="待审核", responsible="组织部", dues=[date(2026, 3, 1)]), actor="a"
+    )
+    runner.catch_up()
+    assert [t.title for t in my_tasks(runner.engine, ids["zhang"], date(2026, 1, 10))] == [
+        "待审核"
+    ]
+    app.complete(item.id, actor="张三")  # submitted: the chair's to confirm, not mine
+    runner.catch_up()
+    assert my_tasks(runner.engine, ids["zhang"], date(2026, 1, 10)) == []
+
+
 def test_helping_units_of_an_imported_item_come_from_its_source(
     app: PlanlogApp, runner: ReadModelRunner
 ) -> None:

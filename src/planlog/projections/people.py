@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from planlog.domain.events import event_name
 from planlog.domain.model import PlanItem
 from planlog.domain.person import Person, answers_for, display_name, responsible_names
-from planlog.domain.status import DONE
+from planlog.domain.status import FINISHED
 from planlog.projections.base import CLUSTERED, ReadModel, metadata
 from planlog.projections.board import board_items, board_occurrences, board_plans
 from planlog.projections.changes import Change
@@ -229,7 +229,8 @@ class Task:
 
 
 def tasks_for(conn: Connection, person: PersonRow, today: date) -> list[Task]:
-    """The person's open deadlines in their organisation: items whose responsible or
+    """The person's open deadlines in their organisation (not done, not submitted for
+    sign-off: those wait for the chair): items whose responsible or
     helping units name the person or their department. Overdue first (the longest
     overdue at the top), then by due date."""
     o, i, p, h = board_occurrences.c, board_items.c, board_plans.c, item_helpers.c
@@ -249,7 +250,7 @@ def tasks_for(conn: Connection, person: PersonRow, today: date) -> list[Task]:
         .join_from(board_occurrences, board_items, o.item_position == i.position)
         .join(board_plans, p.plan_id == i.plan_id)
         .outerjoin(item_helpers, h.item_id == i.item_id)
-        .where(p.org == person.org, o.status != DONE, i.cancelled.is_(False))
+        .where(p.org == person.org, o.status.not_in(FINISHED), i.cancelled.is_(False))
         .order_by(o.due, i.position)
     )
     tasks = []
