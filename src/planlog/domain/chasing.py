@@ -164,6 +164,19 @@ def next_nominal(
     return None
 
 
+def last_chase_offset(
+    policy: ReminderPolicy, due: date, opens: date | None, issued: Iterable[str]
+) -> int | None:
+    """The offset of the latest chase issued that this policy has, or None. The chases
+    before it can no longer be sent, so the pass need not work them out."""
+    offsets = [
+        int(key.partition("+")[2])
+        for key in issued
+        if "+" in key and _in_policy(policy, due, opens, key) is not None
+    ]
+    return max(offsets, default=None)
+
+
 def earliest_send(policy: ReminderPolicy, nominal: Nominal) -> datetime:
     """The earliest moment `nominal` can be sent under any calendar the pass may use
     (China's official days, Monday–Friday, every day): a forward move never makes it

@@ -111,10 +111,14 @@ def reminder_slots(
     policy: ReminderPolicy,
     calendar: WorkdayCalendar,
     until: datetime | None = None,
+    *,
+    chases_from: int = 0,
 ) -> list[Slot]:
     """Every reminder for one occurrence, sorted by send_at (see the module docstring):
     those before the deadline, and the chases up to `until` (default: a year after the
-    due date) plus the first one after it."""
+    due date) plus the first one after it. `chases_from` leaves out the chases before
+    that offset (one at or after it was issued: those can no longer be sent, and the
+    pass of a long-overdue occurrence need not work out months of them)."""
     if opens is not None and opens > due:
         raise ValueError(f"opens ({opens.isoformat()}) is after due ({due.isoformat()})")
 
@@ -149,7 +153,7 @@ def reminder_slots(
 
     if until is None:
         until = at(due) + DEFAULT_HORIZON
-    candidates.extend(_chases(due, policy, calendar, at, until))
+    candidates.extend(_chases(due, policy, calendar, at, until, chases_from))
     return _resolve_collisions(candidates)
 
 
@@ -159,9 +163,12 @@ def _chases(
     calendar: WorkdayCalendar,
     at: Callable[[date], datetime],
     until: datetime,
+    chases_from: int,
 ) -> list[_Candidate]:
     kept: list[_Candidate] = []
     for offset in chase_offsets(policy):
+        if offset < chases_from:
+            continue
         nominal = chase(policy, due, offset)
         day = next_workday(calendar, nominal.day)
         slot = Slot(nominal.kind, nominal.key, at(day), nominal.level > RESPONSIBLE, nominal.level)
