@@ -21,6 +21,12 @@ from planlog.scheduler.reminders import ReminderIssuer
 from planlog.scheduler.service import reminder_pass
 from planlog.scheduler.workdays import EveryDay
 from planlog.service.app import NewItem, PlanlogApp
+from planlog.service.commands import (
+    DecideExtension,
+    RequestExtension,
+    SetReminderPolicy,
+    SignOff,
+)
 
 CHINA = ZoneInfo("Asia/Shanghai")
 CITY, UNION = "某市总工会", "某医院工会"
@@ -109,6 +115,51 @@ def test_a_completed_occurrence_is_not_chased_and_chasing_resumes_when_reopened(
     # The chases missed while it was done fold into the latest one (+16, on the 21st),
     # then the weekly rhythm goes on.
     assert [r.key for r in resumed] == ["escalation+16", "escalation+23"]
+
+
+def test_no_chasing_while_an_extension_request_is_open_and_it_resumes_after_a_rejection(
+    app: PlanlogApp, runner: ReadModelRunner, settings: Settings
+) -> None:
+    due = date(2026, 6, 30)
+    item_id = one_item(app, due)
+    item = app.handle(
+        RequestExtension(
+            item_id=item_id,
+            occurrence=due.isoformat(),
+            to=date(2026, 8, 31),
+            reason="等上级批复",
+            actor="工会女工",
+        )
+    )
+    request_id = item.open_extension_request(due.isoformat())
+    assert request_id is not None
+    assert daily_passes(app, runner, settings, due + timedelta(days=1), date(2026, 7, 20)) == []
+    app.handle(DecideExtension.of(request_id, approve=False, reason="时间不能再拖", actor="王主席"))
+    resumed = daily_passes(app, runner, settings, date(2026, 7, 21), date(2026, 7, 27))
+    assert resumed and all(r.occurrence == due.isoformat() for r in resumed)
+
+
+def test_a_deadline_submitted_for_sign_off_is_not_chased_until_the_chair_returns_it(
+    app: PlanlogApp, runner: ReadModelRunner, settings: Settings
+) -> None:
+    due = date(2026, 6, 30)
+    item_id = one_item(app, due)
+    plan_id = app.get_item(item_id).plan_id
+    app.handle(SetReminderPolicy(plan_id=plan_id, policy={"sign_off": True}, actor="王主席"))
+    app.complete(item_id, actor="工会女工", occurrence=due.isoformat(), done_on=date(2026, 7, 2))
+    assert app.get_item(item_id).occurrences[due.isoformat()].status == "submitted"
+    assert daily_passes(app, runner, settings, due + timedelta(days=1), date(2026, 7, 20)) == []
+    app.handle(
+        SignOff(
+            item_id=item_id,
+            occurrence=due.isoformat(),
+            confirm=False,
+            reason="缺少照片",
+            actor="王主席",
+        )
+    )
+    resumed = daily_passes(app, runner, settings, date(2026, 7, 21), date(2026, 7, 27))
+    assert resumed and all(r.occurrence == due.isoformat() for r in resumed)
 
 
 def test_chasing_stops_at_the_cap_a_plan_sets(

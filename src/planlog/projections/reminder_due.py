@@ -30,7 +30,7 @@ from planlog.domain.chasing import CLOSED, earliest_send, next_nominal
 from planlog.domain.events import event_name
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.policy import ReminderPolicy
-from planlog.domain.status import DONE, OPEN
+from planlog.domain.status import DONE, OPEN, SUBMITTED
 from planlog.projections.base import CLUSTERED, ReadModel, Writer, metadata
 from planlog.projections.bulk import chunks
 from planlog.projections.changes import Change
@@ -72,7 +72,27 @@ COMPLETED = event_name(PlanItem.OccurrenceCompleted)
 BACKFILLED = event_name(PlanItem.OccurrenceBackfilled)
 REOPENED = event_name(PlanItem.OccurrenceReopened)
 CANCELLED = event_name(PlanItem.Cancelled)
+SUBMITTED_FOR_SIGN_OFF = event_name(PlanItem.OccurrenceSubmitted)
+CONFIRMED = event_name(PlanItem.OccurrenceConfirmed)
+RETURNED = event_name(PlanItem.OccurrenceReturned)
+EXTENSION_REQUESTED = event_name(PlanItem.ExtensionRequested)
+EXTENSION_REJECTED = event_name(PlanItem.ExtensionRejected)
 _ITEM = "PlanItem."
+#: This index's own status of an occurrence whose extension request (延期申请) is open:
+#: chasing pauses until the chair decides (an approval moves the deadline, a rejection
+#: resumes the chase). Kept in the `status` column so a later batch still knows it.
+AWAITING_EXTENSION = "awaiting_extension"
+#: What each sign-off or extension event makes of an occurrence here.
+_STATUS_AFTER = {
+    COMPLETED: DONE,
+    BACKFILLED: DONE,
+    CONFIRMED: DONE,
+    REOPENED: OPEN,
+    RETURNED: OPEN,
+    EXTENSION_REJECTED: OPEN,
+    SUBMITTED_FOR_SIGN_OFF: SUBMITTED,
+    EXTENSION_REQUESTED: AWAITING_EXTENSION,
+}
 
 
 # Only what chasing depends on is read, so an old event that another read model cannot
@@ -136,6 +156,11 @@ class ReminderDueProjection(ReadModel):
         COMPLETED: _OfOccurrence,
         BACKFILLED: _OfOccurrence,
         REOPENED: _OfOccurrence,
+        SUBMITTED_FOR_SIGN_OFF: _OfOccurrence,
+        CONFIRMED: _OfOccurrence,
+        RETURNED: _OfOccurrence,
+        EXTENSION_REQUESTED: _OfOccurrence,
+        EXTENSION_REJECTED: _OfOccurrence,
         REMINDER_ISSUED: _Issued,
         POLICY_SET: _PolicySet,
     }
@@ -206,19 +231,20 @@ def _fold(items: dict[str, _Item], change: Change) -> bool:
         if item is None:
             return False
         if change.type == RESCHEDULED:
-            kept = {k: o for k, o in item.occurrences.items() if o.status == DONE}
+            kept = {k: o for k, o in item.occurrences.items() if o.status in CLOSED}
             for key, new in _occurrences(d["occurrences"]).items():
                 old = item.occurrences.get(key)
                 # the reminders issued for a deadline stay issued when it is kept
                 kept[key] = _Occ(new.due, new.opens, issued=old.issued if old else set())
             item.occurrences = kept
-        elif change.type in (COMPLETED, BACKFILLED, REOPENED, REMINDER_ISSUED):
+        elif change.type == REMINDER_ISSUED:
             occ = item.occurrences.get(d["occurrence"])
             if occ is not None:
-                if change.type == REMINDER_ISSUED:
-                    occ.issued.add(d["key"])
-                else:
-                    occ.status = OPEN if change.type == REOPENED else DONE
+                occ.issued.add(d["key"])
+        elif change.type in _STATUS_AFTER:
+            occ = item.occurrences.get(d["occurrence"])
+            if occ is not None:
+                occ.status = _STATUS_AFTER[change.type]
         elif change.type == CANCELLED:
             item.cancelled = True
         # any other item event changes nothing chasing reads here, only the version
@@ -245,7 +271,12 @@ _NO_DEADLINE = ""
 
 def _row(item: _Item, occ: _Occ, policy: ReminderPolicy) -> dict[str, Any]:
     keys = sorted(occ.issued)
-    chased = not item.cancelled and occ.status not in CLOSED and occ.due != _NO_DEADLINE
+    chased = (
+        not item.cancelled
+        and occ.status not in CLOSED
+        and occ.status != AWAITING_EXTENSION
+        and occ.due != _NO_DEADLINE
+    )
     return {
         "item_id": item.item_id,
         "occurrence": occ.due,
