@@ -429,10 +429,10 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
             figures = measure(url, built, unions)
             figures["load_seconds"] = round(load_seconds, 1)
             tokens = figures.pop("_tokens")
-            if unions == max(sizes):
-                http_workers = http_throughput(url, built["plans"], tokens)
             per_size[str(unions)] = figures
             print(json.dumps({"federation": figures}, ensure_ascii=False), file=sys.stderr)
+            if unions == max(sizes):
+                http_workers = http_throughput(url, built["plans"], tokens)
         finally:
             with psycopg.connect(PG_DSN, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
