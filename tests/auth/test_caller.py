@@ -51,3 +51,11 @@ def test_roles_and_the_recorded_actor(read_models: Engine) -> None:
     assert editor.actor == actor_of(editor.principal) == "editor@区工会"
     named = Principal(3, "区工会", "chair", "王主席")
     assert actor_of(named) == "王主席"
+
+
+def test_a_role_refusal_speaks_chinese_first_then_english(read_models: Engine) -> None:
+    editor = Caller.of(Principal(2, "区工会", "editor", None), read_models)
+    with pytest.raises(Forbidden) as refused:
+        editor.require(MANAGE, "decide extension requests")
+    assert refused.value.message.startswith("“责任人”角色无权")
+    assert "（role editor may not decide extension requests）" in refused.value.message

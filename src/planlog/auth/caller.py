@@ -27,6 +27,8 @@ READ = ("chair", "editor", "auditor")
 REPORT = ("chair", "editor")  # report progress and complete items
 MANAGE = ("chair",)
 AUDIT = ("chair", "auditor")
+#: The roles as a union officer says them, for refusals (Chinese first).
+ROLE_NAMES_ZH = {"chair": "主席", "editor": "责任人", "auditor": "审计"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ class Caller:
 
     def require(self, roles: tuple[str, ...], action: str) -> None:
         if self.role not in roles:
-            raise Forbidden(f"role {self.role} may not {action}")
+            role = ROLE_NAMES_ZH.get(self.role, self.role)
+            raise Forbidden(f"“{role}”角色无权执行此操作（role {self.role} may not {action}）")
 
     def sees_org(self, org: str) -> bool:
         return org in self.scope

@@ -70,10 +70,13 @@ def caller(
     authorization: Annotated[str | None, Header()] = None,
 ) -> Caller:
     if not authorization or not authorization.lower().startswith("bearer "):
-        raise Unauthorized("a bearer token is required (Authorization: Bearer …)")
+        raise Unauthorized(
+            "需要登录令牌：请在 Authorization 头中提供 Bearer 令牌"
+            "（a bearer token is required: Authorization: Bearer …）"
+        )
     principal = authenticate(svc.engine, authorization[7:].strip())
     if principal is None:
-        raise Unauthorized("the token is unknown or revoked")
+        raise Unauthorized("令牌无效或已撤销（the token is unknown or revoked）")
     return Caller.of(principal, svc.fresh())
 
 

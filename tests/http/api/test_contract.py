@@ -41,6 +41,7 @@ def test_no_token_is_401_problem_json(api: Any) -> None:
     answer = api.client.get("/api/v1/plans")
     assert answer.status_code == 401 and answer.headers["content-type"] == PROBLEM
     assert answer.json()["status"] == 401 and "bearer" in answer.json()["detail"].lower()
+    assert answer.json()["detail"].startswith("需要登录令牌")  # Chinese first
 
 
 def test_a_revoked_token_stops_working(api: Any) -> None:
