@@ -19,11 +19,18 @@ def person(**extra: object) -> Person:
     return Person.register(**fields)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("typed", ["+86 138-0013-8000", "0086 13800138000", "8613800138000"])
+def test_a_mobile_typed_with_a_country_code_or_separators_is_kept_as_its_11_digits(
+    typed: str,
+) -> None:
+    assert person(mobile=typed).mobile == "13800138000"
+
+
 def test_a_registered_person_keeps_their_details_trimmed() -> None:
     p = person(department=" 组织部 ", role="chair", mobile="138 0013 8000", email="zs@example.cn")
     assert (p.org, p.name, p.department, p.role) == ("市总工会", "张三", "组织部", "chair")
     assert (p.mobile, p.email, p.im_id, p.retired) == (
-        "138 0013 8000",
+        "13800138000",  # kept as the 11 digits a mention needs
         "zs@example.cn",
         None,
         False,
@@ -44,6 +51,9 @@ def test_a_person_is_an_editor_unless_told_otherwise() -> None:
         ("role", "admin", "unknown"),
         ("mobile", "call me", "not_mobile"),
         ("mobile", "123", "not_mobile"),
+        ("mobile", "12345", "not_mobile"),
+        ("mobile", "+86-138", "not_mobile"),
+        ("mobile", "12800138000", "not_mobile"),
         ("email", "not-an-address", "not_email"),
         ("im_id", "张三", "not_im_id"),
         ("department", "组\x07织部", "control_character"),

@@ -34,9 +34,11 @@ IM_ID_MAX = 64
 #: never moves (a person who changes union is retired and registered again there).
 CHANGEABLE = ("name", "department", "role", "mobile", "email", "im_id")
 
-# A mobile number as written in China or abroad: digits, an optional leading +, and
-# the separators people type (spaces, hyphens); 5–15 digits (E.164 allows at most 15).
-_MOBILE = re.compile(r"\+?[0-9][0-9 \-]*")
+# A mainland China mobile number (what DingTalk @mentions and SMS gateways take): 11
+# digits starting 13–19, as people type it — with spaces or hyphens, or a +86 / 0086
+# prefix. It is kept as the 11 digits alone, so a mention always names the same number.
+_MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9][0-9]{9})")
+_MOBILE_SEPARATORS = re.compile(r"[ \-]")
 # Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is the
 # mail server's to judge; this refuses what is certainly not an address.
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -61,15 +63,15 @@ def check_mobile(value: object) -> str | None:
     cleaned = text(value, "mobile", max_len=MOBILE_MAX, multiline=False)
     if cleaned is None:
         return None
-    digits = sum(c.isdigit() for c in cleaned)
-    if not _MOBILE.fullmatch(cleaned) or not 5 <= digits <= 15:
+    found = _MOBILE.fullmatch(_MOBILE_SEPARATORS.sub("", cleaned))
+    if found is None:
         raise InvalidValue(
             "mobile",
             "not_mobile",
-            f"“{cleaned}”不是手机号码（5 到 15 位数字）",
-            f"{cleaned!r} is not a mobile number (5 to 15 digits)",
+            f"“{cleaned}”不是手机号码（11 位，以 13–19 开头，可加 +86）",
+            f"{cleaned!r} is not a mobile number (11 digits starting 13–19, +86 allowed)",
         )
-    return cleaned
+    return found.group(1)
 
 
 def check_email(value: object) -> str | None:
