@@ -31,7 +31,7 @@ class RuleViolation(PlanlogError):
     code = "rule_violation"
 
     def __init__(self, aggregate_id: Any, rule: str, message: str) -> None:
-        super().__init__(f"{message} [item {aggregate_id}, rule: {rule}]")
+        super().__init__(f"{message} [{aggregate_id}, rule: {rule}]")
         self.details = {"id": str(aggregate_id), "rule": rule}
 
 
