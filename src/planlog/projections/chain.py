@@ -341,8 +341,8 @@ class ChainProjection(ReadModel):
         scheme) to this layout.
 
         Its links were hashed under scheme 1. If they still verify against the log under
-        scheme 1, the same events are chained again under scheme 2: nothing is blessed
-        that the old chain did not already vouch for. If they do not, they are kept as they
+        scheme 1, the same events are chained again under the current scheme: nothing is
+        blessed that the old chain did not already vouch for. If they do not, they are kept as they
         are, marked scheme 1, so that verify() goes on naming the event that breaks them.
         """
         columns = {c["name"] for c in inspect(conn).get_columns(audit_chain.name)}
