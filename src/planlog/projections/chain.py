@@ -342,8 +342,9 @@ class ChainProjection(ReadModel):
 
         Its links were hashed under scheme 1. If they still verify against the log under
         scheme 1, the same events are chained again under the current scheme: nothing is
-        blessed that the old chain did not already vouch for. If they do not, they are kept as they
-        are, marked scheme 1, so that verify() goes on naming the event that breaks them.
+        blessed that the old chain did not already vouch for. If they do not, they are kept
+        as they are, marked scheme 1, so that verify() goes on naming the event that breaks
+        them.
         """
         columns = {c["name"] for c in inspect(conn).get_columns(audit_chain.name)}
         old_rows: list[tuple[int, bytes]] | None = None
