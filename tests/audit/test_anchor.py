@@ -27,7 +27,7 @@ from planlog.audit.anchor import (
 )
 from planlog.cli import app as cli
 from planlog.exports import board_xlsx, history_jsonl
-from planlog.projections.chain import head
+from planlog.projections.chain import SCHEME, head
 from planlog.projections.queries import board_document
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import NewItem, PlanlogApp
@@ -77,7 +77,7 @@ def test_an_intact_store_is_anchored_and_proves_against_every_anchor(
     last = int(app.recorder.max_notification_id() or 0)
     made = anchor(store_url, tmp_path / "anchors")
     written = made["anchor"]
-    assert (written["position"], written["events"], written["scheme"]) == (last, last, 2)
+    assert (written["position"], written["events"], written["scheme"]) == (last, last, SCHEME)
     assert written["hash"] == run(store_url, "head", "--json")["hash"]
     assert made["file"] == str(tmp_path / "anchors" / ANCHORS)
     private = tmp_path / "anchors" / PRIVATE_KEY

@@ -67,11 +67,21 @@ def field(value: Any) -> bytes:
     return (b"t" if isinstance(value, str) else b"b") + str(len(data)).encode() + b":" + data
 
 
-def recomputed(raw: Any) -> list[tuple[int, str]]:
+def id_field(value: Any, scheme: int) -> bytes:
+    """Scheme 3 hashes 32 lowercase hex digits as the UUID they spell; scheme 2 the id as
+    stored."""
+    hex_digits = set("0123456789abcdef")
+    if scheme == 3 and isinstance(value, str) and len(value) == 32 and set(value) <= hex_digits:
+        return field(UUID(hex=value))
+    return field(value)
+
+
+def recomputed(raw: Any, scheme: int = 3) -> list[tuple[int, str]]:
     """The chain as the specification defines it, from the rows exactly as stored."""
     found, prev = [], bytes(32)
     for position, stored_id, version, topic, state in raw.rows():
-        message = field(position) + field(version) + field(stored_id) + field(topic)
+        ids = id_field(stored_id, scheme)
+        message = field(position) + field(version) + ids + field(topic)
         prev = hashlib.sha256(prev + message + field(state)).digest()
         found.append((position, prev.hex()))
     return found

@@ -38,7 +38,15 @@ from sqlalchemy import Engine
 
 from planlog.domain.errors import PlanlogError
 from planlog.projections.chain import PROBLEMS_ZH as CHAIN_PROBLEMS_ZH
-from planlog.projections.chain import SCHEME, ChainHead, ChainProjection, head, log_links, verify
+from planlog.projections.chain import (
+    SCHEMES,
+    ChainHead,
+    ChainProjection,
+    head,
+    layout,
+    log_links,
+    verify,
+)
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import PlanlogApp
 from planlog.service.store import StoreSettings
@@ -61,7 +69,7 @@ class Anchor(TypedDict):
     anchor: int  # format version
     position: int
     hash: str
-    scheme: int  # the chain's hash scheme
+    scheme: int  # the hash scheme of the chain's head link (earlier links may differ)
     events: int  # events chained up to `position`
     anchored_at: str
     store: str  # which database, for the reader (not checked: a file may move)
@@ -226,10 +234,12 @@ def write_anchor(
         try:
             runner.catch_up()
             report = verify(app, runner.engine)
+            schemes = layout(runner.engine)
         finally:
             runner.close()
     else:
         report = verify(app, engine)
+        schemes = layout(engine)
     if report.first_bad is not None:
         bad = report.first_bad
         raise PlanlogError(
@@ -246,7 +256,7 @@ def write_anchor(
         "anchor": FORMAT,
         "position": report.head["position"],
         "hash": report.head["hash"],
-        "scheme": SCHEME,
+        "scheme": schemes.schemes()(report.head["position"]),
         "events": report.checked,
         "anchored_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "store": app.store.display,
@@ -431,7 +441,9 @@ def check_anchors(
     Checked against `public_key` (the auditor's pinned copy, see `pinned_public_key`),
     else the public key beside the file, and then the report says the key was not pinned.
     Recomputed from the log alone: the `audit_chain` table only has to reach each anchor
-    (a chain cut below an anchor is a truncation too).
+    (a chain cut below an anchor is a truncation too), and says which scheme each
+    position was chained with (`Layout`: a store that changed schemes mid-way keeps its
+    older anchors).
     """
     trusted = public_key or load_public_key(path.parent / PUBLIC_KEY)
     trusted_text = public_key_text(trusted)
@@ -441,7 +453,7 @@ def check_anchors(
     failures: dict[int, BadAnchor] = {}
     wanted: dict[int, list[tuple[int, dict[str, Any]]]] = {}
     for number, record in lines:
-        if record is None or record["scheme"] != SCHEME or record["position"] < 1:
+        if record is None or record["scheme"] not in SCHEMES or record["position"] < 1:
             failures[number] = _bad(number, record, MALFORMED, None)
         elif record["key"] != trusted_text:
             failures[number] = _bad(number, record, OTHER_KEY, f"signed by {record['key']}")
@@ -473,7 +485,7 @@ def _against_log(
     chain_end = top["position"] if top else 0
     log_end = int(app.recorder.max_notification_id() or 0)
     found: dict[int, str] = {}
-    for position, digest in log_links(app, max(wanted)):
+    for position, digest in log_links(app, max(wanted), schemes=layout(engine)):
         if position in wanted:
             found[position] = digest.hex()
     for position, anchored in wanted.items():

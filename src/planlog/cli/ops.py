@@ -64,8 +64,9 @@ def restore_command(
     head = result.head
     out_console.print(
         literal(
-            f"已恢复 {result.events} 个事件，审计链校验通过（restored {result.events} events; "
-            f"the audit chain verifies): #{head['position'] if head else 0} "
+            f"已恢复 {result.events} 个事件，审计链校验通过，链头与备份时相同"
+            f"（restored {result.events} events; the audit chain verifies and its head is the "
+            f"backup's): #{head['position'] if head else 0} "
             f"{head['hash'] if head else '-'}"
         ),
         soft_wrap=True,
@@ -90,9 +91,10 @@ def migrate_command(
     head = result.head
     out_console.print(
         literal(
-            f"已迁移 {result.events} 个事件，用时 {result.seconds:.1f} 秒；目标库审计链校验通过"
-            f"（migrated {result.events} events in {result.seconds:.1f} s; the target's audit "
-            f"chain verifies): #{head['position'] if head else 0} {head['hash'] if head else '-'}"
+            f"已迁移 {result.events} 个事件，用时 {result.seconds:.1f} 秒；目标库审计链校验通过，"
+            f"链头与源库相同（migrated {result.events} events in {result.seconds:.1f} s; the "
+            f"target's audit chain verifies and its head is the source's): "
+            f"#{head['position'] if head else 0} {head['hash'] if head else '-'}"
         ),
         soft_wrap=True,
     )

@@ -4,8 +4,10 @@ files) in one compressed file, and back into an empty store.
 The file is a tar archive compressed with gzip:
 
 - `manifest.json`: format, when, from which kind of store, the number of events, the
-  last position, the chain head recomputed from the log, the digest of the rows
-  (`copy.Digest`), the evidence files;
+  last position, the chain head recomputed from the log, the schemes the chain was
+  written with (`chain`: `Layout` ranges, so that the restored chain keeps its links and
+  head on either kind of store; a backup without it was chained under scheme 2), the
+  digest of the rows (`copy.Digest`), the evidence files;
 - `events.jsonl`: one event a line — position, originator id, version, topic and the
   stored bytes in base64 (byte for byte: the audit chain hashes them);
 - `evidence/<sha256[:2]>/<sha256>`: the evidence files, when the store has a directory.
@@ -33,9 +35,9 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
 from planlog.ops.copy import BATCH, CopyMismatch, Digest, Row, read_digest, snapshot, write
-from planlog.ops.settle import log_head, prepare, settle
+from planlog.ops.settle import chain_layout, keep_links, log_head, prepare, settle
 from planlog.projections.base import make_engine
-from planlog.projections.chain import ChainHead
+from planlog.projections.chain import ChainHead, Layout
 from planlog.service.store import StoreSettings, parse_database_url
 
 FORMAT = "planlog-backup"
@@ -116,12 +118,13 @@ def backup(url: str, file: Path, settings: Settings | None = None) -> BackupResu
     store = parse_database_url(url)
     prepare(url).close()  # an empty new store still has its tables
     digest = Digest()
+    schemes = chain_layout(url)  # before the snapshot: later links are under the current one
     with tempfile.TemporaryFile() as events:
         with snapshot(store) as batches:
             for rows in batches:
                 events.writelines(_line(r) for r in rows)
                 digest.add(rows)
-        head = log_head(url, digest.last_position)
+        head = log_head(url, digest.last_position, schemes)
         files = _evidence_files(evidence_dir(store, settings))
         manifest = {
             "format": FORMAT,
@@ -132,6 +135,7 @@ def backup(url: str, file: Path, settings: Settings | None = None) -> BackupResu
             "last_position": digest.last_position,
             "digest": digest.hexdigest(),
             "head": head,
+            "chain": schemes.to_list(),
             "evidence_files": len(files),
         }
         partial = file.with_name(file.name + ".partial")
@@ -267,14 +271,33 @@ def restore(file: Path, url: str, settings: Settings | None = None) -> Restored:
         raise CopyMismatch(
             "恢复后读回的日志与备份不符（the log read back differs from the backup）"
         )
+    keep_links(
+        url,
+        _schemes(manifest).translate(manifest["source"]["kind"], target.kind),
+        written.last_position,
+    )
     head = settle(url)
     kept = manifest.get("head")
-    if kept and manifest["source"]["kind"] == target.kind and head != kept:
+    if kept and head != kept:
         raise CopyMismatch(
             f"恢复后的审计链头 {head} 与备份时的 {kept} 不同"
             f"（the restored chain head {head} differs from the backup's {kept}）"
         )
     return Restored(written.events, head, restored_files)
+
+
+def _schemes(manifest: dict[str, Any]) -> Layout:
+    """The schemes the backed-up chain was written with; a backup from before the manifest
+    said so was chained, and its head computed, under scheme 2."""
+    ranges = manifest.get("chain")
+    if ranges is None:
+        return Layout.uniform(2)
+    try:
+        return Layout((int(last), int(scheme)) for last, scheme in ranges)
+    except (TypeError, ValueError):
+        raise BadBackup(
+            "备份清单中的审计链方案无法读取（the manifest's chain schemes cannot be read）"
+        ) from None
 
 
 def _restore_evidence(tar: tarfile.TarFile, directory: Path) -> int:

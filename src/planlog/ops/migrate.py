@@ -3,11 +3,12 @@ to another (PostgreSQL) without losing or changing a single event.
 
 The log is copied row for row (`planlog.ops.copy`: same positions, ids, versions, topics
 and stored bytes, so the same recorded times and order), read back and compared, then
-the target's read models are projected and its audit chain verified. The chain hashes
-each id in the form its store keeps it (32 hex digits in SQLite, a uuid in PostgreSQL),
-so across kinds of store the head's hash differs while what it covers does not: the
-proof is the digest of every row (`portable`), equal on both sides, and a chain that
-verifies on the target. Between stores of one kind the heads are equal too.
+the target's read models are projected and its audit chain verified. The target's chain
+is written under the schemes the source's was (`Layout.translate`: links a SQLite store
+wrote under scheme 2 stay valid on PostgreSQL), the rest under the current one, whose
+links are the same on either kind of store; so the target's head equals the source's,
+hash for hash, and is checked to (`CopyMismatch` otherwise), and anchors made on the
+source verify on the target. The digest of every row (`portable`) is reported too.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
 from planlog.ops.backup import evidence_dir
 from planlog.ops.copy import CopyMismatch, copy_log
-from planlog.ops.settle import log_head, prepare, settle
+from planlog.ops.settle import chain_layout, keep_links, log_head, prepare, settle
 from planlog.projections.chain import ChainHead
 from planlog.service.store import parse_database_url
 
@@ -63,13 +64,16 @@ def migrate(source_url: str, target_url: str, settings: Settings | None = None) 
     prepare(target_url).close()
     stages: dict[str, float] = {}
     mark = time.perf_counter()
-    copied = copy_log(source, target)
+    schemes = chain_layout(source_url)  # before the copy: a link written later is under
+    copied = copy_log(source, target)  # the current scheme, as the target's will be
     stages["copy"], mark = time.perf_counter() - mark, time.perf_counter()
+    keep_links(target_url, schemes.translate(source.kind, target.kind), copied.last_position)
+    stages["keep_links"] = time.perf_counter() - mark
     head = settle(target_url, stages)
     mark = time.perf_counter()
-    source_head = log_head(source_url, copied.last_position)
+    source_head = log_head(source_url, copied.last_position, schemes)
     stages["source_head"] = time.perf_counter() - mark
-    if source.kind == target.kind and head != source_head:
+    if head != source_head:
         raise CopyMismatch(
             f"目标库的审计链头 {head} 与源库的 {source_head} 不同"
             f"（the target's chain head {head} differs from the source's {source_head}）"

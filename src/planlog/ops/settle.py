@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from planlog.domain.errors import PlanlogError
-from planlog.projections.chain import ChainHead, recomputed_at, verify
+from planlog.projections.base import make_engine
+from planlog.projections.chain import ChainHead, Layout, chain_as, layout, recomputed_at, verify
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import PlanlogApp
 
@@ -17,6 +18,32 @@ class ChainBroken(PlanlogError):
 def prepare(url: str) -> PlanlogApp:
     """Open a store so that its tables exist (the copy writes into them)."""
     return PlanlogApp(url)
+
+
+def chain_layout(url: str) -> Layout:
+    """The schemes the store's chain was written with (see `planlog.projections.chain`)."""
+    app = PlanlogApp(url)
+    engine = make_engine(app.store)
+    try:
+        return layout(engine)
+    finally:
+        engine.dispose()
+        app.close()
+
+
+def keep_links(url: str, schemes: Layout, upto: int) -> None:
+    """Chain a copied log up to `upto` under the schemes its source's chain was written
+    with (already named for this kind of store: `Layout.translate`), before `settle`
+    chains the rest under the current scheme: the copy's head is then the source's."""
+    if upto < 1 or not schemes.ranges:
+        return
+    app = PlanlogApp(url)
+    engine = make_engine(app.store)
+    try:
+        chain_as(app, engine, schemes, min(upto, schemes.ranges[-1][0]))
+    finally:
+        engine.dispose()
+        app.close()
 
 
 def settle(url: str, stages: dict[str, float] | None = None) -> ChainHead | None:
@@ -46,13 +73,15 @@ def settle(url: str, stages: dict[str, float] | None = None) -> ChainHead | None
     return report.head
 
 
-def log_head(url: str, position: int) -> ChainHead | None:
-    """The chain's head at `position` recomputed from the log alone (not the table)."""
+def log_head(url: str, position: int, schemes: Layout | None = None) -> ChainHead | None:
+    """The chain's head at `position` recomputed from the log alone, each position under
+    the scheme `schemes` (default: the store's chain) names for it."""
     if position < 1:
         return None
+    schemes = schemes if schemes is not None else chain_layout(url)
     app = PlanlogApp(url)
     try:
-        last, digest, _ = recomputed_at(app, position)
+        last, digest, _ = recomputed_at(app, position, schemes=schemes)
     finally:
         app.close()
     return {"position": last, "hash": digest}

@@ -1,6 +1,7 @@
 """A hash chain over the event log: auditors can show the record was not altered.
 
-Each event's link hashes the row exactly as the log stores it, byte for byte (scheme 2)::
+Each event's link hashes the row as the log stores it, byte for byte, except that the
+originator id is hashed in one form on every kind of store (scheme 3)::
 
     link = sha256(prev ‖ F(position) ‖ F(originator_version) ‖ F(originator_id)
                   ‖ F(topic) ‖ F(state))
@@ -9,14 +10,26 @@ where ``prev`` is the previous link's 32 bytes (32 zero bytes before the first e
 ``F`` writes a stored value with a tag naming its stored type: ``i`` and 8 bytes (an
 integer, big-endian two's complement); ``u`` and 16 bytes (a UUID); ``n`` (NULL); or
 ``t`` (text, UTF-8), ``b`` (bytes), ``r`` (anything else: its type and repr) followed by
-the data's length in decimal digits, ``:`` and the data. The id is hashed in the form it
-is stored in (32 hex digits on SQLite, a uuid on PostgreSQL), not normalised, and the
-topic whole (module and class): rewriting either changes what eventsourcing reads (an id
-in another textual form drops the event from its aggregate) and so must break the link.
-Changing, deleting or inserting any event breaks every link from it on.
+the data's length in decimal digits, ``:`` and the data. The id field is canonical: a
+text id of exactly 32 lowercase hex digits (what eventsourcing's SQLite recorder writes)
+is hashed as the UUID it spells (``u`` and 16 bytes), as PostgreSQL's uuid column is, so
+one log gives one head on either store (`planlog migrate`, `restore` across kinds); any
+other stored id keeps its own tag, so an id rewritten into another textual form (which
+drops the event from its aggregate) still breaks the link. The topic is hashed whole
+(module and class). Changing, deleting or inserting any event breaks every link from it on.
 
-Scheme 1 (planlog before this one) hashed ``f"{prev_hex}|{position}|{dashed id}|{version}
-|{class}|" + state``; blocks written under it are still verified under it (see `migrate`).
+Blocks keep the scheme they were written with (the ``scheme`` column) and are verified
+under it, so a store that switched schemes mid-way still verifies, and a head recomputed
+from the log alone (anchors, `still_contains`, migrate's proof) follows each position's
+scheme (`Layout`). Earlier schemes:
+
+- scheme 2: as scheme 3, but the id in the form the store keeps it (32 hex digits as
+  text on SQLite, a uuid on PostgreSQL), so a store's head depended on its kind;
+- scheme 4 is scheme 2 as a SQLite store kept it, on a store that holds uuids: how a
+  copy to PostgreSQL (`migrate`, `restore`) keeps the links a SQLite store wrote under
+  scheme 2 (`translate`). On PostgreSQL, scheme 2 links are scheme 3 links already;
+- scheme 1 hashed ``f"{prev_hex}|{position}|{dashed id}|{version}|{class}|" + state``;
+  blocks written under it are still verified under it (see `migrate`).
 
 The chain is kept by a projection that only ever appends: a rebuild keeps the rows it
 finds and never re-chains a position it has passed, so it cannot "bless" history altered
@@ -40,7 +53,7 @@ import struct
 import sys
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from hashlib import sha256
@@ -48,7 +61,7 @@ from typing import Any, TypedDict
 from uuid import UUID
 
 import orjson
-from sqlalchemy import Column, Engine, Integer, LargeBinary, String, Table, inspect, select
+from sqlalchemy import Column, Engine, Integer, LargeBinary, String, Table, func, inspect, select
 from sqlalchemy.engine import Connection
 
 from planlog.projections.base import ReadModel, Writer, metadata, tracking
@@ -60,7 +73,8 @@ log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64  # the "previous hash" of the first event
 _GENESIS = bytes(32)
-SCHEME = 2  # the hash scheme links are written with now; see the module's docstring
+SCHEME = 3  # the hash scheme links are written with now; see the module's docstring
+SCHEMES = (1, 2, 3, 4)  # every scheme a stored block or an anchor may name
 _DIGEST = 32
 
 #: The links, a block per projected batch: one row per event cost a rebuild more
@@ -202,18 +216,38 @@ def _digest(
     return sha256(message).digest()
 
 
+_HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def _canonical_id(value: Any) -> bytes:
+    """Scheme 3's id field: 32 lowercase hex digits as text count as the UUID they spell."""
+    if type(value) is str and len(value) == 32 and _HEX_DIGITS.issuperset(value):
+        return b"u" + bytes.fromhex(value)
+    return _field(value)
+
+
+def _sqlite_id(value: Any) -> bytes:
+    """Scheme 4's id field: a uuid as the 32 hex digits SQLite's recorder keeps it as."""
+    return _field(value.hex if isinstance(value, UUID) else value)
+
+
+#: the id field of each scheme after 1 (the rest of the link is the same)
+_ID_FIELDS: dict[int, Callable[[Any], bytes]] = {2: _field, 3: _canonical_id, 4: _sqlite_id}
+
+
 class _Fields:
     """Ids and topics as `_field`s, remembered: a log holds many events of one aggregate."""
 
     LIMIT = 200_000  # entries before it starts afresh (bounded memory)
 
-    def __init__(self) -> None:
+    def __init__(self, field: Callable[[Any], bytes] | None = None) -> None:
         self.known: dict[object, bytes] = {}
+        self._field = field or _field
 
     def __call__(self, value: Any) -> bytes:
         found = self.known.get(value)
         if found is None:
-            found = _field(value)
+            found = self._field(value)
             # Only text and uuids are remembered: 1, 1.0 and True are one dict key, and a
             # tampered SQLite row may hold any of them.
             if type(value) is str or type(value) is UUID:
@@ -307,9 +341,10 @@ class ChainProjection(ReadModel):
         scheme) to this layout.
 
         Its links were hashed under scheme 1. If they still verify against the log under
-        scheme 1, the same events are chained again under scheme 2: nothing is blessed
-        that the old chain did not already vouch for. If they do not, they are kept as they
-        are, marked scheme 1, so that verify() goes on naming the event that breaks them.
+        scheme 1, the same events are chained again under the current scheme: nothing is
+        blessed that the old chain did not already vouch for. If they do not, they are kept
+        as they are, marked scheme 1, so that verify() goes on naming the event that breaks
+        them.
         """
         columns = {c["name"] for c in inspect(conn).get_columns(audit_chain.name)}
         old_rows: list[tuple[int, bytes]] | None = None
@@ -350,10 +385,12 @@ def _link(prev: bytes, changes: list[Change]) -> list[tuple[int, bytes]]:
     """`_digest` over a batch, inlined for the untampered rows: a rebuild hashes every
     event, and a call per event made it cost 2.7 µs instead of 2.2 (on bench/'s store)."""
     links: list[tuple[int, bytes]] = []
-    append, new, pack, fields = links.append, sha256, _INTS.pack, _Fields()
-    known = fields.known  # holds text and uuid keys only, so any stored value may look up
+    append, new, pack = links.append, sha256, _INTS.pack
+    fields, id_fields = _Fields(), _Fields(_ID_FIELDS[SCHEME])
+    # they hold text and uuid keys only, so any stored value may look up
+    known, known_ids = fields.known, id_fields.known
     for position, _, version, _, _, _, state, stored_id, topic in changes:
-        ids = known.get(stored_id) or fields(stored_id)
+        ids = known_ids.get(stored_id) or id_fields(stored_id)
         kind = known.get(topic) or fields(topic)
         try:
             if type(version) is not int or type(state) is not bytes:
@@ -453,12 +490,11 @@ def _intact_v1(conn: Connection, old: Iterable[tuple[int, bytes]]) -> tuple[bool
 
 
 def _rechain(conn: Connection, upto: int) -> int:
-    prev, count = _GENESIS, 0
-    fields = _Fields()
+    count = 0
+    chain = _Recompute()
     batch: list[tuple[int, bytes]] = []
-    for position, stored_id, version, topic, state in _log_rows(conn, 0, upto):
-        prev = _digest(prev, position, version, fields(stored_id), fields(topic), state)
-        batch.append((position, prev))
+    for row in _log_rows(conn, 0, upto):
+        batch.append((row[0], chain(row)))
         if len(batch) == 20_000:
             insert_rows(conn, audit_chain, [_block(batch)])
             count += len(batch)
@@ -498,7 +534,9 @@ def _chain_state(engine: Engine) -> tuple[ChainHead | None, int, int]:
     digests = select(c.digests).order_by(c.last_position.desc()).limit(1)
     tracked = select(tracking.c.position).where(tracking.c.name == ChainProjection.name)
     a = audit_chain_adopted.c
-    timed = select(a.times_checked_after).where(a.scheme == SCHEME)
+    # the first adoption after scheme 1 (there is one at most): later schemes changed
+    # how ids are hashed, not which recorded times are checked
+    timed = select(func.min(a.times_checked_after)).where(a.scheme >= 2)
     with engine.connect() as conn:
         position, blob, read, times_after = conn.execute(
             select(
@@ -592,26 +630,113 @@ class _Recompute:
     def __init__(self) -> None:
         self.prev = _GENESIS
         self._fields = _Fields()
+        self._ids = {scheme: _Fields(field) for scheme, field in _ID_FIELDS.items()}
 
     def __call__(self, row: StoredRow, scheme: int = SCHEME) -> bytes:
         if scheme == 1:
             self.prev = _v1(self.prev, row)
         else:
             position, stored_id, version, topic, state = row
-            fields = self._fields
+            # a scheme no planlog wrote (a tampered column) is hashed as the current one
+            ids = self._ids.get(scheme) or self._ids[SCHEME]
             self.prev = _digest(
-                self.prev, position, version, fields(stored_id), fields(topic), state
+                self.prev, position, version, ids(stored_id), self._fields(topic), state
             )
         return self.prev
 
 
-def log_links(app: PlanlogApp, upto: int, *, scheme: int = SCHEME) -> Iterator[tuple[int, bytes]]:
-    """The links (position, digest) recomputed from the log alone up to `upto`."""
+class Layout:
+    """Which scheme each position was chained with: ranges as (last position, scheme),
+    each from the previous range's last position on; positions after the last range are
+    chained under `SCHEME`. Only the schemes come from the `audit_chain` table: every
+    hash is still recomputed from the log, so a table rewritten to name other schemes
+    cannot make an altered log give an anchored hash."""
+
+    def __init__(self, ranges: Iterable[tuple[int, int]] = ()) -> None:
+        self.ranges: list[tuple[int, int]] = []
+        for last, scheme in ranges:
+            if self.ranges and self.ranges[-1][1] == scheme:
+                self.ranges[-1] = (last, scheme)
+            else:
+                self.ranges.append((last, scheme))
+
+    @classmethod
+    def uniform(cls, scheme: int) -> Layout:
+        return cls([(2**62, scheme)])
+
+    def schemes(self) -> Callable[[int], int]:
+        """The scheme of each position, asked in increasing order."""
+        ranges, at = self.ranges, 0
+
+        def scheme_of(position: int) -> int:
+            nonlocal at
+            while at < len(ranges) and ranges[at][0] < position:
+                at += 1
+            return ranges[at][1] if at < len(ranges) else SCHEME
+
+        return scheme_of
+
+    def translate(self, source_kind: str, target_kind: str) -> Layout:
+        """The same links, named for a copy of the log in another kind of store: scheme 2
+        hashed the id as its store kept it, so a SQLite store's scheme-2 links are scheme
+        4 on PostgreSQL, and PostgreSQL's scheme-2 links are scheme 3 anywhere."""
+        if source_kind == target_kind:
+            return Layout(self.ranges)
+        # into PostgreSQL: scheme 2 hashed SQLite's text; into SQLite: scheme 2 hashed
+        # uuids (scheme 3 does), scheme 4 hashed the text SQLite keeps (scheme 2 does)
+        names = {2: 4} if target_kind == "postgresql" else {2: 3, 4: 2}
+        return Layout((last, names.get(scheme, scheme)) for last, scheme in self.ranges)
+
+    def to_list(self) -> list[list[int]]:
+        return [[last, scheme] for last, scheme in self.ranges]
+
+
+def layout(engine: Engine) -> Layout:
+    """The schemes the store's chain was written with (`Layout`), read from its table."""
+    c = audit_chain.c
+    with engine.connect() as conn:
+        if not inspect(conn).has_table(audit_chain.name):
+            return Layout()
+        rows = conn.execute(select(c.last_position, c.scheme).order_by(c.last_position))
+        return Layout((int(last), int(scheme)) for last, scheme in rows)
+
+
+def log_links(
+    app: PlanlogApp, upto: int, *, scheme: int | None = None, schemes: Layout | None = None
+) -> Iterator[tuple[int, bytes]]:
+    """The links (position, digest) recomputed from the log alone up to `upto`, under
+    `scheme` throughout, else following `schemes` (default: every position under
+    `SCHEME`)."""
     chain = _Recompute()
+    plan = Layout.uniform(scheme) if scheme is not None else (schemes or Layout())
+    scheme_of = plan.schemes()
     with _RawLog(app) as raw:
         for rows in raw.batches(0, upto, 20_000):
             for row in rows:
-                yield row[0], chain(row, scheme)
+                yield row[0], chain(row, scheme_of(row[0]))
+
+
+def chain_as(app: PlanlogApp, engine: Engine, schemes: Layout, upto: int) -> ChainHead | None:
+    """Chain an unchained store's log up to `upto` following `schemes`: a copy of a log
+    (`planlog migrate`, `restore`) keeps the links its source wrote, whichever schemes
+    they were written with, so the copy's head is the source's. `verify` then checks
+    every link against the copied log. Refuses a store whose chain is not empty."""
+    with engine.begin() as conn:
+        audit_chain.create(conn, checkfirst=True)
+        if _head(conn) is not None:
+            raise ValueError("audit_chain is not empty")
+        batch: list[tuple[int, bytes]] = []
+        scheme, scheme_of = 0, schemes.schemes()
+        for position, digest in log_links(app, upto, schemes=schemes):
+            now = scheme_of(position)
+            if batch and (len(batch) == 20_000 or now != scheme):
+                insert_rows(conn, audit_chain, [_block(batch, scheme)])
+                batch = []
+            scheme = now
+            batch.append((position, digest))
+        if batch:
+            insert_rows(conn, audit_chain, [_block(batch, scheme)])
+        return _head(conn)
 
 
 # ------------------------------------------------------------------ recorded times
@@ -773,13 +898,16 @@ def _after_head(
     return None
 
 
-def recomputed_at(app: PlanlogApp, position: int, *, scheme: int = SCHEME) -> tuple[int, str, int]:
-    """The link the log alone gives at `position`: (last position read, its hash, events).
+def recomputed_at(
+    app: PlanlogApp, position: int, *, scheme: int | None = None, schemes: Layout | None = None
+) -> tuple[int, str, int]:
+    """The link the log alone gives at `position`: (last position read, its hash, events),
+    under `scheme` throughout, else following `schemes` (see `log_links`).
 
     The last position read is below `position` when the log no longer reaches it.
     """
     last, digest, count = 0, GENESIS, 0
-    for last, raw in log_links(app, position, scheme=scheme):
+    for last, raw in log_links(app, position, scheme=scheme, schemes=schemes):
         count += 1
         digest = raw.hex() if last == position else digest
     return last, digest if last == position else GENESIS, count
@@ -788,17 +916,17 @@ def recomputed_at(app: PlanlogApp, position: int, *, scheme: int = SCHEME) -> tu
 def still_contains(app: PlanlogApp, engine: Engine, position: int, hash: str) -> bool:
     """Does the log still hold, unchanged, the history that ended at `position` with `hash`?
 
-    Recomputed from the log alone, from the first event: `engine` (the `audit_chain`
-    table) is deliberately not consulted, so a chain table rewritten together with the
-    log cannot vouch for it. True also when events were appended after `position`.
-    A head kept before scheme 2 is recomputed under scheme 1, as it was made.
+    Recomputed from the log alone, from the first event: of `engine` (the `audit_chain`
+    table) only the scheme each position was chained with is read (`Layout`), so a chain
+    table rewritten together with the log cannot vouch for it. True also when events
+    were appended after `position`. A head kept before scheme 2 is recomputed under
+    scheme 1, as it was made.
     """
-    del engine  # kept for a uniform signature with head() and verify(); see above
     if position < 1:
         return False
     wanted = hash.strip().lower()
-    for scheme in (SCHEME, 1):
-        last, digest, _ = recomputed_at(app, position, scheme=scheme)
+    for schemes in (layout(engine), Layout.uniform(1)):
+        last, digest, _ = recomputed_at(app, position, schemes=schemes)
         if last != position:
             return False
         if digest == wanted:
