@@ -786,12 +786,14 @@ class PlanItem(Aggregate):
             )
         if self.cancelled:
             return False
-        done = {k for k, o in self.occurrences.items() if o.status == DONE}
+        # Submitted work is finished too (it waits for the chair): it keeps its deadline
+        # and is not given a second one.
+        done = {k for k, o in self.occurrences.items() if o.status in FINISHED}
         wanted = [o for o in normalise(occurrences) if o.key not in done]
         current = [
             Occurrence(due=o.due, opens=o.opens)
             for o in self.ordered_occurrences()
-            if o.status != DONE
+            if o.status not in FINISHED
         ]
         # A copy with nothing open is finished: the union did the work, the new
         # deadlines are for those who have not.
@@ -1206,8 +1208,18 @@ class PlanItem(Aggregate):
         self, occurrence: str, to: date, *, actor: str, reason: str, plan_year: int
     ) -> str:
         """Ask the chair to move one open deadline later, within the plan year's limits;
-        one open request per occurrence. Returns the request's id."""
+        one open request per occurrence. Returns the request's id. A copy of a federation
+        task keeps the federation's deadlines (only the task's adjustment moves them), so
+        no chair of the union could approve a request on it: it is refused here, up front."""
         self._refuse_if_cancelled("request an extension for")
+        if self.task_id is not None:
+            raise RuleViolation(
+                self.id,
+                "task_extension_by_federation",
+                f"“{self.title}”是上级下达的任务，时限由上级调整，请向上级工会申请"
+                f"（'{self.title}' was sent down by the federation: ask the federation to "
+                "adjust its deadlines）",
+            )
         occ = self._open_occurrence(occurrence)
         reason = required_reason(
             self.id, reason, "延期申请须说明理由（an extension request needs a reason）"
