@@ -541,6 +541,8 @@ class PlanItem(Aggregate):
         self.evidence_files: list[dict[str, Any]] = []
         #: extension requests (延期申请) by request id, in the order they were made
         self.extension_requests: dict[str, ExtensionRequest] = {}
+        #: who submitted each occurrence now waiting for sign-off: not the one to confirm it
+        self.submitted_by: dict[str, str] = {}
 
     @classmethod
     def plan(
@@ -1041,6 +1043,7 @@ class PlanItem(Aggregate):
             item.mark_done(self.occurrence, self.done_on, self.note, self.evidence)
             occ = item.occurrences[self.occurrence]
             item.occurrences[self.occurrence] = replace(occ, status=SUBMITTED)
+            item.submitted_by[self.occurrence] = self.actor
 
     def complete(
         self,
@@ -1164,7 +1167,16 @@ class PlanItem(Aggregate):
             item.occurrences[self.occurrence] = replace(occ, status=DONE)
 
     def confirm(self, occurrence: str, *, actor: str, reason: str | None = None) -> None:
+        """Sign off a submitted occurrence: by someone other than who submitted it (a
+        chair who did the work themselves may not approve it too)."""
         occ = self._submitted(occurrence)
+        if self.submitted_by.get(occ.key) == actor:
+            raise RuleViolation(
+                self.id,
+                "sign_off_by_another",
+                f"{actor} 提交的办结须由他人确认"
+                f"（{actor} submitted {occ.key}: someone else must sign it off）",
+            )
         self.trigger_event(
             self.OccurrenceConfirmed, occurrence=occ.key, actor=actor, reason=reason_text(reason)
         )
