@@ -358,6 +358,9 @@ class ItemDetails:
 REQUEST_OPEN = "open"
 REQUEST_APPROVED = "approved"
 REQUEST_REJECTED = "rejected"
+#: Closed without a decision: its deadline went away (a reschedule or the federation's
+#: adjustment removed it), so there is nothing left to extend.
+REQUEST_SUPERSEDED = "superseded"
 #: An extension request's id is its item's id and its number on the item
 #: ("<item uuid>-r1"): any door resolves it to the item, and so to the item's scope.
 _REQUEST_SEP = "-r"
@@ -733,10 +736,13 @@ class PlanItem(Aggregate):
         rrule: str | None = None,
         deadline_text: str | None = None,
         from_task: bool = False,
+        deciding: str | None = None,
     ) -> None:
         """Replace the open occurrences; done ones stay, with their history. A copy of a
         federation task keeps the federation's deadlines: only the task's adjustment
-        (`from_task=True`, planlog.domain.task) moves them."""
+        (`from_task=True`, planlog.domain.task) moves them. An open extension request
+        whose deadline the new schedule drops is closed as superseded (except the one
+        being approved, `deciding`, which this reschedule carries out)."""
         self._refuse_if_cancelled("reschedule")
         if self.task_id is not None and not from_task:
             raise RuleViolation(
@@ -770,6 +776,35 @@ class PlanItem(Aggregate):
             actor=actor,
             reason=reason,
         )
+        self._supersede_orphaned_requests(actor=actor, deciding=deciding)
+
+    def _supersede_orphaned_requests(self, *, actor: str, deciding: str | None) -> None:
+        for request in list(self.extension_requests.values()):
+            if (
+                request.status == REQUEST_OPEN
+                and request.request_id != deciding
+                and request.occurrence not in self.occurrences
+            ):
+                self.trigger_event(
+                    self.ExtensionSuperseded,
+                    request_id=request.request_id,
+                    occurrence=request.occurrence,
+                    actor=actor,
+                    reason=None,
+                )
+
+    class ExtensionSuperseded(PlanlogEvent):
+        """An open extension request closed without a decision: the reschedule just
+        before it removed its deadline, so nobody could approve or reject it any more."""
+
+        request_id: str
+        occurrence: str
+
+        def apply(self, item: PlanItem) -> None:
+            request = item.extension_requests[self.request_id]
+            item.extension_requests[self.request_id] = replace(
+                request, status=REQUEST_SUPERSEDED
+            )
 
     def follow_task_schedule(
         self, occurrences: list[Occurrence], *, actor: str, reason: str, plan_year: int
@@ -815,7 +850,14 @@ class PlanItem(Aggregate):
         return True
 
     def move_occurrence(
-        self, occurrence: str, to: date, *, actor: str, reason: str, plan_year: int
+        self,
+        occurrence: str,
+        to: date,
+        *,
+        actor: str,
+        reason: str,
+        plan_year: int,
+        deciding: str | None = None,
     ) -> None:
         """Move one open occurrence to a new due date, keeping the others: a reschedule
         of the open schedule with only that one changed. A window keeps its opening day
@@ -836,6 +878,7 @@ class PlanItem(Aggregate):
             plan_year=plan_year,
             rrule=None,
             deadline_text=self.deadline_text,
+            deciding=deciding,
         )
 
     class Reassigned(PlanlogEvent):
@@ -1331,6 +1374,7 @@ class PlanItem(Aggregate):
             actor=actor,
             reason=request.reason,
             plan_year=plan_year,
+            deciding=request.request_id,
         )
         self.trigger_event(
             self.ExtensionApproved,
