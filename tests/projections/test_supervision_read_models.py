@@ -172,3 +172,13 @@ def test_a_request_whose_deadline_went_away_is_closed_on_the_board(
     replayed = board_from_aggregates(app.get_plan(plan.id), app.plan_items(plan.id), date(2026, 6, 1))
     assert board == replayed
 
+
+def test_the_rollup_counts_a_past_due_submitted_deadline_as_submitted_not_overdue(
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner
+) -> None:
+    supervised_plan(app, clock)
+    runner.catch_up()
+    with runner.engine.connect() as conn:
+        (union,) = rollup(conn, "某工会", date(2026, 9, 1))
+    own = union["own"]
+    assert (own["overdue"], own["submitted"], own["done"], own["open"]) == (0, 2, 1, 5)
