@@ -7,8 +7,11 @@ Per union, a copy is
 - `done` when every occurrence of it is done,
 - `submitted` when nothing is overdue and what is not done is submitted for sign-off,
 - `overdue` when an occurrence not done is past due on the day asked,
-- `open` otherwise (a copy not projected onto the board yet counts as open).
-A cancelled copy is `cancelled` and counts in none of done / overdue / open.
+- `open` otherwise: not done, not submitted, not overdue (a copy not projected onto the
+  board yet counts as open).
+A cancelled copy is `cancelled` and counts in none of done / submitted / overdue / open, so
+those four add up to the copies not cancelled. (The rollup's `open` is another figure: it
+counts deadlines not done, overdue ones included; see planlog.projections.rollup.)
 """
 
 from __future__ import annotations
