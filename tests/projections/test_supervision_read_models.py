@@ -151,7 +151,9 @@ def test_a_request_whose_deadline_went_away_is_closed_on_the_board(
 ) -> None:
     app.register_organisation("某工会", actor="admin", chair="王主席")
     plan = app.create_plan(org="某工会", year=2026, title="计划", actor="王主席")
-    item = app.add_item(plan.id, NewItem(title="半年报告", dues=[date(2026, 6, 30)]), actor="王主席")
+    item = app.add_item(
+        plan.id, NewItem(title="半年报告", dues=[date(2026, 6, 30)]), actor="王主席"
+    )
     app.handle(
         RequestExtension(
             item_id=item.id,
@@ -169,7 +171,9 @@ def test_a_request_whose_deadline_went_away_is_closed_on_the_board(
     assert board is not None
     assert board["totals"]["requests_open"] == 0
     assert board["items"][0]["occurrences"][0]["request"] is None
-    replayed = board_from_aggregates(app.get_plan(plan.id), app.plan_items(plan.id), date(2026, 6, 1))
+    replayed = board_from_aggregates(
+        app.get_plan(plan.id), app.plan_items(plan.id), date(2026, 6, 1)
+    )
     assert board == replayed
 
 

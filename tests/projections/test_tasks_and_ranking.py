@@ -7,10 +7,9 @@ from datetime import date
 from typing import Any
 
 import pytest
-
-from planlog.domain.task import FederationTask
 from sqlalchemy import select
 
+from planlog.domain.task import FederationTask
 from planlog.projections.ranking import lagging, ranking
 from planlog.projections.reminder_due import reminder_due
 from planlog.projections.rollup import org_tree, rollup

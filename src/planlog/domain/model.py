@@ -802,9 +802,7 @@ class PlanItem(Aggregate):
 
         def apply(self, item: PlanItem) -> None:
             request = item.extension_requests[self.request_id]
-            item.extension_requests[self.request_id] = replace(
-                request, status=REQUEST_SUPERSEDED
-            )
+            item.extension_requests[self.request_id] = replace(request, status=REQUEST_SUPERSEDED)
 
     def follow_task_schedule(
         self, occurrences: list[Occurrence], *, actor: str, reason: str, plan_year: int

@@ -328,7 +328,11 @@ def _load(conn: Connection, item_ids: list[str], plan_ids: list[str]) -> dict[st
             item = found.get(row.item_id)
             if item is None:
                 item = found[row.item_id] = _Item(
-                    row.item_id, row.plan_id, row.cancelled, row.version, task_source=row.task_source
+                    row.item_id,
+                    row.plan_id,
+                    row.cancelled,
+                    row.version,
+                    task_source=row.task_source,
                 )
             if row.occurrence == _NO_DEADLINE:
                 continue

@@ -66,8 +66,9 @@ class _ChairAppointed(Shape):
 
 
 #: `open` is every occurrence not yet done (confirmed): overdue and submitted ones
-#: included, a task source's left out (see `_own_counts`); `overdue` is past due and not finished (a submitted deadline is reported
-#: finished, so it is counted as `submitted`, not overdue, as task status and chasing do).
+#: included, a task source's left out (see `_own_counts`); `overdue` is past due and not
+#: finished (a submitted deadline is reported finished, so it is counted as `submitted`,
+#: not overdue, as task status and chasing do).
 _COUNTS = ("plans", "items", "occurrences", "done", "submitted", "overdue", "open")
 
 

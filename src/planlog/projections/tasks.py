@@ -24,8 +24,8 @@ from typing import Any, ClassVar
 from sqlalchemy import Column, Integer, String, Table, Text, select
 from sqlalchemy.engine import Connection
 
-from planlog.domain.status import CANCELLED, DONE, FINISHED, OPEN, OVERDUE, SUBMITTED
 from planlog.domain.events import event_name
+from planlog.domain.status import CANCELLED, DONE, FINISHED, OPEN, OVERDUE, SUBMITTED
 from planlog.domain.task import FederationTask
 from planlog.projections.base import ReadModel, metadata
 from planlog.projections.board import board_items, board_occurrences

@@ -21,7 +21,7 @@ from planlog.domain.model import ItemDetails, Plan, PlanItem
 from planlog.domain.organisation import Organisation, name_in_use
 from planlog.domain.person import Person
 from planlog.domain.registry import ImportedDocument
-from planlog.domain.status import DONE, FINISHED
+from planlog.domain.status import FINISHED
 from planlog.domain.task import FederationTask, copy_plan_title, task_id_for
 from planlog.service.commands import (
     AddItem,
