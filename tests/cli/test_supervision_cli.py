@@ -59,13 +59,14 @@ def test_request_reject_without_a_reason_is_refused(planlog: Any) -> None:
 def test_policy_sign_off_makes_complete_submit_then_confirm_closes(planlog: Any) -> None:
     plan, item = _plan_and_item(planlog)
     assert planlog("plan", "policy", plan, "--sign-off", "--json")["sign_off"] is True
-    submitted = planlog("item", "complete", item, "--json")
+    # the responsible person submits; the chair (张主席, the default here) signs off
+    submitted = planlog("--actor", "李干事", "item", "complete", item, "--json")
     assert submitted["occurrences"][0]["status"] == "submitted"
     returned = planlog(
         "item", "return", item, "--occurrence", "2026-06-30", "--reason", "缺材料", "--json"
     )
     assert returned["occurrences"][0]["status"] == "open"
-    planlog("item", "complete", item, "--json")
+    planlog("--actor", "李干事", "item", "complete", item, "--json")
     confirmed = planlog("item", "confirm", item, "--occurrence", "2026-06-30", "--json")
     assert confirmed["occurrences"][0]["status"] == "done"
     assert planlog("plan", "policy", plan, "--no-sign-off", "--json")["sign_off"] is False

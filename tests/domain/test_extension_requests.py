@@ -123,7 +123,8 @@ def test_approval_after_the_deadline_moved_elsewhere_is_refused() -> None:
     item.move_occurrence(
         "2026-06-30", date(2026, 7, 10), actor="王主席", reason="调整", plan_year=2026
     )
-    with pytest.raises(RuleViolation, match="occurrence_exists"):
+    # moving the deadline closed the request (superseded): nothing is left to decide
+    with pytest.raises(RuleViolation, match="request_open"):
         item.approve_extension(request_id, actor="王主席", plan_year=2026)
 
 
@@ -139,3 +140,29 @@ def test_replaying_the_events_gives_the_same_requests() -> None:
     assert replayed is not None
     assert replayed.extension_requests == item.extension_requests
     assert replayed.open_extension_request("2026-12-31") == second
+
+
+def test_a_request_whose_deadline_is_rescheduled_away_is_superseded() -> None:
+    item = _item()
+    request_id = _ask(item)
+    item.reschedule(
+        [Occurrence(date(2026, 7, 10)), Occurrence(DECEMBER)],
+        actor="王主席",
+        reason="调整",
+        plan_year=2026,
+    )
+    assert item.extension_requests[request_id].status == "superseded"
+    assert type(item.collect_events()[-1]).__name__ == "ExtensionSuperseded"
+    item.reschedule(
+        [Occurrence(JUNE), Occurrence(DECEMBER)], actor="王主席", reason="恢复", plan_year=2026
+    )
+    assert item.open_extension_request("2026-06-30") is None
+
+
+def test_approving_a_request_does_not_supersede_it() -> None:
+    item = _item()
+    request_id = _ask(item)
+    item.approve_extension(request_id, actor="王主席", plan_year=2026)
+    assert item.extension_requests[request_id].status == "approved"
+    names = [type(e).__name__ for e in item.collect_events()]
+    assert "ExtensionSuperseded" not in names

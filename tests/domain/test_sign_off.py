@@ -122,3 +122,12 @@ def test_the_board_tells_submitted_from_done() -> None:
     item.confirm("2026-06-30", actor="王主席")
     item.confirm("2026-12-31", actor="王主席")
     assert BoardItem.from_item(item).status(date(2027, 1, 10)) == DONE
+
+
+def test_the_submitter_cannot_sign_off_their_own_work() -> None:
+    item = _submitted()
+    with pytest.raises(RuleViolation) as refused:
+        item.confirm("2026-06-30", actor="李")
+    assert refused.value.details["rule"] == "sign_off_by_another"
+    assert "他人" in str(refused.value)
+    assert item.occurrences["2026-06-30"].status == SUBMITTED

@@ -104,3 +104,26 @@ def test_a_copy_cannot_be_sent_down_again() -> None:
     with pytest.raises(RuleViolation) as refused:
         FederationTask.send(copy, union, actor="chair")
     assert refused.value.details["rule"] == "task_not_copy"
+
+
+def test_a_union_cannot_request_an_extension_on_its_copy() -> None:
+    item, plan = _federation_item()
+    task = FederationTask.send(item, plan, actor="chair")
+    copy = task.copy_to(_union_plan("甲一"), item, actor="chair")
+    with pytest.raises(RuleViolation) as refused:
+        copy.request_extension(
+            "2026-06-30", date(2026, 7, 31), actor="union", reason="晚点", plan_year=2026
+        )
+    assert refused.value.details["rule"] == "task_extension_by_federation"
+    assert "上级" in str(refused.value)
+    assert copy.extension_requests == {}
+
+
+def test_the_federation_adjustment_leaves_a_submitted_copy_as_it_is() -> None:
+    item, plan = _federation_item()
+    task = FederationTask.send(item, plan, actor="chair")
+    copy = task.copy_to(_union_plan("甲一"), item, actor="chair")
+    copy.complete(actor="甲一", done_on=date(2026, 6, 1), occurrence="2026-06-30", sign_off=True)
+    moved = [Occurrence(due=date(2026, 7, 31))]
+    assert not copy.follow_task_schedule(moved, actor="chair", reason="顺延", plan_year=2026)
+    assert [o.key for o in copy.ordered_occurrences()] == ["2026-06-30"]

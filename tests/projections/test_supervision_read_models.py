@@ -144,3 +144,45 @@ def test_the_diff_names_requests_and_sign_offs(
         "returned",
         "confirmed",
     } <= kinds
+
+
+def test_a_request_whose_deadline_went_away_is_closed_on_the_board(
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner
+) -> None:
+    app.register_organisation("某工会", actor="admin", chair="王主席")
+    plan = app.create_plan(org="某工会", year=2026, title="计划", actor="王主席")
+    item = app.add_item(
+        plan.id, NewItem(title="半年报告", dues=[date(2026, 6, 30)]), actor="王主席"
+    )
+    app.handle(
+        RequestExtension(
+            item_id=item.id,
+            occurrence="2026-06-30",
+            to=date(2026, 7, 31),
+            reason="等批复",
+            actor="李干事",
+        )
+    )
+    for due, why in ((date(2026, 7, 10), "调整"), (date(2026, 6, 30), "恢复")):
+        app.reschedule(item.id, NewItem(title="半年报告", dues=[due]), actor="王主席", reason=why)
+    runner.catch_up()
+    with runner.engine.connect() as conn:
+        board = read_board(conn, str(plan.id), date(2026, 6, 1))
+    assert board is not None
+    assert board["totals"]["requests_open"] == 0
+    assert board["items"][0]["occurrences"][0]["request"] is None
+    replayed = board_from_aggregates(
+        app.get_plan(plan.id), app.plan_items(plan.id), date(2026, 6, 1)
+    )
+    assert board == replayed
+
+
+def test_the_rollup_counts_a_past_due_submitted_deadline_as_submitted_not_overdue(
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner
+) -> None:
+    supervised_plan(app, clock)
+    runner.catch_up()
+    with runner.engine.connect() as conn:
+        (union,) = rollup(conn, "某工会", date(2026, 9, 1))
+    own = union["own"]
+    assert (own["overdue"], own["submitted"], own["done"], own["open"]) == (0, 2, 1, 5)

@@ -7,10 +7,12 @@ from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from planlog.domain.task import FederationTask
 from planlog.projections.ranking import lagging, ranking
-from planlog.projections.rollup import org_tree
+from planlog.projections.reminder_due import reminder_due
+from planlog.projections.rollup import org_tree, rollup
 from planlog.projections.runner import ReadModelRunner
 from planlog.projections.tasks import task_status
 from planlog.service.app import NewItem, PlanlogApp
@@ -109,3 +111,32 @@ def test_a_rebuild_gives_the_same_task_status(app: PlanlogApp, runner: ReadModel
     before = _status(runner, task)
     runner.rebuild()
     assert _status(runner, task) == before
+
+
+def test_a_sent_tasks_source_is_neither_open_nor_overdue_in_the_rollup(
+    app: PlanlogApp, runner: ReadModelRunner
+) -> None:
+    _sent(app, runner)
+    with runner.engine.connect() as conn:
+        (city,) = rollup(conn, CITY, TODAY)
+    assert (city["own"]["overdue"], city["own"]["open"]) == (0, 0)
+    # the unions' copies carry the work: 西一 both deadlines, 东二 the June one
+    assert city["total"]["overdue"] == 3
+
+
+def test_a_sent_tasks_source_is_not_chased(app: PlanlogApp, runner: ReadModelRunner) -> None:
+    task = _sent(app, runner)
+    r = reminder_due.c
+    with runner.engine.connect() as conn:
+        source = conn.execute(
+            select(r.wake_at).where(r.item_id == str(task.source_item_id))
+        ).scalars()
+        copy = conn.execute(
+            select(r.wake_at).where(r.item_id == str(task.copies["西一工会"]))
+        ).scalars()
+        assert list(source) == [None, None]
+        assert None not in list(copy)
+    runner.rebuild()
+    with runner.engine.connect() as conn:
+        rebuilt = conn.execute(select(r.wake_at).where(r.item_id == str(task.source_item_id)))
+        assert list(rebuilt.scalars()) == [None, None]

@@ -89,3 +89,12 @@ def test_sign_off_confirms_a_submission(app: PlanlogApp) -> None:
     )
     assert confirmed.occurrences["2026-06-30"].status == "done"
     assert app.get_item(item.id).occurrences["2026-06-30"].status == "done"
+
+
+def test_a_chair_cannot_sign_off_what_they_submitted(app: PlanlogApp) -> None:
+    item = _item(app, sign_off=True)
+    app.handle(Complete(item_id=item.id, actor="王主席"))
+    with pytest.raises(PlanlogError) as refused:
+        app.handle(SignOff(item_id=item.id, occurrence="2026-06-30", confirm=True, actor="王主席"))
+    assert refused.value.details["rule"] == "sign_off_by_another"
+    assert app.get_item(item.id).occurrences["2026-06-30"].status == "submitted"

@@ -125,3 +125,15 @@ def test_a_union_cannot_move_its_copy(app: PlanlogApp) -> None:
         app.move_occurrence(copy, "2026-06-30", date(2026, 9, 1), actor="甲一", reason="晚")
     assert refused.value.details["rule"] == "task_schedule_locked"
     assert isinstance(app.get_plan(app.get_item(copy).plan_id), Plan)
+
+
+def test_adjusting_keeps_the_federations_submitted_deadline_without_a_duplicate(
+    app: PlanlogApp,
+) -> None:
+    source = _federation(app, plans_for=UNIONS)
+    app.set_reminder_policy(source.plan_id, {"sign_off": True}, actor="chair")
+    sent = app.send_task(source.id, ["甲区总工会"], parents=PARENTS, actor="chair")
+    app.complete(source.id, actor="市总", done_on=date(2026, 6, 1))
+    app.adjust_task(sent.task_id, dues=[date(2026, 7, 31)], actor="chair", reason="顺延")
+    occurrences = app.get_item(source.id).ordered_occurrences()
+    assert [(o.key, o.status) for o in occurrences] == [("2026-06-30", "submitted")]

@@ -11,7 +11,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from planlog.domain.model import REQUEST_APPROVED, REQUEST_OPEN, Plan, PlanItem
+from planlog.domain.model import (
+    REQUEST_APPROVED,
+    REQUEST_OPEN,
+    REQUEST_SUPERSEDED,
+    Plan,
+    PlanItem,
+)
 from planlog.domain.schedule import Occurrence, overall_percent
 from planlog.domain.status import (
     CANCELLED,
@@ -45,6 +51,8 @@ def item_requests(item: PlanItem) -> dict[str, dict[str, Any]]:
     asked, an approved one on the deadline it moved to."""
     found: dict[str, dict[str, Any]] = {}
     for request in item.extension_requests.values():
+        if request.status == REQUEST_SUPERSEDED:
+            continue  # its deadline went away; one later put back on that day is a new one
         approved = request.status == REQUEST_APPROVED
         key = request.to.isoformat() if approved else request.occurrence
         if key in item.occurrences:

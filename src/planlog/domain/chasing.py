@@ -29,15 +29,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from planlog.domain.policy import ReminderPolicy
-from planlog.domain.status import DONE
+from planlog.domain.status import FINISHED
 from planlog.domain.workdays import official_workday
 
 OPENS, DUE, OVERDUE, ESCALATION = "opens", "due", "overdue", "escalation"
 LEAD = "lead"
-#: Occurrences nobody is chased about: done, and submitted for the chair's sign-off
-#: (planlog.domain.status SUBMITTED, added with sign-off; spelled here so that chasing
-#: stops for it whichever is merged first).
-CLOSED = frozenset({DONE, "submitted"})
+#: Occurrences nobody is chased about: done, and submitted for the chair's sign-off.
+CLOSED = FINISHED
 #: Who is chased: the responsible unit, then also the union's chair, then also the chair
 #: of the union above.
 RESPONSIBLE, CHAIR, PARENT_CHAIR = 0, 1, 2

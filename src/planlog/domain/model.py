@@ -358,6 +358,9 @@ class ItemDetails:
 REQUEST_OPEN = "open"
 REQUEST_APPROVED = "approved"
 REQUEST_REJECTED = "rejected"
+#: Closed without a decision: its deadline went away (a reschedule or the federation's
+#: adjustment removed it), so there is nothing left to extend.
+REQUEST_SUPERSEDED = "superseded"
 #: An extension request's id is its item's id and its number on the item
 #: ("<item uuid>-r1"): any door resolves it to the item, and so to the item's scope.
 _REQUEST_SEP = "-r"
@@ -541,6 +544,8 @@ class PlanItem(Aggregate):
         self.evidence_files: list[dict[str, Any]] = []
         #: extension requests (延期申请) by request id, in the order they were made
         self.extension_requests: dict[str, ExtensionRequest] = {}
+        #: who submitted each occurrence now waiting for sign-off: not the one to confirm it
+        self.submitted_by: dict[str, str] = {}
 
     @classmethod
     def plan(
@@ -731,10 +736,13 @@ class PlanItem(Aggregate):
         rrule: str | None = None,
         deadline_text: str | None = None,
         from_task: bool = False,
+        deciding: str | None = None,
     ) -> None:
         """Replace the open occurrences; done ones stay, with their history. A copy of a
         federation task keeps the federation's deadlines: only the task's adjustment
-        (`from_task=True`, planlog.domain.task) moves them."""
+        (`from_task=True`, planlog.domain.task) moves them. An open extension request
+        whose deadline the new schedule drops is closed as superseded (except the one
+        being approved, `deciding`, which this reschedule carries out)."""
         self._refuse_if_cancelled("reschedule")
         if self.task_id is not None and not from_task:
             raise RuleViolation(
@@ -768,6 +776,33 @@ class PlanItem(Aggregate):
             actor=actor,
             reason=reason,
         )
+        self._supersede_orphaned_requests(actor=actor, deciding=deciding)
+
+    def _supersede_orphaned_requests(self, *, actor: str, deciding: str | None) -> None:
+        for request in list(self.extension_requests.values()):
+            if (
+                request.status == REQUEST_OPEN
+                and request.request_id != deciding
+                and request.occurrence not in self.occurrences
+            ):
+                self.trigger_event(
+                    self.ExtensionSuperseded,
+                    request_id=request.request_id,
+                    occurrence=request.occurrence,
+                    actor=actor,
+                    reason=None,
+                )
+
+    class ExtensionSuperseded(PlanlogEvent):
+        """An open extension request closed without a decision: the reschedule just
+        before it removed its deadline, so nobody could approve or reject it any more."""
+
+        request_id: str
+        occurrence: str
+
+        def apply(self, item: PlanItem) -> None:
+            request = item.extension_requests[self.request_id]
+            item.extension_requests[self.request_id] = replace(request, status=REQUEST_SUPERSEDED)
 
     def follow_task_schedule(
         self, occurrences: list[Occurrence], *, actor: str, reason: str, plan_year: int
@@ -786,12 +821,14 @@ class PlanItem(Aggregate):
             )
         if self.cancelled:
             return False
-        done = {k for k, o in self.occurrences.items() if o.status == DONE}
+        # Submitted work is finished too (it waits for the chair): it keeps its deadline
+        # and is not given a second one.
+        done = {k for k, o in self.occurrences.items() if o.status in FINISHED}
         wanted = [o for o in normalise(occurrences) if o.key not in done]
         current = [
             Occurrence(due=o.due, opens=o.opens)
             for o in self.ordered_occurrences()
-            if o.status != DONE
+            if o.status not in FINISHED
         ]
         # A copy with nothing open is finished: the union did the work, the new
         # deadlines are for those who have not.
@@ -811,7 +848,14 @@ class PlanItem(Aggregate):
         return True
 
     def move_occurrence(
-        self, occurrence: str, to: date, *, actor: str, reason: str, plan_year: int
+        self,
+        occurrence: str,
+        to: date,
+        *,
+        actor: str,
+        reason: str,
+        plan_year: int,
+        deciding: str | None = None,
     ) -> None:
         """Move one open occurrence to a new due date, keeping the others: a reschedule
         of the open schedule with only that one changed. A window keeps its opening day
@@ -832,6 +876,7 @@ class PlanItem(Aggregate):
             plan_year=plan_year,
             rrule=None,
             deadline_text=self.deadline_text,
+            deciding=deciding,
         )
 
     class Reassigned(PlanlogEvent):
@@ -1039,6 +1084,7 @@ class PlanItem(Aggregate):
             item.mark_done(self.occurrence, self.done_on, self.note, self.evidence)
             occ = item.occurrences[self.occurrence]
             item.occurrences[self.occurrence] = replace(occ, status=SUBMITTED)
+            item.submitted_by[self.occurrence] = self.actor
 
     def complete(
         self,
@@ -1162,7 +1208,16 @@ class PlanItem(Aggregate):
             item.occurrences[self.occurrence] = replace(occ, status=DONE)
 
     def confirm(self, occurrence: str, *, actor: str, reason: str | None = None) -> None:
+        """Sign off a submitted occurrence: by someone other than who submitted it (a
+        chair who did the work themselves may not approve it too)."""
         occ = self._submitted(occurrence)
+        if self.submitted_by.get(occ.key) == actor:
+            raise RuleViolation(
+                self.id,
+                "sign_off_by_another",
+                f"{actor} 提交的办结须由他人确认"
+                f"（{actor} submitted {occ.key}: someone else must sign it off）",
+            )
         self.trigger_event(
             self.OccurrenceConfirmed, occurrence=occ.key, actor=actor, reason=reason_text(reason)
         )
@@ -1206,8 +1261,18 @@ class PlanItem(Aggregate):
         self, occurrence: str, to: date, *, actor: str, reason: str, plan_year: int
     ) -> str:
         """Ask the chair to move one open deadline later, within the plan year's limits;
-        one open request per occurrence. Returns the request's id."""
+        one open request per occurrence. Returns the request's id. A copy of a federation
+        task keeps the federation's deadlines (only the task's adjustment moves them), so
+        no chair of the union could approve a request on it: it is refused here, up front."""
         self._refuse_if_cancelled("request an extension for")
+        if self.task_id is not None:
+            raise RuleViolation(
+                self.id,
+                "task_extension_by_federation",
+                f"“{self.title}”是上级下达的任务，时限由上级调整，请向上级工会申请"
+                f"（'{self.title}' was sent down by the federation: ask the federation to "
+                "adjust its deadlines）",
+            )
         occ = self._open_occurrence(occurrence)
         reason = required_reason(
             self.id, reason, "延期申请须说明理由（an extension request needs a reason）"
@@ -1307,6 +1372,7 @@ class PlanItem(Aggregate):
             actor=actor,
             reason=request.reason,
             plan_year=plan_year,
+            deciding=request.request_id,
         )
         self.trigger_event(
             self.ExtensionApproved,

@@ -15,7 +15,13 @@ from typing import Any
 from pydantic import Field
 
 from planlog.domain.events import event_name
-from planlog.domain.model import REQUEST_APPROVED, REQUEST_OPEN, REQUEST_REJECTED, PlanItem
+from planlog.domain.model import (
+    REQUEST_APPROVED,
+    REQUEST_OPEN,
+    REQUEST_REJECTED,
+    REQUEST_SUPERSEDED,
+    PlanItem,
+)
 from planlog.domain.status import DONE, FINISHED, IN_PROGRESS, OPEN, SUBMITTED
 from planlog.projections.changes import Change
 from planlog.projections.payloads import Shape
@@ -38,6 +44,7 @@ ITEM_TYPES = frozenset(
         event_name(PlanItem.ExtensionRequested),
         event_name(PlanItem.ExtensionApproved),
         event_name(PlanItem.ExtensionRejected),
+        event_name(PlanItem.ExtensionSuperseded),
     }
 )
 
@@ -56,7 +63,7 @@ class OccurrenceRow:
     done_on: str | None = None
     note: str | None = None
     #: the latest extension request (延期申请) about this deadline: its id, the date
-    #: asked for, its state (open / approved / rejected) and the reason given
+    #: asked for, its state (open / approved / rejected / superseded) and the reason given
     request_id: str | None = None
     request_to: str | None = None
     request_status: str | None = None
@@ -171,6 +178,7 @@ ITEM_PAYLOADS: dict[str, type[Shape]] = {
     event_name(PlanItem.ExtensionRequested): _Requested,
     event_name(PlanItem.ExtensionApproved): _Decided,
     event_name(PlanItem.ExtensionRejected): _Decided,
+    event_name(PlanItem.ExtensionSuperseded): _Decided,
 }
 
 
@@ -314,4 +322,6 @@ _APPLY = {
     event_name(PlanItem.ExtensionRequested): _requested,
     event_name(PlanItem.ExtensionApproved): _decided(REQUEST_APPROVED),
     event_name(PlanItem.ExtensionRejected): _decided(REQUEST_REJECTED),
+    # its deadline is gone (the reschedule before it): closed wherever it is still shown
+    event_name(PlanItem.ExtensionSuperseded): _decided(REQUEST_SUPERSEDED),
 }

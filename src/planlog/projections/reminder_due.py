@@ -31,6 +31,7 @@ from planlog.domain.events import event_name
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.policy import ReminderPolicy
 from planlog.domain.status import DONE, OPEN, SUBMITTED
+from planlog.domain.task import FederationTask
 from planlog.projections.base import CLUSTERED, ReadModel, Writer, metadata
 from planlog.projections.bulk import chunks
 from planlog.projections.changes import Change
@@ -45,6 +46,10 @@ reminder_due = Table(
     Column("opens", String(10)),
     Column("status", String(16), nullable=False),  # open or closed (done, submitted)
     Column("cancelled", Boolean, nullable=False),
+    #: the federation's own item sent down as a task (任务下达): its unions' copies are
+    #: chased, the source never is (FederationTask.Sent names it; sending records nothing
+    #: on the item itself)
+    Column("task_source", Boolean, nullable=False, server_default="0"),
     Column("issued_keys", Text, nullable=False),  # JSON list of the reminder keys issued
     #: the item's version this row was computed at: the pass skips a row it looked at
     #: until it changes
@@ -77,6 +82,7 @@ CONFIRMED = event_name(PlanItem.OccurrenceConfirmed)
 RETURNED = event_name(PlanItem.OccurrenceReturned)
 EXTENSION_REQUESTED = event_name(PlanItem.ExtensionRequested)
 EXTENSION_REJECTED = event_name(PlanItem.ExtensionRejected)
+TASK_SENT = event_name(FederationTask.Sent)
 _ITEM = "PlanItem."
 #: This index's own status of an occurrence whose extension request (延期申请) is open:
 #: chasing pauses until the chair decides (an approval moves the deadline, a rejection
@@ -120,6 +126,10 @@ class _PolicySet(Shape):
     policy: dict[str, Any]
 
 
+class _Sent(Shape):
+    source_item_id: str
+
+
 class _Issued(Shape):
     occurrence: str
     key: str
@@ -140,6 +150,7 @@ class _Item:
     cancelled: bool = False
     version: int = 1
     occurrences: dict[str, _Occ] = field(default_factory=dict)
+    task_source: bool = False
 
 
 class ReminderDueProjection(ReadModel):
@@ -163,6 +174,7 @@ class ReminderDueProjection(ReadModel):
         EXTENSION_REJECTED: _OfOccurrence,
         REMINDER_ISSUED: _Issued,
         POLICY_SET: _PolicySet,
+        TASK_SENT: _Sent,
     }
 
     def reads_payload(self, event_type: str) -> bool:
@@ -173,14 +185,16 @@ class ReminderDueProjection(ReadModel):
         for change in changes:
             if change.type == POLICY_SET:
                 policies[change.aggregate_id] = (change.data["policy"], change.version)
-        changes = [c for c in changes if c.type.startswith(_ITEM) or c.type == POLICY_SET]
+        changes = [
+            c for c in changes if c.type.startswith(_ITEM) or c.type in (POLICY_SET, TASK_SENT)
+        ]
         planned = {c.aggregate_id for c in changes if c.type == PLANNED}
-        earlier = {c.aggregate_id for c in changes if c.type != POLICY_SET} - planned
+        earlier = {_item_of(c) for c in changes if c.type != POLICY_SET} - planned
         items = _load(snapshot, sorted(earlier), sorted(policies))
         touched = {item_id for item_id, item in items.items() if item.plan_id in policies}
         for change in changes:
             if change.type != POLICY_SET and _fold(items, change):
-                touched.add(change.aggregate_id)
+                touched.add(_item_of(change))
         plans = {items[i].plan_id for i in touched}
         known = _policies(snapshot, sorted(plans - set(policies)))
         known.update(policies)
@@ -216,10 +230,21 @@ class ReminderDueProjection(ReadModel):
         return write
 
 
+def _item_of(change: Change) -> str:
+    """The item a change is about: a task's sending is about its source item."""
+    return str(change.data["source_item_id"]) if change.type == TASK_SENT else change.aggregate_id
+
+
 def _fold(items: dict[str, _Item], change: Change) -> bool:
     """Apply one item event to `items` (as the aggregate's `apply` does, for what
     chasing reads); False when it concerns no item kept here."""
     d = change.data
+    if change.type == TASK_SENT:
+        source = items.get(_item_of(change))
+        if source is None:
+            return False
+        source.task_source = True  # the item's version stays: sending did not change it
+        return True
     if change.type == PLANNED:
         if d.get("plan_id") is None:
             return False
@@ -273,6 +298,7 @@ def _row(item: _Item, occ: _Occ, policy: ReminderPolicy) -> dict[str, Any]:
     keys = sorted(occ.issued)
     chased = (
         not item.cancelled
+        and not item.task_source
         and occ.status not in CLOSED
         and occ.status != AWAITING_EXTENSION
         and occ.due != _NO_DEADLINE
@@ -284,6 +310,7 @@ def _row(item: _Item, occ: _Occ, policy: ReminderPolicy) -> dict[str, Any]:
         "opens": occ.opens,
         "status": occ.status,
         "cancelled": item.cancelled,
+        "task_source": item.task_source,
         "issued_keys": orjson.dumps(keys).decode(),
         "version": item.version,
         "wake_at": wake_at(policy, occ.due, occ.opens, keys) if chased else None,
@@ -301,7 +328,11 @@ def _load(conn: Connection, item_ids: list[str], plan_ids: list[str]) -> dict[st
             item = found.get(row.item_id)
             if item is None:
                 item = found[row.item_id] = _Item(
-                    row.item_id, row.plan_id, row.cancelled, row.version
+                    row.item_id,
+                    row.plan_id,
+                    row.cancelled,
+                    row.version,
+                    task_source=row.task_source,
                 )
             if row.occurrence == _NO_DEADLINE:
                 continue

@@ -28,11 +28,12 @@ from sqlalchemy.engine import Connection
 
 from planlog.domain.events import event_name
 from planlog.domain.organisation import Organisation
-from planlog.domain.status import DONE
+from planlog.domain.status import DONE, FINISHED, SUBMITTED
 from planlog.projections.base import ReadModel, metadata
 from planlog.projections.board import board_items, board_occurrences, board_plans
 from planlog.projections.changes import Change
 from planlog.projections.payloads import Shape, Shapes
+from planlog.projections.tasks import tasks
 
 organisations = Table(
     "organisations",
@@ -64,7 +65,11 @@ class _ChairAppointed(Shape):
     chair: str | None = None
 
 
-_COUNTS = ("plans", "items", "occurrences", "done", "overdue", "open")
+#: `open` is every occurrence not yet done (confirmed): overdue and submitted ones
+#: included, a task source's left out (see `_own_counts`); `overdue` is past due and not
+#: finished (a submitted deadline is reported finished, so it is counted as `submitted`,
+#: not overdue, as task status and chasing do).
+_COUNTS = ("plans", "items", "occurrences", "done", "submitted", "overdue", "open")
 
 
 class RollupProjection(ReadModel):
@@ -186,6 +191,11 @@ def _own_counts(conn: Connection, today: date, root: str | None = None) -> dict[
     subtree when given: grouping every board row whatever was asked cost a district's
     rollup as much as the whole federation's."""
     o, i, p = board_occurrences.c, board_items.c, board_plans.c
+    # A federation's item sent down as a task (任务下达) is done through its unions'
+    # copies, which their own figures count: the source itself is neither open nor
+    # overdue here (the tasks read model knows which items were sent; sending records
+    # nothing on the source item).
+    source = i.item_id.in_(select(tasks.c.source_item_id))
     query = (
         select(
             p.org,
@@ -194,7 +204,21 @@ def _own_counts(conn: Connection, today: date, root: str | None = None) -> dict[
             func.count(o.due),
             # Done is confirmed: with sign-off on, a submitted deadline is not done yet.
             func.sum(case((o.status == DONE, 1), else_=0)),
-            func.sum(case((and_(o.status != "done", o.due < today.isoformat()), 1), else_=0)),
+            func.sum(case((o.status == SUBMITTED, 1), else_=0)),
+            func.sum(
+                case(
+                    (
+                        and_(
+                            o.status.not_in(sorted(FINISHED)),
+                            o.due < today.isoformat(),
+                            ~source,
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+            func.sum(case((and_(source, o.status != DONE), 1), else_=0)),
         )
         .join_from(board_plans, board_items, i.plan_id == p.plan_id)
         .join(board_occurrences, o.item_position == i.position)
@@ -205,14 +229,15 @@ def _own_counts(conn: Connection, today: date, root: str | None = None) -> dict[
         sub = subtree_query(root)
         query = query.where(p.org.in_(select(sub.c.name)))
     counts: dict[str, Counter[str]] = {}
-    for org, plans, items, occurrences, done, overdue in conn.execute(query):
+    for org, plans, items, occurrences, done, submitted, overdue, sent in conn.execute(query):
         counts[org] = Counter(
             plans=plans,
             items=items,
             occurrences=occurrences,
             done=int(done or 0),
+            submitted=int(submitted or 0),
             overdue=int(overdue or 0),
-            open=occurrences - int(done or 0),
+            open=occurrences - int(done or 0) - int(sent or 0),
         )
     return counts
 

@@ -7,8 +7,11 @@ Per union, a copy is
 - `done` when every occurrence of it is done,
 - `submitted` when nothing is overdue and what is not done is submitted for sign-off,
 - `overdue` when an occurrence not done is past due on the day asked,
-- `open` otherwise (a copy not projected onto the board yet counts as open).
-A cancelled copy is `cancelled` and counts in none of done / overdue / open.
+- `open` otherwise: not done, not submitted, not overdue (a copy not projected onto the
+  board yet counts as open).
+A cancelled copy is `cancelled` and counts in none of done / submitted / overdue / open, so
+those four add up to the copies not cancelled. (The rollup's `open` is another figure: it
+counts deadlines not done, overdue ones included; see planlog.projections.rollup.)
 """
 
 from __future__ import annotations
@@ -21,15 +24,14 @@ from typing import Any, ClassVar
 from sqlalchemy import Column, Integer, String, Table, Text, select
 from sqlalchemy.engine import Connection
 
-from planlog.domain import status as statuses
 from planlog.domain.events import event_name
+from planlog.domain.status import CANCELLED, DONE, FINISHED, OPEN, OVERDUE, SUBMITTED
 from planlog.domain.task import FederationTask
 from planlog.projections.base import ReadModel, metadata
 from planlog.projections.board import board_items, board_occurrences
 from planlog.projections.bulk import insert_rows
 from planlog.projections.changes import Change
 from planlog.projections.payloads import Shape, Shapes
-from planlog.projections.rollup import org_tree
 
 tasks = Table(
     "tasks",
@@ -53,10 +55,7 @@ task_copies = Table(
 SENT = event_name(FederationTask.Sent)
 COPIES_MADE = event_name(FederationTask.CopiesMade)
 
-#: SIGNOFF's "submitted for sign-off" occurrence status, once it exists
-SUBMITTED: str | None = getattr(statuses, "SUBMITTED", None)
-DONE, OVERDUE, OPEN, CANCELLED = "done", "overdue", "open", "cancelled"
-_ORDER = {OVERDUE: 0, OPEN: 1, "submitted": 2, DONE: 3, CANCELLED: 4}
+_ORDER = {OVERDUE: 0, OPEN: 1, SUBMITTED: 2, DONE: 3, CANCELLED: 4}
 
 
 class _Sent(Shape):
@@ -105,12 +104,12 @@ def copy_status(occurrences: list[tuple[str, str]], cancelled: bool, today: date
     if cancelled:
         return CANCELLED
     day = today.isoformat()
-    if any(s != statuses.DONE and s != SUBMITTED and due < day for s, due in occurrences):
+    if any(s not in FINISHED and due < day for s, due in occurrences):
         return OVERDUE
-    if occurrences and all(s == statuses.DONE for s, _ in occurrences):
+    if occurrences and all(s == DONE for s, _ in occurrences):
         return DONE
-    if occurrences and all(s in (statuses.DONE, SUBMITTED) for s, _ in occurrences):
-        return "submitted"
+    if occurrences and all(s in FINISHED for s, _ in occurrences):
+        return SUBMITTED
     return OPEN
 
 
@@ -161,7 +160,7 @@ def task_status(
         "year": task["year"],
         "source_item_id": task["source_item_id"],
         **counts,
-        "submitted": sum(u["status"] == "submitted" for u in unions),
+        "submitted": sum(u["status"] == SUBMITTED for u in unions),
         "copies": len(unions),
         "unions": unions,
     }
@@ -184,4 +183,7 @@ def task_of_item(conn: Connection, item_id: str) -> str | None:
 
 def org_parents(conn: Connection) -> dict[str, str | None]:
     """The organisation tree as a task decides with it: name → parent."""
+    # imported here: the rollup reads this module's `tasks` (a task source is not open)
+    from planlog.projections.rollup import org_tree
+
     return {name: node["parent"] for name, node in org_tree(conn).items()}

@@ -21,7 +21,7 @@ from planlog.domain.model import ItemDetails, Plan, PlanItem
 from planlog.domain.organisation import Organisation, name_in_use
 from planlog.domain.person import Person
 from planlog.domain.registry import ImportedDocument
-from planlog.domain.status import DONE
+from planlog.domain.status import FINISHED
 from planlog.domain.task import FederationTask, copy_plan_title, task_id_for
 from planlog.service.commands import (
     AddItem,
@@ -600,11 +600,15 @@ def adjust_task(app: PlanlogApp, c: AdjustTask) -> TaskAdjusted:
     schedule = c.schedule(task.year)
     with app.recording():
         source = app.load(PlanItem, task.source_item_id, "item")
-        done = {o.key for o in source.ordered_occurrences() if o.status == DONE}
+        # Done or submitted (FINISHED), the federation's own work keeps its deadline; with
+        # nothing of it open it is finished, and gets no new deadline (as a copy, in
+        # PlanItem.follow_task_schedule).
+        done = {o.key for o in source.ordered_occurrences() if o.status in FINISHED}
         wanted = [o for o in schedule if o.key not in done]
-        if [(o.due, o.opens) for o in wanted] != [
-            (o.due, o.opens) for o in source.ordered_occurrences() if o.status != DONE
-        ]:
+        current = [
+            (o.due, o.opens) for o in source.ordered_occurrences() if o.status not in FINISHED
+        ]
+        if current and [(o.due, o.opens) for o in wanted] != current:
             source.reschedule(
                 wanted,
                 actor=c.actor,
