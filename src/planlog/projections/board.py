@@ -334,7 +334,19 @@ def _plan_items(conn: Connection, plan_id: str) -> list[ItemRow]:
     the federation holds."""
     i, o = board_items.c, board_occurrences.c
     query = (
-        select(board_items, o.due, o.opens, o.status, o.percent, o.done_on, o.note)
+        select(
+            board_items,
+            o.due,
+            o.opens,
+            o.status,
+            o.percent,
+            o.done_on,
+            o.note,
+            o.request_id,
+            o.request_to,
+            o.request_status,
+            o.request_reason,
+        )
         .outerjoin(board_occurrences, o.item_position == i.position)
         .where(i.plan_id == plan_id)
         .order_by(i.position)
@@ -365,6 +377,10 @@ def _plan_items(conn: Connection, plan_id: str) -> list[ItemRow]:
                 percent=r.percent,
                 done_on=r.done_on,
                 note=r.note,
+                request_id=r.request_id,
+                request_to=r.request_to,
+                request_status=r.request_status,
+                request_reason=r.request_reason,
             )
     return list(rows.values())
 

@@ -44,7 +44,7 @@ reminder_due = Table(
     Column("occurrence", String(10), primary_key=True),
     Column("plan_id", String(36), nullable=False, index=True),
     Column("opens", String(10)),
-    Column("status", String(16), nullable=False),  # open or closed (done, submitted)
+    Column("status", String(16), nullable=False),  # open, closed (done, submitted) or paused (requested)
     Column("cancelled", Boolean, nullable=False),
     #: the federation's own item sent down as a task (任务下达): its unions' copies are
     #: chased, the source never is (FederationTask.Sent names it; sending records nothing
@@ -87,7 +87,7 @@ _ITEM = "PlanItem."
 #: This index's own status of an occurrence whose extension request (延期申请) is open:
 #: chasing pauses until the chair decides (an approval moves the deadline, a rejection
 #: resumes the chase). Kept in the `status` column so a later batch still knows it.
-AWAITING_EXTENSION = "awaiting_extension"
+AWAITING_EXTENSION = "requested"
 #: What each sign-off or extension event makes of an occurrence here.
 _STATUS_AFTER = {
     COMPLETED: DONE,
