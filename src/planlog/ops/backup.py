@@ -8,6 +8,8 @@ The file is a tar archive compressed with gzip:
   (`copy.Digest`), the evidence files;
 - `events.jsonl`: one event a line — position, originator id, version, topic and the
   stored bytes in base64 (byte for byte: the audit chain hashes them);
+- `state.jsonl`: what the log cannot rebuild (`planlog.ops.carry`): settings,
+  credentials and the outboxes' delivery state, one `{"table", "row"}` a line;
 - `evidence/<sha256[:2]>/<sha256>`: the evidence files, when the store has a directory.
 
 The events are read from one snapshot while the server keeps running (`copy.snapshot`).
@@ -32,6 +34,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
+from planlog.ops.carry import read_rows, write_rows
 from planlog.ops.copy import BATCH, CopyMismatch, Digest, Row, read_digest, snapshot, write
 from planlog.ops.settle import log_head, prepare, settle
 from planlog.projections.base import make_engine
@@ -40,7 +43,7 @@ from planlog.service.store import StoreSettings, parse_database_url
 
 FORMAT = "planlog-backup"
 VERSION = 1
-MANIFEST, EVENTS, EVIDENCE = "manifest.json", "events.jsonl", "evidence"
+MANIFEST, EVENTS, STATE, EVIDENCE = "manifest.json", "events.jsonl", "state.jsonl", "evidence"
 
 #: The backups taken of this store, for `planlog doctor` (a read-model table: it says
 #: nothing the log must prove, and a restored store starts without it).
@@ -116,12 +119,20 @@ def backup(url: str, file: Path, settings: Settings | None = None) -> BackupResu
     store = parse_database_url(url)
     prepare(url).close()  # an empty new store still has its tables
     digest = Digest()
-    with tempfile.TemporaryFile() as events:
+    with tempfile.TemporaryFile() as events, tempfile.TemporaryFile() as state:
         with snapshot(store) as batches:
             for rows in batches:
                 events.writelines(_line(r) for r in rows)
                 digest.add(rows)
         head = log_head(url, digest.last_position)
+        carried = 0
+        engine = make_engine(store)
+        try:
+            for name, row in read_rows(engine, digest.last_position):
+                state.write(json.dumps({"table": name, "row": row}).encode() + b"\n")
+                carried += 1
+        finally:
+            engine.dispose()
         files = _evidence_files(evidence_dir(store, settings))
         manifest = {
             "format": FORMAT,
@@ -133,12 +144,14 @@ def backup(url: str, file: Path, settings: Settings | None = None) -> BackupResu
             "digest": digest.hexdigest(),
             "head": head,
             "evidence_files": len(files),
+            "state_rows": carried,
         }
         partial = file.with_name(file.name + ".partial")
         with tarfile.open(partial, "w:gz") as tar:
             _add(tar, MANIFEST, io.BytesIO(json.dumps(manifest, indent=2).encode()))
             events.seek(0)
             _add(tar, EVENTS, events)
+            _add(tar, STATE, state)
             root = evidence_dir(store, settings)
             for path in files:
                 tar.add(path, arcname=f"{EVIDENCE}/{path.relative_to(root).as_posix()}")
@@ -262,12 +275,15 @@ def restore(file: Path, url: str, settings: Settings | None = None) -> Restored:
                 f"恢复的事件与备份清单不符（the restored events differ from the manifest: "
                 f"{written.events} of {manifest['events']}）"
             )
+        if manifest.get("state_rows") is not None:
+            _restore_state(tar, target, manifest["state_rows"])
         restored_files = _restore_evidence(tar, evidence_dir(target, settings))
     if read_digest(target).hexdigest() != manifest["digest"]:
         raise CopyMismatch(
             "恢复后读回的日志与备份不符（the log read back differs from the backup）"
         )
-    head = settle(url)
+    carried = manifest.get("state_rows") is not None
+    head = settle(url, delivery_carried=carried)
     kept = manifest.get("head")
     if kept and manifest["source"]["kind"] == target.kind and head != kept:
         raise CopyMismatch(
@@ -275,6 +291,41 @@ def restore(file: Path, url: str, settings: Settings | None = None) -> Restored:
             f"（the restored chain head {head} differs from the backup's {kept}）"
         )
     return Restored(written.events, head, restored_files)
+
+
+def _state_rows(stream: BinaryIO) -> Iterator[tuple[str, dict[str, Any]]]:
+    for number, line in enumerate(stream, 1):
+        try:
+            entry = json.loads(line)
+            yield str(entry["table"]), dict(entry["row"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise BadBackup(
+                f"备份文件第 {number} 行设置无法读取（line {number} of the backup's "
+                f"{STATE} cannot be read: {error}）"
+            ) from None
+
+
+def _restore_state(tar: tarfile.TarFile, target: StoreSettings, expected: int) -> None:
+    """Settings, credentials and delivery state, before the read models are projected
+    (the outboxes then keep the carried rows)."""
+    try:
+        member = tar.extractfile(STATE)
+    except KeyError:
+        member = None
+    if member is None:
+        raise BadBackup(f"备份文件缺少 {STATE}（the backup holds no {STATE}）")
+    engine = make_engine(target)
+    try:
+        written = write_rows(engine, _state_rows(member))  # type: ignore[arg-type]
+    except ValueError as error:
+        raise BadBackup(f"备份文件的设置无法恢复（the backup's {STATE}: {error}）") from None
+    finally:
+        engine.dispose()
+    if written != expected:
+        raise CopyMismatch(
+            f"恢复的设置行数 {written} 与备份清单的 {expected} 不符"
+            f"（{written} settings rows restored, the manifest lists {expected}）"
+        )
 
 
 def _restore_evidence(tar: tarfile.TarFile, directory: Path) -> int:

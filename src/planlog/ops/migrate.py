@@ -20,10 +20,12 @@ from typing import Any
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
 from planlog.ops.backup import evidence_dir
+from planlog.ops.carry import copy_rows
 from planlog.ops.copy import CopyMismatch, copy_log
 from planlog.ops.settle import log_head, prepare, settle
+from planlog.projections.base import make_engine
 from planlog.projections.chain import ChainHead
-from planlog.service.store import parse_database_url
+from planlog.service.store import StoreSettings, parse_database_url
 
 
 class SameStore(PlanlogError):
@@ -65,7 +67,10 @@ def migrate(source_url: str, target_url: str, settings: Settings | None = None) 
     mark = time.perf_counter()
     copied = copy_log(source, target)
     stages["copy"], mark = time.perf_counter() - mark, time.perf_counter()
-    head = settle(target_url, stages)
+    mark = time.perf_counter()
+    carry_state(source, target, copied.last_position)
+    stages["state"] = time.perf_counter() - mark
+    head = settle(target_url, stages, delivery_carried=True)
     mark = time.perf_counter()
     source_head = log_head(source_url, copied.last_position)
     stages["source_head"] = time.perf_counter() - mark
@@ -84,6 +89,16 @@ def migrate(source_url: str, target_url: str, settings: Settings | None = None) 
         files,
         {k: round(v, 3) for k, v in stages.items()},
     )
+
+
+def carry_state(source: StoreSettings, target: StoreSettings, last_position: int) -> int:
+    """Settings, credentials and delivery state (`planlog.ops.carry`), before settling."""
+    source_engine, target_engine = make_engine(source), make_engine(target)
+    try:
+        return copy_rows(source_engine, target_engine, last_position)
+    finally:
+        source_engine.dispose()
+        target_engine.dispose()
 
 
 def _copy_evidence(source: Any, target: Any, settings: Settings | None) -> int:
