@@ -18,9 +18,11 @@ The events are read from one snapshot while the server keeps running (`copy.snap
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import os
+import re
 import tarfile
 import tempfile
 from collections.abc import Iterator
@@ -32,6 +34,7 @@ from uuid import UUID
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
+from planlog.audit.evidence import EvidenceReport, verify_evidence
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
 from planlog.ops.carry import read_rows, write_rows
@@ -39,6 +42,7 @@ from planlog.ops.copy import BATCH, CopyMismatch, Digest, Row, read_digest, snap
 from planlog.ops.settle import log_head, prepare, settle
 from planlog.projections.base import make_engine
 from planlog.projections.chain import ChainHead
+from planlog.service.evidence import EvidenceStore, file_digest
 from planlog.service.store import StoreSettings, parse_database_url
 
 FORMAT = "planlog-backup"
@@ -60,26 +64,16 @@ backups = Table(
 )
 
 
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
 class BadBackup(PlanlogError):
     code = "bad_backup"
 
 
-def evidence_dir(store: StoreSettings, settings: Settings | None = None) -> Path:
-    """Where the store's evidence files live (Settings.evidence_dir, else beside a SQLite
-    file, else ./planlog-evidence), as planlog's evidence store places them."""
-    configured = getattr(settings or Settings(), "evidence_dir", None)
-    configured = configured or os.environ.get("PLANLOG_EVIDENCE_DIR")
-    if configured:
-        return Path(configured)
-    if store.kind == "sqlite" and store.sqlite_path is not None:
-        return store.sqlite_path.with_name(f"{store.sqlite_path.stem}-evidence")
-    return Path("planlog-evidence")
-
-
-def _evidence_files(directory: Path) -> list[Path]:
-    if not directory.is_dir():
-        return []
-    return sorted(p for p in directory.glob("??/*") if p.is_file() and len(p.name) == 64)
+def evidence_store(store: StoreSettings, settings: Settings | None = None) -> EvidenceStore:
+    """The store's evidence files, where planlog's evidence store keeps them."""
+    return EvidenceStore.of(store, (settings or Settings()).evidence_dir)
 
 
 def _line(row: Row) -> bytes:
@@ -133,7 +127,8 @@ def backup(url: str, file: Path, settings: Settings | None = None) -> BackupResu
                 carried += 1
         finally:
             engine.dispose()
-        files = _evidence_files(evidence_dir(store, settings))
+        kept = evidence_store(store, settings)
+        files = [path for _, path in kept.iter_files()]
         manifest = {
             "format": FORMAT,
             "version": VERSION,
@@ -152,9 +147,8 @@ def backup(url: str, file: Path, settings: Settings | None = None) -> BackupResu
             events.seek(0)
             _add(tar, EVENTS, events)
             _add(tar, STATE, state)
-            root = evidence_dir(store, settings)
             for path in files:
-                tar.add(path, arcname=f"{EVIDENCE}/{path.relative_to(root).as_posix()}")
+                tar.add(path, arcname=f"{EVIDENCE}/{path.parent.name}/{path.name}")
         partial.replace(file)  # a half-written backup never carries the real name
     _record(store, file, digest.events, head)
     return BackupResult(str(file), digest.events, head, len(files))
@@ -249,9 +243,16 @@ class Restored:
     events: int
     head: ChainHead | None
     evidence_files: int
+    evidence: EvidenceReport
 
     def to_dict(self) -> dict[str, Any]:
-        return {"events": self.events, "head": self.head, "evidence_files": self.evidence_files}
+        return {
+            "events": self.events,
+            "head": self.head,
+            "evidence_files": self.evidence_files,
+            # files restored; whether every file the log references has its hash
+            "evidence": {"files": self.evidence_files, "verified": self.evidence.ok},
+        }
 
 
 def restore(file: Path, url: str, settings: Settings | None = None) -> Restored:
@@ -263,8 +264,13 @@ def restore(file: Path, url: str, settings: Settings | None = None) -> Restored:
         raise BadBackup(
             f"无法打开备份文件 {file}（cannot open the backup {file}: {error}）"
         ) from None
+    evidence = evidence_store(target, settings)
     with tar:
         manifest = _manifest(tar)
+        members = _checked_members(tar)
+        # the evidence first: each file is checked against its name before any event is
+        # written, and a file kept by its hash is harmless should the restore stop later
+        restored_files = _restore_evidence(tar, members, evidence)
         prepare(url).close()
         events = tar.extractfile(EVENTS)
         if events is None:
@@ -277,7 +283,6 @@ def restore(file: Path, url: str, settings: Settings | None = None) -> Restored:
             )
         if manifest.get("state_rows") is not None:
             _restore_state(tar, target, manifest["state_rows"])
-        restored_files = _restore_evidence(tar, evidence_dir(target, settings))
     if read_digest(target).hexdigest() != manifest["digest"]:
         raise CopyMismatch(
             "恢复后读回的日志与备份不符（the log read back differs from the backup）"
@@ -290,7 +295,12 @@ def restore(file: Path, url: str, settings: Settings | None = None) -> Restored:
             f"恢复后的审计链头 {head} 与备份时的 {kept} 不同"
             f"（the restored chain head {head} differs from the backup's {kept}）"
         )
-    return Restored(written.events, head, restored_files)
+    engine = make_engine(target)
+    try:
+        report = verify_evidence(engine, evidence)
+    finally:
+        engine.dispose()
+    return Restored(written.events, head, restored_files, report)
 
 
 def _state_rows(stream: BinaryIO) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -328,28 +338,61 @@ def _restore_state(tar: tarfile.TarFile, target: StoreSettings, expected: int) -
         )
 
 
-def _restore_evidence(tar: tarfile.TarFile, directory: Path) -> int:
-    count = 0
+def _checked_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
+    """The evidence members, once every member is known to be one planlog writes: a
+    regular file named manifest.json, events.jsonl, state.jsonl or
+    evidence/<sha256[:2]>/<sha256>. Anything else (a link, a device, a directory, a path
+    that climbs out, an unexpected name) refuses the whole backup before anything is
+    written."""
+    evidence = []
     for member in tar.getmembers():
         parts = member.name.split("/")
-        # only <evidence>/<xx>/<sha256>: nothing else, nowhere else, is written
-        if len(parts) != 3 or parts[0] != EVIDENCE or not member.isfile():
-            continue
-        name = parts[2]
-        if (
-            len(name) != 64
-            or parts[1] != name[:2]
-            or not all(c in "0123456789abcdef" for c in name)
-        ):
+        is_evidence = (
+            len(parts) == 3
+            and parts[0] == EVIDENCE
+            and _SHA256.match(parts[2]) is not None
+            and parts[1] == parts[2][:2]
+        )
+        if not member.isreg() or not (is_evidence or member.name in (MANIFEST, EVENTS, STATE)):
+            raise BadBackup(
+                f"备份文件含有不应有的成员 {member.name!r}（the backup holds a member planlog "
+                f"never writes: {member.name!r}, type {member.type!r}）"
+            )
+        if is_evidence:
+            evidence.append(member)
+    return evidence
+
+
+def _restore_evidence(
+    tar: tarfile.TarFile, members: list[tarfile.TarInfo], store: EvidenceStore
+) -> int:
+    """Write each evidence file where the evidence store keeps it, hashing it on the way:
+    a file whose bytes do not have the hash it is named by refuses the backup. A file
+    already there is kept only if it has its hash too (else the backup's replaces it)."""
+    for member in members:
+        sha = member.name.rsplit("/", 1)[1]
+        destination = store.path_of(sha)
+        if destination.is_file() and file_digest(destination) == sha:
             continue
         source = tar.extractfile(member)
-        if source is None:
-            continue
-        destination = directory / parts[1] / name
+        if source is None:  # pragma: no cover (a regular member always has data)
+            raise BadBackup(f"备份文件的 {member.name} 无法读取（cannot read {member.name}）")
         destination.parent.mkdir(parents=True, exist_ok=True)
-        if not destination.exists():
-            with open(destination, "wb") as out:
+        handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=".restore-")
+        try:
+            digest = hashlib.sha256()
+            with os.fdopen(handle, "wb") as out:
                 while chunk := source.read(1 << 20):
+                    digest.update(chunk)
                     out.write(chunk)
-        count += 1
-    return count
+            if digest.hexdigest() != sha:
+                raise BadBackup(
+                    f"备份中的佐证文件 {sha} 内容与其哈希不符（the backup's evidence file "
+                    f"{sha} does not have that hash: {digest.hexdigest()}）"
+                )
+            os.chmod(temporary, 0o444)  # kept evidence is never written again
+            os.replace(temporary, destination)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    return len(members)

@@ -19,7 +19,7 @@ from typing import Any
 
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
-from planlog.ops.backup import evidence_dir
+from planlog.ops.backup import evidence_store
 from planlog.ops.carry import copy_rows
 from planlog.ops.copy import CopyMismatch, copy_log
 from planlog.ops.settle import log_head, prepare, settle
@@ -103,15 +103,14 @@ def carry_state(source: StoreSettings, target: StoreSettings, last_position: int
 
 def _copy_evidence(source: Any, target: Any, settings: Settings | None) -> int:
     """The evidence files follow the store when its directory is another one."""
-    src, dst = evidence_dir(source, settings), evidence_dir(target, settings)
-    if not src.is_dir() or src.resolve() == dst.resolve():
+    src, dst = evidence_store(source, settings), evidence_store(target, settings)
+    if not src.root.is_dir() or src.root.resolve() == dst.root.resolve():
         return 0
     count = 0
-    for path in sorted(src.glob("??/*")):
-        if path.is_file() and len(path.name) == 64:
-            out = dst / path.parent.name / path.name
-            out.parent.mkdir(parents=True, exist_ok=True)
-            if not out.exists():
-                shutil.copy2(path, out)
-            count += 1
+    for sha, path in src.iter_files():
+        out = dst.path_of(sha)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not out.exists():
+            shutil.copy2(path, out)
+        count += 1
     return count
