@@ -42,6 +42,7 @@ from planlog.ops.copy import BATCH, CopyMismatch, Digest, Row, read_digest, snap
 from planlog.ops.settle import log_head, prepare, settle
 from planlog.projections.base import make_engine
 from planlog.projections.chain import ChainHead
+from planlog.service.app import PlanlogApp
 from planlog.service.evidence import EvidenceStore, file_digest
 from planlog.service.store import StoreSettings, parse_database_url
 
@@ -295,11 +296,11 @@ def restore(file: Path, url: str, settings: Settings | None = None) -> Restored:
             f"恢复后的审计链头 {head} 与备份时的 {kept} 不同"
             f"（the restored chain head {head} differs from the backup's {kept}）"
         )
-    engine = make_engine(target)
+    app = PlanlogApp(url)
     try:
-        report = verify_evidence(engine, evidence)
+        report = verify_evidence(app, evidence)
     finally:
-        engine.dispose()
+        app.close()
     return Restored(written.events, head, restored_files, report)
 
 
