@@ -76,17 +76,17 @@ def write_rows(engine: Engine, rows: Iterable[tuple[str, dict[str, Any]]]) -> in
         batch: list[dict[str, Any]] = []
         current: Table | None = None
         for name, row in rows:
-            table = CARRIED.get(name)
-            if table is None:
+            found = CARRIED.get(name)
+            if found is None:
                 raise ValueError(f"not a carried table: {name!r}")
-            if table is not current and batch and current is not None:
+            if found is not current and batch and current is not None:
                 conn.execute(current.insert(), batch)
                 batch = []
-            current = table
-            batch.append({c.name: row.get(c.name) for c in table.columns})
+            current = found
+            batch.append({c.name: row.get(c.name) for c in found.columns})
             count += 1
             if len(batch) == _BATCH:
-                conn.execute(table.insert(), batch)
+                conn.execute(found.insert(), batch)
                 batch = []
         if batch and current is not None:
             conn.execute(current.insert(), batch)
