@@ -8,11 +8,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 from tests import evidence_files as files
 from typer.testing import CliRunner
 
 from planlog.audit.evidence import verify_evidence
 from planlog.cli import app as cli
+from planlog.projections.evidence import evidence_refs
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import NewItem, PlanlogApp
 from planlog.service.commands import AttachEvidence
@@ -77,15 +79,28 @@ def test_a_missing_evidence_file_fails_verify(
     )
 
 
-def test_verify_evidence_is_a_function_of_the_read_models_and_the_store(
+def test_verify_evidence_is_a_function_of_the_log_and_the_store(
     app: PlanlogApp, store: EvidenceStore
 ) -> None:
     sha, _ = attach(app, store, files.png(), "a.png")
+    assert verify_evidence(app, store).ok  # no read model projected at all
+    store.path_of(sha).unlink()
+    assert [p.code for p in verify_evidence(app, store).problems] == ["missing"]
+
+
+def test_deleting_the_read_models_references_does_not_hide_an_altered_file(
+    app: PlanlogApp, store: EvidenceStore, store_url: str
+) -> None:
+    sha, item_id = attach(app, store, files.jpeg(), "照片.jpg")
     runner = ReadModelRunner(app)
     try:
         runner.catch_up()
-        assert verify_evidence(runner.engine, store).ok
-        store.path_of(sha).unlink()
-        assert [p.code for p in verify_evidence(runner.engine, store).problems] == ["missing"]
+        with runner.engine.begin() as conn:
+            conn.execute(delete(evidence_refs))  # someone with database access hides it
     finally:
         runner.close()
+    path = store.path_of(sha)
+    os.chmod(path, 0o644)
+    path.write_bytes(files.jpeg(color="blue"))
+    (problem,) = verify(store_url, 1)["evidence"]["problems"]
+    assert (problem["code"], problem["sha256"], problem["items"]) == ("altered", sha, [item_id])

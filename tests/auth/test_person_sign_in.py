@@ -21,7 +21,7 @@ from planlog.auth.tokens import (
     revoke_token,
 )
 from planlog.domain.values import InvalidValue
-from planlog.projections.people import person_row
+from planlog.projections.people import people, person_row
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import PlanlogApp
 from planlog.service.commands import ChangePerson, RegisterPerson, RetirePerson
@@ -180,3 +180,24 @@ def test_a_persons_session_survives_a_restart(app: PlanlogApp, site: Any, store_
     finally:
         runner.close()
         restarted.close()
+
+
+def test_a_persons_token_keeps_working_while_the_people_read_model_is_rebuilt(
+    app: PlanlogApp, site: Any
+) -> None:
+    with site.engine.connect() as conn:
+        person = person_row(conn, site.person_id)
+    assert person is not None
+    _, token = create_person_token(site.engine, person)
+    with site.engine.begin() as conn:
+        conn.execute(people.delete())  # what a rebuild does first, before projecting again
+    during = authenticate(site.engine, token)
+    assert during is not None
+    assert (during.org, during.role, during.person_id) == ("市总工会", "editor", site.person_id)
+    app.handle(RetirePerson(person_id=site.person_id, actor="a"))
+    runner = ReadModelRunner(app)
+    try:
+        runner.rebuild(["people"])
+    finally:
+        runner.close()
+    assert authenticate(site.engine, token) is None  # once projected, the retirement holds

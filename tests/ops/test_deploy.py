@@ -92,3 +92,25 @@ def test_nginx_forwards_to_the_web_workers_and_real_routes() -> None:
             location
         )
     assert conf.count("proxy_pass http://planlog;") == len(re.findall(r"location ", conf))
+
+
+def _env(text: str) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in text.splitlines() if re.match(r"^[A-Z_]+=", line))
+    return {key: value for key, value in pairs}
+
+
+def test_the_backup_unit_and_the_cron_example_name_the_evidence_directory() -> None:
+    """With PostgreSQL the evidence directory is not beside the store: a backup run
+    without PLANLOG_EVIDENCE_DIR would back up ./planlog-evidence instead."""
+    backup = _unit(DEPLOY / "planlog-backup.service")
+    env_file = backup.get("Service", "EnvironmentFile").lstrip("-")
+    assert env_file == "/etc/planlog/planlog.env"
+    env = _env((DEPLOY / "planlog.env.example").read_text())
+    assert env["PLANLOG_DATABASE_URL"].startswith("postgresql://")
+    assert env["PLANLOG_EVIDENCE_DIR"].startswith("/")
+    readme = (DEPLOY.parent / "README.md").read_text()
+    crons = [line for line in readme.splitlines() if re.match(r"^[\d*].*planlog backup ", line)]
+    assert crons, "the README shows a cron line for planlog backup"
+    for line in crons:
+        assert "PLANLOG_DATABASE_URL=postgresql://" in line
+        assert "PLANLOG_EVIDENCE_DIR=/" in line

@@ -3,20 +3,24 @@
 The audit chain proves the events, and with them each attached file's SHA-256, were not
 altered; this proves the kept files still have those hashes. Every file an event
 references is read and hashed again: a file changed on disk is `altered`, one gone is
-`missing`, each named with the items that reference it.
+`missing`, each named with the items that reference it. The references are read from the
+event log (the `EvidenceAttached` events), never from a read model.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Engine
+from eventsourcing.utils import get_topic
 
-from planlog.projections.evidence import referenced_files
+from planlog.domain.model import PlanItem
+from planlog.domain.values import InvalidValue
+from planlog.service.app import PlanlogApp
 from planlog.service.evidence import EvidenceStore, file_digest
 
+_PAGE = 1_000
 PROBLEMS_ZH = {"missing": "文件缺失", "altered": "文件内容与哈希不符"}
 PROBLEMS_EN = {"missing": "file missing", "altered": "file does not match its hash"}
 
@@ -64,20 +68,56 @@ class EvidenceReport:
         }
 
 
-def verify_evidence(engine: Engine, store: EvidenceStore) -> EvidenceReport:
-    """Hash every referenced file again (read models caught up by the caller)."""
+def verify_evidence(app: PlanlogApp, store: EvidenceStore) -> EvidenceReport:
+    """Hash again every file an `EvidenceAttached` event references.
+
+    The references come from the event log itself, page by page, not from the
+    `evidence_refs` read model: rows deleted there cannot hide an altered file. Each
+    file is hashed once; what is kept per file is its hash (and, for a problem, the
+    names and items that reference it)."""
     report = EvidenceReport()
-    with engine.connect() as conn:
-        for sha, group in groupby(referenced_files(conn), key=lambda r: r["sha256"]):
-            rows = list(group)
-            names = list(dict.fromkeys(r["name"] for r in rows))
-            items = list(dict.fromkeys(r["item_id"] for r in rows))
+    seen: set[str] = set()
+    problems: dict[str, EvidenceProblem] = {}
+    for item_id, file in _attachments(app):
+        sha, name = str(file.get("sha256", "")), str(file.get("name") or "")
+        if sha not in seen:
+            seen.add(sha)
             report.checked += 1
-            path = store.path_of(sha)
-            if not path.is_file():
-                report.problems.append(EvidenceProblem("missing", sha, names, items))
-                continue
-            found = file_digest(path)
-            if found != sha:
-                report.problems.append(EvidenceProblem("altered", sha, names, items, found))
+            problem = _check(store, sha)
+            if problem is not None:
+                problems[sha] = problem
+        problem = problems.get(sha)
+        if problem is not None:
+            if name not in problem.names:
+                problem.names.append(name)
+            if item_id not in problem.items:
+                problem.items.append(item_id)
+    report.problems = [problems[sha] for sha in sorted(problems)]
     return report
+
+
+def _attachments(app: PlanlogApp) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(item id, file reference) of every attachment in the log, in recorded order."""
+    topics = [get_topic(PlanItem.EvidenceAttached)]
+    start: int | None = None
+    while True:
+        page = app.recorder.select_notifications(
+            start, _PAGE, topics=topics, inclusive_of_start=False
+        )
+        for notification in page:
+            event: Any = app.mapper.to_domain_event(notification)
+            yield str(event.originator_id), dict(event.file)
+        if len(page) < _PAGE:
+            return
+        start = page[-1].id
+
+
+def _check(store: EvidenceStore, sha: str) -> EvidenceProblem | None:
+    try:
+        path = store.path_of(sha)
+    except InvalidValue:  # not a hash at all: no file can have it
+        return EvidenceProblem("missing", sha, [], [])
+    if not path.is_file():
+        return EvidenceProblem("missing", sha, [], [])
+    found = file_digest(path)
+    return None if found == sha else EvidenceProblem("altered", sha, [], [], found)

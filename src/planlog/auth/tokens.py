@@ -145,7 +145,13 @@ def principal_of(row: Any) -> Principal | None:
     """Who a `principal_query` row stands for; None for a retired (or unknown) person."""
     if row.person_id is None:
         return Principal(row.token_id, row.org, row.role, row.name)
-    if row.person_name is None or row.person_retired:
+    if row.person_name is None:
+        # People rows are never deleted, only emptied by a rebuild of the read models:
+        # meanwhile the token's own organisation and role (stored when it was given)
+        # stand in, so that a rebuild does not sign everyone out. The person's current
+        # role, or a retirement, applies again as soon as their row is projected.
+        return Principal(row.token_id, row.org, row.role, row.name, row.person_id)
+    if row.person_retired:
         return None
     return Principal(
         row.token_id,

@@ -132,7 +132,7 @@ def verify_command(
     engine = st.read_models()  # chain every event recorded so far before checking
     report = verify(st.app(), engine)
     anchors = _anchors(ctx, anchor, key) if anchor is not None else None
-    files = verify_evidence(engine, EvidenceStore.of(st.app().store))
+    files = verify_evidence(st.app(), EvidenceStore.of(st.app().store))
     ok = report.ok and (anchors is None or anchors.ok) and files.ok
     if json_out:
         result: dict[str, Any] = report.to_dict()

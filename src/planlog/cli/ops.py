@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from planlog.cli.common import JsonOption, emit_json, err_console, guarded, out_console, state
 from planlog.cli.render import literal
 from planlog.config import Settings
-from planlog.ops.backup import backup, restore
+from planlog.ops.backup import Restored, backup, restore
 from planlog.ops.doctor import FAIL, OK, diagnose
 from planlog.ops.migrate import migrate
 from planlog.service.store import DEFAULT_DATABASE_URL
@@ -59,18 +59,27 @@ def restore_command(
     """恢复 Load a backup into an empty store, project its read models, verify its chain."""
     result = restore(file, db or _url(ctx), Settings())
     if json_out:
-        emit_json({"events": result.events, "head": result.head})
-        return
-    head = result.head
-    out_console.print(
-        literal(
-            f"已恢复 {result.events} 个事件，审计链校验通过，链头与备份时相同"
-            f"（restored {result.events} events; the audit chain verifies and its head is the "
-            f"backup's): #{head['position'] if head else 0} "
-            f"{head['hash'] if head else '-'}"
-        ),
-        soft_wrap=True,
-    )
+        emit_json({"events": result.events, "head": result.head, **_evidence(result)})
+    else:
+        head = result.head
+        out_console.print(
+            literal(
+                f"已恢复 {result.events} 个事件、{result.evidence_files} 个佐证文件，审计链校验"
+                f"通过，链头与备份时相同（restored {result.events} events and "
+                f"{result.evidence_files} evidence files; the audit chain verifies and its head "
+                f"is the backup's): #{head['position'] if head else 0} "
+                f"{head['hash'] if head else '-'}"
+            ),
+            soft_wrap=True,
+        )
+        for problem in result.evidence.problems:
+            err_console.print(literal(problem.describe()), soft_wrap=True)
+    if not result.evidence.ok:
+        raise typer.Exit(1)  # the log is restored, but a file it references is not right
+
+
+def _evidence(result: Restored) -> dict[str, Any]:
+    return {"evidence": result.to_dict()["evidence"]}
 
 
 @guarded

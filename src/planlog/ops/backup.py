@@ -10,6 +10,8 @@ The file is a tar archive compressed with gzip:
   digest of the rows (`copy.Digest`), the evidence files;
 - `events.jsonl`: one event a line — position, originator id, version, topic and the
   stored bytes in base64 (byte for byte: the audit chain hashes them);
+- `state.jsonl`: what the log cannot rebuild (`planlog.ops.carry`): settings,
+  credentials and the outboxes' delivery state, one `{"table", "row"}` a line;
 - `evidence/<sha256[:2]>/<sha256>`: the evidence files, when the store has a directory.
 
 The events are read from one snapshot while the server keeps running (`copy.snapshot`).
@@ -18,9 +20,11 @@ The events are read from one snapshot while the server keeps running (`copy.snap
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import os
+import re
 import tarfile
 import tempfile
 from collections.abc import Iterator
@@ -32,17 +36,21 @@ from uuid import UUID
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
+from planlog.audit.evidence import EvidenceReport, verify_evidence
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
+from planlog.ops.carry import read_rows, write_rows
 from planlog.ops.copy import BATCH, CopyMismatch, Digest, Row, read_digest, snapshot, write
 from planlog.ops.settle import chain_layout, keep_links, log_head, prepare, settle
 from planlog.projections.base import make_engine
 from planlog.projections.chain import ChainHead, Layout
+from planlog.service.app import PlanlogApp
+from planlog.service.evidence import EvidenceStore, file_digest
 from planlog.service.store import StoreSettings, parse_database_url
 
 FORMAT = "planlog-backup"
 VERSION = 1
-MANIFEST, EVENTS, EVIDENCE = "manifest.json", "events.jsonl", "evidence"
+MANIFEST, EVENTS, STATE, EVIDENCE = "manifest.json", "events.jsonl", "state.jsonl", "evidence"
 
 #: The backups taken of this store, for `planlog doctor` (a read-model table: it says
 #: nothing the log must prove, and a restored store starts without it).
@@ -59,26 +67,16 @@ backups = Table(
 )
 
 
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
 class BadBackup(PlanlogError):
     code = "bad_backup"
 
 
-def evidence_dir(store: StoreSettings, settings: Settings | None = None) -> Path:
-    """Where the store's evidence files live (Settings.evidence_dir, else beside a SQLite
-    file, else ./planlog-evidence), as planlog's evidence store places them."""
-    configured = getattr(settings or Settings(), "evidence_dir", None)
-    configured = configured or os.environ.get("PLANLOG_EVIDENCE_DIR")
-    if configured:
-        return Path(configured)
-    if store.kind == "sqlite" and store.sqlite_path is not None:
-        return store.sqlite_path.with_name(f"{store.sqlite_path.stem}-evidence")
-    return Path("planlog-evidence")
-
-
-def _evidence_files(directory: Path) -> list[Path]:
-    if not directory.is_dir():
-        return []
-    return sorted(p for p in directory.glob("??/*") if p.is_file() and len(p.name) == 64)
+def evidence_store(store: StoreSettings, settings: Settings | None = None) -> EvidenceStore:
+    """The store's evidence files, where planlog's evidence store keeps them."""
+    return EvidenceStore.of(store, (settings or Settings()).evidence_dir)
 
 
 def _line(row: Row) -> bytes:
@@ -119,13 +117,22 @@ def backup(url: str, file: Path, settings: Settings | None = None) -> BackupResu
     prepare(url).close()  # an empty new store still has its tables
     digest = Digest()
     schemes = chain_layout(url)  # before the snapshot: later links are under the current one
-    with tempfile.TemporaryFile() as events:
+    with tempfile.TemporaryFile() as events, tempfile.TemporaryFile() as state:
         with snapshot(store) as batches:
             for rows in batches:
                 events.writelines(_line(r) for r in rows)
                 digest.add(rows)
         head = log_head(url, digest.last_position, schemes)
-        files = _evidence_files(evidence_dir(store, settings))
+        carried = 0
+        engine = make_engine(store)
+        try:
+            for name, row in read_rows(engine, digest.last_position):
+                state.write(json.dumps({"table": name, "row": row}).encode() + b"\n")
+                carried += 1
+        finally:
+            engine.dispose()
+        kept = evidence_store(store, settings)
+        files = [path for _, path in kept.iter_files()]
         manifest = {
             "format": FORMAT,
             "version": VERSION,
@@ -137,15 +144,16 @@ def backup(url: str, file: Path, settings: Settings | None = None) -> BackupResu
             "head": head,
             "chain": schemes.to_list(),
             "evidence_files": len(files),
+            "state_rows": carried,
         }
         partial = file.with_name(file.name + ".partial")
         with tarfile.open(partial, "w:gz") as tar:
             _add(tar, MANIFEST, io.BytesIO(json.dumps(manifest, indent=2).encode()))
             events.seek(0)
             _add(tar, EVENTS, events)
-            root = evidence_dir(store, settings)
+            _add(tar, STATE, state)
             for path in files:
-                tar.add(path, arcname=f"{EVIDENCE}/{path.relative_to(root).as_posix()}")
+                tar.add(path, arcname=f"{EVIDENCE}/{path.parent.name}/{path.name}")
         partial.replace(file)  # a half-written backup never carries the real name
     _record(store, file, digest.events, head)
     return BackupResult(str(file), digest.events, head, len(files))
@@ -240,9 +248,16 @@ class Restored:
     events: int
     head: ChainHead | None
     evidence_files: int
+    evidence: EvidenceReport
 
     def to_dict(self) -> dict[str, Any]:
-        return {"events": self.events, "head": self.head, "evidence_files": self.evidence_files}
+        return {
+            "events": self.events,
+            "head": self.head,
+            "evidence_files": self.evidence_files,
+            # files restored; whether every file the log references has its hash
+            "evidence": {"files": self.evidence_files, "verified": self.evidence.ok},
+        }
 
 
 def restore(file: Path, url: str, settings: Settings | None = None) -> Restored:
@@ -254,8 +269,13 @@ def restore(file: Path, url: str, settings: Settings | None = None) -> Restored:
         raise BadBackup(
             f"无法打开备份文件 {file}（cannot open the backup {file}: {error}）"
         ) from None
+    evidence = evidence_store(target, settings)
     with tar:
         manifest = _manifest(tar)
+        members = _checked_members(tar)
+        # the evidence first: each file is checked against its name before any event is
+        # written, and a file kept by its hash is harmless should the restore stop later
+        restored_files = _restore_evidence(tar, members, evidence)
         prepare(url).close()
         events = tar.extractfile(EVENTS)
         if events is None:
@@ -266,7 +286,8 @@ def restore(file: Path, url: str, settings: Settings | None = None) -> Restored:
                 f"恢复的事件与备份清单不符（the restored events differ from the manifest: "
                 f"{written.events} of {manifest['events']}）"
             )
-        restored_files = _restore_evidence(tar, evidence_dir(target, settings))
+        if manifest.get("state_rows") is not None:
+            _restore_state(tar, target, manifest["state_rows"])
     if read_digest(target).hexdigest() != manifest["digest"]:
         raise CopyMismatch(
             "恢复后读回的日志与备份不符（the log read back differs from the backup）"
@@ -276,14 +297,20 @@ def restore(file: Path, url: str, settings: Settings | None = None) -> Restored:
         _schemes(manifest).translate(manifest["source"]["kind"], target.kind),
         written.last_position,
     )
-    head = settle(url)
+    carried = manifest.get("state_rows") is not None
+    head = settle(url, delivery_carried=carried)
     kept = manifest.get("head")
     if kept and head != kept:
         raise CopyMismatch(
             f"恢复后的审计链头 {head} 与备份时的 {kept} 不同"
             f"（the restored chain head {head} differs from the backup's {kept}）"
         )
-    return Restored(written.events, head, restored_files)
+    app = PlanlogApp(url)
+    try:
+        report = verify_evidence(app, evidence)
+    finally:
+        app.close()
+    return Restored(written.events, head, restored_files, report)
 
 
 def _schemes(manifest: dict[str, Any]) -> Layout:
@@ -300,28 +327,96 @@ def _schemes(manifest: dict[str, Any]) -> Layout:
         ) from None
 
 
-def _restore_evidence(tar: tarfile.TarFile, directory: Path) -> int:
-    count = 0
+def _state_rows(stream: BinaryIO) -> Iterator[tuple[str, dict[str, Any]]]:
+    for number, line in enumerate(stream, 1):
+        try:
+            entry = json.loads(line)
+            yield str(entry["table"]), dict(entry["row"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise BadBackup(
+                f"备份文件第 {number} 行设置无法读取（line {number} of the backup's "
+                f"{STATE} cannot be read: {error}）"
+            ) from None
+
+
+def _restore_state(tar: tarfile.TarFile, target: StoreSettings, expected: int) -> None:
+    """Settings, credentials and delivery state, before the read models are projected
+    (the outboxes then keep the carried rows)."""
+    try:
+        member = tar.extractfile(STATE)
+    except KeyError:
+        member = None
+    if member is None:
+        raise BadBackup(f"备份文件缺少 {STATE}（the backup holds no {STATE}）")
+    engine = make_engine(target)
+    try:
+        written = write_rows(engine, _state_rows(member))  # type: ignore[arg-type]
+    except ValueError as error:
+        raise BadBackup(f"备份文件的设置无法恢复（the backup's {STATE}: {error}）") from None
+    finally:
+        engine.dispose()
+    if written != expected:
+        raise CopyMismatch(
+            f"恢复的设置行数 {written} 与备份清单的 {expected} 不符"
+            f"（{written} settings rows restored, the manifest lists {expected}）"
+        )
+
+
+def _checked_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
+    """The evidence members, once every member is known to be one planlog writes: a
+    regular file named manifest.json, events.jsonl, state.jsonl or
+    evidence/<sha256[:2]>/<sha256>. Anything else (a link, a device, a directory, a path
+    that climbs out, an unexpected name) refuses the whole backup before anything is
+    written."""
+    evidence = []
     for member in tar.getmembers():
         parts = member.name.split("/")
-        # only <evidence>/<xx>/<sha256>: nothing else, nowhere else, is written
-        if len(parts) != 3 or parts[0] != EVIDENCE or not member.isfile():
-            continue
-        name = parts[2]
-        if (
-            len(name) != 64
-            or parts[1] != name[:2]
-            or not all(c in "0123456789abcdef" for c in name)
-        ):
+        is_evidence = (
+            len(parts) == 3
+            and parts[0] == EVIDENCE
+            and _SHA256.match(parts[2]) is not None
+            and parts[1] == parts[2][:2]
+        )
+        if not member.isreg() or not (is_evidence or member.name in (MANIFEST, EVENTS, STATE)):
+            raise BadBackup(
+                f"备份文件含有不应有的成员 {member.name!r}（the backup holds a member planlog "
+                f"never writes: {member.name!r}, type {member.type!r}）"
+            )
+        if is_evidence:
+            evidence.append(member)
+    return evidence
+
+
+def _restore_evidence(
+    tar: tarfile.TarFile, members: list[tarfile.TarInfo], store: EvidenceStore
+) -> int:
+    """Write each evidence file where the evidence store keeps it, hashing it on the way:
+    a file whose bytes do not have the hash it is named by refuses the backup. A file
+    already there is kept only if it has its hash too (else the backup's replaces it)."""
+    for member in members:
+        sha = member.name.rsplit("/", 1)[1]
+        destination = store.path_of(sha)
+        if destination.is_file() and file_digest(destination) == sha:
             continue
         source = tar.extractfile(member)
-        if source is None:
-            continue
-        destination = directory / parts[1] / name
+        if source is None:  # pragma: no cover (a regular member always has data)
+            raise BadBackup(f"备份文件的 {member.name} 无法读取（cannot read {member.name}）")
         destination.parent.mkdir(parents=True, exist_ok=True)
-        if not destination.exists():
-            with open(destination, "wb") as out:
+        handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=".restore-")
+        try:
+            digest = hashlib.sha256()
+            with os.fdopen(handle, "wb") as out:
                 while chunk := source.read(1 << 20):
+                    digest.update(chunk)
                     out.write(chunk)
-        count += 1
-    return count
+            if digest.hexdigest() != sha:
+                raise BadBackup(
+                    f"备份中的佐证文件 {sha} 内容与其哈希不符（the backup's evidence file "
+                    f"{sha} does not have that hash: {digest.hexdigest()}）"
+                )
+            os.chmod(temporary, 0o444)  # kept evidence is never written again
+            os.replace(temporary, destination)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    return len(members)

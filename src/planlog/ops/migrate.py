@@ -20,11 +20,13 @@ from typing import Any
 
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
-from planlog.ops.backup import evidence_dir
+from planlog.ops.backup import evidence_store
+from planlog.ops.carry import copy_rows
 from planlog.ops.copy import CopyMismatch, copy_log
 from planlog.ops.settle import chain_layout, keep_links, log_head, prepare, settle
+from planlog.projections.base import make_engine
 from planlog.projections.chain import ChainHead
-from planlog.service.store import parse_database_url
+from planlog.service.store import StoreSettings, parse_database_url
 
 
 class SameStore(PlanlogError):
@@ -69,7 +71,10 @@ def migrate(source_url: str, target_url: str, settings: Settings | None = None) 
     stages["copy"], mark = time.perf_counter() - mark, time.perf_counter()
     keep_links(target_url, schemes.translate(source.kind, target.kind), copied.last_position)
     stages["keep_links"] = time.perf_counter() - mark
-    head = settle(target_url, stages)
+    mark = time.perf_counter()
+    carry_state(source, target, copied.last_position)
+    stages["state"] = time.perf_counter() - mark
+    head = settle(target_url, stages, delivery_carried=True)
     mark = time.perf_counter()
     source_head = log_head(source_url, copied.last_position, schemes)
     stages["source_head"] = time.perf_counter() - mark
@@ -90,17 +95,26 @@ def migrate(source_url: str, target_url: str, settings: Settings | None = None) 
     )
 
 
+def carry_state(source: StoreSettings, target: StoreSettings, last_position: int) -> int:
+    """Settings, credentials and delivery state (`planlog.ops.carry`), before settling."""
+    source_engine, target_engine = make_engine(source), make_engine(target)
+    try:
+        return copy_rows(source_engine, target_engine, last_position)
+    finally:
+        source_engine.dispose()
+        target_engine.dispose()
+
+
 def _copy_evidence(source: Any, target: Any, settings: Settings | None) -> int:
     """The evidence files follow the store when its directory is another one."""
-    src, dst = evidence_dir(source, settings), evidence_dir(target, settings)
-    if not src.is_dir() or src.resolve() == dst.resolve():
+    src, dst = evidence_store(source, settings), evidence_store(target, settings)
+    if not src.root.is_dir() or src.root.resolve() == dst.root.resolve():
         return 0
     count = 0
-    for path in sorted(src.glob("??/*")):
-        if path.is_file() and len(path.name) == 64:
-            out = dst / path.parent.name / path.name
-            out.parent.mkdir(parents=True, exist_ok=True)
-            if not out.exists():
-                shutil.copy2(path, out)
-            count += 1
+    for sha, path in src.iter_files():
+        out = dst.path_of(sha)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not out.exists():
+            shutil.copy2(path, out)
+        count += 1
     return count

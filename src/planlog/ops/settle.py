@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from planlog.domain.errors import PlanlogError
+from planlog.ops.carry import DELIVERY_PROJECTIONS
 from planlog.projections.base import make_engine
 from planlog.projections.chain import ChainHead, Layout, chain_as, layout, recomputed_at, verify
 from planlog.projections.runner import ReadModelRunner
@@ -46,9 +47,16 @@ def keep_links(url: str, schemes: Layout, upto: int) -> None:
         app.close()
 
 
-def settle(url: str, stages: dict[str, float] | None = None) -> ChainHead | None:
+def settle(
+    url: str, stages: dict[str, float] | None = None, *, delivery_carried: bool = False
+) -> ChainHead | None:
     """Project every read model from the log and verify the audit chain; its head.
-    `stages` receives the seconds each step took."""
+    `stages` receives the seconds each step took.
+
+    With `delivery_carried` (the outbox rows were copied from the source beforehand,
+    `planlog.ops.carry`), the outboxes are projected as live, not as a replay: a copied
+    row is kept as it is, and a reminder the source had not yet projected is `pending`
+    (a replay would mark it `replayed`, never to be sent)."""
     stages = stages if stages is not None else {}
     app = PlanlogApp(url)
     try:
@@ -56,7 +64,12 @@ def settle(url: str, stages: dict[str, float] | None = None) -> ChainHead | None
         try:
             mark = time.perf_counter()
             # rebuild, not catch_up: it indexes once at the end and projects in lanes
-            runner.rebuild()
+            if delivery_carried:
+                live = set(DELIVERY_PROJECTIONS)
+                runner.rebuild([p.name for p in runner.projections if p.name not in live])
+                runner.catch_up()
+            else:
+                runner.rebuild()
             stages["read_models"] = time.perf_counter() - mark
             mark = time.perf_counter()
             report = verify(app, runner.engine)

@@ -40,7 +40,7 @@ def verify_chain(svc: ServicesDep, who: Auditor) -> dict[str, Any]:
     checks each referenced evidence file against its hash (altered or missing files)."""
     engine = svc.fresh()
     report = verify(svc.app, engine).to_dict()
-    files = verify_evidence(engine, svc.evidence)
+    files = verify_evidence(svc.app, svc.evidence)
     return {**report, "ok": report["ok"] and files.ok, "evidence": files.to_dict()}
 
 
