@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -24,7 +25,15 @@ from sqlalchemy import select
 
 from planlog.auth.caller import MANAGE, REPORT
 from planlog.auth.links import peek, redeem, sign_in_url, site_path
-from planlog.auth.passwords import clear_password, has_password, person_by_password, set_password
+from planlog.auth.passwords import (
+    SignInThrottle,
+    clear_password,
+    has_password,
+    person_by_password,
+    set_password,
+    throttle_keys,
+    wait_message,
+)
 from planlog.auth.sessions import close_session, open_session
 from planlog.auth.tokens import person_web_token
 from planlog.domain.errors import NotFound, PlanlogError
@@ -118,6 +127,19 @@ def link_sign_in(
     return _start_session(request, svc, session_id, found.next_path)
 
 
+_throttle_made = threading.Lock()
+
+
+def sign_in_throttle(request: Request) -> SignInThrottle:
+    """This app's throttle of failed password sign-ins (one per app, so per process)."""
+    state = request.app.state
+    with _throttle_made:
+        if getattr(state, "sign_in_throttle", None) is None:
+            state.sign_in_throttle = SignInThrottle()
+    throttle: SignInThrottle = state.sign_in_throttle
+    return throttle
+
+
 @router.post("/login/password")
 def password_sign_in(
     request: Request,
@@ -131,10 +153,21 @@ def password_sign_in(
     if not login_csrf_matches(request, csrf):
         context = {"next": next, "error": tr("login_csrf_failed", lang)}
         return _sign_in_page(request, "signin.html", context, status_code=403)
+    throttle = sign_in_throttle(request)
+    # behind nginx, uvicorn takes the client's address from X-Forwarded-For
+    keys = throttle_keys(account[:300], request.client.host if request.client else None)
+    wait = throttle.wait(*keys)
+    if wait:
+        context = {"next": next, "error": wait_message(wait), "account": account[:300]}
+        response = _sign_in_page(request, "signin.html", context, status_code=429)
+        response.headers["Retry-After"] = str(wait)
+        return response
     found = person_by_password(svc.fresh(), account[:300], password[:300])
     if found is None:
+        throttle.failed(*keys)
         context = {"next": next, "error": tr("bad_password", lang), "account": account[:300]}
         return _sign_in_page(request, "signin.html", context, status_code=401)
+    throttle.succeeded(keys[0])
     session_id = open_session(svc.engine, person_web_token(svc.engine, found))
     target = next if next and next != "/" else "/me"
     return _start_session(request, svc, session_id, target)
