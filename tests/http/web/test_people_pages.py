@@ -255,3 +255,11 @@ def test_argon2_verifications_are_bounded_per_process() -> None:
     finally:
         for _ in range(passwords.VERIFY_AT_ONCE):
             passwords._verifying.release()
+
+
+def test_a_chair_is_refused_a_link_for_another_chair_in_the_browser(web: Web) -> None:
+    person_id = register(web, role="chair")
+    web.login("hospital_chair")
+    refused = web.client.post(f"/people/{person_id}/link", data={"csrf": web.csrf("/people")})
+    assert refused.status_code == 403
+    assert "只能为编辑或审计角色的人员" in refused.text and "/login/link?code=" not in refused.text

@@ -24,7 +24,8 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
 from planlog.auth.caller import MANAGE, REPORT
-from planlog.auth.links import peek, redeem, sign_in_url, site_path
+from planlog.auth.errors import Forbidden
+from planlog.auth.links import check_issuer, peek, redeem, sign_in_url, site_path
 from planlog.auth.passwords import (
     SignInThrottle,
     clear_password,
@@ -489,8 +490,16 @@ def person_link(
     lang = language(request)
     person = _person(svc, session, person_id)
     try:
-        url = sign_in_url(svc.engine, person.id, link_base(svc, request))
+        # editors, auditors and the chair themselves; another chair's: the CLI only
+        check_issuer(session.principal.person_id, person)
+        url = sign_in_url(
+            svc.engine, person.id, link_base(svc, request), issued_by=session.caller.actor
+        )
     except PlanlogError as error:
+        if isinstance(error, Forbidden):  # says whose link it is instead: not a role's
+            return _render_person(
+                request, svc, session, person, error=str(error), status_code=403
+            )
         return _render_person(
             request, svc, session, person, error=explain(error, lang), status_code=422
         )
