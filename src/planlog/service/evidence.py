@@ -249,6 +249,14 @@ class EvidenceStore:
         return thumb
 
 
+    def discard(self, sha: str) -> None:
+        """Forget a file (and its thumbnail) that no event records: an upload whose
+        command was refused. The caller checks that nothing references it."""
+        path = self.path_of(sha)
+        path.with_name(f"{path.name}.thumb.jpg").unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+
+
 def file_digest(path: Path) -> str:
     """The SHA-256 of a file, read in chunks (a file may be up to EVIDENCE_MAX_BYTES)."""
     digest = hashlib.sha256()

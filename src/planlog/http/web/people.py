@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
@@ -56,6 +56,7 @@ from planlog.http.web.session import (
     set_session_cookie,
 )
 from planlog.http.web.text import tr
+from planlog.http.web.uploads import FILE_FIELD, Uploads
 from planlog.projections.outbox import notify_channels
 from planlog.projections.people import PersonRow, people_in, person_row, tasks_for
 from planlog.scheduler.delivery import send as send_message
@@ -209,6 +210,7 @@ def _render_me(
         "error": error,
         "failed": failed or {},
         "note_max": TYPED_NOTE_MAX,
+        **FILE_FIELD,
     }
     return page(request, "me.html", context, session=session, status_code=status_code)
 
@@ -231,29 +233,35 @@ def report(
     percent: FormText = "",
     note: FormText = "",
     csrf: FormText = "",
+    file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    """One step: a note, a percent, or both, for one of the person's deadlines."""
+    """One step: a note, a percent, a photo (or other evidence file), for one of the
+    person's deadlines; the file is kept as on the item page (`uploads`)."""
     session.check_csrf(csrf)
     lang = language(request)
     who = session.caller
     who.require(REPORT, "report progress")
     failed = {"item_id": item_id, "occurrence": occurrence, "percent": percent, "note": note}
+    uploads = Uploads(svc)
     try:
         try:
             target = UUID(item_id.strip())
         except ValueError:
             raise NotFound(f"no item with id {item_id!r}") from None
         who.item(svc.app, target)  # 404 outside the caller's organisations
+        share, written = _percent(percent, lang), form_text(note, TYPED_NOTE_MAX, lang)
         svc.app.handle(
             ReportProgress(
                 item_id=target,
                 actor=who.actor,
                 occurrence=occurrence.strip() or None,
-                percent=_percent(percent, lang),
-                note=form_text(note, TYPED_NOTE_MAX, lang),
+                percent=share,
+                note=written,
+                files=uploads.keep(file),
             )
         )
     except PlanlogError as error:
+        uploads.forget()  # a refused report keeps no file
         return _render_me(
             request,
             svc,
