@@ -114,7 +114,9 @@ def test_thumbnails_are_made_a_bounded_number_at_a_time(tmp_path: Path) -> None:
 
     store = EvidenceStore(tmp_path)
     sha = store.put(files.jpeg(color="green", size=(1600, 1200)))
-    held = [evidence._thumbnailing.acquire(blocking=False) for _ in range(evidence.THUMBNAILS_AT_ONCE)]
+    held = [
+        evidence._thumbnailing.acquire(blocking=False) for _ in range(evidence.THUMBNAILS_AT_ONCE)
+    ]
     assert all(held) and not evidence._thumbnailing.acquire(blocking=False)
     made: list[bytes] = []
     worker = threading.Thread(target=lambda: made.append(store.thumbnail(sha)))

@@ -69,7 +69,9 @@ def check_issuer(issuer_person_id: str | None, person: PersonRow) -> None:
     themselves: a link for another chair would let one chair act as another."""
     if person.retired:
         return  # no link at all: `create_link` refuses a retired person (422)
-    if person.role in LINKS_BY_CHAIR or (issuer_person_id is not None and issuer_person_id == person.id):
+    if person.role in LINKS_BY_CHAIR or (
+        issuer_person_id is not None and issuer_person_id == person.id
+    ):
         return
     raise Forbidden(
         f"只能为编辑或审计角色的人员或您本人生成登录链接；{person.name} 的角色是"

@@ -17,9 +17,9 @@ from uuid import UUID
 
 import pytest
 import uvicorn
+from tests import evidence_files as files
 
 from planlog.auth.links import sign_in_url
-from tests import evidence_files as files
 from planlog.config import Settings
 from planlog.http.app import create_app
 from planlog.service.app import NewItem, PlanlogApp

@@ -67,7 +67,7 @@ def test_a_refused_report_keeps_no_file_it_brought(web: Web) -> None:
 def test_a_refused_report_from_my_tasks_keeps_no_file_it_brought(web: Web) -> None:
     from tests.http.web.test_people_pages import register
 
-    from planlog.auth.links import redeem, create_link
+    from planlog.auth.links import create_link, redeem
 
     person_id = register(web)
     session_id = redeem(web.services.engine, create_link(web.services.engine, person_id))

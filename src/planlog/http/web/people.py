@@ -505,9 +505,7 @@ def person_link(
         )
     except PlanlogError as error:
         if isinstance(error, Forbidden):  # says whose link it is instead: not a role's
-            return _render_person(
-                request, svc, session, person, error=str(error), status_code=403
-            )
+            return _render_person(request, svc, session, person, error=str(error), status_code=403)
         return _render_person(
             request, svc, session, person, error=explain(error, lang), status_code=422
         )

@@ -117,9 +117,7 @@ def person_link(
     found = _person(svc, who, person_id)
     check_issuer(who.principal.person_id, found)
     base = svc.settings.base_url or str(request.base_url)
-    url = sign_in_url(
-        svc.engine, found.id, base, body.next if body else None, issued_by=who.actor
-    )
+    url = sign_in_url(svc.engine, found.id, base, body.next if body else None, issued_by=who.actor)
     return {"url": url}
 
 
