@@ -164,3 +164,12 @@ def test_serve_prints_a_registered_chairs_own_link_and_keeps_peoples_tokens(
         assert authenticate(st.read_models(), token["token"]) is not None
     finally:
         st.close()
+
+
+def test_the_administrator_links_a_chair_and_the_list_shows_who_issued_it(planlog: Any) -> None:
+    person = add_zhang(planlog)  # a chair: only the CLI may make their link
+    planlog("person", "link", person["id"], "--json")
+    listed = {p["id"]: p for p in planlog("person", "list", "--json")}
+    issued = listed[person["id"]]["links_issued"]
+    assert len(issued) == 1 and issued[0]["issued_by"].endswith("(cli)"), issued
+    assert issued[0]["issued_at"]

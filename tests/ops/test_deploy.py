@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer.main
@@ -77,6 +78,17 @@ def test_each_unit_starts_a_real_planlog_command() -> None:
     assert timer.get("Timer", "OnCalendar")
 
 
+def _paths(routes: list[Any]) -> set[str]:
+    """Every route's path, those of included routers (the web board, the API) too."""
+    found = set()
+    for route in routes:
+        found.add(getattr(route, "path", ""))
+        included = getattr(route, "original_router", None)  # FastAPI's included router
+        if included is not None:
+            found |= _paths(list(included.routes))
+    return found
+
+
 def test_nginx_forwards_to_the_web_workers_and_real_routes() -> None:
     conf = (DEPLOY / "nginx-planlog.conf").read_text()
     web = _unit(DEPLOY / "planlog-web.service").get("Service", "ExecStart")
@@ -85,7 +97,7 @@ def test_nginx_forwards_to_the_web_workers_and_real_routes() -> None:
     upstream = re.search(r"upstream planlog \{\s*server ([\d.]+):(\d+);", conf)
     assert upstream is not None and upstream.group(2) == port.group(1)
     api = create_app(background=False)
-    served = {getattr(r, "path", "") for r in api.routes}
+    served = _paths(api.routes)
     for location in re.findall(r"location\s+(?:=\s+)?(\S+)\s*\{", conf):
         prefix = location.rstrip("/")
         assert prefix == "" or any(p == prefix or p.startswith(prefix + "/") for p in served), (
@@ -114,3 +126,19 @@ def test_the_backup_unit_and_the_cron_example_name_the_evidence_directory() -> N
     for line in crons:
         assert "PLANLOG_DATABASE_URL=postgresql://" in line
         assert "PLANLOG_EVIDENCE_DIR=/" in line
+
+
+def test_nginx_never_logs_a_sign_in_link_code() -> None:
+    conf = (DEPLOY / "nginx-planlog.conf").read_text()
+    block = re.search(r"location\s+(?:=\s+)?/login/link\s*\{([^}]*)\}", conf)
+    assert block is not None, "no location for /login/link"
+    assert re.search(r"^\s*access_log off;", block.group(1), re.M), block.group(1)
+
+
+def test_nginx_lets_an_evidence_file_of_the_largest_size_through() -> None:
+    from planlog.domain.evidence import EVIDENCE_MAX_BYTES
+
+    conf = (DEPLOY / "nginx-planlog.conf").read_text()
+    size = re.search(r"^\s*client_max_body_size (\d+)m;", conf, re.M)
+    assert size is not None
+    assert int(size.group(1)) * 1024 * 1024 > EVIDENCE_MAX_BYTES

@@ -105,3 +105,46 @@ def test_a_file_that_is_not_what_planlog_keeps_is_refused_by_its_content(
     assert refused.value.problem == problem
     message = str(refused.value)
     assert message.index("佐证文件") < message.index("（evidence file")  # Chinese first
+
+
+def test_thumbnails_are_made_a_bounded_number_at_a_time(tmp_path: Path) -> None:
+    import threading
+
+    from planlog.service import evidence
+
+    store = EvidenceStore(tmp_path)
+    sha = store.put(files.jpeg(color="green", size=(1600, 1200)))
+    held = [
+        evidence._thumbnailing.acquire(blocking=False) for _ in range(evidence.THUMBNAILS_AT_ONCE)
+    ]
+    assert all(held) and not evidence._thumbnailing.acquire(blocking=False)
+    made: list[bytes] = []
+    worker = threading.Thread(target=lambda: made.append(store.thumbnail(sha)))
+    try:
+        worker.start()
+        worker.join(0.5)
+        assert not made  # every turn is taken: it waits instead of decoding alongside
+    finally:
+        for _ in held:
+            evidence._thumbnailing.release()
+    worker.join(30)
+    assert made and made[0][:2] == b"\xff\xd8"  # then it is made (a JPEG)
+
+
+def test_a_picture_over_the_pixel_bound_gets_no_thumbnail(tmp_path: Path) -> None:
+    from planlog.domain.evidence import EVIDENCE_MAX_PIXELS
+
+    store = EvidenceStore(tmp_path)
+    side = int(EVIDENCE_MAX_PIXELS**0.5) + 100
+    sha = store.put(files.png_bomb(side))
+    with pytest.raises(InvalidValue):
+        store.thumbnail(sha)
+
+
+def test_a_refused_uploads_file_is_discarded_with_its_thumbnail(tmp_path: Path) -> None:
+    store = EvidenceStore(tmp_path)
+    sha = store.put(files.jpeg())
+    store.thumbnail(sha)
+    store.discard(sha)
+    assert not store.has(sha) and list(store.iter_files()) == []
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))

@@ -10,6 +10,12 @@ Chat apps and mail scanners open links to preview them, so opening the link (a G
 never uses it up: the web asks "以 张三 身份登录？" and the POST of that page redeems it
 (`redeem`). Making a new link never revokes older ones, and nothing here is touched
 when `planlog serve` starts: a server that fails to start leaves every link working.
+
+Every link made is also recorded in `sign_in_links_issued` — who made it, when, for
+whom — and that record is never pruned (the codes' table forgets expired links): a
+link is a credential, so handing one out must leave a trace (`links_issued`). Who may
+hand one out (`check_issuer`): a chair, for a person whose role is editor or auditor,
+or for themselves; a link for another chair only through the CLI (the administrator).
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from sqlalchemy import Column, Engine, String, Table, Text, delete, select, update
+from sqlalchemy import Column, Engine, Integer, String, Table, Text, delete, select, update
 
+from planlog.auth.errors import Forbidden
 from planlog.auth.sessions import open_session
 from planlog.auth.tokens import person_web_token
 from planlog.domain.errors import NotFound, PlanlogError
@@ -43,6 +50,43 @@ sign_in_links = Table(
     Column("expires_at", String(40), nullable=False),
     Column("used_at", String(40)),
 )
+
+
+sign_in_links_issued = Table(
+    "sign_in_links_issued",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("person_id", String(36), nullable=False, index=True),  # for whom
+    Column("issued_by", Text, nullable=False),  # who: the actor, as every door names it
+    Column("issued_at", String(40), nullable=False),
+)
+#: the roles a chair may hand sign-in links to (besides themselves)
+LINKS_BY_CHAIR = frozenset({"editor", "auditor"})
+
+
+def check_issuer(issuer_person_id: str | None, person: PersonRow) -> None:
+    """A chair (on the web or the API) may make links for editors, auditors and
+    themselves: a link for another chair would let one chair act as another."""
+    if person.retired:
+        return  # no link at all: `create_link` refuses a retired person (422)
+    if person.role in LINKS_BY_CHAIR or (
+        issuer_person_id is not None and issuer_person_id == person.id
+    ):
+        return
+    raise Forbidden(
+        f"只能为编辑或审计角色的人员或您本人生成登录链接；{person.name} 的角色是"
+        f" {person.role}，请由管理员用 planlog person link 生成"
+        f"（a chair may make sign-in links only for editors, auditors or themselves;"
+        f" {person.name} is a {person.role}: the administrator makes it with planlog person link）"
+    )
+
+
+def links_issued(engine: Engine, person_id: str) -> list[dict[str, str]]:
+    """Every sign-in link made for the person: who made it and when, oldest first."""
+    c = sign_in_links_issued.c
+    query = select(c.issued_by, c.issued_at).where(c.person_id == person_id).order_by(c.id)
+    with engine.connect() as conn:
+        return [{"issued_by": r.issued_by, "issued_at": r.issued_at} for r in conn.execute(query)]
 
 
 def _digest(code: str) -> str:
@@ -77,9 +121,14 @@ def active_person(engine: Engine, person_id: str) -> PersonRow:
 
 
 def create_link(
-    engine: Engine, person_id: str, next_path: str | None = None, now: datetime | None = None
+    engine: Engine,
+    person_id: str,
+    next_path: str | None = None,
+    now: datetime | None = None,
+    issued_by: str = "",
 ) -> str:
-    """A new one-time code for the person; returns the code (shown once)."""
+    """A new one-time code for the person; returns the code (shown once). The code and
+    the record of who issued it are written together."""
     person = active_person(engine, str(person_id))
     moment = _now(now)
     code = secrets.token_urlsafe(32)
@@ -95,12 +144,24 @@ def create_link(
                 expires_at=_stamp(moment + LIFETIME),
             )
         )
+        conn.execute(
+            sign_in_links_issued.insert().values(
+                person_id=person.id, issued_by=issued_by or "?", issued_at=_stamp(moment)
+            )
+        )
     return code
 
 
-def sign_in_url(engine: Engine, person_id: str, base_url: str, next_path: str | None = None) -> str:
-    """A one-time sign-in link for the person, on the site at `base_url`."""
-    code = create_link(engine, person_id, next_path)
+def sign_in_url(
+    engine: Engine,
+    person_id: str,
+    base_url: str,
+    next_path: str | None = None,
+    issued_by: str = "",
+) -> str:
+    """A one-time sign-in link for the person, on the site at `base_url`; `issued_by`
+    names who asked for it (kept in `sign_in_links_issued`)."""
+    code = create_link(engine, person_id, next_path, issued_by=issued_by)
     return f"{base_url.rstrip('/')}{LINK_PATH}?code={quote(code)}"
 
 

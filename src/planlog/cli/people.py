@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from planlog.auth.links import sign_in_url
+from planlog.auth.links import links_issued, sign_in_url
 from planlog.auth.passwords import set_password
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, parse_id, state
 from planlog.cli.render import literal
@@ -101,7 +101,8 @@ def list_command(
         orgs = list(org_tree(conn)) if org is None else [org.strip()]
         rows = people_in(conn, orgs, include_retired=retired)
     if json_out:
-        emit_json([p.to_dict() for p in rows])
+        # with every sign-in link made for them: who made it, when
+        emit_json([{**p.to_dict(), "links_issued": links_issued(engine, p.id)} for p in rows])
         return
     table = Table("id", "组织 org", "姓名 name", "部门 department", "角色 role", "手机 mobile")
     for p in rows:
@@ -182,7 +183,9 @@ def link(
     """A one-time sign-in link for the person (valid 7 days, works once)."""
     person = _row(ctx, person_id)
     base = base_url or Settings().base_url or "http://127.0.0.1:8000"
-    url = sign_in_url(state(ctx).read_models(), person.id, base)
+    # the administrator's tool: any person, a chair included (the web and API may not)
+    issuer = f"{state(ctx).actor} (cli)"
+    url = sign_in_url(state(ctx).read_models(), person.id, base, issued_by=issuer)
     if json_out:
         emit_json({"url": url, "person_id": person.id})
     else:

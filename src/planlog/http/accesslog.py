@@ -1,7 +1,9 @@
 """Keep tokens out of the access log.
 
 uvicorn logs every request line with its query string, so the sign-in link
-(`/login?token=pl_…`) and calendar-feed addresses (`/feeds/cal_….ics`) would leave
+(`/login?token=pl_…`), a person's one-time link (`/login/link?code=…`, a bare
+random code with no prefix to recognise) and calendar-feed addresses
+(`/feeds/cal_….ics`) would leave
 live credentials in log files, which are read, shipped and kept by more people and
 for longer than the tokens table. A filter on uvicorn's access logger rewrites them
 before any handler sees the record.
@@ -15,8 +17,9 @@ import re
 ACCESS_LOGGER = "uvicorn.access"
 REDACTED = "[redacted]"
 
-#: `token=` in a query string (any case), up to the next parameter
-_QUERY_TOKEN = re.compile(r"(?i)(\btoken=)[^&#\s\"']+")
+#: the query parameters that carry credentials — `token=` (a bearer token, `/login`)
+#: and `code=` (a sign-in link's code, `/login/link`) — any case, up to the next parameter
+_QUERY_TOKEN = re.compile(r"(?i)([?&](?:token|code)=)[^&#\s\"']+")
 #: planlog's own token formats, wherever they appear (feed tokens are in the path)
 _BARE_TOKEN = re.compile(r"\b(pl|cal)_[A-Za-z0-9_-]{16,}")
 

@@ -34,9 +34,9 @@ from planlog.scheduler.service import Service
 from planlog.service.app import PlanlogApp
 
 MAX_BODY = 6 * 1024 * 1024  # uploads are limited to 5 MB; JSON bodies are far smaller
-#: An evidence upload (the API's and the web's progress form) carries one file of up to
-#: EVIDENCE_MAX_BYTES, plus the form around it.
-EVIDENCE_PATHS = re.compile(r"/api/v1/items/[^/]+/evidence|/items/[^/]+/progress")
+#: An evidence upload (the API's, and the web's progress forms: the item page and
+#: 我的任务) carries one file of up to EVIDENCE_MAX_BYTES, plus the form around it.
+EVIDENCE_PATHS = re.compile(r"/api/v1/items/[^/]+/evidence|/items/[^/]+/progress|/me/progress")
 MAX_EVIDENCE_BODY = EVIDENCE_MAX_BYTES + 256 * 1024
 
 DESCRIPTION = """

@@ -20,6 +20,7 @@ import io
 import os
 import re
 import tempfile
+import threading
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -49,6 +50,12 @@ from planlog.service.store import StoreSettings
 EVIDENCE_DIR_ENV = "PLANLOG_EVIDENCE_DIR"
 #: Longest side of a thumbnail, in pixels.
 THUMBNAIL_SIDE = 320
+#: Thumbnails made at once in a process. Decoding a picture of up to EVIDENCE_MAX_PIXELS
+#: (60 MP: ~240 MB as RGBA) is the costliest thing a request can ask for; a page of new
+#: photos asks for many at once. The others wait for their turn (a thumbnail is made
+#: once, then read from its cache file without waiting).
+THUMBNAILS_AT_ONCE = 2
+_thumbnailing = threading.BoundedSemaphore(THUMBNAILS_AT_ONCE)
 _CHUNK = 1024 * 1024
 _FILE_NAME = re.compile(r"^[0-9a-f]{64}$")
 #: A .docx/.xlsx is a zip whose [Content_Types].xml names its main part's type.
@@ -225,28 +232,43 @@ class EvidenceStore:
 
     def thumbnail(self, sha: str) -> bytes:
         """A JPEG at most THUMBNAIL_SIDE wide and high of a kept picture, made once and
-        cached beside it (`<sha>.thumb.jpg`)."""
+        cached beside it (`<sha>.thumb.jpg`); at most THUMBNAILS_AT_ONCE made at a time."""
         cached = self.path_of(sha).with_name(f"{checked_sha256(sha)}.thumb.jpg")
         if cached.is_file():
             return cached.read_bytes()
-        data = self.read(sha)
-        _check_picture(data)  # the same bound as at upload, should the file have changed
-        with Image.open(io.BytesIO(data)) as picture:
-            picture.draft("RGB", (THUMBNAIL_SIDE * 2, THUMBNAIL_SIDE * 2))  # JPEG: decode small
-            small = ImageOps.exif_transpose(picture) or picture
-            small.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
-            if small.mode not in ("RGB", "L"):
-                flat = Image.new("RGB", small.size, "white")
-                flat.paste(small, mask=small.convert("RGBA").getchannel("A"))
-                small = flat
-            out = io.BytesIO()
-            small.save(out, "JPEG", quality=80)
-        thumb = out.getvalue()
-        handle, temporary = tempfile.mkstemp(dir=cached.parent, prefix=".thumb-")
-        with os.fdopen(handle, "wb") as file:
-            file.write(thumb)
-        os.replace(temporary, cached)
+        with _thumbnailing:
+            if cached.is_file():  # made while this request waited its turn
+                return cached.read_bytes()
+            thumb = _make_thumbnail(self.read(sha))
+            handle, temporary = tempfile.mkstemp(dir=cached.parent, prefix=".thumb-")
+            with os.fdopen(handle, "wb") as file:
+                file.write(thumb)
+            os.replace(temporary, cached)
         return thumb
+
+    def discard(self, sha: str) -> None:
+        """Forget a file (and its thumbnail) that no event records: an upload whose
+        command was refused. The caller checks that nothing references it."""
+        path = self.path_of(sha)
+        path.with_name(f"{path.name}.thumb.jpg").unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+
+
+def _make_thumbnail(data: bytes) -> bytes:
+    _check_picture(data)  # the same bound as at upload, should the file have changed
+    with Image.open(io.BytesIO(data)) as picture:
+        # JPEG: decode at 1/2..1/8 scale straight from the file (DCT scaling)
+        picture.draft("RGB", (THUMBNAIL_SIDE * 2, THUMBNAIL_SIDE * 2))
+        small = ImageOps.exif_transpose(picture) or picture
+        # other formats: `reduce` by whole factors (cheap box averaging) before resampling
+        small.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), reducing_gap=2.0)
+        if small.mode not in ("RGB", "L"):
+            flat = Image.new("RGB", small.size, "white")
+            flat.paste(small, mask=small.convert("RGBA").getchannel("A"))
+            small = flat
+        out = io.BytesIO()
+        small.save(out, "JPEG", quality=80)
+    return out.getvalue()
 
 
 def file_digest(path: Path) -> str:

@@ -25,6 +25,8 @@ from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import PlanlogApp
 
 ORG = "某医院工会"
+#: a sign-in link's code has no prefix to recognise it by: only its parameter name
+LINK_CODE = "Qm7r" * 10
 
 
 def _free_port() -> int:
@@ -70,6 +72,7 @@ def _requests_with_tokens(port: int, token: str) -> None:
     requests.get(f"{base}/login?next=/orgs&TOKEN={token}&lang=en")
     requests.get(f"{base}/api/v1/plans", params={"token": token})
     requests.get(f"{base}/feeds/cal_{'A' * 32}.ics")  # feed tokens are in the path
+    requests.get(f"{base}/login/link", params={"code": LINK_CODE})  # a person's link
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -100,6 +103,7 @@ def test_the_token_never_appears_in_the_access_log_of_planlog_serve(tmp_path: Pa
     # The link is printed once for the administrator; the log of requests never has it.
     elsewhere = [line for line in log.splitlines() if "sign in:" not in line]
     assert not [line for line in elsewhere if token in line or "A" * 32 in line]
+    assert LINK_CODE not in log
 
 
 def test_the_token_never_appears_in_the_access_log_of_the_asgi_workers(tmp_path: Path) -> None:
@@ -123,7 +127,9 @@ def test_the_token_never_appears_in_the_access_log_of_the_asgi_workers(tmp_path:
     access = _access_lines(log)
     assert len(access) >= 5, log  # the requests were logged…
     assert any("TOKEN=[redacted]" in line for line in access), log
+    assert any("/login/link?code=[redacted]" in line for line in access), log
     assert token not in log and "A" * 32 not in log  # …without their tokens
+    assert LINK_CODE not in log
 
 
 @pytest.mark.parametrize(
@@ -134,6 +140,8 @@ def test_the_token_never_appears_in_the_access_log_of_the_asgi_workers(tmp_path:
         ("/x?Token=anything%20else#top", "/x?Token=[redacted]#top"),
         ("/feeds/cal_" + "x" * 32 + ".ics", "/feeds/cal_[redacted].ics"),
         ("Bearer pl_" + "y" * 43, "Bearer pl_[redacted]"),
+        ("GET /login/link?code=Zx9-abc_DEF", "GET /login/link?code=[redacted]"),
+        ("/login/link?next=/me&CODE=Zx9&lang=en", "/login/link?next=/me&CODE=[redacted]&lang=en"),
         ("/plans/3f2a?as_of=2026-01-01", "/plans/3f2a?as_of=2026-01-01"),  # nothing else
     ],
 )

@@ -154,3 +154,34 @@ def test_the_api_verify_reports_an_altered_evidence_file(api: Any, evidence_dir:
     assert report["ok"] is False
     assert report["evidence"]["problems"][0]["code"] == "altered"
     assert report["evidence"]["problems"][0]["items"] == [item_id]
+
+
+def _kept(evidence_dir: Path) -> list[Path]:
+    """The evidence files kept (thumbnails and unfinished uploads aside)."""
+    if not evidence_dir.exists():
+        return []
+    return [p for p in evidence_dir.rglob("*") if p.is_file() and len(p.name) == 64]
+
+
+def test_an_upload_the_item_refuses_leaves_no_file_behind(api: Any, evidence_dir: Path) -> None:
+    item_id = api.new_item(api.new_plan())
+    before = head(api)
+    # a valid picture, for a due date the item does not have: the attach is refused
+    answer = upload(api, item_id, files.jpeg(color="navy"), "现场.jpg", occurrence="2020-02-02")
+    assert 400 <= answer.status_code < 500 and answer.status_code != 404, answer.text
+    assert head(api) == before
+    assert _kept(evidence_dir) == []
+
+
+def test_a_refused_upload_keeps_the_same_file_another_item_holds(
+    api: Any, evidence_dir: Path
+) -> None:
+    plan = api.new_plan()
+    first, second = api.new_item(plan), api.new_item(plan)
+    photo = files.jpeg(color="olive")
+    assert upload(api, first, photo, "现场.jpg").status_code == 201
+    refused = upload(api, second, photo, "现场.jpg", occurrence="2020-02-02")
+    assert refused.status_code != 201
+    assert [p.name for p in _kept(evidence_dir)] == [hashlib.sha256(photo).hexdigest()]
+    download = api.get(f"/api/v1/evidence/{hashlib.sha256(photo).hexdigest()}", "hospital_editor")
+    assert download.status_code == 200 and download.content == photo

@@ -139,3 +139,22 @@ def test_a_progress_note_alone_is_accepted_and_recorded_under_the_persons_name(
     assert history[-1]["actor"] == "张三（组织部）"
     tasks = api.client.get("/api/v1/me/tasks", headers=headers).json()
     assert tasks[0]["note"] == "材料已收齐"
+
+
+def test_a_chair_may_not_make_a_link_for_another_chair(api: Api) -> None:
+    person_id = add(api, name="赵主席", role="chair").json()["id"]
+    refused = api.post(f"/api/v1/people/{person_id}/link", "hospital_chair")
+    assert refused.status_code == 403, refused.text
+    detail = refused.json()["detail"]
+    assert "只能为编辑或审计角色的人员" in detail and "planlog person link" in detail
+    assert api.get(f"/api/v1/people/{person_id}", "hospital_chair").json()["links_issued"] == []
+
+
+def test_each_link_made_is_recorded_with_who_made_it_and_when(api: Api) -> None:
+    person_id = add(api, role="auditor").json()["id"]
+    assert api.get(f"/api/v1/people/{person_id}", "hospital_chair").json()["links_issued"] == []
+    assert api.post(f"/api/v1/people/{person_id}/link", "hospital_chair").status_code == 200
+    assert api.post(f"/api/v1/people/{person_id}/link", "city_chair").status_code == 200
+    issued = api.get(f"/api/v1/people/{person_id}", "hospital_chair").json()["links_issued"]
+    assert [i["issued_by"] for i in issued] == ["hospital_chair", "city_chair"], issued
+    assert all(i["issued_at"].endswith("+00:00") for i in issued)

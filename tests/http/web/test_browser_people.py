@@ -4,17 +4,20 @@ reports a note alone. Screenshot: test-artifacts/screenshots/person-my-tasks.png
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
 import uvicorn
+from tests import evidence_files as files
 
 from planlog.auth.links import sign_in_url
 from planlog.config import Settings
@@ -34,6 +37,9 @@ class PersonSite:
     late_item: str
     app: PlanlogApp
     chair_link: str
+    svc: Any = None
+    person_id: str = ""
+    soon_item: str = ""
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +66,7 @@ def person_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PersonSite
         NewItem(title="报送职代会提案落实情况", responsible="组织部、宣传部", dues=[late]),
         actor="王主席",
     )
-    svc.app.add_item(
+    soon_item = svc.app.add_item(
         plan.id, NewItem(title="发展新会员", responsible="张三", dues=[soon]), actor="王主席"
     )
     svc.app.add_item(
@@ -73,7 +79,9 @@ def person_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PersonSite
     chair = svc.app.handle(RegisterPerson(org=ORG, name="王主席", role="chair", actor="admin"))
     link = sign_in_url(svc.fresh(), str(person.id), base)
     chair_link = sign_in_url(svc.fresh(), str(chair.id), base, next_path="/people")
-    yield PersonSite(base, link, str(late_item.id), svc.app, chair_link)
+    yield PersonSite(
+        base, link, str(late_item.id), svc.app, chair_link, svc, str(person.id), str(soon_item.id)
+    )
     server.should_exit = True
     thread.join(10)
 
@@ -138,4 +146,41 @@ def test_a_chair_adds_a_person_and_shows_their_sign_in_link(
     page.get_by_role("button", name="生成登录链接").click()
     expect(page.get_by_label("登录链接")).to_have_value(re.compile(r"/login/link\?code="))
     _shot(page, "people-sign-in-link")
+    context.close()
+
+
+def test_a_person_reports_a_note_with_a_photo_from_my_tasks_on_a_phone(
+    browser: Any,  # noqa: F811
+    person_site: PersonSite,
+    tmp_path: Path,
+) -> None:
+    from playwright.sync_api import expect
+
+    photo = tmp_path / "新会员入会现场.jpg"
+    photo.write_bytes(files.jpeg(color="teal", size=(1600, 1200)))
+    sha = hashlib.sha256(photo.read_bytes()).hexdigest()
+    link = sign_in_url(person_site.svc.fresh(), person_site.person_id, person_site.base)
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(link)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/me$"))
+
+    card = page.locator(".task", has_text="发展新会员")
+    card.get_by_label("说明").fill("新会员入会仪式已举行，附照片")
+    card.get_by_label(re.compile("佐证文件")).set_input_files(str(photo))
+    card.get_by_role("button", name="报告进展").click()
+    expect(page.get_by_role("status")).to_contain_text("已报告")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    page.goto(f"{person_site.base}/items/{person_site.soon_item}")
+    thumb = page.locator(f'img.evidence-thumb[src="/evidence/{sha}/thumbnail"]')
+    expect(thumb).to_be_visible()
+    thumb.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=thumb.element_handle()
+    )
+    expect(page.locator("#evidence")).to_contain_text("新会员入会现场.jpg")
+    _shot(page, "person-my-tasks-photo")
     context.close()

@@ -51,3 +51,38 @@ def test_a_program_named_like_a_photo_is_refused_on_the_page(web: Web) -> None:
     assert refused.status_code == 422
     assert "类型不受支持" in refused.text and "见附件" in refused.text
     assert web.version(item) == before
+
+
+def test_a_refused_report_keeps_no_file_it_brought(web: Web) -> None:
+    web.login("hospital_editor")
+    item = web.seeded.items["report"]
+    photo = files.jpeg(color="purple")
+    sha = hashlib.sha256(photo).hexdigest()
+    stale = str(web.version(item) - 1)  # someone changed the item meanwhile: refused
+    refused = _report(web, item, ("会场.jpg", photo, "image/jpeg"), note="见附件", version=stale)
+    assert refused.status_code == 409, refused.text
+    assert not web.services.evidence.has(sha)
+
+
+def test_a_refused_report_from_my_tasks_keeps_no_file_it_brought(web: Web) -> None:
+    from tests.http.web.test_people_pages import register
+
+    from planlog.auth.links import create_link, redeem
+
+    person_id = register(web)
+    session_id = redeem(web.services.engine, create_link(web.services.engine, person_id))
+    assert session_id is not None
+    web.client.cookies.clear()
+    web.client.cookies.set("planlog_session", session_id[0])
+    photo = files.jpeg(color="maroon")
+    sha = hashlib.sha256(photo).hexdigest()
+    data = {
+        "csrf": web.csrf("/me"),
+        "item_id": str(web.seeded.items["report"]),
+        "occurrence": "2020-02-02",  # not a due date of the item: refused
+        "note": "见附件",
+    }
+    sent = {"file": ("会场.jpg", photo, "image/jpeg")}
+    refused = web.client.post("/me/progress", data=data, files=sent, follow_redirects=False)
+    assert refused.status_code >= 400, refused.text
+    assert not web.services.evidence.has(sha)

@@ -186,3 +186,80 @@ def test_the_item_pages_progress_form_takes_a_note_alone(web: Web) -> None:
     )
     assert reported.status_code == 303, reported.text
     assert web.services.app.get_item(item).occurrences["2026-06-30"].note == "已起草"
+
+
+class _Seconds:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _password_form(web: Web, account: str, password: str) -> dict[str, str]:
+    page = web.client.get("/signin").text
+    csrf = web.form_value(page, "csrf")
+    return {"csrf": csrf, "next": "/", "account": account, "password": password}
+
+
+def test_repeated_wrong_passwords_lock_the_account_until_the_window_passes(web: Web) -> None:
+    from planlog.auth.passwords import FAILURES_ALLOWED, WINDOW, SignInThrottle
+
+    person_id = register(web, mobile="13800138001")
+    set_password(web.services.engine, person_id, "correct horse")
+    clock = _Seconds()
+    web.client.app.state.sign_in_throttle = SignInThrottle(clock=clock)  # type: ignore[attr-defined]
+    web.client.cookies.clear()
+    for _ in range(FAILURES_ALLOWED):
+        wrong = web.client.post("/login/password", data=_password_form(web, "13800138001", "no"))
+        assert wrong.status_code == 401
+    # Even the right password is refused now, naming the wait, in both languages.
+    right = _password_form(web, "13800138001", "correct horse")
+    refused = web.client.post("/login/password", data=right, follow_redirects=False)
+    assert refused.status_code == 429
+    assert "登录失败次数过多，请 15 分钟后再试" in refused.text
+    assert "try again in 15 minutes" in refused.text
+    assert int(refused.headers["Retry-After"]) <= WINDOW
+    clock.now += WINDOW + 1
+    signed_in = web.client.post(
+        "/login/password",
+        data=_password_form(web, "13800138001", "correct horse"),
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/me"
+
+
+def test_wrong_passwords_from_one_address_lock_out_guesses_at_other_accounts(web: Web) -> None:
+    from planlog.auth.passwords import FAILURES_ALLOWED, SignInThrottle
+
+    web.client.app.state.sign_in_throttle = SignInThrottle(clock=_Seconds())  # type: ignore[attr-defined]
+    web.client.cookies.clear()
+    for n in range(FAILURES_ALLOWED):
+        form = _password_form(web, f"1390000000{n}", "guess")
+        assert web.client.post("/login/password", data=form).status_code == 401
+    form = _password_form(web, "13900000099", "guess")
+    assert web.client.post("/login/password", data=form).status_code == 429
+
+
+def test_argon2_verifications_are_bounded_per_process() -> None:
+    from planlog.auth import passwords
+
+    # the bound is a real semaphore of VERIFY_AT_ONCE permits, held while verifying
+    assert passwords.VERIFY_AT_ONCE == 2
+    for _ in range(passwords.VERIFY_AT_ONCE):
+        assert passwords._verifying.acquire(blocking=False)
+    try:
+        assert not passwords._verifying.acquire(blocking=False)
+    finally:
+        for _ in range(passwords.VERIFY_AT_ONCE):
+            passwords._verifying.release()
+
+
+def test_a_chair_is_refused_a_link_for_another_chair_in_the_browser(web: Web) -> None:
+    person_id = register(web, role="chair")
+    web.login("hospital_chair")
+    refused = web.client.post(f"/people/{person_id}/link", data={"csrf": web.csrf("/people")})
+    assert refused.status_code == 403
+    assert "只能为编辑或审计角色的人员" in refused.text and "/login/link?code=" not in refused.text

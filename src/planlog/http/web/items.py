@@ -20,13 +20,7 @@ from fastapi.responses import RedirectResponse
 from planlog.auth.caller import MANAGE, READ, REPORT
 from planlog.domain.clock import PLAN_TZ
 from planlog.domain.errors import PlanlogError
-from planlog.domain.evidence import (
-    CONTENT_TYPES,
-    EVIDENCE_MAX_BYTES,
-    IMAGE_TYPES,
-    EvidenceFile,
-    too_large,
-)
+from planlog.domain.evidence import IMAGE_TYPES
 from planlog.domain.model import PlanItem
 from planlog.domain.status import FINISHED, SUBMITTED
 from planlog.domain.values import TYPED_EVIDENCE_MAX, TYPED_NOTE_MAX, TYPED_REASON_MAX
@@ -36,9 +30,9 @@ from planlog.http.web.page_models import target_rows
 from planlog.http.web.pages import WebRoute, explain, form_status, page
 from planlog.http.web.session import SessionDep, WebSession, language
 from planlog.http.web.text import tr
+from planlog.http.web.uploads import FILE_FIELD, Uploads
 from planlog.service import commands
 from planlog.service.app import parse_moment
-from planlog.service.evidence import inspect_file
 from planlog.service.summaries import summarise_history
 from planlog.service.views import item_view
 
@@ -136,8 +130,7 @@ def render_item(
         "is_link": _is_link,
         "limits": {"note": NOTE_MAX, "evidence": EVIDENCE_MAX, "reason": REASON_MAX},
         "evidence_files": evidence_rows(item),
-        "evidence_mb": EVIDENCE_MAX_BYTES // (1024 * 1024),
-        "evidence_accept": ",".join(CONTENT_TYPES),
+        **FILE_FIELD,
     }
     return page(request, "item.html", context, session=session, status_code=status_code)
 
@@ -285,14 +278,10 @@ def report_progress(
         share, amount = _percent(percent, lang), _number(value, lang)
         index = int(target) - 1 if target.strip().isdigit() and int(target) >= 1 else None
         written = form_text(note, NOTE_MAX, lang)
-        upload = _uploaded(file)
-        if share is None and amount is None and written is None and upload is None:
+        # Refused by content before anything is kept; kept before it is recorded.
+        files = uploads.keep(file)
+        if share is None and amount is None and written is None and not files:
             raise FormError(tr("nothing_reported", lang))
-        files: tuple[EvidenceFile, ...] = ()
-        if upload is not None:
-            # Refused by content before anything is kept; kept before it is recorded.
-            files = (inspect_file(upload, file.filename if file else None),)
-            svc.evidence.put(upload)
         return commands.ReportProgress(
             item_id=item_id,
             actor=actor,
@@ -306,17 +295,11 @@ def report_progress(
             expected_version=form_version(version),
         )
 
-    return _submit(request, svc, session, item_id, form, "progress", command)
-
-
-def _uploaded(file: UploadFile | None) -> bytes | None:
-    """The chosen file's bytes (None when none was chosen), refused past the limit."""
-    if file is None or not file.filename:
-        return None
-    data = file.file.read(EVIDENCE_MAX_BYTES + 1)
-    if len(data) > EVIDENCE_MAX_BYTES:
-        raise too_large(len(data))
-    return data or None
+    uploads = Uploads(svc)
+    answer = _submit(request, svc, session, item_id, form, "progress", command)
+    if answer.status_code != 303:  # refused: the file it brought is no one's
+        uploads.forget()
+    return answer
 
 
 @router.get("/evidence/{sha256}")

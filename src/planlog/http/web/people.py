@@ -14,17 +14,27 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
 from planlog.auth.caller import MANAGE, REPORT
-from planlog.auth.links import peek, redeem, sign_in_url, site_path
-from planlog.auth.passwords import clear_password, has_password, person_by_password, set_password
+from planlog.auth.errors import Forbidden
+from planlog.auth.links import check_issuer, peek, redeem, sign_in_url, site_path
+from planlog.auth.passwords import (
+    SignInThrottle,
+    clear_password,
+    has_password,
+    person_by_password,
+    set_password,
+    throttle_keys,
+    wait_message,
+)
 from planlog.auth.sessions import close_session, open_session
 from planlog.auth.tokens import person_web_token
 from planlog.domain.errors import NotFound, PlanlogError
@@ -46,6 +56,7 @@ from planlog.http.web.session import (
     set_session_cookie,
 )
 from planlog.http.web.text import tr
+from planlog.http.web.uploads import FILE_FIELD, Uploads
 from planlog.projections.outbox import notify_channels
 from planlog.projections.people import PersonRow, people_in, person_row, tasks_for
 from planlog.scheduler.delivery import send as send_message
@@ -118,6 +129,19 @@ def link_sign_in(
     return _start_session(request, svc, session_id, found.next_path)
 
 
+_throttle_made = threading.Lock()
+
+
+def sign_in_throttle(request: Request) -> SignInThrottle:
+    """This app's throttle of failed password sign-ins (one per app, so per process)."""
+    state = request.app.state
+    with _throttle_made:
+        if getattr(state, "sign_in_throttle", None) is None:
+            state.sign_in_throttle = SignInThrottle()
+    throttle: SignInThrottle = state.sign_in_throttle
+    return throttle
+
+
 @router.post("/login/password")
 def password_sign_in(
     request: Request,
@@ -131,10 +155,21 @@ def password_sign_in(
     if not login_csrf_matches(request, csrf):
         context = {"next": next, "error": tr("login_csrf_failed", lang)}
         return _sign_in_page(request, "signin.html", context, status_code=403)
+    throttle = sign_in_throttle(request)
+    # behind nginx, uvicorn takes the client's address from X-Forwarded-For
+    keys = throttle_keys(account[:300], request.client.host if request.client else None)
+    wait = throttle.wait(*keys)
+    if wait:
+        context = {"next": next, "error": wait_message(wait), "account": account[:300]}
+        response = _sign_in_page(request, "signin.html", context, status_code=429)
+        response.headers["Retry-After"] = str(wait)
+        return response
     found = person_by_password(svc.fresh(), account[:300], password[:300])
     if found is None:
+        throttle.failed(*keys)
         context = {"next": next, "error": tr("bad_password", lang), "account": account[:300]}
         return _sign_in_page(request, "signin.html", context, status_code=401)
+    throttle.succeeded(keys[0])
     session_id = open_session(svc.engine, person_web_token(svc.engine, found))
     target = next if next and next != "/" else "/me"
     return _start_session(request, svc, session_id, target)
@@ -175,6 +210,7 @@ def _render_me(
         "error": error,
         "failed": failed or {},
         "note_max": TYPED_NOTE_MAX,
+        **FILE_FIELD,
     }
     return page(request, "me.html", context, session=session, status_code=status_code)
 
@@ -197,29 +233,35 @@ def report(
     percent: FormText = "",
     note: FormText = "",
     csrf: FormText = "",
+    file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    """One step: a note, a percent, or both, for one of the person's deadlines."""
+    """One step: a note, a percent, a photo (or other evidence file), for one of the
+    person's deadlines; the file is kept as on the item page (`uploads`)."""
     session.check_csrf(csrf)
     lang = language(request)
     who = session.caller
     who.require(REPORT, "report progress")
     failed = {"item_id": item_id, "occurrence": occurrence, "percent": percent, "note": note}
+    uploads = Uploads(svc)
     try:
         try:
             target = UUID(item_id.strip())
         except ValueError:
             raise NotFound(f"no item with id {item_id!r}") from None
         who.item(svc.app, target)  # 404 outside the caller's organisations
+        share, written = _percent(percent, lang), form_text(note, TYPED_NOTE_MAX, lang)
         svc.app.handle(
             ReportProgress(
                 item_id=target,
                 actor=who.actor,
                 occurrence=occurrence.strip() or None,
-                percent=_percent(percent, lang),
-                note=form_text(note, TYPED_NOTE_MAX, lang),
+                percent=share,
+                note=written,
+                files=uploads.keep(file),
             )
         )
     except PlanlogError as error:
+        uploads.forget()  # a refused report keeps no file
         return _render_me(
             request,
             svc,
@@ -456,8 +498,14 @@ def person_link(
     lang = language(request)
     person = _person(svc, session, person_id)
     try:
-        url = sign_in_url(svc.engine, person.id, link_base(svc, request))
+        # editors, auditors and the chair themselves; another chair's: the CLI only
+        check_issuer(session.principal.person_id, person)
+        url = sign_in_url(
+            svc.engine, person.id, link_base(svc, request), issued_by=session.caller.actor
+        )
     except PlanlogError as error:
+        if isinstance(error, Forbidden):  # says whose link it is instead: not a role's
+            return _render_person(request, svc, session, person, error=str(error), status_code=403)
         return _render_person(
             request, svc, session, person, error=explain(error, lang), status_code=422
         )

@@ -9,11 +9,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 
 from planlog.auth.caller import READ, REPORT, Caller
+from planlog.domain.errors import PlanlogError
 from planlog.domain.evidence import EVIDENCE_MAX_BYTES, too_large
 from planlog.domain.values import TYPED_NOTE_MAX
 from planlog.http.api.schemas import PROBLEMS, WRITE_PROBLEMS
 from planlog.http.deps import ServicesDep, role_caller
 from planlog.http.downloads import evidence_download
+from planlog.projections.evidence import items_holding
 from planlog.service import commands
 from planlog.service.evidence import inspect_file
 
@@ -31,6 +33,14 @@ def read_upload(upload: UploadFile) -> bytes:
     return data
 
 
+def forget_unrecorded(svc: Any, sha256: str) -> None:
+    """Delete a just-stored file if no attachment (read model, caught up) holds it."""
+    with svc.fresh().connect() as conn:
+        held = bool(items_holding(conn, sha256))
+    if not held:
+        svc.evidence.discard(sha256)
+
+
 @router.post("/items/{item_id}/evidence", status_code=201, responses=WRITE_PROBLEMS)
 def upload_evidence(
     item_id: UUID,
@@ -45,16 +55,23 @@ def upload_evidence(
     who.item(svc.app, item_id)  # 404 outside the caller's organisations
     data = read_upload(file)  # a sync route: the hashing and writing run off the event loop
     ref = inspect_file(data, file.filename)  # refused here: nothing stored, nothing recorded
+    new = not svc.evidence.has(ref.sha256)
     svc.evidence.put(data)
-    svc.app.handle(
-        commands.AttachEvidence(
-            item_id=item_id,
-            actor=who.actor,
-            file=ref,
-            occurrence=occurrence.isoformat() if occurrence else None,
-            note=note,
+    try:
+        svc.app.handle(
+            commands.AttachEvidence(
+                item_id=item_id,
+                actor=who.actor,
+                file=ref,
+                occurrence=occurrence.isoformat() if occurrence else None,
+                note=note,
+            )
         )
-    )
+    except PlanlogError:
+        # The item refused it: a file this upload brought and no event records goes.
+        if new:
+            forget_unrecorded(svc, ref.sha256)
+        raise
     return {"sha256": ref.sha256, "size": ref.size, "content_type": ref.content_type}
 
 

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from planlog.auth.caller import MANAGE, Caller
 from planlog.auth.errors import Forbidden
-from planlog.auth.links import sign_in_url
+from planlog.auth.links import check_issuer, links_issued, sign_in_url
 from planlog.domain.errors import NotFound
 from planlog.domain.person import EMAIL_MAX, IM_ID_MAX, MOBILE_MAX
 from planlog.domain.values import NAME_MAX, TYPED_CHAIR_MAX, TYPED_REASON_MAX
@@ -81,7 +81,9 @@ def add_person(body: PersonCreate, svc: ServicesDep, who: Chair) -> dict[str, An
 
 @router.get("/people/{person_id}", responses=PROBLEMS)
 def get_person(person_id: str, svc: ServicesDep, who: Chair) -> dict[str, Any]:
-    return _person(svc, who, person_id).to_dict()
+    """The person, with `links_issued`: every sign-in link made for them (who, when)."""
+    found = _person(svc, who, person_id)
+    return {**found.to_dict(), "links_issued": links_issued(svc.engine, found.id)}
 
 
 @router.patch("/people/{person_id}", responses=PROBLEMS)
@@ -109,10 +111,14 @@ def person_link(
     who: Chair,
     body: LinkRequest | None = None,
 ) -> dict[str, str]:
-    """A one-time sign-in link for the person (works once, for 7 days), to send them."""
+    """A one-time sign-in link for the person (works once, for 7 days), to send them.
+    Only for an editor, an auditor or the chair themselves (403 otherwise: a link for
+    another chair is the administrator's, `planlog person link`); each is recorded."""
     found = _person(svc, who, person_id)
+    check_issuer(who.principal.person_id, found)
     base = svc.settings.base_url or str(request.base_url)
-    return {"url": sign_in_url(svc.engine, found.id, base, body.next if body else None)}
+    url = sign_in_url(svc.engine, found.id, base, body.next if body else None, issued_by=who.actor)
+    return {"url": url}
 
 
 @router.get("/me", responses=PROBLEMS, tags=["me"])
