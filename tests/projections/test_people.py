@@ -99,9 +99,7 @@ def test_a_deadline_submitted_for_sign_off_leaves_my_tasks(
         plan.id, NewItem(title="待审核", responsible="组织部", dues=[date(2026, 3, 1)]), actor="a"
     )
     runner.catch_up()
-    assert [t.title for t in my_tasks(runner.engine, ids["zhang"], date(2026, 1, 10))] == [
-        "待审核"
-    ]
+    assert [t.title for t in my_tasks(runner.engine, ids["zhang"], date(2026, 1, 10))] == ["待审核"]
     app.complete(item.id, actor="张三")  # submitted: the chair's to confirm, not mine
     runner.catch_up()
     assert my_tasks(runner.engine, ids["zhang"], date(2026, 1, 10)) == []

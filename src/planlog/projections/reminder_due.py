@@ -44,7 +44,9 @@ reminder_due = Table(
     Column("occurrence", String(10), primary_key=True),
     Column("plan_id", String(36), nullable=False, index=True),
     Column("opens", String(10)),
-    Column("status", String(16), nullable=False),  # open, closed (done, submitted) or paused (requested)
+    Column(
+        "status", String(16), nullable=False
+    ),  # open, closed (done, submitted) or paused (requested)
     Column("cancelled", Boolean, nullable=False),
     #: the federation's own item sent down as a task (任务下达): its unions' copies are
     #: chased, the source never is (FederationTask.Sent names it; sending records nothing
