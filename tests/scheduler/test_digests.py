@@ -206,11 +206,11 @@ def test_the_simulated_year_loses_nothing_and_sends_at_most_one_message_per_pers
     assert figures.messages == figures.digests < figures.issued
 
 
-def test_a_known_person_is_mentioned_and_each_task_link_signs_them_in(
+def test_a_known_person_is_mentioned_in_a_group_chat_without_a_sign_in_link(
     app: PlanlogApp, runner: Any, settings: Settings, http_receiver: Any, monkeypatch: Any
 ) -> None:
     (item,) = plan_of(app, ("组织健全", "李四", date(2026, 6, 30)))
-    person = app.handle(
+    app.handle(
         RegisterPerson(org=ORG, name="李四", actor="admin", mobile="13800000000", im_id="lisi")
     )
     monkeypatch.setenv("PLANLOG_WECOM_ROBOT_API", http_receiver.url("http", "/wecom"))
@@ -222,11 +222,33 @@ def test_a_known_person_is_mentioned_and_each_task_link_signs_them_in(
     assert text["mentioned_mobile_list"] == ["13800000000"]
     assert text["mentioned_list"] == ["lisi"]
     assert "@13800000000" in text["content"]
-    link = re.search(r"https://planlog\.example\.org/login/link\?code=(\S+)", text["content"])
-    assert link is not None
-    found = peek(runner.engine, unquote(link.group(1)))
+    # the organisation's robot is a group: anyone there could redeem a sign-in link
+    assert "/login/link" not in text["content"]
+    assert f"https://planlog.example.org/items/{item}" in text["content"]
+
+
+def test_a_persons_own_channel_gets_one_sign_in_link_to_their_tasks(
+    app: PlanlogApp, runner: Any, settings: Settings, http_receiver: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.delenv("PLANLOG_NOTIFY_URLS", raising=False)
+    first, second = plan_of(
+        app, ("组织健全", "李四", date(2026, 6, 30)), ("换届选举", "李四", date(2026, 6, 30))
+    )
+    person = app.handle(RegisterPerson(org=ORG, name="李四", actor="admin"))
+    set_channels(runner.engine, ORG, None, [http_receiver.url("json", "/group")])
+    set_channels(runner.engine, ORG, "李四", [http_receiver.url("json", "/mine")])
+    reminder_pass(app, runner, at(date(2026, 6, 23), 9), settings=settings)
+
+    by_path = {r.path: r.json()["message"] for r in http_receiver.requests}
+    assert sorted(by_path) == ["/group", "/mine"]
+    assert "/login/link" not in by_path["/group"]
+    mine = by_path["/mine"]
+    (code,) = re.findall(r"https://planlog\.example\.org/login/link\?code=(\S+)", mine)
+    found = peek(runner.engine, unquote(code))
     assert found is not None
-    assert found.person.id == str(person.id) and found.next_path == f"/items/{item}"
+    assert found.person.id == str(person.id) and found.next_path == "/me"
+    for item in (first, second):  # each task line links to its plain page
+        assert f"https://planlog.example.org/items/{item}" in mine
 
 
 def test_a_reminder_an_earlier_version_gave_up_on_is_delivered(

@@ -113,6 +113,15 @@ notify_channels = Table(
 )
 
 
+def own_channels(conn: Connection, org: str, person_name: str) -> list[str]:
+    """A person's own reminder channels (their per-person rows), never the organisation's
+    nor the default ones: the only places a one-time sign-in link may go, since a link in
+    a group chat would let everyone in the group sign in as that person."""
+    c = notify_channels.c
+    query = select(c.urls).where(c.org == org, c.person == person_name, c.person != "")
+    return [u for text in conn.execute(query).scalars() for u in text.split()]
+
+
 class _ReminderIssued(Shape):
     """What the outbox reads of a reminder: a payload without it is quarantined."""
 

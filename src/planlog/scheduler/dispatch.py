@@ -48,6 +48,7 @@ from planlog.projections.outbox import (
     SENDING,
     SENT,
     notify_channels,
+    own_channels,
     reminder_digests,
     reminder_outbox,
     utc_iso,
@@ -147,6 +148,8 @@ class Contact:
 
     person_ids: tuple[str, ...]
     mention: Mention
+    #: the people's names: whose own channels (`own_channels`) may carry a sign-in link
+    names: tuple[str, ...] = ()
 
 
 def _contact(conn: Connection, org: str, recipient: str) -> Contact | None:
@@ -159,6 +162,7 @@ def _contact(conn: Connection, org: str, recipient: str) -> Contact | None:
             mobiles=tuple(p.mobile for p in found if p.mobile),
             user_ids=tuple(p.im_id for p in found if p.im_id),
         ),
+        tuple(p.name for p in found),
     )
 
 
@@ -578,20 +582,24 @@ def _prepare(
             row.no_channel.append(recipient)
             row.tried = True
         return []
-    by_rows: dict[tuple[int, ...], list[str]] = defaultdict(list)
+    contact = wording.people(conn, org, recipient)
+    private = _private_channels(conn, org, contact, urls)
+    # One message per set of rows still to receive and per kind of channel: only a
+    # message to the person's own channels carries their sign-in link.
+    by_rows: dict[tuple[tuple[int, ...], bool], list[str]] = defaultdict(list)
     for url in urls:
         todo = tuple(r.position for r in group if not r.channel_done(recipient, mask(url)))
         if todo:
-            by_rows[todo].append(url)
+            by_rows[(todo, url in private)].append(url)
     for row in group:
         if _fully_done(row, recipient, urls):
             row.reached.add(recipient)
-    contact = wording.people(conn, org, recipient)
     jobs = []
     rows_at = {r.position: r for r in group}
-    for positions, channel_urls in by_rows.items():
+    for (positions, own), channel_urls in by_rows.items():
         rows = [rows_at[p] for p in positions]
-        digest = _digest(engine, org, recipient, rows, day, contact, wording)
+        sign_in = _sign_in(engine, contact, wording) if own else None
+        digest = _digest(org, recipient, rows, day, contact, wording, sign_in)
         title, body = render_digest(digest, wording.lang)
         jobs.append(
             _Job(
@@ -607,14 +615,33 @@ def _prepare(
     return jobs
 
 
+def _private_channels(
+    conn: Connection, org: str, contact: Contact | None, urls: list[str]
+) -> set[str]:
+    """Which of `urls` are the own channels of the one person a recipient is (none for
+    a department of several people, or an unknown recipient). A URL also configured for
+    the organisation is not private, whoever else lists it."""
+    if contact is None or len(contact.person_ids) != 1 or len(contact.names) != 1:
+        return set()
+    shared = set(_channels_for(conn, org, []))
+    return {u for u in own_channels(conn, org, contact.names[0]) if u in urls} - shared
+
+
+def _sign_in(engine: Engine, contact: Contact | None, wording: _Wording) -> str | None:
+    """One one-time link per message, to the person's task list (我的任务)."""
+    if not wording.link_base or contact is None or len(contact.person_ids) != 1:
+        return None
+    return wording.link_maker(engine, contact.person_ids[0], wording.link_base, "/me")
+
+
 def _digest(
-    engine: Engine,
     org: str,
     recipient: str,
     rows: list[_Row],
     day: date,
     contact: Contact | None,
     wording: _Wording,
+    sign_in: str | None = None,
 ) -> Digest:
     # Several reminders of one deadline (a backlog, a lead and a due) are one item.
     merged: dict[tuple[str, str], list[_Row]] = defaultdict(list)
@@ -634,24 +661,20 @@ def _digest(
                 percent=row.percent,
                 note=row.note,
                 closed=row.closed,
-                link=_link(engine, item_id, contact, wording),
+                link=_link(item_id, wording),
             )
         )
     mention = None
     if contact is not None:
         mention = " ".join(f"@{m}" for m in (*contact.mention.mobiles, *contact.mention.user_ids))
-    return Digest(recipient, org, day, tuple(items), mention or None)
+    return Digest(recipient, org, day, tuple(items), mention or None, sign_in)
 
 
-def _link(engine: Engine, item_id: str, contact: Contact | None, wording: _Wording) -> str | None:
-    """The task's page; for a recipient who is one known person, a one-time link that
-    signs them in on the way (a department of several people gets the plain page)."""
+def _link(item_id: str, wording: _Wording) -> str | None:
+    """The task's plain page: whoever opens it signs in as themselves."""
     if not wording.link_base:
         return None
-    path = f"/items/{item_id}"
-    if contact is not None and len(contact.person_ids) == 1:
-        return wording.link_maker(engine, contact.person_ids[0], wording.link_base, path)
-    return f"{wording.link_base.rstrip('/')}{path}"
+    return f"{wording.link_base.rstrip('/')}/items/{item_id}"
 
 
 def _send_all(jobs: list[_Job], send: Sender, workers: int) -> Iterable[tuple[_Job, list[Attempt]]]:

@@ -270,6 +270,9 @@ class Digest:
     items: tuple[DigestItem, ...]
     #: text that makes a work-chat robot notify the person ("@13800000000"), if known
     mention: str | None = None
+    #: a one-time link that signs the person in on their task list (我的任务); only in a
+    #: message to the person's own channels, never to a group
+    sign_in: str | None = None
 
     def grouped(self) -> list[tuple[str, list[DigestItem]]]:
         groups: dict[str, list[DigestItem]] = {name: [] for name in GROUPS}
@@ -329,6 +332,11 @@ def render_digest(digest: Digest, lang: str = "zh") -> tuple[str, str]:
     if hidden > 0:
         lines.append("")
         lines.append(f"……另有{hidden}项，请登录查看。" if zh else f"… and {hidden} more; sign in.")
+    if digest.sign_in:
+        lines.append("")
+        lines.append(
+            f"登录查看我的任务：{digest.sign_in}" if zh else f"Sign in to my tasks: {digest.sign_in}"
+        )
     if digest.mention:
         lines.append("")
         lines.append(digest.mention)
