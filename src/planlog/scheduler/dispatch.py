@@ -119,6 +119,21 @@ def list_channels(engine: Engine) -> list[dict[str, Any]]:
         ]
 
 
+def address(name: str, org: str) -> str:
+    """How a reminder names a recipient of another organisation than the item's (the
+    chair above a lagging union): "name@org". A bare name is of the item's organisation,
+    as every reminder issued before this was."""
+    return f"{name}@{org}"
+
+
+def recipient_org(item_org: str, recipient: str) -> tuple[str, str]:
+    """(organisation, name) whose channels and people a recipient is looked up in."""
+    name, at, org = recipient.rpartition("@")
+    if at and name and org:
+        return org, name
+    return item_org, recipient
+
+
 def default_urls() -> list[str]:
     return parse_urls(os.environ.get("PLANLOG_NOTIFY_URLS"))
 
@@ -342,6 +357,15 @@ class _Row:
     def channel_done(self, recipient: str, channel: str) -> bool:
         return channel in self.everyone or (recipient, channel) in self.done
 
+    def as_recorded(self, org: str, name: str) -> str:
+        """The recipient as this row records it ("name", or "name@org" for a recipient
+        of another organisation than the item's)."""
+        assert self.org is not None
+        for recipient in self.recipients:
+            if recipient_org(self.org, recipient) == (org, name):
+                return recipient
+        return name
+
 
 def _due_rows(engine: Engine, now: datetime) -> list[_Row]:
     o, i, p, oc = reminder_outbox.c, board_items.c, board_plans.c, board_occurrences.c
@@ -434,11 +458,13 @@ def _drop_vanished(engine: Engine, rows: list[_Row], now: datetime) -> list[Deli
 
 
 def _group(rows: list[_Row]) -> dict[tuple[str, str], list[_Row]]:
+    """Rows by (organisation, recipient): a recipient is looked up in the organisation
+    they belong to, the chair above a union in the organisation above."""
     groups: dict[tuple[str, str], list[_Row]] = defaultdict(list)
     for row in rows:
         assert row.org is not None
         for recipient in row.recipients:
-            groups[(row.org, recipient)].append(row)
+            groups[recipient_org(row.org, recipient)].append(row)
     return groups
 
 
@@ -576,30 +602,33 @@ def _prepare(
         group = [r for r in group if _tried_today(r, day)]
         if not group:
             return []
-    urls = _channels_for(conn, org, [recipient])
+    name = recipient
+    urls = _channels_for(conn, org, [name])
     if not urls:
         for row in group:
-            row.no_channel.append(recipient)
+            row.no_channel.append(row.as_recorded(org, name))
             row.tried = True
         return []
-    contact = wording.people(conn, org, recipient)
+    contact = wording.people(conn, org, name)
     private = _private_channels(conn, org, contact, urls)
     # One message per set of rows still to receive and per kind of channel: only a
     # message to the person's own channels carries their sign-in link.
     by_rows: dict[tuple[tuple[int, ...], bool], list[str]] = defaultdict(list)
     for url in urls:
-        todo = tuple(r.position for r in group if not r.channel_done(recipient, mask(url)))
+        todo = tuple(
+            r.position for r in group if not r.channel_done(r.as_recorded(org, name), mask(url))
+        )
         if todo:
             by_rows[(todo, url in private)].append(url)
     for row in group:
-        if _fully_done(row, recipient, urls):
-            row.reached.add(recipient)
+        if _fully_done(row, row.as_recorded(org, name), urls):
+            row.reached.add(row.as_recorded(org, name))
     jobs = []
     rows_at = {r.position: r for r in group}
     for (positions, own), channel_urls in by_rows.items():
         rows = [rows_at[p] for p in positions]
         sign_in = _sign_in(engine, contact, wording) if own else None
-        digest = _digest(org, recipient, rows, day, contact, wording, sign_in)
+        digest = _digest(org, name, rows, day, contact, wording, sign_in)
         title, body = render_digest(digest, wording.lang)
         jobs.append(
             _Job(
@@ -701,15 +730,16 @@ def _send_guarded(job: _Job, send: Sender) -> list[Attempt]:
 
 def _note_outcome(job: _Job, attempts: list[Attempt]) -> None:
     for row in job.rows:
+        recipient = row.as_recorded(job.org, job.recipient)
         row.tried = True
         row.attempts_seen.extend(attempts)
         for attempt in attempts:
             if attempt.ok:
-                row.done.add((job.recipient, attempt.url))
+                row.done.add((recipient, attempt.url))
             else:
                 row.failed.append(f"{attempt.url}: {attempt.error}")
-        if all(row.channel_done(job.recipient, mask(u)) for u in job.urls):
-            row.reached.add(job.recipient)
+        if all(row.channel_done(recipient, mask(u)) for u in job.urls):
+            row.reached.add(recipient)
 
 
 def _record(

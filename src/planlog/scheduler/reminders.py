@@ -36,6 +36,7 @@ from planlog.projections.calendar import Deadline, open_deadlines
 from planlog.projections.outbox import reminder_outbox
 from planlog.projections.reminder_due import reminder_due, reminder_policies
 from planlog.projections.rollup import organisations
+from planlog.scheduler.dispatch import address
 from planlog.scheduler.policy import ReminderPolicy, Slot, due_reminder, reminder_slots
 from planlog.scheduler.workdays import WorkdayCalendar
 from planlog.service.app import PlanlogApp
@@ -143,8 +144,8 @@ class _Orgs:
             found.append(chair)
         if level >= PARENT_CHAIR and parent:
             parent_chair, _ = self._get(parent)
-            if parent_chair:
-                found.append(parent_chair)
+            if parent_chair:  # told through the channels of the organisation above
+                found.append(address(parent_chair, parent))
         return found
 
 
