@@ -263,3 +263,15 @@ def test_a_reminder_an_earlier_version_gave_up_on_is_delivered(
     set_channels(runner.engine, ORG, None, [http_receiver.url("json", "/hook")])
     deliver_pending(runner.engine, at(date(2026, 6, 23), 10))
     assert statuses(runner) == ["sent"] and len(http_receiver.requests) == 1
+
+
+def test_each_unit_named_responsible_gets_its_own_digest(
+    app: PlanlogApp, runner: Any, settings: Settings, http_receiver: Any
+) -> None:
+    plan_of(app, ("联合宣传", "组织部、宣传部", date(2026, 6, 25)))
+    set_channels(runner.engine, ORG, None, [http_receiver.url("json", "/hook")])
+    reminder_pass(app, runner, at(date(2026, 6, 25), 9), settings=settings)
+
+    assert [r["recipients"] for r in reminders_report(runner.engine)] == [["组织部", "宣传部"]]
+    greeted = sorted(recipient_of(r.json()) for r in http_receiver.requests)
+    assert greeted == ["宣传部", "组织部"]

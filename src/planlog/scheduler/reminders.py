@@ -30,6 +30,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
 from planlog.domain.chasing import CHAIR, CLOSED, PARENT_CHAIR, last_chase_offset
+from planlog.domain.person import responsible_names
 from planlog.domain.errors import ConcurrencyConflict, NotFound, RuleViolation
 from planlog.projections.board import board_items, board_plans
 from planlog.projections.calendar import Deadline, open_deadlines
@@ -334,7 +335,8 @@ class ReminderIssuer:
 
     @staticmethod
     def _reminder(due: _Due, slot: Slot, chairs: list[str]) -> IssuedReminder:
-        recipients = [due.responsible or UNASSIGNED]
+        # each unit or person named is a recipient of their own: "组织部、宣传部" is two
+        recipients = responsible_names(due.responsible) or [UNASSIGNED]
         for chair in chairs:
             if chair not in recipients:
                 recipients.append(chair)
