@@ -22,7 +22,7 @@ from planlog.projections.runner import ReadModelRunner
 from planlog.scheduler.dispatch import deliver, deliver_pending, set_channels
 from planlog.scheduler.service import reminder_pass
 from planlog.service.app import NewItem, PlanlogApp
-from planlog.service.commands import RegisterPerson
+from planlog.service.commands import RegisterPerson, SetReminderPolicy
 
 ORG = "某医院工会"
 
@@ -275,3 +275,45 @@ def test_each_unit_named_responsible_gets_its_own_digest(
     assert [r["recipients"] for r in reminders_report(runner.engine)] == [["组织部", "宣传部"]]
     greeted = sorted(recipient_of(r.json()) for r in http_receiver.requests)
     assert greeted == ["宣传部", "组织部"]
+
+
+def test_a_backlog_closed_before_a_channel_was_set_is_kept_as_obsolete_and_not_sent(
+    app: PlanlogApp, runner: Any, settings: Settings, http_receiver: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.delenv("PLANLOG_NOTIFY_URLS", raising=False)
+    done, still_open = plan_of(
+        app,
+        ("早已办完的事", "工会女工", date(2026, 6, 30)),
+        ("还没办的事", "工会女工", date(2026, 6, 30)),
+    )
+    reminder_pass(app, runner, at(date(2026, 6, 23), 9), settings=settings)
+    app.complete(done, actor="li", occurrence="2026-06-30", done_on=date(2026, 6, 24))
+
+    runner.catch_up()
+    set_channels(runner.engine, ORG, None, [http_receiver.url("json", "/hook")])
+    deliver_pending(runner.engine, at(date(2026, 6, 25), 9))
+    (message,) = http_receiver.requests
+    assert "还没办的事" in message.json()["message"]
+    assert "早已办完的事" not in message.json()["message"]
+    by_title = {r["title"]: r for r in reminders_report(runner.engine)}
+    assert by_title["早已办完的事"]["status"] == "obsolete"
+    assert not by_title["早已办完的事"]["undelivered"]
+    assert by_title["还没办的事"]["status"] == "sent"
+
+
+def test_a_deadline_handed_in_for_sign_off_is_labelled_awaiting_confirmation(
+    app: PlanlogApp, runner: Any, settings: Settings, http_receiver: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.delenv("PLANLOG_NOTIFY_URLS", raising=False)
+    (item,) = plan_of(app, ("交了待确认的事", "工会女工", date(2026, 6, 30)))
+    plan_id = app.get_item(item).plan_id
+    app.handle(SetReminderPolicy(plan_id=plan_id, policy={"sign_off": True}, actor="王主席"))
+    reminder_pass(app, runner, at(date(2026, 6, 23), 9), settings=settings)
+    app.complete(item, actor="工会女工", occurrence="2026-06-30", done_on=date(2026, 6, 24))
+
+    runner.catch_up()
+    set_channels(runner.engine, ORG, None, [http_receiver.url("json", "/hook")])
+    deliver_pending(runner.engine, at(date(2026, 6, 25), 9))
+    (message,) = http_receiver.requests
+    assert "待确认办结" in message.json()["message"]
+    assert "已办结 ·" not in message.json()["message"]

@@ -49,6 +49,9 @@ REMINDER_ISSUED = event_name(PlanItem.ReminderIssued)
 #: a row's delivery status (`planlog.scheduler.dispatch` moves it along)
 PENDING, SENDING, SENT, RETRYING, FAILED = "pending", "sending", "sent", "retrying", "failed"
 REPLAYED, NO_CHANNEL = "replayed", "no_channel"
+#: a row whose deadline was done before it could go out: kept, never sent (a channel set
+#: mid-year must not deliver months of closed backlog)
+OBSOLETE = "obsolete"
 #: still to be delivered because delivery was tried and did not succeed: shown as
 #: undelivered (a row merely `pending` is on its way, or held for tomorrow's digest)
 UNDELIVERED = (NO_CHANNEL, RETRYING, FAILED)

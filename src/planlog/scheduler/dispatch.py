@@ -43,6 +43,7 @@ from planlog.projections.board import board_items, board_occurrences, board_plan
 from planlog.projections.outbox import (
     FAILED,
     NO_CHANNEL,
+    OBSOLETE,
     PENDING,
     RETRYING,
     SENDING,
@@ -298,6 +299,7 @@ def deliver(
     if not rows:
         return run
     run.rows.extend(_drop_vanished(engine, rows, now))
+    run.rows.extend(_drop_obsolete(engine, rows, now))
     groups = _group(rows)
     keys = list(groups)
     for start in range(0, len(keys), BATCH):
@@ -346,6 +348,7 @@ class _Row:
     percent: int | None
     note: str | None
     closed: bool
+    submitted: bool
     #: outcome of this run
     reached: set[str] = field(default_factory=set)  # recipients fully delivered to
     failed: list[str] = field(default_factory=list)
@@ -429,8 +432,9 @@ def _due_rows(engine: Engine, now: datetime) -> list[_Row]:
                     opens=r.opens,
                     percent=r.percent,
                     note=r.note,
-                    # done, or handed in for sign-off: no longer to be chased
-                    closed=r.occ_status is not None and r.occ_status in ("done", "submitted"),
+                    # done: no longer to be told; handed in: awaiting the chair (待确认办结)
+                    closed=r.occ_status == "done",
+                    submitted=r.occ_status == "submitted",
                 )
             )
     return rows
@@ -455,6 +459,24 @@ def _drop_vanished(engine: Engine, rows: list[_Row], now: datetime) -> list[Deli
         )
     rows[:] = [r for r in rows if r.org is not None]
     return [Delivery(r.position, r.item_id, r.occurrence, r.kind, FAILED, []) for r in gone]
+
+
+def _drop_obsolete(engine: Engine, rows: list[_Row], now: datetime) -> list[Delivery]:
+    """Rows whose deadline was done before they went out are not sent: they are marked
+    `obsolete` (kept, shown by `planlog reminders`), so a channel set mid-year does not
+    deliver months of closed backlog."""
+    done = [r for r in rows if r.closed]
+    if not done:
+        return []
+    o = reminder_outbox.c
+    with engine.begin() as conn:
+        conn.execute(
+            update(reminder_outbox)
+            .where(o.position.in_([r.position for r in done]), o.status != SENT)
+            .values(status=OBSOLETE, last_error=None, next_attempt_at=utc_iso(now))
+        )
+    rows[:] = [r for r in rows if not r.closed]
+    return [Delivery(r.position, r.item_id, r.occurrence, r.kind, OBSOLETE, []) for r in done]
 
 
 def _group(rows: list[_Row]) -> dict[tuple[str, str], list[_Row]]:
@@ -690,6 +712,7 @@ def _digest(
                 percent=row.percent,
                 note=row.note,
                 closed=row.closed,
+                submitted=row.submitted,
                 link=_link(item_id, wording),
             )
         )
