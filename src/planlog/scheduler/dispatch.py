@@ -40,6 +40,7 @@ from sqlalchemy.engine import Connection
 from planlog.auth.links import sign_in_url
 from planlog.domain.clock import PLAN_TZ
 from planlog.projections.board import board_items, board_occurrences, board_plans
+from planlog.projections.digests import digest_outbox
 from planlog.projections.outbox import (
     FAILED,
     NO_CHANNEL,
@@ -70,7 +71,8 @@ log = logging.getLogger("planlog.delivery")
 
 #: statuses of rows still to be delivered; `failed` too: rows an earlier version gave up
 #: on after eight attempts go out now, and a vanished item's row is looked at again
-_WAITING = (PENDING, RETRYING, NO_CHANNEL, FAILED)
+#: (the weekly laggard digests wait the same way)
+WAITING = _WAITING = (PENDING, RETRYING, NO_CHANNEL, FAILED)
 #: how long a row whose item left the board waits before it is looked at again
 _VANISHED_RECHECK = timedelta(hours=6)
 
@@ -97,6 +99,14 @@ def set_channels(engine: Engine, org: str, person: str | None, urls: list[str]) 
 
 
 def _wake(conn: Connection, org: str) -> None:
+    conn.execute(  # the organisation's weekly laggard digests waiting for a channel too
+        update(digest_outbox)
+        .where(
+            digest_outbox.c.org == org,
+            digest_outbox.c.status.in_((NO_CHANNEL, RETRYING, FAILED)),
+        )
+        .values(next_attempt_at="")
+    )
     o, i, p = reminder_outbox.c, board_items.c, board_plans.c
     items_of_org = (
         select(i.item_id).join_from(board_items, board_plans, p.plan_id == i.plan_id)
@@ -137,6 +147,11 @@ def recipient_org(item_org: str, recipient: str) -> tuple[str, str]:
 
 def default_urls() -> list[str]:
     return parse_urls(os.environ.get("PLANLOG_NOTIFY_URLS"))
+
+
+def channels_for(conn: Connection, org: str, people: list[str]) -> list[str]:
+    """The organisation's channels and those of `people` in it, else the default ones."""
+    return _channels_for(conn, org, people)
 
 
 def _channels_for(conn: Connection, org: str, people: list[str]) -> list[str]:
