@@ -281,7 +281,7 @@ def test_a_backlog_closed_before_a_channel_was_set_is_kept_as_obsolete_and_not_s
     app: PlanlogApp, runner: Any, settings: Settings, http_receiver: Any, monkeypatch: Any
 ) -> None:
     monkeypatch.delenv("PLANLOG_NOTIFY_URLS", raising=False)
-    done, still_open = plan_of(
+    done, _ = plan_of(
         app,
         ("早已办完的事", "工会女工", date(2026, 6, 30)),
         ("还没办的事", "工会女工", date(2026, 6, 30)),

@@ -11,8 +11,8 @@ from tests.scheduler.conftest import HttpReceiver
 
 from planlog.domain.errors import RuleViolation
 from planlog.projections.runner import ReadModelRunner
-from planlog.scheduler.dispatch import set_channels
 from planlog.scheduler import laggards
+from planlog.scheduler.dispatch import set_channels
 from planlog.scheduler.laggards import weekly_digest
 from planlog.service.app import NewItem, PlanlogApp
 from planlog.service.commands import RegisterPerson

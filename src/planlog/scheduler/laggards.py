@@ -42,8 +42,8 @@ from planlog.projections.ranking import lagging, ranking
 from planlog.projections.rollup import org_tree
 from planlog.projections.runner import ReadModelRunner
 from planlog.scheduler.delivery import Attempt, next_retry_delay
-from planlog.scheduler.dispatch import WAITING, channels_for
 from planlog.scheduler.delivery import send as apprise_send
+from planlog.scheduler.dispatch import WAITING, channels_for
 from planlog.service.app import PlanlogApp
 
 log = logging.getLogger("planlog.laggards")
@@ -78,9 +78,7 @@ def issue_digests(app: PlanlogApp, runner: ReadModelRunner, now: datetime) -> li
     with runner.engine.connect() as conn:
         # The job runs hourly: a week already issued is known before anything is ranked.
         done = set(
-            conn.execute(
-                select(digest_outbox.c.org).where(digest_outbox.c.week == week)
-            ).scalars()
+            conn.execute(select(digest_outbox.c.org).where(digest_outbox.c.week == week)).scalars()
         )
         todo = [d for d in districts(org_tree(conn)) if d not in done]
         wanted = {d: lagging(ranking(conn, d, today)) for d in todo}

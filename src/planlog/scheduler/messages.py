@@ -337,7 +337,9 @@ def render_digest(digest: Digest, lang: str = "zh") -> tuple[str, str]:
     if digest.sign_in:
         lines.append("")
         lines.append(
-            f"登录查看我的任务：{digest.sign_in}" if zh else f"Sign in to my tasks: {digest.sign_in}"
+            f"登录查看我的任务：{digest.sign_in}"
+            if zh
+            else f"Sign in to my tasks: {digest.sign_in}"
         )
     if digest.mention:
         lines.append("")

@@ -30,8 +30,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
 from planlog.domain.chasing import CHAIR, CLOSED, PARENT_CHAIR, last_chase_offset
-from planlog.domain.person import responsible_names
 from planlog.domain.errors import ConcurrencyConflict, NotFound, RuleViolation
+from planlog.domain.person import responsible_names
 from planlog.projections.board import board_items, board_plans
 from planlog.projections.calendar import Deadline, open_deadlines
 from planlog.projections.outbox import reminder_outbox
