@@ -21,7 +21,7 @@ from sqlalchemy import select
 from planlog.config import Settings
 from planlog.demo import demo_plan_text
 from planlog.importer import parse_text
-from planlog.projections.outbox import SENT, reminder_digests, reminder_outbox
+from planlog.projections.outbox import OBSOLETE, SENT, reminder_digests, reminder_outbox
 from planlog.projections.runner import ReadModelRunner
 from planlog.scheduler.dispatch import deliver_pending, set_channels
 from planlog.scheduler.reminders import ReminderIssuer
@@ -44,7 +44,8 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 class YearFigures:
     issued: int  # ReminderIssued events recorded
     delivered: int  # of those, delivered as part of a digest (outbox row sent)
-    lost: int  # issued but never delivered
+    lost: int  # issued but neither delivered nor obsolete
+    obsolete: int  # done before a channel could take them: kept, not sent
     in_a_digest: int  # issued reminders found in a digest a channel took
     messages: int  # messages the receiver accepted
     digests: int  # digests recorded as taken by a channel
@@ -165,10 +166,12 @@ def _figures(
     # messages per recipient (the digest's key: organisation and recipient) and day
     per_person_day = Counter((d.org, d.recipient, d.day) for d in digests)
     sent = {p for p, status in rows if status == SENT}
+    obsolete = {p for p, status in rows if status == OBSOLETE}
     return YearFigures(
         issued=len(issued),
         delivered=len(sent & set(issued)),
-        lost=len(set(issued) - sent),
+        lost=len(set(issued) - sent - obsolete),
+        obsolete=len(obsolete & set(issued)),
         in_a_digest=len(set(issued) & in_digests),
         messages=messages,
         digests=len(digests),
