@@ -21,7 +21,7 @@ from sqlalchemy import select
 from planlog.config import Settings
 from planlog.demo import demo_plan_text
 from planlog.importer import parse_text
-from planlog.projections.outbox import SENT, reminder_digests, reminder_outbox
+from planlog.projections.outbox import OBSOLETE, SENT, reminder_digests, reminder_outbox
 from planlog.projections.runner import ReadModelRunner
 from planlog.scheduler.dispatch import deliver_pending, set_channels
 from planlog.scheduler.reminders import ReminderIssuer
@@ -44,7 +44,8 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 class YearFigures:
     issued: int  # ReminderIssued events recorded
     delivered: int  # of those, delivered as part of a digest (outbox row sent)
-    lost: int  # issued but never delivered
+    lost: int  # issued but neither delivered nor obsolete
+    obsolete: int  # done before a channel could take them: kept, not sent
     in_a_digest: int  # issued reminders found in a digest a channel took
     messages: int  # messages the receiver accepted
     digests: int  # digests recorded as taken by a channel
@@ -58,7 +59,7 @@ class YearFigures:
 
 
 def recipient_of(body: dict[str, Any]) -> str:
-    """Whom a digest was for: its first line greets them ("工会女工，您好！…")."""
+    """Whom a digest says it is for: its first line greets them ("工会女工，您好！…")."""
     return str(body["message"]).split("，您好！", 1)[0]
 
 
@@ -90,7 +91,7 @@ def simulate_year(
     runner = ReadModelRunner(app)
     issuer = ReminderIssuer(app, runner.engine, ChinaWorkdays())
     settings = Settings(database_url=store_url, base_url="https://planlog.example.org")
-    per_person_day: Counter[tuple[str, date]] = Counter()
+    messages = 0
     refused = 0
     waiting_when_set = 0
     try:
@@ -120,10 +121,9 @@ def simulate_year(
             if receiver.status >= 400:
                 refused += len(new)
             else:
-                for request in new:
-                    per_person_day[(recipient_of(request.json()), day)] += 1
+                messages += len(new)
             day += timedelta(days=1)
-        return _figures(app, runner, per_person_day, refused, waiting_when_set)
+        return _figures(app, runner, messages, refused, waiting_when_set)
     finally:
         runner.close()
         app.close()
@@ -142,7 +142,7 @@ def _complete_due(app: PlanlogApp, plan_id: UUID, day: date) -> None:
 def _figures(
     app: PlanlogApp,
     runner: ReadModelRunner,
-    per_person_day: Counter[tuple[str, date]],
+    messages: int,
     refused: int,
     waiting_when_set: int,
 ) -> YearFigures:
@@ -155,18 +155,25 @@ def _figures(
     with runner.engine.connect() as conn:
         rows = conn.execute(select(reminder_outbox.c.position, reminder_outbox.c.status)).all()
         digests = conn.execute(
-            select(reminder_digests.c.positions, reminder_digests.c.recipient).where(
-                reminder_digests.c.ok.is_(True)
-            )
+            select(
+                reminder_digests.c.positions,
+                reminder_digests.c.org,
+                reminder_digests.c.recipient,
+                reminder_digests.c.day,
+            ).where(reminder_digests.c.ok.is_(True))
         ).all()
     in_digests = {p for d in digests for p in orjson.loads(d.positions)}
+    # messages per recipient (the digest's key: organisation and recipient) and day
+    per_person_day = Counter((d.org, d.recipient, d.day) for d in digests)
     sent = {p for p, status in rows if status == SENT}
+    obsolete = {p for p, status in rows if status == OBSOLETE}
     return YearFigures(
         issued=len(issued),
         delivered=len(sent & set(issued)),
-        lost=len(set(issued) - sent),
+        lost=len(set(issued) - sent - obsolete),
+        obsolete=len(obsolete & set(issued)),
         in_a_digest=len(set(issued) & in_digests),
-        messages=sum(per_person_day.values()),
+        messages=messages,
         digests=len(digests),
         people=len({d.recipient for d in digests}),
         max_per_person_per_day=max(per_person_day.values(), default=0),

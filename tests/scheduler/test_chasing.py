@@ -11,12 +11,14 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
+from tests.scheduler.simulation import recipient_of
 
 from planlog.config import Settings
 from planlog.domain.chasing import chase_offsets
 from planlog.domain.policy import ReminderPolicy
 from planlog.domain.values import InvalidValue
 from planlog.projections.runner import ReadModelRunner
+from planlog.scheduler.dispatch import set_channels
 from planlog.scheduler.reminders import ReminderIssuer
 from planlog.scheduler.service import reminder_pass
 from planlog.scheduler.workdays import EveryDay
@@ -100,7 +102,21 @@ def test_escalation_reaches_the_chair_then_the_chair_of_the_union_above(
     assert who["overdue+6"] == (["工会女工"], False)
     assert who["escalation+7"] == (["工会女工", "王主席"], True)
     assert who["escalation+23"] == (["工会女工", "王主席"], True)
-    assert who["escalation+30"] == (["工会女工", "王主席", "李主席"], True)
+    assert who["escalation+30"] == (["工会女工", "王主席", f"李主席@{CITY}"], True)
+
+
+def test_the_chair_above_is_told_through_the_channels_of_the_organisation_above(
+    app: PlanlogApp, runner: ReadModelRunner, settings: Settings, http_receiver: Any
+) -> None:
+    due = date(2026, 6, 30)
+    one_item(app, due)
+    set_channels(runner.engine, CITY, None, [http_receiver.url("json", "/city")])
+    set_channels(runner.engine, UNION, None, [http_receiver.url("json", "/union")])
+    daily_passes(app, runner, settings, due + timedelta(days=30), due + timedelta(days=30))
+    sent = [(r.path, recipient_of(r.json())) for r in http_receiver.requests]
+    assert ("/city", "李主席") in sent
+    assert ("/union", "李主席") not in sent  # the lagging union's group never sees it
+    assert ("/union", "王主席") in sent and ("/union", "工会女工") in sent
 
 
 def test_a_completed_occurrence_is_not_chased_and_chasing_resumes_when_reopened(

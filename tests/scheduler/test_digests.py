@@ -22,7 +22,7 @@ from planlog.projections.runner import ReadModelRunner
 from planlog.scheduler.dispatch import deliver, deliver_pending, set_channels
 from planlog.scheduler.service import reminder_pass
 from planlog.service.app import NewItem, PlanlogApp
-from planlog.service.commands import RegisterPerson
+from planlog.service.commands import RegisterPerson, SetReminderPolicy
 
 ORG = "某医院工会"
 
@@ -201,16 +201,17 @@ def test_the_simulated_year_loses_nothing_and_sends_at_most_one_message_per_pers
     assert figures.undelivered_before_channel > 0  # there was a backlog to deliver
     assert figures.refused_while_failing > 0  # and a channel that failed
     assert figures.lost == 0
-    assert figures.delivered == figures.in_a_digest == figures.issued
+    assert figures.obsolete > 0  # the backlog done before the channel was set is not sent
+    assert figures.delivered == figures.in_a_digest == figures.issued - figures.obsolete
     assert figures.max_per_person_per_day == 1
     assert figures.messages == figures.digests < figures.issued
 
 
-def test_a_known_person_is_mentioned_and_each_task_link_signs_them_in(
+def test_a_known_person_is_mentioned_in_a_group_chat_without_a_sign_in_link(
     app: PlanlogApp, runner: Any, settings: Settings, http_receiver: Any, monkeypatch: Any
 ) -> None:
     (item,) = plan_of(app, ("组织健全", "李四", date(2026, 6, 30)))
-    person = app.handle(
+    app.handle(
         RegisterPerson(org=ORG, name="李四", actor="admin", mobile="13800000000", im_id="lisi")
     )
     monkeypatch.setenv("PLANLOG_WECOM_ROBOT_API", http_receiver.url("http", "/wecom"))
@@ -222,11 +223,33 @@ def test_a_known_person_is_mentioned_and_each_task_link_signs_them_in(
     assert text["mentioned_mobile_list"] == ["13800000000"]
     assert text["mentioned_list"] == ["lisi"]
     assert "@13800000000" in text["content"]
-    link = re.search(r"https://planlog\.example\.org/login/link\?code=(\S+)", text["content"])
-    assert link is not None
-    found = peek(runner.engine, unquote(link.group(1)))
+    # the organisation's robot is a group: anyone there could redeem a sign-in link
+    assert "/login/link" not in text["content"]
+    assert f"https://planlog.example.org/items/{item}" in text["content"]
+
+
+def test_a_persons_own_channel_gets_one_sign_in_link_to_their_tasks(
+    app: PlanlogApp, runner: Any, settings: Settings, http_receiver: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.delenv("PLANLOG_NOTIFY_URLS", raising=False)
+    first, second = plan_of(
+        app, ("组织健全", "李四", date(2026, 6, 30)), ("换届选举", "李四", date(2026, 6, 30))
+    )
+    person = app.handle(RegisterPerson(org=ORG, name="李四", actor="admin"))
+    set_channels(runner.engine, ORG, None, [http_receiver.url("json", "/group")])
+    set_channels(runner.engine, ORG, "李四", [http_receiver.url("json", "/mine")])
+    reminder_pass(app, runner, at(date(2026, 6, 23), 9), settings=settings)
+
+    by_path = {r.path: r.json()["message"] for r in http_receiver.requests}
+    assert sorted(by_path) == ["/group", "/mine"]
+    assert "/login/link" not in by_path["/group"]
+    mine = by_path["/mine"]
+    (code,) = re.findall(r"https://planlog\.example\.org/login/link\?code=(\S+)", mine)
+    found = peek(runner.engine, unquote(code))
     assert found is not None
-    assert found.person.id == str(person.id) and found.next_path == f"/items/{item}"
+    assert found.person.id == str(person.id) and found.next_path == "/me"
+    for item in (first, second):  # each task line links to its plain page
+        assert f"https://planlog.example.org/items/{item}" in mine
 
 
 def test_a_reminder_an_earlier_version_gave_up_on_is_delivered(
@@ -241,3 +264,57 @@ def test_a_reminder_an_earlier_version_gave_up_on_is_delivered(
     set_channels(runner.engine, ORG, None, [http_receiver.url("json", "/hook")])
     deliver_pending(runner.engine, at(date(2026, 6, 23), 10))
     assert statuses(runner) == ["sent"] and len(http_receiver.requests) == 1
+
+
+def test_each_unit_named_responsible_gets_its_own_digest(
+    app: PlanlogApp, runner: Any, settings: Settings, http_receiver: Any
+) -> None:
+    plan_of(app, ("联合宣传", "组织部、宣传部", date(2026, 6, 25)))
+    set_channels(runner.engine, ORG, None, [http_receiver.url("json", "/hook")])
+    reminder_pass(app, runner, at(date(2026, 6, 25), 9), settings=settings)
+
+    assert [r["recipients"] for r in reminders_report(runner.engine)] == [["组织部", "宣传部"]]
+    greeted = sorted(recipient_of(r.json()) for r in http_receiver.requests)
+    assert greeted == ["宣传部", "组织部"]
+
+
+def test_a_backlog_closed_before_a_channel_was_set_is_kept_as_obsolete_and_not_sent(
+    app: PlanlogApp, runner: Any, settings: Settings, http_receiver: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.delenv("PLANLOG_NOTIFY_URLS", raising=False)
+    done, _ = plan_of(
+        app,
+        ("早已办完的事", "工会女工", date(2026, 6, 30)),
+        ("还没办的事", "工会女工", date(2026, 6, 30)),
+    )
+    reminder_pass(app, runner, at(date(2026, 6, 23), 9), settings=settings)
+    app.complete(done, actor="li", occurrence="2026-06-30", done_on=date(2026, 6, 24))
+
+    runner.catch_up()
+    set_channels(runner.engine, ORG, None, [http_receiver.url("json", "/hook")])
+    deliver_pending(runner.engine, at(date(2026, 6, 25), 9))
+    (message,) = http_receiver.requests
+    assert "还没办的事" in message.json()["message"]
+    assert "早已办完的事" not in message.json()["message"]
+    by_title = {r["title"]: r for r in reminders_report(runner.engine)}
+    assert by_title["早已办完的事"]["status"] == "obsolete"
+    assert not by_title["早已办完的事"]["undelivered"]
+    assert by_title["还没办的事"]["status"] == "sent"
+
+
+def test_a_deadline_handed_in_for_sign_off_is_labelled_awaiting_confirmation(
+    app: PlanlogApp, runner: Any, settings: Settings, http_receiver: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.delenv("PLANLOG_NOTIFY_URLS", raising=False)
+    (item,) = plan_of(app, ("交了待确认的事", "工会女工", date(2026, 6, 30)))
+    plan_id = app.get_item(item).plan_id
+    app.handle(SetReminderPolicy(plan_id=plan_id, policy={"sign_off": True}, actor="王主席"))
+    reminder_pass(app, runner, at(date(2026, 6, 23), 9), settings=settings)
+    app.complete(item, actor="工会女工", occurrence="2026-06-30", done_on=date(2026, 6, 24))
+
+    runner.catch_up()
+    set_channels(runner.engine, ORG, None, [http_receiver.url("json", "/hook")])
+    deliver_pending(runner.engine, at(date(2026, 6, 25), 9))
+    (message,) = http_receiver.requests
+    assert "待确认办结" in message.json()["message"]
+    assert "已办结 ·" not in message.json()["message"]

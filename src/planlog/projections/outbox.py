@@ -49,6 +49,9 @@ REMINDER_ISSUED = event_name(PlanItem.ReminderIssued)
 #: a row's delivery status (`planlog.scheduler.dispatch` moves it along)
 PENDING, SENDING, SENT, RETRYING, FAILED = "pending", "sending", "sent", "retrying", "failed"
 REPLAYED, NO_CHANNEL = "replayed", "no_channel"
+#: a row whose deadline was done before it could go out: kept, never sent (a channel set
+#: mid-year must not deliver months of closed backlog)
+OBSOLETE = "obsolete"
 #: still to be delivered because delivery was tried and did not succeed: shown as
 #: undelivered (a row merely `pending` is on its way, or held for tomorrow's digest)
 UNDELIVERED = (NO_CHANNEL, RETRYING, FAILED)
@@ -111,6 +114,15 @@ notify_channels = Table(
     Column("person", Text, primary_key=True),  # "" means the whole organisation
     Column("urls", Text, nullable=False),  # apprise URLs, space separated
 )
+
+
+def own_channels(conn: Connection, org: str, person_name: str) -> list[str]:
+    """A person's own reminder channels (their per-person rows), never the organisation's
+    nor the default ones: the only places a one-time sign-in link may go, since a link in
+    a group chat would let everyone in the group sign in as that person."""
+    c = notify_channels.c
+    query = select(c.urls).where(c.org == org, c.person == person_name, c.person != "")
+    return [u for text in conn.execute(query).scalars() for u in text.split()]
 
 
 class _ReminderIssued(Shape):

@@ -40,14 +40,17 @@ from sqlalchemy.engine import Connection
 from planlog.auth.links import sign_in_url
 from planlog.domain.clock import PLAN_TZ
 from planlog.projections.board import board_items, board_occurrences, board_plans
+from planlog.projections.digests import digest_outbox
 from planlog.projections.outbox import (
     FAILED,
     NO_CHANNEL,
+    OBSOLETE,
     PENDING,
     RETRYING,
     SENDING,
     SENT,
     notify_channels,
+    own_channels,
     reminder_digests,
     reminder_outbox,
     utc_iso,
@@ -68,7 +71,8 @@ log = logging.getLogger("planlog.delivery")
 
 #: statuses of rows still to be delivered; `failed` too: rows an earlier version gave up
 #: on after eight attempts go out now, and a vanished item's row is looked at again
-_WAITING = (PENDING, RETRYING, NO_CHANNEL, FAILED)
+#: (the weekly laggard digests wait the same way)
+WAITING = _WAITING = (PENDING, RETRYING, NO_CHANNEL, FAILED)
 #: how long a row whose item left the board waits before it is looked at again
 _VANISHED_RECHECK = timedelta(hours=6)
 
@@ -95,6 +99,14 @@ def set_channels(engine: Engine, org: str, person: str | None, urls: list[str]) 
 
 
 def _wake(conn: Connection, org: str) -> None:
+    conn.execute(  # the organisation's weekly laggard digests waiting for a channel too
+        update(digest_outbox)
+        .where(
+            digest_outbox.c.org == org,
+            digest_outbox.c.status.in_((NO_CHANNEL, RETRYING, FAILED)),
+        )
+        .values(next_attempt_at="")
+    )
     o, i, p = reminder_outbox.c, board_items.c, board_plans.c
     items_of_org = (
         select(i.item_id).join_from(board_items, board_plans, p.plan_id == i.plan_id)
@@ -118,8 +130,28 @@ def list_channels(engine: Engine) -> list[dict[str, Any]]:
         ]
 
 
+def address(name: str, org: str) -> str:
+    """How a reminder names a recipient of another organisation than the item's (the
+    chair above a lagging union): "name@org". A bare name is of the item's organisation,
+    as every reminder issued before this was."""
+    return f"{name}@{org}"
+
+
+def recipient_org(item_org: str, recipient: str) -> tuple[str, str]:
+    """(organisation, name) whose channels and people a recipient is looked up in."""
+    name, at, org = recipient.rpartition("@")
+    if at and name and org:
+        return org, name
+    return item_org, recipient
+
+
 def default_urls() -> list[str]:
     return parse_urls(os.environ.get("PLANLOG_NOTIFY_URLS"))
+
+
+def channels_for(conn: Connection, org: str, people: list[str]) -> list[str]:
+    """The organisation's channels and those of `people` in it, else the default ones."""
+    return _channels_for(conn, org, people)
 
 
 def _channels_for(conn: Connection, org: str, people: list[str]) -> list[str]:
@@ -147,6 +179,8 @@ class Contact:
 
     person_ids: tuple[str, ...]
     mention: Mention
+    #: the people's names: whose own channels (`own_channels`) may carry a sign-in link
+    names: tuple[str, ...] = ()
 
 
 def _contact(conn: Connection, org: str, recipient: str) -> Contact | None:
@@ -159,6 +193,7 @@ def _contact(conn: Connection, org: str, recipient: str) -> Contact | None:
             mobiles=tuple(p.mobile for p in found if p.mobile),
             user_ids=tuple(p.im_id for p in found if p.im_id),
         ),
+        tuple(p.name for p in found),
     )
 
 
@@ -279,6 +314,7 @@ def deliver(
     if not rows:
         return run
     run.rows.extend(_drop_vanished(engine, rows, now))
+    run.rows.extend(_drop_obsolete(engine, rows, now))
     groups = _group(rows)
     keys = list(groups)
     for start in range(0, len(keys), BATCH):
@@ -327,6 +363,7 @@ class _Row:
     percent: int | None
     note: str | None
     closed: bool
+    submitted: bool
     #: outcome of this run
     reached: set[str] = field(default_factory=set)  # recipients fully delivered to
     failed: list[str] = field(default_factory=list)
@@ -337,6 +374,15 @@ class _Row:
 
     def channel_done(self, recipient: str, channel: str) -> bool:
         return channel in self.everyone or (recipient, channel) in self.done
+
+    def as_recorded(self, org: str, name: str) -> str:
+        """The recipient as this row records it ("name", or "name@org" for a recipient
+        of another organisation than the item's)."""
+        assert self.org is not None
+        for recipient in self.recipients:
+            if recipient_org(self.org, recipient) == (org, name):
+                return recipient
+        return name
 
 
 def _due_rows(engine: Engine, now: datetime) -> list[_Row]:
@@ -401,8 +447,9 @@ def _due_rows(engine: Engine, now: datetime) -> list[_Row]:
                     opens=r.opens,
                     percent=r.percent,
                     note=r.note,
-                    # done, or handed in for sign-off: no longer to be chased
-                    closed=r.occ_status is not None and r.occ_status in ("done", "submitted"),
+                    # done: no longer to be told; handed in: awaiting the chair (待确认办结)
+                    closed=r.occ_status == "done",
+                    submitted=r.occ_status == "submitted",
                 )
             )
     return rows
@@ -429,12 +476,32 @@ def _drop_vanished(engine: Engine, rows: list[_Row], now: datetime) -> list[Deli
     return [Delivery(r.position, r.item_id, r.occurrence, r.kind, FAILED, []) for r in gone]
 
 
+def _drop_obsolete(engine: Engine, rows: list[_Row], now: datetime) -> list[Delivery]:
+    """Rows whose deadline was done before they went out are not sent: they are marked
+    `obsolete` (kept, shown by `planlog reminders`), so a channel set mid-year does not
+    deliver months of closed backlog."""
+    done = [r for r in rows if r.closed]
+    if not done:
+        return []
+    o = reminder_outbox.c
+    with engine.begin() as conn:
+        conn.execute(
+            update(reminder_outbox)
+            .where(o.position.in_([r.position for r in done]), o.status != SENT)
+            .values(status=OBSOLETE, last_error=None, next_attempt_at=utc_iso(now))
+        )
+    rows[:] = [r for r in rows if not r.closed]
+    return [Delivery(r.position, r.item_id, r.occurrence, r.kind, OBSOLETE, []) for r in done]
+
+
 def _group(rows: list[_Row]) -> dict[tuple[str, str], list[_Row]]:
+    """Rows by (organisation, recipient): a recipient is looked up in the organisation
+    they belong to, the chair above a union in the organisation above."""
     groups: dict[tuple[str, str], list[_Row]] = defaultdict(list)
     for row in rows:
         assert row.org is not None
         for recipient in row.recipients:
-            groups[(row.org, recipient)].append(row)
+            groups[recipient_org(row.org, recipient)].append(row)
     return groups
 
 
@@ -572,26 +639,33 @@ def _prepare(
         group = [r for r in group if _tried_today(r, day)]
         if not group:
             return []
-    urls = _channels_for(conn, org, [recipient])
+    name = recipient
+    urls = _channels_for(conn, org, [name])
     if not urls:
         for row in group:
-            row.no_channel.append(recipient)
+            row.no_channel.append(row.as_recorded(org, name))
             row.tried = True
         return []
-    by_rows: dict[tuple[int, ...], list[str]] = defaultdict(list)
+    contact = wording.people(conn, org, name)
+    private = _private_channels(conn, org, contact, urls)
+    # One message per set of rows still to receive and per kind of channel: only a
+    # message to the person's own channels carries their sign-in link.
+    by_rows: dict[tuple[tuple[int, ...], bool], list[str]] = defaultdict(list)
     for url in urls:
-        todo = tuple(r.position for r in group if not r.channel_done(recipient, mask(url)))
+        todo = tuple(
+            r.position for r in group if not r.channel_done(r.as_recorded(org, name), mask(url))
+        )
         if todo:
-            by_rows[todo].append(url)
+            by_rows[(todo, url in private)].append(url)
     for row in group:
-        if _fully_done(row, recipient, urls):
-            row.reached.add(recipient)
-    contact = wording.people(conn, org, recipient)
+        if _fully_done(row, row.as_recorded(org, name), urls):
+            row.reached.add(row.as_recorded(org, name))
     jobs = []
     rows_at = {r.position: r for r in group}
-    for positions, channel_urls in by_rows.items():
+    for (positions, own), channel_urls in by_rows.items():
         rows = [rows_at[p] for p in positions]
-        digest = _digest(engine, org, recipient, rows, day, contact, wording)
+        sign_in = _sign_in(engine, contact, wording) if own else None
+        digest = _digest(org, name, rows, day, contact, wording, sign_in)
         title, body = render_digest(digest, wording.lang)
         jobs.append(
             _Job(
@@ -607,14 +681,33 @@ def _prepare(
     return jobs
 
 
+def _private_channels(
+    conn: Connection, org: str, contact: Contact | None, urls: list[str]
+) -> set[str]:
+    """Which of `urls` are the own channels of the one person a recipient is (none for
+    a department of several people, or an unknown recipient). A URL also configured for
+    the organisation is not private, whoever else lists it."""
+    if contact is None or len(contact.person_ids) != 1 or len(contact.names) != 1:
+        return set()
+    shared = set(_channels_for(conn, org, []))
+    return {u for u in own_channels(conn, org, contact.names[0]) if u in urls} - shared
+
+
+def _sign_in(engine: Engine, contact: Contact | None, wording: _Wording) -> str | None:
+    """One one-time link per message, to the person's task list (我的任务)."""
+    if not wording.link_base or contact is None or len(contact.person_ids) != 1:
+        return None
+    return wording.link_maker(engine, contact.person_ids[0], wording.link_base, "/me")
+
+
 def _digest(
-    engine: Engine,
     org: str,
     recipient: str,
     rows: list[_Row],
     day: date,
     contact: Contact | None,
     wording: _Wording,
+    sign_in: str | None = None,
 ) -> Digest:
     # Several reminders of one deadline (a backlog, a lead and a due) are one item.
     merged: dict[tuple[str, str], list[_Row]] = defaultdict(list)
@@ -634,24 +727,21 @@ def _digest(
                 percent=row.percent,
                 note=row.note,
                 closed=row.closed,
-                link=_link(engine, item_id, contact, wording),
+                submitted=row.submitted,
+                link=_link(item_id, wording),
             )
         )
     mention = None
     if contact is not None:
         mention = " ".join(f"@{m}" for m in (*contact.mention.mobiles, *contact.mention.user_ids))
-    return Digest(recipient, org, day, tuple(items), mention or None)
+    return Digest(recipient, org, day, tuple(items), mention or None, sign_in)
 
 
-def _link(engine: Engine, item_id: str, contact: Contact | None, wording: _Wording) -> str | None:
-    """The task's page; for a recipient who is one known person, a one-time link that
-    signs them in on the way (a department of several people gets the plain page)."""
+def _link(item_id: str, wording: _Wording) -> str | None:
+    """The task's plain page: whoever opens it signs in as themselves."""
     if not wording.link_base:
         return None
-    path = f"/items/{item_id}"
-    if contact is not None and len(contact.person_ids) == 1:
-        return wording.link_maker(engine, contact.person_ids[0], wording.link_base, path)
-    return f"{wording.link_base.rstrip('/')}{path}"
+    return f"{wording.link_base.rstrip('/')}/items/{item_id}"
 
 
 def _send_all(jobs: list[_Job], send: Sender, workers: int) -> Iterable[tuple[_Job, list[Attempt]]]:
@@ -678,15 +768,16 @@ def _send_guarded(job: _Job, send: Sender) -> list[Attempt]:
 
 def _note_outcome(job: _Job, attempts: list[Attempt]) -> None:
     for row in job.rows:
+        recipient = row.as_recorded(job.org, job.recipient)
         row.tried = True
         row.attempts_seen.extend(attempts)
         for attempt in attempts:
             if attempt.ok:
-                row.done.add((job.recipient, attempt.url))
+                row.done.add((recipient, attempt.url))
             else:
                 row.failed.append(f"{attempt.url}: {attempt.error}")
-        if all(row.channel_done(job.recipient, mask(u)) for u in job.urls):
-            row.reached.add(job.recipient)
+        if all(row.channel_done(recipient, mask(u)) for u in job.urls):
+            row.reached.add(recipient)
 
 
 def _record(

@@ -8,15 +8,16 @@ page ranks them (`planlog.projections.ranking`).
 Issuing is an event, `Organisation.DigestIssued`, refused a second time for the same
 organisation and week: two schedulers, a re-run or a restart issue it once. Sending is
 the digest outbox's side effect (`planlog.projections.digests`), at least once: a row is
-marked sent only after every channel took it, and retried otherwise (as reminders are,
-`planlog.scheduler.delivery`). Channels are the district's own (`planlog notify set`),
-else PLANLOG_NOTIFY_URLS.
+marked sent only after every channel took it, and retried with the reminders' backoff
+for as long as it takes (`planlog.scheduler.delivery`); one waiting for a channel goes
+as soon as one is set. Channels are the district chair's own when the chair is a known
+person with channels of their own, else the district's (`planlog notify set`), else
+PLANLOG_NOTIFY_URLS.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,26 +30,23 @@ from planlog.domain.clock import PLAN_TZ
 from planlog.domain.errors import ConcurrencyConflict, RuleViolation
 from planlog.projections.digests import digest_outbox
 from planlog.projections.outbox import (
-    FAILED,
     NO_CHANNEL,
     PENDING,
     RETRYING,
     SENT,
-    notify_channels,
+    own_channels,
     utc_iso,
 )
+from planlog.projections.people import people_for
 from planlog.projections.ranking import lagging, ranking
 from planlog.projections.rollup import org_tree
 from planlog.projections.runner import ReadModelRunner
-from planlog.scheduler.delivery import Attempt, next_retry_delay, parse_urls
+from planlog.scheduler.delivery import Attempt, next_retry_delay
 from planlog.scheduler.delivery import send as apprise_send
+from planlog.scheduler.dispatch import WAITING, channels_for
 from planlog.service.app import PlanlogApp
 
 log = logging.getLogger("planlog.laggards")
-
-#: A weekly digest is retried with the reminders' backoff, but not for ever: next week's
-#: digest lists the same laggards again, so after this many failures it is given up.
-DIGEST_ATTEMPTS = 8
 
 Sender = Callable[[list[str], str, str], list[Attempt]]
 
@@ -78,8 +76,12 @@ def issue_digests(app: PlanlogApp, runner: ReadModelRunner, now: datetime) -> li
     week = iso_week(today)
     runner.catch_up()
     with runner.engine.connect() as conn:
-        tree = org_tree(conn)
-        wanted = {d: lagging(ranking(conn, d, today)) for d in districts(tree)}
+        # The job runs hourly: a week already issued is known before anything is ranked.
+        done = set(
+            conn.execute(select(digest_outbox.c.org).where(digest_outbox.c.week == week)).scalars()
+        )
+        todo = [d for d in districts(org_tree(conn)) if d not in done]
+        wanted = {d: lagging(ranking(conn, d, today)) for d in todo}
     issued: list[str] = []
     for district, behind in wanted.items():
         if not behind:
@@ -96,15 +98,16 @@ def issue_digests(app: PlanlogApp, runner: ReadModelRunner, now: datetime) -> li
     return issued
 
 
-def _channels(engine: Engine, org: str) -> list[str]:
+def _channels(engine: Engine, org: str, recipients: list[str]) -> list[str]:
+    """The district chair's own channels when the chair is a known person who has some;
+    else the district's, else PLANLOG_NOTIFY_URLS."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(notify_channels.c.urls).where(
-                notify_channels.c.org == org, notify_channels.c.person == ""
-            )
-        ).scalars()
-        urls = [u for text in rows for u in text.split()]
-    return urls or parse_urls(os.environ.get("PLANLOG_NOTIFY_URLS"))
+        for chair in recipients:
+            if people_for(conn, org, [chair]):
+                urls = own_channels(conn, org, chair)
+                if urls:
+                    return urls
+        return channels_for(conn, org, [])
 
 
 def digest_text(org: str, week: str, rows: list[dict[str, object]], more: int) -> tuple[str, str]:
@@ -122,16 +125,18 @@ def digest_text(org: str, week: str, rows: list[dict[str, object]], more: int) -
 
 
 def deliver_digests(engine: Engine, now: datetime, *, sender: Sender | None = None) -> int:
-    """Send every digest due (pending, or a retry whose time came); how many went out."""
+    """Send every digest whose time to (re)try has come (waiting as reminders wait:
+    pending, retrying, without a channel, or given up on by an earlier version); how
+    many went out."""
     send = sender or (lambda urls, title, body: apprise_send(urls, title, body))
     moment = utc_iso(now)
     with engine.connect() as conn:
         rows = conn.execute(
             select(digest_outbox).where(
-                or_(
+                or_(  # a new digest goes at once, whenever the scheduler's clock says it is
                     digest_outbox.c.status == PENDING,
                     and_(
-                        digest_outbox.c.status == RETRYING,
+                        digest_outbox.c.status.in_(WAITING),
                         digest_outbox.c.next_attempt_at <= moment,
                     ),
                 )
@@ -139,22 +144,26 @@ def deliver_digests(engine: Engine, now: datetime, *, sender: Sender | None = No
         ).all()
     sent = 0
     for row in rows:
-        urls = _channels(engine, row.org)
+        urls = _channels(engine, row.org, list(orjson.loads(row.recipients)))
         values: dict[str, object]
-        if not urls:
-            values = {"status": NO_CHANNEL}
+        tries = row.attempts + 1
+        if not urls:  # waits for a channel: setting one wakes it (dispatch.set_channels)
+            values = {
+                "status": NO_CHANNEL,
+                "attempts": tries,
+                "next_attempt_at": utc_iso(now + next_retry_delay(tries)),
+                "last_error": f"no notification channel for {row.org}",
+            }
         else:
             title, body = digest_text(row.org, row.week, orjson.loads(row.lagging), int(row.more))
             attempts = send(urls, title, body)
             failed = [a for a in attempts if not a.ok]
-            tries = row.attempts + 1
             if not failed:
                 values = {"status": SENT, "sent_at": moment, "attempts": tries}
                 sent += 1
-            else:
-                retry = tries < DIGEST_ATTEMPTS
+            else:  # retried with backoff for as long as it takes, never given up
                 values = {
-                    "status": RETRYING if retry else FAILED,
+                    "status": RETRYING,
                     "attempts": tries,
                     "next_attempt_at": utc_iso(now + next_retry_delay(tries)),
                     "last_error": "; ".join(a.error or "" for a in failed)[:300],

@@ -223,14 +223,14 @@ _GROUP_ZH = {
     ESCALATED: "督办（抄送主席）",
     TODAY: "今天到期",
     UPCOMING: "即将到期",
-    CLOSED: "已办结（此前的提醒）",
+    CLOSED: "已办结或待确认（此前的提醒）",
 }
 _GROUP_EN = {
     OVERDUE: "Overdue",
     ESCALATED: "Escalated to the chair",
     TODAY: "Due today",
     UPCOMING: "Coming up",
-    CLOSED: "Closed since (earlier reminders)",
+    CLOSED: "Closed or awaiting sign-off since (earlier reminders)",
 }
 
 
@@ -248,9 +248,11 @@ class DigestItem:
     note: str | None
     closed: bool
     link: str | None
+    #: handed in and awaiting the chair's sign-off (待确认办结): not done yet
+    submitted: bool = False
 
     def group(self, recipient: str, today: date) -> str:
-        if self.closed:
+        if self.closed or self.submitted:
             return CLOSED
         if self.escalate and recipient != (self.responsible or recipient):
             return ESCALATED  # someone else's task, sent to the chair
@@ -270,6 +272,9 @@ class Digest:
     items: tuple[DigestItem, ...]
     #: text that makes a work-chat robot notify the person ("@13800000000"), if known
     mention: str | None = None
+    #: a one-time link that signs the person in on their task list (我的任务); only in a
+    #: message to the person's own channels, never to a group
+    sign_in: str | None = None
 
     def grouped(self) -> list[tuple[str, list[DigestItem]]]:
         groups: dict[str, list[DigestItem]] = {name: [] for name in GROUPS}
@@ -302,7 +307,7 @@ def render_digest(digest: Digest, lang: str = "zh") -> tuple[str, str]:
         tag = "【督办】" if escalated else "【逾期提醒】" if urgent else "【工作提醒】"
         if single is not None:
             days = (single.occurrence_due - digest.today).days
-            title = f"{tag}{single.item_title} · {'已办结' if single.closed else _zh_status(days)}"
+            title = f"{tag}{single.item_title} · {_zh_state(single, days)}"
         else:
             title = f"{tag}{digest.recipient}：{summary}（{_zh_short(digest.today, digest.today)}）"
         lines = [f"{digest.recipient}，您好！以下是{digest.org}今天需要您关注的工作："]
@@ -310,7 +315,7 @@ def render_digest(digest: Digest, lang: str = "zh") -> tuple[str, str]:
         tag = "[Escalation] " if escalated else "[Overdue] " if urgent else "[Reminder] "
         if single is not None:
             days = (single.occurrence_due - digest.today).days
-            title = f"{tag}{single.item_title} · {'closed' if single.closed else _en_status(days)}"
+            title = f"{tag}{single.item_title} · {_en_state(single, days)}"
         else:
             title = f"{tag}{digest.recipient}: {summary} ({_en_short(digest.today, digest.today)})"
         lines = [f"{digest.recipient}, here is what needs you today at {digest.org}:"]
@@ -329,6 +334,13 @@ def render_digest(digest: Digest, lang: str = "zh") -> tuple[str, str]:
     if hidden > 0:
         lines.append("")
         lines.append(f"……另有{hidden}项，请登录查看。" if zh else f"… and {hidden} more; sign in.")
+    if digest.sign_in:
+        lines.append("")
+        lines.append(
+            f"登录查看我的任务：{digest.sign_in}"
+            if zh
+            else f"Sign in to my tasks: {digest.sign_in}"
+        )
     if digest.mention:
         lines.append("")
         lines.append(digest.mention)
@@ -338,7 +350,7 @@ def render_digest(digest: Digest, lang: str = "zh") -> tuple[str, str]:
 def _digest_item(number: int, item: DigestItem, today: date, zh: bool) -> list[str]:
     days = (item.occurrence_due - today).days
     if zh:
-        status = "已办结" if item.closed else _zh_status(days)
+        status = _zh_state(item, days)
         head = f"{number}. {item.item_title}（{item.plan_title}）"
         facts = [f"截止{_zh_short(item.occurrence_due, today)}", status, _progress(item, zh)]
         if item.escalate and not item.closed:
@@ -349,7 +361,7 @@ def _digest_item(number: int, item: DigestItem, today: date, zh: bool) -> list[s
         if item.link:
             lines.append(f"   办理：{item.link}")
         return lines
-    status = "closed" if item.closed else _en_status(days)
+    status = _en_state(item, days)
     head = f"{number}. {item.item_title} ({item.plan_title})"
     facts = [f"due {_en_short(item.occurrence_due, today)}", status, _progress(item, zh)]
     if item.escalate and not item.closed:
@@ -360,6 +372,18 @@ def _digest_item(number: int, item: DigestItem, today: date, zh: bool) -> list[s
     if item.link:
         lines.append(f"   Open: {item.link}")
     return lines
+
+
+def _zh_state(item: DigestItem, days: int) -> str:
+    if item.closed:
+        return "已办结"
+    return "待确认办结" if item.submitted else _zh_status(days)
+
+
+def _en_state(item: DigestItem, days: int) -> str:
+    if item.closed:
+        return "closed"
+    return "awaiting sign-off" if item.submitted else _en_status(days)
 
 
 _NOTE_CHARS = 40  # a progress note is quoted, not reproduced

@@ -31,11 +31,13 @@ from sqlalchemy.engine import Connection
 
 from planlog.domain.chasing import CHAIR, CLOSED, PARENT_CHAIR, last_chase_offset
 from planlog.domain.errors import ConcurrencyConflict, NotFound, RuleViolation
+from planlog.domain.person import responsible_names
 from planlog.projections.board import board_items, board_plans
 from planlog.projections.calendar import Deadline, open_deadlines
 from planlog.projections.outbox import reminder_outbox
 from planlog.projections.reminder_due import reminder_due, reminder_policies
 from planlog.projections.rollup import organisations
+from planlog.scheduler.dispatch import address
 from planlog.scheduler.policy import ReminderPolicy, Slot, due_reminder, reminder_slots
 from planlog.scheduler.workdays import WorkdayCalendar
 from planlog.service.app import PlanlogApp
@@ -143,8 +145,8 @@ class _Orgs:
             found.append(chair)
         if level >= PARENT_CHAIR and parent:
             parent_chair, _ = self._get(parent)
-            if parent_chair:
-                found.append(parent_chair)
+            if parent_chair:  # told through the channels of the organisation above
+                found.append(address(parent_chair, parent))
         return found
 
 
@@ -333,7 +335,8 @@ class ReminderIssuer:
 
     @staticmethod
     def _reminder(due: _Due, slot: Slot, chairs: list[str]) -> IssuedReminder:
-        recipients = [due.responsible or UNASSIGNED]
+        # each unit or person named is a recipient of their own: "组织部、宣传部" is two
+        recipients = responsible_names(due.responsible) or [UNASSIGNED]
         for chair in chairs:
             if chair not in recipients:
                 recipients.append(chair)

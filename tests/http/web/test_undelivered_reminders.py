@@ -32,6 +32,10 @@ def test_the_board_lists_undelivered_reminders_until_a_channel_takes_them(
     assert "外市事项" not in page
 
     set_channels(svc.engine, "某医院工会", None, [http_receiver.url("json", "/hook")])
+    # the chair above is told through the district's channel, not the union's
+    set_channels(svc.engine, "某区总工会", None, [http_receiver.url("json", "/district")])
     deliver_pending(svc.engine, at(date(2026, 6, 23)))
-    assert len(http_receiver.requests) == 4  # a digest for each of the four people
+    # a digest for each unit or person named responsible, and each chair
+    assert len(http_receiver.requests) == 5
+    assert [r.path for r in http_receiver.requests].count("/district") == 1  # 刘主席
     assert "尚未送达" not in client.get(web.board).text

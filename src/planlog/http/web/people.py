@@ -21,7 +21,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
 
 from planlog.auth.caller import MANAGE, REPORT
 from planlog.auth.errors import Forbidden
@@ -57,7 +56,7 @@ from planlog.http.web.session import (
 )
 from planlog.http.web.text import tr
 from planlog.http.web.uploads import FILE_FIELD, Uploads
-from planlog.projections.outbox import notify_channels
+from planlog.projections.outbox import own_channels
 from planlog.projections.people import PersonRow, people_in, person_row, tasks_for
 from planlog.scheduler.delivery import send as send_message
 from planlog.service.commands import ChangePerson, RegisterPerson, ReportProgress, RetirePerson
@@ -525,10 +524,8 @@ def person_link(
 def _own_channels(svc: Services, person: PersonRow) -> list[str]:
     """The person's own reminder channels, never the organisation's: a sign-in link in
     a group chat would let everyone in the group sign in as that person."""
-    c = notify_channels.c
-    query = select(c.urls).where(c.org == person.org, c.person == person.name)
     with svc.engine.connect() as conn:
-        return [u for text in conn.execute(query).scalars() for u in text.split()]
+        return own_channels(conn, person.org, person.name)
 
 
 @router.post("/people/{person_id}/password")
