@@ -49,6 +49,24 @@ LIMITS = {
     "SectionOrder.reason": 500,
     "TargetIn.text": 300,
     "TargetIn.unit": 200,
+    # this session: people, extension requests, sign-off, federation tasks
+    "AdjustBody.reason": 500,
+    "Decision.reason": 500,
+    "ExtensionRequestIn.reason": 500,
+    "LinkRequest.next": 500,
+    "PersonChange.name": 100,
+    "PersonChange.department": 200,
+    "PersonChange.mobile": 20,
+    "PersonChange.email": 254,
+    "PersonChange.im_id": 64,
+    "PersonChange.reason": 500,
+    "PersonCreate.org": 200,
+    "PersonCreate.name": 100,
+    "PersonCreate.department": 200,
+    "PersonCreate.mobile": 20,
+    "PersonCreate.email": 254,
+    "PersonCreate.im_id": 64,
+    "SignOffIn.reason": 500,
 }
 
 
