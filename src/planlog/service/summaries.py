@@ -199,6 +199,10 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
             f"Rejected the extension request for {d.get('occurrence')}: {d.get('reason') or ''}"
         ),
     ),
+    event_name(PlanItem.ExtensionSuperseded): (
+        lambda d: f"{d.get('occurrence')} 时限已调整，其延期申请随之关闭",
+        lambda d: f"Closed the extension request for {d.get('occurrence')}: the deadline was moved",
+    ),
     event_name(PlanItem.ReminderIssued): (
         lambda d: f"发出提醒（{d.get('kind')}，{d.get('occurrence')}）",
         lambda d: f"Sent a reminder ({d.get('kind')}, {d.get('occurrence')})",
