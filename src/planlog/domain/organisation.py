@@ -9,14 +9,21 @@ not kept here: robot tokens and passwords do not belong in an immutable log.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from planlog.domain.errors import RuleViolation
 from planlog.domain.model import PlanlogCreated, PlanlogEvent, reason_text
-from planlog.domain.values import NAME_MAX, InvalidValue, check_text_chars, text, whole
+from planlog.domain.values import (
+    NAME_MAX,
+    InvalidValue,
+    check_text_chars,
+    required_text,
+    text,
+    whole,
+)
 
 _WEEK = re.compile(r"\d{4}-W\d{2}")
 
@@ -133,19 +140,46 @@ class Organisation(Aggregate):
     class DigestIssued(PlanlogEvent):
         """The weekly digest of this organisation's lagging unions (督办周报) was issued to
         its chair. Sending it is a side effect done once by the scheduler
-        (planlog.scheduler.laggards); replaying this event sends nothing."""
+        (planlog.scheduler.laggards); replaying this event sends nothing.
+
+        Version 2 addresses it to people: `chairs` are the organisation's registered
+        chairs, by person id (one digest each, to their own channels), and `addressed_to`
+        says whether it went to them ("chairs") or, with no chair registered, to the
+        organisation's own channels as before ("unit")."""
+
+        class_version: ClassVar[int] = 2
 
         org: str  # the organisation's name, for the outbox that sends it
         week: str
-        recipients: list[str]
+        recipients: list[str]  # the names it is addressed to, as people read them
         lagging: list[dict[str, Any]]
         more: int
+        chairs: list[dict[str, str]]  # [{"person_id", "name"}], by name
+        addressed_to: str  # "chairs" or "unit"
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Version 1 named the chair in free text only: it went to the unit, or to
+            # that name's own channels; no person id was ever recorded.
+            state["chairs"] = []
+            state["addressed_to"] = UNIT
 
         def apply(self, org: Organisation) -> None:
             org.digest_weeks.add(self.week)
 
-    def issue_digest(self, week: str, lagging: list[dict[str, Any]], *, actor: str) -> None:
-        """Issue the digest of `week` (ISO, "2026-W48"): once per organisation and week."""
+    def issue_digest(
+        self,
+        week: str,
+        lagging: list[dict[str, Any]],
+        *,
+        actor: str,
+        chairs: list[dict[str, str]] | None = None,
+    ) -> None:
+        """Issue the digest of `week` (ISO, "2026-W48"): once per organisation and week.
+
+        `chairs` are the organisation's registered chairs ({"person_id", "name"}): each
+        gets the digest. Without any, it goes to the organisation itself (its channels),
+        addressed to the chair named in free text, as digests always did."""
         if not isinstance(week, str) or not _WEEK.fullmatch(week):
             raise InvalidValue(
                 "week", "not_week", "应为 ISO 周，如 2026-W48", "must be an ISO week"
@@ -159,16 +193,48 @@ class Organisation(Aggregate):
         if not isinstance(lagging, list):
             raise InvalidValue("lagging", "not_list", "应为列表", "must be a list")
         rows = [_lagging_row(row) for row in lagging[:DIGEST_MAX]]
+        people = _chairs(chairs or [])
         self.trigger_event(
             self.DigestIssued,
             org=self.name,
             week=week,
-            recipients=[self.chair] if self.chair else [],
+            recipients=[p["name"] for p in people] or ([self.chair] if self.chair else []),
             lagging=rows,
             more=max(0, len(lagging) - DIGEST_MAX),
+            chairs=people,
+            addressed_to=CHAIRS if people else UNIT,
             actor=actor,
             reason=None,
         )
+
+
+#: whom a digest is addressed to: the registered chair people, or the organisation itself
+CHAIRS, UNIT = "chairs", "unit"
+#: chairs one digest goes to (a union has a handful; more is a mistake, not a federation)
+CHAIRS_MAX = 20
+
+
+def _chairs(value: object) -> list[dict[str, str]]:
+    """The chairs of a digest, checked: each a person id and a name, once each, by name."""
+    if not isinstance(value, list):
+        raise InvalidValue("chairs", "not_list", "应为列表", "must be a list")
+    if len(value) > CHAIRS_MAX:
+        raise InvalidValue(
+            "chairs", "too_many", f"最多 {CHAIRS_MAX} 人", f"at most {CHAIRS_MAX} people"
+        )
+    found: dict[str, dict[str, str]] = {}
+    for entry in value:
+        if not isinstance(entry, dict):
+            raise InvalidValue("chairs", "not_mapping", "应为键值表", "must be a mapping")
+        try:
+            person_id = str(UUID(str(entry.get("person_id"))))
+        except ValueError:
+            raise InvalidValue(
+                "person_id", "not_id", "不是人员编号", "is not a person id"
+            ) from None
+        name = required_text(entry.get("name"), "name", max_len=NAME_MAX, multiline=False)
+        found[person_id] = {"person_id": person_id, "name": name}
+    return sorted(found.values(), key=lambda p: (p["name"], p["person_id"]))
 
 
 #: Lagging unions one digest names (a district has hundreds at most; the rest are counted).

@@ -5,6 +5,11 @@ week); sending it is a side effect done by `planlog.scheduler.laggards`, which m
 row from `pending` to `sent` (or `retrying`, `failed`, `no_channel`). Like the reminder
 outbox, rows are history, never deleted: a rebuild keeps them, and a row a rebuild must
 re-create (a wiped read-model database) is `replayed`, never sent.
+
+A row is one issued digest, sent to each of its `chairs` (people, by id) or, when none
+was registered, to the organisation itself. `delivered_to` remembers which recipient had
+it on which channel, so a retry goes only to those still waiting: the row is `sent` once
+every recipient had it.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from datetime import datetime
 from typing import ClassVar
 
 import orjson
-from sqlalchemy import Column, Integer, String, Table, Text, UniqueConstraint, select
+from sqlalchemy import Column, Integer, String, Table, Text, UniqueConstraint, inspect, select
 from sqlalchemy.engine import Connection
 
 from planlog.domain.events import event_name
@@ -41,8 +46,17 @@ digest_outbox = Table(
     Column("next_attempt_at", String(40), nullable=False),
     Column("sent_at", String(40)),
     Column("last_error", Text),
+    # Added with per-person digests; NULL in rows kept from before (and carried from an
+    # older backup): no chair recorded, nothing delivered to anyone yet.
+    Column("chairs", Text),  # JSON list of {person_id, name}; empty: the organisation
+    Column("delivered_to", Text),  # JSON list of [recipient, masked channel] done
     UniqueConstraint("org", "week", name="uq_digest_once"),
 )
+
+#: the recipient key of a digest addressed to the organisation itself (no chair person)
+UNIT_RECIPIENT = ""
+#: the columns of the layout before per-person digests (migrated by adding the new ones)
+_COLUMNS_V1 = {c.name for c in digest_outbox.columns} - {"chairs", "delivered_to"}
 
 
 class _DigestIssued(Shape):
@@ -51,6 +65,7 @@ class _DigestIssued(Shape):
     recipients: list[str]
     lagging: list[dict[str, object]]
     more: int = 0
+    chairs: list[dict[str, str]] | None = None  # version 1 recorded none
 
 
 class DigestOutboxProjection(ReadModel):
@@ -63,6 +78,16 @@ class DigestOutboxProjection(ReadModel):
 
     def reset(self, conn: Connection) -> None:
         """Delivery records are history, not a cache: a rebuild keeps them."""
+
+    def migrate(self, conn: Connection) -> bool:
+        """Rows kept by a planlog before per-person digests gain the two new columns
+        (empty: such a row goes to its organisation, as it would have)."""
+        columns = {c["name"] for c in inspect(conn).get_columns(digest_outbox.name)}
+        if columns != _COLUMNS_V1:
+            return False
+        conn.exec_driver_sql("ALTER TABLE digest_outbox ADD COLUMN chairs TEXT")
+        conn.exec_driver_sql("ALTER TABLE digest_outbox ADD COLUMN delivered_to TEXT")
+        return True
 
     def apply(self, conn: Connection, changes: list[Change]) -> None:
         positions = [c.position for c in changes]
@@ -91,6 +116,8 @@ class DigestOutboxProjection(ReadModel):
                     utc_iso(datetime.fromisoformat(c.recorded_at)),
                     None,
                     None,
+                    orjson.dumps(c.data.get("chairs") or []).decode(),
+                    "[]",
                 )
                 for c in changes
                 if c.position not in known

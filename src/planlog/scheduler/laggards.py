@@ -1,34 +1,51 @@
-"""The weekly digest of lagging unions (督办周报) to each district's chair.
+"""The weekly digest of lagging unions (督办周报) to each district's chairs.
 
 A district is an organisation with unions (organisations with nothing below them)
 directly below it. Once per ISO week (China time), each district with at least one union
 behind (an overdue occurrence) gets a digest: its lagging unions, ranked as the ranking
-page ranks them (`planlog.projections.ranking`).
+page ranks them (`planlog.projections.ranking`, on the district's subtree only, so a
+digest costs what its district holds).
 
 Issuing is an event, `Organisation.DigestIssued`, refused a second time for the same
-organisation and week: two schedulers, a re-run or a restart issue it once. Sending is
-the digest outbox's side effect (`planlog.projections.digests`), at least once: a row is
-marked sent only after every channel took it, and retried with the reminders' backoff
-for as long as it takes (`planlog.scheduler.delivery`); one waiting for a channel goes
-as soon as one is set. Channels are the district chair's own when the chair is a known
-person with channels of their own, else the district's (`planlog notify set`), else
-PLANLOG_NOTIFY_URLS.
+organisation and week: two schedulers, a re-run or a restart issue it once. It names the
+district's chairs as registered people, by id (`chairs_of`): its active people with the
+role `chair`, and the people its chair (the organisation's free-text chair) names, found
+as reminders find the chair (`people_for`). Each chair gets their own message; with no
+chair registered it goes to the district as before, and the event says so
+(`addressed_to`: "chairs" or "unit").
+
+Where a message goes is found the way reminders find it (`planlog.scheduler.dispatch`):
+a chair with channels of their own (`own_channels`, minus any the district shares) gets
+it there, with a one-time sign-in link to the district's ranking; chairs without any are
+@mentioned in one message to the district's channels (`channels_for`: the district's,
+else PLANLOG_NOTIFY_URLS), which never carries a sign-in link: anyone in a group chat
+could use it. A person who chairs two districts is registered in each (a person belongs
+to one organisation), and gets one digest per district: each is that district's own
+督办 record, its sign-in link opens that district's ranking as its chair, and one
+district's failing or waiting channel does not hold up the other's.
+
+Sending is the digest outbox's side effect (`planlog.projections.digests`), at least
+once: a row is marked sent only after every chair had it on every channel, and retried
+with the reminders' backoff for as long as it takes (`planlog.scheduler.delivery`), only
+to those still waiting; one waiting for a channel goes as soon as one is set.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy.engine import Connection
 
+from planlog.auth.links import sign_in_url
 from planlog.domain.clock import PLAN_TZ
 from planlog.domain.errors import ConcurrencyConflict, RuleViolation
-from planlog.projections.digests import digest_outbox
+from planlog.projections.digests import UNIT_RECIPIENT, digest_outbox
 from planlog.projections.outbox import (
     NO_CHANNEL,
     PENDING,
@@ -37,18 +54,19 @@ from planlog.projections.outbox import (
     own_channels,
     utc_iso,
 )
-from planlog.projections.people import people_for
+from planlog.projections.people import PersonRow, people_for, people_in, person_row
 from planlog.projections.ranking import lagging, ranking
 from planlog.projections.rollup import org_tree
 from planlog.projections.runner import ReadModelRunner
-from planlog.scheduler.delivery import Attempt, next_retry_delay
-from planlog.scheduler.delivery import send as apprise_send
-from planlog.scheduler.dispatch import WAITING, channels_for
+from planlog.scheduler.delivery import Attempt, Mention, mask, next_retry_delay
+from planlog.scheduler.delivery import send as channel_send
+from planlog.scheduler.dispatch import WAITING, Sender, channels_for
 from planlog.service.app import PlanlogApp
 
 log = logging.getLogger("planlog.laggards")
 
-Sender = Callable[[list[str], str, str], list[Attempt]]
+#: the role a registered person chairs their organisation with (`planlog.domain.person`)
+CHAIR_ROLE = "chair"
 
 
 def iso_week(day: date) -> str:
@@ -70,27 +88,43 @@ class DigestRun:
     sent: int  # digests delivered now (this week's and earlier retries)
 
 
+def chairs_of(conn: Connection, org: str, named_chair: str | None) -> list[dict[str, str]]:
+    """The organisation's registered chairs, by person id: its active people with the
+    role `chair`, and those its free-text chair names (as reminders find the chair)."""
+    found = {p.id: p for p in people_in(conn, [org]) if p.role == CHAIR_ROLE}
+    if named_chair:
+        found.update((p.id, p) for p in people_for(conn, org, [named_chair]))
+    return [
+        {"person_id": p.id, "name": p.name}
+        for p in sorted(found.values(), key=lambda p: (p.name, p.id))
+    ]
+
+
 def issue_digests(app: PlanlogApp, runner: ReadModelRunner, now: datetime) -> list[str]:
     """Issue this week's digest to each district with lagging unions that has none yet."""
     today = now.astimezone(PLAN_TZ).date()
     week = iso_week(today)
     runner.catch_up()
+    wanted: dict[str, tuple[list[dict[str, Any]], list[dict[str, str]]]] = {}
     with runner.engine.connect() as conn:
         # The job runs hourly: a week already issued is known before anything is ranked.
         done = set(
             conn.execute(select(digest_outbox.c.org).where(digest_outbox.c.week == week)).scalars()
         )
-        todo = [d for d in districts(org_tree(conn)) if d not in done]
-        wanted = {d: lagging(ranking(conn, d, today)) for d in todo}
+        tree = org_tree(conn)
+        for district in districts(tree):
+            if district in done:
+                continue
+            behind = lagging(ranking(conn, district, today))  # its own subtree only
+            if behind:
+                wanted[district] = (behind, chairs_of(conn, district, tree[district]["chair"]))
     issued: list[str] = []
-    for district, behind in wanted.items():
-        if not behind:
-            continue
+    for district, (behind, chairs) in wanted.items():
         org = app.find_organisation(district)
         if org is None or week in org.digest_weeks:
             continue  # a name only plans use, or already issued this week
         try:
-            org.issue_digest(week, behind, actor="planlog")
+            org.issue_digest(week, behind, chairs=chairs, actor="planlog")
             app.save_all(org)
         except (RuleViolation, ConcurrencyConflict):
             continue  # another scheduler issued it first: once is enough
@@ -98,37 +132,128 @@ def issue_digests(app: PlanlogApp, runner: ReadModelRunner, now: datetime) -> li
     return issued
 
 
-def _channels(engine: Engine, org: str, recipients: list[str]) -> list[str]:
-    """The district chair's own channels when the chair is a known person who has some;
-    else the district's, else PLANLOG_NOTIFY_URLS."""
-    with engine.connect() as conn:
-        for chair in recipients:
-            if people_for(conn, org, [chair]):
-                urls = own_channels(conn, org, chair)
-                if urls:
-                    return urls
-        return channels_for(conn, org, [])
+def ranking_path(org: str) -> str:
+    """The web page of the organisation's ranking (督办), where a digest's link leads."""
+    return f"/orgs/{quote(org, safe='')}/rollup"
 
 
-def digest_text(org: str, week: str, rows: list[dict[str, object]], more: int) -> tuple[str, str]:
-    """The digest's title and body: Chinese first, English after."""
-    title = f"【督办周报】{org} {week}：{len(rows) + more} 个基层工会有逾期事项"
-    lines = [
+def digest_text(
+    org: str,
+    week: str,
+    rows: list[dict[str, object]],
+    more: int,
+    *,
+    to: list[str] | None = None,
+    mention: Mention | None = None,
+    link: str | None = None,
+    sign_in: bool = False,
+) -> tuple[str, str]:
+    """The digest's title and body: Chinese first, English after. `to` names whom it is
+    for; `link` is the ranking page, a one-time sign-in link to it when `sign_in`."""
+    count = len(rows) + more
+    title = f"【督办周报】{org} {week}：{count} 个基层工会有逾期事项"
+    lines = []
+    if to:
+        lines.append(f"致 {'、'.join(to)}：")
+    if mention:
+        lines.append(" ".join(f"@{m}" for m in (*mention.mobiles, *mention.user_ids)))
+    lines.extend(
         f"{n}. {row['org']}：逾期 {row['overdue']} 项，完成率 {row['percent_done']}%"
         for n, row in enumerate(rows, 1)
-    ]
+    )
     if more:
         lines.append(f"……另有 {more} 个工会")
+    if link:
+        lines.append(f"查看督办排名{'（一次性登录链接）' if sign_in else ''}：{link}")
     lines.append("")
-    lines.append(f"Weekly digest {week}: {len(rows) + more} union(s) of {org} have overdue work.")
+    english = f"Weekly digest {week}: {count} union(s) of {org} have overdue work."
+    if to:
+        english = f"To {', '.join(to)}: {english[0].lower()}{english[1:]}"
+    lines.append(english)
+    if link:
+        lines.append(f"The ranking{' (one-time sign-in link)' if sign_in else ''}: {link}")
     return title, "\n".join(lines)
 
 
-def deliver_digests(engine: Engine, now: datetime, *, sender: Sender | None = None) -> int:
+@dataclass
+class _Message:
+    """One message of a digest: to whom (recipient keys), through which channels."""
+
+    recipients: list[str]  # person ids, or UNIT_RECIPIENT
+    urls: list[str]
+    to: list[str]  # the names it greets
+    own: PersonRow | None = None  # the one person whose own channels these are
+    mention: Mention | None = None
+
+
+@dataclass
+class _Plan:
+    """A digest row's messages, and its recipients that have no channel at all."""
+
+    messages: list[_Message] = field(default_factory=list)
+    no_channel: list[str] = field(default_factory=list)  # names
+
+
+def _plan(conn: Connection, org: str, chairs: list[dict[str, str]], names: list[str]) -> _Plan:
+    """Whom a digest goes to and through which channels, looked up as reminders do:
+    each active chair through their own channels, those without any together through
+    the district's (or the default) channels; with no chair left, the district."""
+    shared = channels_for(conn, org, [])  # the district's channels, else the default
+    people = [person_row(conn, c["person_id"]) for c in chairs]
+    active = [p for p in people if p is not None and not p.retired]
+    plan = _Plan()
+    if not active:  # none registered (or all retired since): the district, as before
+        if shared:
+            plan.messages.append(_Message([UNIT_RECIPIENT], shared, names))
+        else:
+            plan.no_channel.append(org)
+        return plan
+    grouped: list[PersonRow] = []
+    for person in active:
+        # A channel the district shares is a group's, never the person's own.
+        own = [u for u in own_channels(conn, person.org, person.name) if u not in shared]
+        if own:
+            plan.messages.append(_Message([person.id], own, [person.name], own=person))
+        else:
+            grouped.append(person)
+    if grouped and shared:
+        mention = Mention(
+            mobiles=tuple(p.mobile for p in grouped if p.mobile),
+            user_ids=tuple(p.im_id for p in grouped if p.im_id),
+        )
+        plan.messages.append(
+            _Message([p.id for p in grouped], shared, [p.name for p in grouped], None, mention)
+        )
+    elif grouped:
+        plan.no_channel.extend(p.name for p in grouped)
+    return plan
+
+
+def _send(send: Sender, message: _Message, urls: list[str], title: str, body: str) -> list[Attempt]:
+    try:
+        return send(urls, title, body, message.mention or None)
+    except Exception as exc:  # a sender must never take the run down
+        log.exception("sending a laggard digest to %s failed", ", ".join(message.to))
+        return [Attempt(mask(u), False, f"{type(exc).__name__}: {exc}"[:300]) for u in urls]
+
+
+def _default_sender(
+    urls: list[str], title: str, body: str, mention: Mention | None
+) -> list[Attempt]:
+    return channel_send(urls, title, body, mention=mention)
+
+
+def deliver_digests(
+    engine: Engine,
+    now: datetime,
+    *,
+    sender: Sender | None = None,
+    link_base: str | None = None,
+) -> int:
     """Send every digest whose time to (re)try has come (waiting as reminders wait:
-    pending, retrying, without a channel, or given up on by an earlier version); how
-    many went out."""
-    send = sender or (lambda urls, title, body: apprise_send(urls, title, body))
+    pending, retrying, without a channel, or given up on by an earlier version), to each
+    of its recipients still waiting for it; how many digests were fully delivered now."""
+    send = sender or _default_sender
     moment = utc_iso(now)
     with engine.connect() as conn:
         rows = conn.execute(
@@ -144,30 +269,8 @@ def deliver_digests(engine: Engine, now: datetime, *, sender: Sender | None = No
         ).all()
     sent = 0
     for row in rows:
-        urls = _channels(engine, row.org, list(orjson.loads(row.recipients)))
-        values: dict[str, object]
-        tries = row.attempts + 1
-        if not urls:  # waits for a channel: setting one wakes it (dispatch.set_channels)
-            values = {
-                "status": NO_CHANNEL,
-                "attempts": tries,
-                "next_attempt_at": utc_iso(now + next_retry_delay(tries)),
-                "last_error": f"no notification channel for {row.org}",
-            }
-        else:
-            title, body = digest_text(row.org, row.week, orjson.loads(row.lagging), int(row.more))
-            attempts = send(urls, title, body)
-            failed = [a for a in attempts if not a.ok]
-            if not failed:
-                values = {"status": SENT, "sent_at": moment, "attempts": tries}
-                sent += 1
-            else:  # retried with backoff for as long as it takes, never given up
-                values = {
-                    "status": RETRYING,
-                    "attempts": tries,
-                    "next_attempt_at": utc_iso(now + next_retry_delay(tries)),
-                    "last_error": "; ".join(a.error or "" for a in failed)[:300],
-                }
+        values = _deliver_row(engine, row, now, send, link_base)
+        sent += values["status"] == SENT
         with engine.begin() as conn:
             conn.execute(
                 update(digest_outbox)
@@ -178,13 +281,80 @@ def deliver_digests(engine: Engine, now: datetime, *, sender: Sender | None = No
     return sent
 
 
+def _deliver_row(
+    engine: Engine, row: Any, now: datetime, send: Sender, link_base: str | None
+) -> dict[str, Any]:
+    """Send one digest to whoever has not had it yet; the row's new values."""
+    chairs = list(orjson.loads(row.chairs or "[]"))
+    done = {(str(k), str(c)) for k, c in orjson.loads(row.delivered_to or "[]")}
+    with engine.connect() as conn:
+        plan = _plan(conn, row.org, chairs, list(orjson.loads(row.recipients)))
+    lagging_rows = orjson.loads(row.lagging)
+    failed: list[str] = []
+    for message in plan.messages:
+        todo = [
+            u for u in message.urls if any((k, mask(u)) not in done for k in message.recipients)
+        ]
+        if not todo:
+            continue  # had it on every channel in an earlier attempt
+        link = None
+        if link_base:  # a sign-in link only to the person's own channels
+            link = f"{link_base.rstrip('/')}{ranking_path(row.org)}"
+            if message.own is not None:
+                link = sign_in_url(engine, message.own.id, link_base, ranking_path(row.org))
+        title, body = digest_text(
+            row.org,
+            row.week,
+            lagging_rows,
+            int(row.more),
+            to=message.to,
+            mention=message.mention,
+            link=link,
+            sign_in=message.own is not None and link is not None,
+        )
+        for attempt in _send(send, message, todo, title, body):
+            if attempt.ok:
+                done.update((k, attempt.url) for k in message.recipients)
+            else:
+                failed.append(f"{attempt.url}: {attempt.error}")
+    reached = all((k, mask(u)) in done for m in plan.messages for k in m.recipients for u in m.urls)
+    tries = row.attempts + 1
+    delivered = orjson.dumps(sorted([k, c] for k, c in done)).decode()
+    if reached and not plan.no_channel:
+        return {
+            "status": SENT,
+            "sent_at": utc_iso(now),
+            "attempts": tries,
+            "delivered_to": delivered,
+            "last_error": None,
+        }
+    waiting = {
+        "attempts": tries,
+        "next_attempt_at": utc_iso(now + next_retry_delay(tries)),
+        "delivered_to": delivered,
+    }
+    if failed:  # retried with backoff for as long as it takes, never given up
+        return {**waiting, "status": RETRYING, "last_error": "; ".join(failed)[:300]}
+    # waits for a channel: setting one wakes it (dispatch.set_channels)
+    return {
+        **waiting,
+        "status": NO_CHANNEL,
+        "last_error": f"no notification channel for {', '.join(plan.no_channel)} ({row.org})",
+    }
+
+
 def weekly_digest(
-    app: PlanlogApp, runner: ReadModelRunner, now: datetime, *, sender: Sender | None = None
+    app: PlanlogApp,
+    runner: ReadModelRunner,
+    now: datetime,
+    *,
+    sender: Sender | None = None,
+    link_base: str | None = None,
 ) -> DigestRun:
     """The scheduler's job: issue this week's digests (once), then send what is due."""
     issued = issue_digests(app, runner, now)
     runner.catch_up()
-    sent = deliver_digests(runner.engine, now, sender=sender)
+    sent = deliver_digests(runner.engine, now, sender=sender, link_base=link_base)
     if issued or sent:
         log.info("laggard digests: %d issued, %d sent", len(issued), sent)
     return DigestRun(iso_week(now.astimezone(PLAN_TZ).date()), issued, sent)

@@ -283,7 +283,9 @@ class Service:
 
     def digest(self) -> DigestRun:
         """This week's laggard digests to the district chairs (once), and their sending."""
-        return weekly_digest(self.app, self.runner, self.app.now())
+        return weekly_digest(
+            self.app, self.runner, self.app.now(), link_base=self.settings.base_url
+        )
 
     def deliver(self) -> list[Delivery]:
         self.runner.catch_up()

@@ -43,6 +43,11 @@ def _fields_zh(d: dict[str, Any]) -> str:
     return "、".join(known + sorted(name for name in changed if name not in FIELD_NAMES))
 
 
+def _behind(d: dict[str, Any]) -> int:
+    """The lagging unions of a digest: those it names and those it only counts."""
+    return len(d.get("lagging") or []) + int(d.get("more") or 0)
+
+
 def _dates(d: dict[str, Any], joiner: str, span: str) -> str:
     return joiner.join(
         f"{o['opens']}{span}{o['due']}" if o.get("opens") else str(o["due"])
@@ -233,10 +238,21 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
         lambda d: f"Moved under {d.get('parent') or '(none)'}",
     ),
     event_name(Organisation.DigestIssued): (
-        lambda d: f"发出 {d.get('week')} 督办周报（{len(d.get('lagging') or [])} 个工会滞后）",
         lambda d: (
-            f"Issued the {d.get('week')} laggard digest "
-            f"({len(d.get('lagging') or [])} union(s) behind)"
+            f"发出 {d.get('week')} 督办周报（{_behind(d)} 个工会滞后），"
+            + (
+                "致 " + "、".join(str(c.get("name")) for c in d["chairs"])
+                if d.get("chairs")
+                else "未登记主席，发至本组织的通知渠道"
+            )
+        ),
+        lambda d: (
+            f"Issued the {d.get('week')} laggard digest ({_behind(d)} union(s) behind), "
+            + (
+                "to " + ", ".join(str(c.get("name")) for c in d["chairs"])
+                if d.get("chairs")
+                else "to the organisation's channels: no chair is registered"
+            )
         ),
     ),
     event_name(Organisation.ChairAppointed): (
