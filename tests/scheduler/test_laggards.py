@@ -3,19 +3,29 @@ district's channel to a real webhook receiver, at least once."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import quote, unquote
+from uuid import UUID
 
 import pytest
-from tests.scheduler.conftest import HttpReceiver
+from eventsourcing.persistence import StoredEvent
+from sqlalchemy import select
+from tests.scheduler.conftest import HttpReceiver, ReceivedMail, SmtpServer
 
+from planlog.auth.links import peek
 from planlog.domain.errors import RuleViolation
+from planlog.domain.organisation import organisation_id
+from planlog.projections.digests import digest_outbox
 from planlog.projections.runner import ReadModelRunner
 from planlog.scheduler import laggards
+from planlog.scheduler.delivery import Mention
 from planlog.scheduler.dispatch import set_channels
 from planlog.scheduler.laggards import weekly_digest
 from planlog.service.app import NewItem, PlanlogApp
-from planlog.service.commands import RegisterPerson
+from planlog.service.commands import RegisterPerson, RetirePerson
 
 CITY, EAST = "市总工会", "东区总工会"
 MONDAY = datetime(2026, 7, 13, 1, 0, tzinfo=UTC)  # 09:00 in China, ISO week 2026-W29
@@ -137,3 +147,280 @@ def test_the_same_week_s_digest_is_refused_by_the_organisation(app: PlanlogApp) 
     with pytest.raises(RuleViolation) as refused:
         org.issue_digest("2026-W29", [], actor="x")
     assert refused.value.details["rule"] == "digest_once"
+
+
+# ------------------------------------------------------------------ one digest per chair
+
+WEST = "西区总工会"
+SITE = "https://planlog.example.org"
+
+
+def mailto(server: SmtpServer, to: str) -> str:
+    """Plain SMTP to the local aiosmtpd server (mailto://, not mailtos://: no TLS)."""
+    return f"mailto://{server.host}:{server.port}?from=planlog@example.org&to={to}"
+
+
+def _chair(app: PlanlogApp, org: str, name: str, **contact: str) -> str:
+    person = app.handle(RegisterPerson(org=org, name=name, role="chair", actor="admin", **contact))
+    return str(person.id)
+
+
+def _sign_in_code(text: str) -> str:
+    (code,) = re.findall(re.escape(SITE) + r"/login/link\?code=(\S+)", text)
+    return unquote(code)
+
+
+def _digest_event(app: PlanlogApp, org: str) -> dict[str, object]:
+    (entry,) = [e for e in app.history(organisation_id(org)) if e["type"] == "DigestIssued"]
+    return entry
+
+
+def _mail_text(mail: ReceivedMail) -> str:
+    body = mail.message.get_body(preferencelist=("plain", "html"))
+    assert body is not None
+    return str(body.get_content())
+
+
+def test_each_registered_chair_of_a_district_gets_their_own_digest_with_their_sign_in_link(
+    app: PlanlogApp,
+    runner: ReadModelRunner,
+    http_receiver: HttpReceiver,
+    smtp_server: SmtpServer,
+) -> None:
+    _federation(app)
+    liu = _chair(app, EAST, "刘主席")
+    zhang = _chair(app, EAST, "张副主席")
+    runner.catch_up()
+    set_channels(runner.engine, EAST, None, [http_receiver.url("json", "/group")])
+    set_channels(runner.engine, EAST, "刘主席", [mailto(smtp_server, "liu@example.org")])
+    set_channels(runner.engine, EAST, "张副主席", [http_receiver.url("json", "/zhang")])
+
+    run = weekly_digest(app, runner, MONDAY, link_base=SITE)
+
+    assert (run.issued, run.sent) == ([EAST], 1)
+    (mail,) = smtp_server.received
+    assert mail.rcpt_tos == ["liu@example.org"]
+    assert [r.path for r in http_receiver.requests] == ["/zhang"]  # never the group
+    ranking_page = f"/orgs/{quote(EAST, safe='')}/rollup"
+    for text, person in (
+        (_mail_text(mail), liu),
+        (http_receiver.requests[0].json()["message"], zhang),
+    ):
+        assert "东一工会：逾期 2 项" in text
+        found = peek(runner.engine, _sign_in_code(text))
+        assert found is not None
+        assert (found.person.id, found.next_path) == (person, ranking_page)
+    record = _digest_event(app, EAST)
+    assert record["addressed_to"] == "chairs"
+    assert record["chairs"] == [  # by name: 刘 (U+5218) before 张 (U+5F20)
+        {"person_id": liu, "name": "刘主席"},
+        {"person_id": zhang, "name": "张副主席"},
+    ]
+
+
+def test_chairs_without_channels_of_their_own_are_mentioned_in_one_group_message_without_a_link(
+    app: PlanlogApp, runner: ReadModelRunner, http_receiver: HttpReceiver
+) -> None:
+    _federation(app)
+    _chair(app, EAST, "刘主席", mobile="13800000001")
+    _chair(app, EAST, "张副主席", im_id="zhangfu")
+    runner.catch_up()
+    set_channels(runner.engine, EAST, None, [http_receiver.url("json", "/group")])
+
+    assert weekly_digest(app, runner, MONDAY, link_base=SITE).sent == 1
+
+    (request,) = http_receiver.requests  # one message for both, not one each
+    text = request.json()["message"]
+    assert "@13800000001" in text and "@zhangfu" in text
+    assert "/login/link" not in text  # anyone in the group could use it
+    assert f"{SITE}/orgs/{quote(EAST, safe='')}/rollup" in text
+
+
+def test_a_person_chairing_two_districts_gets_one_digest_per_district(
+    app: PlanlogApp, runner: ReadModelRunner, smtp_server: SmtpServer
+) -> None:
+    _federation(app)
+    app.register_organisation(WEST, actor="admin", parent=CITY)
+    app.register_organisation("西一工会", actor="admin", parent=WEST)
+    plan = app.create_plan(org="西一工会", year=2026, title="计划", actor="admin")
+    app.add_item(plan.id, NewItem(title="报告", dues=[date(2026, 5, 31)]), actor="admin")
+    # A person belongs to one organisation: chairing two is being registered in each.
+    east = _chair(app, EAST, "刘主席", email="liu@example.org")
+    west = _chair(app, WEST, "刘主席", email="liu@example.org")
+    runner.catch_up()
+    for district in (EAST, WEST):
+        set_channels(runner.engine, district, "刘主席", [mailto(smtp_server, "liu@example.org")])
+
+    run = weekly_digest(app, runner, MONDAY, link_base=SITE)
+
+    assert (sorted(run.issued), run.sent) == (sorted([EAST, WEST]), 2)
+    by_title = {str(m.message["Subject"]): _mail_text(m) for m in smtp_server.received}
+    assert sorted(by_title) == [
+        f"【督办周报】{EAST} 2026-W29：2 个基层工会有逾期事项",
+        f"【督办周报】{WEST} 2026-W29：1 个基层工会有逾期事项",
+    ]
+    east_text = by_title[f"【督办周报】{EAST} 2026-W29：2 个基层工会有逾期事项"]
+    west_text = by_title[f"【督办周报】{WEST} 2026-W29：1 个基层工会有逾期事项"]
+    assert "西一工会" not in east_text and "东一工会" not in west_text
+    for text, person in ((east_text, east), (west_text, west)):  # each as that district's chair
+        found = peek(runner.engine, _sign_in_code(text))
+        assert found is not None and found.person.id == person
+
+
+def test_a_district_without_a_registered_chair_gets_it_on_its_channel_and_the_record_says_so(
+    app: PlanlogApp, runner: ReadModelRunner, http_receiver: HttpReceiver
+) -> None:
+    _federation(app)  # 刘主席 is the chair in name only: nobody of that name is registered
+    runner.catch_up()
+    set_channels(runner.engine, EAST, None, [http_receiver.url("json", "/group")])
+
+    assert weekly_digest(app, runner, MONDAY, link_base=SITE).sent == 1
+
+    (request,) = http_receiver.requests
+    text = request.json()["message"]
+    assert text.startswith("致 刘主席：") and "/login/link" not in text
+    record = _digest_event(app, EAST)
+    assert (record["addressed_to"], record["chairs"], record["recipients"]) == (
+        "unit",
+        [],
+        ["刘主席"],
+    )
+
+
+def test_a_rerun_in_the_same_week_sends_no_chair_anything_new(
+    app: PlanlogApp,
+    runner: ReadModelRunner,
+    http_receiver: HttpReceiver,
+    smtp_server: SmtpServer,
+) -> None:
+    _federation(app)
+    _chair(app, EAST, "刘主席")
+    _chair(app, EAST, "张副主席")
+    runner.catch_up()
+    set_channels(runner.engine, EAST, "刘主席", [mailto(smtp_server, "liu@example.org")])
+    set_channels(runner.engine, EAST, "张副主席", [http_receiver.url("json", "/zhang")])
+    weekly_digest(app, runner, MONDAY)
+
+    for hours in (1, 5, 30, 100):  # the hourly job, later the same ISO week
+        again = weekly_digest(app, runner, MONDAY + timedelta(hours=hours))
+        assert (again.issued, again.sent) == ([], 0)
+    assert (len(smtp_server.received), len(http_receiver.requests)) == (1, 1)
+
+
+def test_a_failing_chair_channel_is_retried_alone(
+    app: PlanlogApp,
+    runner: ReadModelRunner,
+    http_receiver: HttpReceiver,
+    smtp_server: SmtpServer,
+) -> None:
+    _federation(app)
+    _chair(app, EAST, "刘主席")
+    _chair(app, EAST, "张副主席")
+    runner.catch_up()
+    set_channels(runner.engine, EAST, "刘主席", [mailto(smtp_server, "liu@example.org")])
+    set_channels(runner.engine, EAST, "张副主席", [http_receiver.url("json", "/zhang")])
+    http_receiver.status = 500
+    assert weekly_digest(app, runner, MONDAY).sent == 0  # 刘主席 had it, 张副主席 did not
+    assert [r.status for r in _outbox(runner)] == ["retrying"]
+    http_receiver.status = 200
+
+    retried = weekly_digest(app, runner, MONDAY + timedelta(hours=1))
+
+    assert (retried.issued, retried.sent) == ([], 1)
+    assert len(smtp_server.received) == 1  # not sent to 刘主席 a second time
+    assert len(http_receiver.requests) == 2
+    assert _outbox(runner)[0].status == "sent"
+
+
+def test_a_chair_who_left_is_not_sent_it_and_with_no_chair_left_the_district_is(
+    app: PlanlogApp, runner: ReadModelRunner, http_receiver: HttpReceiver
+) -> None:
+    _federation(app)
+    liu = _chair(app, EAST, "刘主席")
+    runner.catch_up()
+    set_channels(runner.engine, EAST, None, [http_receiver.url("json", "/group")])
+    set_channels(runner.engine, EAST, "刘主席", [http_receiver.url("json", "/liu")])
+    http_receiver.status = 500
+    weekly_digest(app, runner, MONDAY)  # issued to 刘主席, whose channel fails
+    app.handle(RetirePerson(person_id=UUID(liu), actor="admin", reason="换届"))
+    runner.catch_up()
+    http_receiver.requests.clear()
+    http_receiver.status = 200
+
+    assert weekly_digest(app, runner, MONDAY + timedelta(hours=1)).sent == 1
+
+    assert [r.path for r in http_receiver.requests] == ["/group"]
+
+
+def _outbox(runner: ReadModelRunner) -> list[Any]:
+    with runner.engine.connect() as conn:
+        return list(conn.execute(select(digest_outbox).order_by(digest_outbox.c.position)))
+
+
+def test_a_digest_is_worded_in_chinese_then_english_with_one_sign_in_link() -> None:
+    rows: list[dict[str, object]] = [
+        {"org": "东一工会", "overdue": 2, "percent_done": 40},
+        {"org": "东二工会", "overdue": 1, "percent_done": 75},
+    ]
+    title, body = laggards.digest_text(
+        EAST, "2026-W29", rows, 3, to=["刘主席"], link=f"{SITE}/login/link?code=c", sign_in=True
+    )
+    assert title == "【督办周报】东区总工会 2026-W29：5 个基层工会有逾期事项"
+    assert body.splitlines() == [
+        "致 刘主席：",
+        "1. 东一工会：逾期 2 项，完成率 40%",
+        "2. 东二工会：逾期 1 项，完成率 75%",
+        "……另有 3 个工会有逾期事项",
+        "",
+        "Weekly digest 2026-W29 for 刘主席: 5 union(s) of 东区总工会 have overdue work.",
+        "查看督办排名（一次性登录链接） / The ranking (one-time sign-in link):",
+        f"{SITE}/login/link?code=c",
+    ]
+
+
+def test_a_group_digest_mentions_its_chairs_and_links_the_plain_ranking_page() -> None:
+    rows: list[dict[str, object]] = [{"org": "东一工会", "overdue": 2, "percent_done": 0}]
+    page = f"{SITE}{laggards.ranking_path(EAST)}"
+    _, body = laggards.digest_text(
+        EAST,
+        "2026-W29",
+        rows,
+        0,
+        to=["刘主席", "张副主席"],
+        mention=Mention(mobiles=("13800000001",), user_ids=("zhangfu",)),
+        link=page,
+    )
+    assert body.splitlines() == [
+        "致 刘主席、张副主席：",
+        "@13800000001 @zhangfu",
+        "1. 东一工会：逾期 2 项，完成率 0%",
+        "",
+        "Weekly digest 2026-W29 for 刘主席, 张副主席: 1 union(s) of 东区总工会 have overdue work.",
+        "查看督办排名 / The ranking:",
+        f"{SITE}/orgs/%E4%B8%9C%E5%8C%BA%E6%80%BB%E5%B7%A5%E4%BC%9A/rollup",
+    ]
+
+
+def test_a_digest_recorded_before_per_person_digests_is_read_and_goes_to_the_district(
+    app: PlanlogApp, runner: ReadModelRunner, http_receiver: HttpReceiver
+) -> None:
+    _federation(app)
+    org = app.get_organisation(EAST)
+    org.issue_digest("2026-W29", [{"org": "东一工会", "overdue": 2, "percent_done": 0}], actor="x")
+    (event,) = org.collect_events()
+    stored = app.mapper.to_stored_event(event)
+    state = app.mapper.transcoder.decode(stored.state)
+    for added in ("chairs", "addressed_to", "class_version"):  # as version 1 stored it
+        del state[added]
+    old = app.mapper.transcoder.encode(state)
+    app.recorder.insert_events(
+        [StoredEvent(stored.originator_id, stored.originator_version, stored.topic, old)]
+    )
+
+    assert "2026-W29" in app.get_organisation(EAST).digest_weeks
+    record = _digest_event(app, EAST)
+    assert (record["chairs"], record["addressed_to"]) == ([], "unit")
+    set_channels(runner.engine, EAST, None, [http_receiver.url("json", "/group")])
+    run = weekly_digest(app, runner, MONDAY)
+    assert (run.issued, run.sent) == ([], 1)
+    assert [r.path for r in http_receiver.requests] == ["/group"]

@@ -69,3 +69,44 @@ def test_an_unknown_language_or_event_type_still_gives_a_summary() -> None:
 def test_a_revision_names_the_changed_details_in_chinese() -> None:
     changes = {"changes": {"title": "新标题", "targets": [], "helpers": "组织部"}}
     assert summarise("PlanItem.Revised", changes) == "修改事项：标题、量化指标、协办单位"
+
+
+_LAGGING = [{"org": "东一工会", "overdue": 2, "percent_done": 0}]
+
+
+def test_a_digest_to_registered_chairs_names_them_in_both_languages() -> None:
+    issued = {
+        "week": "2026-W29",
+        "lagging": _LAGGING,
+        "more": 2,
+        "chairs": [
+            {"person_id": "4f9c1a52-0000-4000-8000-000000000001", "name": "刘主席"},
+            {"person_id": "4f9c1a52-0000-4000-8000-000000000002", "name": "张副主席"},
+        ],
+        "addressed_to": "chairs",
+    }
+    assert summarise("Organisation.DigestIssued", issued) == (
+        "发出 2026-W29 督办周报（3 个工会滞后），致 刘主席、张副主席"
+    )
+    assert summarise("Organisation.DigestIssued", issued, "en") == (
+        "Issued the 2026-W29 laggard digest (3 union(s) behind), to 刘主席, 张副主席"
+    )
+
+
+@pytest.mark.parametrize(
+    "issued",
+    [
+        {"week": "2026-W29", "lagging": _LAGGING, "chairs": [], "addressed_to": "unit"},
+        {"week": "2026-W29", "lagging": _LAGGING, "more": 0, "recipients": ["刘主席"]},  # v1
+    ],
+)
+def test_a_digest_without_a_registered_chair_says_it_went_to_the_organisation(
+    issued: dict[str, object],
+) -> None:
+    assert summarise("Organisation.DigestIssued", issued) == (
+        "发出 2026-W29 督办周报（1 个工会滞后），未登记主席，发至本组织的通知渠道"
+    )
+    assert summarise("Organisation.DigestIssued", issued, "en") == (
+        "Issued the 2026-W29 laggard digest (1 union(s) behind), "
+        "to the organisation's channels: no chair is registered"
+    )

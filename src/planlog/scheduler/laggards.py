@@ -162,16 +162,14 @@ def digest_text(
         for n, row in enumerate(rows, 1)
     )
     if more:
-        lines.append(f"……另有 {more} 个工会")
-    if link:
-        lines.append(f"查看督办排名{'（一次性登录链接）' if sign_in else ''}：{link}")
+        lines.append(f"……另有 {more} 个工会有逾期事项")
     lines.append("")
-    english = f"Weekly digest {week}: {count} union(s) of {org} have overdue work."
-    if to:
-        english = f"To {', '.join(to)}: {english[0].lower()}{english[1:]}"
-    lines.append(english)
-    if link:
-        lines.append(f"The ranking{' (one-time sign-in link)' if sign_in else ''}: {link}")
+    whom = f" for {', '.join(to)}" if to else ""
+    lines.append(f"Weekly digest {week}{whom}: {count} union(s) of {org} have overdue work.")
+    if link:  # once, in both languages: a sign-in link is one link, used once
+        zh, en = ("（一次性登录链接）", " (one-time sign-in link)") if sign_in else ("", "")
+        lines.append(f"查看督办排名{zh} / The ranking{en}:")
+        lines.append(link)
     return title, "\n".join(lines)
 
 
