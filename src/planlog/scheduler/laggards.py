@@ -201,8 +201,8 @@ def _plan(conn: Connection, org: str, chairs: list[dict[str, str]], names: list[
     active = [p for p in people if p is not None and not p.retired]
     plan = _Plan()
     if not active:  # none registered (or all retired since): the district, as before
-        if shared:
-            plan.messages.append(_Message([UNIT_RECIPIENT], shared, names))
+        if shared:  # greeting the chair named in free text, never one who has left
+            plan.messages.append(_Message([UNIT_RECIPIENT], shared, [] if chairs else names))
         else:
             plan.no_channel.append(org)
         return plan
@@ -268,7 +268,8 @@ def deliver_digests(
     sent = 0
     for row in rows:
         values = _deliver_row(engine, row, now, send, link_base)
-        sent += values["status"] == SENT
+        if values["status"] == SENT:
+            sent += 1
         with engine.begin() as conn:
             conn.execute(
                 update(digest_outbox)
