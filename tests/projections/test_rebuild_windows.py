@@ -93,19 +93,24 @@ def varied_history(app: PlanlogApp, clock: Any, runner: ReadModelRunner, busy_ye
     runner.catch_up()
 
 
-@pytest.mark.parametrize("window_events", [10, 1_000], ids=["many windows", "one window"])
+@pytest.mark.parametrize(
+    ("batch_size", "window_events"),
+    [(4, 10), (7, 1_000_000)],
+    ids=["windows of three batches", "one window"],
+)
 def test_a_rebuild_ends_with_the_rows_of_a_catch_up_batch_by_batch(
     app: PlanlogApp,
     clock: Any,
     busy_year: Any,
     read_model_rows: Any,
+    batch_size: int,
     window_events: int,
 ) -> None:
     live = ReadModelRunner(app, batch_size=3)
     varied_history(app, clock, live, busy_year)
     caught_up = read_model_rows(live.engine)
     live.close()
-    runner = ReadModelRunner(app, batch_size=window_events)  # batches cut elsewhere
+    runner = ReadModelRunner(app, batch_size=batch_size)  # batches cut elsewhere
     runner.window_events = window_events
     assert runner.rebuild(lanes=1) == runner.head()
     assert read_model_rows(runner.engine) == caught_up

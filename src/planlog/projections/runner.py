@@ -185,7 +185,7 @@ class ReadModelRunner:
 
     #: see `quarantine.LIMIT`; a runner may be given another
     quarantine_limit = quarantine.LIMIT
-    #: a rebuild's window (`replay`) ends after this many positions of the log …
+    #: a rebuild's window (`replay`) ends after the batch that reads this many events …
     window_events = 2_000_000
     #: … or once a read model's window holds about this many bytes
     window_bytes = 256 * 2**20
@@ -386,7 +386,6 @@ class ReadModelRunner:
         """Read from the lowest position on, folding `folding` into windows and applying
         the other projections batch by batch; write the windows; returns events read."""
         start = min(positions.values())
-        stop = min(head, start + self.window_events)
         with self._snapshot() as snapshot:
             marks = self._marks(snapshot)
             held = quarantine.held_aggregates(
@@ -403,8 +402,8 @@ class ReadModelRunner:
         failed: list[ReadModel] = []
         others = {name: at for name, at in positions.items() if name not in windows}
         at, processed = start, 0
-        while at < stop:
-            changes = self.reader.read(at, stop, self.batch_size)
+        while at < head and processed < self.window_events:
+            changes = self.reader.read(at, head, self.batch_size)
             if not changes:
                 break
             end = changes[-1].position
