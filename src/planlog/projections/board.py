@@ -189,7 +189,7 @@ class _BoardWindow(Window):
 
     #: bytes an item held with its occurrences, measured with tracemalloc over a
     #: federation's log (50-item plans, a simulated year)
-    ITEM_BYTES = 2_800
+    ITEM_BYTES = 2_200
 
     def __init__(self) -> None:
         self.items: dict[str, ItemRow] = {}

@@ -25,6 +25,13 @@ A retry or release of quarantined events locks the projection's tracking row fir
 bumps its version, which every batch's compare-and-set checks: neither side computes
 rows from a state the other has changed since.
 
+A rebuild (`replay`) reads the log the same way but lets the read models that can
+(`ReadModel.window`) fold many batches before they write: each row is then written once
+per window instead of once per batch that touches it, which in a federation was once per
+few events whatever the batch size (issue 17). A window is written, with its read
+model's position, in one transaction, when it has read `window_events` events or holds
+`window_bytes` of state, so a rebuild's memory follows those limits, not the log.
+
 eventsourcing's SQLite recorder cannot subscribe, so on SQLite the runner polls;
 on PostgreSQL it LISTENs on the channel the recorder NOTIFYs after each write.
 """
@@ -814,7 +821,7 @@ class ReadModelRunner:
                 positions = self.positions()
                 progress(min(positions[p.name] for p in chosen), head)
 
-        others = [_Lane(self.app.store.url, group, self.batch_size, head) for group in groups[1:]]
+        others = [_Lane(self.app, group, self.batch_size, head) for group in groups[1:]]
         own = ReadModelRunner(
             self.app, groups[0], engine=self.engine, batch_size=self.batch_size, setup=False
         )
@@ -1136,13 +1143,16 @@ def split_into_lanes(
 class _Lane:
     """A forked process that catches up some projections up to `head`."""
 
-    def __init__(self, url: str, projections: list[ReadModel], batch_size: int, head: int):
+    def __init__(
+        self, app: PlanlogApp, projections: list[ReadModel], batch_size: int, head: int
+    ) -> None:
         context = multiprocessing.get_context("fork")
         self.names = ", ".join(p.name for p in projections)
         self._result, sender = context.Pipe(duplex=False)
         self.process = context.Process(
             target=_run_lane,
-            args=(url, projections, batch_size, head, sender),
+            # forked, not pickled: the lane keeps this app's clock for what it records
+            args=(app.store.url, app.clock, projections, batch_size, head, sender),
             name=f"planlog-rebuild[{self.names}]",
             daemon=True,
         )
@@ -1161,11 +1171,11 @@ class _Lane:
 
 
 def _run_lane(
-    url: str, projections: list[ReadModel], batch_size: int, head: int, result: Any
+    url: str, clock: Any, projections: list[ReadModel], batch_size: int, head: int, result: Any
 ) -> None:
     # A forked child must not touch its parent's connections: it opens its own.
     try:
-        app = PlanlogApp(url)
+        app = PlanlogApp(url, clock=clock)
         runner = ReadModelRunner(app, projections, batch_size=batch_size, setup=False)
         runner.replay(until=head)
         restore_indexes(runner.engine, projections)
