@@ -8,6 +8,11 @@ of the populated store (the audit chain is kept by rebuilds, so a second rebuild
 of the same file would skip chaining); the round with the median ratio is
 reported, with every round's ratio, because this machine's timings drift by
 up to a quarter between runs.
+
+`python -m bench.rebuild_rate --url URL [--rounds N]` rebuilds the read models of an
+existing store instead (a federation built by bench/federation.py, say) and prints the
+best round's events per second: on a shared machine the least disturbed round is the
+one that says what the rebuild costs. It rewrites that store's read models only.
 """
 
 from __future__ import annotations
@@ -163,5 +168,33 @@ def run() -> dict[str, Any]:
     }
 
 
+def rebuild_store(url: str, rounds: int = 3) -> dict[str, Any]:
+    """Rebuild every read model of the store at `url` `rounds` times, as
+    `planlog projections rebuild` does; the fastest round's figures."""
+    app = PlanlogApp(url)
+    runner = ReadModelRunner(app)
+    head = runner.head()
+    seconds = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        runner.rebuild(lanes=default_lanes())
+        seconds.append(time.perf_counter() - start)
+    runner.close()
+    app.close()
+    best = min(seconds)
+    return {
+        "events": head,
+        "seconds": round(best, 2),
+        "events_per_s": round(head / best),
+        "rounds_s": [round(s, 2) for s in seconds],
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "lane_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+    }
+
+
 if __name__ == "__main__":
-    print(json.dumps(child(Path(sys.argv[1]))))
+    if sys.argv[1] == "--url":
+        rounds = int(sys.argv[4]) if sys.argv[3:4] == ["--rounds"] else 3
+        print(json.dumps(rebuild_store(sys.argv[2], rounds)))
+    else:
+        print(json.dumps(child(Path(sys.argv[1]))))

@@ -82,3 +82,49 @@ def test_a_runner_decodes_the_payloads_of_its_projections_only(app: PlanlogApp) 
     finally:
         chain_only.close()
         everything.close()
+
+
+def _logged_plan(url: str) -> PlanlogApp:
+    app = PlanlogApp(url)
+    plan = app.create_plan(org="市总工会", year=2026, title="计划", actor="chair")
+    for n in range(5):
+        app.add_item(plan.id, NewItem(title=f"任务{n}"), actor="chair")
+    return app
+
+
+def test_postgres_log_is_read_as_the_recorder_stored_it(pg_url: str) -> None:
+    app = _logged_plan(pg_url)
+    reader = ChangeReader(app.recorder, app.store)
+    rows = reader.rows(2, 9, 1_000)
+    reader.close()
+    recorded = app.recorder.select_notifications(
+        start=2, limit=1_000, stop=9, inclusive_of_start=False
+    )
+    assert rows == [
+        (n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in recorded
+    ]
+    app.close()
+
+
+def test_postgres_log_is_read_by_its_position_index_whatever_the_statistics(
+    pg_url: str,
+) -> None:
+    app = _logged_plan(pg_url)
+    reader = ChangeReader(app.recorder, app.store)
+    reader.rows(0, 1, 1)
+    log = reader._postgres
+    assert log is not None
+    session = log._connection()  # the reader's own session, as it plans its reads
+    table = f'"{app.store.pg_schema}".planlog_events'
+    # Statistics that say the log is empty: planned from them, a read of the log is a
+    # scan of the whole table and a sort.
+    session.execute(f"ANALYZE {table}")
+    session.execute(
+        f"UPDATE pg_class SET reltuples = 0, relpages = 0 WHERE oid = '{table}'::regclass"
+    )
+    explain = b"EXPLAIN " + log._select.as_bytes(session)
+    plan = "\n".join(row[0] for row in session.execute(explain, (0, 20_000)))
+    reader.close()
+    assert "Index Scan using planlog_events_notification_id_idx" in plan
+    assert "Sort" not in plan and "Seq Scan" not in plan
+    app.close()

@@ -101,8 +101,8 @@ def test_lanes_share_projections_by_cost() -> None:
 
     lanes = split_into_lanes(default_projections(), 2)
     assert [sorted(p.name for p in lane) for lane in lanes] == [
-        ["board", "outbox", "people", "reminder_due"],
-        ["audit_chain", "digests", "evidence", "rollup", "tasks", "timeline"],
+        ["audit_chain", "reminder_due"],
+        ["board", "digests", "evidence", "outbox", "people", "rollup", "tasks", "timeline"],
     ]
 
 

@@ -10,7 +10,7 @@ their `…Projection` names (`BoardProjection`, …), which the tests and the CL
 
 from __future__ import annotations
 
-from abc import ABC
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -53,6 +53,34 @@ tracking = Table(
 Writer = Callable[[Connection], None]
 
 
+class Window(ABC):
+    """A read model's state folded over one batch or, during a rebuild, over many, and
+    written once.
+
+    Written batch by batch, a rebuild rewrote an item's rows every time a batch touched
+    it; in a federation every batch touches a different item each few events, so the
+    rewrites grew with the federation (issue 17: the board deleted and re-inserted each
+    item 11-14 times). A window folds every batch it is given into the state it keeps
+    (loading from the read model only what it has not met yet) and writes each row once.
+    `ReadModel.prepare` is a window of one batch, so a rebuild and a catch-up run the
+    same code.
+    """
+
+    @abstractmethod
+    def add(self, snapshot: Connection, changes: list[Any]) -> None:
+        """Fold one more batch (read what it needs from `snapshot`, which shows the read
+        model as it was when the window began)."""
+
+    @abstractmethod
+    def weight(self) -> int:
+        """Roughly how many bytes the window holds: the runner writes it out past a limit,
+        so a rebuild's memory follows that limit, not the log."""
+
+    @abstractmethod
+    def writer(self, snapshot: Connection) -> Writer:
+        """The rows folded so far, computed on `snapshot`, written by the returned call."""
+
+
 class ReadModel(ABC):
     """A read model kept from the event log (a "projection", hence `BoardProjection`).
 
@@ -63,7 +91,8 @@ class ReadModel(ABC):
     tracked, or not at all. Computing outside the write transaction lets runners of
     other projections, in other processes, write meanwhile.
 
-    A projection overrides `prepare`, or `apply` when it needs no such split.
+    A projection defines `window` (folds batches: a rebuild then gives it many before
+    it writes), or overrides `prepare`, or `apply` when it needs no such split.
 
     Either may raise on an event it cannot apply — a field missing or of another type
     than `payloads` declares, a value the database refuses, an unreadable payload
@@ -98,7 +127,23 @@ class ReadModel(ABC):
         """Why it failed on `changes` if an event is at fault (see `payloads`)."""
         return payloads.fault(changes, self.payloads, self.name)
 
+    def window(self) -> Window | None:
+        """A new, empty window if this read model folds batches in one (see `Window`);
+        None if it writes each batch as it comes (`prepare` or `apply`)."""
+        return None
+
+    def folds_batches(self) -> bool:
+        """Whether a rebuild may fold many batches into one window of this read model:
+        it has a window and applies batches no way of its own."""
+        own = type(self).prepare is not ReadModel.prepare or type(self).apply is not ReadModel.apply
+        return not own and self.window() is not None
+
     def prepare(self, snapshot: Connection, changes: list[Any]) -> Writer:
+        window = self.window()
+        if window is not None:
+            window.add(snapshot, changes)
+            return window.writer(snapshot)
+
         def write(conn: Connection) -> None:
             self.apply(conn, changes)
 
@@ -106,7 +151,7 @@ class ReadModel(ABC):
 
     def apply(self, conn: Connection, changes: list[Any]) -> None:
         """Read, compute and write a batch in one go (in the caller's transaction)."""
-        if type(self).prepare is ReadModel.prepare:
+        if type(self).prepare is ReadModel.prepare and self.window() is None:
             raise NotImplementedError(f"{type(self).__name__} defines neither prepare nor apply")
         self.prepare(conn, changes)(conn)
 
@@ -115,7 +160,14 @@ class ReadModel(ABC):
         return False
 
     def reset(self, conn: Connection) -> None:
-        """Empty the read model before a rebuild."""
+        """Empty the read model before a rebuild.
+
+        PostgreSQL truncates: a DELETE left every old row behind as a dead one, which the
+        rebuild's index builds and ANALYZE then read through again."""
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in self.tables)
+            conn.exec_driver_sql(f"TRUNCATE {names}")
+            return
         for table in reversed(self.tables):
             conn.execute(table.delete())
 

@@ -18,7 +18,7 @@ from planlog.domain.events import event_name
 from planlog.domain.model import Plan
 from planlog.domain.schedule import Occurrence
 from planlog.domain.status import CANCELLED, DONE, DUE_SOON_DAYS
-from planlog.projections.base import CLUSTERED, ReadModel, Writer, metadata
+from planlog.projections.base import CLUSTERED, ReadModel, Window, Writer, metadata
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change
 from planlog.projections.item_state import (
@@ -123,7 +123,7 @@ class _Reordered(Shape):
 
 class BoardProjection(ReadModel):
     name = "board"
-    cost = 5.0  # µs per event in bench/rebuild_rate.py, decoding its payloads included
+    cost = 5.0  # µs per event of a rebuild beyond reading the log (each rebuilt alone)
     tables = (board_plans, board_sections, board_items, board_occurrences)
     types = PLAN_TYPES | ITEM_TYPES
     payloads: ClassVar[Shapes] = {
@@ -135,44 +135,8 @@ class BoardProjection(ReadModel):
         **ITEM_PAYLOADS,
     }
 
-    def prepare(self, snapshot: Connection, changes: list[Change]) -> Writer:
-        items: dict[str, ItemRow] = {}
-        known = {c.aggregate_id for c in changes if c.type == PLANNED}
-        earlier = sorted({c.aggregate_id for c in changes if c.type in ITEM_TYPES} - known)
-        items.update(load_items(snapshot, earlier))
-        stored = set(items)
-        touched: set[str] = set()
-        plan_events = []
-        for change in changes:
-            if change.type in PLAN_TYPES:
-                plan_events.append(change)
-            elif fold(items, change) is not None:
-                touched.add(change.aggregate_id)
-        rows = sorted((items[i] for i in touched), key=_position)
-
-        def write(conn: Connection) -> None:
-            # New plans and sections go in as one bulk insert per run of them (a
-            # federation's rebuild has tens of thousands); a rename or reorder, which
-            # may concern them, is applied after the run before it is written.
-            plans: list[tuple[Any, ...]] = []
-            sections: list[tuple[Any, ...]] = []
-            for change in plan_events:
-                d = change.data
-                if change.type == PLAN_CREATED:
-                    plans.append(
-                        (change.aggregate_id, d["org"], d["year"], d["title"], change.recorded_at)
-                    )
-                elif change.type == SECTION_ADDED:
-                    sections.append(
-                        (change.aggregate_id, d["section_id"], d["title"], change.position)
-                    )
-                else:
-                    _flush(conn, plans, sections)
-                    self._apply_plan_event(conn, change)
-            _flush(conn, plans, sections)
-            save_items(conn, rows, stored)
-
-        return write
+    def window(self) -> Window:
+        return _BoardWindow()
 
     @staticmethod
     def _apply_plan_event(conn: Connection, change: Change) -> None:
@@ -218,6 +182,75 @@ class BoardProjection(ReadModel):
                 .where(board_sections.c.section_id == d["section_id"])
                 .values(title=d["title"])
             )
+
+
+class _BoardWindow(Window):
+    """The items met in one or many batches, folded in memory and written once each."""
+
+    #: bytes an item held with its occurrences, measured with tracemalloc over a
+    #: federation's log (50-item plans, a simulated year)
+    ITEM_BYTES = 2_200
+
+    def __init__(self) -> None:
+        self.items: dict[str, ItemRow] = {}
+        #: items loaded from the read model: their rows are replaced when written
+        self.stored: set[str] = set()
+        #: item ids neither stored nor planned so far: their events change nothing here
+        self.unknown: set[str] = set()
+        self.touched: set[str] = set()
+        #: plan events in log order: a new plan's or section's row, or the change itself
+        self.plan_events: list[tuple[str, Any]] = []
+
+    def add(self, snapshot: Connection, changes: list[Change]) -> None:
+        items = self.items
+        known = {c.aggregate_id for c in changes if c.type == PLANNED}
+        met = {c.aggregate_id for c in changes if c.type in ITEM_TYPES}
+        earlier = sorted(met - known - items.keys() - self.unknown)
+        found = load_items(snapshot, earlier)
+        items.update(found)
+        self.stored.update(found)
+        self.unknown.update(i for i in earlier if i not in found)
+        touched, plan_events = self.touched, self.plan_events
+        for change in changes:
+            if change.type in PLAN_TYPES:
+                d = change.data
+                # New plans and sections go in as one bulk insert per run of them (a
+                # federation's rebuild has tens of thousands); a rename or reorder, which
+                # may concern them, is applied after the run before it is written.
+                row: tuple[Any, ...]
+                if change.type == PLAN_CREATED:
+                    row = (change.aggregate_id, d["org"], d["year"], d["title"], change.recorded_at)
+                    plan_events.append((PLAN_CREATED, row))
+                elif change.type == SECTION_ADDED:
+                    row = (change.aggregate_id, d["section_id"], d["title"], change.position)
+                    plan_events.append((SECTION_ADDED, row))
+                else:
+                    plan_events.append((change.type, change))
+            elif fold(items, change) is not None:
+                touched.add(change.aggregate_id)
+
+    def weight(self) -> int:
+        return len(self.items) * self.ITEM_BYTES + len(self.plan_events) * 200
+
+    def writer(self, snapshot: Connection) -> Writer:
+        rows = sorted((self.items[i] for i in self.touched), key=_position)
+        plan_events, stored = self.plan_events, self.stored
+
+        def write(conn: Connection) -> None:
+            plans: list[tuple[Any, ...]] = []
+            sections: list[tuple[Any, ...]] = []
+            for kind, event in plan_events:
+                if kind == PLAN_CREATED:
+                    plans.append(event)
+                elif kind == SECTION_ADDED:
+                    sections.append(event)
+                else:
+                    _flush(conn, plans, sections)
+                    BoardProjection._apply_plan_event(conn, event)
+            _flush(conn, plans, sections)
+            save_items(conn, rows, stored)
+
+        return write
 
 
 def _flush(conn: Connection, plans: list[tuple[Any, ...]], sections: list[tuple[Any, ...]]) -> None:

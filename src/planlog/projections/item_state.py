@@ -10,6 +10,7 @@ thousands of events.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any
 
 from pydantic import Field
@@ -183,7 +184,15 @@ ITEM_PAYLOADS: dict[str, type[Shape]] = {
 
 
 def _occurrences(data: list[dict[str, Any]]) -> dict[str, OccurrenceRow]:
-    return {o["due"]: OccurrenceRow(due=o["due"], opens=o.get("opens")) for o in data}
+    # Dates are interned: a federation's items share a few hundred of them, and a
+    # rebuild holds every item of a window in memory (runner.replay).
+    return {
+        (due := intern(o["due"])): OccurrenceRow(due=due, opens=_day(o.get("opens"))) for o in data
+    }
+
+
+def _day(value: Any) -> Any:
+    return intern(value) if type(value) is str else value
 
 
 def fold(items: dict[str, ItemRow], change: Change) -> ItemRow | None:
@@ -256,7 +265,7 @@ def _progress(row: ItemRow, d: dict[str, Any]) -> None:
 def _completed(row: ItemRow, d: dict[str, Any]) -> None:
     occ = row.occurrences.get(d["occurrence"])
     if occ is not None:
-        occ.status, occ.done_on = DONE, d["done_on"]
+        occ.status, occ.done_on = DONE, _day(d["done_on"])
         occ.note = d.get("note") or occ.note
 
 

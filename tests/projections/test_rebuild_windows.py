@@ -1,0 +1,129 @@
+"""A rebuild folds many batches into one window per read model and writes each row once:
+it must end with exactly the rows a catch-up batch by batch gives, whatever the windows."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from planlog.projections.rollup import org_tree
+from planlog.projections.runner import ReadModelRunner
+from planlog.service.app import NewItem, PlanlogApp
+from planlog.service.commands import (
+    DecideExtension,
+    RequestExtension,
+    SetReminderPolicy,
+    SignOff,
+)
+
+
+def varied_history(app: PlanlogApp, clock: Any, runner: ReadModelRunner, busy_year: Any) -> None:
+    """Every kind of event a read model folds, caught up now and then on the way, as the
+    live runner would: plans empty and full, sign-off, extension requests, reminders
+    issued, a reminder policy changed after items were chased, a task sent down."""
+    busy_year(app, clock)
+    runner.catch_up()
+    app.register_organisation("东区工会", actor="admin", parent="区总工会")
+    app.register_organisation("西区工会", actor="admin", parent="区总工会")
+    # An empty plan, then a plan with items: the timeline's plan keys follow the log.
+    app.create_plan(org="东区工会", year=2026, title="空计划", actor="chair")
+    plan = app.create_plan(org="区总工会", year=2026, title="督办计划", actor="chair")
+    dues = [date(2026, 6, 30), date(2026, 12, 31)]
+    first, second, third = (
+        app.add_item(plan.id, NewItem(title=t, dues=dues, responsible="李干事"), actor="chair")
+        for t in ("半年报告", "职工之家", "困难帮扶")
+    )
+    app.issue_reminder(
+        first.id,
+        "2026-06-30",
+        kind="before",
+        key="before:2026-06-23",
+        scheduled_for=datetime(2026, 6, 23, 1, tzinfo=UTC),
+        recipients=["李干事"],
+        escalate=False,
+    )
+    runner.catch_up()
+    app.handle(SetReminderPolicy(plan_id=plan.id, policy={"sign_off": True}, actor="chair"))
+    clock.advance(days=30)
+    asked = app.handle(
+        RequestExtension(
+            item_id=first.id,
+            occurrence="2026-06-30",
+            to=date(2026, 7, 31),
+            reason="等批复",
+            actor="李干事",
+        )
+    )
+    request = str(asked.open_extension_request("2026-06-30"))
+    app.handle(DecideExtension.of(request, approve=True, actor="chair"))
+    refused = app.handle(
+        RequestExtension(
+            item_id=second.id,
+            occurrence="2026-06-30",
+            to=date(2026, 7, 15),
+            reason="人手不足",
+            actor="李干事",
+        )
+    )
+    request = str(refused.open_extension_request("2026-06-30"))
+    app.handle(DecideExtension.of(request, approve=False, actor="chair", reason="够了"))
+    app.complete(first.id, actor="李干事", occurrence="2026-07-31")
+    app.complete(second.id, actor="李干事", occurrence="2026-06-30")
+    app.handle(
+        SignOff(
+            item_id=second.id,
+            occurrence="2026-06-30",
+            confirm=False,
+            reason="缺材料",
+            actor="chair",
+        )
+    )
+    runner.catch_up()
+    app.complete(second.id, actor="李干事", occurrence="2026-06-30")
+    app.handle(SignOff(item_id=second.id, occurrence="2026-06-30", confirm=True, actor="chair"))
+    app.revise(third.id, actor="chair", title="困难职工帮扶")
+    app.reassign(third.id, "王五", actor="chair", reason="调整")
+    with runner.engine.connect() as conn:
+        parents = {name: node["parent"] for name, node in org_tree(conn).items()}
+    app.send_task(third.id, ["区总工会"], parents=parents, actor="chair")
+    policy = {"sign_off": True, "max_chases": 2}
+    app.handle(SetReminderPolicy(plan_id=plan.id, policy=policy, actor="chair"))
+    runner.catch_up()
+
+
+@pytest.mark.parametrize(
+    ("batch_size", "window_events"),
+    [(4, 10), (7, 1_000_000)],
+    ids=["windows of three batches", "one window"],
+)
+def test_a_rebuild_ends_with_the_rows_of_a_catch_up_batch_by_batch(
+    app: PlanlogApp,
+    clock: Any,
+    busy_year: Any,
+    read_model_rows: Any,
+    batch_size: int,
+    window_events: int,
+) -> None:
+    live = ReadModelRunner(app, batch_size=3)
+    varied_history(app, clock, live, busy_year)
+    caught_up = read_model_rows(live.engine)
+    live.close()
+    runner = ReadModelRunner(app, batch_size=batch_size)  # batches cut elsewhere
+    runner.window_events = window_events
+    assert runner.rebuild(lanes=1) == runner.head()
+    assert read_model_rows(runner.engine) == caught_up
+    runner.close()
+
+
+def test_a_window_too_heavy_is_written_before_the_next_batch(
+    app: PlanlogApp, clock: Any, busy_year: Any, read_model_rows: Any
+) -> None:
+    runner = ReadModelRunner(app, batch_size=4)
+    varied_history(app, clock, runner, busy_year)
+    caught_up = read_model_rows(runner.engine)
+    runner.window_bytes = 1  # every batch fills a window
+    runner.rebuild(lanes=1)
+    assert read_model_rows(runner.engine) == caught_up
+    runner.close()
