@@ -22,12 +22,16 @@ from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation, organisation_id
 from planlog.domain.person import Person
 from planlog.domain.registry import (
+    INDEX_ORIGIN_ID,
     REGISTRY_ID,
     AlreadyImported,
     ImportedDocument,
     PlanEntry,
+    PlanIndex,
+    PlanIndexOrigin,
     PlanRegistry,
     document_id,
+    plan_index_id,
 )
 from planlog.domain.task import FederationTask
 from planlog.service import handlers
@@ -149,6 +153,8 @@ class PlanlogApp(Application[UUID]):
         #: include the caller's own writes
         self.last_position = 0
         self._legacy: tuple[int, PlanRegistry] | None = None
+        #: the store's PlanIndexOrigin once found: recorded once, never changed
+        self._index_origin: PlanIndexOrigin | None = None
         with ddl_lock(self.store):
             super().__init__(env={**self.store.env, **(env or {})})
 
@@ -239,6 +245,57 @@ class PlanlogApp(Application[UUID]):
         assert isinstance(registry, PlanRegistry)
         self._legacy = (version, registry)
         return registry
+
+    def index_origin(self) -> PlanIndexOrigin | None:
+        """When this store began indexing plans, if it has (`PlanIndexOrigin`)."""
+        if self._index_origin is None:
+            try:
+                found: Aggregate = self.repository.get(INDEX_ORIGIN_ID)
+            except AggregateNotFoundError:
+                return None
+            assert isinstance(found, PlanIndexOrigin)
+            self._index_origin = found
+        return self._index_origin
+
+    def plans_indexed(self) -> bool:
+        """Whether every plan of the store is in its organisation's `PlanIndex`: the
+        store indexed plans from its first one on."""
+        origin = self.index_origin()
+        return origin is not None and origin.complete
+
+    def index_plan(self, plan: Plan, actor: str) -> tuple[Aggregate, ...]:
+        """What to save with a new plan so that its organisation's index for the year
+        holds it: the index (started or added to), and the first time the store's
+        `PlanIndexOrigin`. One aggregate load, whatever the store holds."""
+        try:
+            found: Aggregate = self.repository.get(plan_index_id(plan.org, plan.year))
+        except AggregateNotFoundError:
+            index = PlanIndex.start(org=plan.org, year=plan.year, plan_id=plan.id, actor=actor)
+        else:
+            assert isinstance(found, PlanIndex)
+            index = found
+            index.add(plan.id, actor=actor)
+        if self.index_origin() is not None:
+            return (index,)
+        # The first indexed plan: complete if no plan was made before it. Read once per
+        # store (the origin is then recorded); the search stops at the first plan found.
+        topics = [get_topic(Plan.Created)]
+        earlier = self.recorder.select_notifications(None, 1, topics=topics)
+        return index, PlanIndexOrigin.record(complete=not earlier, actor=actor)
+
+    def plan_indexes(self, orgs: Sequence[str], year: int) -> dict[str, PlanIndex]:
+        """The plan index of each organisation that has one for `year`, read in one query
+        per 500 organisations (`batch_read`)."""
+        ids = {plan_index_id(org, year): org for org in orgs}
+        indexes: dict[str, PlanIndex] = {}
+        for aggregate_id, stored in stored_events(self.recorder, list(ids)).items():
+            aggregate: Any = None
+            for record in stored:
+                event = cast(Aggregate.Event, self.mapper.to_domain_event(record))
+                aggregate = event.mutate(aggregate)
+            if isinstance(aggregate, PlanIndex):
+                indexes[ids[aggregate_id]] = aggregate
+        return indexes
 
     def refuse_reimport(self, org: str, year: int, fingerprint: str | None) -> None:
         """One document, one plan: a document imported before for this organisation and
