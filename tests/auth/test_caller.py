@@ -59,3 +59,20 @@ def test_a_role_refusal_speaks_chinese_first_then_english(read_models: Engine) -
         editor.require(MANAGE, "decide extension requests")
     assert refused.value.message.startswith("“责任人”角色无权")
     assert "（role editor may not decide extension requests）" in refused.value.message
+
+
+def test_whether_an_organisation_is_in_scope_is_read_up_its_parents(
+    app: PlanlogApp, read_models: Engine
+) -> None:
+    app.register_organisation("区第一工会", actor="test", parent="区工会")
+    runner = ReadModelRunner(app)
+    runner.catch_up()
+    runner.close()
+    city = Caller.of(Principal(1, "市总工会", "chair", None), read_models)
+    district = Caller.of(Principal(2, "区工会", "chair", None), read_models)
+    assert city.sees_org("区第一工会") and city.sees_org("区工会") and city.sees_org("市总工会")
+    assert district.sees_org("区第一工会") and not district.sees_org("市总工会")
+    assert not city.sees_org("别市总工会") and not city.sees_org("无此工会")
+    # Answered without reading the whole subtree; the same answers as the subtree gives.
+    assert "scope" not in vars(city)
+    assert city.scope == {"市总工会", "区工会", "区第一工会"}

@@ -9,7 +9,7 @@ from planlog.domain.events import event_name
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation
 from planlog.domain.person import Person
-from planlog.domain.registry import ImportedDocument, PlanRegistry
+from planlog.domain.registry import ImportedDocument, PlanIndex, PlanIndexOrigin, PlanRegistry
 from planlog.domain.task import FederationTask
 
 
@@ -22,6 +22,8 @@ def _events() -> list[type]:
             Organisation,
             PlanRegistry,
             ImportedDocument,
+            PlanIndex,
+            PlanIndexOrigin,
             Person,
             FederationTask,
         )

@@ -7,7 +7,7 @@ from eventsourcing.domain import DomainEvent
 
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation
-from planlog.domain.registry import ImportedDocument, PlanRegistry
+from planlog.domain.registry import ImportedDocument, PlanIndex, PlanIndexOrigin, PlanRegistry
 from planlog.domain.task import FederationTask
 from planlog.service.summaries import SUMMARIES, summarise
 
@@ -19,6 +19,8 @@ _NEVER_RECORDED = {
     "Organisation.Created",
     "FederationTask.Created",
     "ImportedDocument.Created",
+    "PlanIndex.Created",
+    "PlanIndexOrigin.Created",
 }
 
 
@@ -31,6 +33,8 @@ def _recorded_event_types() -> set[str]:
             Organisation,
             PlanRegistry,
             ImportedDocument,
+            PlanIndex,
+            PlanIndexOrigin,
             FederationTask,
         )
         for name, value in vars(aggregate).items()

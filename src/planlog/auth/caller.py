@@ -11,16 +11,16 @@ anything else holding a `Principal` — the CLI included — can ask the same qu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 from uuid import UUID
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, Text, literal, select
 
 from planlog.auth.errors import Forbidden
 from planlog.auth.tokens import LEGACY_SIGN_IN_NAME, SIGN_IN_MARK, Principal
 from planlog.domain.errors import NotFound
 from planlog.domain.model import Plan, PlanItem
-from planlog.projections.rollup import subtree
+from planlog.projections.rollup import organisations, subtree
 from planlog.service.app import PlanlogApp
 
 READ = ("chair", "editor", "auditor")
@@ -31,15 +31,25 @@ AUDIT = ("chair", "auditor")
 ROLE_NAMES_ZH = {"chair": "主席", "editor": "责任人", "auditor": "审计"}
 
 
-@dataclass(frozen=True)
 class Caller:
-    principal: Principal
-    scope: frozenset[str]
+    """A principal and what it may see. The scope (its organisation and every one below)
+    is read only when a door needs the whole of it (a listing); whether one organisation
+    is in it walks up from that organisation's parents instead, so a request about one
+    plan costs what the chain above it holds, never the caller's whole subtree."""
+
+    def __init__(self, principal: Principal, read_models: Engine) -> None:
+        self.principal = principal
+        self._read_models = read_models
+        self._within: dict[str, bool] = {}
 
     @classmethod
     def of(cls, principal: Principal, read_models: Engine) -> Caller:
         """The principal with its scope: its organisation and those below it."""
-        return cls(principal, org_scope(read_models, principal.org))
+        return cls(principal, read_models)
+
+    @cached_property
+    def scope(self) -> frozenset[str]:
+        return org_scope(self._read_models, self.principal.org)
 
     @property
     def role(self) -> str:
@@ -57,7 +67,14 @@ class Caller:
             raise Forbidden(f"“{role}”角色无权执行此操作（role {self.role} may not {action}）")
 
     def sees_org(self, org: str) -> bool:
-        return org in self.scope
+        if org == self.principal.org:
+            return True  # a union asking about itself: nothing to read
+        if "scope" in self.__dict__:
+            return org in self.scope
+        if org not in self._within:
+            with self._read_models.connect() as conn:
+                self._within[org] = is_within(conn, org, self.principal.org)
+        return self._within[org]
 
     def require_own_org(self, org: str) -> None:
         """Writes name only the caller's organisation or one below it. The refusal is
@@ -111,3 +128,13 @@ def org_scope(engine: Engine, org: str) -> frozenset[str]:
     holds, however large the federation."""
     with engine.connect() as conn:
         return frozenset(subtree(conn, org))
+
+
+def is_within(conn: Connection, org: str, root: str) -> bool:
+    """Whether `org` is `root` or below it: `root` among `org` and its ancestors, read
+    up the parent chain (a few primary-key look-ups), the same tree `org_scope` reads
+    down. UNION, not UNION ALL, so a cycle (which the domain refuses) could not loop."""
+    o = organisations.c
+    up = select(literal(org, Text).label("name")).cte("chain", recursive=True)
+    up = up.union(select(o.parent).join(up, o.name == up.c.name).where(o.parent.is_not(None)))
+    return conn.execute(select(up.c.name).where(up.c.name == root).limit(1)).first() is not None

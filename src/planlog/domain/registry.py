@@ -12,6 +12,13 @@ well-known id) that every `create_plan` and listing replayed whole. Its events s
 readable and keep their meaning: a document it records is still refused, and an
 organisation named only by its plans still counts as existing. Nothing new is written
 to it.
+
+Which plans an organisation has for a year is its own small aggregate too (`PlanIndex`,
+id from organisation and year), recorded with each new plan in the plan's transaction:
+a task sent to 9,000 unions finds each union's plan with one aggregate load, not by
+reading every plan creation in the log. Stores that hold plans made before the index
+say so in `PlanIndexOrigin` (one well-known id, recorded once): there, a union missing
+from the index may still have a plan, and the log is read instead.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from planlog.domain.model import PlanlogCreated, PlanlogEvent
 from planlog.domain.values import NAME_MAX, TITLE_MAX, required_text, text, whole
 
 REGISTRY_ID = uuid5(NAMESPACE_URL, "planlog:plan-registry")
+INDEX_ORIGIN_ID = uuid5(NAMESPACE_URL, "planlog:plan-index-origin")
 
 
 @dataclass(frozen=True)
@@ -178,3 +186,70 @@ class PlanRegistry(Aggregate):
         """Stores from before organisations had to be registered hold plans naming an
         organisation nobody registered: such a name counts as existing, never as free."""
         return any(entry.org == name for entry in self.entries.values())
+
+
+def plan_index_id(org: str, year: int) -> UUID:
+    """The id of the index of one organisation's plans for one year."""
+    return uuid5(NAMESPACE_URL, f"planlog:plan-index:{org.strip()}\x1f{year}")
+
+
+class PlanIndex(Aggregate):
+    """Every plan of one organisation for one year, in the order they were made.
+
+    Several plans per organisation and year are allowed (only the same document twice
+    is refused, by `ImportedDocument`), so the index holds them all and refuses none."""
+
+    class Started(PlanlogCreated):
+        org: str
+        year: int
+        plan_id: str
+
+    def __init__(
+        self, *, org: str, year: int, plan_id: str, actor: str, reason: str | None
+    ) -> None:
+        self.org = org
+        self.year = year
+        self.plan_ids: list[UUID] = [UUID(plan_id)]
+
+    @classmethod
+    def start(cls, *, org: str, year: int, plan_id: UUID, actor: str) -> PlanIndex:
+        org = required_text(org, "org", max_len=NAME_MAX, multiline=False)
+        return cls._create(
+            cls.Started,
+            id=plan_index_id(org, year),
+            org=org,
+            year=whole(year, "year"),
+            plan_id=str(plan_id),
+            actor=actor,
+            reason=None,
+        )
+
+    class PlanAdded(PlanlogEvent):
+        plan_id: str
+
+        def apply(self, index: PlanIndex) -> None:
+            index.plan_ids.append(UUID(self.plan_id))
+
+    def add(self, plan_id: UUID, *, actor: str) -> None:
+        if plan_id in self.plan_ids:
+            return  # recorded already: adding is idempotent
+        self.trigger_event(self.PlanAdded, plan_id=str(plan_id), actor=actor, reason=None)
+
+
+class PlanIndexOrigin(Aggregate):
+    """When the store began indexing plans (`PlanIndex`), recorded once with the first
+    indexed plan: `complete` is whether no plan was made before, so that every plan of
+    the store is in its organisation's index and a union missing from it has no plan.
+    A store with older plans is not complete: who has which plan is read from the log."""
+
+    class Recorded(PlanlogCreated):
+        complete: bool
+
+    def __init__(self, *, complete: bool, actor: str, reason: str | None) -> None:
+        self.complete = complete
+
+    @classmethod
+    def record(cls, *, complete: bool, actor: str) -> PlanIndexOrigin:
+        return cls._create(
+            cls.Recorded, id=INDEX_ORIGIN_ID, complete=bool(complete), actor=actor, reason=None
+        )

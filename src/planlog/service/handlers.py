@@ -166,7 +166,10 @@ def create_plan(app: PlanlogApp, c: CreatePlan) -> Plan:
                 else None
             )
             items = [plan_item(plan, spec, c.actor) for spec in c.items]
-            app.save_all(*([document] if document else []), *new_org, plan, *items)
+            # The organisation's plans of the year, recorded with the plan: a task sent
+            # down finds each union's plan there (`_union_plans`).
+            indexed = app.index_plan(plan, c.actor)
+            app.save_all(*([document] if document else []), *new_org, *indexed, plan, *items)
             return plan
 
     return _retrying(attempt)
@@ -527,15 +530,25 @@ def _batches(names: list[str], size: int) -> list[list[str]]:
 def _union_plans(
     app: PlanlogApp, unions: list[str], year: int, actor: str
 ) -> tuple[dict[str, Any], int]:
-    """Each union's plan for `year` (its first, as listed), a plan made through the
-    ordinary CreatePlan for a union that has none; and how many were made."""
+    """Each union's plan for `year` (its first, as listed: by title, then as made), a
+    plan made through the ordinary CreatePlan for a union that has none; and how many
+    were made."""
     found: dict[str, Any] = {}
     if not unions:
         return found, 0  # a re-send that finds every union served reads no plan list
-    wanted = set(unions)
-    for entry in app.list_plans():
-        if entry.year == year and entry.org in wanted:
-            found.setdefault(entry.org, entry.plan_id)
+    if app.plans_indexed():
+        # Every plan of the store is in its organisation's index for its year: one
+        # aggregate per union (a batched read), and a union without one has no plan.
+        for union, index in app.plan_indexes(unions, year).items():
+            found[union] = _first_listed(app, index.plan_ids)
+    else:
+        # A store with plans made before the index existed: a union missing from it may
+        # still have one, which only the log records (the read models are above the
+        # service and may lag a write). Read the plan creations once, as before.
+        wanted = set(unions)
+        for entry in app.list_plans():
+            if entry.year == year and entry.org in wanted:
+                found.setdefault(entry.org, entry.plan_id)
     made = 0
     for union in unions:
         if union not in found:
@@ -552,6 +565,17 @@ def _union_plans(
             found[union] = plan.id
             made += 1
     return found, made
+
+
+def _first_listed(app: PlanlogApp, plan_ids: list[Any]) -> Any:
+    """The plan a listing shows first (`list_plans`: by title, then in the order made)
+    among one organisation's plans of a year. Nearly always there is one; only several
+    are loaded to compare their titles."""
+    if len(plan_ids) == 1:
+        return plan_ids[0]
+    plans = app.load_each(Plan, plan_ids, "plan")
+    first = min(range(len(plans)), key=lambda k: (plans[k].title, k))
+    return plans[first].id
 
 
 @handles(SendTask)

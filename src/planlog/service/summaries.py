@@ -15,7 +15,7 @@ from planlog.domain.events import event_name
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation
 from planlog.domain.person import Person
-from planlog.domain.registry import ImportedDocument, PlanRegistry
+from planlog.domain.registry import ImportedDocument, PlanIndex, PlanIndexOrigin, PlanRegistry
 from planlog.domain.task import FederationTask
 
 Summary = Callable[[dict[str, Any]], str]
@@ -134,6 +134,21 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
     event_name(ImportedDocument.Recorded): (
         lambda d: f"记录导入文件（{d.get('year')} 年），对应计划 {d.get('plan_id')}",
         lambda d: f"Recorded the imported document ({d.get('year')}) of plan {d.get('plan_id')}",
+    ),
+    event_name(PlanIndex.Started): (
+        lambda d: f"{d.get('org')} {d.get('year')} 年计划索引：计划 {d.get('plan_id')}",
+        lambda d: f"Indexed plan {d.get('plan_id')} of {d.get('org')} for {d.get('year')}",
+    ),
+    event_name(PlanIndex.PlanAdded): (
+        lambda d: f"计划索引新增计划 {d.get('plan_id')}",
+        lambda d: f"Indexed plan {d.get('plan_id')}",
+    ),
+    event_name(PlanIndexOrigin.Recorded): (
+        lambda d: "开始按组织和年度索引计划" + ("" if d.get("complete") else "（此前已有计划）"),
+        lambda d: (
+            "Began indexing plans by organisation and year"
+            + ("" if d.get("complete") else " (plans made before are not indexed)")
+        ),
     ),
     event_name(PlanItem.Planned): (
         lambda d: f"新增事项“{d.get('title')}”，时限 " + (_dates(d, "、", "至") or "无"),

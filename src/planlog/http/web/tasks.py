@@ -20,7 +20,7 @@ from planlog.domain.task import unions_below
 from planlog.http.deps import ServicesDep
 from planlog.http.web.pages import WebRoute, page
 from planlog.http.web.session import SessionDep
-from planlog.projections.queries import evaluation_day
+from planlog.projections.queries import evaluation_day, plan_entries
 from planlog.projections.ranking import ranking
 from planlog.projections.rollup import descendants
 from planlog.projections.tasks import org_parents, task_of_item, task_status
@@ -117,7 +117,9 @@ def ranking_page(
         except LookupError:
             raise org_not_found(name) from None
         parent = org_parents(conn).get(name)
-    plans = [e for e in svc.app.list_plans() if e.org == name]
+    # The organisation's own plans from the board read model (caught up above), not
+    # from every plan creation in the log.
+    plans = plan_entries(svc.engine, frozenset({name}))
     context: dict[str, Any] = {
         "ranked": ranked,
         "unions": ranked["unions"][:UNIONS_SHOWN],
