@@ -33,6 +33,7 @@ from planlog.domain.chasing import CHAIR, CLOSED, PARENT_CHAIR, last_chase_offse
 from planlog.domain.errors import ConcurrencyConflict, NotFound, RuleViolation
 from planlog.domain.person import responsible_names
 from planlog.projections.board import board_items, board_plans
+from planlog.projections.bulk import chunks
 from planlog.projections.calendar import Deadline, open_deadlines
 from planlog.projections.outbox import reminder_outbox
 from planlog.projections.reminder_due import reminder_due, reminder_policies
@@ -41,13 +42,15 @@ from planlog.scheduler.dispatch import address
 from planlog.scheduler.policy import ReminderPolicy, Slot, due_reminder, reminder_slots
 from planlog.scheduler.workdays import WorkdayCalendar
 from planlog.service.app import PlanlogApp
-from planlog.service.commands import IssueReminder
+from planlog.service.commands import IssueReminder, IssueReminders
 
 log = logging.getLogger("planlog.reminders")
 
 UNASSIGNED = "（未指定责任人）"
 _ERROR_MAX = 500  # characters of a failed plan's error kept in the pass report
 _STREAM_ROWS = 1000  # rows fetched at a time from the index
+#: reminders issued per transaction (IssueReminders): a crash or a lost race costs one batch
+_ISSUE_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -124,17 +127,28 @@ class _Due:
 
 
 class _Orgs:
-    """Chairs up the organisation tree, read as the pass needs them (once per pass)."""
+    """Chairs up the organisation tree, read in bulk for the reminders of a batch (each
+    organisation once per pass), never one query per reminder."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._known: dict[str, tuple[str | None, str | None]] = {}
 
+    def read(self, names: set[str]) -> None:
+        """Know these organisations and the ones above them, in a query per 500."""
+        o = organisations.c
+        for _ in range(2):  # the organisations, then their parents
+            todo = sorted(n for n in names if n not in self._known)
+            for batch in chunks(todo, 500):
+                query = select(o.name, o.chair, o.parent).where(o.name.in_(batch))
+                for name, chair, parent in self.conn.execute(query):
+                    self._known[name] = (chair, parent)
+            self._known.update((n, (None, None)) for n in todo if n not in self._known)
+            names = {parent for n in names if (parent := self._known[n][1])}
+
     def _get(self, name: str) -> tuple[str | None, str | None]:
         if name not in self._known:
-            o = organisations.c
-            row = self.conn.execute(select(o.chair, o.parent).where(o.name == name)).first()
-            self._known[name] = (row.chair, row.parent) if row else (None, None)
+            self.read({name})
         return self._known[name]
 
     def chairs(self, org: str, level: int) -> list[str]:
@@ -148,6 +162,18 @@ class _Orgs:
             if parent_chair:  # told through the channels of the organisation above
                 found.append(address(parent_chair, parent))
         return found
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A reminder the pass found due, waiting to be issued with the rest of its batch."""
+
+    plan_id: str
+    due: _Due
+    slot: Slot
+    slots: list[Slot]
+    #: the row's item and policy versions, kept with a refusal (see `_not_yet`)
+    stamp: tuple[int, int]
 
 
 class ReminderIssuer:
@@ -179,6 +205,11 @@ class ReminderIssuer:
         `reminder_due` index), as a stream grouped by plan. `full_scan` walks every open
         occurrence instead, replaying each plan for its policy and reading the whole
         outbox, as passes did before the index: kept to compare the two (tests, bench).
+
+        The reminders found due are issued in batches (`IssueReminders`: one read of the
+        items, one transaction), so a busy pass costs a few queries per batch, not a few
+        per reminder; a batch that fails is issued again reminder by reminder, each plan
+        on its own, so one plan's trouble still stops none of the others.
         """
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be timezone-aware")
@@ -187,13 +218,20 @@ class ReminderIssuer:
             orgs = _Orgs(conn)
             groups = self._scanned(conn) if full_scan else self._indexed(conn, now)
             seen: dict[tuple[str, str], tuple[int, int, float]] = {}
+            pending: list[_Pending] = []
             for plan_id, policy_source, rows in groups:
                 try:
                     policy = policy_source()
                     for due in rows:
-                        self._look_at(due, policy, orgs, now, dry_run, result, seen, full_scan)
+                        found = self._look_at(due, policy, now, seen, full_scan)
+                        if found is not None:
+                            pending.append(found)
                 except Exception as exc:  # one plan's failure must not stop the others
                     self._failed(plan_id, rows, exc, result)
+                if len(pending) >= _ISSUE_BATCH:
+                    self._flush(pending, orgs, now, dry_run, result, seen)
+                    pending = []
+            self._flush(pending, orgs, now, dry_run, result, seen)
             if not full_scan:
                 self._not_yet = seen
         return result
@@ -202,19 +240,18 @@ class ReminderIssuer:
         self,
         due: _Due,
         policy: _Policy,
-        orgs: _Orgs,
         now: datetime,
-        dry_run: bool,
-        result: IssueRun,
         seen: dict[tuple[str, str], tuple[int, int, float]],
         full_scan: bool = False,
-    ) -> None:
+    ) -> _Pending | None:
+        """The reminder due now for this occurrence, if any (else noted in `seen` with
+        the moment the next one is due)."""
         where = (due.item_id, due.due.isoformat())
         stamp = (due.version, policy.version)
         known = self._not_yet.get(where)
         if known is not None and known[:2] == stamp and now.timestamp() < known[2]:
             seen[where] = known
-            return
+            return None
         # The full scan works out every chase, as passes did before (tests compare them).
         last = None if full_scan else last_chase_offset(policy.policy, due.due, due.opens, due.keys)
         slots = reminder_slots(
@@ -224,12 +261,86 @@ class ReminderIssuer:
         if slot is None:
             later = [s.send_at.timestamp() for s in slots if s.send_at > now]
             seen[where] = (*stamp, min(later, default=float("inf")))
+            return None
+        return _Pending(due.plan_id, due, slot, slots, stamp)
+
+    def _flush(
+        self,
+        pending: list[_Pending],
+        orgs: _Orgs,
+        now: datetime,
+        dry_run: bool,
+        result: IssueRun,
+        seen: dict[tuple[str, str], tuple[int, int, float]],
+    ) -> None:
+        """Issue a batch of reminders found due (on a dry run, only list them)."""
+        if not pending:
             return
-        reminder = self._reminder(due, slot, orgs.chairs(due.org, slot.level))
-        if dry_run or self._issue(due, slots, now, reminder):
-            result.issued.append(reminder)
-        else:  # refused by the item (a request open, submitted): look again once it changes
-            seen[where] = (*stamp, float("inf"))
+        try:
+            orgs.read({p.due.org for p in pending if p.slot.level >= CHAIR})
+            reminders = [
+                self._reminder(p.due, p.slot, orgs.chairs(p.due.org, p.slot.level)) for p in pending
+            ]
+            if dry_run:
+                result.issued.extend(reminders)
+                return
+            recorded = self._issue_all(pending, reminders)
+        except Exception:
+            log.warning(
+                "a batch of %d reminders failed; issuing them one by one",
+                len(pending),
+                exc_info=True,
+            )
+            self._one_by_one(pending, orgs, now, dry_run, result, seen)
+            return
+        for p, reminder in zip(pending, reminders, strict=True):
+            if (p.due.item_id, reminder.occurrence, reminder.key) in recorded:
+                result.issued.append(reminder)
+            else:  # refused by the item (a request open, submitted): look again once it changes
+                seen[(p.due.item_id, reminder.occurrence)] = (*p.stamp, float("inf"))
+
+    def _issue_all(
+        self, pending: list[_Pending], reminders: list[IssuedReminder]
+    ) -> set[tuple[str, str, str]]:
+        """Record the batch in one command; the (item, occurrence, key) recorded."""
+        commands = [
+            IssueReminder(
+                item_id=UUID(r.item_id),
+                occurrence=r.occurrence,
+                kind=r.kind,
+                key=r.key,
+                scheduled_for=datetime.fromisoformat(r.scheduled_for),
+                recipients=r.recipients,
+                escalate=r.escalate,
+            )
+            for r in reminders
+        ]
+        stale_if = [_stale_if(p.slots, p.slot) for p in pending]
+        recorded = self.app.handle(IssueReminders(reminders=commands, stale_if=stale_if))
+        return {(str(c.item_id), c.occurrence, c.key) for c in recorded}
+
+    def _one_by_one(
+        self,
+        pending: list[_Pending],
+        orgs: _Orgs,
+        now: datetime,
+        dry_run: bool,
+        result: IssueRun,
+        seen: dict[tuple[str, str], tuple[int, int, float]],
+    ) -> None:
+        """A failed batch again, each reminder on its own and each plan apart, as passes
+        issued them before batches: a plan's failure is reported, the others go on."""
+        for plan_id, group in groupby(pending, key=lambda p: p.plan_id):
+            plan_pending = list(group)
+            try:
+                for p in plan_pending:
+                    reminder = self._reminder(p.due, p.slot, orgs.chairs(p.due.org, p.slot.level))
+                    if dry_run or self._issue(p.due, p.slots, now, reminder):
+                        result.issued.append(reminder)
+                    else:
+                        seen[(p.due.item_id, reminder.occurrence)] = (*p.stamp, float("inf"))
+            except Exception as exc:
+                self._failed(plan_id, [p.due for p in plan_pending], exc, result)
 
     def _indexed(self, conn: Connection, now: datetime) -> Iterator[_PlanGroup]:
         r, i, p, pol = reminder_due.c, board_items.c, board_plans.c, reminder_policies.c
@@ -383,6 +494,14 @@ class ReminderIssuer:
                 log.info("reminder %s not issued: %s", reminder.key, refused)
                 return False
         return False
+
+
+def _stale_if(slots: list[Slot], slot: Slot) -> list[str]:
+    """The keys whose issue makes `slot` no longer due: its own and every later one's
+    (`due_reminder` sends the latest slot whose time has come, and only if none at or
+    after it was issued)."""
+    ordered = sorted(slots, key=lambda s: s.send_at)
+    return [s.key for s in ordered[ordered.index(slot) :]]
 
 
 def _extension_requested(item: Any, occurrence: str) -> bool:
