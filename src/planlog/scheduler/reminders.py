@@ -26,7 +26,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, tuple_
 from sqlalchemy.engine import Connection
 
 from planlog.domain.chasing import CHAIR, CLOSED, PARENT_CHAIR, last_chase_offset
@@ -48,7 +48,7 @@ log = logging.getLogger("planlog.reminders")
 
 UNASSIGNED = "（未指定责任人）"
 _ERROR_MAX = 500  # characters of a failed plan's error kept in the pass report
-_STREAM_ROWS = 1000  # rows fetched at a time from the index
+_PAGE_ROWS = 1000  # index rows read at a time
 #: reminders issued per transaction (IssueReminders): a crash or a lost race costs one batch
 _ISSUE_BATCH = 500
 
@@ -220,6 +220,8 @@ class ReminderIssuer:
             seen: dict[tuple[str, str], tuple[int, int, float]] = {}
             pending: list[_Pending] = []
             for plan_id, policy_source, rows in groups:
+                if any(f.plan_id == plan_id for f in result.failed):
+                    continue  # failed on an earlier page: its other rows wait as well
                 try:
                     policy = policy_source()
                     for due in rows:
@@ -343,38 +345,70 @@ class ReminderIssuer:
                 self._failed(plan_id, [p.due for p in plan_pending], exc, result)
 
     def _indexed(self, conn: Connection, now: datetime) -> Iterator[_PlanGroup]:
-        r, i, p, pol = reminder_due.c, board_items.c, board_plans.c, reminder_policies.c
-        query = (
-            select(
-                r.item_id,
-                r.plan_id,
-                p.org,
-                p.title.label("plan_title"),
-                i.title,
-                i.responsible,
-                r.opens,
-                r.occurrence,
-                r.issued_keys,
-                r.version,
-                pol.policy,
-                pol.version.label("policy_version"),
-            )
-            .join_from(reminder_due, board_items, i.item_id == r.item_id)
-            .join(board_plans, p.plan_id == r.plan_id)
-            .outerjoin(reminder_policies, pol.plan_id == r.plan_id)
-            .where(r.wake_at <= int(now.timestamp()))
-            .order_by(r.plan_id, r.item_id, r.occurrence)
-        )
-        # Streamed: memory follows one plan's due rows, not every row due.
-        stream = conn.execution_options(stream_results=True, yield_per=_STREAM_ROWS)
-        rows = stream.execute(query)
-        for plan_id, group in groupby(rows, key=lambda row: row.plan_id):
-            plan_rows = list(group)
-            first = plan_rows[0]
+        """The index rows whose moment has come, a page at a time in `wake_at` order
+        (each page's plans in turn): memory follows one page, never every row due.
 
-            def policy(first: Any = first, plan_id: str = plan_id) -> _Policy:
-                stored = orjson.loads(first.policy) if first.policy is not None else {}
-                return _Policy(self.stored_policy(plan_id, stored), first.policy_version or 0)
+        Each page is read from the `wake_at` index alone, then its items, plans and
+        policies by their keys: the query has no plan other than the index to take,
+        whatever the planner's statistics say (a join from the index row estimate of a
+        table never analysed read every board item)."""
+        r = reminder_due.c
+        moment = int(now.timestamp())
+        after: tuple[int, str, str] | None = None
+        while True:
+            query = select(
+                r.wake_at, r.item_id, r.plan_id, r.opens, r.occurrence, r.issued_keys, r.version
+            ).where(r.wake_at <= moment)
+            if after is not None:
+                query = query.where(tuple_(r.wake_at, r.item_id, r.occurrence) > tuple_(*after))
+            page = conn.execute(
+                query.order_by(r.wake_at, r.item_id, r.occurrence).limit(_PAGE_ROWS)
+            ).all()
+            if not page:
+                return
+            last = page[-1]
+            after = (last.wake_at, last.item_id, last.occurrence)
+            yield from self._page_groups(conn, page)
+            if len(page) < _PAGE_ROWS:
+                return
+
+    def _page_groups(self, conn: Connection, page: list[Any]) -> Iterator[_PlanGroup]:
+        i, p, pol = board_items.c, board_plans.c, reminder_policies.c
+        item_ids = sorted({row.item_id for row in page})
+        plan_ids = sorted({row.plan_id for row in page})
+        items = {
+            row.item_id: row
+            for batch in chunks(item_ids, 500)
+            for row in conn.execute(
+                select(i.item_id, i.title, i.responsible).where(i.item_id.in_(batch))
+            )
+        }
+        plans = {
+            row.plan_id: row
+            for batch in chunks(plan_ids, 500)
+            for row in conn.execute(
+                select(
+                    p.plan_id,
+                    p.org,
+                    p.title,
+                    pol.policy,
+                    pol.version.label("policy_version"),
+                )
+                .outerjoin(reminder_policies, pol.plan_id == p.plan_id)
+                .where(p.plan_id.in_(batch))
+            )
+        }
+        # Only what is on the board is chased (an item or plan it lost is nobody's).
+        kept = sorted(
+            (row for row in page if row.item_id in items and row.plan_id in plans),
+            key=lambda row: (row.plan_id, row.item_id, row.occurrence),
+        )
+        for plan_id, group in groupby(kept, key=lambda row: row.plan_id):
+            plan = plans[plan_id]
+
+            def policy(plan: Any = plan, plan_id: str = plan_id) -> _Policy:
+                stored = orjson.loads(plan.policy) if plan.policy is not None else {}
+                return _Policy(self.stored_policy(plan_id, stored), plan.policy_version or 0)
 
             yield (
                 plan_id,
@@ -383,16 +417,16 @@ class ReminderIssuer:
                     _Due(
                         item_id=row.item_id,
                         plan_id=row.plan_id,
-                        org=row.org,
-                        plan_title=row.plan_title,
-                        title=row.title,
-                        responsible=row.responsible,
+                        org=plan.org,
+                        plan_title=plan.title,
+                        title=items[row.item_id].title,
+                        responsible=items[row.item_id].responsible,
                         opens=date.fromisoformat(row.opens) if row.opens else None,
                         due=date.fromisoformat(row.occurrence),
                         keys=frozenset(orjson.loads(row.issued_keys)),
                         version=row.version,
                     )
-                    for row in plan_rows
+                    for row in group
                 ],
             )
 
@@ -425,6 +459,8 @@ class ReminderIssuer:
 
     @staticmethod
     def _failed(plan_id: str, rows: list[_Due], exc: Exception, result: IssueRun) -> None:
+        if any(f.plan_id == plan_id for f in result.failed):
+            return  # reported once, whichever page or batch failed first
         org = rows[0].org if rows else ""
         plan_title = rows[0].plan_title if rows else ""
         log.exception(
