@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import groupby
@@ -154,6 +154,8 @@ class _Orgs:
     def chairs(self, org: str, level: int) -> list[str]:
         """Who is told besides the responsible unit at escalation `level`."""
         found: list[str] = []
+        if level < CHAIR:
+            return found  # the responsible unit alone: nothing to read
         chair, parent = self._get(org)
         if level >= CHAIR and chair:
             found.append(chair)
@@ -372,7 +374,7 @@ class ReminderIssuer:
             if len(page) < _PAGE_ROWS:
                 return
 
-    def _page_groups(self, conn: Connection, page: list[Any]) -> Iterator[_PlanGroup]:
+    def _page_groups(self, conn: Connection, page: Sequence[Any]) -> Iterator[_PlanGroup]:
         i, p, pol = board_items.c, board_plans.c, reminder_policies.c
         item_ids = sorted({row.item_id for row in page})
         plan_ids = sorted({row.plan_id for row in page})
