@@ -584,25 +584,28 @@ def _run_batch(
     groups = {key: [r for r in rs if r.position in claimed] for key, rs in groups.items()}
     mine = [rows[p] for p in claimed]
     sent_today = _sent_today(engine, {key for key, rs in groups.items() if rs}, day)
-    jobs: list[_Job] = []
-    with engine.connect() as conn:
-        directory = _Directory(conn, {org for (org, _), rs in groups.items() if rs}, wording.people)
-        for (org, recipient), group in groups.items():
-            if not group:
-                continue
-            try:
-                jobs.extend(
-                    _prepare(
+
+    def jobs() -> Iterator[_Job]:
+        """Each digest as soon as it is worded: the first go out while the rest are."""
+        with engine.connect() as conn:
+            directory = _Directory(
+                conn, {org for (org, _), rs in groups.items() if rs}, wording.people
+            )
+            for (org, recipient), group in groups.items():
+                if not group:
+                    continue
+                try:
+                    yield from _prepare(
                         directory, engine, org, recipient, group, now, day, sent_today, wording
                     )
-                )
-            except Exception as exc:  # one recipient's failure must not hold up the others
-                log.exception("could not word the digest of %s (%s)", recipient, org)
-                for row in group:  # a failed attempt, retried with backoff like any other
-                    row.tried = True
-                    row.failed.append(f"{type(exc).__name__}: {exc}"[:500])
+                except Exception as exc:  # one recipient's failure must not hold up the others
+                    log.exception("could not word the digest of %s (%s)", recipient, org)
+                    for row in group:  # a failed attempt, retried with backoff like any other
+                        row.tried = True
+                        row.failed.append(f"{type(exc).__name__}: {exc}"[:500])
+
     sent: list[DigestSent] = []
-    for job, attempts in _send_all(jobs, wording.send, workers):
+    for job, attempts in _send_all(jobs(), wording.send, workers):
         _note_outcome(job, attempts)
         positions = [r.position for r in job.rows]
         sent.append(DigestSent(job.org, job.recipient, day.isoformat(), positions, attempts))
@@ -800,9 +803,11 @@ def _link(item_id: str, wording: _Wording) -> str | None:
     return f"{wording.link_base.rstrip('/')}/items/{item_id}"
 
 
-def _send_all(jobs: list[_Job], send: Sender, workers: int) -> Iterable[tuple[_Job, list[Attempt]]]:
-    if not jobs:
-        return
+def _send_all(
+    jobs: Iterable[_Job], send: Sender, workers: int
+) -> Iterable[tuple[_Job, list[Attempt]]]:
+    """Send each job as it comes (the pool starts on the first while the others are
+    worded); the outcomes once every job is handed over, on the calling thread."""
     if workers <= 1:
         for job in jobs:
             yield job, _send_guarded(job, send)
