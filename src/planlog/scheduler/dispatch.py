@@ -18,8 +18,10 @@ overdue first (`messages.render_digest`). Rows are marked per recipient: a row i
   sent, and marked after; a crash in between leaves them claimed until their lease runs
   out, and the digest is sent again. Channels that succeeded are remembered per row and
   recipient, so a retry goes only to the channels that failed.
-- **In parallel.** Digests are sent by a bounded pool of threads; the database work
-  (claiming, wording, recording) stays on the calling thread, in batches.
+- **In parallel.** Digests are sent by a bounded pool of threads, each as soon as it is
+  worded; the database work (claiming, wording, recording) stays on the calling thread,
+  in batches, and reads the batch's channels, people and digests of the day once, not
+  once per recipient.
 """
 
 from __future__ import annotations

@@ -9,9 +9,16 @@ Issuing goes through the aggregate's optimistic concurrency, so two schedulers
 (or a re-run, or a restart) racing for the same reminder cannot both record it:
 the loser reloads, sees it issued, and moves on.
 
+What a pass costs follows the reminders due, not the store (issue 17): the index is
+read a page at a time where its moment has come, the reminders found due are issued
+in batches (`IssueReminders`: their items read in one query, one transaction, the
+item deciding on each as above), and the chairs an escalation names are read once per
+batch. A pass with nothing due reads one empty page.
+
 Each plan is handled on its own: whatever goes wrong with one plan (its stored
 policy, one of its items) is logged naming the plan and reported, and the pass goes
-on with the others, so one union's bad data never stops every union's reminders.
+on with the others, so one union's bad data never stops every union's reminders (a
+batch that fails is issued again reminder by reminder, plan by plan).
 """
 
 from __future__ import annotations
@@ -204,7 +211,7 @@ class ReminderIssuer:
         """Issue (or, with `dry_run`, only list) every reminder due at `now`, plan by plan.
 
         Reads only the occurrences whose next reminder can be due by now (the
-        `reminder_due` index), as a stream grouped by plan. `full_scan` walks every open
+        `reminder_due` index), a page at a time, by plan. `full_scan` walks every open
         occurrence instead, replaying each plan for its policy and reading the whole
         outbox, as passes did before the index: kept to compare the two (tests, bench).
 
