@@ -67,7 +67,12 @@ def _serve(port: Any, count: Any, latency: float = 0.0) -> None:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        # It stands for thousands of unions' webhooks: the default backlog of 5 refused
+        # connections once more than a few digests were sent at once.
+        request_queue_size = 256
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     port.value = server.server_address[1]
     server.serve_forever()
