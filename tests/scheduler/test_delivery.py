@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -211,6 +212,25 @@ def test_slow_receiver_is_cut_off_by_the_timeout(http_receiver: Any) -> None:
     assert time.monotonic() - started < 2.5
     assert attempt.ok is False
     assert attempt.error
+
+
+def test_as_many_messages_are_in_flight_as_there_are_sending_threads(
+    http_receiver: Any,
+) -> None:
+    # apprise used to send every message with a deadline on its own pool of cpu+4
+    # threads: six at a time on two cores, whatever the dispatcher's pool.
+    http_receiver.delay = 2.0
+    threads = [
+        threading.Thread(target=send, args=([http_receiver.url("json", f"/{n}")], TITLE, BODY))
+        for n in range(12)
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.2)  # every message has arrived; none has been answered yet
+    in_flight = len(http_receiver.requests)
+    for thread in threads:
+        thread.join(10)
+    assert in_flight == 12
 
 
 def test_each_url_gets_its_own_attempt(

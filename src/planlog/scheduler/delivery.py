@@ -268,7 +268,6 @@ def _send_one(url: str, title: str, body: str, timeout: float) -> Attempt:
             # The body is plain text: e-mail then goes out as text/plain with its line
             # breaks, and HTML-only channels get it escaped.
             body_format=apprise.NotifyFormat.TEXT,
-            timeout=timeout,
         )
     except Exception as exc:  # a channel must never take the scheduler down
         return Attempt(shown, False, _short(f"{type(exc).__name__}: {exc}"))
@@ -276,6 +275,13 @@ def _send_one(url: str, title: str, body: str, timeout: float) -> Attempt:
         return Attempt(shown, True, None)
     return Attempt(shown, False, _reason(result, timeout))
 
+
+#: apprise sends a message that has a deadline (a `timeout`, or its asset's 60 s
+#: `service_timeout`) on its own process-wide pool of cpu+4 threads: six on two cores,
+#: whatever our pool of WORKERS threads, so a busy day's digests went out six at a time
+#: (bench/delivery.py --latency). Without a deadline it sends in the calling thread; the
+#: socket timeouts below (at most `timeout`) still cut off a channel that does not answer.
+_IN_THIS_THREAD = apprise.AppriseAsset(service_timeout=0)
 
 #: Per sending thread, the apprise objects of webhook-like channels, reused: parsing the
 #: URL and building the plugin was a third of a digest's cost. Only channels apprise does
@@ -290,7 +296,7 @@ def _notifier(url: str, timeout: float) -> apprise.Apprise | None:
     found = cache.get((url, timeout))
     if found is not None:
         return found
-    notifier = apprise.Apprise()
+    notifier = apprise.Apprise(asset=_IN_THIS_THREAD)
     if not notifier.add(url):
         return None
     services: list[Any] = list(notifier)

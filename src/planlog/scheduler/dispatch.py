@@ -18,8 +18,10 @@ overdue first (`messages.render_digest`). Rows are marked per recipient: a row i
   sent, and marked after; a crash in between leaves them claimed until their lease runs
   out, and the digest is sent again. Channels that succeeded are remembered per row and
   recipient, so a retry goes only to the channels that failed.
-- **In parallel.** Digests are sent by a bounded pool of threads; the database work
-  (claiming, wording, recording) stays on the calling thread, in batches.
+- **In parallel.** Digests are sent by a bounded pool of threads, each as soon as it is
+  worded; the database work (claiming, wording, recording) stays on the calling thread,
+  in batches, and reads the batch's channels, people and digests of the day once, not
+  once per recipient.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ from sqlalchemy.engine import Connection
 
 from planlog.auth.links import sign_in_url
 from planlog.domain.clock import PLAN_TZ
+from planlog.domain.person import answers_for, responsible_names
 from planlog.projections.board import board_items, board_occurrences, board_plans
+from planlog.projections.bulk import chunks
 from planlog.projections.digests import digest_outbox
 from planlog.projections.outbox import (
     FAILED,
@@ -50,12 +54,11 @@ from planlog.projections.outbox import (
     SENDING,
     SENT,
     notify_channels,
-    own_channels,
     reminder_digests,
     reminder_outbox,
     utc_iso,
 )
-from planlog.projections.people import people_for
+from planlog.projections.people import PersonRow, people_for, people_in
 from planlog.scheduler.delivery import Attempt, Mention, mask, next_retry_delay, parse_urls
 from planlog.scheduler.delivery import send as channel_send
 from planlog.scheduler.messages import Digest, DigestItem, render_digest
@@ -184,7 +187,10 @@ class Contact:
 
 
 def _contact(conn: Connection, org: str, recipient: str) -> Contact | None:
-    found = people_for(conn, org, [recipient])
+    return _contact_of(people_for(conn, org, [recipient]))
+
+
+def _contact_of(found: list[PersonRow]) -> Contact | None:
     if not found:
         return None
     return Contact(
@@ -195,6 +201,51 @@ def _contact(conn: Connection, org: str, recipient: str) -> Contact | None:
         ),
         tuple(p.name for p in found),
     )
+
+
+class _Directory:
+    """The channels and the people of the organisations of one batch of digests, read
+    in a query or two per 500 organisations: a digest costs no query of its own (one
+    channel query and one people query each were most of its wording time)."""
+
+    def __init__(self, conn: Connection, orgs: set[str], people: PersonLookup) -> None:
+        self._conn = conn
+        self._lookup = people
+        #: org → person ("" for the organisation itself) → urls, in (org, person) order
+        self._urls: dict[str, dict[str, list[str]]] = {org: {} for org in orgs}
+        self._people: dict[str, list[PersonRow]] = {org: [] for org in orgs}
+        c = notify_channels.c
+        for batch in chunks(sorted(orgs), 500):
+            query = (
+                select(c.org, c.person, c.urls).where(c.org.in_(batch)).order_by(c.org, c.person)
+            )
+            for org, person, urls in conn.execute(query):
+                self._urls[org][person] = urls.split()
+            if people is _contact:  # the register itself: read once for the batch
+                for row in people_in(conn, batch):
+                    self._people[row.org].append(row)
+
+    def channels_for(self, org: str, people: list[str]) -> list[str]:
+        """As `channels_for`, from what was read."""
+        found = self._urls.get(org, {})
+        urls: list[str] = []
+        for person in sorted({"", *people}):
+            urls.extend(u for u in found.get(person, ()) if u not in urls)
+        return urls or default_urls()
+
+    def own_channels(self, org: str, person_name: str) -> list[str]:
+        """As `own_channels`, from what was read."""
+        return list(self._urls.get(org, {}).get(person_name, ())) if person_name else []
+
+    def contact(self, org: str, recipient: str) -> Contact | None:
+        if self._lookup is not _contact:  # a lookup of the caller's own
+            return self._lookup(self._conn, org, recipient)
+        wanted = responsible_names(recipient)
+        if not wanted:
+            return None
+        return _contact_of(
+            [p for p in self._people.get(org, ()) if answers_for(p.name, p.department, wanted)]
+        )
 
 
 LinkMaker = Callable[[Engine, str, str, str], str]
@@ -535,22 +586,28 @@ def _run_batch(
     groups = {key: [r for r in rs if r.position in claimed] for key, rs in groups.items()}
     mine = [rows[p] for p in claimed]
     sent_today = _sent_today(engine, {key for key, rs in groups.items() if rs}, day)
-    jobs: list[_Job] = []
-    with engine.connect() as conn:
-        for (org, recipient), group in groups.items():
-            if not group:
-                continue
-            try:
-                jobs.extend(
-                    _prepare(conn, engine, org, recipient, group, now, day, sent_today, wording)
-                )
-            except Exception as exc:  # one recipient's failure must not hold up the others
-                log.exception("could not word the digest of %s (%s)", recipient, org)
-                for row in group:  # a failed attempt, retried with backoff like any other
-                    row.tried = True
-                    row.failed.append(f"{type(exc).__name__}: {exc}"[:500])
+
+    def jobs() -> Iterator[_Job]:
+        """Each digest as soon as it is worded: the first go out while the rest are."""
+        with engine.connect() as conn:
+            directory = _Directory(
+                conn, {org for (org, _), rs in groups.items() if rs}, wording.people
+            )
+            for (org, recipient), group in groups.items():
+                if not group:
+                    continue
+                try:
+                    yield from _prepare(
+                        directory, engine, org, recipient, group, now, day, sent_today, wording
+                    )
+                except Exception as exc:  # one recipient's failure must not hold up the others
+                    log.exception("could not word the digest of %s (%s)", recipient, org)
+                    for row in group:  # a failed attempt, retried with backoff like any other
+                        row.tried = True
+                        row.failed.append(f"{type(exc).__name__}: {exc}"[:500])
+
     sent: list[DigestSent] = []
-    for job, attempts in _send_all(jobs, wording.send, workers):
+    for job, attempts in _send_all(jobs(), wording.send, workers):
         _note_outcome(job, attempts)
         positions = [r.position for r in job.rows]
         sent.append(DigestSent(job.org, job.recipient, day.isoformat(), positions, attempts))
@@ -594,13 +651,17 @@ def _sent_today(
     if not keys:
         return first
     with engine.connect() as conn:
-        for org, recipient, at in conn.execute(
-            select(d.org, d.recipient, d.at).where(d.day == day.isoformat(), d.ok.is_(True))
-        ):
-            key = (org, recipient)
-            moment = datetime.fromisoformat(at)
-            if key in keys and (key not in first or moment < first[key]):
-                first[key] = moment
+        # Only the batch's organisations: the day's other digests are not read again for
+        # every batch of a busy day.
+        for orgs in chunks(sorted({org for org, _ in keys}), 500):
+            query = select(d.org, d.recipient, d.at).where(
+                d.day == day.isoformat(), d.org.in_(orgs), d.ok.is_(True)
+            )
+            for org, recipient, at in conn.execute(query):
+                key = (org, recipient)
+                moment = datetime.fromisoformat(at)
+                if key in keys and (key not in first or moment < first[key]):
+                    first[key] = moment
     return first
 
 
@@ -617,7 +678,7 @@ def _tried_today(row: _Row, day: date) -> bool:
 
 
 def _prepare(
-    conn: Connection,
+    directory: _Directory,
     engine: Engine,
     org: str,
     recipient: str,
@@ -640,14 +701,14 @@ def _prepare(
         if not group:
             return []
     name = recipient
-    urls = _channels_for(conn, org, [name])
+    urls = directory.channels_for(org, [name])
     if not urls:
         for row in group:
             row.no_channel.append(row.as_recorded(org, name))
             row.tried = True
         return []
-    contact = wording.people(conn, org, name)
-    private = _private_channels(conn, org, contact, urls)
+    contact = directory.contact(org, name)
+    private = _private_channels(directory, org, contact, urls)
     # One message per set of rows still to receive and per kind of channel: only a
     # message to the person's own channels carries their sign-in link.
     by_rows: dict[tuple[tuple[int, ...], bool], list[str]] = defaultdict(list)
@@ -682,15 +743,15 @@ def _prepare(
 
 
 def _private_channels(
-    conn: Connection, org: str, contact: Contact | None, urls: list[str]
+    directory: _Directory, org: str, contact: Contact | None, urls: list[str]
 ) -> set[str]:
     """Which of `urls` are the own channels of the one person a recipient is (none for
     a department of several people, or an unknown recipient). A URL also configured for
     the organisation is not private, whoever else lists it."""
     if contact is None or len(contact.person_ids) != 1 or len(contact.names) != 1:
         return set()
-    shared = set(_channels_for(conn, org, []))
-    return {u for u in own_channels(conn, org, contact.names[0]) if u in urls} - shared
+    shared = set(directory.channels_for(org, []))
+    return {u for u in directory.own_channels(org, contact.names[0]) if u in urls} - shared
 
 
 def _sign_in(engine: Engine, contact: Contact | None, wording: _Wording) -> str | None:
@@ -744,9 +805,11 @@ def _link(item_id: str, wording: _Wording) -> str | None:
     return f"{wording.link_base.rstrip('/')}/items/{item_id}"
 
 
-def _send_all(jobs: list[_Job], send: Sender, workers: int) -> Iterable[tuple[_Job, list[Attempt]]]:
-    if not jobs:
-        return
+def _send_all(
+    jobs: Iterable[_Job], send: Sender, workers: int
+) -> Iterable[tuple[_Job, list[Attempt]]]:
+    """Send each job as it comes (the pool starts on the first while the others are
+    worded); the outcomes once every job is handed over, on the calling thread."""
     if workers <= 1:
         for job in jobs:
             yield job, _send_guarded(job, send)

@@ -9,16 +9,23 @@ Issuing goes through the aggregate's optimistic concurrency, so two schedulers
 (or a re-run, or a restart) racing for the same reminder cannot both record it:
 the loser reloads, sees it issued, and moves on.
 
+What a pass costs follows the reminders due, not the store (issue 17): the index is
+read a page at a time where its moment has come, the reminders found due are issued
+in batches (`IssueReminders`: their items read in one query, one transaction, the
+item deciding on each as above), and the chairs an escalation names are read once per
+batch. A pass with nothing due reads one empty page.
+
 Each plan is handled on its own: whatever goes wrong with one plan (its stored
 policy, one of its items) is logged naming the plan and reported, and the pass goes
-on with the others, so one union's bad data never stops every union's reminders.
+on with the others, so one union's bad data never stops every union's reminders (a
+batch that fails is issued again reminder by reminder, plan by plan).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import groupby
@@ -26,13 +33,14 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, tuple_
 from sqlalchemy.engine import Connection
 
 from planlog.domain.chasing import CHAIR, CLOSED, PARENT_CHAIR, last_chase_offset
 from planlog.domain.errors import ConcurrencyConflict, NotFound, RuleViolation
 from planlog.domain.person import responsible_names
 from planlog.projections.board import board_items, board_plans
+from planlog.projections.bulk import chunks
 from planlog.projections.calendar import Deadline, open_deadlines
 from planlog.projections.outbox import reminder_outbox
 from planlog.projections.reminder_due import reminder_due, reminder_policies
@@ -41,13 +49,15 @@ from planlog.scheduler.dispatch import address
 from planlog.scheduler.policy import ReminderPolicy, Slot, due_reminder, reminder_slots
 from planlog.scheduler.workdays import WorkdayCalendar
 from planlog.service.app import PlanlogApp
-from planlog.service.commands import IssueReminder
+from planlog.service.commands import IssueReminder, IssueReminders
 
 log = logging.getLogger("planlog.reminders")
 
 UNASSIGNED = "（未指定责任人）"
 _ERROR_MAX = 500  # characters of a failed plan's error kept in the pass report
-_STREAM_ROWS = 1000  # rows fetched at a time from the index
+_PAGE_ROWS = 1000  # index rows read at a time
+#: reminders issued per transaction (IssueReminders): a crash or a lost race costs one batch
+_ISSUE_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -124,22 +134,35 @@ class _Due:
 
 
 class _Orgs:
-    """Chairs up the organisation tree, read as the pass needs them (once per pass)."""
+    """Chairs up the organisation tree, read in bulk for the reminders of a batch (each
+    organisation once per pass), never one query per reminder."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._known: dict[str, tuple[str | None, str | None]] = {}
 
+    def read(self, names: set[str]) -> None:
+        """Know these organisations and the ones above them, in a query per 500."""
+        o = organisations.c
+        for _ in range(2):  # the organisations, then their parents
+            todo = sorted(n for n in names if n not in self._known)
+            for batch in chunks(todo, 500):
+                query = select(o.name, o.chair, o.parent).where(o.name.in_(batch))
+                for name, chair, parent in self.conn.execute(query):
+                    self._known[name] = (chair, parent)
+            self._known.update((n, (None, None)) for n in todo if n not in self._known)
+            names = {parent for n in names if (parent := self._known[n][1])}
+
     def _get(self, name: str) -> tuple[str | None, str | None]:
         if name not in self._known:
-            o = organisations.c
-            row = self.conn.execute(select(o.chair, o.parent).where(o.name == name)).first()
-            self._known[name] = (row.chair, row.parent) if row else (None, None)
+            self.read({name})
         return self._known[name]
 
     def chairs(self, org: str, level: int) -> list[str]:
         """Who is told besides the responsible unit at escalation `level`."""
         found: list[str] = []
+        if level < CHAIR:
+            return found  # the responsible unit alone: nothing to read
         chair, parent = self._get(org)
         if level >= CHAIR and chair:
             found.append(chair)
@@ -148,6 +171,18 @@ class _Orgs:
             if parent_chair:  # told through the channels of the organisation above
                 found.append(address(parent_chair, parent))
         return found
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A reminder the pass found due, waiting to be issued with the rest of its batch."""
+
+    plan_id: str
+    due: _Due
+    slot: Slot
+    slots: list[Slot]
+    #: the row's item and policy versions, kept with a refusal (see `_not_yet`)
+    stamp: tuple[int, int]
 
 
 class ReminderIssuer:
@@ -176,9 +211,14 @@ class ReminderIssuer:
         """Issue (or, with `dry_run`, only list) every reminder due at `now`, plan by plan.
 
         Reads only the occurrences whose next reminder can be due by now (the
-        `reminder_due` index), as a stream grouped by plan. `full_scan` walks every open
+        `reminder_due` index), a page at a time, by plan. `full_scan` walks every open
         occurrence instead, replaying each plan for its policy and reading the whole
         outbox, as passes did before the index: kept to compare the two (tests, bench).
+
+        The reminders found due are issued in batches (`IssueReminders`: one read of the
+        items, one transaction), so a busy pass costs a few queries per batch, not a few
+        per reminder; a batch that fails is issued again reminder by reminder, each plan
+        on its own, so one plan's trouble still stops none of the others.
         """
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be timezone-aware")
@@ -187,13 +227,22 @@ class ReminderIssuer:
             orgs = _Orgs(conn)
             groups = self._scanned(conn) if full_scan else self._indexed(conn, now)
             seen: dict[tuple[str, str], tuple[int, int, float]] = {}
+            pending: list[_Pending] = []
             for plan_id, policy_source, rows in groups:
+                if any(f.plan_id == plan_id for f in result.failed):
+                    continue  # failed on an earlier page: its other rows wait as well
                 try:
                     policy = policy_source()
                     for due in rows:
-                        self._look_at(due, policy, orgs, now, dry_run, result, seen, full_scan)
+                        found = self._look_at(due, policy, now, seen, full_scan)
+                        if found is not None:
+                            pending.append(found)
                 except Exception as exc:  # one plan's failure must not stop the others
                     self._failed(plan_id, rows, exc, result)
+                if len(pending) >= _ISSUE_BATCH:
+                    self._flush(pending, orgs, now, dry_run, result, seen)
+                    pending = []
+            self._flush(pending, orgs, now, dry_run, result, seen)
             if not full_scan:
                 self._not_yet = seen
         return result
@@ -202,19 +251,18 @@ class ReminderIssuer:
         self,
         due: _Due,
         policy: _Policy,
-        orgs: _Orgs,
         now: datetime,
-        dry_run: bool,
-        result: IssueRun,
         seen: dict[tuple[str, str], tuple[int, int, float]],
         full_scan: bool = False,
-    ) -> None:
+    ) -> _Pending | None:
+        """The reminder due now for this occurrence, if any (else noted in `seen` with
+        the moment the next one is due)."""
         where = (due.item_id, due.due.isoformat())
         stamp = (due.version, policy.version)
         known = self._not_yet.get(where)
         if known is not None and known[:2] == stamp and now.timestamp() < known[2]:
             seen[where] = known
-            return
+            return None
         # The full scan works out every chase, as passes did before (tests compare them).
         last = None if full_scan else last_chase_offset(policy.policy, due.due, due.opens, due.keys)
         slots = reminder_slots(
@@ -224,46 +272,152 @@ class ReminderIssuer:
         if slot is None:
             later = [s.send_at.timestamp() for s in slots if s.send_at > now]
             seen[where] = (*stamp, min(later, default=float("inf")))
+            return None
+        return _Pending(due.plan_id, due, slot, slots, stamp)
+
+    def _flush(
+        self,
+        pending: list[_Pending],
+        orgs: _Orgs,
+        now: datetime,
+        dry_run: bool,
+        result: IssueRun,
+        seen: dict[tuple[str, str], tuple[int, int, float]],
+    ) -> None:
+        """Issue a batch of reminders found due (on a dry run, only list them)."""
+        if not pending:
             return
-        reminder = self._reminder(due, slot, orgs.chairs(due.org, slot.level))
-        if dry_run or self._issue(due, slots, now, reminder):
-            result.issued.append(reminder)
-        else:  # refused by the item (a request open, submitted): look again once it changes
-            seen[where] = (*stamp, float("inf"))
+        try:
+            orgs.read({p.due.org for p in pending if p.slot.level >= CHAIR})
+            reminders = [
+                self._reminder(p.due, p.slot, orgs.chairs(p.due.org, p.slot.level)) for p in pending
+            ]
+            if dry_run:
+                result.issued.extend(reminders)
+                return
+            recorded = self._issue_all(pending, reminders)
+        except Exception:
+            log.warning(
+                "a batch of %d reminders failed; issuing them one by one",
+                len(pending),
+                exc_info=True,
+            )
+            self._one_by_one(pending, orgs, now, dry_run, result, seen)
+            return
+        for p, reminder in zip(pending, reminders, strict=True):
+            if (p.due.item_id, reminder.occurrence, reminder.key) in recorded:
+                result.issued.append(reminder)
+            else:  # refused by the item (a request open, submitted): look again once it changes
+                seen[(p.due.item_id, reminder.occurrence)] = (*p.stamp, float("inf"))
+
+    def _issue_all(
+        self, pending: list[_Pending], reminders: list[IssuedReminder]
+    ) -> set[tuple[str, str, str]]:
+        """Record the batch in one command; the (item, occurrence, key) recorded."""
+        commands = [
+            IssueReminder(
+                item_id=UUID(r.item_id),
+                occurrence=r.occurrence,
+                kind=r.kind,
+                key=r.key,
+                scheduled_for=datetime.fromisoformat(r.scheduled_for),
+                recipients=r.recipients,
+                escalate=r.escalate,
+            )
+            for r in reminders
+        ]
+        stale_if = [_stale_if(p.slots, p.slot) for p in pending]
+        recorded = self.app.handle(IssueReminders(reminders=commands, stale_if=stale_if))
+        return {(str(c.item_id), c.occurrence, c.key) for c in recorded}
+
+    def _one_by_one(
+        self,
+        pending: list[_Pending],
+        orgs: _Orgs,
+        now: datetime,
+        dry_run: bool,
+        result: IssueRun,
+        seen: dict[tuple[str, str], tuple[int, int, float]],
+    ) -> None:
+        """A failed batch again, each reminder on its own and each plan apart, as passes
+        issued them before batches: a plan's failure is reported, the others go on."""
+        for plan_id, group in groupby(pending, key=lambda p: p.plan_id):
+            plan_pending = list(group)
+            try:
+                for p in plan_pending:
+                    reminder = self._reminder(p.due, p.slot, orgs.chairs(p.due.org, p.slot.level))
+                    if dry_run or self._issue(p.due, p.slots, now, reminder):
+                        result.issued.append(reminder)
+                    else:
+                        seen[(p.due.item_id, reminder.occurrence)] = (*p.stamp, float("inf"))
+            except Exception as exc:
+                self._failed(plan_id, [p.due for p in plan_pending], exc, result)
 
     def _indexed(self, conn: Connection, now: datetime) -> Iterator[_PlanGroup]:
-        r, i, p, pol = reminder_due.c, board_items.c, board_plans.c, reminder_policies.c
-        query = (
-            select(
-                r.item_id,
-                r.plan_id,
-                p.org,
-                p.title.label("plan_title"),
-                i.title,
-                i.responsible,
-                r.opens,
-                r.occurrence,
-                r.issued_keys,
-                r.version,
-                pol.policy,
-                pol.version.label("policy_version"),
-            )
-            .join_from(reminder_due, board_items, i.item_id == r.item_id)
-            .join(board_plans, p.plan_id == r.plan_id)
-            .outerjoin(reminder_policies, pol.plan_id == r.plan_id)
-            .where(r.wake_at <= int(now.timestamp()))
-            .order_by(r.plan_id, r.item_id, r.occurrence)
-        )
-        # Streamed: memory follows one plan's due rows, not every row due.
-        stream = conn.execution_options(stream_results=True, yield_per=_STREAM_ROWS)
-        rows = stream.execute(query)
-        for plan_id, group in groupby(rows, key=lambda row: row.plan_id):
-            plan_rows = list(group)
-            first = plan_rows[0]
+        """The index rows whose moment has come, a page at a time in `wake_at` order
+        (each page's plans in turn): memory follows one page, never every row due.
 
-            def policy(first: Any = first, plan_id: str = plan_id) -> _Policy:
-                stored = orjson.loads(first.policy) if first.policy is not None else {}
-                return _Policy(self.stored_policy(plan_id, stored), first.policy_version or 0)
+        Each page is read from the `wake_at` index alone, then its items, plans and
+        policies by their keys: the query has no plan other than the index to take,
+        whatever the planner's statistics say (a join from the index row estimate of a
+        table never analysed read every board item)."""
+        r = reminder_due.c
+        moment = int(now.timestamp())
+        after: tuple[int, str, str] | None = None
+        while True:
+            query = select(
+                r.wake_at, r.item_id, r.plan_id, r.opens, r.occurrence, r.issued_keys, r.version
+            ).where(r.wake_at <= moment)
+            if after is not None:
+                query = query.where(tuple_(r.wake_at, r.item_id, r.occurrence) > tuple_(*after))
+            page = conn.execute(
+                query.order_by(r.wake_at, r.item_id, r.occurrence).limit(_PAGE_ROWS)
+            ).all()
+            if not page:
+                return
+            last = page[-1]
+            after = (last.wake_at, last.item_id, last.occurrence)
+            yield from self._page_groups(conn, page)
+            if len(page) < _PAGE_ROWS:
+                return
+
+    def _page_groups(self, conn: Connection, page: Sequence[Any]) -> Iterator[_PlanGroup]:
+        i, p, pol = board_items.c, board_plans.c, reminder_policies.c
+        item_ids = sorted({row.item_id for row in page})
+        plan_ids = sorted({row.plan_id for row in page})
+        items = {
+            row.item_id: row
+            for batch in chunks(item_ids, 500)
+            for row in conn.execute(
+                select(i.item_id, i.title, i.responsible).where(i.item_id.in_(batch))
+            )
+        }
+        plans = {
+            row.plan_id: row
+            for batch in chunks(plan_ids, 500)
+            for row in conn.execute(
+                select(
+                    p.plan_id,
+                    p.org,
+                    p.title,
+                    pol.policy,
+                    pol.version.label("policy_version"),
+                )
+                .outerjoin(reminder_policies, pol.plan_id == p.plan_id)
+                .where(p.plan_id.in_(batch))
+            )
+        }
+        # Only what is on the board is chased (an item or plan it lost is nobody's).
+        kept = sorted(
+            (row for row in page if row.item_id in items and row.plan_id in plans),
+            key=lambda row: (row.plan_id, row.item_id, row.occurrence),
+        )
+        for plan_id, group in groupby(kept, key=lambda row: row.plan_id):
+            plan = plans[plan_id]
+
+            def policy(plan: Any = plan, plan_id: str = plan_id) -> _Policy:
+                stored = orjson.loads(plan.policy) if plan.policy is not None else {}
+                return _Policy(self.stored_policy(plan_id, stored), plan.policy_version or 0)
 
             yield (
                 plan_id,
@@ -272,16 +426,16 @@ class ReminderIssuer:
                     _Due(
                         item_id=row.item_id,
                         plan_id=row.plan_id,
-                        org=row.org,
-                        plan_title=row.plan_title,
-                        title=row.title,
-                        responsible=row.responsible,
+                        org=plan.org,
+                        plan_title=plan.title,
+                        title=items[row.item_id].title,
+                        responsible=items[row.item_id].responsible,
                         opens=date.fromisoformat(row.opens) if row.opens else None,
                         due=date.fromisoformat(row.occurrence),
                         keys=frozenset(orjson.loads(row.issued_keys)),
                         version=row.version,
                     )
-                    for row in plan_rows
+                    for row in group
                 ],
             )
 
@@ -314,6 +468,8 @@ class ReminderIssuer:
 
     @staticmethod
     def _failed(plan_id: str, rows: list[_Due], exc: Exception, result: IssueRun) -> None:
+        if any(f.plan_id == plan_id for f in result.failed):
+            return  # reported once, whichever page or batch failed first
         org = rows[0].org if rows else ""
         plan_title = rows[0].plan_title if rows else ""
         log.exception(
@@ -383,6 +539,14 @@ class ReminderIssuer:
                 log.info("reminder %s not issued: %s", reminder.key, refused)
                 return False
         return False
+
+
+def _stale_if(slots: list[Slot], slot: Slot) -> list[str]:
+    """The keys whose issue makes `slot` no longer due: its own and every later one's
+    (`due_reminder` sends the latest slot whose time has come, and only if none at or
+    after it was issued)."""
+    ordered = sorted(slots, key=lambda s: s.send_at)
+    return [s.key for s in ordered[ordered.index(slot) :]]
 
 
 def _extension_requested(item: Any, occurrence: str) -> bool:

@@ -616,6 +616,32 @@ class IssueReminder(ItemCommand):
     actor: str = "planlog"
 
 
+@dataclass(frozen=True, kw_only=True)
+class IssueReminders(Command[tuple[IssueReminder, ...]]):
+    """A reminder pass's reminders, recorded together: one read of their items and one
+    transaction (all or nothing), where one `IssueReminder` each costs two reads and a
+    write per reminder (issue 17: a busy pass issues thousands).
+
+    A reminder is left out, not refused, when its item says it is no longer due: the
+    item cancelled, the deadline done, submitted or gone, an extension request on it
+    awaiting the chair, or one of its `stale_if` keys (its own and those scheduled
+    after it) issued meanwhile. Returns the reminders recorded, in the order given.
+    `expected_version` is not for these: a batch that loses a race reloads and decides
+    again."""
+
+    reminders: Sequence[IssueReminder]
+    #: per reminder, the keys whose issue makes it stale
+    stale_if: Sequence[Sequence[str]]
+
+    def __post_init__(self) -> None:
+        self._check("reminders", tuple(self.reminders))
+        self._check("stale_if", tuple(tuple(keys) for keys in self.stale_if))
+        if len(self.stale_if) != len(self.reminders):
+            raise PlanlogError("stale_if needs one list of keys per reminder")
+        if any(r.expected_version is not None for r in self.reminders):
+            raise PlanlogError("reminders issued together take no expected_version")
+
+
 # ------------------------------------------------------- federation tasks
 
 #: Copies saved per transaction: one batch is all or nothing; a failure leaves the

@@ -11,7 +11,7 @@ effect commutes with other writes (appending to a plan) retry such a conflict.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -38,6 +38,7 @@ from planlog.service.commands import (
     CreatePlan,
     DecideExtension,
     IssueReminder,
+    IssueReminders,
     MoveOccurrence,
     MoveOrganisation,
     NewItem,
@@ -518,6 +519,49 @@ def issue_reminder(app: PlanlogApp, c: IssueReminder) -> PlanItem:
             actor=c.actor,
         ),
     )
+
+
+@handles(IssueReminders)
+def issue_reminders(app: PlanlogApp, c: IssueReminders) -> tuple[IssueReminder, ...]:
+    """Every reminder still due on its item, its items read in one go (`load_each`) and
+    saved in one transaction; a batch that loses a race reloads and decides again."""
+
+    def attempt() -> tuple[IssueReminder, ...]:
+        with app.recording():
+            ids = list(dict.fromkeys(r.item_id for r in c.reminders))
+            items = dict(zip(ids, app.load_each(PlanItem, ids, "item"), strict=True))
+            recorded = []
+            for r, stale_if in zip(c.reminders, c.stale_if, strict=True):
+                item = items[r.item_id]
+                if not _still_chased(item, r.occurrence, stale_if):
+                    continue
+                item.issue_reminder(
+                    r.occurrence,
+                    kind=r.kind,
+                    key=r.key,
+                    scheduled_for=r.scheduled_for,
+                    recipients=list(r.recipients),
+                    escalate=r.escalate,
+                    actor=r.actor,
+                )
+                recorded.append(r)
+            changed = [item for item in items.values() if item.pending_events]
+            if changed:
+                app.save_all(*changed)
+            return tuple(recorded)
+
+    return _retrying(attempt)
+
+
+def _still_chased(item: PlanItem, occurrence: str, stale_if: Sequence[str]) -> bool:
+    """Whether the item still wants this reminder: what the reminder pass checks on the
+    item before issuing one alone (planlog.scheduler.reminders `_issue`)."""
+    occ = item.occurrences.get(occurrence)
+    if item.cancelled or occ is None or occ.status in FINISHED:
+        return False  # the read model lagged behind a completion
+    if item.open_extension_request(occurrence) is not None:
+        return False  # chasing pauses while the chair decides on a new date
+    return not item.reminders.get(occurrence, set()).intersection(stale_if)
 
 
 # ------------------------------------------------------- federation tasks
