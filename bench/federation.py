@@ -3,8 +3,11 @@
 PostgreSQL, an organisation tree city → 20 districts → N unions, one 50-item plan per
 union (created through `create_plan`, the write path under test), then a simulated year
 of events (progress, completions, reschedules, reminders) saved through the application
-in batches (`app.save(*items)`, one batch per union and month, so the log interleaves
-unions as a real year does). At each size it measures:
+in batches (`app.save(*items)`, one batch per union and moment, so the log interleaves
+unions as a real year does and its recorded times never go back). 20 unions are built so
+through the application; every other union is a copy of one of them (its stored events
+with its own name and ids, written with COPY in the same interleaved order: see `build`),
+so that 9,000 unions take minutes, not an hour. At each size it measures:
 
 - `create_plan_ms`: a new union's 50-item plan (`create_plan`, registering the union),
   median of a few, on the full store;
@@ -14,6 +17,9 @@ unions as a real year does). At each size it measures:
   `district_rollup_p99_ms` for one district;
 - `remind_seconds`: one `planlog.scheduler.service.reminder_pass` as it is;
 - `rebuild_seconds`: a full rebuild of every read model (`events` events);
+- `audit_verify_seconds`, `audit_verify_peak_mb`: `planlog audit verify` over the whole
+  log in its own process, its time and its peak memory (maximum resident set): the
+  verification streams the log, so the memory stays the same at every size;
 - `http_workers` (largest size only): board requests per second through a real uvicorn
   on loopback with 1, 2 and 4 web workers (`planlog.http.asgi:app`, the production
   layout in README), a threaded keep-alive client.
@@ -115,6 +121,7 @@ def build(url: str, unions: int) -> dict[str, Any]:
     stored events with the union's name and new ids (`_Templates`). The log is written
     in the order the application would have written it: the tree, every union's plan,
     then the year month by month across the unions (`_write_log`)."""
+    started = time.perf_counter()
     scratch = _scratch_url(url)
     try:
         with _uuid5_calls() as derived:
@@ -122,10 +129,14 @@ def build(url: str, unions: int) -> dict[str, Any]:
         templates = _Templates.read(scratch, made, derived)
     finally:
         _drop_schema(scratch)
+    built = time.perf_counter()
+    # a union's copies share its district: the district's name is not replaced
+    assert unions <= TEMPLATES or TEMPLATES == DISTRICTS
     names = [_union(i % DISTRICTS, i // DISTRICTS) for i in range(unions)]
     plans, events = _write_log(url, templates, names)
-    _check_copies(url, templates, plans)
-    return {"plans": plans, "events": events}
+    _check_copies(url, plans)
+    seconds = {"templates": built - started, "copies": time.perf_counter() - built}
+    return {"plans": plans, "events": events, "seconds": seconds}
 
 
 #: how many unions are built through the application; every other union copies one
@@ -361,6 +372,9 @@ class _Template:
         self.phases: dict[str, list[Row]] = {}
         self.random_ids: list[uuid.UUID] = []  # uuid4: a copy gets new random ones
         self.derived_ids: list[uuid.UUID] = []  # uuid5 of the union's name or ids
+        #: aggregates of one well-known id (uuid5 of a constant) that this union's write
+        #: happened to create, once for the store: a copy does not create them again
+        self.singletons: set[uuid.UUID] = set()
         #: each stored payload cut where a name or an own id is: literal, key, literal, …
         self.parts: dict[int, list[bytes]] = {}
 
@@ -386,8 +400,8 @@ class _Template:
                 continue
             if value.version == 4 and value not in shared:
                 self.random_ids.append(value)
-            elif value in originators:
-                raise RuntimeError(f"{self.name}: id {value} is neither random nor derived")
+            elif value in originators:  # a well-known id the application made at import
+                self.singletons.add(value)
         # derived ids in the order they were derived: one may be made from another
         own = set(self.random_ids)
         order = {value: k for k, value in enumerate(derived)}
@@ -399,7 +413,7 @@ class _Template:
                 self.derived_ids.append(value)
                 own.add(value)
             elif value in originators:
-                raise RuntimeError(f"{self.name}: id {value} does not follow the union")
+                self.singletons.add(value)
         keys = [_json_text(self.name)]
         for value in [*self.random_ids, *self.derived_ids]:
             keys += [str(value).encode(), value.hex.encode()]
@@ -450,8 +464,11 @@ class _Copy:
 
     def rows(self, phase: str) -> Iterator[tuple[uuid.UUID, int, str, bytes]]:
         parts_of, ids, texts = self.template.parts, self.ids, self.texts
+        singletons = self.template.singletons
         for position, originator, version, topic, state in self.template.phases.get(phase, ()):
             if ids:
+                if originator in singletons:
+                    continue
                 originator = ids[originator]
                 parts = parts_of.get(position)
                 if parts is not None:
@@ -501,6 +518,12 @@ class _Templates:
         shared_ids = {row[1] for row in shared}
         for union in unions.values():
             union.own(shared_ids, derived)
+        seen: set[uuid.UUID] = set()
+        for union in unions.values():  # a union's copies write only their own aggregates
+            written = {row[1] for rows in union.phases.values() for row in rows}
+            if written & seen:
+                raise RuntimeError(f"{union.name} writes to another union's aggregates")
+            seen |= written
         return cls(shared, phases, list(unions.values()), derived)
 
 
@@ -565,7 +588,7 @@ def _write_log(url: str, templates: _Templates, names: list[str]) -> tuple[dict[
     return {n: c.plan_id for n, c in zip(names, copies, strict=True)}, position
 
 
-def _check_copies(url: str, templates: _Templates, plans: dict[str, Any]) -> None:
+def _check_copies(url: str, plans: dict[str, Any]) -> None:
     """Load a few copied unions through the application: each must be itself (its name,
     its organisation's id, its plan's items pointing at its plan), not its template."""
     from planlog.domain.organisation import organisation_id
@@ -669,10 +692,47 @@ def measure(url: str, built: dict[str, Any], unions: int) -> dict[str, Any]:
     figures["rebuild_seconds"] = round(seconds, 2)
     figures["rebuild_events_per_s"] = round(head / seconds)
     figures["events"] = head
+    verify_seconds, verify_mb = _audit_verify(url, head)
+    figures["audit_verify_seconds"] = round(verify_seconds, 2)
+    figures["audit_verify_peak_mb"] = round(verify_mb, 1)
     figures["_tokens"] = tokens
     runner.close()
     app.close()
     return figures
+
+
+#: `planlog audit verify --json`, reporting at exit the peak resident memory of its own
+#: address space (VmHWM). Not the child's `ru_maxrss`: the kernel keeps there the peak
+#: from before `exec` too, when the child was a copy of this (large) bench process.
+_VERIFY = """
+import atexit, runpy, sys
+
+def peak():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                sys.stderr.write("peak_kb " + line.split()[1] + "\\n")
+
+atexit.register(peak)
+sys.argv = ["planlog", "audit", "verify", "--json"]
+runpy.run_module("planlog", run_name="__main__")
+"""
+
+
+def _audit_verify(url: str, events: int) -> tuple[float, float]:
+    """`planlog audit verify --json` run as an auditor runs it, in its own process: its
+    seconds and its peak memory (maximum resident set of that process, MB)."""
+    env = {**os.environ, "PLANLOG_DATABASE_URL": url, "PYTHONPATH": _pythonpath()}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", _VERIFY], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    seconds = time.perf_counter() - started
+    report = json.loads(done.stdout)
+    # a verification that stopped early (a problem found) would time a part of the log
+    assert report["ok"] and report["checked"] == events, report
+    peak = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("peak_kb ")]
+    return seconds, int(peak[-1]) / 1024
 
 
 # ------------------------------------------------------------------ HTTP workers
@@ -796,6 +856,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     small, large = per_size[str(min(sizes))], per_size[str(max(sizes))]
     keys = ("create_plan_ms", "board_p99_ms", "rollup_p99_ms", "district_rollup_p99_ms")
     keys += ("remind_seconds", "rebuild_seconds", "events")
+    keys += ("audit_verify_seconds", "audit_verify_peak_mb")
     growth = {k: round(large[k] / small[k], 2) if small[k] else None for k in keys}
     return {
         "value": large["create_plan_ms"],
@@ -808,7 +869,9 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         "note": (
             "PostgreSQL; city → 20 districts → N unions, one 50-item plan each, a simulated"
             " year; value = create_plan ms at the largest size, baseline = at the smallest;"
-            " growth = largest / smallest; http_workers: board requests/s through uvicorn"
+            " growth = largest / smallest; http_workers: board requests/s through uvicorn;"
+            " audit_verify_peak_mb: peak resident memory of the `planlog audit verify`"
+            " process (the interpreter and its imports included)"
         ),
     }
 
