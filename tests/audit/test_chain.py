@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from planlog.audit.anchor import write_anchor
 from planlog.cli import app as cli
+from planlog.projections import chain
 from planlog.projections.chain import (
     CLOCK_SKEW,
     GENESIS,
@@ -119,6 +120,28 @@ def test_an_intact_log_verifies(app: PlanlogApp, clock: Any, runner: ReadModelRu
         "first_bad": None,
         "times_checked_after": 0,
     }
+
+
+def test_verify_remembers_a_bounded_number_of_ids_and_still_checks_every_event(
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # audit verify walks the whole log in constant memory: the ids it remembers are
+    # forgotten past a bound, here far below the log's aggregates, and nothing changes
+    monkeypatch.setattr(chain._Fields, "LIMIT", 2)
+    remembered: list[int] = []
+    real = chain._Fields.__call__
+
+    def counting(self: Any, value: Any) -> bytes:
+        found = real(self, value)
+        remembered.append(len(self.known))
+        return found
+
+    monkeypatch.setattr(chain._Fields, "__call__", counting)
+    record(app, clock, items=6)
+    runner.catch_up()
+    report = verify(app, runner.engine, batch_size=4)
+    assert report.ok and report.checked == runner.head()
+    assert remembered and max(remembered) <= 2
 
 
 def test_the_links_follow_the_specified_formula_across_batches(
