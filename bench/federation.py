@@ -15,7 +15,11 @@ so that 9,000 unions take minutes, not an hour. At each size it measures:
   in process, a union chair's token);
 - `rollup_p99_ms`: the federation's rollup (`GET /api/v1/orgs/{city}/rollup`), and
   `district_rollup_p99_ms` for one district;
-- `remind_seconds`: one `planlog.scheduler.service.reminder_pass` as it is;
+- `remind_seconds`: one `planlog.scheduler.service.reminder_pass` as it is, on the
+  measured day: it issues that day's reminders (`reminders_issued`, a number that grows
+  with the federation), so `remind_ms_per_reminder` is the figure that must stay flat;
+  `remind_next_seconds` is the next pass, a quarter of an hour later, with nothing new
+  due: what a pass costs when its cost follows the reminders due and none are;
 - `rebuild_seconds`: a full rebuild of every read model (`events` events);
 - `audit_verify_seconds`, `audit_verify_peak_mb`: `planlog audit verify` over the whole
   log in its own process, its time and its peak memory (maximum resident set): the
@@ -618,6 +622,10 @@ def _check_copies(url: str, plans: dict[str, Any]) -> None:
 # ------------------------------------------------------------------ measuring
 
 
+def _ratio(large: float | None, small: float | None) -> float | None:
+    return round(large / small, 2) if large and small else None
+
+
 def _p99(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
@@ -691,6 +699,13 @@ def measure(url: str, built: dict[str, Any], unions: int) -> dict[str, Any]:
     result = reminder_pass(app, runner, TODAY, settings=settings)
     figures["remind_seconds"] = round(time.perf_counter() - started, 2)
     figures["reminders_issued"] = len(result.issued)
+    if result.issued:
+        per = (time.perf_counter() - started) / len(result.issued)
+        figures["remind_ms_per_reminder"] = round(per * 1000, 2)
+    started = time.perf_counter()
+    later = reminder_pass(app, runner, TODAY + timedelta(minutes=15), settings=settings)
+    figures["remind_next_seconds"] = round(time.perf_counter() - started, 3)
+    figures["remind_next_issued"] = len(later.issued)
 
     head = runner.head()
     started = time.perf_counter()
@@ -863,9 +878,10 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     small, large = per_size[str(min(sizes))], per_size[str(max(sizes))]
     keys: tuple[str, ...] = ("create_plan_ms", "board_p99_ms", "rollup_p99_ms")
     keys += ("district_rollup_p99_ms",)
-    keys += ("remind_seconds", "rebuild_seconds", "events")
+    keys += ("remind_seconds", "remind_ms_per_reminder", "remind_next_seconds")
+    keys += ("rebuild_seconds", "events")
     keys += ("audit_verify_seconds", "audit_verify_peak_mb")
-    growth = {k: round(large[k] / small[k], 2) if small[k] else None for k in keys}
+    growth = {k: _ratio(large.get(k), small.get(k)) for k in keys}
     return {
         "value": large["create_plan_ms"],
         "baseline": small["create_plan_ms"],
