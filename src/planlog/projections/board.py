@@ -18,6 +18,7 @@ from planlog.domain.events import event_name
 from planlog.domain.model import Plan
 from planlog.domain.schedule import Occurrence
 from planlog.domain.status import CANCELLED, DONE, DUE_SOON_DAYS
+from planlog.projections import plan_counts
 from planlog.projections.base import CLUSTERED, ReadModel, Writer, metadata
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change
@@ -124,7 +125,14 @@ class _Reordered(Shape):
 class BoardProjection(ReadModel):
     name = "board"
     cost = 5.0  # µs per event in bench/rebuild_rate.py, decoding its payloads included
-    tables = (board_plans, board_sections, board_items, board_occurrences)
+    tables = (
+        board_plans,
+        board_sections,
+        board_items,
+        board_occurrences,
+        plan_counts.plan_counts,
+        plan_counts.plan_open_dues,
+    )
     types = PLAN_TYPES | ITEM_TYPES
     payloads: ClassVar[Shapes] = {
         PLAN_CREATED: _PlanCreated,
@@ -141,6 +149,7 @@ class BoardProjection(ReadModel):
         earlier = sorted({c.aggregate_id for c in changes if c.type in ITEM_TYPES} - known)
         items.update(load_items(snapshot, earlier))
         stored = set(items)
+        before = plan_counts.tally(items.values())  # the rollup's figures, kept by plan
         touched: set[str] = set()
         plan_events = []
         for change in changes:
@@ -149,6 +158,7 @@ class BoardProjection(ReadModel):
             elif fold(items, change) is not None:
                 touched.add(change.aggregate_id)
         rows = sorted((items[i] for i in touched), key=_position)
+        counted = plan_counts.change(before, plan_counts.tally(items.values()))
 
         def write(conn: Connection) -> None:
             # New plans and sections go in as one bulk insert per run of them (a
@@ -171,6 +181,7 @@ class BoardProjection(ReadModel):
                     self._apply_plan_event(conn, change)
             _flush(conn, plans, sections)
             save_items(conn, rows, stored)
+            plan_counts.save(conn, counted)
 
         return write
 

@@ -1,8 +1,11 @@
 """Rollup: completion per organisation and its descendants.
 
-This module keeps the organisation tree; the counts come from the board's
-rows at query time, so a federation's figures are never out of step with the
-boards of its unions.
+This module keeps the organisation tree; the counts are each plan's figures the board
+keeps in step with its rows (`planlog.projections.plan_counts`), read per organisation
+of the subtree asked about, so a federation's figures are never out of step with the
+boards of its unions and a city's rollup reads a row per plan, not every occurrence.
+`_own_counts` groups the board's rows themselves: the reference the kept figures are
+tested against.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     CTE,
     Column,
+    Select,
     String,
     Table,
     Text,
@@ -33,6 +37,7 @@ from planlog.projections.base import ReadModel, metadata
 from planlog.projections.board import board_items, board_occurrences, board_plans
 from planlog.projections.changes import Change
 from planlog.projections.payloads import Shape, Shapes
+from planlog.projections.plan_counts import plan_counts, plan_open_dues
 from planlog.projections.tasks import tasks
 
 organisations = Table(
@@ -242,6 +247,84 @@ def _own_counts(conn: Connection, today: date, root: str | None = None) -> dict[
     return counts
 
 
+def _kept_counts(conn: Connection, today: date, root: str | None = None) -> dict[str, Counter[str]]:
+    """What `_own_counts` gives, read from the figures kept per plan: a row per plan of the
+    subtree, a row per plan and past due date not finished, and the rows of the task
+    sources in the subtree, whatever else the boards hold. One statement, so the three
+    are read from one state of the tables."""
+    p, c, d = board_plans.c, plan_counts.c, plan_open_dues.c
+    in_subtree = p.org.in_(select(subtree_query(root).c.name)) if root is not None else None
+    plans = (
+        select(
+            p.org.label("org"),
+            func.count().label("plans"),
+            func.sum(c["items"]).label("items"),
+            func.sum(c.occurrences).label("occurrences"),
+            func.sum(c.done).label("done"),
+            func.sum(c.submitted).label("submitted"),
+        )
+        .join_from(plan_counts, board_plans, p.plan_id == c.plan_id)
+        .group_by(p.org)
+    )
+    late = (
+        select(p.org.label("org"), func.sum(d.unfinished).label("overdue"))
+        .join_from(plan_open_dues, board_plans, p.plan_id == d.plan_id)
+        .where(d.due < today.isoformat())
+        .group_by(p.org)
+    )
+    sources = _sources(today)
+    if in_subtree is not None:
+        plans, late, sources = (q.where(in_subtree) for q in (plans, late, sources))
+    k, lt, s = plans.subquery(), late.subquery(), sources.subquery()
+    query = (
+        select(k, func.coalesce(lt.c.overdue, 0), s.c.not_done, s.c.late)
+        .outerjoin(lt, lt.c.org == k.c.org)
+        .outerjoin(s, s.c.org == k.c.org)
+    )
+    counts: dict[str, Counter[str]] = {}
+    for org, n, items, occurrences, done, submitted, overdue, sent, sent_late in conn.execute(
+        query
+    ):
+        # A federation's item sent down as a task is done through its unions' copies,
+        # which their own figures count: the source is neither open nor overdue here.
+        counts[org] = Counter(
+            plans=n,
+            items=int(items),
+            occurrences=int(occurrences),
+            done=int(done),
+            submitted=int(submitted),
+            overdue=int(overdue) - int(sent_late or 0),
+            open=int(occurrences) - int(done) - int(sent or 0),
+        )
+    return counts
+
+
+def _sources(today: date) -> Select[Any]:
+    """Per organisation, the occurrences of its task sources (tasks read model) not done,
+    and those past due and not finished, of items not cancelled as the kept figures are.
+    A federation sends few tasks: this reads their rows only."""
+    o, i, p = board_occurrences.c, board_items.c, board_plans.c
+    sent = select(tasks.c.source_item_id.label("item_id")).distinct().subquery()
+    return (
+        select(
+            p.org.label("org"),
+            func.sum(case((o.status != DONE, 1), else_=0)).label("not_done"),
+            func.sum(
+                case(
+                    (and_(o.status.not_in(sorted(FINISHED)), o.due < today.isoformat()), 1),
+                    else_=0,
+                )
+            ).label("late"),
+        )
+        .select_from(sent)
+        .join(board_items, i.item_id == sent.c.item_id)
+        .join(board_plans, p.plan_id == i.plan_id)
+        .join(board_occurrences, o.item_position == i.position)
+        .where(i.cancelled.is_(False))
+        .group_by(p.org)
+    )
+
+
 def _figures(counts: Counter[str]) -> dict[str, Any]:
     result: dict[str, Any] = {k: counts[k] for k in _COUNTS}
     occurrences = counts["occurrences"]
@@ -262,7 +345,7 @@ def rollup(conn: Connection, root: str | None, today: date) -> list[dict[str, An
     else:
         tree = org_tree(conn)
         roots = sorted(n for n, v in tree.items() if not v["parent"])
-    own = _own_counts(conn, today, root)
+    own = _kept_counts(conn, today, root)
     children = _children(tree)
 
     def node(name: str) -> dict[str, Any]:
