@@ -20,6 +20,7 @@ from sqlalchemy import (
     Column,
     Select,
     String,
+    Subquery,
     Table,
     Text,
     and_,
@@ -253,13 +254,11 @@ Figures = tuple[int, int, int, int, int, int, int]
 _NONE: Figures = (0, 0, 0, 0, 0, 0, 0)
 
 
-def _kept_counts(conn: Connection, today: date, root: str | None = None) -> dict[str, Figures]:
-    """What `_own_counts` gives, read from the figures kept per plan: a row per plan of the
-    subtree, a row per plan and past due date not finished, and the rows of the task
-    sources in the subtree, whatever else the boards hold. One statement, so the three
-    are read from one state of the tables."""
+def _counts_query(today: date, sub: CTE | None) -> Subquery:
+    """Per organisation (of the subtree `sub` when given), its kept figures: the rows of
+    its plans, of its plans' past due dates not finished, and of its task sources, as
+    columns `org`, `plans` … `submitted`, `overdue`, `sent`, `sent_late`."""
     p, c, d = board_plans.c, plan_counts.c, plan_open_dues.c
-    in_subtree = p.org.in_(select(subtree_query(root).c.name)) if root is not None else None
     plans = (
         select(
             p.org.label("org"),
@@ -279,30 +278,69 @@ def _kept_counts(conn: Connection, today: date, root: str | None = None) -> dict
         .group_by(p.org)
     )
     sources = _sources(today)
-    if in_subtree is not None:
+    if sub is not None:
+        in_subtree = p.org.in_(select(sub.c.name))
         plans, late, sources = (q.where(in_subtree) for q in (plans, late, sources))
     k, lt, s = plans.subquery(), late.subquery(), sources.subquery()
-    query = (
-        select(k, func.coalesce(lt.c.overdue, 0), s.c.not_done, s.c.late)
+    return (
+        select(
+            k,
+            func.coalesce(lt.c.overdue, 0).label("overdue"),
+            s.c.not_done.label("sent"),
+            s.c.late.label("sent_late"),
+        )
         .outerjoin(lt, lt.c.org == k.c.org)
         .outerjoin(s, s.c.org == k.c.org)
+        .subquery()
     )
-    counts: dict[str, Figures] = {}
-    for org, n, items, occurrences, done, submitted, overdue, sent, sent_late in conn.execute(
-        query
-    ):
-        # A federation's item sent down as a task is done through its unions' copies,
-        # which their own figures count: the source is neither open nor overdue here.
-        counts[org] = (
-            n,
-            int(items),
-            int(occurrences),
-            int(done),
-            int(submitted),
-            int(overdue) - int(sent_late or 0),
-            int(occurrences) - int(done) - int(sent or 0),
-        )
-    return counts
+
+
+def _as_counts(row: Any) -> Figures:
+    """A `_counts_query` row's figures. A federation's item sent down as a task is done
+    through its unions' copies, which their own figures count: the source is neither open
+    nor overdue here."""
+    occurrences, done = int(row.occurrences), int(row.done)
+    return (
+        row.plans,
+        int(row.items),
+        occurrences,
+        done,
+        int(row.submitted),
+        int(row.overdue) - int(row.sent_late or 0),
+        occurrences - done - int(row.sent or 0),
+    )
+
+
+def _kept_counts(conn: Connection, today: date, root: str | None = None) -> dict[str, Figures]:
+    """What `_own_counts` gives, read from the figures kept per plan: a row per plan of the
+    subtree, a row per plan and past due date not finished, and the rows of the task
+    sources in the subtree, whatever else the boards hold. One statement, so the three
+    are read from one state of the tables."""
+    counts = _counts_query(today, subtree_query(root) if root is not None else None)
+    return {row.org: _as_counts(row) for row in conn.execute(select(counts))}
+
+
+def _subtree_figures(
+    conn: Connection, root: str, today: date
+) -> tuple[dict[str, dict[str, Any]], dict[str, Figures]]:
+    """`_subtree_tree` and `_kept_counts` of `root` in one statement: the subtree is
+    walked once, and a city's thousands of organisations come back in one result."""
+    sub = subtree_query(root)
+    counts = _counts_query(today, sub)
+    o = organisations.c
+    query = (
+        select(sub.c.name, o.parent, o.chair, counts)
+        .select_from(sub)
+        .outerjoin(organisations, o.name == sub.c.name)
+        .outerjoin(counts, counts.c.org == sub.c.name)
+    )
+    tree: dict[str, dict[str, Any]] = {}
+    own: dict[str, Figures] = {}
+    for row in conn.execute(query):
+        tree[row.name] = {"org": row.name, "parent": row.parent, "chair": row.chair}
+        if row.org is not None:
+            own[row.name] = _as_counts(row)
+    return tree, own
 
 
 def _sources(today: date) -> Select[Any]:
@@ -346,12 +384,12 @@ def rollup(conn: Connection, root: str | None, today: date) -> list[dict[str, An
     if root is not None:
         if not _known(conn, root):
             raise LookupError(root)
-        tree = _subtree_tree(conn, root)
+        tree, own = _subtree_figures(conn, root, today)
         roots = [root]
     else:
         tree = org_tree(conn)
         roots = sorted(n for n, v in tree.items() if not v["parent"])
-    own = _kept_counts(conn, today, root)
+        own = _kept_counts(conn, today)
     children = _children(tree)
 
     # Plain tuples, summed in place: a city's tree has thousands of nodes, and Counters
@@ -375,8 +413,16 @@ def rollup(conn: Connection, root: str | None, today: date) -> list[dict[str, An
 
 
 def _as_figures(counts: Sequence[int]) -> dict[str, Any]:
-    """`_figures` of figures in the order of `_COUNTS`."""
-    result: dict[str, Any] = dict(zip(_COUNTS, counts, strict=True))
-    done, occurrences = counts[3], counts[2]
-    result["percent_done"] = round(100 * done / occurrences) if occurrences else 0
-    return result
+    """`_figures` of figures in the order of `_COUNTS` (spelled out: it runs twice per
+    organisation of a city)."""
+    plans, items, occurrences, done, submitted, overdue, open_ = counts
+    return {
+        "plans": plans,
+        "items": items,
+        "occurrences": occurrences,
+        "done": done,
+        "submitted": submitted,
+        "overdue": overdue,
+        "open": open_,
+        "percent_done": round(100 * done / occurrences) if occurrences else 0,
+    }
