@@ -320,29 +320,6 @@ def _kept_counts(conn: Connection, today: date, root: str | None = None) -> dict
     return {row.org: _as_counts(row) for row in conn.execute(select(counts))}
 
 
-def _subtree_figures(
-    conn: Connection, root: str, today: date
-) -> tuple[dict[str, dict[str, Any]], dict[str, Figures]]:
-    """`_subtree_tree` and `_kept_counts` of `root` in one statement: the subtree is
-    walked once, and a city's thousands of organisations come back in one result."""
-    sub = subtree_query(root)
-    counts = _counts_query(today, sub)
-    o = organisations.c
-    query = (
-        select(sub.c.name, o.parent, o.chair, counts)
-        .select_from(sub)
-        .outerjoin(organisations, o.name == sub.c.name)
-        .outerjoin(counts, counts.c.org == sub.c.name)
-    )
-    tree: dict[str, dict[str, Any]] = {}
-    own: dict[str, Figures] = {}
-    for row in conn.execute(query):
-        tree[row.name] = {"org": row.name, "parent": row.parent, "chair": row.chair}
-        if row.org is not None:
-            own[row.name] = _as_counts(row)
-    return tree, own
-
-
 def _sources(today: date) -> Select[Any]:
     """Per organisation, the occurrences of its task sources (tasks read model) not done,
     and those past due and not finished, of items not cancelled as the kept figures are.
@@ -384,12 +361,15 @@ def rollup(conn: Connection, root: str | None, today: date) -> list[dict[str, An
     if root is not None:
         if not _known(conn, root):
             raise LookupError(root)
-        tree, own = _subtree_figures(conn, root, today)
+        tree = _subtree_tree(conn, root)
         roots = [root]
     else:
         tree = org_tree(conn)
         roots = sorted(n for n, v in tree.items() if not v["parent"])
-        own = _kept_counts(conn, today)
+    # Two statements, not one joining the tree to the figures: PostgreSQL cannot tell
+    # the subtree's size, estimated such a join at millions of rows, and compiled it
+    # (JIT) for longer than the two reads take.
+    own = _kept_counts(conn, today, root)
     children = _children(tree)
 
     # Plain tuples, summed in place: a city's tree has thousands of nodes, and Counters
