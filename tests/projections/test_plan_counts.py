@@ -1,4 +1,4 @@
-"""The rollup's figures kept per plan (`planlog.projections.plan_counts`) equal a grouping of
+"""The rollup's figures kept by organisation (`planlog.projections.plan_counts`) equal a grouping of
 the board's rows from scratch, after every kind of change, on both stores, kept batch by
 batch and rebuilt."""
 
@@ -14,8 +14,8 @@ from sqlalchemy.engine import Connection
 
 from planlog.domain.status import DONE, FINISHED, SUBMITTED
 from planlog.projections import rollup as rollup_module
-from planlog.projections.board import board_items, board_occurrences
-from planlog.projections.plan_counts import plan_counts, plan_open_dues
+from planlog.projections.board import board_items, board_occurrences, board_plans
+from planlog.projections.plan_counts import org_open_dues, plan_counts
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import NewItem, PlanlogApp
 from planlog.service.commands import SetReminderPolicy, SignOff
@@ -35,25 +35,29 @@ def runner(app: PlanlogApp) -> Iterator[ReadModelRunner]:
 
 
 def _grouped(conn: Connection) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """Each plan's figures grouped from the board's rows, as the kept tables hold them."""
-    i, o = board_items.c, board_occurrences.c
+    """Each plan's figures and each organisation's unfinished due dates grouped from the
+    board's rows, as the kept tables hold them."""
+    i, o, p = board_items.c, board_occurrences.c, board_plans.c
     counted = (
         select(
             i.plan_id,
+            p.org,
             func.count(func.distinct(i.item_id)),
             func.count(),
             func.sum(case((o.status == DONE, 1), else_=0)),
             func.sum(case((o.status == SUBMITTED, 1), else_=0)),
         )
         .join_from(board_items, board_occurrences, o.item_position == i.position)
+        .join(board_plans, p.plan_id == i.plan_id)
         .where(i.cancelled.is_(False))
-        .group_by(i.plan_id)
+        .group_by(i.plan_id, p.org)
     )
     unfinished = (
-        select(i.plan_id, o.due, func.count())
+        select(p.org, o.due, func.count())
         .join_from(board_items, board_occurrences, o.item_position == i.position)
+        .join(board_plans, p.plan_id == i.plan_id)
         .where(and_(i.cancelled.is_(False), o.status.not_in(sorted(FINISHED))))
-        .group_by(i.plan_id, o.due)
+        .group_by(p.org, o.due)
     )
     return (
         sorted(tuple(r) for r in conn.execute(counted)),
@@ -64,7 +68,7 @@ def _grouped(conn: Connection) -> tuple[list[tuple[Any, ...]], list[tuple[Any, .
 def _kept(conn: Connection) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     return (
         sorted(tuple(r) for r in conn.execute(select(plan_counts))),
-        sorted(tuple(r) for r in conn.execute(select(plan_open_dues))),
+        sorted(tuple(r) for r in conn.execute(select(org_open_dues))),
     )
 
 
@@ -171,7 +175,7 @@ def test_a_board_stored_before_the_kept_counts_is_projected_again(
     runner.catch_up()
     with runner.engine.begin() as conn:
         kept = _kept(conn)
-        plan_open_dues.drop(conn)
+        org_open_dues.drop(conn)
         plan_counts.drop(conn)
     upgraded = ReadModelRunner(app)
     try:
@@ -180,3 +184,20 @@ def test_a_board_stored_before_the_kept_counts_is_projected_again(
             assert _kept(conn) == kept
     finally:
         upgraded.close()
+
+
+def test_an_organisations_plans_share_its_open_due_rows(
+    app: PlanlogApp, runner: ReadModelRunner
+) -> None:
+    app.register_organisation(CITY, actor="admin")
+    app.register_organisation(UNIONS[0], actor="admin", parent=CITY)
+    for title in ("计划", "专项计划"):
+        plan = app.create_plan(org=UNIONS[0], year=2026, title=title, actor="c")
+        app.add_item(plan.id, NewItem(title="任务", dues=DUES[:2]), actor="c")
+    _assert_kept_equal_grouped(runner)
+    with runner.engine.connect() as conn:
+        dues = sorted(tuple(r) for r in conn.execute(select(org_open_dues)))
+        (city,) = rollup_module.rollup(conn, CITY, date(2026, 7, 15))
+    assert dues == [(UNIONS[0], DUES[0].isoformat(), 2), (UNIONS[0], DUES[1].isoformat(), 2)]
+    (union,) = city["children"]
+    assert (union["own"]["plans"], union["own"]["overdue"]) == (2, 4)

@@ -131,7 +131,7 @@ class BoardProjection(ReadModel):
         board_items,
         board_occurrences,
         plan_counts.plan_counts,
-        plan_counts.plan_open_dues,
+        plan_counts.org_open_dues,
     )
     types = PLAN_TYPES | ITEM_TYPES
     payloads: ClassVar[Shapes] = {
@@ -149,7 +149,7 @@ class BoardProjection(ReadModel):
         earlier = sorted({c.aggregate_id for c in changes if c.type in ITEM_TYPES} - known)
         items.update(load_items(snapshot, earlier))
         stored = set(items)
-        before = plan_counts.tally(items.values())  # the rollup's figures, kept by plan
+        before = plan_counts.tally(items.values())  # the rollup's figures
         touched: set[str] = set()
         plan_events = []
         for change in changes:
@@ -181,7 +181,7 @@ class BoardProjection(ReadModel):
                     self._apply_plan_event(conn, change)
             _flush(conn, plans, sections)
             save_items(conn, rows, stored)
-            plan_counts.save(conn, counted)
+            plan_counts.save(conn, counted, _orgs(conn, counted))
 
         return write
 
@@ -236,6 +236,18 @@ def _flush(conn: Connection, plans: list[tuple[Any, ...]], sections: list[tuple[
     insert_rows(conn, board_sections, sections)
     plans.clear()
     sections.clear()
+
+
+def _orgs(conn: Connection, counted: plan_counts.Tally) -> dict[str, str]:
+    """The organisations of the plans whose figures moved (their rows written by now,
+    the batch's new plans included)."""
+    plans = sorted(counted.plans.keys() | {plan for plan, _ in counted.dues})
+    p = board_plans.c
+    found: dict[str, str] = {}
+    for chunk in chunks(plans):
+        query = select(p.plan_id, p.org).where(p.plan_id.in_(chunk))
+        found.update((plan, org) for plan, org in conn.execute(query))
+    return found
 
 
 def _position(row: ItemRow) -> int:

@@ -1,33 +1,40 @@
-"""Each plan's figures for the rollup, kept by the board as it writes the rows they count.
+"""The rollup's figures, kept by the board as it writes the rows they count, by organisation.
 
 The federation's rollup once grouped every board row of the subtree on every request: at
 the city that was every occurrence of every union. These tables hold what that grouping
-gave, per plan, so a rollup reads one row per plan and, for `overdue` (which depends on
-the day asked), one row per plan and due date still open: `due < today` is then a range
-over the few past deadlines not finished, not over the occurrences.
+gave, keyed by the organisation whose plans they count, so a rollup reads them by
+organisation without going through the plans: a row per plan for the counts and, for
+`overdue` (which depends on the day asked), a row per organisation and due date still
+open: `due < today` is then a range over the few past deadlines not finished, not over
+the occurrences.
 
-- `plan_counts`: per plan, its items not cancelled that have occurrences, their
-  occurrences, the done ones and the submitted ones (a plan without such items has no
-  row, so the rows of an organisation's plans are its `plans`);
-- `plan_open_dues`: per plan and due date, the occurrences of those items not finished
-  (neither done nor submitted) — `overdue` on any day is the sum of the rows before it.
+- `plan_counts`: per plan and its organisation, its items not cancelled that have
+  occurrences, their occurrences, the done ones and the submitted ones (a plan without
+  such items has no row, so the rows of an organisation are its `plans`);
+- `org_open_dues`: per organisation and due date, the occurrences of its plans' items not
+  finished (neither done nor submitted) — `overdue` on any day is the sum of the rows
+  before it.
 
+A plan's organisation is set when it is created and never changes (no event moves a plan,
+and organisations are reparented, never renamed), so it is written once with the figures.
 The board keeps them in its own batch (`BoardProjection`): it tallies the items it loaded
 before the batch changes them (`tally`) and the rows it writes, and adds the difference
 (`change`, `save`), so the cost follows the items a batch touches, never the federation.
-Whether an item is a federation task's source (neither open nor overdue for the rollup)
-belongs to the tasks read model and is left out here: the rollup subtracts the sources'
-own occurrences when it reads (`planlog.projections.rollup`), so the two read models
-never write each other's figures, whichever is ahead in a rebuild's lanes.
+Items of a plan the board has no row for are not counted, as a join with the plans left
+them out before. Whether an item is a federation task's source (neither open nor overdue
+for the rollup) belongs to the tasks read model and is left out here: the rollup
+subtracts the sources' own occurrences when it reads (`planlog.projections.rollup`), so
+the two read models never write each other's figures, whichever is ahead in a rebuild's
+lanes.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import Column, Integer, String, Table, select
+from sqlalchemy import Column, Integer, String, Table, Text, select
 from sqlalchemy.engine import Connection
 
 from planlog.domain.status import DONE, FINISHED, SUBMITTED
@@ -39,6 +46,8 @@ plan_counts = Table(
     "plan_counts",
     metadata,
     Column("plan_id", String(36), primary_key=True),
+    # the plan's organisation, so a rollup reads its organisations' rows directly
+    Column("org", Text, nullable=False, index=True),
     Column("items", Integer, nullable=False),
     Column("occurrences", Integer, nullable=False),
     Column("done", Integer, nullable=False),
@@ -47,10 +56,12 @@ plan_counts = Table(
     **CLUSTERED,
 )
 
-plan_open_dues = Table(
-    "plan_open_dues",
+#: The primary key (org, due) is what a rollup reads: for a subtree, each organisation's
+#: past due dates; for all, a run through the table (its rows are the open deadlines).
+org_open_dues = Table(
+    "org_open_dues",
     metadata,
-    Column("plan_id", String(36), primary_key=True),
+    Column("org", Text, primary_key=True),
     Column("due", String(10), primary_key=True),
     Column("unfinished", Integer, nullable=False),
     info=ADDED_TABLE,
@@ -106,39 +117,47 @@ def change(before: Tally, after: Tally) -> Tally:
     return moved
 
 
-def save(conn: Connection, moved: Tally) -> None:
-    """Add `moved` to the stored figures of its plans: their rows are read, summed and
-    written again (a few rows per plan), and a figure that reaches zero leaves no row."""
-    dues_of: dict[str, dict[str, int]] = {}
+def save(conn: Connection, moved: Tally, orgs: Mapping[str, str]) -> None:
+    """Add `moved` to the stored figures of its plans, whose organisations `orgs` gives
+    (a plan missing from it is not counted): their rows are read, summed and written
+    again (a few rows per plan or organisation), and a figure that reaches zero leaves no
+    row."""
+    by_org: Counter[tuple[str, str]] = Counter()
     for (plan, due), n in moved.dues.items():
-        dues_of.setdefault(plan, {})[due] = n
-    c, d = plan_counts.c, plan_open_dues.c
-    for chunk in chunks(sorted(moved.plans.keys() | dues_of.keys())):
+        if plan in orgs:
+            by_org[(orgs[plan], due)] += n
+    c, d = plan_counts.c, org_open_dues.c
+    for chunk in chunks(sorted(p for p in moved.plans if p in orgs)):
         counts = {
             plan: list(figures)
-            for plan, *figures in conn.execute(select(plan_counts).where(c.plan_id.in_(chunk)))
+            for plan, _, *figures in conn.execute(select(plan_counts).where(c.plan_id.in_(chunk)))
         }
-        dues: Counter[tuple[str, str]] = Counter(
-            {
-                (plan, due): n
-                for plan, due, n in conn.execute(select(plan_open_dues).where(d.plan_id.in_(chunk)))
-            }
-        )
         for plan in chunk:
-            if plan in moved.plans:
-                stored = counts.get(plan, _ZERO)
-                counts[plan] = [s + n for s, n in zip(stored, moved.plans[plan], strict=True)]
-            for due, n in dues_of.get(plan, {}).items():
-                dues[(plan, due)] += n
+            stored = counts.get(plan, _ZERO)
+            counts[plan] = [s + n for s, n in zip(stored, moved.plans[plan], strict=True)]
         conn.execute(plan_counts.delete().where(c.plan_id.in_(chunk)))
-        conn.execute(plan_open_dues.delete().where(d.plan_id.in_(chunk)))
         insert_rows(
             conn,
             plan_counts,
-            [(plan, *figures) for plan, figures in sorted(counts.items()) if figures[0]],
+            [(p, orgs[p], *figures) for p, figures in sorted(counts.items()) if figures[0]],
         )
+    dues_of: dict[str, dict[str, int]] = {}
+    for (org, due), n in by_org.items():
+        if n:
+            dues_of.setdefault(org, {})[due] = n
+    for chunk in chunks(sorted(dues_of)):
+        dues: Counter[tuple[str, str]] = Counter(
+            {
+                (org, due): n
+                for org, due, n in conn.execute(select(org_open_dues).where(d.org.in_(chunk)))
+            }
+        )
+        for org in chunk:
+            for due, n in dues_of[org].items():
+                dues[(org, due)] += n
+        conn.execute(org_open_dues.delete().where(d.org.in_(chunk)))
         insert_rows(
             conn,
-            plan_open_dues,
-            [(plan, due, n) for (plan, due), n in sorted(dues.items()) if n],
+            org_open_dues,
+            [(org, due, n) for (org, due), n in sorted(dues.items()) if n],
         )

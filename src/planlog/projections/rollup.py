@@ -1,8 +1,8 @@
 """Rollup: completion per organisation and its descendants.
 
-This module keeps the organisation tree; the counts are each plan's figures the board
-keeps in step with its rows (`planlog.projections.plan_counts`), read per organisation
-of the subtree asked about, so a federation's figures are never out of step with the
+This module keeps the organisation tree; the counts are the figures the board keeps in
+step with its rows by organisation (`planlog.projections.plan_counts`), read for the
+organisations of the subtree asked about, so a federation's figures are never out of step with the
 boards of its unions and a city's rollup reads a row per plan, not every occurrence.
 `_own_counts` groups the board's rows themselves: the reference the kept figures are
 tested against.
@@ -39,7 +39,7 @@ from planlog.projections.base import ReadModel, metadata
 from planlog.projections.board import board_items, board_occurrences, board_plans
 from planlog.projections.changes import Change
 from planlog.projections.payloads import Shape, Shapes
-from planlog.projections.plan_counts import plan_counts, plan_open_dues
+from planlog.projections.plan_counts import org_open_dues, plan_counts
 from planlog.projections.tasks import tasks
 
 organisations = Table(
@@ -256,31 +256,28 @@ _NONE: Figures = (0, 0, 0, 0, 0, 0, 0)
 
 def _counts_query(today: date, sub: CTE | None) -> Subquery:
     """Per organisation (of the subtree `sub` when given), its kept figures: the rows of
-    its plans, of its plans' past due dates not finished, and of its task sources, as
-    columns `org`, `plans` … `submitted`, `overdue`, `sent`, `sent_late`."""
-    p, c, d = board_plans.c, plan_counts.c, plan_open_dues.c
-    plans = (
-        select(
-            p.org.label("org"),
-            func.count().label("plans"),
-            func.sum(c["items"]).label("items"),
-            func.sum(c.occurrences).label("occurrences"),
-            func.sum(c.done).label("done"),
-            func.sum(c.submitted).label("submitted"),
-        )
-        .join_from(plan_counts, board_plans, p.plan_id == c.plan_id)
-        .group_by(p.org)
-    )
+    its plans, of its past due dates not finished, and of its task sources, as columns
+    `org`, `plans` … `submitted`, `overdue`, `sent`, `sent_late`. The kept rows carry
+    their organisation: neither is joined to the plans."""
+    c, d = plan_counts.c, org_open_dues.c
+    plans = select(
+        c.org.label("org"),
+        func.count().label("plans"),
+        func.sum(c["items"]).label("items"),
+        func.sum(c.occurrences).label("occurrences"),
+        func.sum(c.done).label("done"),
+        func.sum(c.submitted).label("submitted"),
+    ).group_by(c.org)
     late = (
-        select(p.org.label("org"), func.sum(d.unfinished).label("overdue"))
-        .join_from(plan_open_dues, board_plans, p.plan_id == d.plan_id)
+        select(d.org.label("org"), func.sum(d.unfinished).label("overdue"))
         .where(d.due < today.isoformat())
-        .group_by(p.org)
+        .group_by(d.org)
     )
     sources = _sources(today)
     if sub is not None:
-        in_subtree = p.org.in_(select(sub.c.name))
-        plans, late, sources = (q.where(in_subtree) for q in (plans, late, sources))
+        names = select(sub.c.name)
+        plans, late = plans.where(c.org.in_(names)), late.where(d.org.in_(names))
+        sources = sources.where(board_plans.c.org.in_(names))
     k, lt, s = plans.subquery(), late.subquery(), sources.subquery()
     return (
         select(
@@ -312,8 +309,8 @@ def _as_counts(row: Any) -> Figures:
 
 
 def _kept_counts(conn: Connection, today: date, root: str | None = None) -> dict[str, Figures]:
-    """What `_own_counts` gives, read from the figures kept per plan: a row per plan of the
-    subtree, a row per plan and past due date not finished, and the rows of the task
+    """What `_own_counts` gives, read from the kept figures: a row per plan of the
+    subtree, a row per organisation and past due date not finished, and the rows of the task
     sources in the subtree, whatever else the boards hold. One statement, so the three
     are read from one state of the tables."""
     counts = _counts_query(today, subtree_query(root) if root is not None else None)
