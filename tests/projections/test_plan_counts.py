@@ -201,3 +201,22 @@ def test_an_organisations_plans_share_its_open_due_rows(
     assert dues == [(UNIONS[0], DUES[0].isoformat(), 2), (UNIONS[0], DUES[1].isoformat(), 2)]
     (union,) = city["children"]
     assert (union["own"]["plans"], union["own"]["overdue"]) == (2, 4)
+
+
+def test_a_top_organisations_rollup_leaves_out_other_federations(
+    app: PlanlogApp, runner: ReadModelRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _federation(app)
+    app.register_organisation("另一市总", actor="admin")
+    app.register_organisation("另一工会", actor="admin", parent="另一市总")
+    other = app.create_plan(org="另一工会", year=2026, title="计划", actor="c")
+    app.add_item(other.id, NewItem(title="任务", dues=DUES), actor="c")
+    runner.catch_up()
+    day = date(2026, 7, 15)
+    with runner.engine.connect() as conn:
+        (city,) = rollup_module.rollup(conn, CITY, day)
+        # the same subtree followed down in the database, as for any other organisation
+        monkeypatch.setattr(rollup_module, "_is_top", lambda conn, name: False)
+        (followed,) = rollup_module.rollup(conn, CITY, day)
+    assert city == followed
+    assert city["total"]["plans"] == 3  # the city's and its two unions'

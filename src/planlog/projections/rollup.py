@@ -181,13 +181,30 @@ def _known(conn: Connection, name: str) -> bool:
     return bool(conn.execute(query).scalar())
 
 
+def _is_top(conn: Connection, name: str) -> bool:
+    """Whether `name` has no parent (registered without one, or only named)."""
+    o = organisations.c
+    return conn.execute(select(o.parent).where(o.name == name)).scalar() is None
+
+
+def _registered(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Every registered organisation, as `org_tree` holds it."""
+    o = organisations.c
+    return {
+        name: {"org": name, "parent": parent, "chair": chair}
+        for name, parent, chair in conn.execute(select(o.name, o.parent, o.chair)).all()
+    }
+
+
 def _subtree_tree(conn: Connection, root: str) -> dict[str, dict[str, Any]]:
     """`org_tree` restricted to `root`'s subtree (root's own parent as the tree has it)."""
     sub = subtree_query(root)
     o = organisations.c
     query = select(o.name, o.parent, o.chair).join(sub, o.name == sub.c.name)
+    # fetched at once and unpacked by position: a city's subtree is thousands of rows
     tree = {
-        r.name: {"org": r.name, "parent": r.parent, "chair": r.chair} for r in conn.execute(query)
+        name: {"org": name, "parent": parent, "chair": chair}
+        for name, parent, chair in conn.execute(query).all()
     }
     tree.setdefault(root, {"org": root, "parent": None, "chair": None})
     return tree
@@ -257,8 +274,8 @@ _NONE: Figures = (0, 0, 0, 0, 0, 0, 0)
 def _counts_query(today: date, sub: CTE | None) -> Subquery:
     """Per organisation (of the subtree `sub` when given), its kept figures: the rows of
     its plans, of its past due dates not finished, and of its task sources, as columns
-    `org`, `plans` … `submitted`, `overdue`, `sent`, `sent_late`. The kept rows carry
-    their organisation: neither is joined to the plans."""
+    `org` and `_COUNTS`. The kept rows carry their organisation: neither is joined to
+    the plans."""
     c, d = plan_counts.c, org_open_dues.c
     plans = select(
         c.org.label("org"),
@@ -279,12 +296,20 @@ def _counts_query(today: date, sub: CTE | None) -> Subquery:
         plans, late = plans.where(c.org.in_(names)), late.where(d.org.in_(names))
         sources = sources.where(board_plans.c.org.in_(names))
     k, lt, s = plans.subquery(), late.subquery(), sources.subquery()
+    # A federation's item sent down as a task is done through its unions' copies, which
+    # their own figures count: the source is neither open nor overdue here. Worked out
+    # in the statement, so each row is an organisation's figures as they are served.
+    sent, sent_late = func.coalesce(s.c.not_done, 0), func.coalesce(s.c.late, 0)
     return (
         select(
-            k,
-            func.coalesce(lt.c.overdue, 0).label("overdue"),
-            s.c.not_done.label("sent"),
-            s.c.late.label("sent_late"),
+            k.c.org,
+            k.c.plans,
+            k.c["items"],
+            k.c.occurrences,
+            k.c.done,
+            k.c.submitted,
+            (func.coalesce(lt.c.overdue, 0) - sent_late).label("overdue"),
+            (k.c.occurrences - k.c.done - sent).label("open"),
         )
         .outerjoin(lt, lt.c.org == k.c.org)
         .outerjoin(s, s.c.org == k.c.org)
@@ -292,29 +317,15 @@ def _counts_query(today: date, sub: CTE | None) -> Subquery:
     )
 
 
-def _as_counts(row: Any) -> Figures:
-    """A `_counts_query` row's figures. A federation's item sent down as a task is done
-    through its unions' copies, which their own figures count: the source is neither open
-    nor overdue here."""
-    occurrences, done = int(row.occurrences), int(row.done)
-    return (
-        row.plans,
-        int(row.items),
-        occurrences,
-        done,
-        int(row.submitted),
-        int(row.overdue) - int(row.sent_late or 0),
-        occurrences - done - int(row.sent or 0),
-    )
-
-
 def _kept_counts(conn: Connection, today: date, root: str | None = None) -> dict[str, Figures]:
     """What `_own_counts` gives, read from the kept figures: a row per plan of the
-    subtree, a row per organisation and past due date not finished, and the rows of the task
-    sources in the subtree, whatever else the boards hold. One statement, so the three
-    are read from one state of the tables."""
+    subtree, a row per organisation and past due date not finished, and the rows of the
+    task sources in the subtree, whatever else the boards hold. One statement, so the
+    three are read from one state of the tables; fetched at once (`all`), since a city
+    has thousands of rows."""
     counts = _counts_query(today, subtree_query(root) if root is not None else None)
-    return {row.org: _as_counts(row) for row in conn.execute(select(counts))}
+    rows = conn.execute(select(counts)).all()
+    return {row[0]: tuple(row[1:]) for row in rows}
 
 
 def _sources(today: date) -> Select[Any]:
@@ -355,10 +366,19 @@ def rollup(conn: Connection, root: str | None, today: date) -> list[dict[str, An
 
     With a root, only its subtree is read (the organisations below it and their plans'
     rows), so a union's or a district's rollup costs what that subtree holds."""
+    scope = root
     if root is not None:
         if not _known(conn, root):
             raise LookupError(root)
-        tree = _subtree_tree(conn, root)
+        if _is_top(conn, root):
+            # A federation's top (the city): its subtree is, in practice, every
+            # organisation. Reading them all, walked from the root here, costs less than
+            # following the tree down in the database and filtering the figures by it
+            # (only the root's descendants are visited, whatever else is read).
+            tree, scope = _registered(conn), None
+            tree.setdefault(root, {"org": root, "parent": None, "chair": None})
+        else:
+            tree = _subtree_tree(conn, root)
         roots = [root]
     else:
         tree = org_tree(conn)
@@ -366,23 +386,28 @@ def rollup(conn: Connection, root: str | None, today: date) -> list[dict[str, An
     # Two statements, not one joining the tree to the figures: PostgreSQL cannot tell
     # the subtree's size, estimated such a join at millions of rows, and compiled it
     # (JIT) for longer than the two reads take.
-    own = _kept_counts(conn, today, root)
+    own = _kept_counts(conn, today, scope)
     children = _children(tree)
 
-    # Plain tuples, summed in place: a city's tree has thousands of nodes, and Counters
-    # per node cost the rollup more than reading its figures.
-    def node(name: str) -> tuple[dict[str, Any], list[int]]:
+    # Plain tuples, a node's children summed figure by figure at once: a city's tree has
+    # thousands of nodes, and Counters per node cost the rollup more than reading its
+    # figures. A union (most nodes) has no children: its total is its own figures.
+    def node(name: str) -> tuple[dict[str, Any], Sequence[int]]:
         mine = own.get(name, _NONE)
-        total = list(mine)
-        kids = []
+        figures = _as_figures(mine)
+        kids: list[dict[str, Any]] = []
+        totals: list[Sequence[int]] = [mine]
         for kid in children.get(name, ()):
             if kid == name:
                 continue
             child, below = node(kid)
             kids.append(child)
-            for k, n in enumerate(below):
-                total[k] += n
-        found = {**tree[name], "own": _as_figures(mine), "total": _as_figures(total)}
+            totals.append(below)
+        if not kids:
+            return {**tree[name], "own": figures, "total": dict(figures), "children": kids}, mine
+        total = [sum(column) for column in zip(*totals, strict=True)]  # figure by figure
+        summed = _as_figures(total)
+        found = {**tree[name], "own": figures, "total": summed}
         found["children"] = kids
         return found, total
 
