@@ -363,11 +363,16 @@ def _figures(counts: Counter[str]) -> dict[str, Any]:
     return result
 
 
-def rollup(conn: Connection, root: str | None, today: date) -> list[dict[str, Any]]:
+def rollup(
+    conn: Connection, root: str | None, today: date, depth: int | None = None
+) -> list[dict[str, Any]]:
     """Each organisation under `root` (all roots when None) with its own and subtree figures.
 
     With a root, only its subtree is read (the organisations below it and their plans'
-    rows), so a union's or a district's rollup costs what that subtree holds."""
+    rows), so a union's or a district's rollup costs what that subtree holds. With a
+    `depth`, organisations more than `depth` levels below a root are left out of the
+    answer (`children` empty at that level; 0 is the roots alone), still counted in the
+    totals above them: a drill-down view of a city need not carry its 9,000 unions."""
     scope = root
     if root is not None:
         if not _known(conn, root):
@@ -394,15 +399,23 @@ def rollup(conn: Connection, root: str | None, today: date) -> list[dict[str, An
     # Plain tuples, a node's children summed figure by figure at once: a city's tree has
     # thousands of nodes, and Counters per node cost the rollup more than reading its
     # figures. A union (most nodes) has no children: its total is its own figures.
-    def node(name: str) -> tuple[dict[str, Any], Sequence[int]]:
+    def node(name: str, level: int) -> tuple[dict[str, Any], Sequence[int]]:
         mine = own.get(name, _NONE)
         figures = _as_figures(mine)
+        if level == depth:
+            below = sum_below(name)
+            return {
+                **tree[name],
+                "own": figures,
+                "total": _as_figures(below),
+                "children": [],
+            }, below
         kids: list[dict[str, Any]] = []
         totals: list[Sequence[int]] = [mine]
         for kid in children.get(name, ()):
             if kid == name:
                 continue
-            child, below = node(kid)
+            child, below = node(kid, level + 1)
             kids.append(child)
             totals.append(below)
         if not kids:
@@ -413,7 +426,13 @@ def rollup(conn: Connection, root: str | None, today: date) -> list[dict[str, An
         found["children"] = kids
         return found, total
 
-    return [node(r)[0] for r in roots]
+    def sum_below(name: str) -> Sequence[int]:
+        """`name`'s figures and its descendants', without their nodes."""
+        totals: list[Sequence[int]] = [own.get(name, _NONE)]
+        totals.extend(sum_below(kid) for kid in children.get(name, ()) if kid != name)
+        return [sum(column) for column in zip(*totals, strict=True)]
+
+    return [node(r, 0)[0] for r in roots]
 
 
 def _as_figures(counts: Sequence[int]) -> dict[str, Any]:

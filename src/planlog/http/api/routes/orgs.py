@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from planlog.auth.caller import MANAGE, READ, Caller, org_not_found
 from planlog.auth.errors import Forbidden
@@ -63,15 +63,22 @@ def create_org(body: OrgCreate, svc: ServicesDep, who: Manager) -> dict[str, Any
 
 @router.get("/orgs/{name}/rollup", responses=PROBLEMS, response_model=dict[str, Any])
 def org_rollup(
-    name: str, svc: ServicesDep, who: Reader, now: str | None = None, rank: bool = False
+    name: str,
+    svc: ServicesDep,
+    who: Reader,
+    now: str | None = None,
+    rank: bool = False,
+    depth: Annotated[int | None, Query(ge=0)] = None,
 ) -> Response:
     """Completion of an organisation and its descendants; with `rank=true`, its districts
-    and unions ranked by overdue (most first), then completion (least first)."""
+    and unions ranked by overdue (most first), then completion (least first). `depth`
+    keeps the tree to that many levels below the organisation (totals still whole), for
+    drill-down views; the ranking always covers every union."""
     name = who.visible_org(name)
     today = evaluation_day(svc.app, parse_moment(now) if now else None, None)
     with svc.fresh().connect() as conn:
         try:
-            found = ranking(conn, name, today) if rank else rollup(conn, name, today)[0]
+            found = ranking(conn, name, today) if rank else rollup(conn, name, today, depth)[0]
         except LookupError:
             raise org_not_found(name) from None
     # Serialised here, as is: a city's answer is megabytes of plain dicts, which FastAPI's
