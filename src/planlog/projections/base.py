@@ -39,6 +39,12 @@ metadata = MetaData()
 #: rebuild writes for them (bench/rebuild_rate.py). Other databases ignore it.
 CLUSTERED: dict[str, Any] = {"sqlite_with_rowid": False}
 
+#: `info` of a table added to a read model that had others: where those are stored
+#: without it, the read model is outdated and projected again from the log, since the
+#: new table is kept from events its siblings have already seen (created empty beside
+#: them, it would be wrong, not merely empty).
+ADDED_TABLE: dict[str, Any] = {"added_to_read_model": True}
+
 tracking = Table(
     "projection_tracking",
     metadata,
@@ -195,9 +201,15 @@ def make_engine(store: StoreSettings) -> Engine:
 
 def outdated_tables(conn: Connection, tables: tuple[Table, ...]) -> list[str]:
     """Tables stored with other columns, column types or primary key than this version
-    of planlog defines."""
+    of planlog defines, and tables added to a read model stored without them
+    (`ADDED_TABLE`)."""
     inspector = inspect(conn)
-    return [t.name for t in tables if inspector.has_table(t.name) and _outdated(inspector, t)]
+    stored = [t for t in tables if inspector.has_table(t.name)]
+    if not stored:
+        return []
+    names = {t.name for t in stored}
+    missing = [t.name for t in tables if t.info.get("added_to_read_model") and t.name not in names]
+    return [t.name for t in stored if _outdated(inspector, t)] + missing
 
 
 def _outdated(inspector: Any, table: Table) -> bool:

@@ -18,6 +18,7 @@ from planlog.domain.events import event_name
 from planlog.domain.model import Plan
 from planlog.domain.schedule import Occurrence
 from planlog.domain.status import CANCELLED, DONE, DUE_SOON_DAYS
+from planlog.projections import plan_counts
 from planlog.projections.base import CLUSTERED, ReadModel, Window, Writer, metadata
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change
@@ -124,7 +125,14 @@ class _Reordered(Shape):
 class BoardProjection(ReadModel):
     name = "board"
     cost = 5.0  # µs per event of a rebuild beyond reading the log (each rebuilt alone)
-    tables = (board_plans, board_sections, board_items, board_occurrences)
+    tables = (
+        board_plans,
+        board_sections,
+        board_items,
+        board_occurrences,
+        plan_counts.plan_counts,
+        plan_counts.org_open_dues,
+    )
     types = PLAN_TYPES | ITEM_TYPES
     payloads: ClassVar[Shapes] = {
         PLAN_CREATED: _PlanCreated,
@@ -200,6 +208,8 @@ class _BoardWindow(Window):
         self.touched: set[str] = set()
         #: plan events in log order: a new plan's or section's row, or the change itself
         self.plan_events: list[tuple[str, Any]] = []
+        #: the rollup's figures of the stored items as loaded, before any fold
+        self.before = plan_counts.Tally()
 
     def add(self, snapshot: Connection, changes: list[Change]) -> None:
         items = self.items
@@ -207,6 +217,7 @@ class _BoardWindow(Window):
         met = {c.aggregate_id for c in changes if c.type in ITEM_TYPES}
         earlier = sorted(met - known - items.keys() - self.unknown)
         found = load_items(snapshot, earlier)
+        plan_counts.tally(found.values(), into=self.before)  # before the fold changes them
         items.update(found)
         self.stored.update(found)
         self.unknown.update(i for i in earlier if i not in found)
@@ -235,6 +246,7 @@ class _BoardWindow(Window):
     def writer(self, snapshot: Connection) -> Writer:
         rows = sorted((self.items[i] for i in self.touched), key=_position)
         plan_events, stored = self.plan_events, self.stored
+        counted = plan_counts.change(self.before, plan_counts.tally(self.items.values()))
 
         def write(conn: Connection) -> None:
             plans: list[tuple[Any, ...]] = []
@@ -249,6 +261,7 @@ class _BoardWindow(Window):
                     BoardProjection._apply_plan_event(conn, event)
             _flush(conn, plans, sections)
             save_items(conn, rows, stored)
+            plan_counts.save(conn, counted, _orgs(conn, counted))
 
         return write
 
@@ -258,6 +271,18 @@ def _flush(conn: Connection, plans: list[tuple[Any, ...]], sections: list[tuple[
     insert_rows(conn, board_sections, sections)
     plans.clear()
     sections.clear()
+
+
+def _orgs(conn: Connection, counted: plan_counts.Tally) -> dict[str, str]:
+    """The organisations of the plans whose figures moved (their rows written by now,
+    the batch's new plans included)."""
+    plans = sorted(counted.plans.keys() | {plan for plan, _ in counted.dues})
+    p = board_plans.c
+    found: dict[str, str] = {}
+    for chunk in chunks(plans):
+        query = select(p.plan_id, p.org).where(p.plan_id.in_(chunk))
+        found.update((plan, org) for plan, org in conn.execute(query))
+    return found
 
 
 def _position(row: ItemRow) -> int:

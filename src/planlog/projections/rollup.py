@@ -1,20 +1,26 @@
 """Rollup: completion per organisation and its descendants.
 
-This module keeps the organisation tree; the counts come from the board's
-rows at query time, so a federation's figures are never out of step with the
-boards of its unions.
+This module keeps the organisation tree; the counts are the figures the board keeps in
+step with its rows by organisation (`planlog.projections.plan_counts`), read for the
+organisations of the subtree asked about, so a federation's figures are never out of step with the
+boards of its unions and a city's rollup reads a row per plan, not every occurrence.
+`_own_counts` groups the board's rows themselves: the reference the kept figures are
+tested against.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     CTE,
     Column,
+    Select,
     String,
+    Subquery,
     Table,
     Text,
     and_,
@@ -33,6 +39,7 @@ from planlog.projections.base import ReadModel, metadata
 from planlog.projections.board import board_items, board_occurrences, board_plans
 from planlog.projections.changes import Change
 from planlog.projections.payloads import Shape, Shapes
+from planlog.projections.plan_counts import org_open_dues, plan_counts
 from planlog.projections.tasks import tasks
 
 organisations = Table(
@@ -157,9 +164,11 @@ def subtree_query(root: str) -> CTE:
 
 
 def subtree(conn: Connection, root: str) -> list[str]:
-    """The names `descendants(org_tree(conn), root)` gives, read from `root` down only."""
+    """The names `descendants(org_tree(conn), root)` gives, read from `root` down only.
+    Fetched at once: every request of a city's token reads its scope, 9,000 names at
+    9,000 unions, which row by row cost more than the query."""
     sub = subtree_query(root)
-    return list(conn.execute(select(sub.c.name)).scalars())
+    return list(conn.execute(select(sub.c.name)).scalars().all())
 
 
 def _known(conn: Connection, name: str) -> bool:
@@ -174,13 +183,30 @@ def _known(conn: Connection, name: str) -> bool:
     return bool(conn.execute(query).scalar())
 
 
+def _is_top(conn: Connection, name: str) -> bool:
+    """Whether `name` has no parent (registered without one, or only named)."""
+    o = organisations.c
+    return conn.execute(select(o.parent).where(o.name == name)).scalar() is None
+
+
+def _registered(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Every registered organisation, as `org_tree` holds it."""
+    o = organisations.c
+    return {
+        name: {"org": name, "parent": parent, "chair": chair}
+        for name, parent, chair in conn.execute(select(o.name, o.parent, o.chair)).all()
+    }
+
+
 def _subtree_tree(conn: Connection, root: str) -> dict[str, dict[str, Any]]:
     """`org_tree` restricted to `root`'s subtree (root's own parent as the tree has it)."""
     sub = subtree_query(root)
     o = organisations.c
     query = select(o.name, o.parent, o.chair).join(sub, o.name == sub.c.name)
+    # fetched at once and unpacked by position: a city's subtree is thousands of rows
     tree = {
-        r.name: {"org": r.name, "parent": r.parent, "chair": r.chair} for r in conn.execute(query)
+        name: {"org": name, "parent": parent, "chair": chair}
+        for name, parent, chair in conn.execute(query).all()
     }
     tree.setdefault(root, {"org": root, "parent": None, "chair": None})
     return tree
@@ -242,6 +268,94 @@ def _own_counts(conn: Connection, today: date, root: str | None = None) -> dict[
     return counts
 
 
+#: an organisation's figures in the order of `_COUNTS`
+Figures = tuple[int, int, int, int, int, int, int]
+_NONE: Figures = (0, 0, 0, 0, 0, 0, 0)
+
+
+def _counts_query(today: date, sub: CTE | None) -> Subquery:
+    """Per organisation (of the subtree `sub` when given), its kept figures: the rows of
+    its plans, of its past due dates not finished, and of its task sources, as columns
+    `org` and `_COUNTS`. The kept rows carry their organisation: neither is joined to
+    the plans."""
+    c, d = plan_counts.c, org_open_dues.c
+    plans = select(
+        c.org.label("org"),
+        func.count().label("plans"),
+        func.sum(c["items"]).label("items"),
+        func.sum(c.occurrences).label("occurrences"),
+        func.sum(c.done).label("done"),
+        func.sum(c.submitted).label("submitted"),
+    ).group_by(c.org)
+    late = (
+        select(d.org.label("org"), func.sum(d.unfinished).label("overdue"))
+        .where(d.due < today.isoformat())
+        .group_by(d.org)
+    )
+    sources = _sources(today)
+    if sub is not None:
+        names = select(sub.c.name)
+        plans, late = plans.where(c.org.in_(names)), late.where(d.org.in_(names))
+        sources = sources.where(board_plans.c.org.in_(names))
+    k, lt, s = plans.subquery(), late.subquery(), sources.subquery()
+    # A federation's item sent down as a task is done through its unions' copies, which
+    # their own figures count: the source is neither open nor overdue here. Worked out
+    # in the statement, so each row is an organisation's figures as they are served.
+    sent, sent_late = func.coalesce(s.c.not_done, 0), func.coalesce(s.c.late, 0)
+    return (
+        select(
+            k.c.org,
+            k.c.plans,
+            k.c["items"],
+            k.c.occurrences,
+            k.c.done,
+            k.c.submitted,
+            (func.coalesce(lt.c.overdue, 0) - sent_late).label("overdue"),
+            (k.c.occurrences - k.c.done - sent).label("open"),
+        )
+        .outerjoin(lt, lt.c.org == k.c.org)
+        .outerjoin(s, s.c.org == k.c.org)
+        .subquery()
+    )
+
+
+def _kept_counts(conn: Connection, today: date, root: str | None = None) -> dict[str, Figures]:
+    """What `_own_counts` gives, read from the kept figures: a row per plan of the
+    subtree, a row per organisation and past due date not finished, and the rows of the
+    task sources in the subtree, whatever else the boards hold. One statement, so the
+    three are read from one state of the tables; fetched at once (`all`), since a city
+    has thousands of rows."""
+    counts = _counts_query(today, subtree_query(root) if root is not None else None)
+    rows = conn.execute(select(counts)).all()
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def _sources(today: date) -> Select[Any]:
+    """Per organisation, the occurrences of its task sources (tasks read model) not done,
+    and those past due and not finished, of items not cancelled as the kept figures are.
+    A federation sends few tasks: this reads their rows only."""
+    o, i, p = board_occurrences.c, board_items.c, board_plans.c
+    sent = select(tasks.c.source_item_id.label("item_id")).distinct().subquery()
+    return (
+        select(
+            p.org.label("org"),
+            func.sum(case((o.status != DONE, 1), else_=0)).label("not_done"),
+            func.sum(
+                case(
+                    (and_(o.status.not_in(sorted(FINISHED)), o.due < today.isoformat()), 1),
+                    else_=0,
+                )
+            ).label("late"),
+        )
+        .select_from(sent)
+        .join(board_items, i.item_id == sent.c.item_id)
+        .join(board_plans, p.plan_id == i.plan_id)
+        .join(board_occurrences, o.item_position == i.position)
+        .where(i.cancelled.is_(False))
+        .group_by(p.org)
+    )
+
+
 def _figures(counts: Counter[str]) -> dict[str, Any]:
     result: dict[str, Any] = {k: counts[k] for k in _COUNTS}
     occurrences = counts["occurrences"]
@@ -249,32 +363,89 @@ def _figures(counts: Counter[str]) -> dict[str, Any]:
     return result
 
 
-def rollup(conn: Connection, root: str | None, today: date) -> list[dict[str, Any]]:
+def rollup(
+    conn: Connection, root: str | None, today: date, depth: int | None = None
+) -> list[dict[str, Any]]:
     """Each organisation under `root` (all roots when None) with its own and subtree figures.
 
     With a root, only its subtree is read (the organisations below it and their plans'
-    rows), so a union's or a district's rollup costs what that subtree holds."""
+    rows), so a union's or a district's rollup costs what that subtree holds. With a
+    `depth`, organisations more than `depth` levels below a root are left out of the
+    answer (`children` empty at that level; 0 is the roots alone), still counted in the
+    totals above them: a drill-down view of a city need not carry its 9,000 unions."""
+    scope = root
     if root is not None:
         if not _known(conn, root):
             raise LookupError(root)
-        tree = _subtree_tree(conn, root)
+        if _is_top(conn, root):
+            # A federation's top (the city): its subtree is, in practice, every
+            # organisation. Reading them all, walked from the root here, costs less than
+            # following the tree down in the database and filtering the figures by it
+            # (only the root's descendants are visited, whatever else is read).
+            tree, scope = _registered(conn), None
+            tree.setdefault(root, {"org": root, "parent": None, "chair": None})
+        else:
+            tree = _subtree_tree(conn, root)
         roots = [root]
     else:
         tree = org_tree(conn)
         roots = sorted(n for n, v in tree.items() if not v["parent"])
-    own = _own_counts(conn, today, root)
+    # Two statements, not one joining the tree to the figures: PostgreSQL cannot tell
+    # the subtree's size, estimated such a join at millions of rows, and compiled it
+    # (JIT) for longer than the two reads take.
+    own = _kept_counts(conn, today, scope)
     children = _children(tree)
 
-    def node(name: str) -> dict[str, Any]:
-        kids = [node(k) for k in children.get(name, []) if k != name]
-        total = Counter(own.get(name, Counter()))
-        for child in kids:
-            total.update({k: child["total"][k] for k in _COUNTS})
-        return {
-            **tree[name],
-            "own": _figures(own.get(name, Counter())),
-            "total": _figures(total),
-            "children": kids,
-        }
+    # Plain tuples, a node's children summed figure by figure at once: a city's tree has
+    # thousands of nodes, and Counters per node cost the rollup more than reading its
+    # figures. A union (most nodes) has no children: its total is its own figures.
+    def node(name: str, level: int) -> tuple[dict[str, Any], Sequence[int]]:
+        mine = own.get(name, _NONE)
+        figures = _as_figures(mine)
+        if level == depth:
+            below = sum_below(name)
+            return {
+                **tree[name],
+                "own": figures,
+                "total": _as_figures(below),
+                "children": [],
+            }, below
+        kids: list[dict[str, Any]] = []
+        totals: list[Sequence[int]] = [mine]
+        for kid in children.get(name, ()):
+            if kid == name:
+                continue
+            child, below = node(kid, level + 1)
+            kids.append(child)
+            totals.append(below)
+        if not kids:
+            return {**tree[name], "own": figures, "total": dict(figures), "children": kids}, mine
+        total = [sum(column) for column in zip(*totals, strict=True)]  # figure by figure
+        summed = _as_figures(total)
+        found = {**tree[name], "own": figures, "total": summed}
+        found["children"] = kids
+        return found, total
 
-    return [node(r) for r in roots]
+    def sum_below(name: str) -> Sequence[int]:
+        """`name`'s figures and its descendants', without their nodes."""
+        totals: list[Sequence[int]] = [own.get(name, _NONE)]
+        totals.extend(sum_below(kid) for kid in children.get(name, ()) if kid != name)
+        return [sum(column) for column in zip(*totals, strict=True)]
+
+    return [node(r, 0)[0] for r in roots]
+
+
+def _as_figures(counts: Sequence[int]) -> dict[str, Any]:
+    """`_figures` of figures in the order of `_COUNTS` (spelled out: it runs twice per
+    organisation of a city)."""
+    plans, items, occurrences, done, submitted, overdue, open_ = counts
+    return {
+        "plans": plans,
+        "items": items,
+        "occurrences": occurrences,
+        "done": done,
+        "submitted": submitted,
+        "overdue": overdue,
+        "open": open_,
+        "percent_done": round(100 * done / occurrences) if occurrences else 0,
+    }

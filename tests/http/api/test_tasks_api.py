@@ -103,3 +103,22 @@ def test_the_ranked_rollup_orders_districts_and_unions(api: Api) -> None:
     assert [d["org"] for d in ranked["districts"]] == [DISTRICT]
     hidden = api.get(f"/api/v1/orgs/{CITY}/rollup?rank=true", "district_chair")
     assert hidden.status_code == 404
+
+
+def test_a_rollup_with_a_depth_stops_its_tree_there_and_keeps_whole_totals(api: Api) -> None:
+    whole = api.get(f"/api/v1/orgs/{CITY}/rollup?now=2026-07-01", "city_chair").json()
+    cut = api.get(f"/api/v1/orgs/{CITY}/rollup?now=2026-07-01&depth=1", "city_chair").json()
+    assert [c["org"] for c in cut["children"]] == [c["org"] for c in whole["children"]]
+    assert all(c["children"] == [] for c in cut["children"])
+    assert any(c["children"] for c in whole["children"])
+    assert cut["total"] == whole["total"]
+    assert [c["total"] for c in cut["children"]] == [c["total"] for c in whole["children"]]
+    top = api.get(f"/api/v1/orgs/{CITY}/rollup?depth=0", "city_chair").json()
+    assert (top["children"], top["total"]) == (
+        [],
+        api.get(f"/api/v1/orgs/{CITY}/rollup", "city_chair").json()["total"],
+    )
+
+
+def test_a_negative_depth_is_refused(api: Api) -> None:
+    assert api.get(f"/api/v1/orgs/{CITY}/rollup?depth=-1", "city_chair").status_code == 422

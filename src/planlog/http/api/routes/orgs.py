@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, status
+import orjson
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from planlog.auth.caller import MANAGE, READ, Caller, org_not_found
 from planlog.auth.errors import Forbidden
@@ -60,22 +61,29 @@ def create_org(body: OrgCreate, svc: ServicesDep, who: Manager) -> dict[str, Any
     return org_view(org)
 
 
-@router.get("/orgs/{name}/rollup", responses=PROBLEMS)
+@router.get("/orgs/{name}/rollup", responses=PROBLEMS, response_model=dict[str, Any])
 def org_rollup(
-    name: str, svc: ServicesDep, who: Reader, now: str | None = None, rank: bool = False
-) -> dict[str, Any]:
+    name: str,
+    svc: ServicesDep,
+    who: Reader,
+    now: str | None = None,
+    rank: bool = False,
+    depth: Annotated[int | None, Query(ge=0)] = None,
+) -> Response:
     """Completion of an organisation and its descendants; with `rank=true`, its districts
-    and unions ranked by overdue (most first), then completion (least first)."""
+    and unions ranked by overdue (most first), then completion (least first). `depth`
+    keeps the tree to that many levels below the organisation (totals still whole), for
+    drill-down views; the ranking always covers every union."""
     name = who.visible_org(name)
     today = evaluation_day(svc.app, parse_moment(now) if now else None, None)
     with svc.fresh().connect() as conn:
         try:
-            if rank:
-                return ranking(conn, name, today)
-            (node,) = rollup(conn, name, today)
+            found = ranking(conn, name, today) if rank else rollup(conn, name, today, depth)[0]
         except LookupError:
             raise org_not_found(name) from None
-    return node
+    # Serialised here, as is: a city's answer is megabytes of plain dicts, which FastAPI's
+    # encoder walked value by value for longer than the rollup took to compute.
+    return Response(orjson.dumps(found), media_type="application/json")
 
 
 @router.get("/reminders", responses=PROBLEMS, tags=["reminders"])
