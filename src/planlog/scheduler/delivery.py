@@ -65,6 +65,7 @@ class Attempt:
     error: str | None
 
 
+@functools.lru_cache(maxsize=4096)  # looked up per row, recipient and channel, as mask is
 def channel_key(url: str) -> str:
     """The key a delivery to this channel is recorded under: the first 16 hex digits of
     the SHA-256 of the full URL. Never the mask: masks collide (every DingTalk robot masks
