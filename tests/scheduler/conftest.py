@@ -84,12 +84,14 @@ class ReceivedRequest:
 
 @dataclass
 class HttpReceiver:
-    """Records every request; answers with `status` after `delay` seconds."""
+    """Records every request; answers with `status` after `delay` seconds, or 500 to a
+    request whose path contains one of `refused` (one channel of several failing)."""
 
     port: int = 0
     status: int = 200
     delay: float = 0.0
     requests: list[ReceivedRequest] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)
 
     def url(self, scheme: str, path: str) -> str:
         return f"{scheme}://127.0.0.1:{self.port}{path}"
@@ -108,9 +110,12 @@ def http_receiver() -> Iterator[HttpReceiver]:
             )
             if receiver.delay:
                 time.sleep(receiver.delay)
-            payload = b"{}" if receiver.status < 400 else b'{"error": "boom"}'
+            status = receiver.status
+            if any(part in self.path for part in receiver.refused):
+                status = 500
+            payload = b"{}" if status < 400 else b'{"error": "boom"}'
             try:
-                self.send_response(receiver.status)
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()

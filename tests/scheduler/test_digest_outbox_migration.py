@@ -81,3 +81,24 @@ def test_an_older_digest_outbox_is_migrated_and_its_waiting_digest_still_goes_ou
         assert "东一工会：逾期 2 项" in http_receiver.requests[0].json()["message"]
     finally:
         runner.close()
+
+
+def test_a_half_migrated_digest_outbox_gains_the_column_it_lacks(app: PlanlogApp) -> None:
+    # A migration cut off after its first column (SQLite commits each ALTER on its own
+    # outside a transaction): the next start adds the other one instead of refusing.
+    app.register_organisation("东区总工会", actor="admin", chair="刘主席")
+    first = ReadModelRunner(app)
+    with first.engine.begin() as conn:
+        digest_outbox.drop(conn)
+        half = _v1_layout()
+        half.append_column(Column("chairs", Text))
+        half.create(conn)
+    first.close()
+
+    runner = ReadModelRunner(app)
+    try:
+        with runner.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("digest_outbox")}
+        assert {"chairs", "delivered_to"} <= columns
+    finally:
+        runner.close()

@@ -19,6 +19,7 @@ from planlog.auth.links import peek
 from planlog.config import Settings
 from planlog.projections.outbox import reminder_digests, reminder_outbox, reminders_report
 from planlog.projections.runner import ReadModelRunner
+from planlog.scheduler.delivery import mask
 from planlog.scheduler.dispatch import deliver, deliver_pending, set_channels
 from planlog.scheduler.service import reminder_pass
 from planlog.service.app import NewItem, PlanlogApp
@@ -318,3 +319,26 @@ def test_a_deadline_handed_in_for_sign_off_is_labelled_awaiting_confirmation(
     (message,) = http_receiver.requests
     assert "待确认办结" in message.json()["message"]
     assert "已办结 ·" not in message.json()["message"]
+
+
+def test_a_reminder_is_not_sent_while_one_of_two_robots_that_mask_alike_fails(
+    app: PlanlogApp, runner: Any, settings: Settings, http_receiver: Any, monkeypatch: Any
+) -> None:
+    plan_of(app, ("组织健全", "李四", date(2026, 6, 30)))
+    app.handle(RegisterPerson(org=ORG, name="李四", actor="admin", mobile="13800000000"))
+    monkeypatch.setenv("PLANLOG_DINGTALK_ROBOT_API", http_receiver.url("http", "/robot/send"))
+    first, second = "a" + "1" * 62 + "z", "a" + "2" * 62 + "z"  # alike at both ends
+    robots = [f"dingtalk://{first}/", f"dingtalk://{second}/"]
+    assert mask(robots[0]) == mask(robots[1])  # both dingtalk://a...z/
+    set_channels(runner.engine, ORG, None, robots)
+    http_receiver.refused = {second}
+    reminder_pass(app, runner, at(date(2026, 6, 23), 9), settings=settings)
+
+    assert statuses(runner) == ["retrying"]
+    http_receiver.refused = set()
+    http_receiver.requests.clear()
+    deliver_pending(runner.engine, at(date(2026, 6, 23), 12))
+
+    assert statuses(runner) == ["sent"]
+    (retry,) = http_receiver.requests  # the robot that failed, not the one that had it
+    assert f"access_token={second}" in retry.path

@@ -10,9 +10,10 @@ from typing import Any
 from urllib.parse import quote, unquote
 from uuid import UUID
 
+import orjson
 import pytest
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import select
+from sqlalchemy import select, update
 from tests.scheduler.conftest import HttpReceiver, ReceivedMail, SmtpServer
 
 from planlog.auth.links import peek
@@ -25,7 +26,7 @@ from planlog.scheduler.delivery import Mention
 from planlog.scheduler.dispatch import set_channels
 from planlog.scheduler.laggards import weekly_digest
 from planlog.service.app import NewItem, PlanlogApp
-from planlog.service.commands import RegisterPerson, RetirePerson
+from planlog.service.commands import ChangePerson, RegisterPerson, RetirePerson
 
 CITY, EAST = "市总工会", "东区总工会"
 MONDAY = datetime(2026, 7, 13, 1, 0, tzinfo=UTC)  # 09:00 in China, ISO week 2026-W29
@@ -424,3 +425,191 @@ def test_a_digest_recorded_before_per_person_digests_is_read_and_goes_to_the_dis
     run = weekly_digest(app, runner, MONDAY)
     assert (run.issued, run.sent) == ([], 1)
     assert [r.path for r in http_receiver.requests] == ["/group"]
+
+
+# ------------------------------------------------------------------ review fixes
+
+# Two DingTalk robots whose tokens begin and end alike: both mask to dingtalk://a...z/
+DING_A = "a" + "1" * 62 + "z"
+DING_B = "a" + "2" * 62 + "z"
+
+
+def _robots(monkeypatch: pytest.MonkeyPatch, receiver: HttpReceiver) -> list[str]:
+    monkeypatch.setenv("PLANLOG_DINGTALK_ROBOT_API", receiver.url("http", "/robot/send"))
+    return [f"dingtalk://{DING_A}/", f"dingtalk://{DING_B}/"]
+
+
+def _district(app: PlanlogApp, name: str, union: str, *, chair: str | None = None) -> None:
+    """A district below the city with one union a deadline behind."""
+    if app.find_organisation(CITY) is None:
+        app.register_organisation(CITY, actor="admin")
+    app.register_organisation(name, actor="admin", parent=CITY, chair=chair)
+    app.register_organisation(union, actor="admin", parent=name)
+    plan = app.create_plan(org=union, year=2026, title="计划", actor="admin")
+    app.add_item(plan.id, NewItem(title="报告", dues=[date(2026, 5, 31)]), actor="admin")
+
+
+def test_a_digest_is_not_sent_while_one_of_two_robots_that_mask_alike_fails(
+    app: PlanlogApp,
+    runner: ReadModelRunner,
+    http_receiver: HttpReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _federation(app)
+    _chair(app, EAST, "张副主席", mobile="13800000002")  # mentioned: posted to the robots
+    runner.catch_up()
+    robots = _robots(monkeypatch, http_receiver)
+    assert laggards.mask(robots[0]) == laggards.mask(robots[1])
+    set_channels(runner.engine, EAST, None, robots)
+    http_receiver.refused = {DING_B}
+
+    assert weekly_digest(app, runner, MONDAY).sent == 0
+
+    assert [r.status for r in _outbox(runner)] == ["retrying"]
+    http_receiver.refused = set()
+    http_receiver.requests.clear()
+    assert weekly_digest(app, runner, MONDAY + timedelta(hours=1)).sent == 1
+    (retry,) = http_receiver.requests  # the robot that failed, not the one that had it
+    assert f"access_token={DING_B}" in retry.path
+
+
+def test_a_chair_named_like_a_department_does_not_make_its_members_chairs(
+    app: PlanlogApp, runner: ReadModelRunner, http_receiver: HttpReceiver
+) -> None:
+    _district(app, EAST, "东一工会", chair="办公室")
+    clerk = app.handle(RegisterPerson(org=EAST, name="王干事", department="办公室", actor="admin"))
+    runner.catch_up()
+    set_channels(runner.engine, EAST, None, [http_receiver.url("json", "/group")])
+    set_channels(runner.engine, EAST, "王干事", [http_receiver.url("json", "/wang")])
+
+    assert weekly_digest(app, runner, MONDAY, link_base=SITE).sent == 1
+
+    assert _digest_event(app, EAST)["chairs"] == []
+    assert str(clerk.id) not in str(_digest_event(app, EAST))
+    (request,) = http_receiver.requests
+    assert request.path == "/group" and "/login/link" not in request.json()["message"]
+
+
+def test_a_district_with_more_chairs_than_a_digest_takes_gets_it_with_the_first_by_name(
+    app: PlanlogApp, runner: ReadModelRunner, http_receiver: HttpReceiver
+) -> None:
+    _district(app, EAST, "东一工会")
+    _district(app, WEST, "西一工会")
+    names = [f"委员{n:02d}" for n in range(21)]
+    for name in reversed(names):
+        _chair(app, EAST, name)
+    runner.catch_up()
+    for district in (EAST, WEST):
+        set_channels(runner.engine, district, None, [http_receiver.url("json", "/group")])
+
+    run = weekly_digest(app, runner, MONDAY)
+
+    assert (sorted(run.issued), run.sent) == (sorted([EAST, WEST]), 2)
+    chairs = _digest_event(app, EAST)["chairs"]
+    assert isinstance(chairs, list) and [c["name"] for c in chairs] == names[:20]
+
+
+def test_a_district_whose_digest_cannot_be_issued_does_not_stop_the_others(
+    app: PlanlogApp,
+    runner: ReadModelRunner,
+    http_receiver: HttpReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _district(app, EAST, "东一工会")
+    _district(app, WEST, "西一工会")
+    runner.catch_up()
+    for district in (EAST, WEST):
+        set_channels(runner.engine, district, None, [http_receiver.url("json", f"/{district}")])
+    found = laggards.chairs_of
+
+    def broken_for_east(conn: Any, org: str, named: str | None) -> list[dict[str, str]]:
+        if org == EAST:  # refused by the organisation (InvalidValue, a PlanlogError)
+            return [{"person_id": "not-an-id", "name": "某人"}]
+        return found(conn, org, named)
+
+    monkeypatch.setattr(laggards, "chairs_of", broken_for_east)
+
+    run = weekly_digest(app, runner, MONDAY)
+
+    assert (run.issued, run.sent) == ([WEST], 1)
+    assert [unquote(r.path) for r in http_receiver.requests] == [f"/{WEST}"]
+
+
+def test_a_chair_whose_role_changed_is_not_sent_the_digest_on_a_retry(
+    app: PlanlogApp, runner: ReadModelRunner, http_receiver: HttpReceiver
+) -> None:
+    _federation(app)  # the free-text chair is 刘主席, nobody registered of that name
+    zhang = _chair(app, EAST, "张副主席")
+    runner.catch_up()
+    set_channels(runner.engine, EAST, None, [http_receiver.url("json", "/group")])
+    set_channels(runner.engine, EAST, "张副主席", [http_receiver.url("json", "/zhang")])
+    http_receiver.status = 500
+    weekly_digest(app, runner, MONDAY, link_base=SITE)  # issued to 张副主席, whose channel fails
+    app.handle(ChangePerson(person_id=UUID(zhang), changes={"role": "editor"}, actor="admin"))
+    runner.catch_up()
+    http_receiver.requests.clear()
+    http_receiver.status = 200
+
+    assert weekly_digest(app, runner, MONDAY + timedelta(hours=1), link_base=SITE).sent == 1
+
+    (request,) = http_receiver.requests
+    assert request.path == "/group" and "/login/link" not in request.json()["message"]
+
+
+def test_a_digest_row_that_fails_keeps_what_it_sent_and_the_others_still_go(
+    app: PlanlogApp,
+    runner: ReadModelRunner,
+    http_receiver: HttpReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _district(app, EAST, "东一工会")
+    _district(app, WEST, "西一工会")
+    _chair(app, EAST, "刘主席")
+    zhang = _chair(app, EAST, "张副主席")
+    runner.catch_up()
+    set_channels(runner.engine, EAST, "刘主席", [http_receiver.url("json", "/liu")])
+    set_channels(runner.engine, EAST, "张副主席", [http_receiver.url("json", "/zhang")])
+    set_channels(runner.engine, WEST, None, [http_receiver.url("json", "/west")])
+    real_link = laggards.sign_in_url
+
+    def failing_for_zhang(engine: Any, person_id: str, base: str, path: str) -> str:
+        if person_id == zhang:
+            raise RuntimeError("the sign-in store is unavailable")
+        return real_link(engine, person_id, base, path)
+
+    monkeypatch.setattr(laggards, "sign_in_url", failing_for_zhang)
+
+    run = weekly_digest(app, runner, MONDAY, link_base=SITE)  # 刘 first, then 张 fails
+
+    assert run.sent == 1  # 西区's digest went all the same
+    assert sorted(r.path for r in http_receiver.requests) == ["/liu", "/west"]
+    east = next(r for r in _outbox(runner) if r.org == EAST)
+    assert east.status == "retrying" and "RuntimeError" in east.last_error
+    monkeypatch.setattr(laggards, "sign_in_url", real_link)
+    http_receiver.requests.clear()
+
+    assert weekly_digest(app, runner, MONDAY + timedelta(hours=1), link_base=SITE).sent == 1
+    assert [r.path for r in http_receiver.requests] == ["/zhang"]  # 刘主席 not a second time
+
+
+def test_a_channel_recorded_by_its_mask_by_an_older_version_is_sent_to_again(
+    app: PlanlogApp, runner: ReadModelRunner, http_receiver: HttpReceiver
+) -> None:
+    _federation(app)
+    liu = _chair(app, EAST, "刘主席")
+    runner.catch_up()
+    set_channels(runner.engine, EAST, "刘主席", [http_receiver.url("json", "/liu")])
+    http_receiver.status = 500
+    weekly_digest(app, runner, MONDAY)
+    # As an older version recorded a success: by the masked URL, which two channels may
+    # share, so it cannot tell which one had it.
+    masked = laggards.mask(http_receiver.url("json", "/liu"))
+    with runner.engine.begin() as conn:
+        conn.execute(
+            update(digest_outbox).values(delivered_to=orjson.dumps([[liu, masked]]).decode())
+        )
+    http_receiver.status = 200
+    http_receiver.requests.clear()
+
+    assert weekly_digest(app, runner, MONDAY + timedelta(hours=1)).sent == 1
+    assert [r.path for r in http_receiver.requests] == ["/liu"]  # at least once: never lost

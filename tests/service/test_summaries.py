@@ -97,20 +97,26 @@ def test_a_digest_to_registered_chairs_names_them_in_both_languages() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "issued",
-    [
-        {"week": "2026-W29", "lagging": _LAGGING, "chairs": [], "addressed_to": "unit"},
-        {"week": "2026-W29", "lagging": _LAGGING, "more": 0, "recipients": ["刘主席"]},  # v1
-    ],
-)
-def test_a_digest_without_a_registered_chair_says_it_went_to_the_organisation(
-    issued: dict[str, object],
-) -> None:
+def test_a_digest_without_a_registered_chair_says_it_went_to_the_organisation() -> None:
+    issued = {"week": "2026-W29", "lagging": _LAGGING, "chairs": [], "addressed_to": "unit"}
     assert summarise("Organisation.DigestIssued", issued) == (
         "发出 2026-W29 督办周报（1 个工会滞后），未登记主席，发至本组织的通知渠道"
     )
     assert summarise("Organisation.DigestIssued", issued, "en") == (
         "Issued the 2026-W29 laggard digest (1 union(s) behind), "
         "to the organisation's channels: no chair is registered"
+    )
+
+
+def test_a_version_1_digest_names_whom_it_greeted_without_claiming_no_chair_was_registered() -> (
+    None
+):
+    # Version 1 recorded neither chairs nor addressed_to: whether a chair was registered
+    # is unknown, whom it greeted is known.
+    issued = {"week": "2026-W29", "lagging": _LAGGING, "more": 0, "recipients": ["刘主席"]}
+    assert summarise("Organisation.DigestIssued", issued) == (
+        "发出 2026-W29 督办周报（1 个工会滞后），致 刘主席"
+    )
+    assert summarise("Organisation.DigestIssued", issued, "en") == (
+        "Issued the 2026-W29 laggard digest (1 union(s) behind), to 刘主席"
     )

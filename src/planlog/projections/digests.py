@@ -49,14 +49,19 @@ digest_outbox = Table(
     # Added with per-person digests; NULL in rows kept from before (and carried from an
     # older backup): no chair recorded, nothing delivered to anyone yet.
     Column("chairs", Text),  # JSON list of {person_id, name}; empty: the organisation
-    Column("delivered_to", Text),  # JSON list of [recipient, masked channel] done
+    # JSON list of [recipient, channel key] done (`delivery.channel_key`: a fingerprint
+    # of the channel's URL; pairs with a masked channel, stored by an older version, are
+    # kept but never match: that channel is sent to again)
+    Column("delivered_to", Text),
     UniqueConstraint("org", "week", name="uq_digest_once"),
 )
 
 #: the recipient key of a digest addressed to the organisation itself (no chair person)
 UNIT_RECIPIENT = ""
-#: the columns of the layout before per-person digests (migrated by adding the new ones)
-_COLUMNS_V1 = {c.name for c in digest_outbox.columns} - {"chairs", "delivered_to"}
+#: the columns added with per-person digests (migrated by adding them)
+_ADDED = ("chairs", "delivered_to")
+#: the columns of the layout before per-person digests
+_COLUMNS_V1 = {c.name for c in digest_outbox.columns} - set(_ADDED)
 
 
 class _DigestIssued(Shape):
@@ -81,12 +86,15 @@ class DigestOutboxProjection(ReadModel):
 
     def migrate(self, conn: Connection) -> bool:
         """Rows kept by a planlog before per-person digests gain the two new columns
-        (empty: such a row goes to its organisation, as it would have)."""
+        (empty: such a row goes to its organisation, as it would have). Each is added
+        only if missing: a migration cut off between the two (SQLite commits each ALTER
+        on its own when run outside a transaction) must not block the next start."""
         columns = {c["name"] for c in inspect(conn).get_columns(digest_outbox.name)}
-        if columns != _COLUMNS_V1:
-            return False
-        conn.exec_driver_sql("ALTER TABLE digest_outbox ADD COLUMN chairs TEXT")
-        conn.exec_driver_sql("ALTER TABLE digest_outbox ADD COLUMN delivered_to TEXT")
+        missing = [name for name in _ADDED if name not in columns]
+        if not missing or columns != _COLUMNS_V1 | (set(_ADDED) - set(missing)):
+            return False  # not a layout this planlog knows
+        for name in missing:
+            conn.exec_driver_sql(f"ALTER TABLE digest_outbox ADD COLUMN {name} TEXT")
         return True
 
     def apply(self, conn: Connection, changes: list[Change]) -> None:

@@ -73,8 +73,10 @@ reminder_outbox = Table(
     Column("next_attempt_at", String(40), nullable=False),
     Column("claimed_at", String(40)),
     Column("sent_at", String(40)),
-    # JSON list of [recipient, masked channel] pairs done (a bare string, as rows written
-    # before digests have it, is a channel done for every recipient)
+    # JSON list of [recipient, channel key] pairs done (`delivery.channel_key`, a
+    # fingerprint of the URL). Masked channels, as older versions stored them (in pairs,
+    # or bare strings for every recipient in rows from before digests), are kept but
+    # never match a key: that channel is sent to again rather than perhaps never.
     Column("delivered_to", Text, nullable=False),
     Column("last_error", Text),
     UniqueConstraint("item_id", "occurrence", "key", name="uq_reminder_once"),

@@ -65,6 +65,23 @@ class Attempt:
     error: str | None
 
 
+@functools.lru_cache(maxsize=4096)  # looked up per row, recipient and channel, as mask is
+def channel_key(url: str) -> str:
+    """The key a delivery to this channel is recorded under: the first 16 hex digits of
+    the SHA-256 of the full URL. Never the mask: masks collide (every DingTalk robot masks
+    to the same URL, its token hidden), so one robot's success would count for the other;
+    and a fingerprint names the channel without storing its secret."""
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def by_channel(urls: list[str], attempts: list[Attempt]) -> list[tuple[str, Attempt]]:
+    """Each URL with its attempt (a sender answers one per URL, in order). A URL the
+    sender gave no attempt for failed: counting it done could lose a message."""
+    found = list(zip(urls, attempts, strict=False))
+    found.extend((u, Attempt(mask(u), False, "no attempt reported")) for u in urls[len(found) :])
+    return found
+
+
 def parse_urls(text: str | None) -> list[str]:
     """The URLs in a PLANLOG_NOTIFY_URLS value, separated by spaces and/or commas.
 

@@ -17,7 +17,8 @@ overdue first (`messages.render_digest`). Rows are marked per recipient: a row i
 - **At-least-once.** Rows are claimed (status `sending`) and committed before anything is
   sent, and marked after; a crash in between leaves them claimed until their lease runs
   out, and the digest is sent again. Channels that succeeded are remembered per row and
-  recipient, so a retry goes only to the channels that failed.
+  recipient, by a fingerprint of their full URL (never the mask, which two robots may
+  share), so a retry goes only to the channels that failed.
 - **In parallel.** Digests are sent by a bounded pool of threads, each as soon as it is
   worded; the database work (claiming, wording, recording) stays on the calling thread,
   in batches, and reads the batch's channels, people and digests of the day once, not
@@ -59,7 +60,15 @@ from planlog.projections.outbox import (
     utc_iso,
 )
 from planlog.projections.people import PersonRow, people_for, people_in
-from planlog.scheduler.delivery import Attempt, Mention, mask, next_retry_delay, parse_urls
+from planlog.scheduler.delivery import (
+    Attempt,
+    Mention,
+    by_channel,
+    channel_key,
+    mask,
+    next_retry_delay,
+    parse_urls,
+)
 from planlog.scheduler.delivery import send as channel_send
 from planlog.scheduler.messages import Digest, DigestItem, render_digest
 
@@ -404,8 +413,12 @@ class _Row:
     attempts: int
     status: str
     claimed_at: str | None
-    done: set[tuple[str, str]]  # (recipient, masked channel)
-    everyone: set[str]  # channels done for every recipient (rows from before digests)
+    # (recipient, channel_key). A pair an older version stored with the masked channel
+    # never matches a key, so that channel is sent to again: masks collide (two DingTalk
+    # robots mask alike), so a masked record cannot say which channel had it, and
+    # counting it delivered could lose a message; sending twice cannot.
+    done: set[tuple[str, str]]
+    everyone: set[str]  # masked channels done for all (rows from before digests): as above
     org: str | None
     item_title: str
     plan_title: str
@@ -558,7 +571,7 @@ def _group(rows: list[_Row]) -> dict[tuple[str, str], list[_Row]]:
 
 def _fully_done(row: _Row, recipient: str, urls: list[str]) -> bool:
     """Whether `recipient` had this row on every channel in `urls`."""
-    return all(row.channel_done(recipient, mask(u)) for u in urls)
+    return all(row.channel_done(recipient, channel_key(u)) for u in urls)
 
 
 @dataclass
@@ -714,7 +727,9 @@ def _prepare(
     by_rows: dict[tuple[tuple[int, ...], bool], list[str]] = defaultdict(list)
     for url in urls:
         todo = tuple(
-            r.position for r in group if not r.channel_done(r.as_recorded(org, name), mask(url))
+            r.position
+            for r in group
+            if not r.channel_done(r.as_recorded(org, name), channel_key(url))
         )
         if todo:
             by_rows[(todo, url in private)].append(url)
@@ -834,12 +849,12 @@ def _note_outcome(job: _Job, attempts: list[Attempt]) -> None:
         recipient = row.as_recorded(job.org, job.recipient)
         row.tried = True
         row.attempts_seen.extend(attempts)
-        for attempt in attempts:
-            if attempt.ok:
-                row.done.add((recipient, attempt.url))
+        for url, attempt in by_channel(job.urls, attempts):
+            if attempt.ok:  # keyed by the full URL: attempt.url is only its mask
+                row.done.add((recipient, channel_key(url)))
             else:
                 row.failed.append(f"{attempt.url}: {attempt.error}")
-        if all(row.channel_done(recipient, mask(u)) for u in job.urls):
+        if all(row.channel_done(recipient, channel_key(u)) for u in job.urls):
             row.reached.add(recipient)
 
 
@@ -852,7 +867,7 @@ def _record(
     for row in rows:
         waiting_for = [r for r in row.recipients if r not in row.reached]
         attempts = row.attempts + (1 if row.tried else 0)
-        if not waiting_for:
+        if not waiting_for and not row.failed:  # a channel that failed is never "sent"
             status, error, next_at = SENT, None, now
         elif row.failed:
             status, error = RETRYING, "; ".join(dict.fromkeys(row.failed))[:500]

@@ -9,10 +9,12 @@ digest costs what its district holds).
 Issuing is an event, `Organisation.DigestIssued`, refused a second time for the same
 organisation and week: two schedulers, a re-run or a restart issue it once. It names the
 district's chairs as registered people, by id (`chairs_of`): its active people with the
-role `chair`, and the people its chair (the organisation's free-text chair) names, found
-as reminders find the chair (`people_for`). Each chair gets their own message; with no
-chair registered it goes to the district as before, and the event says so
-(`addressed_to`: "chairs" or "unit").
+role `chair`, and the people its chair (the organisation's free-text chair) names, by
+their name only (a department named like the chair, 办公室, is not a chair), at most
+CHAIRS_MAX of them. Each chair gets their own message; with no chair registered it goes
+to the district as before, and the event says so (`addressed_to`: "chairs" or "unit").
+At send time only those still chairs are sent it: a chair who retired or whose role
+changed since gets no digest and no sign-in link.
 
 Where a message goes is found the way reminders find it (`planlog.scheduler.dispatch`):
 a chair with channels of their own (`own_channels`, minus any the district shares) gets
@@ -25,9 +27,12 @@ to one organisation), and gets one digest per district: each is that district's 
 district's failing or waiting channel does not hold up the other's.
 
 Sending is the digest outbox's side effect (`planlog.projections.digests`), at least
-once: a row is marked sent only after every chair had it on every channel, and retried
-with the reminders' backoff for as long as it takes (`planlog.scheduler.delivery`), only
-to those still waiting; one waiting for a channel goes as soon as one is set.
+once: a row is marked sent only after every chair had it on every channel (recorded by
+a fingerprint of each channel's full URL, never its mask: two DingTalk robots mask
+alike), and retried with the reminders' backoff for as long as it takes
+(`planlog.scheduler.delivery`), only to those still waiting; one waiting for a channel
+goes as soon as one is set. A row that fails in any way is retried on its own: the run
+goes on with the others.
 """
 
 from __future__ import annotations
@@ -44,7 +49,9 @@ from sqlalchemy.engine import Connection
 
 from planlog.auth.links import sign_in_url
 from planlog.domain.clock import PLAN_TZ
-from planlog.domain.errors import ConcurrencyConflict, RuleViolation
+from planlog.domain.errors import ConcurrencyConflict, PlanlogError, RuleViolation
+from planlog.domain.organisation import CHAIRS_MAX
+from planlog.domain.person import responsible_names
 from planlog.projections.digests import UNIT_RECIPIENT, digest_outbox
 from planlog.projections.outbox import (
     NO_CHANNEL,
@@ -54,11 +61,18 @@ from planlog.projections.outbox import (
     own_channels,
     utc_iso,
 )
-from planlog.projections.people import PersonRow, people_for, people_in, person_row
+from planlog.projections.people import PersonRow, people_in, person_row
 from planlog.projections.ranking import lagging, ranking
-from planlog.projections.rollup import org_tree
+from planlog.projections.rollup import org_tree, organisations
 from planlog.projections.runner import ReadModelRunner
-from planlog.scheduler.delivery import Attempt, Mention, mask, next_retry_delay
+from planlog.scheduler.delivery import (
+    Attempt,
+    Mention,
+    by_channel,
+    channel_key,
+    mask,
+    next_retry_delay,
+)
 from planlog.scheduler.delivery import send as channel_send
 from planlog.scheduler.dispatch import WAITING, Sender, channels_for
 from planlog.service.app import PlanlogApp
@@ -88,16 +102,20 @@ class DigestRun:
     sent: int  # digests delivered now (this week's and earlier retries)
 
 
+def is_chair(person: PersonRow, named_chair: str | None) -> bool:
+    """Whether a person chairs their organisation: the role `chair`, or the name its
+    free-text chair gives. By name only: unlike a reminder's responsible text, a chair
+    named "办公室" does not make everyone of the office a chair with a sign-in link."""
+    return person.role == CHAIR_ROLE or person.name in responsible_names(named_chair)
+
+
 def chairs_of(conn: Connection, org: str, named_chair: str | None) -> list[dict[str, str]]:
-    """The organisation's registered chairs, by person id: its active people with the
-    role `chair`, and those its free-text chair names (as reminders find the chair)."""
-    found = {p.id: p for p in people_in(conn, [org]) if p.role == CHAIR_ROLE}
-    if named_chair:
-        found.update((p.id, p) for p in people_for(conn, org, [named_chair]))
-    return [
-        {"person_id": p.id, "name": p.name}
-        for p in sorted(found.values(), key=lambda p: (p.name, p.id))
-    ]
+    """The organisation's registered chairs, by person id (`is_chair`), by name then id:
+    at most CHAIRS_MAX, as a digest takes no more (the first by that order, so every
+    scheduler picks the same)."""
+    found = [p for p in people_in(conn, [org]) if is_chair(p, named_chair)]
+    found.sort(key=lambda p: (p.name, p.id))
+    return [{"person_id": p.id, "name": p.name} for p in found[:CHAIRS_MAX]]
 
 
 def issue_digests(app: PlanlogApp, runner: ReadModelRunner, now: datetime) -> list[str]:
@@ -128,6 +146,9 @@ def issue_digests(app: PlanlogApp, runner: ReadModelRunner, now: datetime) -> li
             app.save_all(org)
         except (RuleViolation, ConcurrencyConflict):
             continue  # another scheduler issued it first: once is enough
+        except PlanlogError:  # one district's bad data must not hold up the others
+            log.exception("could not issue the laggard digest of %s (%s)", district, week)
+            continue
         issued.append(district)
     return issued
 
@@ -192,13 +213,23 @@ class _Plan:
     no_channel: list[str] = field(default_factory=list)  # names
 
 
+def _current_chair(conn: Connection, org: str) -> str | None:
+    """The organisation's free-text chair now (it may have changed since issuing)."""
+    return conn.execute(
+        select(organisations.c.chair).where(organisations.c.name == org)
+    ).scalar_one_or_none()
+
+
 def _plan(conn: Connection, org: str, chairs: list[dict[str, str]], names: list[str]) -> _Plan:
     """Whom a digest goes to and through which channels, looked up as reminders do:
-    each active chair through their own channels, those without any together through
-    the district's (or the default) channels; with no chair left, the district."""
+    each chair still active and still a chair (`is_chair` now: a role changed since
+    issuing takes the digest and its sign-in link away) through their own channels,
+    those without any together through the district's (or the default) channels; with
+    no chair left, the district."""
     shared = channels_for(conn, org, [])  # the district's channels, else the default
     people = [person_row(conn, c["person_id"]) for c in chairs]
-    active = [p for p in people if p is not None and not p.retired]
+    named = _current_chair(conn, org)
+    active = [p for p in people if p is not None and not p.retired and is_chair(p, named)]
     plan = _Plan()
     if not active:  # none registered (or all retired since): the district, as before
         if shared:  # greeting the chair named in free text, never one who has left
@@ -267,32 +298,71 @@ def deliver_digests(
         ).all()
     sent = 0
     for row in rows:
-        values = _deliver_row(engine, row, now, send, link_base)
+        # What this row's sending did so far, kept even when it fails half-way: a retry
+        # then goes only to those still waiting, nobody has it twice.
+        done = {(str(k), str(c)) for k, c in orjson.loads(row.delivered_to or "[]")}
+        try:
+            values = _deliver_row(engine, row, now, send, link_base, done)
+        except Exception as exc:  # one digest's failure must not hold up the others
+            log.exception("delivering the laggard digest of %s (%s) failed", row.org, row.week)
+            values = _retrying(row, now, done, [f"{type(exc).__name__}: {exc}"])
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    update(digest_outbox)
+                    .where(digest_outbox.c.position == row.position)
+                    .where(digest_outbox.c.status == row.status)
+                    .values(**values)
+                )
+        except Exception:  # unrecorded: it goes again (at least once), the others go on
+            log.exception("recording the laggard digest of %s (%s) failed", row.org, row.week)
+            continue
         if values["status"] == SENT:
             sent += 1
-        with engine.begin() as conn:
-            conn.execute(
-                update(digest_outbox)
-                .where(digest_outbox.c.position == row.position)
-                .where(digest_outbox.c.status == row.status)
-                .values(**values)
-            )
     return sent
 
 
-def _deliver_row(
-    engine: Engine, row: Any, now: datetime, send: Sender, link_base: str | None
+def _retrying(
+    row: Any, now: datetime, done: set[tuple[str, str]], failed: list[str]
 ) -> dict[str, Any]:
-    """Send one digest to whoever has not had it yet; the row's new values."""
+    """A row's values after a failed attempt: retried with backoff, never given up."""
+    tries = row.attempts + 1
+    return {
+        "status": RETRYING,
+        "attempts": tries,
+        "next_attempt_at": utc_iso(now + next_retry_delay(tries)),
+        "delivered_to": _delivered(done),
+        "last_error": "; ".join(failed)[:300],
+    }
+
+
+def _delivered(done: set[tuple[str, str]]) -> str:
+    return orjson.dumps(sorted([k, c] for k, c in done)).decode()
+
+
+def _deliver_row(
+    engine: Engine,
+    row: Any,
+    now: datetime,
+    send: Sender,
+    link_base: str | None,
+    done: set[tuple[str, str]],
+) -> dict[str, Any]:
+    """Send one digest to whoever has not had it yet, adding to `done` each (recipient,
+    channel_key) it reached; the row's new values. A pair an older version stored with
+    the masked channel never matches a key, so that channel gets the digest again: a
+    mask may stand for several channels (two DingTalk robots), so it cannot say which
+    one had it, and counting it delivered could lose a digest; sending twice cannot."""
     chairs = list(orjson.loads(row.chairs or "[]"))
-    done = {(str(k), str(c)) for k, c in orjson.loads(row.delivered_to or "[]")}
     with engine.connect() as conn:
         plan = _plan(conn, row.org, chairs, list(orjson.loads(row.recipients)))
     lagging_rows = orjson.loads(row.lagging)
     failed: list[str] = []
     for message in plan.messages:
         todo = [
-            u for u in message.urls if any((k, mask(u)) not in done for k in message.recipients)
+            u
+            for u in message.urls
+            if any((k, channel_key(u)) not in done for k in message.recipients)
         ]
         if not todo:
             continue  # had it on every channel in an earlier attempt
@@ -311,33 +381,31 @@ def _deliver_row(
             link=link,
             sign_in=message.own is not None and link is not None,
         )
-        for attempt in _send(send, message, todo, title, body):
-            if attempt.ok:
-                done.update((k, attempt.url) for k in message.recipients)
+        for url, attempt in by_channel(todo, _send(send, message, todo, title, body)):
+            if attempt.ok:  # keyed by the full URL: attempt.url is only its mask
+                done.update((k, channel_key(url)) for k in message.recipients)
             else:
                 failed.append(f"{attempt.url}: {attempt.error}")
-    reached = all((k, mask(u)) in done for m in plan.messages for k in m.recipients for u in m.urls)
+    reached = all(
+        (k, channel_key(u)) in done for m in plan.messages for k in m.recipients for u in m.urls
+    )
+    if failed:  # retried with backoff for as long as it takes, never given up
+        return _retrying(row, now, done, failed)
     tries = row.attempts + 1
-    delivered = orjson.dumps(sorted([k, c] for k, c in done)).decode()
     if reached and not plan.no_channel:
         return {
             "status": SENT,
             "sent_at": utc_iso(now),
             "attempts": tries,
-            "delivered_to": delivered,
+            "delivered_to": _delivered(done),
             "last_error": None,
         }
-    waiting = {
-        "attempts": tries,
-        "next_attempt_at": utc_iso(now + next_retry_delay(tries)),
-        "delivered_to": delivered,
-    }
-    if failed:  # retried with backoff for as long as it takes, never given up
-        return {**waiting, "status": RETRYING, "last_error": "; ".join(failed)[:300]}
     # waits for a channel: setting one wakes it (dispatch.set_channels)
     return {
-        **waiting,
         "status": NO_CHANNEL,
+        "attempts": tries,
+        "next_attempt_at": utc_iso(now + next_retry_delay(tries)),
+        "delivered_to": _delivered(done),
         "last_error": f"no notification channel for {', '.join(plan.no_channel)} ({row.org})",
     }
 

@@ -48,6 +48,26 @@ def _behind(d: dict[str, Any]) -> int:
     return len(d.get("lagging") or []) + int(d.get("more") or 0)
 
 
+def _digest_to(d: dict[str, Any], language: str) -> str:
+    """Whom a digest was addressed to. Version 1 recorded only the names it greeted
+    (`recipients`), not whether a chair was registered: it says those names, never
+    "no chair is registered", which it cannot know."""
+    zh = language == "zh"
+    if d.get("chairs"):
+        names = [str(c.get("name")) for c in d["chairs"]]
+        return "致 " + "、".join(names) if zh else "to " + ", ".join(names)
+    if d.get("addressed_to"):  # version 2 addressed to the organisation: none registered
+        return (
+            "未登记主席，发至本组织的通知渠道"
+            if zh
+            else "to the organisation's channels: no chair is registered"
+        )
+    recipients = [str(r) for r in d.get("recipients") or []]
+    if recipients:
+        return "致 " + "、".join(recipients) if zh else "to " + ", ".join(recipients)
+    return "发至本组织的通知渠道" if zh else "to the organisation's channels"
+
+
 def _dates(d: dict[str, Any], joiner: str, span: str) -> str:
     return joiner.join(
         f"{o['opens']}{span}{o['due']}" if o.get("opens") else str(o["due"])
@@ -254,20 +274,11 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
     ),
     event_name(Organisation.DigestIssued): (
         lambda d: (
-            f"发出 {d.get('week')} 督办周报（{_behind(d)} 个工会滞后），"
-            + (
-                "致 " + "、".join(str(c.get("name")) for c in d["chairs"])
-                if d.get("chairs")
-                else "未登记主席，发至本组织的通知渠道"
-            )
+            f"发出 {d.get('week')} 督办周报（{_behind(d)} 个工会滞后），" + _digest_to(d, "zh")
         ),
         lambda d: (
             f"Issued the {d.get('week')} laggard digest ({_behind(d)} union(s) behind), "
-            + (
-                "to " + ", ".join(str(c.get("name")) for c in d["chairs"])
-                if d.get("chairs")
-                else "to the organisation's channels: no chair is registered"
-            )
+            + _digest_to(d, "en")
         ),
     ),
     event_name(Organisation.ChairAppointed): (
