@@ -84,11 +84,13 @@ class ReceivedRequest:
 
 @dataclass
 class HttpReceiver:
-    """Records every request; answers with `status` after `delay` seconds."""
+    """Records every request; answers with `status` after `delay` seconds, its body a
+    byte every `trickle` seconds when that is set."""
 
     port: int = 0
     status: int = 200
     delay: float = 0.0
+    trickle: float = 0.0
     requests: list[ReceivedRequest] = field(default_factory=list)
 
     def url(self, scheme: str, path: str) -> str:
@@ -109,12 +111,20 @@ def http_receiver() -> Iterator[HttpReceiver]:
             if receiver.delay:
                 time.sleep(receiver.delay)
             payload = b"{}" if receiver.status < 400 else b'{"error": "boom"}'
+            if receiver.trickle:
+                payload = b" " * 10 + payload
             try:
                 self.send_response(receiver.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                if receiver.trickle:
+                    for byte in payload:  # each read is answered within a socket timeout
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(receiver.trickle)
+                else:
+                    self.wfile.write(payload)
             except OSError:
                 pass  # the client gave up (timeout test); nothing to answer to
 
