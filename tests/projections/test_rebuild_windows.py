@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from planlog.projections import timeline
 from planlog.projections.rollup import org_tree
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import NewItem, PlanlogApp
@@ -124,6 +125,19 @@ def test_a_window_too_heavy_is_written_before_the_next_batch(
     varied_history(app, clock, runner, busy_year)
     caught_up = read_model_rows(runner.engine)
     runner.window_bytes = 1  # every batch fills a window
+    runner.rebuild(lanes=1)
+    assert read_model_rows(runner.engine) == caught_up
+    runner.close()
+
+
+def test_a_timeline_window_written_a_slice_of_rows_at_a_time_has_every_row(
+    app: PlanlogApp, clock: Any, busy_year: Any, read_model_rows: Any, monkeypatch: Any
+) -> None:
+    runner = ReadModelRunner(app, batch_size=4)
+    varied_history(app, clock, runner, busy_year)
+    caught_up = read_model_rows(runner.engine)
+    monkeypatch.setattr(timeline, "ROWS_PER_INSERT", 3)
+    runner.window_events = 1_000_000
     runner.rebuild(lanes=1)
     assert read_model_rows(runner.engine) == caught_up
     runner.close()
