@@ -141,3 +141,35 @@ def test_a_timeline_window_written_a_slice_of_rows_at_a_time_has_every_row(
     runner.rebuild(lanes=1)
     assert read_model_rows(runner.engine) == caught_up
     runner.close()
+
+
+class Crash(Exception):
+    pass
+
+
+def test_a_rebuild_crashed_while_writing_a_window_resumes_to_the_rows_of_an_uninterrupted_one(
+    app: PlanlogApp, clock: Any, busy_year: Any, read_model_rows: Any, monkeypatch: Any
+) -> None:
+    runner = ReadModelRunner(app, batch_size=4)
+    varied_history(app, clock, runner, busy_year)
+    runner.window_events = 12  # windows of three batches
+    runner.rebuild(lanes=1)
+    uninterrupted = read_model_rows(runner.engine)
+    windows = {"n": 0}
+
+    def crash_in_second_window(projection: str, end: int) -> None:
+        if projection == "timeline":
+            windows["n"] += 1
+            if windows["n"] == 2:
+                raise Crash(f"killed while {projection} was writing its window up to {end}")
+
+    replay = runner.replay
+    monkeypatch.setattr(runner, "replay", lambda **kw: replay(fault=crash_in_second_window, **kw))
+    with pytest.raises(Crash):  # not swallowed into a quiet batch-by-batch fallback
+        runner.rebuild(lanes=1)
+    monkeypatch.undo()
+    stopped_at = {s.name: s.position for s in runner.status()}["timeline"]
+    assert 0 < stopped_at < runner.head()
+    runner.replay()
+    assert read_model_rows(runner.engine) == uninterrupted
+    runner.close()
