@@ -637,9 +637,13 @@ class IssueReminders(Command[tuple[IssueReminder, ...]]):
         self._check("reminders", tuple(self.reminders))
         self._check("stale_if", tuple(tuple(keys) for keys in self.stale_if))
         if len(self.stale_if) != len(self.reminders):
-            raise PlanlogError("stale_if needs one list of keys per reminder")
+            raise PlanlogError(
+                "每条提醒须有一组失效键（stale_if needs one list of keys per reminder）"
+            )
         if any(r.expected_version is not None for r in self.reminders):
-            raise PlanlogError("reminders issued together take no expected_version")
+            raise PlanlogError(
+                "一并发出的提醒不带预期版本（reminders issued together take no expected_version）"
+            )
 
 
 # ------------------------------------------------------- federation tasks
