@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
+from tests.projections.conftest import simulate_year
 
 from planlog.domain.board import board_from_aggregates
 from planlog.domain.errors import PlanlogError
@@ -20,7 +21,6 @@ from planlog.projections.runner import ReadModelRunner
 from planlog.projections.timeline import diff, timeline
 from planlog.projections.workload import workload
 from planlog.service.app import NewItem, PlanlogApp
-from tests.projections.conftest import simulate_year
 
 
 @pytest.mark.parametrize("today", [date(2026, 3, 1), date(2026, 6, 28), date(2026, 12, 30)])

@@ -841,7 +841,9 @@ def _send_all(
                 if future.done():
                     yield job, future.result()
                 elif not future.cancel():
-                    log.warning("gave up the digest of %s (%s): lease ending", job.recipient, job.org)
+                    log.warning(
+                        "gave up the digest of %s (%s): lease ending", job.recipient, job.org
+                    )
                     yield job, [Attempt(mask(u), False, "batch lease ending") for u in job.urls]
     finally:
         # A send still under way must not hold up recording the rest before the lease ends.
