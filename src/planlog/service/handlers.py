@@ -555,12 +555,11 @@ def issue_reminders(app: PlanlogApp, c: IssueReminders) -> tuple[IssueReminder, 
 
 def _still_chased(item: PlanItem, occurrence: str, stale_if: Sequence[str]) -> bool:
     """Whether the item still wants this reminder: what the reminder pass checks on the
-    item before issuing one alone (planlog.scheduler.reminders `_issue`)."""
-    occ = item.occurrences.get(occurrence)
-    if item.cancelled or occ is None or occ.status in FINISHED:
-        return False  # the read model lagged behind a completion
-    if item.open_extension_request(occurrence) is not None:
-        return False  # chasing pauses while the chair decides on a new date
+    item before issuing one alone (planlog.scheduler.reminders `_issue`). The pass
+    compares the slot due now with the reminder's key; here a batch gives the keys whose
+    issue makes the reminder stale (`stale_if`), worked out when it was found due."""
+    if not item.wants_chasing(occurrence):
+        return False  # the read model lagged behind a completion or a request
     return not item.reminders.get(occurrence, set()).intersection(stale_if)
 
 
