@@ -78,3 +78,8 @@ def test_a_target_outside_the_federation_is_refused(planlog: Any) -> None:
     planlog("org", "create", "外市总工会", "--json")
     refused = planlog("task", "send", item_id, "--to", "外市总工会", "--json", expect_exit=1)
     assert refused["error"]["rule"] == "task_target_below"
+
+
+def test_plan_index_answers_how_many_plans_it_indexed(planlog: Any) -> None:
+    _federation(planlog)  # plans made since the index began: nothing to add
+    assert planlog("plan", "index", "--json") == {"added": 0, "complete": True}

@@ -8,6 +8,8 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
+from tests.projections.conftest import simulate_year
 
 from planlog.domain.board import board_from_aggregates
 from planlog.domain.errors import PlanlogError
@@ -32,6 +34,23 @@ def test_board_read_model_equals_the_board_replayed_from_the_log(
         pid = UUID(plan_id)
         replayed = board_from_aggregates(app.get_plan(pid), app.plan_items(pid), today)
         assert projected == replayed
+
+
+@pytest.mark.postgres
+def test_a_board_read_leaves_sequential_scans_allowed_in_its_callers_transaction(
+    pg_url: str, clock: Any
+) -> None:
+    app = PlanlogApp(pg_url, clock=clock)
+    runner = ReadModelRunner(app, batch_size=7)
+    try:
+        plan_id = simulate_year(app, clock, plans=1)[0]
+        runner.catch_up()
+        with runner.engine.connect() as conn, conn.begin():
+            assert read_board(conn, plan_id, date(2026, 9, 1)) is not None
+            assert conn.execute(text("SHOW enable_seqscan")).scalar_one() == "on"
+    finally:
+        runner.close()
+        app.close()
 
 
 def test_board_totals_count_occurrences_of_live_items(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from planlog.projections import timeline
 from planlog.projections.rollup import org_tree
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import NewItem, PlanlogApp
@@ -126,4 +127,49 @@ def test_a_window_too_heavy_is_written_before_the_next_batch(
     runner.window_bytes = 1  # every batch fills a window
     runner.rebuild(lanes=1)
     assert read_model_rows(runner.engine) == caught_up
+    runner.close()
+
+
+def test_a_timeline_window_written_a_slice_of_rows_at_a_time_has_every_row(
+    app: PlanlogApp, clock: Any, busy_year: Any, read_model_rows: Any, monkeypatch: Any
+) -> None:
+    runner = ReadModelRunner(app, batch_size=4)
+    varied_history(app, clock, runner, busy_year)
+    caught_up = read_model_rows(runner.engine)
+    monkeypatch.setattr(timeline, "ROWS_PER_INSERT", 3)
+    runner.window_events = 1_000_000
+    runner.rebuild(lanes=1)
+    assert read_model_rows(runner.engine) == caught_up
+    runner.close()
+
+
+class Crash(Exception):
+    pass
+
+
+def test_a_rebuild_crashed_while_writing_a_window_resumes_to_the_rows_of_an_uninterrupted_one(
+    app: PlanlogApp, clock: Any, busy_year: Any, read_model_rows: Any, monkeypatch: Any
+) -> None:
+    runner = ReadModelRunner(app, batch_size=4)
+    varied_history(app, clock, runner, busy_year)
+    runner.window_events = 12  # windows of three batches
+    runner.rebuild(lanes=1)
+    uninterrupted = read_model_rows(runner.engine)
+    windows = {"n": 0}
+
+    def crash_in_second_window(projection: str, end: int) -> None:
+        if projection == "timeline":
+            windows["n"] += 1
+            if windows["n"] == 2:
+                raise Crash(f"killed while {projection} was writing its window up to {end}")
+
+    replay = runner.replay
+    monkeypatch.setattr(runner, "replay", lambda **kw: replay(fault=crash_in_second_window, **kw))
+    with pytest.raises(Crash):  # not swallowed into a quiet batch-by-batch fallback
+        runner.rebuild(lanes=1)
+    monkeypatch.undo()
+    stopped_at = {s.name: s.position for s in runner.status()}["timeline"]
+    assert 0 < stopped_at < runner.head()
+    runner.replay()
+    assert read_model_rows(runner.engine) == uninterrupted
     runner.close()

@@ -85,11 +85,13 @@ class ReceivedRequest:
 @dataclass
 class HttpReceiver:
     """Records every request; answers with `status` after `delay` seconds, or 500 to a
-    request whose path contains one of `refused` (one channel of several failing)."""
+    request whose path contains one of `refused` (one channel of several failing); its
+    body a byte every `trickle` seconds when that is set."""
 
     port: int = 0
     status: int = 200
     delay: float = 0.0
+    trickle: float = 0.0
     requests: list[ReceivedRequest] = field(default_factory=list)
     refused: set[str] = field(default_factory=set)
 
@@ -114,12 +116,20 @@ def http_receiver() -> Iterator[HttpReceiver]:
             if any(part in self.path for part in receiver.refused):
                 status = 500
             payload = b"{}" if status < 400 else b'{"error": "boom"}'
+            if receiver.trickle:
+                payload = b" " * 10 + payload
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                if receiver.trickle:
+                    for byte in payload:  # each read is answered within a socket timeout
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(receiver.trickle)
+                else:
+                    self.wfile.write(payload)
             except OSError:
                 pass  # the client gave up (timeout test); nothing to answer to
 

@@ -214,6 +214,18 @@ def test_slow_receiver_is_cut_off_by_the_timeout(http_receiver: Any) -> None:
     assert attempt.error
 
 
+def test_a_channel_trickling_its_answer_is_cut_off_by_the_overall_deadline(
+    http_receiver: Any,
+) -> None:
+    # Every byte comes within the socket timeout; the whole answer takes 4 s.
+    http_receiver.trickle = 0.3
+    started = time.monotonic()
+    [attempt] = send([http_receiver.url("json", "/trickle")], TITLE, BODY, timeout=1)
+    assert time.monotonic() - started < 2.0
+    assert attempt.ok is False
+    assert attempt.error == "timed out after 1s"
+
+
 def test_as_many_messages_are_in_flight_as_there_are_sending_threads(
     http_receiver: Any,
 ) -> None:

@@ -5,6 +5,7 @@ while it fails, and each rows of a digest marked delivered together."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import unquote
@@ -19,6 +20,7 @@ from planlog.auth.links import peek
 from planlog.config import Settings
 from planlog.projections.outbox import reminder_digests, reminder_outbox, reminders_report
 from planlog.projections.runner import ReadModelRunner
+from planlog.scheduler import dispatch
 from planlog.scheduler.delivery import mask
 from planlog.scheduler.dispatch import deliver, deliver_pending, set_channels
 from planlog.scheduler.service import reminder_pass
@@ -342,3 +344,20 @@ def test_a_reminder_is_not_sent_while_one_of_two_robots_that_mask_alike_fails(
     assert statuses(runner) == ["sent"]
     (retry,) = http_receiver.requests  # the robot that failed, not the one that had it
     assert f"access_token={second}" in retry.path
+
+
+def test_a_batch_still_sending_when_its_lease_runs_out_is_recorded_as_not_sent(
+    app: PlanlogApp, runner: Any, settings: Settings, http_receiver: Any, monkeypatch: Any
+) -> None:
+    # Another pass may claim the batch once its lease is over: by then this one must have
+    # recorded what it did, and a message still on its way must be retried, not "sent".
+    monkeypatch.setattr(dispatch, "SENDING_WINDOW", timedelta(seconds=1))
+    plan_of(app, ("甲", "工会女工", date(2026, 6, 26)))
+    set_channels(runner.engine, ORG, None, [http_receiver.url("json", "/hook")])
+    http_receiver.delay = 4.0
+    started = time.monotonic()
+    reminder_pass(app, runner, at(date(2026, 6, 26), 9), settings=settings)
+    assert time.monotonic() - started < 3.5
+    assert statuses(runner) == ["retrying"]
+    with runner.engine.connect() as conn:
+        assert conn.execute(select(reminder_outbox.c.sent_at)).scalars().all() == [None]

@@ -12,6 +12,7 @@ import pytest
 from planlog.domain.model import Plan
 from planlog.domain.registry import PlanIndex, plan_index_id
 from planlog.service.app import NewItem, PlanlogApp
+from planlog.service.commands import IndexPlans, PlansIndexed
 
 CITY = "市总工会"
 DISTRICT = "甲区总工会"
@@ -117,3 +118,73 @@ def test_an_older_store_reopened_is_still_not_taken_as_fully_indexed(
         assert not app.plans_indexed()
     finally:
         app.close()
+
+
+def _older_store(
+    app: PlanlogApp, monkeypatch: pytest.MonkeyPatch, *plans: tuple[str, str]
+) -> list[Any]:
+    """Plans (union, title) made by the code of before, which recorded no index."""
+    with monkeypatch.context() as before:
+        before.setattr(app, "index_plan", lambda plan, actor: ())
+        return [app.create_plan(org=o, year=2026, title=t, actor="c") for o, t in plans]
+
+
+def test_indexing_an_older_store_lets_a_send_find_its_plans_through_the_index(
+    app: PlanlogApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _tree(app)
+    older = _older_store(app, monkeypatch, (UNIONS[0], "旧计划"), (UNIONS[1], "旧计划"))
+    newer = app.create_plan(org=UNIONS[2], year=2026, title="新计划", actor="c")
+    assert not app.plans_indexed()
+    done = app.handle(IndexPlans(actor="admin", batch_size=1))
+    assert (done.added, done.complete) == (2, True)
+    assert app.plans_indexed()
+    source = _task(app)
+    _without_the_log(app, monkeypatch)
+    sent = app.send_task(source.id, UNIONS[:4], parents=PARENTS, actor="张主席")
+    assert (sent.copies, sent.plans_created) == (4, 1)
+    for union, plan in zip(UNIONS, [*older, newer], strict=False):
+        assert _plan_of_copy(app, sent.task_id, union).id == plan.id
+
+
+def test_indexing_plans_again_adds_nothing(
+    app: PlanlogApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _tree(app)
+    _older_store(app, monkeypatch, (UNIONS[0], "旧计划"))
+    app.handle(IndexPlans(actor="admin"))
+    head = app.recorder.max_notification_id()
+    assert app.handle(IndexPlans(actor="admin")) == PlansIndexed(added=0, complete=True)
+    assert app.recorder.max_notification_id() == head
+
+
+def test_an_indexed_older_plan_is_still_the_first_listed_among_plans_of_one_title(
+    app: PlanlogApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Indexed after the plans made since, the older plan is still the one made first.
+    _tree(app)
+    [older] = _older_store(app, monkeypatch, (UNIONS[0], "A 计划"))
+    app.create_plan(org=UNIONS[0], year=2026, title="A 计划", actor="c")
+    app.handle(IndexPlans(actor="admin"))
+    listed = next(e.plan_id for e in app.list_plans() if e.org == UNIONS[0])
+    source = _task(app)
+    _without_the_log(app, monkeypatch)
+    sent = app.send_task(source.id, [UNIONS[0]], parents=PARENTS, actor="张主席")
+    assert _plan_of_copy(app, sent.task_id, UNIONS[0]).id == older.id == listed
+
+
+def test_a_store_reopened_after_indexing_is_taken_as_fully_indexed(
+    store_url: str, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = PlanlogApp(store_url, clock=clock)
+    _tree(old)
+    _older_store(old, monkeypatch, (UNIONS[0], "旧计划"))
+    old.create_plan(org=UNIONS[1], year=2026, title="新计划", actor="c")
+    running = PlanlogApp(store_url, clock=clock)  # a server that saw the index incomplete
+    try:
+        assert not running.plans_indexed()
+        old.handle(IndexPlans(actor="admin"))
+        assert running.plans_indexed()
+    finally:
+        running.close()
+        old.close()

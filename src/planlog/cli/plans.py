@@ -15,6 +15,7 @@ from planlog.service.app import parse_moment
 from planlog.service.commands import (
     AddSection,
     CreatePlan,
+    IndexPlans,
     RenamePlan,
     RenameSection,
     ReorderSections,
@@ -212,6 +213,22 @@ def section_order(
     else:
         for section in plan.sections:
             out_console.print(_section_line(section.section_id, section.title))
+
+
+@plan_cli.command("index")
+@guarded
+def index(ctx: typer.Context, json_out: bool = JsonOption) -> None:
+    """Index the plans made before plan indexes existed (补建计划索引), once per older
+    store: sending a task then finds each union's plan without reading every plan."""
+    st = state(ctx)
+    done = st.app().handle(IndexPlans(actor=st.actor))
+    if json_out:
+        emit_json({"added": done.added, "complete": done.complete})
+    else:
+        out_console.print(
+            f"已补入索引 {done.added} 个计划（indexed {done.added} plan(s)）"
+            + ("" if done.complete else "；索引仍不完整（the index is still incomplete）")
+        )
 
 
 def _section_line(section_id: str, title: str | None, indent: str = "") -> Text:

@@ -622,6 +622,16 @@ class PlanItem(Aggregate):
             "每个时限都已完成或已提交办结（every occurrence is already done or submitted）",
         )
 
+    def wants_chasing(self, occurrence: str) -> bool:
+        """Whether a reminder about this occurrence may still be issued: the item is
+        live, the occurrence neither done nor handed in, and no request to move its
+        deadline awaits the chair (chasing pauses meanwhile). The reminder pass asks it
+        of the item itself before it issues, since its read model may lag behind."""
+        occ = self.occurrences.get(occurrence)
+        if self.cancelled or occ is None or occ.status in FINISHED:
+            return False
+        return self.open_extension_request(occurrence) is None
+
     def open_extension_request(self, occurrence: str) -> str | None:
         """The id of the extension request still waiting for the chair on this occurrence
         (the reminder issuer pauses chasing it meanwhile), or None."""

@@ -235,6 +235,20 @@ class PlanIndex(Aggregate):
             return  # recorded already: adding is idempotent
         self.trigger_event(self.PlanAdded, plan_id=str(plan_id), actor=actor, reason=None)
 
+    class EarlierPlansAdded(PlanlogEvent):
+        plan_ids: list[str]
+
+        def apply(self, index: PlanIndex) -> None:
+            index.plan_ids[:0] = [UUID(plan_id) for plan_id in self.plan_ids]
+
+    def add_earlier(self, plan_ids: list[UUID], *, actor: str) -> None:
+        """Plans made before the store kept indexes (`PlanIndexOrigin` incomplete), in the
+        order they were made: they go before every plan indexed as it was made, so the
+        index stays in the order the plans were made."""
+        new = [str(p) for p in dict.fromkeys(plan_ids) if p not in self.plan_ids]
+        if new:
+            self.trigger_event(self.EarlierPlansAdded, plan_ids=new, actor=actor, reason=None)
+
 
 class PlanIndexOrigin(Aggregate):
     """When the store began indexing plans (`PlanIndex`), recorded once with the first
@@ -253,3 +267,15 @@ class PlanIndexOrigin(Aggregate):
         return cls._create(
             cls.Recorded, id=INDEX_ORIGIN_ID, complete=bool(complete), actor=actor, reason=None
         )
+
+    class Completed(PlanlogEvent):
+        """Every plan made before the index began has been added to it since (`planlog
+        plans index`): from now on a union missing from the index has no plan."""
+
+        def apply(self, origin: PlanIndexOrigin) -> None:
+            origin.complete = True
+
+    def mark_complete(self, *, actor: str) -> None:
+        if self.complete:
+            return  # complete from the start, or backfilled already
+        self.trigger_event(self.Completed, actor=actor, reason=None)

@@ -289,39 +289,50 @@ def _position(row: ItemRow) -> int:
     return row.position
 
 
+def _item_row(r: Any) -> ItemRow:
+    """A board_items row as an ItemRow, its occurrences still to be added."""
+    return ItemRow(
+        item_id=r.item_id,
+        plan_id=r.plan_id,
+        position=r.position,
+        title=r.title,
+        section_id=r.section_id,
+        number=r.number,
+        responsible=r.responsible,
+        targets=orjson.loads(r.targets),
+        deadline_text=r.deadline_text,
+        cancelled=r.cancelled,
+        version=r.version,
+        updated_at=r.updated_at,
+    )
+
+
+def _add_occurrences(conn: Connection, at: dict[int, ItemRow]) -> None:
+    """Each item's occurrence rows, read by the items' positions (the clustered key)."""
+    o = board_occurrences.c
+    for batch in chunks(list(at), 500):
+        for r in conn.execute(select(board_occurrences).where(o.item_position.in_(batch))):
+            at[r.item_position].occurrences[r.due] = OccurrenceRow(
+                due=r.due,
+                opens=r.opens,
+                status=r.status,
+                percent=r.percent,
+                done_on=r.done_on,
+                note=r.note,
+                request_id=r.request_id,
+                request_to=r.request_to,
+                request_status=r.request_status,
+                request_reason=r.request_reason,
+            )
+
+
 def load_items(conn: Connection, item_ids: list[str]) -> dict[str, ItemRow]:
     rows: dict[str, ItemRow] = {}
     for chunk in chunks(item_ids):
         at: dict[int, ItemRow] = {}
         for r in conn.execute(select(board_items).where(board_items.c.item_id.in_(chunk))):
-            rows[r.item_id] = at[r.position] = ItemRow(
-                item_id=r.item_id,
-                plan_id=r.plan_id,
-                position=r.position,
-                title=r.title,
-                section_id=r.section_id,
-                number=r.number,
-                responsible=r.responsible,
-                targets=orjson.loads(r.targets),
-                deadline_text=r.deadline_text,
-                cancelled=r.cancelled,
-                version=r.version,
-                updated_at=r.updated_at,
-            )
-        query = select(board_occurrences).where(board_occurrences.c.item_position.in_(list(at)))
-        for o in conn.execute(query):
-            at[o.item_position].occurrences[o.due] = OccurrenceRow(
-                due=o.due,
-                opens=o.opens,
-                status=o.status,
-                percent=o.percent,
-                done_on=o.done_on,
-                note=o.note,
-                request_id=o.request_id,
-                request_to=o.request_to,
-                request_status=o.request_status,
-                request_reason=o.request_reason,
-            )
+            rows[r.item_id] = at[r.position] = _item_row(r)
+        _add_occurrences(conn, at)
     return rows
 
 
@@ -394,41 +405,32 @@ def _plan_items(conn: Connection, plan_id: str) -> list[ItemRow]:
     Each is an index probe; only the planner can get that wrong. Without statistics (a
     table just filled by a rebuild, a restored copy, autovacuum off) it takes a join,
     or a list of 50 positions, to match a quarter of the table and reads every union's
-    occurrences for one plan (30–70 ms at 200 unions, under 1 ms probed). Within this
-    read's own transaction only, a scan is ruled out on PostgreSQL; SQLite probes."""
-    i, o = board_items.c, board_occurrences.c
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SET LOCAL enable_seqscan = off"))
+    occurrences for one plan (30–70 ms at 200 unions, under 1 ms probed). So on
+    PostgreSQL a scan is ruled out for these two queries only. The connection may be in
+    its caller's transaction, where `SET LOCAL` would last until that transaction ends
+    and rule scans out for whatever the caller reads next: the setting is taken and
+    given back around the two reads, inside a savepoint so that a failed read rolls the
+    setting back with it. SQLite probes."""
+    if conn.dialect.name != "postgresql":
+        return _read_plan_items(conn, plan_id)
+    with conn.begin_nested():
+        prior = conn.execute(
+            text(
+                "SELECT current_setting('enable_seqscan'), "
+                "set_config('enable_seqscan', 'off', true)"
+            )
+        ).scalar_one()
+        rows = _read_plan_items(conn, plan_id)
+        conn.execute(text("SELECT set_config('enable_seqscan', :prior, true)"), {"prior": prior})
+    return rows
+
+
+def _read_plan_items(conn: Connection, plan_id: str) -> list[ItemRow]:
+    i = board_items.c
     rows: dict[int, ItemRow] = {}
     for r in conn.execute(select(board_items).where(i.plan_id == plan_id).order_by(i.position)):
-        rows[r.position] = ItemRow(
-            item_id=r.item_id,
-            plan_id=r.plan_id,
-            position=r.position,
-            title=r.title,
-            section_id=r.section_id,
-            number=r.number,
-            responsible=r.responsible,
-            targets=orjson.loads(r.targets),
-            deadline_text=r.deadline_text,
-            cancelled=r.cancelled,
-            version=r.version,
-            updated_at=r.updated_at,
-        )
-    for batch in chunks(list(rows), 500):
-        for r in conn.execute(select(board_occurrences).where(o.item_position.in_(batch))):
-            rows[r.item_position].occurrences[r.due] = OccurrenceRow(
-                due=r.due,
-                opens=r.opens,
-                status=r.status,
-                percent=r.percent,
-                done_on=r.done_on,
-                note=r.note,
-                request_id=r.request_id,
-                request_to=r.request_to,
-                request_status=r.request_status,
-                request_reason=r.request_reason,
-            )
+        rows[r.position] = _item_row(r)
+    _add_occurrences(conn, rows)
     return list(rows.values())
 
 

@@ -399,7 +399,9 @@ class ReadModelRunner:
                 snapshot, [p.name for p in folding if p.quarantinable]
             )
         if any(marks[p.name][0] != start for p in folding):
-            raise TrackingMoved("positions moved while the window was opened")
+            raise TrackingMoved(
+                "打开窗口期间位置已变 / positions moved while the window was opened"
+            )
         windows: dict[str, Window] = {}
         for p in folding:
             window = p.window()
@@ -462,7 +464,10 @@ class ReadModelRunner:
                 if window is None:
                     continue
                 if now[projection.name] != marks[projection.name]:
-                    raise TrackingMoved(f"{projection.name} moved past #{start} meanwhile")
+                    raise TrackingMoved(
+                        f"{projection.name} 已越过 #{start} / "
+                        f"{projection.name} moved past #{start} meanwhile"
+                    )
                 types = projection.types
                 mine = changes if types is None else [c for c in changes if c.type in types]
                 blocked = held.get(projection.name)
@@ -495,7 +500,10 @@ class ReadModelRunner:
                 continue
             with self._snapshot() as snapshot:
                 if self._marks(snapshot)[projection.name] != marks[projection.name]:
-                    raise TrackingMoved(f"{projection.name} moved past #{start} meanwhile")
+                    raise TrackingMoved(
+                        f"{projection.name} 已越过 #{start} / "
+                        f"{projection.name} moved past #{start} meanwhile"
+                    )
                 try:
                     write = window.writer(snapshot)
                 except Exception:
@@ -503,6 +511,7 @@ class ReadModelRunner:
                     failed.append(projection)
                     continue
             del window  # its rows are in `write` now: hold them once
+            crashed = False
             try:
                 with self.engine.begin() as conn:
                     self._move(conn, projection.name, start, end, marks[projection.name][1])
@@ -510,10 +519,14 @@ class ReadModelRunner:
                         self._hold(conn, projection.name, waiting[projection.name])
                     write(conn)
                     if fault is not None:
+                        crashed = True  # a crash here (tests inject one) rolls back and stops
                         fault(projection.name, end)
+                        crashed = False
             except TrackingMoved:
                 raise
             except Exception:  # rolled back: the batch path finds out whose fault it is
+                if crashed:
+                    raise  # a crash is not the window's fault: no quiet batch-by-batch path
                 log.info("%s: window not written", projection.name, exc_info=True)
                 failed.append(projection)
 
@@ -541,7 +554,9 @@ class ReadModelRunner:
             # the batch was chosen for; the versions it shows are checked at the write.
             marks = self._marks(snapshot)
             if any(marks[p.name][0] != seen for p, seen, _ in parts):
-                raise TrackingMoved("positions moved while the batch was read")
+                raise TrackingMoved(
+                    "读取本批期间位置已变 / positions moved while the batch was read"
+                )
             held = quarantine.held_aggregates(
                 snapshot, [p.name for p, _, _ in parts if p.quarantinable]
             )

@@ -257,12 +257,7 @@ class _TimelineWindow(Window):
         new_keys = self.keys.new if self.keys is not None else []
         items = [(item_id, plan, title) for item_id, (plan, title) in self.new_items.items()]
         retitled = sorted(self.retitled.items())
-        rows = [
-            (position, moment, None if plan == NO_PLAN else plan)
-            for position, moment, plan in zip(
-                self.positions, self.micros, self.rows_plan, strict=True
-            )
-        ]
+        positions, micros, rows_plan = self.positions, self.micros, self.rows_plan
 
         def write(conn: Connection) -> None:
             insert_rows(conn, timeline_plans, new_keys)
@@ -273,13 +268,26 @@ class _TimelineWindow(Window):
                     .where(timeline_item_plans.c.item_id == item_id)
                     .values(title=title)
                 )
-            insert_rows(conn, audit_timeline, rows)
+            # The rows as tuples a slice at a time: a tuple of three ints is ~150 bytes,
+            # six times the 24 the window counts for an event in its arrays, so a whole
+            # window's list of them would go far over `window_bytes`.
+            for start in range(0, len(positions), ROWS_PER_INSERT):
+                end = start + ROWS_PER_INSERT
+                rows = [
+                    (position, moment, None if plan == NO_PLAN else plan)
+                    for position, moment, plan in zip(
+                        positions[start:end], micros[start:end], rows_plan[start:end], strict=True
+                    )
+                ]
+                insert_rows(conn, audit_timeline, rows)
 
         return write
 
 
 #: a row without a plan, in the window's integer arrays
 NO_PLAN = -1
+#: timeline rows built and inserted at once when a window is written (~7 MB of tuples)
+ROWS_PER_INSERT = 50_000
 
 
 _ITEM, _PLAN, _OTHER = "item", "plan", "other"

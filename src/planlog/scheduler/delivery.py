@@ -29,9 +29,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 import apprise
@@ -192,7 +195,12 @@ def send(
     attempts = []
     for url in urls:
         if mention and _robot_kind(url) is not None:
-            attempts.append(post_robot(url, title, body, mention, timeout=timeout))
+            # urlopen's timeout is per socket operation: the deadline is the whole post's.
+            post = functools.partial(post_robot, url, title, body, mention, timeout=timeout)
+            try:
+                attempts.append(_within(timeout, post))
+            except _Late:
+                attempts.append(_timed_out(url, timeout))
         else:
             attempts.append(_send_one(url, title, body, timeout))
     return attempts
@@ -275,19 +283,27 @@ def _fit(text: str, limit: int) -> str:
 
 def _send_one(url: str, title: str, body: str, timeout: float) -> Attempt:
     shown = mask(url)
-    try:
+
+    def notify() -> apprise.AppriseResult | None:
         notifier = _notifier(url, timeout)
         if notifier is None:
-            return Attempt(shown, False, "invalid notification URL")
-        result = notifier.notify(
+            return None
+        return notifier.notify(
             body=body,
             title=title,
             # The body is plain text: e-mail then goes out as text/plain with its line
             # breaks, and HTML-only channels get it escaped.
             body_format=apprise.NotifyFormat.TEXT,
         )
+
+    try:
+        result = _within(timeout, notify)
+    except _Late:
+        return _timed_out(url, timeout)
     except Exception as exc:  # a channel must never take the scheduler down
         return Attempt(shown, False, _short(f"{type(exc).__name__}: {exc}"))
+    if result is None:
+        return Attempt(shown, False, "invalid notification URL")
     if result:
         return Attempt(shown, True, None)
     return Attempt(shown, False, _reason(result, timeout))
@@ -296,9 +312,48 @@ def _send_one(url: str, title: str, body: str, timeout: float) -> Attempt:
 #: apprise sends a message that has a deadline (a `timeout`, or its asset's 60 s
 #: `service_timeout`) on its own process-wide pool of cpu+4 threads: six on two cores,
 #: whatever our pool of WORKERS threads, so a busy day's digests went out six at a time
-#: (bench/delivery.py --latency). Without a deadline it sends in the calling thread; the
-#: socket timeouts below (at most `timeout`) still cut off a channel that does not answer.
+#: (bench/delivery.py --latency). Without a deadline it sends in the calling thread, so
+#: the deadline is ours (`_within`): the socket timeouts below only cut off a channel
+#: that stops answering, not one that trickles a byte at a time, and a send that
+#: outlasts the dispatcher's lease on its batch gets the batch claimed and sent again.
 _IN_THIS_THREAD = apprise.AppriseAsset(service_timeout=0)
+
+_R = TypeVar("_R")
+
+
+def _timed_out(url: str, timeout: float) -> Attempt:
+    late = apprise.AppriseResult(apprise.AppriseResultStatus.TIMEOUT, elapsed=timeout)
+    return Attempt(mask(url), False, _reason(late, timeout))
+
+
+class _Late(Exception):
+    """The channel had not answered when the message's deadline came."""
+
+
+#: Per sending thread, one helper thread that does the sending, so that the sending
+#: thread can stop waiting for it at the deadline.
+_helper = threading.local()
+
+
+def _within(seconds: float, work: Callable[[], _R]) -> _R:
+    """work's answer, or _Late once `seconds` have passed without one.
+
+    Python cannot stop a thread, so a late send goes on in its helper until its sockets
+    give up; the helper is abandoned (the message is recorded as failed and retried
+    later, never as sent) and the next message gets a new one. One helper per sending
+    thread keeps as many messages in flight as there are sending threads, and keeps the
+    helper's cache of apprise objects (`_reusable`) from one message to the next."""
+    pool: ThreadPoolExecutor | None = getattr(_helper, "pool", None)
+    if pool is None:
+        pool = _helper.pool = ThreadPoolExecutor(1, thread_name_prefix="planlog-channel")
+    future = pool.submit(work)
+    try:
+        return future.result(timeout=seconds)
+    except FuturesTimeout:
+        pool.shutdown(wait=False)
+        _helper.pool = None
+        raise _Late from None
+
 
 #: Per sending thread, the apprise objects of webhook-like channels, reused: parsing the
 #: URL and building the plugin was a third of a digest's cost. Only channels apprise does

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -73,6 +74,10 @@ from planlog.scheduler.delivery import send as channel_send
 from planlog.scheduler.messages import Digest, DigestItem, render_digest
 
 LEASE = timedelta(minutes=10)
+#: How long a batch may send before it stops handing out messages: what is left goes
+#: out on the next pass. The rest of the lease is for recording the outcomes, so that no
+#: other pass claims the batch (and sends it again) while this one still works on it.
+SENDING_WINDOW = LEASE * 0.8
 #: Threads sending digests at once: enough to hide each channel's round trip, few
 #: enough not to swamp a webhook or an SMTP relay.
 WORKERS = 16
@@ -596,6 +601,7 @@ def _run_batch(
 ) -> None:
     rows = {r.position: r for rs in groups.values() for r in rs}
     claimed = _claim(engine, list(rows.values()), now)
+    until = time.monotonic() + SENDING_WINDOW.total_seconds()
     groups = {key: [r for r in rs if r.position in claimed] for key, rs in groups.items()}
     mine = [rows[p] for p in claimed]
     sent_today = _sent_today(engine, {key for key, rs in groups.items() if rs}, day)
@@ -620,7 +626,7 @@ def _run_batch(
                         row.failed.append(f"{type(exc).__name__}: {exc}"[:500])
 
     sent: list[DigestSent] = []
-    for job, attempts in _send_all(jobs(), wording.send, workers):
+    for job, attempts in _send_all(jobs(), wording.send, workers, until):
         _note_outcome(job, attempts)
         positions = [r.position for r in job.rows]
         sent.append(DigestSent(job.org, job.recipient, day.isoformat(), positions, attempts))
@@ -821,18 +827,42 @@ def _link(item_id: str, wording: _Wording) -> str | None:
 
 
 def _send_all(
-    jobs: Iterable[_Job], send: Sender, workers: int
+    jobs: Iterable[_Job], send: Sender, workers: int, until: float
 ) -> Iterable[tuple[_Job, list[Attempt]]]:
     """Send each job as it comes (the pool starts on the first while the others are
-    worded); the outcomes once every job is handed over, on the calling thread."""
+    worded); the outcomes once every job is handed over, on the calling thread.
+
+    Nothing is sent after `until` (time.monotonic()): a job not started by then is left
+    untried, its rows due again on the next pass; one still sending is given up as
+    failed, to be retried, never recorded as sent. Each message has its own deadline
+    (delivery.send's `timeout`); this one bounds the batch as a whole by its lease."""
     if workers <= 1:
         for job in jobs:
+            if time.monotonic() >= until:
+                return
             yield job, _send_guarded(job, send)
         return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="planlog-send") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="planlog-send")
+    try:
         futures = {pool.submit(_send_guarded, job, send): job for job in jobs}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        pending = set(futures)
+        try:
+            for future in as_completed(futures, timeout=max(0.0, until - time.monotonic())):
+                pending.discard(future)
+                yield futures[future], future.result()
+        except TimeoutError:
+            for future in pending:
+                job = futures[future]
+                if future.done():
+                    yield job, future.result()
+                elif not future.cancel():
+                    log.warning(
+                        "gave up the digest of %s (%s): lease ending", job.recipient, job.org
+                    )
+                    yield job, [Attempt(mask(u), False, "batch lease ending") for u in job.urls]
+    finally:
+        # A send still under way must not hold up recording the rest before the lease ends.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _send_guarded(job: _Job, send: Sender) -> list[Attempt]:
@@ -900,7 +930,9 @@ def _record(
         if updates:
             conn.execute(
                 update(reminder_outbox)
-                .where(o.position == bindparam("p"))
+                # Only rows still ours: one this pass held past its lease may have been
+                # claimed again, and what the other pass records is the truth about it.
+                .where(o.position == bindparam("p"), o.claimed_at == utc_iso(now))
                 .values(
                     status=bindparam("status"),
                     attempts=bindparam("attempts"),

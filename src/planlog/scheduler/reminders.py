@@ -314,18 +314,7 @@ class ReminderIssuer:
         self, pending: list[_Pending], reminders: list[IssuedReminder]
     ) -> set[tuple[str, str, str]]:
         """Record the batch in one command; the (item, occurrence, key) recorded."""
-        commands = [
-            IssueReminder(
-                item_id=UUID(r.item_id),
-                occurrence=r.occurrence,
-                kind=r.kind,
-                key=r.key,
-                scheduled_for=datetime.fromisoformat(r.scheduled_for),
-                recipients=r.recipients,
-                escalate=r.escalate,
-            )
-            for r in reminders
-        ]
+        commands = [_command(r) for r in reminders]
         stale_if = [_stale_if(p.slots, p.slot) for p in pending]
         recorded = self.app.handle(IssueReminders(reminders=commands, stale_if=stale_if))
         return {(str(c.item_id), c.occurrence, c.key) for c in recorded}
@@ -513,25 +502,12 @@ class ReminderIssuer:
         for _ in range(3):
             try:
                 item = self.app.get_item(UUID(due.item_id))
-                occ = item.occurrences.get(reminder.occurrence)
-                if item.cancelled or occ is None or occ.status in CLOSED:
-                    return False  # the read model lagged behind a completion
-                if _extension_requested(item, reminder.occurrence):
-                    return False  # chasing pauses while the chair decides on a new date
+                if not item.wants_chasing(reminder.occurrence):
+                    return False  # the read model lagged behind a completion or a request
                 slot = due_reminder(slots, item.reminders.get(reminder.occurrence, set()), now)
                 if slot is None or slot.key != reminder.key:
                     return False  # issued meanwhile, by another pass
-                self.app.handle(
-                    IssueReminder(
-                        item_id=item.id,
-                        occurrence=reminder.occurrence,
-                        kind=reminder.kind,
-                        key=reminder.key,
-                        scheduled_for=datetime.fromisoformat(reminder.scheduled_for),
-                        recipients=reminder.recipients,
-                        escalate=reminder.escalate,
-                    )
-                )
+                self.app.handle(_command(reminder))
                 return True
             except ConcurrencyConflict:
                 continue  # someone wrote the item meanwhile: look again
@@ -549,11 +525,17 @@ def _stale_if(slots: list[Slot], slot: Slot) -> list[str]:
     return [s.key for s in ordered[ordered.index(slot) :]]
 
 
-def _extension_requested(item: Any, occurrence: str) -> bool:
-    """Whether a request to move this deadline awaits the chair (extension requests come
-    with sign-off; an item without them has none)."""
-    open_request = getattr(item, "open_extension_request", None)
-    return open_request is not None and open_request(occurrence) is not None
+def _command(reminder: IssuedReminder) -> IssueReminder:
+    """The command that records a reminder found due, alone or in a batch."""
+    return IssueReminder(
+        item_id=UUID(reminder.item_id),
+        occurrence=reminder.occurrence,
+        kind=reminder.kind,
+        key=reminder.key,
+        scheduled_for=datetime.fromisoformat(reminder.scheduled_for),
+        recipients=reminder.recipients,
+        escalate=reminder.escalate,
+    )
 
 
 _PlanGroup = tuple[str, Callable[[], _Policy], list[_Due]]

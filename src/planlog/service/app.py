@@ -153,7 +153,7 @@ class PlanlogApp(Application[UUID]):
         #: include the caller's own writes
         self.last_position = 0
         self._legacy: tuple[int, PlanRegistry] | None = None
-        #: the store's PlanIndexOrigin once found: recorded once, never changed
+        #: the store's PlanIndexOrigin once found complete: it never changes after that
         self._index_origin: PlanIndexOrigin | None = None
         with ddl_lock(self.store):
             super().__init__(env={**self.store.env, **(env or {})})
@@ -248,14 +248,18 @@ class PlanlogApp(Application[UUID]):
 
     def index_origin(self) -> PlanIndexOrigin | None:
         """When this store began indexing plans, if it has (`PlanIndexOrigin`)."""
-        if self._index_origin is None:
-            try:
-                found: Aggregate = self.repository.get(INDEX_ORIGIN_ID)
-            except AggregateNotFoundError:
-                return None
-            assert isinstance(found, PlanIndexOrigin)
+        if self._index_origin is not None:
+            return self._index_origin
+        try:
+            found: Aggregate = self.repository.get(INDEX_ORIGIN_ID)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(found, PlanIndexOrigin)
+        # An incomplete origin is read again each time: a backfill (`IndexPlans`) in
+        # another process may complete it meanwhile. A complete one stays complete.
+        if found.complete:
             self._index_origin = found
-        return self._index_origin
+        return found
 
     def plans_indexed(self) -> bool:
         """Whether every plan of the store is in its organisation's `PlanIndex`: the
@@ -612,27 +616,37 @@ class PlanlogApp(Application[UUID]):
         """Every plan, read from the event log itself (its plans' creations and renames),
         so a script sees its own writes at once. It reads the whole log: the doors list
         plans from the board read model (`planlog.projections.queries.plan_entries`)."""
-        topics = [get_topic(Plan.Created), get_topic(Plan.Renamed)]
         entries: dict[UUID, PlanEntry] = {}
+        for event in self._logged(Plan.Created, Plan.Renamed):
+            if isinstance(event, Plan.Created):
+                fingerprint = (event.source or {}).get("fingerprint")
+                entries[event.originator_id] = PlanEntry(
+                    event.originator_id, event.org, event.year, event.title, fingerprint
+                )
+            elif event.originator_id in entries:
+                found = entries[event.originator_id]
+                entries[found.plan_id] = replace(found, title=event.title)
+        return sorted(entries.values(), key=lambda e: (e.org, e.year, e.title))
+
+    def plan_creations(self) -> Iterator[Plan.Created]:
+        """Every plan's creation, in the order the plans were made (the log's)."""
+        for event in self._logged(Plan.Created):
+            assert isinstance(event, Plan.Created)
+            yield event
+
+    def _logged(self, *kinds: type[Aggregate.Event]) -> Iterator[Any]:
+        """The events of these kinds from the whole log, in order, a page at a time."""
+        topics = [get_topic(kind) for kind in kinds]
         start: int | None = None
         while True:
             page = self.recorder.select_notifications(
                 start, 1_000, topics=topics, inclusive_of_start=False
             )
             for notification in page:
-                event: Any = self.mapper.to_domain_event(notification)
-                if isinstance(event, Plan.Created):
-                    fingerprint = (event.source or {}).get("fingerprint")
-                    entries[event.originator_id] = PlanEntry(
-                        event.originator_id, event.org, event.year, event.title, fingerprint
-                    )
-                elif event.originator_id in entries:
-                    found = entries[event.originator_id]
-                    entries[found.plan_id] = replace(found, title=event.title)
+                yield self.mapper.to_domain_event(notification)
             if len(page) < 1_000:
-                break
+                return
             start = page[-1].id
-        return sorted(entries.values(), key=lambda e: (e.org, e.year, e.title))
 
     def find_imported(self, org: str, year: int, fingerprint: str) -> PlanEntry | None:
         try:

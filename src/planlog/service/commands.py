@@ -637,12 +637,40 @@ class IssueReminders(Command[tuple[IssueReminder, ...]]):
         self._check("reminders", tuple(self.reminders))
         self._check("stale_if", tuple(tuple(keys) for keys in self.stale_if))
         if len(self.stale_if) != len(self.reminders):
-            raise PlanlogError("stale_if needs one list of keys per reminder")
+            raise PlanlogError(
+                "每条提醒须有一组失效键（stale_if needs one list of keys per reminder）"
+            )
         if any(r.expected_version is not None for r in self.reminders):
-            raise PlanlogError("reminders issued together take no expected_version")
+            raise PlanlogError(
+                "一并发出的提醒不带预期版本（reminders issued together take no expected_version）"
+            )
 
 
 # ------------------------------------------------------- federation tasks
+
+
+@dataclass(frozen=True)
+class PlansIndexed:
+    """What indexing the store's plans did: plans added to an index now, and whether
+    every plan of the store is in its index since (`PlanlogApp.plans_indexed`)."""
+
+    added: int
+    complete: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class IndexPlans(Command[PlansIndexed]):
+    """Add every plan made before the store kept plan indexes to its organisation's
+    index for its year, then record that the indexes are complete: sending a task then
+    finds each union's plan in its index instead of reading every plan in the log. Run
+    once on a store from before the indexes; running it again adds nothing."""
+
+    actor: str
+    batch_size: int = 500
+
+    def __post_init__(self) -> None:
+        self._check("batch_size", _batch_size(self.batch_size))
+
 
 #: Copies saved per transaction: one batch is all or nothing; a failure leaves the
 #: batches before it saved, and sending again completes the rest (planlog.domain.task).

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from planlog.deadlines import parse_deadline
@@ -20,7 +21,7 @@ from planlog.domain.errors import ConcurrencyConflict
 from planlog.domain.model import ItemDetails, Plan, PlanItem
 from planlog.domain.organisation import Organisation, name_in_use
 from planlog.domain.person import Person
-from planlog.domain.registry import ImportedDocument
+from planlog.domain.registry import ImportedDocument, PlanIndex, PlanIndexOrigin
 from planlog.domain.status import FINISHED
 from planlog.domain.task import FederationTask, copy_plan_title, task_id_for
 from planlog.service.commands import (
@@ -37,11 +38,13 @@ from planlog.service.commands import (
     Complete,
     CreatePlan,
     DecideExtension,
+    IndexPlans,
     IssueReminder,
     IssueReminders,
     MoveOccurrence,
     MoveOrganisation,
     NewItem,
+    PlansIndexed,
     Reassign,
     RegisterOrganisation,
     RegisterPerson,
@@ -555,13 +558,69 @@ def issue_reminders(app: PlanlogApp, c: IssueReminders) -> tuple[IssueReminder, 
 
 def _still_chased(item: PlanItem, occurrence: str, stale_if: Sequence[str]) -> bool:
     """Whether the item still wants this reminder: what the reminder pass checks on the
-    item before issuing one alone (planlog.scheduler.reminders `_issue`)."""
-    occ = item.occurrences.get(occurrence)
-    if item.cancelled or occ is None or occ.status in FINISHED:
-        return False  # the read model lagged behind a completion
-    if item.open_extension_request(occurrence) is not None:
-        return False  # chasing pauses while the chair decides on a new date
+    item before issuing one alone (planlog.scheduler.reminders `_issue`). The pass
+    compares the slot due now with the reminder's key; here a batch gives the keys whose
+    issue makes the reminder stale (`stale_if`), worked out when it was found due."""
+    if not item.wants_chasing(occurrence):
+        return False  # the read model lagged behind a completion or a request
     return not item.reminders.get(occurrence, set()).intersection(stale_if)
+
+
+# ------------------------------------------------------- plan indexes
+
+
+@handles(IndexPlans)
+def index_plans(app: PlanlogApp, c: IndexPlans) -> PlansIndexed:
+    """Each plan not yet in its organisation's index is added to it, in the order the
+    plans were made and before the plans indexed as they were made (`_first_listed`
+    breaks ties of title by that order), a batch of indexes per transaction (one
+    organisation's all at once); then the store's PlanIndexOrigin says the indexes are
+    complete. Plans made meanwhile index themselves once an origin exists; a conflict
+    with one of them is retried, and a run stopped halfway is completed by another."""
+    plans: dict[tuple[int, str], list[Any]] = {}
+    for created in app.plan_creations():
+        plans.setdefault((created.year, created.org), []).append(created.originator_id)
+    added = 0
+    for year in sorted({year for year, _ in plans}):
+        orgs = sorted(org for y, org in plans if y == year)
+        for batch in _batches(orgs, c.batch_size):
+            added += _retrying(partial(_index_batch, app, plans, year, batch, c.actor))
+    return PlansIndexed(added=added, complete=_retrying(lambda: _complete_origin(app, c.actor)))
+
+
+def _index_batch(
+    app: PlanlogApp, plans: dict[tuple[int, str], list[Any]], year: int, orgs: list[str], actor: str
+) -> int:
+    with app.recording():
+        found = app.plan_indexes(orgs, year)
+        changed: list[PlanIndex] = []
+        added = 0
+        for org in orgs:
+            index = found.get(org)
+            if index is None:
+                first, *rest = plans[(year, org)]
+                index = PlanIndex.start(org=org, year=year, plan_id=first, actor=actor)
+                for plan_id in rest:
+                    index.add(plan_id, actor=actor)
+                added += 1 + len(rest)
+            else:
+                missing = [p for p in plans[(year, org)] if p not in index.plan_ids]
+                index.add_earlier(missing, actor=actor)
+                added += len(missing)
+            if index.pending_events:
+                changed.append(index)
+        if changed:
+            app.save_all(*changed)
+        return added
+
+
+def _complete_origin(app: PlanlogApp, actor: str) -> bool:
+    with app.recording():
+        origin = app.index_origin() or PlanIndexOrigin.record(complete=True, actor=actor)
+        origin.mark_complete(actor=actor)
+        if origin.pending_events:
+            app.save_all(origin)
+        return origin.complete
 
 
 # ------------------------------------------------------- federation tasks

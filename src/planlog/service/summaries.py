@@ -163,12 +163,20 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
         lambda d: f"计划索引新增计划 {d.get('plan_id')}",
         lambda d: f"Indexed plan {d.get('plan_id')}",
     ),
+    event_name(PlanIndex.EarlierPlansAdded): (
+        lambda d: f"计划索引补入此前的计划 {len(d.get('plan_ids') or [])} 个",
+        lambda d: f"Indexed {len(d.get('plan_ids') or [])} plan(s) made before the index",
+    ),
     event_name(PlanIndexOrigin.Recorded): (
         lambda d: "开始按组织和年度索引计划" + ("" if d.get("complete") else "（此前已有计划）"),
         lambda d: (
             "Began indexing plans by organisation and year"
             + ("" if d.get("complete") else " (plans made before are not indexed)")
         ),
+    ),
+    event_name(PlanIndexOrigin.Completed): (
+        lambda d: "此前的计划均已补入索引",
+        lambda d: "Indexed every plan made before the index",
     ),
     event_name(PlanItem.Planned): (
         lambda d: f"新增事项“{d.get('title')}”，时限 " + (_dates(d, "、", "至") or "无"),
