@@ -124,6 +124,24 @@ def test_a_sent_tasks_source_is_neither_open_nor_overdue_in_the_rollup(
     assert city["total"]["overdue"] == 3
 
 
+def test_a_federation_whose_unions_did_every_copy_is_complete(
+    app: PlanlogApp, runner: ReadModelRunner
+) -> None:
+    # The source counts for nothing of its own: the city is 100 % once every copy is done
+    # (counting its deadlines, never done themselves, kept it short for ever).
+    task = _sent(app, runner)
+    app.complete(task.copies["东二工会"], actor="东二", occurrence="2026-06-30")
+    for day in ("2026-03-31", "2026-06-30"):
+        app.complete(task.copies["西一工会"], actor="西一", occurrence=day)
+    runner.catch_up()
+    with runner.engine.connect() as conn:
+        (city,) = rollup(conn, CITY, TODAY)
+    assert city["own"]["occurrences"] == city["own"]["items"] == 0
+    total = city["total"]
+    assert (total["occurrences"], total["done"], total["open"]) == (6, 6, 0)
+    assert total["percent_done"] == 100
+
+
 def test_a_sent_tasks_source_is_not_chased(app: PlanlogApp, runner: ReadModelRunner) -> None:
     task = _sent(app, runner)
     r = reminder_due.c

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from planlog.projections.rollup import rollup
 
-_FIGURES = ("overdue", "done", "open", "occurrences", "percent_done", "items")
+_FIGURES = ("overdue", "done", "submitted", "open", "occurrences", "percent_done", "items")
 
 
 def rank_key(row: dict[str, Any]) -> tuple[int, int, str]:

@@ -73,9 +73,9 @@ class _ChairAppointed(Shape):
 
 
 #: `open` is every occurrence not yet done (confirmed): overdue and submitted ones
-#: included, a task source's left out (see `_own_counts`); `overdue` is past due and not
-#: finished (a submitted deadline is reported finished, so it is counted as `submitted`,
-#: not overdue, as task status and chasing do).
+#: included; a task source counts in no figure (its copies do, see `_own_counts`);
+#: `overdue` is past due and not finished (a submitted deadline is reported finished, so
+#: it is counted as `submitted`, not overdue, as task status and chasing do).
 _COUNTS = ("plans", "items", "occurrences", "done", "submitted", "overdue", "open")
 
 
@@ -218,33 +218,25 @@ def _own_counts(conn: Connection, today: date, root: str | None = None) -> dict[
     rollup as much as the whole federation's."""
     o, i, p = board_occurrences.c, board_items.c, board_plans.c
     # A federation's item sent down as a task (任务下达) is done through its unions'
-    # copies, which their own figures count: the source itself is neither open nor
-    # overdue here (the tasks read model knows which items were sent; sending records
-    # nothing on the source item).
+    # copies, which their own figures count: the source itself counts for nothing here
+    # (the tasks read model knows which items were sent; sending records nothing on the
+    # source item).
     source = i.item_id.in_(select(tasks.c.source_item_id))
+    own = ~source
+
+    def counted(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
     query = (
         select(
             p.org,
             func.count(func.distinct(p.plan_id)),
-            func.count(func.distinct(i.item_id)),
-            func.count(o.due),
+            func.count(func.distinct(case((own, i.item_id)))),
+            counted(own),
             # Done is confirmed: with sign-off on, a submitted deadline is not done yet.
-            func.sum(case((o.status == DONE, 1), else_=0)),
-            func.sum(case((o.status == SUBMITTED, 1), else_=0)),
-            func.sum(
-                case(
-                    (
-                        and_(
-                            o.status.not_in(sorted(FINISHED)),
-                            o.due < today.isoformat(),
-                            ~source,
-                        ),
-                        1,
-                    ),
-                    else_=0,
-                )
-            ),
-            func.sum(case((and_(source, o.status != DONE), 1), else_=0)),
+            counted(and_(own, o.status == DONE)),
+            counted(and_(own, o.status == SUBMITTED)),
+            counted(and_(own, o.status.not_in(sorted(FINISHED)), o.due < today.isoformat())),
         )
         .join_from(board_plans, board_items, i.plan_id == p.plan_id)
         .join(board_occurrences, o.item_position == i.position)
@@ -255,15 +247,15 @@ def _own_counts(conn: Connection, today: date, root: str | None = None) -> dict[
         sub = subtree_query(root)
         query = query.where(p.org.in_(select(sub.c.name)))
     counts: dict[str, Counter[str]] = {}
-    for org, plans, items, occurrences, done, submitted, overdue, sent in conn.execute(query):
+    for org, plans, items, occurrences, done, submitted, overdue in conn.execute(query):
         counts[org] = Counter(
             plans=plans,
             items=items,
-            occurrences=occurrences,
+            occurrences=int(occurrences or 0),
             done=int(done or 0),
             submitted=int(submitted or 0),
             overdue=int(overdue or 0),
-            open=occurrences - int(done or 0) - int(sent or 0),
+            open=int(occurrences or 0) - int(done or 0),
         )
     return counts
 
@@ -298,20 +290,31 @@ def _counts_query(today: date, sub: CTE | None) -> Subquery:
         plans, late = plans.where(c.org.in_(names)), late.where(d.org.in_(names))
         sources = sources.where(board_plans.c.org.in_(names))
     k, lt, s = plans.subquery(), late.subquery(), sources.subquery()
+
     # A federation's item sent down as a task is done through its unions' copies, which
-    # their own figures count: the source is neither open nor overdue here. Worked out
-    # in the statement, so each row is an organisation's figures as they are served.
-    sent, sent_late = func.coalesce(s.c.not_done, 0), func.coalesce(s.c.late, 0)
+    # their own figures count: the source itself counts for nothing here (neither its
+    # deadlines nor their completion), or a city whose unions had done everything would
+    # stay short of 100 %. Worked out in the statement, so each row is an
+    # organisation's figures as they are served.
+    def less(column: Any, source: Any) -> Any:
+        return (column - func.coalesce(source, 0)).label(column.name)
+
+    occurrences, done = less(k.c.occurrences, s.c.occurrences), less(k.c.done, s.c.done)
     return (
         select(
             k.c.org,
             k.c.plans,
-            k.c["items"],
-            k.c.occurrences,
-            k.c.done,
-            k.c.submitted,
-            (func.coalesce(lt.c.overdue, 0) - sent_late).label("overdue"),
-            (k.c.occurrences - k.c.done - sent).label("open"),
+            less(k.c["items"], s.c["items"]),
+            occurrences,
+            done,
+            less(k.c.submitted, s.c.submitted),
+            (func.coalesce(lt.c.overdue, 0) - func.coalesce(s.c.late, 0)).label("overdue"),
+            (
+                k.c.occurrences
+                - func.coalesce(s.c.occurrences, 0)
+                - k.c.done
+                + func.coalesce(s.c.done, 0)
+            ).label("open"),
         )
         .outerjoin(lt, lt.c.org == k.c.org)
         .outerjoin(s, s.c.org == k.c.org)
@@ -331,15 +334,19 @@ def _kept_counts(conn: Connection, today: date, root: str | None = None) -> dict
 
 
 def _sources(today: date) -> Select[Any]:
-    """Per organisation, the occurrences of its task sources (tasks read model) not done,
-    and those past due and not finished, of items not cancelled as the kept figures are.
-    A federation sends few tasks: this reads their rows only."""
+    """Per organisation, what its task sources (tasks read model) add to the kept
+    figures (items, occurrences, done, submitted) and their occurrences past due and not
+    finished, of items not cancelled as the kept figures are. A federation sends few
+    tasks: this reads their rows only."""
     o, i, p = board_occurrences.c, board_items.c, board_plans.c
     sent = select(tasks.c.source_item_id.label("item_id")).distinct().subquery()
     return (
         select(
             p.org.label("org"),
-            func.sum(case((o.status != DONE, 1), else_=0)).label("not_done"),
+            func.count(func.distinct(i.item_id)).label("items"),
+            func.count(o.due).label("occurrences"),
+            func.sum(case((o.status == DONE, 1), else_=0)).label("done"),
+            func.sum(case((o.status == SUBMITTED, 1), else_=0)).label("submitted"),
             func.sum(
                 case(
                     (and_(o.status.not_in(sorted(FINISHED)), o.due < today.isoformat()), 1),
