@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
 from planlog.config import Settings
-from planlog.scheduler.service import ANCHOR_JOB, Service, run_anchor
+from planlog.scheduler.service import ANCHOR_JOB, DIGEST_JOB, Service, run_anchor
 from planlog.service.app import PlanlogApp
 
 
@@ -73,3 +75,19 @@ def test_a_worker_without_an_anchor_dir_warns_at_start_on_postgres_only(
             )
         else:
             assert warned == []
+
+
+def test_the_active_worker_checks_the_laggard_digests_a_minute_after_it_starts(
+    tmp_path: Path,
+) -> None:
+    # Not an hour later: a worker restarted more often than hourly would never send one.
+    url = f"sqlite:///{tmp_path / 'planlog.db'}"
+    service = Service(Settings(database_url=url, reminder_interval=3600, workdays="all"))
+    started = datetime.now(ZoneInfo("Asia/Shanghai"))
+    service.start()
+    try:
+        assert service.scheduler is not None
+        job = service.scheduler.get_job(DIGEST_JOB)
+        assert job.next_run_time - started < timedelta(minutes=2)
+    finally:
+        service.stop()

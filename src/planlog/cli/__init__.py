@@ -28,7 +28,7 @@ from planlog.cli.orgs import org_cli, rollup_command
 from planlog.cli.people import person_cli
 from planlog.cli.plans import plan_cli
 from planlog.cli.readmodels import projections_cli, register_read_commands
-from planlog.cli.reminders import notify_cli, policy, remind, reminders, worker
+from planlog.cli.reminders import digest, notify_cli, policy, remind, reminders, worker
 from planlog.cli.render import literal
 from planlog.cli.serve import serve
 from planlog.cli.supervision import request_cli
@@ -54,6 +54,7 @@ app.command("rollup")(rollup_command)
 register_read_commands(app)
 app.command("remind")(remind)
 app.command("reminders")(reminders)
+app.command("digest")(digest)
 app.command("worker")(worker)
 app.add_typer(notify_cli, name="notify")
 app.add_typer(audit_cli, name="audit")

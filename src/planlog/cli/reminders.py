@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -15,6 +16,7 @@ from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
 from planlog.projections.outbox import reminders_report
 from planlog.scheduler.dispatch import list_channels, set_channels
+from planlog.scheduler.laggards import weekly_digest
 from planlog.scheduler.policy import ReminderPolicy, stored_overrides
 from planlog.scheduler.service import Service, reminder_pass
 from planlog.service.app import parse_moment
@@ -65,6 +67,27 @@ def remind(
         out_console.print(
             literal(f"计划失败 plan failed: {f.plan_id} {f.org} {f.plan_title}: {f.error}")
         )
+
+
+@guarded
+def digest(
+    ctx: typer.Context,
+    now: Annotated[str | None, typer.Option("--now", help="Run as at this time.")] = None,
+    json_out: bool = JsonOption,
+) -> None:
+    """This week's laggard digests (督办周报): issue each district's once, then send what
+    is waiting — what the scheduler does every hour, run now."""
+    st = state(ctx)
+    app = st.app()
+    moment = parse_moment(now) if now else app.now()
+    settings = _settings(st.db)
+    run = weekly_digest(app, st.runner(), moment, link_base=settings.base_url)
+    if json_out:
+        emit_json({"now": moment.isoformat(), **asdict(run)})
+        return
+    issued = "、".join(run.issued) or "无 none"
+    out_console.print(literal(f"督办周报 digest {run.week}: 本次发出 issued: {issued}"))
+    out_console.print(f"已送达 sent: {run.sent}")
 
 
 @guarded

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -253,6 +253,9 @@ class Service:
             args=[self.key],
             id=DIGEST_JOB,
             replace_existing=True,
+            # A minute after start, not an hour: a worker restarted more often than
+            # hourly would otherwise never send a digest.
+            next_run_time=datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(minutes=1),
         )
 
     @property
