@@ -13,6 +13,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "done": ("已完成", "done"),
     "submitted": ("待确认办结", "submitted"),
     "cancelled": ("已取消", "cancelled"),
+    "sent": ("已下达", "sent down"),
     # board
     "board": ("工作进度", "Progress board"),
     "number": ("序号", "No."),

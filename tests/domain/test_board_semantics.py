@@ -66,3 +66,19 @@ def test_the_board_says_when_yellow_starts() -> None:
     board = build_board(PLAN, [], [quarters(done=0)], date(2026, 3, 20), soon_days=14)
     assert board["due_soon_days"] == 14
     assert board["items"][0]["status"] == "due_soon"
+
+
+def test_an_item_sent_down_is_sent_not_overdue_and_its_done_work_still_counts() -> None:
+    item = quarters(done=1)
+    item.sent = {"task_id": "t", "copies": 2, "done": 0, "submitted": 0, "overdue": 2, "open": 0}
+    today = date(2026, 7, 10)
+    assert item.status(today) == "sent"
+    board = build_board(PLAN, [], [item], today)
+    (row,) = board["items"]
+    assert (row["days_overdue"], row["overdue"], row["task_id"]) == (0, 0, "t")
+    assert [o["status"] for o in row["occurrences"]] == ["done", "sent", "sent", "sent"]
+    assert (board["totals"]["overdue"], board["totals"]["sent"], board["totals"]["done"]) == (
+        0,
+        3,
+        1,
+    )

@@ -112,11 +112,23 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+#: what an id names, in Chinese (parse_id's `what`)
+_ID_WORDS = {
+    "item id": "事项编号",
+    "plan id": "计划编号",
+    "person id": "人员编号",
+    "task id": "任务编号",
+}
+
+
 def parse_id(text: str, what: str = "id") -> UUID:
     try:
         return UUID(text.strip())
     except ValueError:
-        raise PlanlogError(f"{text!r} is not a valid {what} (a UUID)") from None
+        word = _ID_WORDS.get(what, "编号")
+        raise PlanlogError(
+            f"“{text}”不是有效的{word}（{text!r} is not a valid {what} (a UUID)）"
+        ) from None
 
 
 def parse_date(text: str, what: str = "date") -> date:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -18,8 +18,9 @@ from planlog.cli.common import (
     parse_window,
     state,
 )
-from planlog.cli.render import light_text, literal, progress_bar
+from planlog.cli.render import light_text, literal, progress_bar, sent_text
 from planlog.domain.model import PlanItem
+from planlog.projections.tasks import sent_of_item
 from planlog.service.app import PlanlogApp, parse_moment
 from planlog.service.commands import (
     AddItem,
@@ -54,9 +55,11 @@ IfVersionOpt = Annotated[
 ]
 
 
-def show_item(app: PlanlogApp, item: PlanItem, json_out: bool) -> None:
+def show_item(
+    app: PlanlogApp, item: PlanItem, json_out: bool, sent: dict[str, Any] | None = None
+) -> None:
     plan = app.get_plan(item.plan_id)
-    view = item_view(item, app.today(), plan)
+    view = item_view(item, app.today(), plan, sent=sent)
     if json_out:
         emit_json(view)
         return
@@ -68,6 +71,8 @@ def show_item(app: PlanlogApp, item: PlanItem, json_out: bool) -> None:
     if view["responsible"]:
         out_console.print(Text.assemble("责任人 responsible: ", literal(view["responsible"])))
     out_console.print(light_text(view["status"]) + "  " + progress_bar(view["percent"]))
+    if sent:
+        out_console.print(sent_text(sent))
     table = Table("开始 opens", "截止 due", "状态 status", "完成于 done on", "说明 note")
     for occ in view["occurrences"]:
         table.add_row(
@@ -134,10 +139,15 @@ def show(
     json_out: bool = JsonOption,
 ) -> None:
     """Show an item now, as recorded at a past time, or at a version."""
-    app = state(ctx).app()
+    st = state(ctx)
+    app = st.app()
     moment = parse_moment(as_of) if as_of else None
     item = app.get_item(parse_id(item_id, "item id"), as_of=moment, version=version)
-    show_item(app, item, json_out)
+    sent = None
+    if moment is None and version is None:  # the tasks read model knows the present only
+        with st.read_models().connect() as conn:
+            sent = sent_of_item(conn, str(item.id), app.today())
+    show_item(app, item, json_out, sent)
 
 
 @item_cli.command("complete")

@@ -9,9 +9,10 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from planlog.auth.caller import org_not_found
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, state
 from planlog.cli.render import literal, progress_bar
-from planlog.domain.errors import NotFound, PlanlogError
+from planlog.domain.errors import PlanlogError
 from planlog.projections.queries import evaluation_day
 from planlog.projections.ranking import ranking
 from planlog.projections.rollup import org_tree, rollup
@@ -130,7 +131,7 @@ def rollup_command(
         try:
             nodes = rollup(conn, org, today)
         except LookupError:
-            raise NotFound(f"no organisation named {org!r}") from None
+            raise org_not_found(org or "") from None
     if json_out:
         emit_json(nodes)
         return
@@ -149,7 +150,7 @@ def _ranked(st: Any, org: str | None, today: Any, json_out: bool) -> None:
         try:
             ranked = ranking(conn, org, today)
         except LookupError:
-            raise NotFound(f"no organisation named {org!r}") from None
+            raise org_not_found(org or "") from None
     if json_out:
         emit_json(ranked)
         return

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from planlog.display import printable
-from planlog.i18n import t
+from planlog.i18n import lang, t
 
 LIGHT_STYLE = {
     "done": ("●", "green"),
@@ -23,6 +23,7 @@ LIGHT_STYLE = {
     "in_progress": ("◐", "cyan"),
     "open": ("○", "white"),
     "cancelled": ("✕", "dim"),
+    "sent": ("↓", "magenta"),
 }
 
 
@@ -40,6 +41,17 @@ def literal(value: object, style: str = "") -> Text:
 def light_text(status: str) -> Text:
     symbol, style = LIGHT_STYLE.get(status, ("?", "white"))
     return Text(f"{symbol} {t(status)}", style=style)
+
+
+def sent_text(sent: dict[str, Any]) -> Text:
+    """An item sent down (任务下达): to how many unions, and how their copies stand."""
+    copies = sent["copies"]
+    line = f"下达 {copies} 个工会" if lang() == "zh" else f"sent to {copies} union(s)"
+    counts = " · ".join(
+        f"{t(key if key != 'open' else 'in_progress')} {sent[key]}"
+        for key in ("done", "overdue", "open")
+    )
+    return Text(f"\n↓ {line}: {counts}", style="magenta")
 
 
 def progress_bar(percent: int, width: int = 10) -> Text:
@@ -90,7 +102,9 @@ def board_renderable(board: dict[str, Any]) -> Group:
                 dues.append(f"{symbol}{occ['due'][5:]} ", style=style)
             table.add_row(
                 literal(item.get("number")),
-                literal(item["title"]),
+                literal(item["title"]) + sent_text(item["sent"])
+                if item.get("sent")
+                else literal(item["title"]),
                 literal(item.get("responsible")),
                 dues,
                 progress_bar(item["percent"]),

@@ -12,6 +12,7 @@ from planlog.cli.common import JsonOption, emit_json, guarded, out_console, pars
 from planlog.cli.common import state as cli_state
 from planlog.cli.render import literal
 from planlog.domain.errors import NotFound
+from planlog.i18n import lang, t
 from planlog.projections.queries import evaluation_day
 from planlog.projections.tasks import org_parents, task_status
 from planlog.service.app import parse_moment
@@ -22,12 +23,14 @@ task_cli = typer.Typer(
     no_args_is_help=True,
 )
 
+#: a copy's status (planlog.projections.tasks) → the planlog word for it: `open` is a
+#: copy neither done nor overdue, so it reads 进行中 / in progress
 STATUS_WORDS = {
-    "done": "已完成",
-    "overdue": "逾期",
-    "open": "进行中",
-    "submitted": "已报送",
-    "cancelled": "已取消",
+    "done": "done",
+    "overdue": "overdue",
+    "open": "in_progress",
+    "submitted": "submitted",
+    "cancelled": "cancelled",
 }
 
 
@@ -50,11 +53,13 @@ def send(
         SendTask(item_id=parse_id(item_id, "item id"), to=to, parents=parents, actor=st.actor)
     )
     if json_out:
-        emit_json({"task_id": str(sent.task_id), "copies": sent.copies})
+        emit_json(sent.document())
         return
     out_console.print(
         f"任务 {sent.task_id} 已下达至 {sent.copies} 个工会（sent to {sent.copies} union(s)）"
     )
+    if sent.reason:
+        out_console.print(literal(sent.reason))
 
 
 @task_cli.command("status")
@@ -75,17 +80,20 @@ def status(
     if json_out:
         emit_json(found)
         return
+    counts = " · ".join(
+        f"{t(STATUS_WORDS[key])} {found[key]}"
+        for key in ("done", "overdue", "open", "submitted")
+        if key in found
+    )
+    en = lang() == "en"
     table = Table(
-        "工会 union",
-        "状态 status",
-        "事项 item",
-        title=(
-            f"{found['title']} · 完成 {found['done']} · 逾期 {found['overdue']} · "
-            f"未完成 {found['open']}"
-        ),
+        "Union" if en else "工会",
+        t("status"),
+        "Item" if en else "事项",
+        title=f"{found['title']} · {counts}",
     )
     for union in found["unions"]:
-        word = STATUS_WORDS.get(union["status"], union["status"])
+        word = t(STATUS_WORDS.get(union["status"], union["status"]))
         table.add_row(literal(union["org"]), word, union["item_id"])
     out_console.print(table)
 

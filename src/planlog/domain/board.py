@@ -28,6 +28,7 @@ from planlog.domain.status import (
     IN_PROGRESS,
     OPEN,
     OVERDUE,
+    SENT,
     SUBMITTED,
     days_overdue,
     due_soon_days,
@@ -105,6 +106,9 @@ class BoardItem:
     version: int = 0
     #: due date → the latest extension request about that deadline (`request_document`)
     requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the task this item was sent down as (任务下达) and its copies' progress
+    #: (`sent_document`); None for an item not sent down
+    sent: dict[str, Any] | None = None
 
     @classmethod
     def from_item(cls, item: PlanItem) -> BoardItem:
@@ -137,6 +141,8 @@ class BoardItem:
         reported) makes its next deadline "in progress", not "open" (未开始)."""
         if self.cancelled:
             return CANCELLED
+        if self.sent is not None and self.next_open() is not None:
+            return SENT
         open_ones = [o for o in self.occurrences if o.status not in FINISHED]
         if not open_ones:
             # Finished by the responsible person; done only once every one is signed off.
@@ -166,8 +172,9 @@ class BoardItem:
         )
 
     def days_overdue(self, today: date) -> int:
-        """How late the item's oldest missed open deadline is (0 if none is missed)."""
-        if self.cancelled:
+        """How late the item's oldest missed open deadline is (0 if none is missed, or if
+        the item was sent down: its unions' copies are the late ones)."""
+        if self.cancelled or self.sent is not None:
             return 0
         return max(
             (
@@ -179,7 +186,7 @@ class BoardItem:
         )
 
     def overdue_count(self, today: date) -> int:
-        if self.cancelled:
+        if self.cancelled or self.sent is not None:
             return 0
         return sum(1 for o in self.occurrences if o.status not in FINISHED and o.due < today)
 
@@ -202,6 +209,9 @@ def build_board(
     rows = []
     for item in items:
         lights = [light(o.status, o.due, today, soon_days=soon_days) for o in item.occurrences]
+        if item.sent is not None:
+            # its open deadlines are the unions' to meet: counted as sent down, not as late
+            lights = [lit if lit in FINISHED or lit == CANCELLED else SENT for lit in lights]
         section_counts = per_section.setdefault(item.section_id, Counter())
         for counts in (totals, section_counts):
             counts["items"] += 1
@@ -227,6 +237,9 @@ def build_board(
                 "targets": item.targets,
                 "version": item.version,
                 "requests_open": item.open_requests,
+                # sent down as a task (任务下达): the task and its copies' progress
+                "task_id": item.sent["task_id"] if item.sent else None,
+                "sent": item.sent,
                 "occurrences": [
                     {
                         **occurrence_document(o, status=lit, today=today),
@@ -254,6 +267,16 @@ def build_board(
     }
 
 
+def sent_document(status: dict[str, Any]) -> dict[str, Any]:
+    """What the board says of an item sent down, from its task's status
+    (`planlog.projections.tasks.task_status`): the task and how its copies stand."""
+    return {
+        "task_id": status["task_id"],
+        "copies": status["copies"],
+        **{k: status[k] for k in (DONE, SUBMITTED, OVERDUE, OPEN)},
+    }
+
+
 def _totals(counts: Counter[str]) -> dict[str, Any]:
     occurrences = counts["occurrences"]
     # "open" is every open occurrence that is not red or yellow, started or not.
@@ -268,6 +291,8 @@ def _totals(counts: Counter[str]) -> dict[str, Any]:
         "due_soon": counts[DUE_SOON],
         "open": counts[OPEN] + counts[IN_PROGRESS],
         "in_progress": counts[IN_PROGRESS],
+        # open deadlines of items sent down to the unions: their copies carry them
+        "sent": counts[SENT],
         "cancelled": counts["cancelled"],
         "percent_done": round(100 * counts[DONE] / occurrences) if occurrences else 0,
     }

@@ -28,6 +28,9 @@ FINISHED = frozenset({DONE, SUBMITTED})
 
 DUE_SOON = "due_soon"
 OVERDUE = "overdue"
+#: an item of a federation's plan sent down to its unions (任务下达) with deadlines still
+#: open: the unions' copies are chased, so the item itself is neither late nor due
+SENT = "sent"
 #: The yellow light starts with the first reminder (the longest lead), so the light and
 #: the first reminder say the same thing: the default policy's 7 days when no plan is at
 #: hand (a workload list, a calendar), the plan's own first lead on its board

@@ -199,15 +199,20 @@ class FederationTask(Aggregate):
                 task.copies[union] = UUID(item_id)
 
     def unions_to_copy(self, to: object, parents: Parents) -> list[str]:
-        """The unions below the targets `to` that hold no copy yet, in name order.
+        """The unions below the targets `to` that hold no copy yet, in name order."""
+        return [u for u in self.unions_below_targets(to, parents) if u not in self.copies]
+
+    def unions_below_targets(self, to: object, parents: Parents) -> list[str]:
+        """Every union below the targets `to`, holding a copy or not, in name order.
 
         Every target must be the federation or an organisation below it; the federation
-        itself never receives a copy of its own item."""
+        itself never receives a copy of its own item. A refusal names the item sent (the
+        task itself may never have been recorded)."""
         targets = _targets(to)
         for target in targets:
             if target not in parents or self.org not in chain_of(parents, target):
                 raise RuleViolation(
-                    self.id,
+                    self.source_item_id,
                     "task_target_below",
                     f"“{target}”不在“{self.org}”之下，不能向其下达任务"
                     f"（{target!r} is not below {self.org!r}: the task cannot be sent to it）",
@@ -216,7 +221,7 @@ class FederationTask(Aggregate):
         for target in targets:
             wanted.update(unions_below(parents, target))
         wanted.discard(self.org)
-        return sorted(u for u in wanted if u not in self.copies)
+        return sorted(wanted)
 
     def copy_to(self, plan: Plan, source: PlanItem, *, actor: str) -> PlanItem:
         """The union's copy of the source item, in the union's plan `plan` (attached to it):

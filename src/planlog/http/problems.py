@@ -73,7 +73,9 @@ def install(app: FastAPI) -> None:
             for e in error.errors()
         ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-        detail = f"{'.'.join(first['loc'])}: {first['msg']}"
+        where = ".".join(first["loc"])
+        # Chinese first, as every other refusal; pydantic's own words follow in English
+        detail = f"请求内容不合规：{where}（{where}: {first['msg']}）"
         return problem(422, detail, "invalid_request", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)

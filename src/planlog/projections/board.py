@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, select, text
 from sqlalchemy.engine import Connection
 
-from planlog.domain.board import BoardItem, build_board, request_document
+from planlog.domain.board import BoardItem, build_board, request_document, sent_document
 from planlog.domain.events import event_name
 from planlog.domain.model import Plan
 from planlog.domain.schedule import Occurrence
@@ -485,4 +485,19 @@ def read_board(
             .order_by(board_sections.c.position)
         )
     ]
-    return build_board(head, sections, board_items_of(conn, plan_id), today, soon_days=soon_days)
+    items = board_items_of(conn, plan_id)
+    mark_sent(conn, items, head["org"], today)
+    return build_board(head, sections, items, today, soon_days=soon_days)
+
+
+def mark_sent(conn: Connection, items: list[BoardItem], org: str, today: date) -> None:
+    """Give each of these items (of `org`'s plan) sent down as a task its task's progress,
+    so the board says it was sent and shows its copies rather than calling it late."""
+    # imported here: the tasks model reads this module's tables for its copies' status
+    from planlog.projections.tasks import sent_tasks, task_status
+
+    by_item = {i.id: i for i in items}
+    for task_id in sent_tasks(conn, list(by_item), org).values():
+        found = task_status(conn, task_id, today)
+        if found is not None:
+            by_item[found["source_item_id"]].sent = sent_document(found)

@@ -24,12 +24,13 @@ from typing import Any, ClassVar
 from sqlalchemy import Column, Integer, String, Table, Text, select
 from sqlalchemy.engine import Connection
 
+from planlog.domain.board import sent_document
 from planlog.domain.events import event_name
 from planlog.domain.status import CANCELLED, DONE, FINISHED, OPEN, OVERDUE, SUBMITTED
 from planlog.domain.task import FederationTask
 from planlog.projections.base import ReadModel, metadata
 from planlog.projections.board import board_items, board_occurrences
-from planlog.projections.bulk import insert_rows
+from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change
 from planlog.projections.payloads import Shape, Shapes
 
@@ -170,6 +171,24 @@ def tasks_of(conn: Connection, orgs: Collection[str]) -> list[dict[str, Any]]:
     """The tasks sent by these organisations, newest first (a federation's board lists them)."""
     query = select(tasks).where(tasks.c.org.in_(list(orgs))).order_by(tasks.c.sent_at.desc())
     return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def sent_tasks(conn: Connection, item_ids: list[str], org: str) -> dict[str, str]:
+    """Which of these items `org` sent down as tasks: item id → task id."""
+    t = tasks.c
+    found: dict[str, str] = {}
+    for chunk in chunks(item_ids):
+        query = select(t.source_item_id, t.task_id).where(t.source_item_id.in_(chunk), t.org == org)
+        found.update((str(item), str(task)) for item, task in conn.execute(query))
+    return found
+
+
+def sent_of_item(conn: Connection, item_id: str, today: date) -> dict[str, Any] | None:
+    """The task this item was sent down as and how its copies stand on `today`
+    (`sent_document`), or None for an item not sent down."""
+    task_id = conn.scalar(select(tasks.c.task_id).where(tasks.c.source_item_id == item_id))
+    found = task_status(conn, str(task_id), today) if task_id is not None else None
+    return sent_document(found) if found is not None else None
 
 
 def task_of_item(conn: Connection, item_id: str) -> str | None:

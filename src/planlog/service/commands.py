@@ -692,6 +692,19 @@ class TaskSent:
     task_id: UUID
     copies: int
     plans_created: int = 0
+    #: unions below the targets that already held a copy (skipped)
+    already: int = 0
+    #: why nothing was copied (Chinese first), None when some union got a copy
+    reason: str | None = None
+
+    def document(self) -> dict[str, Any]:
+        """What the CLI's --json and the API answer."""
+        return {
+            "task_id": str(self.task_id),
+            "copies": self.copies,
+            "already": self.already,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)

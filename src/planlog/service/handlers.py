@@ -62,6 +62,7 @@ from planlog.service.commands import (
     TaskAdjusted,
     TaskSent,
 )
+from planlog.service.errors import UnknownOrganisation
 
 if TYPE_CHECKING:
     from planlog.service.app import PlanlogApp
@@ -690,6 +691,10 @@ def send_task(app: PlanlogApp, c: SendTask) -> TaskSent:
     source = app.load(PlanItem, c.item_id, "item")
     plan = app.load(Plan, source.plan_id, "plan")
     task_id = task_id_for(source.id)
+    for target in c.to:
+        # a name nobody registered is unknown, not "not below" the federation
+        if target not in c.parents:
+            raise UnknownOrganisation(target)
 
     def current_task() -> FederationTask:
         found = app.find_task(task_id)
@@ -697,7 +702,8 @@ def send_task(app: PlanlogApp, c: SendTask) -> TaskSent:
 
     with app.recording():
         task = current_task()
-        unions = task.unions_to_copy(c.to, c.parents)
+        wanted = task.unions_below_targets(c.to, c.parents)
+        unions = [u for u in wanted if u not in task.copies]
         if task.version == len(task.pending_events):  # new: recorded even with no unions
             app.save_all(task)
     plans, made = _union_plans(app, unions, plan.year, c.actor)
@@ -715,7 +721,23 @@ def send_task(app: PlanlogApp, c: SendTask) -> TaskSent:
                 return len(copies)
 
         copied += _retrying(attempt)
-    return TaskSent(task_id=task_id, copies=copied, plans_created=made)
+    return TaskSent(
+        task_id=task_id,
+        copies=copied,
+        plans_created=made,
+        already=len(wanted) - len(unions),
+        reason=_nothing_sent(c.to, wanted, copied),
+    )
+
+
+def _nothing_sent(to: Sequence[str], wanted: list[str], copied: int) -> str | None:
+    """Why a send copied nothing: no union below the targets, or every one holds a copy."""
+    if copied:
+        return None
+    named = "、".join(f"“{t}”" for t in to)
+    if not wanted:
+        return f"{named}之下没有工会，未下达（no union below {', '.join(to)}: nothing sent）"
+    return f"{named}之下的工会均已收到此任务（every union below {', '.join(to)} holds a copy）"
 
 
 @handles(AdjustTask)

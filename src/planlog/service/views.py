@@ -40,13 +40,18 @@ def occurrence_view(
     return {**document, "note": occ.note, "evidence": occ.evidence}
 
 
-def item_view(item: PlanItem, today: date, plan: Plan | None = None) -> dict[str, Any]:
+def item_view(
+    item: PlanItem, today: date, plan: Plan | None = None, *, sent: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The item's document. `sent`: the task it was sent down as and its copies' progress
+    (`planlog.domain.board.sent_document`), when the item is a federation's task source."""
     section = None
     if plan is not None and item.section_id is not None:
         section = next((s.title for s in plan.sections if s.section_id == item.section_id), None)
     # The board's rules decide the item's status and next deadline, here as on the board.
     soon_days = due_soon_days(plan.reminder_policy) if plan is not None else DUE_SOON_DAYS
     row = BoardItem.from_item(item)
+    row.sent = sent
     upcoming = row.next_deadline(today)
     d = item.details
     return {
@@ -78,7 +83,9 @@ def item_view(item: PlanItem, today: date, plan: Plan | None = None) -> dict[str
         "extension_requests": [r.to_dict() for r in item.extension_requests.values()],
         "source": item.source,
         # a union's copy of a federation task (任务下达): its deadlines are the federation's
-        "task_id": str(item.task_id) if item.task_id else None,
+        # …or the task this item was sent down as, with its copies' progress
+        "task_id": str(item.task_id) if item.task_id else (sent["task_id"] if sent else None),
+        "sent": sent,
         # every attachment, oldest first (download: GET /api/v1/evidence/{sha256})
         "evidence_files": [dict(f) for f in item.evidence_files],
         "modified_at": item.modified_on.isoformat(),

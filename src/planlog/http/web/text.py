@@ -558,8 +558,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "send_button": ("下达", "Send"),
     "task_status": ("任务完成情况", "Task status"),
     "task_counts": (
-        "完成 {done} · 逾期 {overdue} · 未完成 {open}",
-        "done {done} · overdue {overdue} · open {open}",
+        "完成 {done} · 逾期 {overdue} · 进行中 {open} · 已报送 {submitted}",
+        "done {done} · overdue {overdue} · in progress {open} · submitted {submitted}",
     ),
     "task_union": ("基层工会", "Union"),
     "task_copy": ("任务副本", "Its copy"),
@@ -570,7 +570,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "task_status_done": ("已完成", "done"),
     "task_status_overdue": ("逾期", "overdue"),
-    "task_status_open": ("未完成", "open"),
+    # a copy neither done nor overdue (planlog.projections.tasks)
+    "task_status_open": ("进行中", "in progress"),
+    "task_sent": ("下达 {n} 个工会", "sent to {n} union(s)"),
     "task_status_submitted": ("已报送", "submitted"),
     "task_status_cancelled": ("已取消", "cancelled"),
     "ranking": ("督办排名", "Who is lagging"),

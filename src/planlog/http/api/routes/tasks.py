@@ -53,7 +53,7 @@ def send_task(item_id: UUID, body: SendBody, svc: ServicesDep, who: Sender) -> d
     with svc.fresh().connect() as conn:
         parents = org_parents(conn)
     sent = svc.app.handle(SendTask(item_id=item_id, to=body.to, parents=parents, actor=who.actor))
-    return {"task_id": str(sent.task_id), "copies": sent.copies}
+    return sent.document()
 
 
 def visible_status(

@@ -1,0 +1,42 @@
+"""A federation's task on its pages: the plan's board says the item was sent down (and
+links its task), and the task page calls a copy neither done nor overdue 进行中."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tests.http.web.conftest import CITY, DISTRICT, Web
+
+from planlog.projections.tasks import org_parents
+from planlog.service.app import NewItem
+
+
+def _sent(web: Web) -> tuple[str, str, str]:
+    """A city item sent down to the district's union: (plan id, item id, task id)."""
+    app = web.services.app
+    plan = app.create_plan(org=CITY, year=2026, title="市总计划", actor="张主席")
+    item = app.add_item(
+        plan.id, NewItem(title="安全生产月", dues=[date(2026, 6, 30)]), actor="张主席"
+    )
+    with web.services.fresh().connect() as conn:
+        parents = org_parents(conn)
+    sent = app.send_task(item.id, [DISTRICT], parents=parents, actor="张主席")
+    return str(plan.id), str(item.id), str(sent.task_id)
+
+
+def test_the_board_says_a_sent_item_was_sent_down_and_links_its_task(web: Web) -> None:
+    plan_id, item_id, task_id = _sent(web)
+    client = web.login("city_chair")
+    page = client.get(f"/plans/{plan_id}", params={"now": "2026-07-01"})
+    assert page.status_code == 200, page.text
+    assert f'href="/tasks/{task_id}"' in page.text and "下达 1 个工会" in page.text
+    assert f'class="item item-sent" data-item="{item_id}"' in page.text
+    assert "item-overdue" not in page.text
+
+
+def test_the_task_page_calls_an_open_copy_in_progress(web: Web) -> None:
+    _, _, task_id = _sent(web)
+    client = web.login("city_chair")
+    page = client.get(f"/tasks/{task_id}", params={"now": "2026-05-01"})
+    assert page.status_code == 200, page.text
+    assert "进行中 1" in page.text and "未完成" not in page.text
