@@ -773,6 +773,12 @@ class ReadModelRunner:
         else:
             repeatable = self.engine.execution_options(isolation_level="REPEATABLE READ")
             with repeatable.connect() as conn:
+                # Every read here finds rows by key (the items a batch touches). A table
+                # filled since its last ANALYZE (a first catch-up, autovacuum off) looks
+                # empty to the planner, which then scans it whole for each batch: a
+                # catch-up of millions of events became quadratic. Local to this
+                # read-only transaction, which is rolled back.
+                conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
                 try:
                     yield conn
                 finally:
