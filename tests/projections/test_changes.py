@@ -138,6 +138,8 @@ def test_a_postgres_batch_reads_rows_by_key_whatever_the_statistics(pg_url: str)
     try:
         with runner._snapshot() as conn:
             assert conn.exec_driver_sql("SHOW enable_seqscan").scalar() == "off"
+        with runner._writing() as conn:  # its deletes and updates by key likewise
+            assert conn.exec_driver_sql("SHOW enable_seqscan").scalar() == "off"
         with runner.engine.connect() as conn:  # local to the snapshot: the pool is clean
             assert conn.exec_driver_sql("SHOW enable_seqscan").scalar() == "on"
     finally:

@@ -513,7 +513,7 @@ class ReadModelRunner:
             del window  # its rows are in `write` now: hold them once
             crashed = False
             try:
-                with self.engine.begin() as conn:
+                with self._writing() as conn:
                     self._move(conn, projection.name, start, end, marks[projection.name][1])
                     if waiting[projection.name]:
                         self._hold(conn, projection.name, waiting[projection.name])
@@ -573,7 +573,7 @@ class ReadModelRunner:
                     refused.version = marks[projection.name][1]
                     raise
                 writers.append((projection, seen, mine, write, waiting))
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             for projection, seen, mine, write, waiting in writers:
                 # Move the position first: the row lock (PostgreSQL) or the write lock
                 # (SQLite) then keeps a second runner out until this batch commits; the
@@ -758,6 +758,17 @@ class ReadModelRunner:
         if changes[0].position > seen:  # the usual case: the whole batch is new to it
             return changes if types is None else [c for c in changes if c.type in types]
         return [c for c in changes if c.position > seen and (types is None or c.type in types)]
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """The transaction a batch or window is written in. Its deletes and updates find
+        rows by key: on PostgreSQL they must not be planned from statistics taken before
+        the table filled (see `_snapshot`), or each batch of a first catch-up scans the
+        read model whole."""
+        with self.engine.begin() as conn:
+            if self.engine.dialect.name != "sqlite":
+                conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            yield conn
 
     @contextmanager
     def _snapshot(self) -> Iterator[Connection]:
