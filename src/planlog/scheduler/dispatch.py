@@ -275,9 +275,10 @@ def _sign_in_link(engine: Engine, person_id: str, base_url: str, next_path: str)
 Sender = Callable[[list[str], str, str, Mention | None], list[Attempt]]
 
 
-def _default_sender(
+def default_sender(
     urls: list[str], title: str, body: str, mention: Mention | None
 ) -> list[Attempt]:
+    """The real `Sender` (apprise, robots @mentioning), for reminders and digests alike."""
     return channel_send(urls, title, body, mention=mention)
 
 
@@ -297,7 +298,7 @@ def send_test(
         urls = _channels_for(conn, org, [person] if person else [])
     if not urls:
         return []
-    return (sender or _default_sender)(urls, title, body, None)
+    return (sender or default_sender)(urls, title, body, None)
 
 
 @dataclass(frozen=True)
@@ -390,7 +391,7 @@ def deliver(
             now,
             day,
             run,
-            _Wording(sender or _default_sender, link_base, lang, people, link_maker),
+            _Wording(sender or default_sender, link_base, lang, people, link_maker),
             workers,
         )
     return run

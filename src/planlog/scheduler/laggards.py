@@ -73,8 +73,7 @@ from planlog.scheduler.delivery import (
     mask,
     next_retry_delay,
 )
-from planlog.scheduler.delivery import send as channel_send
-from planlog.scheduler.dispatch import WAITING, Sender, channels_for
+from planlog.scheduler.dispatch import WAITING, Sender, channels_for, default_sender
 from planlog.service.app import PlanlogApp
 
 log = logging.getLogger("planlog.laggards")
@@ -266,12 +265,6 @@ def _send(send: Sender, message: _Message, urls: list[str], title: str, body: st
         return [Attempt(mask(u), False, f"{type(exc).__name__}: {exc}"[:300]) for u in urls]
 
 
-def _default_sender(
-    urls: list[str], title: str, body: str, mention: Mention | None
-) -> list[Attempt]:
-    return channel_send(urls, title, body, mention=mention)
-
-
 def deliver_digests(
     engine: Engine,
     now: datetime,
@@ -282,7 +275,7 @@ def deliver_digests(
     """Send every digest whose time to (re)try has come (waiting as reminders wait:
     pending, retrying, without a channel, or given up on by an earlier version), to each
     of its recipients still waiting for it; how many digests were fully delivered now."""
-    send = sender or _default_sender
+    send = sender or default_sender
     moment = utc_iso(now)
     with engine.connect() as conn:
         rows = conn.execute(
