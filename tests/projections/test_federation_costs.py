@@ -11,6 +11,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.application import AggregateNotFoundError
 from sqlalchemy import select
+from tests.projections.grouped_rollup import figures, own_counts
 
 from planlog.auth.caller import org_scope
 from planlog.domain.model import Plan
@@ -19,7 +20,7 @@ from planlog.projections import rollup as rollup_module
 from planlog.projections.board import board_items, board_occurrences, board_plans, board_sections
 from planlog.projections.chain import head, verify
 from planlog.projections.queries import plan_entries
-from planlog.projections.rollup import _COUNTS, _figures, descendants, org_tree, rollup
+from planlog.projections.rollup import _COUNTS, descendants, org_tree, rollup
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import NewItem, PlanlogApp
 from planlog.service.commands import RenamePlan
@@ -130,7 +131,7 @@ def test_a_scope_follows_organisations_registered_and_moved(app: PlanlogApp) -> 
 def _full_rollup(conn: Any, root: str, today: date) -> dict[str, Any]:
     """The rollup as it was computed before: the whole tree, every organisation's rows."""
     tree = org_tree(conn)
-    own = rollup_module._own_counts(conn, today)
+    own = own_counts(conn, today)
 
     def node(name: str) -> dict[str, Any]:
         kids = sorted(k for k, v in tree.items() if v["parent"] == name)
@@ -140,8 +141,8 @@ def _full_rollup(conn: Any, root: str, today: date) -> dict[str, Any]:
             total.update({k: child["total"][k] for k in _COUNTS})
         return {
             **tree[name],
-            "own": _figures(own.get(name, Counter())),
-            "total": _figures(total),
+            "own": figures(own.get(name, Counter())),
+            "total": figures(total),
             "children": children,
         }
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Connection
+from tests.projections.grouped_rollup import own_counts
 
 from planlog.domain.status import DONE, FINISHED, SUBMITTED
 from planlog.projections import rollup as rollup_module
@@ -74,7 +75,7 @@ def _kept(conn: Connection) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]
 
 def _grouped_by_org(conn: Connection, day: date, root: str | None) -> dict[str, tuple[int, ...]]:
     """The rollup's own figures per organisation, grouped from every board row."""
-    grouped = rollup_module._own_counts(conn, day, root)
+    grouped = own_counts(conn, day, root)
     return {org: tuple(c[k] for k in rollup_module._COUNTS) for org, c in grouped.items()}
 
 

@@ -3,14 +3,13 @@
 This module keeps the organisation tree; the counts are the figures the board keeps in
 step with its rows by organisation (`planlog.projections.plan_counts`), read for the
 organisations of the subtree asked about, so a federation's figures are never out of step with the
-boards of its unions and a city's rollup reads a row per plan, not every occurrence.
-`_own_counts` groups the board's rows themselves: the reference the kept figures are
-tested against.
+boards of its unions and a city's rollup reads a row per plan, not every occurrence
+(tests/projections/test_plan_counts.py holds the grouping of the board's rows themselves
+that the kept figures are tested against).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, ClassVar
@@ -73,7 +72,7 @@ class _ChairAppointed(Shape):
 
 
 #: `open` is every occurrence not yet done (confirmed): overdue and submitted ones
-#: included; a task source counts in no figure (its copies do, see `_own_counts`);
+#: included; a task source counts in no figure (its copies do, see `_counts_query`);
 #: `overdue` is past due and not finished (a submitted deadline is reported finished, so
 #: it is counted as `submitted`, not overdue, as task status and chasing do).
 _COUNTS = ("plans", "items", "occurrences", "done", "submitted", "overdue", "open")
@@ -212,54 +211,6 @@ def _subtree_tree(conn: Connection, root: str) -> dict[str, dict[str, Any]]:
     return tree
 
 
-def _own_counts(conn: Connection, today: date, root: str | None = None) -> dict[str, Counter[str]]:
-    """Each organisation's own figures (its plans' occurrences), only of `root`'s
-    subtree when given: grouping every board row whatever was asked cost a district's
-    rollup as much as the whole federation's."""
-    o, i, p = board_occurrences.c, board_items.c, board_plans.c
-    # A federation's item sent down as a task (任务下达) is done through its unions'
-    # copies, which their own figures count: the source itself counts for nothing here
-    # (the tasks read model knows which items were sent; sending records nothing on the
-    # source item).
-    source = i.item_id.in_(select(tasks.c.source_item_id))
-    own = ~source
-
-    def counted(condition: Any) -> Any:
-        return func.sum(case((condition, 1), else_=0))
-
-    query = (
-        select(
-            p.org,
-            func.count(func.distinct(p.plan_id)),
-            func.count(func.distinct(case((own, i.item_id)))),
-            counted(own),
-            # Done is confirmed: with sign-off on, a submitted deadline is not done yet.
-            counted(and_(own, o.status == DONE)),
-            counted(and_(own, o.status == SUBMITTED)),
-            counted(and_(own, o.status.not_in(sorted(FINISHED)), o.due < today.isoformat())),
-        )
-        .join_from(board_plans, board_items, i.plan_id == p.plan_id)
-        .join(board_occurrences, o.item_position == i.position)
-        .where(i.cancelled.is_(False))
-        .group_by(p.org)
-    )
-    if root is not None:
-        sub = subtree_query(root)
-        query = query.where(p.org.in_(select(sub.c.name)))
-    counts: dict[str, Counter[str]] = {}
-    for org, plans, items, occurrences, done, submitted, overdue in conn.execute(query):
-        counts[org] = Counter(
-            plans=plans,
-            items=items,
-            occurrences=int(occurrences or 0),
-            done=int(done or 0),
-            submitted=int(submitted or 0),
-            overdue=int(overdue or 0),
-            open=int(occurrences or 0) - int(done or 0),
-        )
-    return counts
-
-
 #: an organisation's figures in the order of `_COUNTS`
 Figures = tuple[int, int, int, int, int, int, int]
 _NONE: Figures = (0, 0, 0, 0, 0, 0, 0)
@@ -323,8 +274,8 @@ def _counts_query(today: date, sub: CTE | None) -> Subquery:
 
 
 def _kept_counts(conn: Connection, today: date, root: str | None = None) -> dict[str, Figures]:
-    """What `_own_counts` gives, read from the kept figures: a row per plan of the
-    subtree, a row per organisation and past due date not finished, and the rows of the
+    """Each organisation's own figures (`_COUNTS`), from the kept figures: a row per plan
+    of the subtree, a row per organisation and past due date not finished, and the rows of the
     task sources in the subtree, whatever else the boards hold. One statement, so the
     three are read from one state of the tables; fetched at once (`all`), since a city
     has thousands of rows."""
@@ -361,13 +312,6 @@ def _sources(today: date) -> Select[Any]:
         .where(i.cancelled.is_(False))
         .group_by(p.org)
     )
-
-
-def _figures(counts: Counter[str]) -> dict[str, Any]:
-    result: dict[str, Any] = {k: counts[k] for k in _COUNTS}
-    occurrences = counts["occurrences"]
-    result["percent_done"] = round(100 * counts["done"] / occurrences) if occurrences else 0
-    return result
 
 
 def rollup(
@@ -443,8 +387,8 @@ def rollup(
 
 
 def _as_figures(counts: Sequence[int]) -> dict[str, Any]:
-    """`_figures` of figures in the order of `_COUNTS` (spelled out: it runs twice per
-    organisation of a city)."""
+    """An organisation's figures (in the order of `_COUNTS`) with its `percent_done`
+    (spelled out: it runs twice per organisation of a city)."""
     plans, items, occurrences, done, submitted, overdue, open_ = counts
     return {
         "plans": plans,
