@@ -173,3 +173,35 @@ def test_a_rebuild_crashed_while_writing_a_window_resumes_to_the_rows_of_an_unin
     runner.replay()
     assert read_model_rows(runner.engine) == uninterrupted
     runner.close()
+
+
+def test_a_catch_up_far_behind_goes_in_windows_to_the_rows_of_a_rebuild(
+    app: PlanlogApp,
+    clock: Any,
+    busy_year: Any,
+    read_model_rows: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    windowed = ReadModelRunner(app, batch_size=4)
+    windowed.replay_from = 1  # every catch-up is far behind
+    windowed.window_events = 10  # windows of a few batches, over rows already written
+    replays: list[int] = []
+    replay = windowed.replay
+    monkeypatch.setattr(windowed, "replay", lambda **kw: replays.append(1) or replay(**kw))
+    varied_history(app, clock, windowed, busy_year)
+    caught_up = read_model_rows(windowed.engine)
+    assert len(replays) == 4  # each catch-up of the history went in windows
+    assert windowed.rebuild(lanes=1) == windowed.head()
+    assert read_model_rows(windowed.engine) == caught_up
+    windowed.close()
+
+
+def test_a_catch_up_a_little_behind_goes_batch_by_batch(
+    app: PlanlogApp, clock: Any, busy_year: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = ReadModelRunner(app, batch_size=4)
+    busy_year(app, clock)
+    runner.replay_from = runner.head() + 1
+    monkeypatch.setattr(runner, "replay", lambda **kw: pytest.fail("caught up in windows"))
+    assert runner.catch_up() == runner.head()
+    runner.close()

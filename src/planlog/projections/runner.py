@@ -196,6 +196,11 @@ class ReadModelRunner:
     window_events = 2_000_000
     #: … or once a read model's window holds about this many bytes
     window_bytes = 256 * 2**20
+    #: a catch-up at least this many events behind goes as a rebuild does (`replay`):
+    #: a worker started on a restored database or after a long stop would otherwise
+    #: write each item's rows once per batch, at a tenth of a rebuild's events per
+    #: second (measured 3,150 against 45,000 events/s at 900 unions); None: never
+    replay_from: int | None = 100_000
 
     def __init__(
         self,
@@ -312,8 +317,13 @@ class ReadModelRunner:
         fault: Fault | None = None,
     ) -> int:
         """Apply every recorded event not yet projected; returns how many were read."""
-        processed = 0
         head = until if until is not None else self.head()
+        behind = head - min(self.positions().values())
+        if behind <= 0:
+            return 0  # the usual case, on every request: two reads, nothing else
+        if self.replay_from is not None and behind >= self.replay_from:
+            return self.replay(until=head, progress=progress, fault=fault)
+        processed = 0
         with no_cyclic_gc():
             while True:
                 positions = self.positions()
@@ -438,6 +448,7 @@ class ReadModelRunner:
             alone = ReadModelRunner(
                 self.app, [projection], engine=self.engine, batch_size=self.batch_size, setup=False
             )
+            alone.replay_from = None  # batch by batch: a window is what just failed
             try:
                 alone.catch_up(until=at, fault=fault)
             finally:
