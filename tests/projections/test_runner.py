@@ -308,6 +308,20 @@ def test_a_runner_restores_indexes_a_killed_rebuild_had_dropped(
     restarted.close()
 
 
+def test_a_runner_drops_an_index_this_version_replaced(app: PlanlogApp) -> None:
+    from sqlalchemy import inspect, text
+
+    older = ReadModelRunner(app)
+    with older.engine.begin() as conn:  # the whole-column index earlier versions made
+        conn.execute(text("CREATE INDEX ix_reminder_outbox_status ON reminder_outbox (status)"))
+    older.close()
+    restarted = ReadModelRunner(app)
+    names = {i["name"] for i in inspect(restarted.engine).get_indexes("reminder_outbox")}
+    assert "ix_reminder_outbox_status" not in names
+    assert "ix_reminder_outbox_unsent" in names
+    restarted.close()
+
+
 def test_a_fresh_store_has_no_read_model_of_an_older_layout(runner: ReadModelRunner) -> None:
     from planlog.projections.base import metadata, outdated_tables
 

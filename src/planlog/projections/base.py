@@ -24,6 +24,7 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
+    text,
 )
 from sqlalchemy.engine import Connection
 
@@ -220,8 +221,15 @@ def _outdated(inspector: Any, table: Table) -> bool:
     return stored != defined or stored_key != [c.name for c in table.primary_key.columns]
 
 
+#: Indexes earlier versions made and this one replaced: each still costs every write.
+RETIRED_INDEXES = ("ix_reminder_outbox_status",)
+
+
 def create_tables(engine: Engine) -> None:
     metadata.create_all(engine)
+    with engine.begin() as conn:
+        for name in RETIRED_INDEXES:
+            conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
     # A rebuild drops secondary indexes while it loads; one that was interrupted must
     # not leave a table without them.
     with engine.begin() as conn:
