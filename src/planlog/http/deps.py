@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -19,6 +19,7 @@ from planlog.auth.caller import Caller
 from planlog.auth.errors import Unauthorized
 from planlog.auth.tokens import authenticate
 from planlog.config import Settings
+from planlog.projections.answers import AnswerCache
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import PlanlogApp
 from planlog.service.evidence import EvidenceStore
@@ -31,6 +32,8 @@ class Services:
     settings: Settings
     app: PlanlogApp
     runner: ReadModelRunner
+    #: rollups and rankings, until a read model moves (one per worker process)
+    answers: AnswerCache = field(default_factory=AnswerCache)
 
     @property
     def engine(self) -> Engine:

@@ -122,6 +122,16 @@ def test_the_ranked_rollup_orders_districts_and_unions(api: Api) -> None:
     assert hidden.status_code == 404
 
 
+def test_a_rollup_asked_again_after_a_completion_counts_it(api: Api) -> None:
+    _, item_id = _city_task(api)
+    path = f"/api/v1/orgs/{CITY}/rollup?now=2026-07-01"
+    before = api.get(path, "city_chair").json()["total"]
+    assert api.get(path, "city_chair").json()["total"] == before  # asked again: the same
+    assert api.post(f"/api/v1/items/{item_id}/complete", "city_chair", json={}).status_code == 200
+    after = api.get(path, "city_chair").json()["total"]
+    assert (after["done"], after["overdue"]) == (before["done"] + 1, before["overdue"] - 1)
+
+
 def test_a_rollup_with_a_depth_stops_its_tree_there_and_keeps_whole_totals(api: Api) -> None:
     whole = api.get(f"/api/v1/orgs/{CITY}/rollup?now=2026-07-01", "city_chair").json()
     cut = api.get(f"/api/v1/orgs/{CITY}/rollup?now=2026-07-01&depth=1", "city_chair").json()

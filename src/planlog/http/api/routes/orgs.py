@@ -76,14 +76,19 @@ def org_rollup(
     drill-down views; the ranking always covers every union."""
     name = who.visible_org(name)
     today = evaluation_day(svc.app, parse_moment(now) if now else None, None)
-    with svc.fresh().connect() as conn:
-        try:
-            found = ranking(conn, name, today) if rank else rollup(conn, name, today, depth)[0]
-        except LookupError:
-            raise org_not_found(name) from None
+
     # Serialised here, as is: a city's answer is megabytes of plain dicts, which FastAPI's
     # encoder walked value by value for longer than the rollup took to compute.
-    return Response(orjson.dumps(found), media_type="application/json")
+    def compute() -> bytes:
+        found = ranking(conn, name, today) if rank else rollup(conn, name, today, depth)[0]
+        return orjson.dumps(found)
+
+    with svc.fresh().connect() as conn:
+        try:
+            answer = svc.answers.answer(conn, ("rollup", name, today, rank, depth), compute)
+        except LookupError:
+            raise org_not_found(name) from None
+    return Response(answer, media_type="application/json")
 
 
 @router.get("/reminders", responses=PROBLEMS, tags=["reminders"])
