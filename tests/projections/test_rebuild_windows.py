@@ -205,3 +205,21 @@ def test_a_catch_up_a_little_behind_goes_batch_by_batch(
     monkeypatch.setattr(runner, "replay", lambda **kw: pytest.fail("caught up in windows"))
     assert runner.catch_up() == runner.head()
     runner.close()
+
+
+@pytest.mark.parametrize(
+    ("memory", "window"),
+    [
+        (24 * 2**30, 1536 * 2**20),
+        (2 * 2**30, 256 * 2**20),
+        (64 * 2**30, 2 * 2**30),
+        (None, 256 * 2**20),
+    ],
+    ids=["a sixteenth", "the floor", "the cap", "memory unknown"],
+)
+def test_a_window_holds_a_sixteenth_of_the_machine_s_memory_within_bounds(
+    memory: int | None, window: int
+) -> None:
+    from planlog.projections.runner import window_bytes_for
+
+    assert window_bytes_for(memory) == window
