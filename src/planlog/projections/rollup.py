@@ -369,8 +369,8 @@ def rollup(
             child, below = node(kid, level + 1)
             kids.append(child)
             totals.append(below)
-        if not kids:
-            return {**tree[name], "own": figures, "total": dict(figures), "children": kids}, mine
+        if not kids:  # a union: its total is its own figures (one dict, never changed)
+            return {**tree[name], "own": figures, "total": figures, "children": kids}, mine
         total = [sum(column) for column in zip(*totals, strict=True)]  # figure by figure
         summed = _as_figures(total)
         found = {**tree[name], "own": figures, "total": summed}
