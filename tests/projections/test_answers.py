@@ -55,3 +55,15 @@ def test_answers_past_the_budget_drop_the_least_recently_asked(
         _asking(cache, runner, question, computed)
     # "east" was dropped for "west" (city was asked since), then computed again
     assert computed == ["city", "east", "west", "east"]
+
+
+def test_an_answer_is_computed_again_after_a_rebuild(
+    runner: ReadModelRunner, app: PlanlogApp, clock: Any, busy_year: Any
+) -> None:
+    busy_year(app, clock)
+    runner.catch_up()
+    cache, computed = AnswerCache(), []
+    _asking(cache, runner, "city", computed)
+    runner.rebuild(lanes=1)  # back at the same position, rows made anew
+    _asking(cache, runner, "city", computed)
+    assert computed == ["city", "city"]

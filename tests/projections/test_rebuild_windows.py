@@ -3,14 +3,18 @@ it must end with exactly the rows a catch-up batch by batch gives, whatever the 
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from planlog.domain.errors import PlanlogError
 from planlog.projections import timeline
+from planlog.projections.base import tracking
 from planlog.projections.rollup import org_tree
-from planlog.projections.runner import ReadModelRunner
+from planlog.projections.runner import REPLAY_LOCK, ReadModelRunner
 from planlog.service.app import NewItem, PlanlogApp
 from planlog.service.commands import (
     DecideExtension,
@@ -18,6 +22,7 @@ from planlog.service.commands import (
     SetReminderPolicy,
     SignOff,
 )
+from planlog.service.store import try_store_lock
 
 
 def varied_history(app: PlanlogApp, clock: Any, runner: ReadModelRunner, busy_year: Any) -> None:
@@ -175,25 +180,48 @@ def test_a_rebuild_crashed_while_writing_a_window_resumes_to_the_rows_of_an_unin
     runner.close()
 
 
-def test_a_catch_up_far_behind_goes_in_windows_to_the_rows_of_a_rebuild(
+def test_a_catch_up_far_behind_goes_in_windows_to_the_rows_of_one_batch_by_batch(
     app: PlanlogApp,
     clock: Any,
     busy_year: Any,
     read_model_rows: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    plain = ReadModelRunner(app, batch_size=3)
+    plain.replay_from = None
+    varied_history(app, clock, plain, busy_year)
+    batch_by_batch = read_model_rows(plain.engine)
+    with plain.engine.begin() as conn:  # the read models of a store just restored
+        for projection in plain.projections:
+            projection.reset(conn)
+        conn.execute(update(tracking).values(position=0))
+    plain.close()
     windowed = ReadModelRunner(app, batch_size=4)
-    windowed.replay_from = 1  # every catch-up is far behind
-    windowed.window_events = 10  # windows of a few batches, over rows already written
+    windowed.replay_from = 1
+    windowed.window_events = 10  # windows of three batches, each over the rows before
     replays: list[int] = []
     replay = windowed.replay
     monkeypatch.setattr(windowed, "replay", lambda **kw: replays.append(1) or replay(**kw))
-    varied_history(app, clock, windowed, busy_year)
-    caught_up = read_model_rows(windowed.engine)
-    assert len(replays) == 4  # each catch-up of the history went in windows
-    assert windowed.rebuild(lanes=1) == windowed.head()
-    assert read_model_rows(windowed.engine) == caught_up
+    assert windowed.catch_up() == windowed.head()
+    assert replays == [1]
+    assert read_model_rows(windowed.engine) == batch_by_batch
     windowed.close()
+
+
+def test_a_catch_up_far_behind_serves_the_read_models_as_they_are_while_another_folds(
+    app: PlanlogApp, clock: Any, busy_year: Any
+) -> None:
+    runner = ReadModelRunner(app, batch_size=4)
+    busy_year(app, clock)
+    runner.replay_from = 1
+    with try_store_lock(app.store, REPLAY_LOCK) as other:  # another process folding
+        assert other
+        assert runner.catch_up() == 0
+        assert set(runner.positions().values()) == {0}
+        with pytest.raises(PlanlogError, match="rebuild once it has finished"):
+            runner.rebuild(lanes=1)
+    assert runner.catch_up() == runner.head()
+    runner.close()
 
 
 def test_a_catch_up_a_little_behind_goes_batch_by_batch(
@@ -223,3 +251,16 @@ def test_a_window_holds_a_sixteenth_of_the_machine_s_memory_within_bounds(
     from planlog.projections.runner import window_bytes_for
 
     assert window_bytes_for(memory) == window
+
+
+def test_a_container_s_memory_limit_below_the_machine_s_sizes_the_window(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planlog.projections import runner as module
+
+    limit = tmp_path / "memory.max"
+    limit.write_text(f"{512 * 2**20}\n")
+    monkeypatch.setattr(module, "CGROUP_LIMITS", (str(limit),))
+    assert module._memory() == 512 * 2**20
+    limit.write_text("max\n")  # no limit: the machine's memory
+    assert module._memory() == os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")

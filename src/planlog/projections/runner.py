@@ -30,7 +30,9 @@ A rebuild (`replay`) reads the log the same way but lets the read models that ca
 per window instead of once per batch that touches it, which in a federation was once per
 few events whatever the batch size (issue 17). A window is written, with its read
 model's position, in one transaction, when it has read `window_events` events or holds
-`window_bytes` of state, so a rebuild's memory follows those limits, not the log.
+`window_bytes` of state, so a rebuild's memory follows those limits, not the log. A
+catch-up at least `replay_from` events behind (a worker started on a restored store)
+goes the same way; one caller per store at a time folds windows (`REPLAY_LOCK`).
 
 eventsourcing's SQLite recorder cannot subscribe, so on SQLite the runner polls;
 on PostgreSQL it LISTENs on the channel the recorder NOTIFYs after each write.
@@ -75,7 +77,7 @@ from planlog.projections.rollup import RollupProjection
 from planlog.projections.tasks import TasksProjection
 from planlog.projections.timeline import TimelineProjection
 from planlog.service.app import PlanlogApp
-from planlog.service.store import ddl_lock, pg_connect
+from planlog.service.store import ddl_lock, pg_connect, try_store_lock
 
 log = logging.getLogger("planlog.projections")
 
@@ -197,11 +199,31 @@ def window_bytes_for(memory: int | None) -> int:
     return max(256 * 2**20, min(2 * 2**30, memory // 16))
 
 
+#: a container's memory limit (cgroup v2, then v1): a window sized to the host's memory
+#: in a smaller container would be killed
+CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
 def _memory() -> int | None:
+    """The machine's memory, or its container's limit when that is lower."""
     try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        found: int | None = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):  # not a POSIX system: the floor
-        return None
+        found = None
+    for path in CGROUP_LIMITS:
+        try:
+            with open(path) as limit:
+                text = limit.read().strip()
+        except OSError:
+            continue
+        if text.isdigit():  # "max": no limit
+            found = int(text) if found is None else min(found, int(text))
+    return found
+
+
+#: the store lock held while read models are folded in windows (a rebuild, or a
+#: catch-up far behind)
+REPLAY_LOCK = "replay"
 
 
 class ReadModelRunner:
@@ -345,7 +367,14 @@ class ReadModelRunner:
         if behind <= 0:
             return 0  # the usual case, on every request: two reads, nothing else
         if self.replay_from is not None and behind >= self.replay_from:
-            return self.replay(until=head, progress=progress, fault=fault)
+            # One window at a time per store: callers that each folded their own (every
+            # request of every web worker after a restore) would hold a window each and
+            # throw each other's away; the others serve the read models as they are.
+            with try_store_lock(self.app.store, REPLAY_LOCK) as mine:
+                if not mine:
+                    log.info("read models %s events behind: another caller is catching up", behind)
+                    return 0
+                return self.replay(until=head, progress=progress, fault=fault)
         processed = 0
         with no_cyclic_gc():
             while True:
@@ -472,6 +501,7 @@ class ReadModelRunner:
                 self.app, [projection], engine=self.engine, batch_size=self.batch_size, setup=False
             )
             alone.replay_from = None  # batch by batch: a window is what just failed
+            alone.quarantine_limit = self.quarantine_limit
             try:
                 alone.catch_up(until=at, fault=fault)
             finally:
@@ -837,7 +867,24 @@ class ReadModelRunner:
         lanes: int | None = None,
     ) -> int:
         """Empty the chosen read models (all by default) and project the whole log again,
-        in `lanes` processes at once (default: one per core, at most two)."""
+        in `lanes` processes at once (default: one per core, at most two). Refused while
+        another caller folds windows (`REPLAY_LOCK`): both would throw each other's away."""
+        with try_store_lock(self.app.store, REPLAY_LOCK) as mine:
+            if not mine:
+                raise PlanlogError(
+                    "另一个进程正在批量追赶读模型，请稍后再重建"
+                    "（another process is catching the read models up in windows; "
+                    "rebuild once it has finished）"
+                )
+            return self._rebuild(names, progress=progress, lanes=lanes)
+
+    def _rebuild(
+        self,
+        names: Sequence[str] | None,
+        *,
+        progress: Progress | None,
+        lanes: int | None,
+    ) -> int:
         chosen = [p for p in self.projections if names is None or p.name in names]
         unknown = set(names or ()) - {p.name for p in self.projections}
         if unknown:
@@ -846,7 +893,11 @@ class ReadModelRunner:
             for projection in chosen:
                 projection.reset(conn)
                 conn.execute(
-                    update(tracking).where(tracking.c.name == projection.name).values(position=0)
+                    update(tracking)
+                    .where(tracking.c.name == projection.name)
+                    # a new version: what was computed from the rows before (a batch
+                    # under way, a kept answer) is not taken for the rebuilt rows
+                    .values(position=0, version=tracking.c.version + 1)
                 )
                 # Every event is tried again from scratch; releases are kept as decisions.
                 quarantine.clear_open(conn, projection.name)

@@ -162,6 +162,36 @@ def ddl_lock(settings: StoreSettings) -> Iterator[None]:
             conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
 
 
+@contextmanager
+def try_store_lock(settings: StoreSettings, name: str) -> Iterator[bool]:
+    """A lock named `name` for this store across processes, not waited for: yields
+    whether this caller got it (a PostgreSQL advisory lock, or a lock file beside the
+    SQLite file), held until the block ends."""
+    if settings.kind != "postgresql":
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(f"{settings.sqlite_path}.{name}.lock")
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            lock.release()
+        return
+    with pg_connect(settings) as conn:
+        key = f"planlog-{name}:{settings.pg_schema or 'public'}"
+        got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()
+        held = bool(got and got[0])
+        try:
+            yield held
+        finally:
+            if held:
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+
+
 def ensure_postgres_schema(settings: StoreSettings) -> None:
     """eventsourcing creates tables but not the schema that holds them."""
     if settings.kind != "postgresql" or not settings.pg_schema:
