@@ -266,6 +266,26 @@ def test_no_channel_is_recorded_not_lost(
     assert row["status"] == "no_channel" and ORG in row["last_error"]
 
 
+def test_a_reminder_without_a_channel_waits_an_hour_unless_its_organisation_gets_one(
+    app: PlanlogApp,
+    clock: Any,
+    runner: Any,
+    settings: Settings,
+    http_receiver: Any,
+    monkeypatch: Any,
+) -> None:
+    monkeypatch.delenv("PLANLOG_NOTIFY_URLS", raising=False)
+    one_item(app, clock, dues=[date(2026, 6, 30)])
+    now = at(date(2026, 6, 23), 9)
+    reminder_pass(app, runner, now, settings=settings)
+    assert deliver_pending(runner.engine, now + timedelta(minutes=15)) == []
+    (row,) = reminders_report(runner.engine)
+    assert datetime.fromisoformat(row["next_attempt_at"]) == now + timedelta(hours=1)
+    set_channels(runner.engine, ORG, None, [http_receiver.url("json", "/hook")])
+    delivered = deliver_pending(runner.engine, now + timedelta(minutes=16))
+    assert [d.status for d in delivered] == ["sent"]
+
+
 def test_default_channel_from_the_environment(
     app: PlanlogApp,
     clock: Any,

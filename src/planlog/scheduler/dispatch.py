@@ -74,6 +74,10 @@ from planlog.scheduler.delivery import send as channel_send
 from planlog.scheduler.messages import Digest, DigestItem, render_digest
 
 LEASE = timedelta(minutes=10)
+#: how soon a reminder that found no channel is looked at again (a channel set for its
+#: organisation wakes it at once; one set otherwise — the environment's default, a
+#: person's own — is found within this)
+NO_CHANNEL_RECHECK = timedelta(hours=1)
 #: How long a batch may send before it stops handing out messages: what is left goes
 #: out on the next pass. The rest of the lease is for recording the outcomes, so that no
 #: other pass claims the batch (and sends it again) while this one still works on it.
@@ -906,7 +910,11 @@ def _record(
         elif row.no_channel:
             status = NO_CHANNEL
             error = f"no notification channel for {row.org} or {', '.join(row.no_channel)}"
-            next_at = now + next_retry_delay(max(attempts, 1))
+            # Nothing to retry until someone sets a channel, and setting an
+            # organisation's wakes its rows (`_wake`): looked at again hourly at most,
+            # not after a minute (at 9,000 unions without channels, the next pass read
+            # and rewrote 23,000 such rows: 4.3 s).
+            next_at = now + max(next_retry_delay(max(attempts, 1)), NO_CHANNEL_RECHECK)
         else:  # held for tomorrow's digest (or its channels changed meanwhile: try again)
             status, error, next_at = PENDING, None, row.held_until or now
         if row.held_until is not None and status != SENT:
