@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from planlog.projections.answers import AnswerCache
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import PlanlogApp
+
+
+@pytest.fixture
+def projected(
+    runner: ReadModelRunner, app: PlanlogApp, clock: Any, busy_year: Any
+) -> ReadModelRunner:
+    """A year's read models, caught up."""
+    busy_year(app, clock)
+    runner.catch_up()
+    return runner
 
 
 def _asking(
@@ -21,10 +33,9 @@ def _asking(
 
 
 def test_an_answer_is_computed_once_while_the_read_models_stay_where_they_are(
-    runner: ReadModelRunner, app: PlanlogApp, clock: Any, busy_year: Any
+    projected: ReadModelRunner,
 ) -> None:
-    busy_year(app, clock)
-    runner.catch_up()
+    runner = projected
     cache, computed = AnswerCache(), []
     first = _asking(cache, runner, "city", computed)
     assert _asking(cache, runner, "city", computed) == first
@@ -32,10 +43,9 @@ def test_an_answer_is_computed_once_while_the_read_models_stay_where_they_are(
 
 
 def test_an_answer_is_computed_again_once_a_read_model_moved(
-    runner: ReadModelRunner, app: PlanlogApp, clock: Any, busy_year: Any
+    projected: ReadModelRunner, app: PlanlogApp
 ) -> None:
-    busy_year(app, clock)
-    runner.catch_up()
+    runner = projected
     cache, computed = AnswerCache(), []
     first = _asking(cache, runner, "city", computed)
     app.register_organisation("新区工会", actor="admin", parent="市总工会")
@@ -45,11 +55,8 @@ def test_an_answer_is_computed_again_once_a_read_model_moved(
     assert computed == ["city", "city"]
 
 
-def test_answers_past_the_budget_drop_the_least_recently_asked(
-    runner: ReadModelRunner, app: PlanlogApp, clock: Any, busy_year: Any
-) -> None:
-    busy_year(app, clock)
-    runner.catch_up()
+def test_answers_past_the_budget_drop_the_least_recently_asked(projected: ReadModelRunner) -> None:
+    runner = projected
     cache, computed = AnswerCache(budget=len(b"city#1") * 2), []
     for question in ("city", "east", "city", "west", "city", "east"):
         _asking(cache, runner, question, computed)
@@ -57,11 +64,8 @@ def test_answers_past_the_budget_drop_the_least_recently_asked(
     assert computed == ["city", "east", "west", "east"]
 
 
-def test_an_answer_is_computed_again_after_a_rebuild(
-    runner: ReadModelRunner, app: PlanlogApp, clock: Any, busy_year: Any
-) -> None:
-    busy_year(app, clock)
-    runner.catch_up()
+def test_an_answer_is_computed_again_after_a_rebuild(projected: ReadModelRunner) -> None:
+    runner = projected
     cache, computed = AnswerCache(), []
     _asking(cache, runner, "city", computed)
     runner.rebuild(lanes=1)  # back at the same position, rows made anew
