@@ -314,8 +314,8 @@ def _add_occurrences(conn: Connection, at: dict[int, ItemRow]) -> None:
     reads hundreds of these per request and a rebuild's window millions, and fetching
     row by row and reading each column by name cost more than the query."""
     o = board_occurrences.c
-    columns = (o.item_position, o.due, o.opens, o.status, o.percent, o.done_on, o.note)
-    columns += (o.request_id, o.request_to, o.request_status, o.request_reason)
+    columns = [o.item_position, o.due, o.opens, o.status, o.percent, o.done_on, o.note]
+    columns += [o.request_id, o.request_to, o.request_status, o.request_reason]
     for batch in chunks(list(at), 500):
         rows = conn.execute(select(*columns).where(o.item_position.in_(batch))).all()
         for position, due, *rest in rows:
