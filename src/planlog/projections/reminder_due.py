@@ -210,8 +210,17 @@ class _DueWindow(Window):
         ]
         items = self.items
         planned = {c.aggregate_id for c in changes if c.type == PLANNED}
-        earlier = {_item_of(c) for c in changes if c.type != POLICY_SET} - planned
-        earlier -= self.looked | items.keys()
+        # Membership tests, not set algebra with the window's own sets: `looked | items`
+        # built a set of every item met so far for each batch, a rebuild's quarter.
+        looked = self.looked
+        earlier = {
+            i
+            for c in changes
+            if c.type != POLICY_SET
+            and (i := _item_of(c)) not in planned
+            and i not in looked
+            and i not in items
+        }
         plans = set(policies) - self.plans_read
         found = _load(snapshot, sorted(earlier), sorted(plans))
         self.looked |= earlier
