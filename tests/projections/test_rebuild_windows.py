@@ -4,6 +4,7 @@ it must end with exactly the rows a catch-up batch by batch gives, whatever the 
 from __future__ import annotations
 
 import os
+import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -216,11 +217,29 @@ def test_a_catch_up_far_behind_serves_the_read_models_as_they_are_while_another_
     runner.replay_from = 1
     with try_store_lock(app.store, REPLAY_LOCK) as other:  # another process folding
         assert other
-        assert runner.catch_up() == 0
+        assert runner.catch_up(wait=False) == 0
         assert set(runner.positions().values()) == {0}
         with pytest.raises(PlanlogError, match="rebuild once it has finished"):
             runner.rebuild(lanes=1)
     assert runner.catch_up() == runner.head()
+    runner.close()
+
+
+def test_a_catch_up_far_behind_waits_for_another_folding_then_goes_on(
+    app: PlanlogApp, clock: Any, busy_year: Any
+) -> None:
+    runner = ReadModelRunner(app, batch_size=4)
+    busy_year(app, clock)
+    runner.replay_from = 1
+    done: list[int] = []
+    waiting = threading.Thread(target=lambda: done.append(runner.catch_up()))
+    with try_store_lock(app.store, REPLAY_LOCK) as other:  # another process folding
+        assert other
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive() and done == []  # a job does not act on half-built models
+    waiting.join(60)
+    assert done == [runner.head()]
     runner.close()
 
 

@@ -54,7 +54,9 @@ class Services:
         not fail it; the runner quarantines that event and goes on.
         """
         try:
-            self.runner.catch_up()
+            # not waiting for a catch-up another caller folds in windows (minutes after
+            # a restore): the read models are served as they are meanwhile
+            self.runner.catch_up(wait=False)
         except Exception:
             log.exception("catching the read models up failed; serving them as they are")
         return self.runner.engine

@@ -360,21 +360,28 @@ class ReadModelRunner:
         until: int | None = None,
         progress: Progress | None = None,
         fault: Fault | None = None,
+        wait: bool = True,
     ) -> int:
-        """Apply every recorded event not yet projected; returns how many were read."""
+        """Apply every recorded event not yet projected; returns how many were read.
+
+        Far behind (`replay_from`), it folds windows, one caller per store at a time:
+        callers that each folded their own (every request of every web worker after a
+        restore) would hold a window each and throw each other's away. The others wait
+        for it and go on from where it ended; without `wait` (a web request, which
+        serves the read models as they are) they return 0 at once."""
         head = until if until is not None else self.head()
         behind = head - min(self.positions().values())
         if behind <= 0:
             return 0  # the usual case, on every request: two reads, nothing else
         if self.replay_from is not None and behind >= self.replay_from:
-            # One window at a time per store: callers that each folded their own (every
-            # request of every web worker after a restore) would hold a window each and
-            # throw each other's away; the others serve the read models as they are.
-            with try_store_lock(self.app.store, REPLAY_LOCK) as mine:
+            with try_store_lock(self.app.store, REPLAY_LOCK, wait=wait) as mine:
                 if not mine:
                     log.info("read models %s events behind: another caller is catching up", behind)
                     return 0
-                return self.replay(until=head, progress=progress, fault=fault)
+                # after a wait, where the other caller left them
+                behind = head - min(self.positions().values())
+                if behind >= self.replay_from:
+                    return self.replay(until=head, progress=progress, fault=fault)
         processed = 0
         with no_cyclic_gc():
             while True:

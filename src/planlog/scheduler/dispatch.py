@@ -75,8 +75,8 @@ from planlog.scheduler.messages import Digest, DigestItem, render_digest
 
 LEASE = timedelta(minutes=10)
 #: how soon a reminder that found no channel is looked at again (a channel set for its
-#: organisation wakes it at once; one set otherwise — the environment's default, a
-#: person's own — is found within this)
+#: organisation or one of its people wakes it at once; the environment's default, read
+#: at start, is found within this)
 NO_CHANNEL_RECHECK = timedelta(hours=1)
 #: How long a batch may send before it stops handing out messages: what is left goes
 #: out on the next pass. The rest of the lease is for recording the outcomes, so that no
@@ -910,7 +910,7 @@ def _record(
         elif row.no_channel:
             status = NO_CHANNEL
             error = f"no notification channel for {row.org} or {', '.join(row.no_channel)}"
-            # Nothing to retry until someone sets a channel, and setting an
+            # Nothing to retry until someone sets a channel, and setting one of the
             # organisation's wakes its rows (`_wake`): looked at again hourly at most,
             # not after a minute (at 9,000 unions without channels, the next pass read
             # and rewrote 23,000 such rows: 4.3 s).

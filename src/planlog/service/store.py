@@ -8,6 +8,7 @@ on PostgreSQL the native recorder is the one that can LISTEN/NOTIFY.
 from __future__ import annotations
 
 import getpass
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,8 @@ from planlog.domain.errors import PlanlogError
 
 if TYPE_CHECKING:
     import psycopg
+
+log = logging.getLogger("planlog.store")
 
 DEFAULT_DATABASE_URL = "sqlite:///planlog.db"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -163,16 +166,16 @@ def ddl_lock(settings: StoreSettings) -> Iterator[None]:
 
 
 @contextmanager
-def try_store_lock(settings: StoreSettings, name: str) -> Iterator[bool]:
-    """A lock named `name` for this store across processes, not waited for: yields
-    whether this caller got it (a PostgreSQL advisory lock, or a lock file beside the
-    SQLite file), held until the block ends."""
+def try_store_lock(settings: StoreSettings, name: str, *, wait: bool = False) -> Iterator[bool]:
+    """A lock named `name` for this store across processes: yields whether this caller
+    got it (a PostgreSQL advisory lock, or a lock file beside the SQLite file), held
+    until the block ends; with `wait`, once whoever holds it lets go."""
     if settings.kind != "postgresql":
         from filelock import FileLock, Timeout
 
         lock = FileLock(f"{settings.sqlite_path}.{name}.lock")
         try:
-            lock.acquire(timeout=0)
+            lock.acquire(timeout=-1 if wait else 0)
         except Timeout:
             yield False
             return
@@ -181,15 +184,24 @@ def try_store_lock(settings: StoreSettings, name: str) -> Iterator[bool]:
         finally:
             lock.release()
         return
+    import psycopg
+
     with pg_connect(settings) as conn:
         key = f"planlog-{name}:{settings.pg_schema or 'public'}"
-        got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()
-        held = bool(got and got[0])
+        if wait:
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+            held = True
+        else:
+            got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()
+            held = bool(got and got[0])
         try:
             yield held
         finally:
             if held:
-                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+                try:
+                    conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+                except psycopg.Error as error:  # the session is gone, and its lock with it
+                    log.warning("store lock %s: could not unlock: %s", name, error)
 
 
 def ensure_postgres_schema(settings: StoreSettings) -> None:
