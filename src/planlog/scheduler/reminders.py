@@ -185,6 +185,23 @@ class _Pending:
     stamp: tuple[int, int]
 
 
+@dataclass
+class _Pass:
+    """What one pass carries from batch to batch."""
+
+    orgs: _Orgs
+    now: datetime
+    dry_run: bool
+    result: IssueRun = field(default_factory=IssueRun)
+    #: occurrences looked at and not issued now, as `ReminderIssuer._not_yet` keeps them
+    seen: dict[tuple[str, str], tuple[int, int, float]] = field(default_factory=dict)
+
+    def refused(self, p: _Pending, occurrence: str) -> None:
+        """The item refused this reminder (a request open, submitted): look again once
+        the item or its policy changes."""
+        self.seen[(p.due.item_id, occurrence)] = (*p.stamp, float("inf"))
+
+
 class ReminderIssuer:
     def __init__(self, app: PlanlogApp, engine: Engine, calendar: WorkdayCalendar) -> None:
         self.app = app
@@ -222,11 +239,10 @@ class ReminderIssuer:
         """
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be timezone-aware")
-        result = IssueRun()
         with self.engine.connect() as conn:
-            orgs = _Orgs(conn)
+            run = _Pass(_Orgs(conn), now, dry_run)
+            result, seen = run.result, run.seen
             groups = self._scanned(conn) if full_scan else self._indexed(conn, now)
-            seen: dict[tuple[str, str], tuple[int, int, float]] = {}
             pending: list[_Pending] = []
             for plan_id, policy_source, rows in groups:
                 if any(f.plan_id == plan_id for f in result.failed):
@@ -240,9 +256,9 @@ class ReminderIssuer:
                 except Exception as exc:  # one plan's failure must not stop the others
                     self._failed(plan_id, rows, exc, result)
                 if len(pending) >= _ISSUE_BATCH:
-                    self._flush(pending, orgs, now, dry_run, result, seen)
+                    self._flush(pending, run)
                     pending = []
-            self._flush(pending, orgs, now, dry_run, result, seen)
+            self._flush(pending, run)
             if not full_scan:
                 self._not_yet = seen
         return result
@@ -275,25 +291,18 @@ class ReminderIssuer:
             return None
         return _Pending(due.plan_id, due, slot, slots, stamp)
 
-    def _flush(
-        self,
-        pending: list[_Pending],
-        orgs: _Orgs,
-        now: datetime,
-        dry_run: bool,
-        result: IssueRun,
-        seen: dict[tuple[str, str], tuple[int, int, float]],
-    ) -> None:
+    def _flush(self, pending: list[_Pending], run: _Pass) -> None:
         """Issue a batch of reminders found due (on a dry run, only list them)."""
         if not pending:
             return
+        orgs = run.orgs
         try:
             orgs.read({p.due.org for p in pending if p.slot.level >= CHAIR})
             reminders = [
                 self._reminder(p.due, p.slot, orgs.chairs(p.due.org, p.slot.level)) for p in pending
             ]
-            if dry_run:
-                result.issued.extend(reminders)
+            if run.dry_run:
+                run.result.issued.extend(reminders)
                 return
             recorded = self._issue_all(pending, reminders)
         except Exception:
@@ -302,13 +311,13 @@ class ReminderIssuer:
                 len(pending),
                 exc_info=True,
             )
-            self._one_by_one(pending, orgs, now, dry_run, result, seen)
+            self._one_by_one(pending, run)
             return
         for p, reminder in zip(pending, reminders, strict=True):
             if (p.due.item_id, reminder.occurrence, reminder.key) in recorded:
-                result.issued.append(reminder)
-            else:  # refused by the item (a request open, submitted): look again once it changes
-                seen[(p.due.item_id, reminder.occurrence)] = (*p.stamp, float("inf"))
+                run.result.issued.append(reminder)
+            else:
+                run.refused(p, reminder.occurrence)
 
     def _issue_all(
         self, pending: list[_Pending], reminders: list[IssuedReminder]
@@ -319,28 +328,21 @@ class ReminderIssuer:
         recorded = self.app.handle(IssueReminders(reminders=commands, stale_if=stale_if))
         return {(str(c.item_id), c.occurrence, c.key) for c in recorded}
 
-    def _one_by_one(
-        self,
-        pending: list[_Pending],
-        orgs: _Orgs,
-        now: datetime,
-        dry_run: bool,
-        result: IssueRun,
-        seen: dict[tuple[str, str], tuple[int, int, float]],
-    ) -> None:
+    def _one_by_one(self, pending: list[_Pending], run: _Pass) -> None:
         """A failed batch again, each reminder on its own and each plan apart, as passes
         issued them before batches: a plan's failure is reported, the others go on."""
         for plan_id, group in groupby(pending, key=lambda p: p.plan_id):
             plan_pending = list(group)
             try:
                 for p in plan_pending:
-                    reminder = self._reminder(p.due, p.slot, orgs.chairs(p.due.org, p.slot.level))
-                    if dry_run or self._issue(p.due, p.slots, now, reminder):
-                        result.issued.append(reminder)
+                    chairs = run.orgs.chairs(p.due.org, p.slot.level)
+                    reminder = self._reminder(p.due, p.slot, chairs)
+                    if run.dry_run or self._issue(p.due, p.slots, run.now, reminder):
+                        run.result.issued.append(reminder)
                     else:
-                        seen[(p.due.item_id, reminder.occurrence)] = (*p.stamp, float("inf"))
+                        run.refused(p, reminder.occurrence)
             except Exception as exc:
-                self._failed(plan_id, [p.due for p in plan_pending], exc, result)
+                self._failed(plan_id, [p.due for p in plan_pending], exc, run.result)
 
     def _indexed(self, conn: Connection, now: datetime) -> Iterator[_PlanGroup]:
         """The index rows whose moment has come, a page at a time in `wake_at` order
