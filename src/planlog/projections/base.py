@@ -11,7 +11,8 @@ their `…Projection` names (`BoardProjection`, …), which the tests and the CL
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -219,6 +220,25 @@ def _outdated(inspector: Any, table: Table) -> bool:
     defined = {c.name: c.type._type_affinity for c in table.columns}
     stored_key = inspector.get_pk_constraint(table.name)["constrained_columns"]
     return stored != defined or stored_key != [c.name for c in table.primary_key.columns]
+
+
+@contextmanager
+def probes_only(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL, no sequential scan for the reads and writes inside: each finds
+    rows by key, and only the planner can get that wrong. Without statistics (a table
+    just filled by a rebuild or catch-up, a restored copy, autovacuum off) it plans a
+    scan of the whole read model for a handful of keys. Transaction-local and given back
+    at the end, so a caller's later reads in the same transaction plan as usual; a
+    failure inside leaves the setting to the rollback of the caller's transaction or
+    savepoint. SQLite probes by itself."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    prior = conn.execute(
+        text("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
+    ).scalar_one()
+    yield
+    conn.execute(text("SELECT set_config('enable_seqscan', :prior, true)"), {"prior": prior})
 
 
 #: Indexes earlier versions made and this one replaced: each still costs every write.

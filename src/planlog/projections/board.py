@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 import orjson
-from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, select, text
+from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, select
 from sqlalchemy.engine import Connection
 
 from planlog.domain.board import BoardItem, build_board, request_document, sent_document
@@ -19,7 +19,14 @@ from planlog.domain.model import Plan
 from planlog.domain.schedule import Occurrence
 from planlog.domain.status import CANCELLED, DONE, DUE_SOON_DAYS
 from planlog.projections import plan_counts
-from planlog.projections.base import CLUSTERED, ReadModel, Window, Writer, metadata
+from planlog.projections.base import (
+    CLUSTERED,
+    ReadModel,
+    Window,
+    Writer,
+    metadata,
+    probes_only,
+)
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change
 from planlog.projections.item_state import (
@@ -404,23 +411,13 @@ def _plan_items(conn: Connection, plan_id: str) -> list[ItemRow]:
     table just filled by a rebuild, a restored copy, autovacuum off) it takes a join,
     or a list of 50 positions, to match a quarter of the table and reads every union's
     occurrences for one plan (30–70 ms at 200 unions, under 1 ms probed). So on
-    PostgreSQL a scan is ruled out for these two queries only. The connection may be in
-    its caller's transaction, where `SET LOCAL` would last until that transaction ends
-    and rule scans out for whatever the caller reads next: the setting is taken and
-    given back around the two reads, inside a savepoint so that a failed read rolls the
-    setting back with it. SQLite probes."""
+    PostgreSQL a scan is ruled out for these two queries only (`probes_only`), inside a
+    savepoint: the connection may be in its caller's transaction, and a failed read
+    rolls the setting back with it. SQLite probes."""
     if conn.dialect.name != "postgresql":
         return _read_plan_items(conn, plan_id)
-    with conn.begin_nested():
-        prior = conn.execute(
-            text(
-                "SELECT current_setting('enable_seqscan'), "
-                "set_config('enable_seqscan', 'off', true)"
-            )
-        ).scalar_one()
-        rows = _read_plan_items(conn, plan_id)
-        conn.execute(text("SELECT set_config('enable_seqscan', :prior, true)"), {"prior": prior})
-    return rows
+    with conn.begin_nested(), probes_only(conn):
+        return _read_plan_items(conn, plan_id)
 
 
 def _read_plan_items(conn: Connection, plan_id: str) -> list[ItemRow]:

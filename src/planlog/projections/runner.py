@@ -62,6 +62,7 @@ from planlog.projections.base import (
     create_tables,
     make_engine,
     outdated_tables,
+    probes_only,
     tracking,
 )
 from planlog.projections.board import BoardProjection
@@ -836,9 +837,7 @@ class ReadModelRunner:
         rows by key: on PostgreSQL they must not be planned from statistics taken before
         the table filled (see `_snapshot`), or each batch of a first catch-up scans the
         read model whole."""
-        with self.engine.begin() as conn:
-            if self.engine.dialect.name != "sqlite":
-                conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        with self.engine.begin() as conn, probes_only(conn):
             yield conn
 
     @contextmanager
@@ -857,12 +856,11 @@ class ReadModelRunner:
             with repeatable.connect() as conn:
                 # Every read here finds rows by key (the items a batch touches). A table
                 # filled since its last ANALYZE (a first catch-up, autovacuum off) looks
-                # empty to the planner, which then scans it whole for each batch: a
-                # catch-up of millions of events became quadratic. Local to this
-                # read-only transaction, which is rolled back.
-                conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+                # empty to the planner, which then scanned it whole for each batch: a
+                # catch-up of millions of events became quadratic.
                 try:
-                    yield conn
+                    with probes_only(conn):
+                        yield conn
                 finally:
                     conn.rollback()
 
