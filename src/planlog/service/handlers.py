@@ -508,21 +508,22 @@ def sign_off(app: PlanlogApp, c: SignOff) -> PlanItem:
     return _change_item(app, c, decide)
 
 
+def _record_reminder(item: PlanItem, c: IssueReminder) -> None:
+    """The item records the reminder the command carries (alone or in a batch)."""
+    item.issue_reminder(
+        c.occurrence,
+        kind=c.kind,
+        key=c.key,
+        scheduled_for=c.scheduled_for,
+        recipients=list(c.recipients),
+        escalate=c.escalate,
+        actor=c.actor,
+    )
+
+
 @handles(IssueReminder)
 def issue_reminder(app: PlanlogApp, c: IssueReminder) -> PlanItem:
-    return _change_item(
-        app,
-        c,
-        lambda i: i.issue_reminder(
-            c.occurrence,
-            kind=c.kind,
-            key=c.key,
-            scheduled_for=c.scheduled_for,
-            recipients=list(c.recipients),
-            escalate=c.escalate,
-            actor=c.actor,
-        ),
-    )
+    return _change_item(app, c, lambda i: _record_reminder(i, c))
 
 
 @handles(IssueReminders)
@@ -539,15 +540,7 @@ def issue_reminders(app: PlanlogApp, c: IssueReminders) -> tuple[IssueReminder, 
                 item = items[r.item_id]
                 if not _still_chased(item, r.occurrence, stale_if):
                     continue
-                item.issue_reminder(
-                    r.occurrence,
-                    kind=r.kind,
-                    key=r.key,
-                    scheduled_for=r.scheduled_for,
-                    recipients=list(r.recipients),
-                    escalate=r.escalate,
-                    actor=r.actor,
-                )
+                _record_reminder(item, r)
                 recorded.append(r)
             changed = [item for item in items.values() if item.pending_events]
             if changed:
