@@ -166,6 +166,19 @@ def _chair(app: PlanlogApp, org: str, name: str, **contact: str) -> str:
     return str(person.id)
 
 
+def _two_chairs(
+    app: PlanlogApp, runner: ReadModelRunner, http_receiver: HttpReceiver, smtp_server: SmtpServer
+) -> tuple[str, str]:
+    """The federation, with 刘主席 (e-mail) and 张副主席 (a webhook) chairing 东区; their ids."""
+    _federation(app)
+    liu = _chair(app, EAST, "刘主席")
+    zhang = _chair(app, EAST, "张副主席")
+    runner.catch_up()
+    set_channels(runner.engine, EAST, "刘主席", [mailto(smtp_server, "liu@example.org")])
+    set_channels(runner.engine, EAST, "张副主席", [http_receiver.url("json", "/zhang")])
+    return liu, zhang
+
+
 def _sign_in_code(text: str) -> str:
     (code,) = re.findall(re.escape(SITE) + r"/login/link\?code=(\S+)", text)
     return unquote(code)
@@ -188,13 +201,8 @@ def test_each_registered_chair_of_a_district_gets_their_own_digest_with_their_si
     http_receiver: HttpReceiver,
     smtp_server: SmtpServer,
 ) -> None:
-    _federation(app)
-    liu = _chair(app, EAST, "刘主席")
-    zhang = _chair(app, EAST, "张副主席")
-    runner.catch_up()
+    liu, zhang = _two_chairs(app, runner, http_receiver, smtp_server)
     set_channels(runner.engine, EAST, None, [http_receiver.url("json", "/group")])
-    set_channels(runner.engine, EAST, "刘主席", [mailto(smtp_server, "liu@example.org")])
-    set_channels(runner.engine, EAST, "张副主席", [http_receiver.url("json", "/zhang")])
 
     run = weekly_digest(app, runner, MONDAY, link_base=SITE)
 
@@ -294,12 +302,7 @@ def test_a_rerun_in_the_same_week_sends_no_chair_anything_new(
     http_receiver: HttpReceiver,
     smtp_server: SmtpServer,
 ) -> None:
-    _federation(app)
-    _chair(app, EAST, "刘主席")
-    _chair(app, EAST, "张副主席")
-    runner.catch_up()
-    set_channels(runner.engine, EAST, "刘主席", [mailto(smtp_server, "liu@example.org")])
-    set_channels(runner.engine, EAST, "张副主席", [http_receiver.url("json", "/zhang")])
+    _two_chairs(app, runner, http_receiver, smtp_server)
     weekly_digest(app, runner, MONDAY)
 
     for hours in (1, 5, 30, 100):  # the hourly job, later the same ISO week
@@ -314,12 +317,7 @@ def test_a_failing_chair_channel_is_retried_alone(
     http_receiver: HttpReceiver,
     smtp_server: SmtpServer,
 ) -> None:
-    _federation(app)
-    _chair(app, EAST, "刘主席")
-    _chair(app, EAST, "张副主席")
-    runner.catch_up()
-    set_channels(runner.engine, EAST, "刘主席", [mailto(smtp_server, "liu@example.org")])
-    set_channels(runner.engine, EAST, "张副主席", [http_receiver.url("json", "/zhang")])
+    _two_chairs(app, runner, http_receiver, smtp_server)
     http_receiver.status = 500
     assert weekly_digest(app, runner, MONDAY).sent == 0  # 刘主席 had it, 张副主席 did not
     assert [r.status for r in _outbox(runner)] == ["retrying"]
