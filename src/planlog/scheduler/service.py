@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,7 +41,7 @@ from planlog.scheduler.laggards import DigestRun, weekly_digest
 from planlog.scheduler.reminders import FailedPlan, IssuedReminder, ReminderIssuer
 from planlog.scheduler.workdays import calendar_for
 from planlog.service.app import PlanlogApp
-from planlog.service.store import StoreSettings, pg_connect
+from planlog.service.store import StoreSettings, try_store_lock
 
 log = logging.getLogger("planlog.scheduler")
 
@@ -110,41 +111,26 @@ def drop_old_job_table(engine: Engine) -> None:
 
 
 class SchedulerLock:
-    """At most one active scheduler per database."""
+    """At most one active scheduler per database: the store lock "scheduler"
+    (`try_store_lock`), held from a successful try until `release`."""
 
     def __init__(self, store: StoreSettings) -> None:
         self.store = store
-        self._held: Any = None
+        self._held: ExitStack | None = None
 
     def try_acquire(self) -> bool:
         if self._held is not None:
             return True
-        if self.store.kind == "sqlite":
-            from filelock import FileLock, Timeout
-
-            lock = FileLock(f"{self.store.sqlite_path}.scheduler.lock")
-            try:
-                lock.acquire(timeout=0)
-            except Timeout:
-                return False
-            self._held = lock
-            return True
-        conn = pg_connect(self.store)
-        key = f"planlog-scheduler:{self.store.pg_schema or 'public'}"
-        got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()
-        if got and got[0]:
-            self._held = conn  # the lock lives as long as this session
-            return True
-        conn.close()
-        return False
+        stack = ExitStack()
+        if not stack.enter_context(try_store_lock(self.store, "scheduler")):
+            stack.close()
+            return False
+        self._held = stack
+        return True
 
     def release(self) -> None:
         held, self._held = self._held, None
-        if held is None:
-            return
-        if self.store.kind == "sqlite":
-            held.release()
-        else:
+        if held is not None:
             held.close()
 
     @property
