@@ -642,6 +642,7 @@ def measure(url: str, built: dict[str, Any], unions: int) -> dict[str, Any]:
     from planlog.auth.tokens import create_token
     from planlog.config import Settings
     from planlog.http.app import create_app
+    from planlog.http.heap import freeze_startup_objects
     from planlog.projections.answers import AnswerCache
     from planlog.projections.outbox import SENT, reminder_outbox
     from planlog.projections.runner import ReadModelRunner
@@ -686,6 +687,7 @@ def measure(url: str, built: dict[str, Any], unions: int) -> dict[str, Any]:
     tokens = {name: create_token(runner.engine, name, "chair")[1] for name in chosen}
     city_token = create_token(runner.engine, CITY, "chair")[1]
     with TestClient(create_app(settings, background=False)) as client:
+        freeze_startup_objects()  # what a served worker does once started (http.asgi)
 
         def timed(path: str, token: str) -> float:
             started = time.perf_counter()

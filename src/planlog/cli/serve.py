@@ -105,6 +105,7 @@ def serve(
 
     from planlog.http import accesslog
     from planlog.http.app import create_app
+    from planlog.http.heap import freeze_startup_objects
 
     sock = listening_socket(host, port)
     st = state(ctx)
@@ -124,4 +125,5 @@ def serve(
     # After uvicorn has set up its loggers: the sign-in link's token (and any feed
     # token) must not be written to the access log when the link is opened.
     accesslog.install()
+    freeze_startup_objects()  # last before serving (planlog.http.heap)
     uvicorn.Server(config).run(sockets=[sock])

@@ -6,9 +6,12 @@ projections and the reminder scheduler (see README, "Production layout").
 
 from planlog.http import accesslog
 from planlog.http.app import create_app
+from planlog.http.heap import freeze_startup_objects
 
 # uvicorn has configured its loggers by the time it imports this module (in each
 # worker process too): from here on, its access log shows no token.
 accesslog.install()
 
 app = create_app(background=False)
+# Last: what the worker built so far lives as long as it does (planlog.http.heap).
+freeze_startup_objects()

@@ -1,0 +1,24 @@
+"""What a serving process does with the objects its start-up built.
+
+A web worker starts with some 200,000 long-lived objects: modules with their functions
+and classes, pydantic and SQLAlchemy metadata. CPython's cyclic collector walks all of
+them whenever enough young objects survive into the oldest generation, and a large
+answer is made of young objects that survive until it is sent: a city's rollup at
+9,000 unions allocates about 100,000 of them. Measured there, the rollup took 210 ms
+(median) with the start-up objects in the collector's sight and 64 ms without.
+
+`gc.freeze()` moves every object alive now into a permanent generation the collector
+never walks. Nothing leaks by it: an object frozen and later dropped is still freed by
+reference counting; only a reference cycle among frozen objects would stay, and start-up
+is over by then.
+"""
+
+from __future__ import annotations
+
+import gc
+
+
+def freeze_startup_objects() -> None:
+    """Called once a serving process has built its application, before it serves."""
+    gc.collect()  # what start-up built and already dropped is not frozen with the rest
+    gc.freeze()
