@@ -10,16 +10,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Annotated
 
+import orjson
 from fastapi import Depends, Header, Request
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
 
 from planlog.auth.caller import Caller
 from planlog.auth.errors import Unauthorized
 from planlog.auth.tokens import authenticate
 from planlog.config import Settings
 from planlog.projections.answers import AnswerCache
+from planlog.projections.ranking import ranking
+from planlog.projections.rollup import rollup
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import PlanlogApp
 from planlog.service.evidence import EvidenceStore
@@ -43,6 +48,28 @@ class Services:
     def evidence(self) -> EvidenceStore:
         """Where evidence files are kept (Settings.evidence_dir, else beside the store)."""
         return EvidenceStore.of(self.app.store, self.settings.evidence_dir)
+
+    def rollup_answer(
+        self,
+        conn: Connection,
+        org: str,
+        today: date,
+        *,
+        rank: bool = False,
+        depth: int | None = None,
+    ) -> bytes:
+        """`org`'s rollup (its node; with `rank`, its ranking) as JSON, kept in `answers`
+        under one question whichever door asks: the API sends the bytes, a page reads
+        them back, in milliseconds where computing a city's costs a hundred. Serialised
+        here, as is: a city's answer is megabytes of plain dicts, which FastAPI's encoder
+        walked value by value for longer than the rollup took to compute. LookupError
+        for an organisation the read models do not know."""
+
+        def compute() -> bytes:
+            found = ranking(conn, org, today) if rank else rollup(conn, org, today, depth)[0]
+            return orjson.dumps(found)
+
+        return self.answers.answer(conn, ("rollup", org, today, rank, depth), compute)
 
     def fresh(self) -> Engine:
         """Read models that include every write recorded so far — the caller's own too,

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -63,7 +64,6 @@ from planlog.projections.queries import (
     plan_entries,
     plan_overview,
 )
-from planlog.projections.rollup import rollup
 from planlog.projections.timeline import DIFF_TYPES, PLAN_DIFF_TYPES
 from planlog.service.app import day_span, parse_moment
 
@@ -389,7 +389,7 @@ def federation(
     today = evaluation_day(svc.app, _moment(now), None)
     with svc.fresh().connect() as conn:
         try:
-            nodes = rollup(conn, who.principal.org, today)
+            nodes = [orjson.loads(svc.rollup_answer(conn, who.principal.org, today))]
         except LookupError:
             nodes = []  # an organisation with neither a registration nor a plan yet
     plans: dict[str, list[PlanEntry]] = defaultdict(list)

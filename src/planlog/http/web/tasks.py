@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -21,7 +22,6 @@ from planlog.http.deps import ServicesDep
 from planlog.http.web.pages import WebRoute, page
 from planlog.http.web.session import SessionDep
 from planlog.projections.queries import evaluation_day, plan_entries
-from planlog.projections.ranking import ranking
 from planlog.projections.rollup import descendants
 from planlog.projections.tasks import org_parents, task_of_item, task_status
 from planlog.service.app import parse_moment
@@ -113,7 +113,7 @@ def ranking_page(
     today = evaluation_day(svc.app, parse_moment(now) if now else None, None)
     with svc.fresh().connect() as conn:
         try:
-            ranked = ranking(conn, name, today)
+            ranked = orjson.loads(svc.rollup_answer(conn, name, today, rank=True))
         except LookupError:
             raise org_not_found(name) from None
         parent = org_parents(conn).get(name)

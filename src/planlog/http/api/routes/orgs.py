@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from planlog.auth.caller import MANAGE, READ, Caller, org_not_found
@@ -15,8 +14,7 @@ from planlog.http.api.schemas import PROBLEMS, OrgCreate
 from planlog.http.deps import ServicesDep, role_caller
 from planlog.projections.outbox import reminders_report
 from planlog.projections.queries import evaluation_day
-from planlog.projections.ranking import ranking
-from planlog.projections.rollup import org_tree, rollup
+from planlog.projections.rollup import org_tree
 from planlog.service.app import parse_moment
 from planlog.service.commands import RegisterOrganisation
 from planlog.service.views import org_view
@@ -77,15 +75,9 @@ def org_rollup(
     name = who.visible_org(name)
     today = evaluation_day(svc.app, parse_moment(now) if now else None, None)
 
-    # Serialised here, as is: a city's answer is megabytes of plain dicts, which FastAPI's
-    # encoder walked value by value for longer than the rollup took to compute.
-    def compute() -> bytes:
-        found = ranking(conn, name, today) if rank else rollup(conn, name, today, depth)[0]
-        return orjson.dumps(found)
-
     with svc.fresh().connect() as conn:
         try:
-            answer = svc.answers.answer(conn, ("rollup", name, today, rank, depth), compute)
+            answer = svc.rollup_answer(conn, name, today, rank=rank, depth=depth)
         except LookupError:
             raise org_not_found(name) from None
     return Response(answer, media_type="application/json")
