@@ -258,11 +258,12 @@ def test_a_catch_up_a_little_behind_goes_batch_by_batch(
     ("memory", "window"),
     [
         (24 * 2**30, 1536 * 2**20),
-        (2 * 2**30, 256 * 2**20),
+        (2 * 2**30, 128 * 2**20),
+        (256 * 2**20, 32 * 2**20),
         (64 * 2**30, 2 * 2**30),
         (None, 256 * 2**20),
     ],
-    ids=["a sixteenth", "the floor", "the cap", "memory unknown"],
+    ids=["a sixteenth", "a small machine", "the floor", "the cap", "memory unknown"],
 )
 def test_a_window_holds_a_sixteenth_of_the_machine_s_memory_within_bounds(
     memory: int | None, window: int
@@ -272,14 +273,41 @@ def test_a_window_holds_a_sixteenth_of_the_machine_s_memory_within_bounds(
     assert window_bytes_for(memory) == window
 
 
-def test_a_container_s_memory_limit_below_the_machine_s_sizes_the_window(
-    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from planlog.projections import runner as module
+def _limit(root: Any, relative: str, value: int | str) -> None:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{value}\n")
 
-    limit = tmp_path / "memory.max"
-    limit.write_text(f"{512 * 2**20}\n")
-    monkeypatch.setattr(module, "CGROUP_LIMITS", (str(limit),))
-    assert module._memory() == 512 * 2**20
-    limit.write_text("max\n")  # no limit: the machine's memory
-    assert module._memory() == os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+def test_a_container_s_memory_limit_below_the_machine_s_sizes_the_window(tmp_path: Any) -> None:
+    from planlog.projections.runner import _memory
+
+    proc = tmp_path / "cgroup"
+    proc.write_text("0::/\n")
+    _limit(tmp_path, "memory.max", 512 * 2**20)
+    assert _memory(str(proc), str(tmp_path)) == 512 * 2**20
+    _limit(tmp_path, "memory.max", "max")  # no limit: the machine's memory
+    machine = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert _memory(str(proc), str(tmp_path)) == machine
+
+
+def test_a_limit_on_an_ancestor_cgroup_binds_the_process_below_it(tmp_path: Any) -> None:
+    from planlog.projections.runner import _memory
+
+    proc = tmp_path / "cgroup"
+    proc.write_text("0::/system.slice/planlog.service\n")
+    _limit(tmp_path, "system.slice/planlog.service/memory.max", "max")
+    _limit(tmp_path, "system.slice/memory.max", 768 * 2**20)
+    assert _memory(str(proc), str(tmp_path)) == 768 * 2**20
+
+
+def test_a_cgroup_v1_memory_limit_of_the_process_s_own_group_sizes_the_window(
+    tmp_path: Any,
+) -> None:
+    from planlog.projections.runner import _memory
+
+    proc = tmp_path / "cgroup"
+    proc.write_text("5:cpu,cpuacct:/\n4:memory:/process_api/abc\n0::/\n")
+    _limit(tmp_path, "memory/process_api/abc/memory.limit_in_bytes", 640 * 2**20)
+    _limit(tmp_path, "memory/memory.limit_in_bytes", 9223372036854771712)  # v1's "none"
+    assert _memory(str(proc), str(tmp_path)) == 640 * 2**20

@@ -49,6 +49,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sqlalchemy import Engine, Index, inspect, select, update
@@ -189,32 +190,62 @@ class RetryResult:
 
 def window_bytes_for(memory: int | None) -> int:
     """How much a read model's window may hold on a machine with `memory` bytes: a
-    sixteenth of it, from 256 MiB to 2 GiB. A window writes each row once only when it
-    holds every item the stretch of log touches; a year's log touches every item each
-    month, so a window smaller than a federation's items writes them again each month
-    (at 9,000 unions, 450,000 items: ~1 GB of board window, measured 11,000 events/s
-    with 256 MiB windows). A process holds up to three windows, about twice their
-    estimated weight, hence the sixteenth."""
+    sixteenth of it, from 32 MiB to 2 GiB (256 MiB when the memory is unknown). A window
+    writes each row once only when it holds every item the stretch of log touches; a
+    year's log touches every item each month, so a window smaller than a federation's
+    items writes them again each month (at 9,000 unions, 450,000 items: ~1 GB of board
+    window, measured 11,000 events/s with 256 MiB windows). A process holds up to three
+    windows, about twice their estimated weight, hence the sixteenth; the floor is low
+    enough for a small container (512 MiB) to rebuild a union's store without being
+    killed."""
     if memory is None:
         return 256 * 2**20
-    return max(256 * 2**20, min(2 * 2**30, memory // 16))
+    return max(32 * 2**20, min(2 * 2**30, memory // 16))
 
 
-#: a container's memory limit (cgroup v2, then v1): a window sized to the host's memory
-#: in a smaller container would be killed
-CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+#: where the cgroup file systems are mounted, and where a process's cgroups are named
+CGROUP_ROOT = "/sys/fs/cgroup"
+PROC_CGROUP = "/proc/self/cgroup"
 
 
-def _memory() -> int | None:
-    """The machine's memory, or its container's limit when that is lower."""
+def cgroup_limit_files(proc_cgroup: str = PROC_CGROUP, root: str = CGROUP_ROOT) -> list[Path]:
+    """The files of the memory limits that bind this process: its own cgroup's and every
+    ancestor's, since a limit set on a systemd slice or a pod binds every process below
+    it (cgroup v2: `memory.max` in the unified hierarchy; v1: `memory.limit_in_bytes` in
+    the memory hierarchy), and the hierarchies' roots, which are a container's own
+    cgroup when it has a cgroup namespace."""
+    try:
+        lines = Path(proc_cgroup).read_text().splitlines()
+    except OSError:
+        lines = []
+    files: list[Path] = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        _, controllers, path = parts
+        if controllers == "":
+            base, name = Path(root), "memory.max"
+        elif "memory" in controllers.split(","):
+            base, name = Path(root) / "memory", "memory.limit_in_bytes"
+        else:
+            continue
+        cgroup = PurePosixPath(path)
+        files += [base / d.relative_to("/") / name for d in (cgroup, *cgroup.parents)]
+    files += [Path(root) / "memory.max", Path(root) / "memory" / "memory.limit_in_bytes"]
+    return list(dict.fromkeys(files))
+
+
+def _memory(proc_cgroup: str = PROC_CGROUP, root: str = CGROUP_ROOT) -> int | None:
+    """The machine's memory, or the lowest memory limit binding this process when that
+    is lower (a window sized to the host's memory in a smaller container is killed)."""
     try:
         found: int | None = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):  # not a POSIX system: the floor
         found = None
-    for path in CGROUP_LIMITS:
+    for path in cgroup_limit_files(proc_cgroup, root):
         try:
-            with open(path) as limit:
-                text = limit.read().strip()
+            text = path.read_text().strip()
         except OSError:
             continue
         if text.isdigit():  # "max": no limit
