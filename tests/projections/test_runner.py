@@ -162,6 +162,27 @@ def test_a_read_model_stored_with_an_older_layout_is_projected_again(
     upgraded.close()
 
 
+def test_a_read_model_projected_again_for_its_layout_starts_a_new_version(
+    app: PlanlogApp, runner: ReadModelRunner
+) -> None:
+    from planlog.projections.answers import read_model_marks
+
+    with runner.engine.connect() as conn:
+        before = {name: version for name, _, version in read_model_marks(conn)}
+    projection, statements = _OLDER_LAYOUTS["other_columns"]
+    with runner.engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+    upgraded = ReadModelRunner(app)
+    with upgraded.engine.connect() as conn:
+        after = {name: version for name, _, version in read_model_marks(conn)}
+    upgraded.close()
+    assert after[projection] == before[projection] + 1
+    assert {n: v for n, v in after.items() if n != projection} == {
+        n: v for n, v in before.items() if n != projection
+    }
+
+
 def test_a_kept_record_stored_with_an_older_layout_is_refused_not_dropped(
     app: PlanlogApp, runner: ReadModelRunner
 ) -> None:

@@ -333,10 +333,12 @@ class ReadModelRunner:
                 for table in reversed(projection.tables):
                     table.drop(conn, checkfirst=True)
                 if inspect(conn).has_table(tracking.name):
+                    # a new version, as a rebuild's: an answer kept at the old rows
+                    # (planlog.projections.answers) is never served again
                     conn.execute(
                         update(tracking)
                         .where(tracking.c.name == projection.name)
-                        .values(position=0)
+                        .values(position=0, version=tracking.c.version + 1)
                     )
                 if inspect(conn).has_table(projection_quarantine.name):
                     quarantine.clear_open(conn, projection.name)
