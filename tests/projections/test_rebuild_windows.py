@@ -225,6 +225,33 @@ def test_a_catch_up_far_behind_serves_the_read_models_as_they_are_while_another_
     runner.close()
 
 
+def test_a_caller_that_does_not_wait_tries_the_folding_lock_again_only_after_a_while(
+    app: PlanlogApp, clock: Any, busy_year: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planlog.projections import runner as module
+
+    runner = ReadModelRunner(app, batch_size=4)
+    busy_year(app, clock)
+    runner.replay_from = 1
+    tries: list[bool] = []
+    lock = module.try_store_lock
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        tries.append(kwargs.get("wait", True))
+        return lock(*args, **kwargs)
+
+    monkeypatch.setattr(module, "try_store_lock", counted)
+    with try_store_lock(app.store, REPLAY_LOCK) as other:  # another process folding
+        assert other
+        assert [runner.catch_up(wait=False) for _ in range(3)] == [0, 0, 0]
+        assert tries == [False]  # the first request tried; the next two did not
+        runner.folding_recheck = 0.0  # the while has passed
+        assert runner.catch_up(wait=False) == 0
+        assert tries == [False, False]
+    assert runner.catch_up() == runner.head()  # a caller that waits always tries
+    runner.close()
+
+
 def test_a_catch_up_far_behind_waits_for_another_folding_then_goes_on(
     app: PlanlogApp, clock: Any, busy_year: Any
 ) -> None:

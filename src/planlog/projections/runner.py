@@ -278,6 +278,10 @@ class ReadModelRunner:
     #: write each item's rows once per batch, at a tenth of a rebuild's events per
     #: second (measured 3,150 against 45,000 events/s at 900 unions); None: never
     replay_from: int | None = 100_000
+    #: seconds a caller that does not wait (`catch_up(wait=False)`, a web request) takes
+    #: another's folding as still going on, without trying the lock again: every request
+    #: of every web worker opened a connection to try it while a restored store folded
+    folding_recheck = 5.0
 
     def __init__(
         self,
@@ -294,6 +298,8 @@ class ReadModelRunner:
         self.projections = list(projections or default_projections())
         self.batch_size = batch_size
         self.reader = ChangeReader(app.recorder, app.store, self._reads_payload)
+        #: when (time.monotonic) another caller was last found folding windows
+        self._found_folding_at: float | None = None
         if setup:
             self._set_up_tables()
 
@@ -408,9 +414,13 @@ class ReadModelRunner:
         if behind <= 0:
             return 0  # the usual case, on every request: two reads, nothing else
         if self.replay_from is not None and behind >= self.replay_from:
+            found = self._found_folding_at
+            if not wait and found is not None and time.monotonic() - found < self.folding_recheck:
+                return 0  # found folding a moment ago: served as they are meanwhile
             with try_store_lock(self.app.store, REPLAY_LOCK, wait=wait) as mine:
                 if not mine:
                     log.info("read models %s events behind: another caller is catching up", behind)
+                    self._found_folding_at = time.monotonic()
                     return 0
                 # after a wait, where the other caller left them
                 behind = head - min(self.positions().values())
