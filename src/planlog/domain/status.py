@@ -37,7 +37,8 @@ SENT = "sent"
 #: (`due_soon_days`). It was once a separate 3 days that no reminder matched.
 DUE_SOON_DAYS = max(ReminderPolicy().lead_days)
 
-ALL_STATUSES = (OPEN, IN_PROGRESS, DUE_SOON, OVERDUE, SUBMITTED, DONE, CANCELLED)
+#: every status an item can show on a board, in the order a board's filter offers them
+ALL_STATUSES = (OPEN, IN_PROGRESS, DUE_SOON, OVERDUE, SENT, SUBMITTED, DONE, CANCELLED)
 
 
 def light(status: str, due: date, today: date, *, soon_days: int = DUE_SOON_DAYS) -> str:

@@ -4,6 +4,7 @@ links its task), and the task page calls a copy neither done nor overdue 进行�
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
 from tests.http.web.conftest import CITY, DISTRICT, Web
 
@@ -32,6 +33,19 @@ def test_the_board_says_a_sent_item_was_sent_down_and_links_its_task(web: Web) -
     assert f'href="/tasks/{task_id}"' in page.text and "下达 1 个工会" in page.text
     assert f'class="item item-sent" data-item="{item_id}"' in page.text
     assert "item-overdue" not in page.text
+
+
+def test_the_board_filters_to_the_items_sent_down(web: Web) -> None:
+    plan_id, item_id, _ = _sent(web)
+    kept = web.services.app.add_item(
+        UUID(plan_id), NewItem(title="职工书屋", dues=[date(2026, 9, 30)]), actor="张主席"
+    )
+    client = web.login("city_chair")
+    page = client.get(f"/plans/{plan_id}", params={"now": "2026-07-01", "status": "sent"})
+    assert page.status_code == 200, page.text
+    assert '<option value="sent" selected>已下达</option>' in page.text
+    assert f'data-item="{item_id}"' in page.text
+    assert f'data-item="{kept.id}"' not in page.text
 
 
 def test_the_task_page_calls_an_open_copy_in_progress(web: Web) -> None:
