@@ -641,8 +641,8 @@ def measure(url: str, built: dict[str, Any], unions: int) -> dict[str, Any]:
 
     from planlog.auth.tokens import create_token
     from planlog.config import Settings
+    from planlog.heap import freeze_startup_objects
     from planlog.http.app import create_app
-    from planlog.http.heap import freeze_startup_objects
     from planlog.projections.answers import AnswerCache
     from planlog.projections.outbox import SENT, reminder_outbox
     from planlog.projections.runner import ReadModelRunner

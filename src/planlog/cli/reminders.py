@@ -14,6 +14,7 @@ from planlog.cli.common import JsonOption, emit_json, guarded, out_console, pars
 from planlog.cli.render import literal
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
+from planlog.heap import freeze_startup_objects
 from planlog.projections.outbox import reminders_report
 from planlog.scheduler.dispatch import list_channels, set_channels
 from planlog.scheduler.laggards import weekly_digest
@@ -232,6 +233,7 @@ def worker(ctx: typer.Context) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     service.start()
+    freeze_startup_objects()  # planlog.heap: before the first pass's batches
     out_console.print(
         f"planlog worker: projections running; scheduler "
         f"{'active' if service.active else 'standing by'} for {service.app.store.display}"

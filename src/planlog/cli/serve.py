@@ -103,9 +103,9 @@ def serve(
     """Serve planlog (API, web board, projections, reminders) in one process."""
     import uvicorn
 
+    from planlog.heap import freeze_startup_objects
     from planlog.http import accesslog
     from planlog.http.app import create_app
-    from planlog.http.heap import freeze_startup_objects
 
     sock = listening_socket(host, port)
     st = state(ctx)
@@ -125,5 +125,5 @@ def serve(
     # After uvicorn has set up its loggers: the sign-in link's token (and any feed
     # token) must not be written to the access log when the link is opened.
     accesslog.install()
-    freeze_startup_objects()  # last before serving (planlog.http.heap)
+    freeze_startup_objects()  # last before serving (planlog.heap)
     uvicorn.Server(config).run(sockets=[sock])

@@ -4,14 +4,14 @@ These workers serve HTTP only; run exactly one `planlog worker` beside them for 
 projections and the reminder scheduler (see README, "Production layout").
 """
 
+from planlog.heap import freeze_startup_objects
 from planlog.http import accesslog
 from planlog.http.app import create_app
-from planlog.http.heap import freeze_startup_objects
 
 # uvicorn has configured its loggers by the time it imports this module (in each
 # worker process too): from here on, its access log shows no token.
 accesslog.install()
 
 app = create_app(background=False)
-# Last: what the worker built so far lives as long as it does (planlog.http.heap).
+# Last: what the worker built so far lives as long as it does (planlog.heap).
 freeze_startup_objects()

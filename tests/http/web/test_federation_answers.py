@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.http.web.conftest import CITY, HOSPITAL, Web
 
 from planlog.http import deps
-from tests.http.web.conftest import CITY, HOSPITAL, Web
 
 
 def test_the_ranking_page_reads_the_ranking_the_api_computed(

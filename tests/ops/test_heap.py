@@ -1,10 +1,10 @@
-"""A serving process freezes what its start-up built (planlog.http.heap)."""
+"""A serving process freezes what its start-up built (planlog.heap)."""
 
 from __future__ import annotations
 
 import gc
 
-from planlog.http.heap import freeze_startup_objects
+from planlog.heap import freeze_startup_objects
 
 
 def test_freezing_moves_the_objects_alive_out_of_the_collectors_sight() -> None:
