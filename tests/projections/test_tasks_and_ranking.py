@@ -106,6 +106,37 @@ def test_the_ranking_puts_the_most_overdue_first_then_the_least_complete(
     ]
 
 
+_RANKED = ("overdue", "done", "submitted", "open", "occurrences", "percent_done", "items")
+
+
+def test_the_ranking_gives_each_organisation_its_rollup_total_and_path(
+    app: PlanlogApp, runner: ReadModelRunner
+) -> None:
+    _sent(app, runner)
+    app.register_organisation("东一车间工会", actor="admin", parent="东一工会")  # a third level
+    runner.catch_up()
+    with runner.engine.connect() as conn:
+        ranked = ranking(conn, CITY, TODAY)
+        (top,) = rollup(conn, CITY, TODAY)
+    nodes: dict[str, tuple[dict[str, Any], list[str]]] = {}
+
+    def walk(node: dict[str, Any], path: list[str]) -> None:
+        nodes[node["org"]] = (node, path)
+        for child in node["children"]:
+            walk(child, [*path, child["org"]])
+
+    walk(top, [CITY])
+    rows = ranked["districts"] + ranked["unions"]
+    assert sorted(row["org"] for row in rows) == sorted(set(nodes) - {CITY})
+    for row in rows:
+        node, path = nodes[row["org"]]
+        assert (row["path"], row["parent"]) == (path, path[-2])
+        assert {k: row[k] for k in _RANKED} == {k: node["total"][k] for k in _RANKED}
+    assert ranked["total"] == {k: top["total"][k] for k in _RANKED}
+    districts = {d["org"]: d["unions"] for d in ranked["districts"]}
+    assert districts == {EAST: 2, WEST: 1, "东一工会": 1}
+
+
 def test_a_rebuild_gives_the_same_task_status(app: PlanlogApp, runner: ReadModelRunner) -> None:
     task = _sent(app, runner)
     before = _status(runner, task)

@@ -1,7 +1,7 @@
 """Who is lagging (督办): the unions and districts under an organisation, ranked.
 
-Built on the rollup's public query (`planlog.projections.rollup.rollup`), so the ranking
-shows the same figures as the rollup, whatever the rollup does to compute them fast.
+Drawn from what the rollup reads (`planlog.projections.rollup.read_subtree`), so the
+ranking shows the same figures as the rollup, whatever the rollup does to read them fast.
 A union is an organisation with nothing below it; a district one with organisations
 below it (the root itself is neither: it is what is being looked at). Each is ranked by
 its overdue occurrences, most first, then by completion, least first, then by name: the
@@ -10,64 +10,78 @@ one to chase first is on top. A district's figures are its whole subtree's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from planlog.projections.rollup import rollup
-
-_FIGURES = ("overdue", "done", "submitted", "open", "occurrences", "percent_done", "items")
+from planlog.projections.rollup import percent_done, read_subtree
 
 
 def rank_key(row: dict[str, Any]) -> tuple[int, int, str]:
     return (-row["overdue"], row["percent_done"], row["org"])
 
 
-def _row(node: dict[str, Any], parent: str | None, path: list[str]) -> dict[str, Any]:
-    total = node["total"]
+def _figures(total: Sequence[int]) -> dict[str, int]:
+    """The ranked figures of a subtree's total (in the rollup's `_COUNTS` order)."""
+    _, items, occurrences, done, submitted, overdue, open_ = total
     return {
-        "org": node["org"],
-        "parent": parent,
-        "path": path,
-        **{k: total[k] for k in _FIGURES},
+        "overdue": overdue,
+        "done": done,
+        "submitted": submitted,
+        "open": open_,
+        "occurrences": occurrences,
+        "percent_done": percent_done(done, occurrences),
+        "items": items,
     }
 
 
 def ranking(conn: Connection, root: str, today: date) -> dict[str, Any]:
     """The root's figures, its districts and its unions, each list ranked (LookupError for
-    an organisation the read models do not know)."""
-    (top,) = rollup(conn, root, today)
+    an organisation the read models do not know).
+
+    Drawn from what the rollup reads (`read_subtree`), each organisation's total summed
+    once on the way back up: a row per organisation, not the rollup's nested nodes with
+    their own figures, which a ranking never shows (a third of a city's ranking)."""
+    found = read_subtree(conn, root, today)
     districts: list[dict[str, Any]] = []
     unions: list[dict[str, Any]] = []
 
-    def walk(node: dict[str, Any], path: list[str]) -> None:
-        for child in node["children"]:
-            where = [*path, child["org"]]
-            row = _row(child, node["org"], where)
-            if child["children"]:
-                row["unions"] = _count_unions(child)
+    def walk(name: str, parent: str | None, path: list[str]) -> tuple[Sequence[int], int]:
+        """`name`'s row (none for the root) and its total; its unions counted."""
+        kids = found.below(name)
+        mine = found.figures_of(name)
+        if not kids:
+            total: Sequence[int] = mine
+            count = 1
+        else:
+            sums: list[Sequence[int]] = [mine]
+            count = 0
+            for kid in kids:
+                below, kid_unions = walk(kid, name, [*path, kid])
+                sums.append(below)
+                count += kid_unions
+            total = [sum(column) for column in zip(*sums, strict=True)]
+        if parent is not None:
+            row = {"org": name, "parent": parent, "path": path, **_figures(total)}
+            if kids:
+                row["unions"] = count
                 districts.append(row)
-                walk(child, where)
             else:
                 unions.append(row)
+        return total, count
 
-    walk(top, [top["org"]])
+    total, _ = walk(root, None, [root])
     districts.sort(key=rank_key)
     unions.sort(key=rank_key)
     return {
-        "org": top["org"],
+        "org": root,
         "as_of": today.isoformat(),
-        "total": {k: top["total"][k] for k in _FIGURES},
+        "total": _figures(total),
         "districts": districts,
         "unions": unions,
     }
-
-
-def _count_unions(node: dict[str, Any]) -> int:
-    if not node["children"]:
-        return 1
-    return sum(_count_unions(child) for child in node["children"])
 
 
 def lagging(ranked: dict[str, Any]) -> list[dict[str, Any]]:

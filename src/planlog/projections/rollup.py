@@ -11,6 +11,7 @@ that the kept figures are tested against).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
@@ -138,7 +139,8 @@ def _children(tree: dict[str, dict[str, Any]]) -> dict[str | None, list[str]]:
     tree for every node made a federation's rollup quadratic in its organisations."""
     children: dict[str | None, list[str]] = {}
     for name, node in tree.items():
-        children.setdefault(node["parent"], []).append(name)
+        if node["parent"] != name:  # never its own child (a cycle would walk forever)
+            children.setdefault(node["parent"], []).append(name)
     for kids in children.values():
         kids.sort()
     return children
@@ -314,16 +316,32 @@ def _sources(today: date) -> Select[Any]:
     )
 
 
-def rollup(
-    conn: Connection, root: str | None, today: date, depth: int | None = None
-) -> list[dict[str, Any]]:
-    """Each organisation under `root` (all roots when None) with its own and subtree figures.
+@dataclass(frozen=True, slots=True)
+class Subtree:
+    """The organisations under some roots and each one's own figures (in the order of
+    `_COUNTS`), as read for a rollup: what the rollup and the ranking are drawn from."""
+
+    roots: list[str]
+    #: name → {"org", "parent", "chair"}, as `org_tree` holds it
+    tree: dict[str, dict[str, Any]]
+    own: dict[str, Figures]
+    children: dict[str | None, list[str]]
+
+    def figures_of(self, name: str) -> Figures:
+        """`name`'s own figures (zeros without a plan counted)."""
+        return self.own.get(name, _NONE)
+
+    def below(self, name: str) -> Sequence[str]:
+        """`name`'s children (none for a union)."""
+        return self.children.get(name, ())
+
+
+def read_subtree(conn: Connection, root: str | None, today: date) -> Subtree:
+    """The organisations under `root` (every root when None) with their own figures.
 
     With a root, only its subtree is read (the organisations below it and their plans'
-    rows), so a union's or a district's rollup costs what that subtree holds. With a
-    `depth`, organisations more than `depth` levels below a root are left out of the
-    answer (`children` empty at that level; 0 is the roots alone), still counted in the
-    totals above them: a drill-down view of a city need not carry its 9,000 unions."""
+    rows), so a union's or a district's rollup costs what that subtree holds
+    (LookupError for a root the read models do not know)."""
     scope = root
     if root is not None:
         if not _known(conn, root):
@@ -345,50 +363,68 @@ def rollup(
     # the subtree's size, estimated such a join at millions of rows, and compiled it
     # (JIT) for longer than the two reads take.
     own = _kept_counts(conn, today, scope)
-    children = _children(tree)
+    return Subtree(roots, tree, own, _children(tree))
+
+
+def rollup(
+    conn: Connection, root: str | None, today: date, depth: int | None = None
+) -> list[dict[str, Any]]:
+    """Each organisation under `root` (all roots when None) with its own and subtree
+    figures (see `read_subtree`). With a `depth`, organisations more than `depth` levels
+    below a root are left out of the answer (`children` empty at that level; 0 is the
+    roots alone), still counted in the totals above them: a drill-down view of a city
+    need not carry its 9,000 unions."""
+    found = read_subtree(conn, root, today)
+    tree, own, children = found.tree, found.own, found.children
+
+    def leaf(name: str) -> tuple[dict[str, Any], Sequence[int]]:
+        """A union's node: its total is its own figures (one dict, never changed)."""
+        mine = own.get(name, _NONE)
+        figures = _as_figures(mine)
+        return {**tree[name], "own": figures, "total": figures, "children": []}, mine
 
     # Plain tuples, a node's children summed figure by figure at once: a city's tree has
     # thousands of nodes, and Counters per node cost the rollup more than reading its
-    # figures. A union (most nodes) has no children: its total is its own figures.
+    # figures. Most nodes are unions, made where their parent meets them (`leaf`).
     def node(name: str, level: int) -> tuple[dict[str, Any], Sequence[int]]:
+        if name not in children:
+            return leaf(name)
         mine = own.get(name, _NONE)
-        figures = _as_figures(mine)
         if level == depth:
             below = sum_below(name)
             return {
                 **tree[name],
-                "own": figures,
+                "own": _as_figures(mine),
                 "total": _as_figures(below),
                 "children": [],
             }, below
         kids: list[dict[str, Any]] = []
         totals: list[Sequence[int]] = [mine]
-        for kid in children.get(name, ()):
-            if kid == name:
-                continue
-            child, below = node(kid, level + 1)
+        for kid in children[name]:
+            child, below = leaf(kid) if kid not in children else node(kid, level + 1)
             kids.append(child)
             totals.append(below)
-        if not kids:  # a union: its total is its own figures (one dict, never changed)
-            return {**tree[name], "own": figures, "total": figures, "children": kids}, mine
         total = [sum(column) for column in zip(*totals, strict=True)]  # figure by figure
-        summed = _as_figures(total)
-        found = {**tree[name], "own": figures, "total": summed}
-        found["children"] = kids
-        return found, total
+        found_node = {**tree[name], "own": _as_figures(mine), "total": _as_figures(total)}
+        found_node["children"] = kids
+        return found_node, total
 
     def sum_below(name: str) -> Sequence[int]:
         """`name`'s figures and its descendants', without their nodes."""
         totals: list[Sequence[int]] = [own.get(name, _NONE)]
-        totals.extend(sum_below(kid) for kid in children.get(name, ()) if kid != name)
+        totals.extend(sum_below(kid) for kid in found.below(name))
         return [sum(column) for column in zip(*totals, strict=True)]
 
-    return [node(r, 0)[0] for r in roots]
+    return [node(r, 0)[0] for r in found.roots]
+
+
+def percent_done(done: int, occurrences: int) -> int:
+    """Occurrences done, in whole percent of the occurrences (0 without any)."""
+    return round(100 * done / occurrences) if occurrences else 0
 
 
 def _as_figures(counts: Sequence[int]) -> dict[str, Any]:
-    """An organisation's figures (in the order of `_COUNTS`) with its `percent_done`
-    (spelled out: it runs twice per organisation of a city)."""
+    """An organisation's figures (in the order of `_COUNTS`) with its `percent_done`."""
     plans, items, occurrences, done, submitted, overdue, open_ = counts
     return {
         "plans": plans,
@@ -398,5 +434,5 @@ def _as_figures(counts: Sequence[int]) -> dict[str, Any]:
         "submitted": submitted,
         "overdue": overdue,
         "open": open_,
-        "percent_done": round(100 * done / occurrences) if occurrences else 0,
+        "percent_done": percent_done(done, occurrences),
     }
