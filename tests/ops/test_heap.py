@@ -16,3 +16,22 @@ def test_freezing_moves_the_objects_alive_out_of_the_collectors_sight() -> None:
     finally:
         gc.unfreeze()
     assert any(o is alive for o in gc.get_objects())
+
+
+def test_the_collector_is_paused_inside_large_work_and_back_on_after() -> None:
+    from planlog.heap import no_cyclic_gc
+
+    with no_cyclic_gc():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_overlapping_large_work_never_leaves_the_collector_off() -> None:
+    from planlog.heap import no_cyclic_gc
+
+    first, second = no_cyclic_gc(), no_cyclic_gc()
+    first.__enter__()
+    second.__enter__()  # another thread's work, begun while the first's goes on
+    first.__exit__(None, None, None)
+    second.__exit__(None, None, None)
+    assert gc.isenabled()

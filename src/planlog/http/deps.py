@@ -22,6 +22,7 @@ from planlog.auth.caller import Caller
 from planlog.auth.errors import Unauthorized
 from planlog.auth.tokens import authenticate
 from planlog.config import Settings
+from planlog.heap import no_cyclic_gc
 from planlog.projections.answers import AnswerCache
 from planlog.projections.ranking import ranking
 from planlog.projections.rollup import rollup
@@ -66,8 +67,9 @@ class Services:
         for an organisation the read models do not know."""
 
         def compute() -> bytes:
-            found = ranking(conn, org, today) if rank else rollup(conn, org, today, depth)[0]
-            return orjson.dumps(found)
+            with no_cyclic_gc():  # a city's answer is 100,000 objects until serialised
+                found = ranking(conn, org, today) if rank else rollup(conn, org, today, depth)[0]
+                return orjson.dumps(found)
 
         return self.answers.answer(conn, ("rollup", org, today, rank, depth), compute)
 

@@ -40,7 +40,6 @@ on PostgreSQL it LISTENs on the channel the recorder NOTIFYs after each write.
 
 from __future__ import annotations
 
-import gc
 import logging
 import multiprocessing
 import os
@@ -56,6 +55,7 @@ from sqlalchemy import Engine, Index, inspect, select, update
 from sqlalchemy.engine import Connection
 
 from planlog.domain.errors import PlanlogError
+from planlog.heap import no_cyclic_gc
 from planlog.projections import quarantine
 from planlog.projections.base import (
     ReadModel,
@@ -85,24 +85,6 @@ log = logging.getLogger("planlog.projections")
 
 Progress = Callable[[int, int], None]  # (position reached, head of the log)
 Fault = Callable[[str, int], None]  # (projection name, batch end) — tests crash runs here
-
-
-@contextmanager
-def no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while batches are decoded and applied.
-
-    A batch holds tens of thousands of fresh dicts; each allocation burst would
-    set off a collection that scans them all again, costing more than the decoding
-    itself (bench/rebuild_rate.py). Projections create no reference cycles, so
-    reference counting frees everything; a collection runs once at the end.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def default_projections() -> list[ReadModel]:
