@@ -19,6 +19,7 @@ is over by then.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,6 +30,35 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+class _Pauses:
+    """The large pieces of work going on, across threads: the collector is paused while
+    any of them runs and back on, if it was on before the first, once the last is done.
+    Each on its own (turning it back on if it found it on) would race: one that found it
+    already paused by another, which then ended, paused it again, and no one turned it
+    back on."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._was_enabled = False
+
+    def begin(self) -> None:
+        with self._lock:
+            if self._running == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._running += 1
+
+    def end(self) -> None:
+        with self._lock:
+            self._running -= 1
+            if self._running == 0 and self._was_enabled:
+                gc.enable()
+
+
+_pauses = _Pauses()
+
+
 @contextmanager
 def no_cyclic_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector while a large piece of work builds its objects.
@@ -36,14 +66,11 @@ def no_cyclic_gc() -> Iterator[None]:
     A batch of events, or a city's rollup, holds tens of thousands of fresh dicts until
     it is done; each burst of allocations set off a collection that scanned them all
     again, costing more than the work itself (bench/rebuild_rate.py; a tenth to a third
-    of a city's rollup). What runs inside makes no reference cycles, so reference
-    counting frees everything; the collector runs again as usual afterwards. Threads may
-    overlap: the collector is back on once the first of them that found it on is done,
-    and is never left off."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    of a city's rollup). Nothing is lost by it: reference counting frees whatever holds no
+    cycle, and the collector finds the rest once it runs again. Work in several threads
+    at once keeps it paused until the last is done (`_Pauses`)."""
+    _pauses.begin()
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        _pauses.end()

@@ -26,12 +26,25 @@ def test_the_collector_is_paused_inside_large_work_and_back_on_after() -> None:
     assert gc.isenabled()
 
 
-def test_overlapping_large_work_never_leaves_the_collector_off() -> None:
+def test_overlapping_large_work_keeps_the_collector_paused_until_the_last_is_done() -> None:
     from planlog.heap import no_cyclic_gc
 
     first, second = no_cyclic_gc(), no_cyclic_gc()
     first.__enter__()
     second.__enter__()  # another thread's work, begun while the first's goes on
     first.__exit__(None, None, None)
+    assert not gc.isenabled()
     second.__exit__(None, None, None)
     assert gc.isenabled()
+
+
+def test_large_work_leaves_a_collector_it_found_off_off() -> None:
+    from planlog.heap import no_cyclic_gc
+
+    gc.disable()
+    try:
+        with no_cyclic_gc():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
