@@ -183,6 +183,24 @@ def test_a_read_model_projected_again_for_its_layout_starts_a_new_version(
     }
 
 
+def test_a_read_model_of_an_older_layout_is_projected_again_under_an_older_tracking_table(
+    app: PlanlogApp, runner: ReadModelRunner
+) -> None:
+    from planlog.projections.answers import read_model_marks
+
+    projection, statements = _OLDER_LAYOUTS["other_columns"]
+    with runner.engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+        conn.exec_driver_sql("ALTER TABLE projection_tracking DROP COLUMN version")
+    upgraded = ReadModelRunner(app)
+    with upgraded.engine.connect() as conn:
+        marks = {name: (position, version) for name, position, version in read_model_marks(conn)}
+    upgraded.close()
+    assert marks[projection] == (0, 1)  # projected again, from a version of its own
+    assert marks["board"][1] == 0
+
+
 def test_a_kept_record_stored_with_an_older_layout_is_refused_not_dropped(
     app: PlanlogApp, runner: ReadModelRunner
 ) -> None:

@@ -303,6 +303,8 @@ class ReadModelRunner:
         """A read model whose layout changed between versions is dropped and projected
         again from the start; records a rebuild keeps must be migrated by hand instead."""
         with self.engine.begin() as conn:
+            if inspect(conn).has_table(tracking.name):
+                _add_tracking_version(conn)  # bumped below, on a table an older planlog made
             for projection in self.projections:
                 outdated = outdated_tables(conn, projection.tables)
                 if not outdated:
