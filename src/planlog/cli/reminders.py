@@ -232,8 +232,8 @@ def worker(ctx: typer.Context) -> None:
     service = Service(_settings(st.db or st.app().store.url))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    freeze_startup_objects()  # planlog.heap: before its threads fold or issue anything
     service.start()
-    freeze_startup_objects()  # planlog.heap: before the first pass's batches
     out_console.print(
         f"planlog worker: projections running; scheduler "
         f"{'active' if service.active else 'standing by'} for {service.app.store.display}"
