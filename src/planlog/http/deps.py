@@ -71,6 +71,7 @@ class Services:
                 found = ranking(conn, org, today) if rank else rollup(conn, org, today, depth)[0]
                 return orjson.dumps(found)
 
+        depth = None if rank else depth  # a ranking lists every union whatever the depth
         return self.answers.answer(conn, ("rollup", org, today, rank, depth), compute)
 
     def fresh(self) -> Engine:

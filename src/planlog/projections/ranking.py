@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from planlog.projections.rollup import percent_done, read_subtree
+from planlog.projections.rollup import add_up, percent_done, read_subtree
 
 
 def rank_key(row: dict[str, Any]) -> tuple[int, int, str]:
@@ -50,7 +50,7 @@ def ranking(conn: Connection, root: str, today: date) -> dict[str, Any]:
 
     def walk(name: str, parent: str | None, path: list[str]) -> tuple[Sequence[int], int]:
         """`name`'s row (none for the root) and its total; its unions counted."""
-        kids = found.below(name)
+        kids = found.children_of(name)
         mine = found.figures_of(name)
         if not kids:
             total: Sequence[int] = mine
@@ -59,10 +59,10 @@ def ranking(conn: Connection, root: str, today: date) -> dict[str, Any]:
             sums: list[Sequence[int]] = [mine]
             count = 0
             for kid in kids:
-                below, kid_unions = walk(kid, name, [*path, kid])
-                sums.append(below)
+                kid_total, kid_unions = walk(kid, name, [*path, kid])
+                sums.append(kid_total)
                 count += kid_unions
-            total = [sum(column) for column in zip(*sums, strict=True)]
+            total = add_up(sums)
         if parent is not None:
             row = {"org": name, "parent": parent, "path": path, **_figures(total)}
             if kids:

@@ -139,7 +139,7 @@ def _children(tree: dict[str, dict[str, Any]]) -> dict[str | None, list[str]]:
     tree for every node made a federation's rollup quadratic in its organisations."""
     children: dict[str | None, list[str]] = {}
     for name, node in tree.items():
-        if node["parent"] != name:  # never its own child (a cycle would walk forever)
+        if node["parent"] != name:  # never its own child: it would be walked forever
             children.setdefault(node["parent"], []).append(name)
     for kids in children.values():
         kids.sort()
@@ -317,9 +317,10 @@ def _sources(today: date) -> Select[Any]:
 
 
 @dataclass(frozen=True, slots=True)
-class Subtree:
-    """The organisations under some roots and each one's own figures (in the order of
-    `_COUNTS`), as read for a rollup: what the rollup and the ranking are drawn from."""
+class OrgFigures:
+    """The organisations under some roots (one root, or every root) and each one's own
+    figures (in the order of `_COUNTS`), as read for a rollup: what the rollup and the
+    ranking are drawn from."""
 
     roots: list[str]
     #: name → {"org", "parent", "chair"}, as `org_tree` holds it
@@ -331,12 +332,12 @@ class Subtree:
         """`name`'s own figures (zeros without a plan counted)."""
         return self.own.get(name, _NONE)
 
-    def below(self, name: str) -> Sequence[str]:
-        """`name`'s children (none for a union)."""
+    def children_of(self, name: str) -> Sequence[str]:
+        """The names of `name`'s children (none for a union)."""
         return self.children.get(name, ())
 
 
-def read_subtree(conn: Connection, root: str | None, today: date) -> Subtree:
+def read_subtree(conn: Connection, root: str | None, today: date) -> OrgFigures:
     """The organisations under `root` (every root when None) with their own figures.
 
     With a root, only its subtree is read (the organisations below it and their plans'
@@ -363,7 +364,7 @@ def read_subtree(conn: Connection, root: str | None, today: date) -> Subtree:
     # the subtree's size, estimated such a join at millions of rows, and compiled it
     # (JIT) for longer than the two reads take.
     own = _kept_counts(conn, today, scope)
-    return Subtree(roots, tree, own, _children(tree))
+    return OrgFigures(roots, tree, own, _children(tree))
 
 
 def rollup(
@@ -404,7 +405,7 @@ def rollup(
             child, below = leaf(kid) if kid not in children else node(kid, level + 1)
             kids.append(child)
             totals.append(below)
-        total = [sum(column) for column in zip(*totals, strict=True)]  # figure by figure
+        total = add_up(totals)
         found_node = {**tree[name], "own": _as_figures(mine), "total": _as_figures(total)}
         found_node["children"] = kids
         return found_node, total
@@ -412,10 +413,15 @@ def rollup(
     def sum_below(name: str) -> Sequence[int]:
         """`name`'s figures and its descendants', without their nodes."""
         totals: list[Sequence[int]] = [own.get(name, _NONE)]
-        totals.extend(sum_below(kid) for kid in found.below(name))
-        return [sum(column) for column in zip(*totals, strict=True)]
+        totals.extend(sum_below(kid) for kid in found.children_of(name))
+        return add_up(totals)
 
     return [node(r, 0)[0] for r in found.roots]
+
+
+def add_up(figures: Sequence[Sequence[int]]) -> list[int]:
+    """Organisations' figures summed figure by figure (a subtree's total)."""
+    return [sum(column) for column in zip(*figures, strict=True)]
 
 
 def percent_done(done: int, occurrences: int) -> int:
