@@ -296,6 +296,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
     # federation
     "fed_title": ("组织完成情况汇总", "Completion across the organisations"),
     "plans_n": ("{n} 个计划", "{n} plans"),
+    "plans_below": (
+        "下属 {orgs} 个组织的 {plans} 个计划不在此逐一列出，请看督办排名逐级查看：",
+        "The {plans} plans of {orgs} organisations below are not listed one by one here; "
+        "go down level by level from the ranking:",
+    ),
+    "orgs_cut": (
+        "组织较多，此处只列到下一级；各级的工会见其督办排名。",
+        "There are many organisations: this lists the next level only; each one's unions "
+        "are in its ranking.",
+    ),
     "overdue_n": ("逾期 {n}", "{n} overdue"),
     "done_of": ("已完成 {done}/{total}", "{done}/{total} done"),
     "own": ("本级", "own"),
