@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -209,12 +210,21 @@ def test_a_catch_up_far_behind_goes_in_windows_to_the_rows_of_one_batch_by_batch
     windowed.close()
 
 
-def test_a_catch_up_far_behind_serves_the_read_models_as_they_are_while_another_folds(
-    app: PlanlogApp, clock: Any, busy_year: Any
-) -> None:
+@pytest.fixture
+def far_behind(app: PlanlogApp, clock: Any, busy_year: Any) -> Iterator[ReadModelRunner]:
+    """A runner a busy year behind, with windows from the first event on: whatever it
+    catches up, it folds as a rebuild does."""
     runner = ReadModelRunner(app, batch_size=4)
     busy_year(app, clock)
     runner.replay_from = 1
+    yield runner
+    runner.close()
+
+
+def test_a_catch_up_far_behind_serves_the_read_models_as_they_are_while_another_folds(
+    app: PlanlogApp, far_behind: ReadModelRunner
+) -> None:
+    runner = far_behind
     with try_store_lock(app.store, REPLAY_LOCK) as other:  # another process folding
         assert other
         assert runner.catch_up(wait=False) == 0
@@ -222,17 +232,14 @@ def test_a_catch_up_far_behind_serves_the_read_models_as_they_are_while_another_
         with pytest.raises(PlanlogError, match="rebuild once it has finished"):
             runner.rebuild(lanes=1)
     assert runner.catch_up() == runner.head()
-    runner.close()
 
 
 def test_a_caller_that_does_not_wait_tries_the_folding_lock_again_only_after_a_while(
-    app: PlanlogApp, clock: Any, busy_year: Any, monkeypatch: pytest.MonkeyPatch
+    app: PlanlogApp, far_behind: ReadModelRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from planlog.projections import runner as module
 
-    runner = ReadModelRunner(app, batch_size=4)
-    busy_year(app, clock)
-    runner.replay_from = 1
+    runner = far_behind
     tries: list[bool] = []
     lock = module.try_store_lock
 
@@ -249,15 +256,12 @@ def test_a_caller_that_does_not_wait_tries_the_folding_lock_again_only_after_a_w
         assert runner.catch_up(wait=False) == 0
         assert tries == [False, False]
     assert runner.catch_up() == runner.head()  # a caller that waits always tries
-    runner.close()
 
 
 def test_a_catch_up_far_behind_waits_for_another_folding_then_goes_on(
-    app: PlanlogApp, clock: Any, busy_year: Any
+    app: PlanlogApp, far_behind: ReadModelRunner
 ) -> None:
-    runner = ReadModelRunner(app, batch_size=4)
-    busy_year(app, clock)
-    runner.replay_from = 1
+    runner = far_behind
     done: list[int] = []
     waiting = threading.Thread(target=lambda: done.append(runner.catch_up()))
     with try_store_lock(app.store, REPLAY_LOCK) as other:  # another process folding
@@ -267,7 +271,6 @@ def test_a_catch_up_far_behind_waits_for_another_folding_then_goes_on(
         assert waiting.is_alive() and done == []  # a job does not act on half-built models
     waiting.join(60)
     assert done == [runner.head()]
-    runner.close()
 
 
 def test_a_catch_up_a_little_behind_goes_batch_by_batch(
