@@ -303,7 +303,8 @@ class ReadModelRunner:
         """A read model whose layout changed between versions is dropped and projected
         again from the start; records a rebuild keeps must be migrated by hand instead."""
         with self.engine.begin() as conn:
-            if inspect(conn).has_table(tracking.name):
+            tracked = inspect(conn).has_table(tracking.name)
+            if tracked:
                 _add_tracking_version(conn)  # bumped below, on a table an older planlog made
             for projection in self.projections:
                 outdated = outdated_tables(conn, projection.tables)
@@ -322,7 +323,7 @@ class ReadModelRunner:
                 log.warning("%s: tables %s changed layout; rebuilding", projection.name, outdated)
                 for table in reversed(projection.tables):
                     table.drop(conn, checkfirst=True)
-                if inspect(conn).has_table(tracking.name):
+                if tracked:
                     # a new version, as a rebuild's: an answer kept at the old rows
                     # (planlog.projections.answers) is never served again
                     conn.execute(
