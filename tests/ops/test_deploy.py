@@ -128,11 +128,25 @@ def test_the_backup_unit_and_the_cron_example_name_the_evidence_directory() -> N
         assert "PLANLOG_EVIDENCE_DIR=/" in line
 
 
-def test_nginx_never_logs_a_sign_in_link_code() -> None:
+@pytest.mark.parametrize("location", ["/login/link", "/feeds/"])
+def test_nginx_never_logs_an_address_that_carries_a_credential(location: str) -> None:
     conf = (DEPLOY / "nginx-planlog.conf").read_text()
-    block = re.search(r"location\s+(?:=\s+)?/login/link\s*\{([^}]*)\}", conf)
-    assert block is not None, "no location for /login/link"
+    block = re.search(rf"location\s+(?:=\s+)?{re.escape(location)}\s*\{{([^}}]*)\}}", conf)
+    assert block is not None, f"no location for {location}"
     assert re.search(r"^\s*access_log off;", block.group(1), re.M), block.group(1)
+
+
+def test_nginx_logs_no_query_string_or_referrer() -> None:
+    """A token passed as `?token=` (a sign-in link) would be in `$request`, `$args` or,
+    on the next page, in the referrer."""
+    conf = (DEPLOY / "nginx-planlog.conf").read_text()
+    found = re.search(r"log_format planlog ((?:'[^']*'\s*)+);", conf)
+    assert found is not None, "no planlog log format"
+    for variable in ("$request ", '$request"', "$request_uri", "$args", "$query_string"):
+        assert variable not in found.group(1), variable
+    assert "$http_referer" not in found.group(1)
+    logs = re.findall(r"^\s*access_log (\S+)(?: (\S+))?;", conf, re.M)
+    assert all(path == "off" or fmt == "planlog" for path, fmt in logs), logs
 
 
 def test_nginx_lets_an_evidence_file_of_the_largest_size_through() -> None:
