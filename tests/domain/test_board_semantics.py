@@ -32,6 +32,20 @@ def test_three_quarters_done_and_the_fourth_not_due_is_in_progress() -> None:
     assert item.next_deadline(date(2026, 11, 1)) == item.occurrences[3]
 
 
+def test_the_in_progress_tile_counts_the_next_deadline_of_an_item_in_progress() -> None:
+    today = date(2026, 11, 1)
+    untouched_item = quarters(done=0)
+    untouched_item.occurrences = untouched_item.occurrences[3:]  # December alone
+    board = build_board(PLAN, [], [quarters(done=3), untouched_item], today)
+    started, untouched = board["items"]
+    assert (started["status"], untouched["status"]) == ("in_progress", "open")
+    # one item listed under 进行中, its next deadline counted on the tile (each
+    # deadline's own light stays as stored: December's is open)
+    assert [o["status"] for o in started["occurrences"]] == ["done"] * 3 + ["open"]
+    assert board["totals"]["in_progress"] == 1
+    assert board["totals"]["open"] == 1 + 1  # open counts started and unstarted alike
+
+
 def test_a_missed_deadline_is_overdue_not_next() -> None:
     item = quarters(done=1)
     today = date(2026, 7, 10)

@@ -70,7 +70,7 @@ def test_board_totals_count_occurrences_of_live_items(
         "overdue": 0,
         "due_soon": 0,
         "open": 2,
-        "in_progress": 0,
+        "in_progress": 1,  # December's, the next deadline of the item in progress below
         "cancelled": 1,
         "sent": 0,  # deadlines of items sent down as tasks: none here
         "percent_done": 33,

@@ -208,10 +208,22 @@ def build_board(
     per_section: dict[str | None, Counter[str]] = {s["id"]: Counter() for s in sections}
     rows = []
     for item in items:
+        status = item.status(today, soon_days=soon_days)
         lights = [light(o.status, o.due, today, soon_days=soon_days) for o in item.occurrences]
         if item.sent is not None:
             # its open deadlines are the unions' to meet: counted as sent down, not as late
             lights = [lit if lit in FINISHED or lit == CANCELLED else SENT for lit in lights]
+        tallied = lights
+        if status == IN_PROGRESS:
+            # The item's next deadline counts as in progress, as the item is listed
+            # (`BoardItem.status`: an earlier half done makes the next one 进行中, not
+            # 未开始), so the 进行中 tile agrees with what the 进行中 filter lists. Each
+            # deadline's own light in the document stays as stored.
+            upcoming_open = item.next_open()
+            tallied = [
+                IN_PROGRESS if o is upcoming_open and lit == OPEN else lit
+                for o, lit in zip(item.occurrences, lights, strict=True)
+            ]
         section_counts = per_section.setdefault(item.section_id, Counter())
         for counts in (totals, section_counts):
             counts["items"] += 1
@@ -219,7 +231,7 @@ def build_board(
                 counts["cancelled"] += 1
                 continue
             counts["occurrences"] += len(lights)
-            counts.update(lights)
+            counts.update(tallied)
             counts["requests_open"] += item.open_requests
         upcoming = item.next_deadline(today)
         rows.append(
@@ -229,7 +241,7 @@ def build_board(
                 "section_id": item.section_id,
                 "number": item.number,
                 "responsible": item.responsible,
-                "status": item.status(today, soon_days=soon_days),
+                "status": status,
                 "percent": item.percent,
                 "next_due": upcoming.due.isoformat() if upcoming else None,
                 "days_overdue": item.days_overdue(today),
