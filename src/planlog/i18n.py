@@ -48,6 +48,15 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "invalid_schedule": ("时限不合规", "invalid schedule"),
     "document_refused": ("文件被拒绝", "document refused"),
     "too_large": ("内容过大", "too large"),
+    # what became of an issued reminder (the outbox's statuses: `delivery_status`)
+    "delivery_pending": ("待发送", "pending"),
+    "delivery_sending": ("发送中", "sending"),
+    "delivery_sent": ("已送达", "sent"),
+    "delivery_retrying": ("重试中", "retrying"),
+    "delivery_no_channel": ("未设渠道", "no channel"),
+    "delivery_failed": ("重试中", "retrying"),  # rows older versions gave up on go out now
+    "delivery_obsolete": ("已办结未发", "done, not sent"),
+    "delivery_replayed": ("历史未发", "history, not sent"),
 }
 
 
@@ -61,3 +70,9 @@ def t(key: str, language: str | None = None) -> str:
     if pair is None:
         return key
     return pair[1] if (language or lang()) == "en" else pair[0]
+
+
+def delivery_status(status: str, language: str | None = None) -> str:
+    """An outbox status (`planlog.projections.outbox`) in words; an unknown one as stored."""
+    words = t(f"delivery_{status}", language)
+    return status if words == f"delivery_{status}" else words

@@ -19,3 +19,13 @@ def test_reminders_count_and_list_the_undelivered(planlog: Any, monkeypatch: Any
     (row,) = planlog("reminders", "--undelivered", "--json")
     assert row["status"] == "no_channel" and row["undelivered"] is True
     assert "未送达 undelivered: 1" in planlog("reminders")
+
+
+def test_a_reminder_waiting_for_a_channel_says_so_in_words(planlog: Any, monkeypatch: Any) -> None:
+    monkeypatch.delenv("PLANLOG_NOTIFY_URLS", raising=False)
+    plan = planlog("plan", "create", "--org", "某工会", "--year", "2026", "--title", "计", "--json")
+    planlog("item", "add", plan["id"], "--title", "报送信息", "--due", "2026-06-30", "--json")
+    passed = planlog("remind", "--now", "2026-06-23T09:00+08:00")
+    # the pass and the list name what to do, the stored word kept beside it
+    assert "未设渠道 (no_channel)" in passed
+    assert "未设渠道" in planlog("reminders")

@@ -15,6 +15,7 @@ from planlog.cli.render import literal
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
 from planlog.heap import freeze_startup_objects
+from planlog.i18n import delivery_status
 from planlog.projections.outbox import reminders_report
 from planlog.scheduler.dispatch import list_channels, set_channels
 from planlog.scheduler.laggards import weekly_digest
@@ -63,7 +64,8 @@ def remind(
     if dry_run:
         out_console.print("试运行，未记录、未发送 / dry run: nothing recorded or sent")
     for d in result.delivered:
-        out_console.print(f"{d.status}: {d.item_id} {d.occurrence} {d.kind}")
+        said = f"{delivery_status(d.status)} ({d.status})"  # the stored word, to search by
+        out_console.print(f"{said}: {d.item_id} {d.occurrence} {d.kind}")
     for f in result.failed:
         out_console.print(
             literal(f"计划失败 plan failed: {f.plan_id} {f.org} {f.plan_title}: {f.error}")
@@ -116,13 +118,14 @@ def reminders(
     table = Table(
         "发出 issued", "截止 due", "类型 kind", "事项 item", "状态 status", "次数", "错误"
     )
+    table.columns[4].no_wrap = True  # a few words: the title and the error give way first
     for r in rows:
         table.add_row(
             r["issued_at"][:16],
             r["occurrence"],
             r["kind"],
             literal(r["title"]),
-            r["status"],
+            delivery_status(r["status"]),
             str(r["attempts"]),
             literal(r["last_error"]),  # a channel's answer, as it came back
         )
