@@ -18,6 +18,7 @@ from planlog.auth.tokens import (
     revoke_token,
 )
 from planlog.cli.common import State, guarded, out_console, state
+from planlog.cli.render import literal
 from planlog.config import Settings
 from planlog.domain.errors import PlanlogError
 from planlog.projections.people import people_in
@@ -114,13 +115,16 @@ def serve(
     if not settings.base_url:
         settings.base_url = f"http://{host}:{port}"
     link = sign_in_link(st, settings.base_url) if sign_in else None
+    store = st.app().store.display  # never the password: the banner goes to logs
     st.close()  # the server opens its own store in its lifespan
-    out_console.print(f"planlog serving {settings.database_url} on {settings.base_url}")
+    out_console.print(
+        literal(f"planlog 已启动 serving: {settings.base_url} · 数据库 store: {store}")
+    )
     if link:
         out_console.print(f"登录 sign in: [bold]{link}[/]")
     else:
-        out_console.print("tokens: planlog token create --org ORG --role chair")
-    out_console.print(f"API docs: {settings.base_url}/docs")
+        out_console.print("登录令牌 tokens: planlog token create --org ORG --role chair")
+    out_console.print(f"接口文档 API docs: {settings.base_url}/docs")
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="info")
     # After uvicorn has set up its loggers: the sign-in link's token (and any feed
     # token) must not be written to the access log when the link is opened.
