@@ -237,9 +237,12 @@ def worker(ctx: typer.Context) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     freeze_startup_objects()  # planlog.heap: before its threads fold or issue anything
     service.start()
+    scheduler = "提醒调度运行中 active" if service.active else "提醒调度待命 standing by"
     out_console.print(
-        f"planlog worker: projections running; scheduler "
-        f"{'active' if service.active else 'standing by'} for {service.app.store.display}"
+        literal(
+            f"planlog worker 已启动: 读模型更新中 projections running · {scheduler}"
+            f" · 数据库 store: {service.app.store.display}"
+        )
     )
     try:
         stop.wait()
