@@ -144,3 +144,49 @@ def test_the_cached_workday_table_answers_as_chinesecalendar() -> None:
             day += timedelta(days=1)
     assert official_workday(datetime(2026, 10, 1, 23, 59)) is False
     assert official_workday(date(2099, 6, 1)) is None
+
+
+def test_the_index_caught_up_change_by_change_equals_a_rebuild(
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, store_url: str
+) -> None:
+    """Catching up keeps each untouched occurrence's stored moment and works out again
+    only what changed; a rebuild works out every one: after reminders, an extension
+    asked and refused, a completion, a cancellation and a new policy, both agree."""
+    from planlog.service.commands import DecideExtension, RequestExtension
+
+    clock.moment = at(date(2026, 1, 2), 9)
+    app.register_organisation(ORG, actor="admin", chair="王主席")
+    imported = parse_text(demo_plan_text(), 2026)
+    plan_id = UUID(import_document(app, imported, org=ORG, year=2026, actor="chair")["plan_id"])
+    settings = Settings(database_url=store_url)
+    items = [i for i in app.plan_items(plan_id) if len(i.ordered_occurrences()) > 1]
+    asked, done, cancelled = items[0], items[1], items[2]
+    seen = []
+
+    def pass_on(day: date) -> None:
+        clock.moment = at(day)
+        reminder_pass(app, runner, clock.moment, settings=settings)
+        runner.catch_up()
+        caught_up = index_rows(runner)
+        runner.rebuild()
+        assert index_rows(runner) == caught_up, day
+        seen.append(caught_up)
+
+    for day in (date(2026, 3, 20), date(2026, 3, 31), date(2026, 4, 8)):
+        pass_on(day)
+    first = asked.ordered_occurrences()[0].key
+    app.handle(
+        RequestExtension(
+            item_id=asked.id, actor="li", occurrence=first, to=date(2026, 12, 1), reason="人手"
+        )
+    )
+    pass_on(date(2026, 4, 9))
+    request = app.get_item(asked.id).open_extension_request(first)
+    assert request is not None
+    app.handle(DecideExtension.of(request, approve=False, actor="chair", reason="按期"))
+    app.complete(done.id, actor="li", occurrence=done.ordered_occurrences()[0].key)
+    app.cancel_item(cancelled.id, actor="chair", reason="不再开展")
+    pass_on(date(2026, 4, 10))
+    app.set_reminder_policy(plan_id, {"lead_days": [10, 2]}, actor="chair")
+    pass_on(date(2026, 6, 20))
+    assert len({tuple(rows) for rows in seen}) == len(seen)  # each step moved the index
