@@ -69,9 +69,11 @@ def board_renderable(board: dict[str, Any]) -> Group:
     if board.get("as_of"):
         header.append(f"   {t('as_of')} {board['as_of'][:19]}")
     header.append("\n")
-    for key in ("done", "submitted", "overdue", "due_soon", "open", "cancelled"):
+    # "open" counts started and unstarted deadlines alike: 未开始 is the unstarted ones
+    shown = {**totals, "open": totals["open"] - totals.get("in_progress", 0)}
+    for key in ("done", "submitted", "overdue", "due_soon", "in_progress", "open", "cancelled"):
         header.append_text(light_text(key))
-        header.append(f" {totals[key]}   ")
+        header.append(f" {shown[key]}   ")
     header.append("\n")
     header.append_text(progress_bar(totals["percent_done"], 30))
     parts: list[Any] = [Panel(header, title=t("board"), expand=False)]

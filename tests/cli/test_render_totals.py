@@ -1,0 +1,37 @@
+"""The board's header in a terminal: started and unstarted deadlines told apart."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+from rich.console import Console
+
+from planlog.cli.render import board_renderable
+from planlog.domain.board import BoardItem, build_board
+from planlog.domain.schedule import Occurrence
+
+
+def _item(item_id: str, first_done: bool) -> BoardItem:
+    first = Occurrence(date(2026, 6, 30), status="done" if first_done else "open")
+    return BoardItem(
+        id=item_id,
+        title="半年报告",
+        section_id=None,
+        number=None,
+        responsible=None,
+        cancelled=False,
+        occurrences=[first, Occurrence(date(2026, 12, 31))] if first_done else [first],
+    )
+
+
+def test_the_header_counts_started_deadlines_apart_from_unstarted_ones() -> None:
+    plan = {"id": "p", "org": "某工会", "year": 2026, "title": "计划"}
+    # one item half done (its December deadline under way), one not started
+    board = build_board(plan, [], [_item("a", True), _item("b", False)], date(2026, 3, 1))
+    out = io.StringIO()
+    Console(file=out, width=200, color_system=None).print(board_renderable(board))
+    header = re.sub(r"\s+", " ", out.getvalue())
+    assert "◐ 进行中 1" in header
+    assert "○ 未开始 1" in header  # not 2: "open" counts the started one too
