@@ -447,3 +447,36 @@ def test_the_running_service_issues_reminders_on_its_own(
         app.close()
     assert len(http_receiver.requests) == 1
     assert "逾期事项" in http_receiver.requests[0].json()["title"]
+
+
+def _unassigned_item(app: PlanlogApp, org: str, chair: str | None) -> UUID:
+    app.register_organisation(org, actor="admin", chair=chair)
+    plan = app.create_plan(org=org, year=2026, title="2026年工作计划", actor="chair")
+    item = app.add_item(  # nobody named: as a task sent down arrives in a union's plan
+        plan.id, NewItem(title="报送会员实名制数据", dues=[date(2026, 6, 30)]), actor="chair"
+    )
+    return item.id
+
+
+@pytest.mark.parametrize(("chair", "told"), [("王主席", "王主席"), (None, "（未指定责任人）")])
+def test_an_item_nobody_is_named_for_is_chased_through_the_unions_chair(
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, settings: Settings,
+    chair: str | None, told: str,
+) -> None:  # fmt: skip
+    _unassigned_item(app, ORG, chair)
+    result = reminder_pass(app, runner, at(date(2026, 6, 23), 9), settings=settings)
+    (reminder,) = result.issued
+    assert reminder.recipients == [told]
+
+
+@pytest.mark.parametrize("chair", ["王主席", None])
+def test_an_escalation_says_it_reached_the_chair_only_when_one_was_told(
+    app: PlanlogApp, clock: Any, runner: ReadModelRunner, settings: Settings, chair: str | None
+) -> None:
+    item_id = _unassigned_item(app, ORG, chair)
+    app.reassign(item_id, actor="chair", responsible="工会办公室")
+    # a week overdue: the default policy escalates to the union's chair
+    result = reminder_pass(app, runner, at(date(2026, 7, 8), 9), settings=settings)
+    (escalation,) = [r for r in result.issued if r.kind == "escalation"]
+    assert escalation.escalate is (chair is not None)
+    assert escalation.recipients == ["工会办公室", *([chair] if chair else [])]

@@ -158,6 +158,10 @@ class _Orgs:
             self.read({name})
         return self._known[name]
 
+    def chair(self, org: str) -> str | None:
+        """The organisation's chair, if one is registered."""
+        return self._get(org)[0]
+
     def chairs(self, org: str, level: int) -> list[str]:
         """Who is told besides the responsible unit at escalation `level`."""
         found: list[str] = []
@@ -297,10 +301,10 @@ class ReminderIssuer:
             return
         orgs = run.orgs
         try:
-            orgs.read({p.due.org for p in pending if p.slot.level >= CHAIR})
-            reminders = [
-                self._reminder(p.due, p.slot, orgs.chairs(p.due.org, p.slot.level)) for p in pending
-            ]
+            orgs.read(
+                {p.due.org for p in pending if p.slot.level >= CHAIR or not p.due.responsible}
+            )
+            reminders = [self._reminder(p.due, p.slot, orgs) for p in pending]
             if run.dry_run:
                 run.result.issued.extend(reminders)
                 return
@@ -335,8 +339,7 @@ class ReminderIssuer:
             plan_pending = list(group)
             try:
                 for p in plan_pending:
-                    chairs = run.orgs.chairs(p.due.org, p.slot.level)
-                    reminder = self._reminder(p.due, p.slot, chairs)
+                    reminder = self._reminder(p.due, p.slot, run.orgs)
                     if run.dry_run or self._issue(p.due, p.slots, run.now, reminder):
                         run.result.issued.append(reminder)
                     else:
@@ -481,9 +484,13 @@ class ReminderIssuer:
         return keys
 
     @staticmethod
-    def _reminder(due: _Due, slot: Slot, chairs: list[str]) -> IssuedReminder:
-        # each unit or person named is a recipient of their own: "组织部、宣传部" is two
-        recipients = responsible_names(due.responsible) or [UNASSIGNED]
+    def _reminder(due: _Due, slot: Slot, orgs: _Orgs) -> IssuedReminder:
+        # each unit or person named is a recipient of their own: "组织部、宣传部" is two;
+        # with nobody named (a task just sent down, say), the union's chair is told: a
+        # reminder to nobody chased nobody
+        named = responsible_names(due.responsible)
+        recipients = named or [orgs.chair(due.org) or UNASSIGNED]
+        chairs = orgs.chairs(due.org, slot.level)
         for chair in chairs:
             if chair not in recipients:
                 recipients.append(chair)
@@ -493,7 +500,9 @@ class ReminderIssuer:
             kind=slot.kind,
             key=slot.key,
             recipients=recipients,
-            escalate=slot.escalate,
+            # an escalation says it was reported to the chair (已报主席督办): only if one
+            # was (a union without a registered chair has none to report to)
+            escalate=slot.escalate and bool(chairs),
             scheduled_for=slot.send_at.isoformat(),
             title=due.title,
             org=due.org,
