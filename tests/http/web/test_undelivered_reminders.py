@@ -28,7 +28,9 @@ def test_the_board_lists_undelivered_reminders_until_a_channel_takes_them(
 
     page = client.get(web.board).text
     assert "有 3 条提醒尚未送达" in page  # of this plan; another city's is not shown
-    assert "向上级工会报告工作 · 2026-06-30 · 工会办公室 · no_channel" in page
+    # what became of it in words, and where the chair sets a channel
+    assert "向上级工会报告工作 · 2026-06-30 · 工会办公室 · 未设渠道" in page
+    assert f'href="{web.board}/settings">设置提醒渠道</a>' in page
     assert "外市事项" not in page
 
     set_channels(svc.engine, "某医院工会", None, [http_receiver.url("json", "/hook")])

@@ -36,6 +36,7 @@ from planlog.http.web.session import (
     remember_language,
 )
 from planlog.http.web.text import day, moment, month_name, number, span, tr
+from planlog.i18n import delivery_status
 from planlog.service.outcomes import Outcome, outcome
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -98,6 +99,7 @@ def page(
     values: dict[str, Any] = {
         "lang": lang,
         "_": partial(tr, lang=lang),
+        "delivery_status": partial(delivery_status, language=lang),
         "session": session,
         "role": session.caller.role if session else None,
         "csrf": session.csrf if session else "",

@@ -88,6 +88,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{n} reminder(s) not delivered yet (no notification channel, or it fails); "
         "they go out once a channel works:",
     ),
+    "set_channels": ("设置提醒渠道", "Set up a channel"),
     "lights_on": ("判断日", "Lights judged on"),
     "targets": ("目标", "Targets"),
     "current": ("当前", "current"),
