@@ -146,17 +146,17 @@ def test_item_show_says_the_item_was_sent_down(planlog: Any) -> None:
     assert shown["sent"]["copies"] == 2
 
 
-def test_task_status_calls_a_copy_neither_done_nor_overdue_in_progress(planlog: Any) -> None:
+def test_task_status_calls_a_copy_neither_done_nor_overdue_not_due_yet(planlog: Any) -> None:
     sent = planlog("task", "send", _federation(planlog), "--to", EAST, "--json")
     text = planlog("task", "status", sent["task_id"], "--now", "2026-05-01")
-    assert "进行中 2" in text and "未完成" not in text and "待确认办结 0" in text
+    assert "未到期 2" in text and "进行中" not in text and "待确认办结 0" in text
 
 
 def test_task_status_honours_the_english_setting(planlog: Any, monkeypatch: Any) -> None:
     sent = planlog("task", "send", _federation(planlog), "--to", EAST, "--json")
     monkeypatch.setenv("PLANLOG_LANG", "en")
     text = planlog("task", "status", sent["task_id"], "--now", "2026-05-01")
-    assert "in progress 2" in text and "Union" in text and "工会 union" not in text
+    assert "not due yet 2" in text and "Union" in text and "工会 union" not in text
 
 
 def test_a_bad_task_id_is_refused_in_chinese_first(planlog: Any) -> None:

@@ -48,7 +48,7 @@ def sent_text(sent: dict[str, Any]) -> Text:
     copies = sent["copies"]
     line = f"下达 {copies} 个工会" if lang() == "zh" else f"sent to {copies} union(s)"
     counts = " · ".join(
-        f"{t(key if key != 'open' else 'in_progress')} {sent[key]}"
+        f"{t(key if key != 'open' else 'not_due_yet')} {sent[key]}"
         for key in ("done", "overdue", "open")
     )
     return Text(f"\n↓ {line}: {counts}", style="magenta")

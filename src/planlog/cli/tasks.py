@@ -24,11 +24,11 @@ task_cli = typer.Typer(
 )
 
 #: a copy's status (planlog.projections.tasks) → the planlog word for it: `open` is a
-#: copy neither done nor overdue, so it reads 进行中 / in progress
+#: copy neither done, handed in nor overdue, started or not: 未到期 / not due yet
 STATUS_WORDS = {
     "done": "done",
     "overdue": "overdue",
-    "open": "in_progress",
+    "open": "not_due_yet",
     "submitted": "submitted",
     "cancelled": "cancelled",
 }

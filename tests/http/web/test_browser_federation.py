@@ -92,7 +92,8 @@ def test_a_federation_chair_sends_a_task_and_reads_who_is_lagging(
 
     # The task's status: both unions of the east district hold a copy, both overdue.
     expect(page).to_have_url(re.compile(r"/tasks/[0-9a-f-]+$"))
-    expect(page.locator("#task-counts")).to_contain_text("完成 0 · 逾期 2 · 进行中 0 · 已报送 0")
+    counts = "已完成 0 · 已逾期 2 · 未到期 0 · 待确认办结 0"
+    expect(page.locator("#task-counts")).to_contain_text(counts)
     rows = page.locator("#task-unions tbody tr")
     expect(rows).to_have_count(2)
     expect(page.locator("#task-unions")).not_to_contain_text("西城一厂工会")

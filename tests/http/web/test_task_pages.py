@@ -1,5 +1,5 @@
 """A federation's task on its pages: the plan's board says the item was sent down (and
-links its task), and the task page calls a copy neither done nor overdue 进行中."""
+links its task), and the task page calls a copy neither done nor overdue 未到期."""
 
 from __future__ import annotations
 
@@ -48,9 +48,10 @@ def test_the_board_filters_to_the_items_sent_down(web: Web) -> None:
     assert f'data-item="{kept.id}"' not in page.text
 
 
-def test_the_task_page_calls_an_open_copy_in_progress(web: Web) -> None:
+def test_the_task_page_calls_an_open_copy_not_due_yet(web: Web) -> None:
     _, _, task_id = _sent(web)
     client = web.login("city_chair")
     page = client.get(f"/tasks/{task_id}", params={"now": "2026-05-01"})
     assert page.status_code == 200, page.text
-    assert "进行中 1" in page.text and "未完成" not in page.text
+    # not 进行中: the copy may not be started, and its union's board says so
+    assert "未到期 1" in page.text and "进行中" not in page.text

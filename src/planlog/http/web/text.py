@@ -569,8 +569,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "send_button": ("下达", "Send"),
     "task_status": ("任务完成情况", "Task status"),
     "task_counts": (
-        "完成 {done} · 逾期 {overdue} · 进行中 {open} · 已报送 {submitted}",
-        "done {done} · overdue {overdue} · in progress {open} · submitted {submitted}",
+        "已完成 {done} · 已逾期 {overdue} · 未到期 {open} · 待确认办结 {submitted}",
+        "done {done} · overdue {overdue} · not due yet {open} · submitted {submitted}",
     ),
     "task_union": ("基层工会", "Union"),
     "task_copy": ("任务副本", "Its copy"),
@@ -580,11 +580,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Sent down by the federation: only the federation moves its deadlines.",
     ),
     "task_status_done": ("已完成", "done"),
-    "task_status_overdue": ("逾期", "overdue"),
-    # a copy neither done nor overdue (planlog.projections.tasks)
-    "task_status_open": ("进行中", "in progress"),
+    "task_status_overdue": ("已逾期", "overdue"),
+    # a copy neither done, handed in nor overdue (planlog.projections.tasks), started or
+    # not: 未到期, as the unions' boards cannot be second-guessed from here
+    "task_status_open": ("未到期", "not due yet"),
     "task_sent": ("下达 {n} 个工会", "sent to {n} union(s)"),
-    "task_status_submitted": ("已报送", "submitted"),
+    "task_status_submitted": ("待确认办结", "submitted"),
     "task_status_cancelled": ("已取消", "cancelled"),
     "ranking": ("督办排名", "Who is lagging"),
     "ranking_help": (
