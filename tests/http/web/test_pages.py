@@ -602,3 +602,16 @@ def test_the_site_icon_is_served_from_the_package(web: Web) -> None:
     icon = client.get("/favicon.ico", follow_redirects=False)
     assert icon.status_code == 301 and icon.headers["location"] == "/static/favicon.svg"
     assert client.get("/static/favicon.svg").headers["content-type"].startswith("image/svg")
+
+
+def test_the_board_tiles_account_for_every_deadline(web: Web) -> None:
+    page = web.login("hospital_chair").get(web.board, params={"now": "2026-07-10"}).text
+    section = page.split('<section class="totals"', 1)[1].split("</section>", 1)[0]
+    tiles = {
+        label: int(n)
+        for n, label in re.findall(r'<span class="n">(\d+)</span><span class="k">([^<]+)<', section)
+    }
+    lights = ("已完成", "待确认办结", "已逾期", "即将到期", "进行中", "未开始", "已下达")
+    # each deadline under one light (cancelled items count apart, as items)
+    assert sum(tiles.get(light, 0) for light in lights) == tiles["时限"] > 0, tiles
+    assert tiles["未开始"] > 0
