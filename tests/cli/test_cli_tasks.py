@@ -172,3 +172,15 @@ def test_history_of_a_name_is_refused_in_chinese_first(planlog: Any) -> None:
 def test_rollup_of_an_unknown_organisation_is_refused_in_chinese_first(planlog: Any) -> None:
     refused = planlog("rollup", "不存在", "--json", expect_exit=1)
     assert refused["error"]["message"].startswith("没有名为“不存在”的组织")
+
+
+def test_workload_leaves_out_the_federations_item_sent_down(planlog: Any) -> None:
+    item_id = _federation(planlog)
+    planlog("item", "reassign", item_id, "--to", "市总办公室", "--json")
+    assert [r["responsible"] for r in planlog("workload", "--org", CITY, "--json")] == [
+        "市总办公室"
+    ]
+    planlog("task", "send", item_id, "--to", EAST, "--json")
+    # its deadline is now the unions' to meet, on their copies: nobody's at the city
+    assert planlog("workload", "--org", CITY, "--json") == []
+    assert len(planlog("workload", "--org", UNIONS[0], "--json")) == 1
