@@ -35,3 +35,10 @@ def test_the_header_counts_started_deadlines_apart_from_unstarted_ones() -> None
     header = re.sub(r"\s+", " ", out.getvalue())
     assert "◐ 进行中 1" in header
     assert "○ 未开始 1" in header  # not 2: "open" counts the started one too
+
+
+def test_each_light_has_a_symbol_of_its_own_without_colour() -> None:
+    from planlog.cli.render import LIGHT_STYLE
+
+    symbols = [symbol for symbol, _ in LIGHT_STYLE.values()]
+    assert len(set(symbols)) == len(symbols), LIGHT_STYLE

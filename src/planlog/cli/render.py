@@ -15,11 +15,13 @@ from rich.text import Text
 from planlog.display import printable
 from planlog.i18n import lang, t
 
+#: each light a symbol of its own, as the web board has them: colour alone is lost in a
+#: log, a pasted message, a printout or a colour-blind reader's terminal
 LIGHT_STYLE = {
-    "done": ("●", "green"),
+    "done": ("✓", "green"),
     "submitted": ("◉", "blue"),
-    "overdue": ("●", "bold red"),
-    "due_soon": ("●", "yellow"),
+    "overdue": ("!", "bold red"),
+    "due_soon": ("◔", "yellow"),
     "in_progress": ("◐", "cyan"),
     "open": ("○", "white"),
     "cancelled": ("✕", "dim"),
