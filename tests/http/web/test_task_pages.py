@@ -55,3 +55,20 @@ def test_the_task_page_calls_an_open_copy_not_due_yet(web: Web) -> None:
     assert page.status_code == 200, page.text
     # not 进行中: the copy may not be started, and its union's board says so
     assert "未到期 1" in page.text and "进行中" not in page.text
+
+
+def test_a_copy_offers_no_form_the_federation_alone_may_use(web: Web) -> None:
+    _, _, task_id = _sent(web)
+    app = web.services.app
+    (copy_id,) = app.get_task(UUID(task_id)).copies.values()
+    plan = app.get_plan(app.get_item(copy_id).plan_id)
+    own = app.add_item(
+        plan.id, NewItem(title="会员实名制", dues=[date(2026, 9, 30)]), actor="王主席"
+    )
+    client = web.login("hospital_chair")
+    for item_id, offered in ((own.id, True), (copy_id, False)):
+        page = client.get(f"/items/{item_id}", params={"now": "2026-05-01"}).text
+        # moving a deadline and asking for more time: the federation's to decide
+        assert (f'action="/items/{item_id}/move"' in page) is offered
+        assert ('id="request-extension"' in page) is offered
+        assert f'action="/items/{item_id}/progress"' in page  # reporting stays the union's
