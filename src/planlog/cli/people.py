@@ -105,6 +105,7 @@ def list_command(
         emit_json([{**p.to_dict(), "links_issued": links_issued(engine, p.id)} for p in rows])
         return
     table = Table("id", "组织 org", "姓名 name", "部门 department", "角色 role", "手机 mobile")
+    table.columns[0].no_wrap = True  # whole, to be copied into the next command
     for p in rows:
         table.add_row(
             p.id,

@@ -95,6 +95,9 @@ def list_plans(ctx: typer.Context, json_out: bool = JsonOption) -> None:
         emit_json([e.to_dict() for e in entries])
         return
     table = Table("id", "组织 org", "年度 year", "标题 title")
+    table.columns[0].no_wrap = True  # whole, to be copied into the next command
+    for column in table.columns[1:]:
+        column.overflow = "fold"  # a Chinese name has no space to wrap at: cut, not "…"
     for e in entries:
         table.add_row(str(e.plan_id), literal(e.org), str(e.year), literal(e.title))
     out_console.print(table)

@@ -1,10 +1,11 @@
-"""The board's header in a terminal: started and unstarted deadlines told apart."""
+"""What a terminal shows: the board's header and lights, and lists in a narrow window."""
 
 from __future__ import annotations
 
 import io
 import re
 from datetime import date
+from typing import Any
 
 from rich.console import Console
 
@@ -42,3 +43,10 @@ def test_each_light_has_a_symbol_of_its_own_without_colour() -> None:
 
     symbols = [symbol for symbol, _ in LIGHT_STYLE.values()]
     assert len(set(symbols)) == len(symbols), LIGHT_STYLE
+
+
+def test_plan_list_shows_whole_ids_in_a_narrow_terminal(planlog: Any) -> None:
+    plan = planlog("plan", "create", "--org", "某市人民医院工会机关分会", "--year", "2026",
+                   "--title", "某市人民医院工会二〇二六年度工作计划", "--json")  # fmt: skip
+    listed = planlog("plan", "list")  # the test console is 80 columns wide
+    assert plan["id"] in listed and "…" not in listed
