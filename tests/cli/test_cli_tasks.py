@@ -184,3 +184,15 @@ def test_workload_leaves_out_the_federations_item_sent_down(planlog: Any) -> Non
     # its deadline is now the unions' to meet, on their copies: nobody's at the city
     assert planlog("workload", "--org", CITY, "--json") == []
     assert len(planlog("workload", "--org", UNIONS[0], "--json")) == 1
+
+
+def test_workload_keeps_two_unions_offices_of_one_name_apart(planlog: Any) -> None:
+    for union in UNIONS:
+        plan = planlog("plan", "create", "--org", union, "--year", "2026", "--title", "计划",
+                       "--json")  # fmt: skip
+        planlog("item", "add", plan["id"], "--title", "报送", "--responsible", "工会办公室",
+                "--due", "2026-06-30", "--json")  # fmt: skip
+    rows = planlog("workload", "--now", "2026-05-01", "--json")
+    assert sorted((r["org"], r["responsible"], r["open"]) for r in rows) == sorted(
+        (union, "工会办公室", 1) for union in UNIONS
+    )

@@ -156,9 +156,17 @@ def test_workload_counts_open_and_overdue_per_person(
     with runner.engine.connect() as conn:
         people = workload(conn, date(2026, 10, 1))
     assert people == [
-        {"responsible": "王五", "open": 1, "due_soon": 0, "overdue": 1, "next_due": None},
+        {
+            "responsible": "王五",
+            "org": "市总工会",
+            "open": 1,
+            "due_soon": 0,
+            "overdue": 1,
+            "next_due": None,
+        },
         {
             "responsible": "工会女工",
+            "org": "市总工会",
             "open": 1,
             "due_soon": 0,
             "overdue": 0,

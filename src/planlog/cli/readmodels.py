@@ -166,6 +166,7 @@ def workload_command(
         return
     table = Table(
         "责任人 responsible",
+        "组织 org",
         "未完成 open",
         "即将到期 due soon",
         "已逾期 overdue",
@@ -174,6 +175,7 @@ def workload_command(
     for r in rows:
         table.add_row(
             literal(r["responsible"]),
+            literal(r["org"]),
             str(r["open"]),
             str(r["due_soon"]),
             str(r["overdue"]),

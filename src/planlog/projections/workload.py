@@ -1,4 +1,5 @@
-"""Workload: open, due-soon and overdue occurrences per responsible person.
+"""Workload: open, due-soon and overdue occurrences per responsible person of each
+organisation (two unions' 工会办公室 are two offices, not one).
 
 A query over the deadline calendar: who carries what is the calendar seen
 from the people's side, so it has no table of its own to drift out of step.
@@ -23,7 +24,7 @@ UNASSIGNED = "（未指定）"
 def workload(
     conn: Connection, today: date, *, plan_id: str | None = None, org: str | None = None
 ) -> list[dict[str, Any]]:
-    people: dict[str, dict[str, Any]] = defaultdict(
+    people: dict[tuple[str, str], dict[str, Any]] = defaultdict(
         lambda: {"open": 0, "due_soon": 0, "overdue": 0, "next_due": None}
     )
     # An item sent down as a task is its unions' work, on their copies: the federation's
@@ -32,7 +33,7 @@ def workload(
     for deadline in open_deadlines(conn, plan_id=plan_id, org=org):
         if deadline.item_id in sent_down:
             continue
-        person = people[deadline.responsible or UNASSIGNED]
+        person = people[(deadline.org, deadline.responsible or UNASSIGNED)]
         person["open"] += 1
         lit = light(deadline.status, deadline.due, today)
         if lit == OVERDUE:
@@ -42,6 +43,6 @@ def workload(
         if lit != OVERDUE and person["next_due"] is None:
             person["next_due"] = deadline.due.isoformat()
     return sorted(
-        ({"responsible": name, **figures} for name, figures in people.items()),
-        key=lambda p: (-p["overdue"], -p["open"], p["responsible"]),
+        ({"responsible": name, "org": org, **figures} for (org, name), figures in people.items()),
+        key=lambda p: (-p["overdue"], -p["open"], p["org"], p["responsible"]),
     )
