@@ -14,6 +14,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "submitted": ("待确认办结", "submitted"),
     "cancelled": ("已取消", "cancelled"),
     "sent": ("已下达", "sent down"),
+    # a union's item that is its copy of a federation's task
+    "from_task": ("上级下达", "sent down by the federation"),
     # a task's copy neither done, handed in nor overdue, started or not
     "not_due_yet": ("未到期", "not due yet"),
     # board

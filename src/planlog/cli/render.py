@@ -104,11 +104,14 @@ def board_renderable(board: dict[str, Any]) -> Group:
             for occ in item["occurrences"]:
                 symbol, style = LIGHT_STYLE.get(occ["status"], ("?", "white"))
                 dues.append(f"{symbol}{occ['due'][5:]} ", style=style)
+            title = literal(item["title"])
+            if item.get("sent"):
+                title += sent_text(item["sent"])
+            if item.get("from_task"):
+                title += Text(f"\n↑ {t('from_task')}", style="magenta")
             table.add_row(
                 literal(item.get("number")),
-                literal(item["title"]) + sent_text(item["sent"])
-                if item.get("sent")
-                else literal(item["title"]),
+                title,
                 literal(item.get("responsible")),
                 dues,
                 progress_bar(item["percent"]),

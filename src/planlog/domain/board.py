@@ -109,6 +109,9 @@ class BoardItem:
     #: the task this item was sent down as (任务下达) and its copies' progress
     #: (`sent_document`); None for an item not sent down
     sent: dict[str, Any] | None = None
+    #: the task this item is a union's copy of (上级下达): its deadlines are the
+    #: federation's to move; None for the union's own items
+    from_task: str | None = None
 
     @classmethod
     def from_item(cls, item: PlanItem) -> BoardItem:
@@ -125,6 +128,7 @@ class BoardItem:
             targets=[t.to_dict() for t in item.details.targets],
             version=item.version,
             requests=item_requests(item),
+            from_task=str(item.task_id) if item.task_id else None,
         )
 
     @property
@@ -252,6 +256,7 @@ def build_board(
                 # sent down as a task (任务下达): the task and its copies' progress
                 "task_id": item.sent["task_id"] if item.sent else None,
                 "sent": item.sent,
+                "from_task": item.from_task,
                 "occurrences": [
                     {
                         **occurrence_document(o, status=lit, today=today),

@@ -482,7 +482,17 @@ def read_board(
     ]
     items = board_items_of(conn, plan_id)
     mark_sent(conn, items, head["org"], today)
+    mark_copies(conn, items)
     return build_board(head, sections, items, today, soon_days=soon_days)
+
+
+def mark_copies(conn: Connection, items: list[BoardItem]) -> None:
+    """Name the task each of these items is a union's copy of (上级下达)."""
+    from planlog.projections.tasks import copied_from
+
+    found = copied_from(conn, [i.id for i in items])
+    for item in items:
+        item.from_task = found.get(item.id)
 
 
 def mark_sent(conn: Connection, items: list[BoardItem], org: str, today: date) -> None:

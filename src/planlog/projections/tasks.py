@@ -183,6 +183,16 @@ def sent_tasks(conn: Connection, item_ids: list[str], org: str) -> dict[str, str
     return found
 
 
+def copied_from(conn: Connection, item_ids: list[str]) -> dict[str, str]:
+    """Which of these items are unions' copies of a task: item id → task id."""
+    c = task_copies.c
+    found: dict[str, str] = {}
+    for chunk in chunks(item_ids):
+        query = select(c.item_id, c.task_id).where(c.item_id.in_(chunk))
+        found.update((str(item), str(task)) for item, task in conn.execute(query))
+    return found
+
+
 def sent_of_item(conn: Connection, item_id: str, today: date) -> dict[str, Any] | None:
     """The task this item was sent down as and how its copies stand on `today`
     (`sent_document`), or None for an item not sent down."""

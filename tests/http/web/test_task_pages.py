@@ -72,3 +72,27 @@ def test_a_copy_offers_no_form_the_federation_alone_may_use(web: Web) -> None:
         assert (f'action="/items/{item_id}/move"' in page) is offered
         assert ('id="request-extension"' in page) is offered
         assert f'action="/items/{item_id}/progress"' in page  # reporting stays the union's
+
+
+def test_a_unions_board_marks_its_copy_as_sent_down(web: Web) -> None:
+    _, _, task_id = _sent(web)
+    app = web.services.app
+    (copy_id,) = app.get_task(UUID(task_id)).copies.values()
+    plan_id = app.get_item(copy_id).plan_id
+    own = app.add_item(
+        plan_id, NewItem(title="会员实名制", dues=[date(2026, 9, 30)]), actor="王主席"
+    )
+    api = {"Authorization": f"Bearer {web.tokens['hospital_chair']}"}
+    board = web.client.get(f"/api/v1/plans/{plan_id}/board", headers=api).json()
+    marks = {i["id"]: i["from_task"] for i in board["items"]}
+    client = web.login("hospital_chair")
+    assert marks.pop(str(copy_id)) == task_id
+    replayed = web.client.get(
+        f"/api/v1/plans/{plan_id}/board", params={"as_of": "2099-01-01T00:00:00+08:00"}, headers=api
+    ).json()  # the board as recorded, replayed from the log, says so too
+    assert {i["id"]: i["from_task"] for i in replayed["items"]}[str(copy_id)] == task_id
+    assert str(own.id) in marks and set(marks.values()) == {None}  # the union's own
+    page = client.get(f"/plans/{plan_id}").text
+    assert page.count('class="tag task-copy"') == 1
+    assert f'<a href="/tasks/{task_id}">上级下达</a>' in page
+    assert client.get(f"/tasks/{task_id}").status_code == 200  # the link leads somewhere
