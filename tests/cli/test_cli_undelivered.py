@@ -29,3 +29,12 @@ def test_a_reminder_waiting_for_a_channel_says_so_in_words(planlog: Any, monkeyp
     # the pass and the list name what to do, the stored word kept beside it
     assert "未设渠道 (no_channel)" in passed
     assert "未设渠道" in planlog("reminders")
+
+
+def test_notify_set_says_what_it_did(planlog: Any) -> None:
+    said = planlog("notify", "set", "json://127.0.0.1:9/hook", "--org", "某工会")
+    assert "已设置提醒渠道 channels set: 某工会" in said
+    (channel,) = planlog("notify", "list", "--json")
+    assert channel["org"] == "某工会" and len(channel["channels"]) == 1
+    assert "已删除提醒渠道 channels removed: 某工会" in planlog("notify", "set", "--org", "某工会")
+    assert planlog("notify", "list", "--json") == []

@@ -136,8 +136,9 @@ def reminders(
 @guarded
 def notify_set(
     ctx: typer.Context,
-    urls: Annotated[list[str], typer.Argument(help="apprise URLs (none: remove).")],
     org: Annotated[str, typer.Option("--org")],
+    # none removes them, as the help says: a required argument refused that
+    urls: Annotated[list[str] | None, typer.Argument(help="apprise URLs (none: remove).")] = None,
     person: Annotated[
         str | None, typer.Option("--person", help="责任人; omit for the org.")
     ] = None,
@@ -145,11 +146,17 @@ def notify_set(
 ) -> None:
     """Set the channels of an organisation or of one responsible person."""
     try:
-        set_channels(state(ctx).read_models(), org, person, urls)
+        set_channels(state(ctx).read_models(), org, person, urls or [])
     except ValueError as bad:
         raise PlanlogError(str(bad)) from None
     if json_out:
         emit_json(list_channels(state(ctx).read_models()))
+        return
+    who = f"{org} · {person}" if person else org
+    if urls:  # waiting reminders of the organisation are due again at once (set_channels)
+        out_console.print(literal(f"已设置提醒渠道 channels set: {who}；待发提醒将随下次发送补发"))
+    else:
+        out_console.print(literal(f"已删除提醒渠道 channels removed: {who}"))
 
 
 @notify_cli.command("list")

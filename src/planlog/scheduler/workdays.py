@@ -74,9 +74,11 @@ class ChinaWorkdays(_Stepping):
                 return
             self._warned_years.add(year)
         logger.warning(
-            "chinesecalendar has no holiday data for %d; treating Monday–Friday as "
-            "workdays for that year (upgrade chinesecalendar once the State Council "
-            "publishes the schedule)",
+            "节假日数据缺少%d年：该年按周一至周五为工作日计算（国务院公布安排后请升级 "
+            "chinesecalendar）/ chinesecalendar has no holiday data for %d; treating "
+            "Monday–Friday as workdays for that year (upgrade chinesecalendar once the "
+            "State Council publishes the schedule)",
+            year,
             year,
         )
 
