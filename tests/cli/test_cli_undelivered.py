@@ -14,7 +14,8 @@ def test_reminders_count_and_list_the_undelivered(planlog: Any, monkeypatch: Any
         "item", "add", plan["id"], "--title", "报送信息", "--responsible", "工会女工",
         "--due", "2026-06-30", "--json",
     )  # fmt: skip
-    planlog("remind", "--now", "2026-06-23T09:00+08:00", "--json")
+    passed = planlog("remind", "--now", "2026-06-23T09:00+08:00", "--json")
+    assert passed["delivery"] == {"no_channel": 1}  # handled, not sent
 
     (row,) = planlog("reminders", "--undelivered", "--json")
     assert row["status"] == "no_channel" and row["undelivered"] is True

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -71,7 +72,10 @@ class PassResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "issued": [r.to_dict() for r in self.issued],
+            # every row the delivery run handled, whatever became of it: `delivery`
+            # counts them by status, so that "sent" is not read into the list's name
             "delivered": [d.to_dict() for d in self.delivered],
+            "delivery": dict(Counter(d.status for d in self.delivered)),
             "failed": [f.to_dict() for f in self.failed],
         }
 
