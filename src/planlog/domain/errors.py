@@ -33,6 +33,8 @@ class RuleViolation(PlanlogError):
     def __init__(self, aggregate_id: Any, rule: str, message: str) -> None:
         super().__init__(f"{message} [{aggregate_id}, rule: {rule}]")
         self.details = {"id": str(aggregate_id), "rule": rule}
+        #: the rule's words alone, for a reader (the message adds the id and the rule)
+        self.reason = message
 
 
 class NotFound(PlanlogError):

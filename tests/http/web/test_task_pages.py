@@ -96,3 +96,19 @@ def test_a_unions_board_marks_its_copy_as_sent_down(web: Web) -> None:
     assert page.count('class="tag task-copy"') == 1
     assert f'<a href="/tasks/{task_id}">上级下达</a>' in page
     assert client.get(f"/tasks/{task_id}").status_code == 200  # the link leads somewhere
+
+
+def test_a_refused_request_on_a_copy_says_why_in_words(web: Web) -> None:
+    _, _, task_id = _sent(web)
+    app = web.services.app
+    (copy_id,) = app.get_task(UUID(task_id)).copies.values()
+    client = web.login("hospital_chair")
+    csrf = web.csrf(web.board + "/settings")
+    refused = client.post(
+        f"/items/{copy_id}/extension-requests",
+        data={"csrf": csrf, "occurrence": "2026-06-30", "to": "2026-07-31", "reason": "人手不足"},
+    )  # the page offers no such form on a copy: a hand-made request is refused all the same
+    assert refused.status_code == 422, refused.text
+    alert = refused.text.split('role="alert">', 1)[1].split("</p>", 1)[0]
+    assert "是上级下达的任务，时限由上级调整，请向上级工会申请" in alert
+    assert "rule:" not in refused.text and str(copy_id) not in alert

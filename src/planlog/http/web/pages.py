@@ -117,7 +117,8 @@ def explain(error: PlanlogError, lang: str) -> str:
     if isinstance(error, RuleViolation):
         rule = str(error.details.get("rule", ""))
         worded = tr(rule, lang)
-        return worded if worded != rule else error.message
+        # the rule's own words; its id and code go below, small, for whoever supports
+        return worded if worded != rule else error.reason
     kind = outcome(error)
     if kind is Outcome.NOT_FOUND:
         return tr("not_found_page", lang)
