@@ -196,3 +196,16 @@ def test_workload_keeps_two_unions_offices_of_one_name_apart(planlog: Any) -> No
     assert sorted((r["org"], r["responsible"], r["open"]) for r in rows) == sorted(
         (union, "工会办公室", 1) for union in UNIONS
     )
+
+
+def test_sending_a_task_whose_deadline_has_passed_says_so(planlog: Any) -> None:
+    item_id = _federation(planlog)  # due 2026-06-30: past on the machine's clock
+    sent = planlog("task", "send", item_id, "--to", EAST, "--json")
+    assert sent["past_due"] == ["2026-06-30"]
+    said = planlog("task", "send", item_id, "--to", EAST)  # nothing new to send: no warning
+    assert "已过" not in said
+
+
+def test_sending_a_task_warns_in_words_of_copies_overdue_from_the_start(planlog: Any) -> None:
+    said = planlog("task", "send", _federation(planlog), "--to", EAST)
+    assert "注意：时限 2026-06-30 已过，各工会的副本一收到即已逾期" in said

@@ -696,6 +696,9 @@ class TaskSent:
     already: int = 0
     #: why nothing was copied (Chinese first), None when some union got a copy
     reason: str | None = None
+    #: the task's open deadlines already past when it was sent (ISO dates): every copy
+    #: made now is overdue from the start, and chased at once
+    past_due: tuple[str, ...] = ()
 
     def document(self) -> dict[str, Any]:
         """What the CLI's --json and the API answer."""
@@ -704,6 +707,7 @@ class TaskSent:
             "copies": self.copies,
             "already": self.already,
             "reason": self.reason,
+            "past_due": list(self.past_due),
         }
 
 

@@ -714,12 +714,15 @@ def send_task(app: PlanlogApp, c: SendTask) -> TaskSent:
                 return len(copies)
 
         copied += _retrying(attempt)
+    today = app.today()
+    past = [o.due for o in source.ordered_occurrences() if o.status not in FINISHED]
     return TaskSent(
         task_id=task_id,
         copies=copied,
         plans_created=made,
         already=len(wanted) - len(unions),
         reason=_nothing_sent(c.to, wanted, copied),
+        past_due=tuple(d.isoformat() for d in past if d < today) if copied else (),
     )
 
 
@@ -730,7 +733,9 @@ def _nothing_sent(to: Sequence[str], wanted: list[str], copied: int) -> str | No
     named = "、".join(f"“{t}”" for t in to)
     if not wanted:
         return f"{named}之下没有工会，未下达（no union below {', '.join(to)}: nothing sent）"
-    return f"{named}之下的工会均已收到此任务（every union below {', '.join(to)} holds a copy）"
+    return (
+        f"{named}及其下属工会均已收到此任务（every union at or below {', '.join(to)} holds a copy）"
+    )
 
 
 @handles(AdjustTask)

@@ -112,3 +112,16 @@ def test_a_refused_request_on_a_copy_says_why_in_words(web: Web) -> None:
     alert = refused.text.split('role="alert">', 1)[1].split("</p>", 1)[0]
     assert "是上级下达的任务，时限由上级调整，请向上级工会申请" in alert
     assert "rule:" not in refused.text and str(copy_id) not in alert
+
+
+def test_sending_a_task_past_its_deadline_says_the_copies_start_overdue(web: Web) -> None:
+    app = web.services.app
+    plan = app.create_plan(org=CITY, year=2026, title="市总计划", actor="张主席")
+    item = app.add_item(plan.id, NewItem(title="安全月", dues=[date(2026, 1, 31)]), actor="张主席")
+    client = web.login("city_chair")
+    csrf = web.csrf(f"/items/{item.id}/send")
+    sent = client.post(f"/items/{item.id}/send", data={"csrf": csrf, "to": [DISTRICT]})
+    assert sent.status_code == 200, sent.text  # followed to the task's page
+    assert "注意：时限 2026-01-31 已过，各工会的副本一收到即已逾期" in sent.text
+    forged = client.get(str(sent.url).split("?")[0], params={"past_due": "<b>x</b>"})
+    assert 'id="past-due"' not in forged.text  # only dates are repeated

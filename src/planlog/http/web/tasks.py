@@ -8,6 +8,7 @@ target outside it a 403; only chairs send.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -78,12 +79,19 @@ def send(
     with svc.fresh().connect() as conn:
         parents = org_parents(conn)
     sent = svc.app.handle(SendTask(item_id=item_id, to=to or [], parents=parents, actor=who.actor))
-    return RedirectResponse(f"/tasks/{sent.task_id}", status_code=303)
+    # its deadlines already past: the task page says its copies are overdue from the start
+    late = f"?past_due={','.join(sent.past_due)}" if sent.past_due else ""
+    return RedirectResponse(f"/tasks/{sent.task_id}{late}", status_code=303)
 
 
 @router.get("/tasks/{task_id}")
 def task_page(
-    request: Request, task_id: UUID, svc: ServicesDep, session: SessionDep, now: str | None = None
+    request: Request,
+    task_id: UUID,
+    svc: ServicesDep,
+    session: SessionDep,
+    now: str | None = None,
+    past_due: str | None = None,
 ) -> Response:
     who = session.caller
     who.require(READ, "read")
@@ -92,7 +100,9 @@ def task_page(
         found = task_status(conn, str(task_id), today, orgs=who.scope)
     if found is None or (not found["unions"] and found["org"] not in who.scope):
         raise NotFound(f"没有此任务（no task with id {task_id}）", id=str(task_id))
-    context = {"task": found, "today": today, "tab": "orgs"}
+    # dates only, as the send put them: anything else in the address is not repeated
+    late = [d for d in (past_due or "").split(",") if re.fullmatch(r"\d{4}-\d{2}-\d{2}", d)]
+    context = {"task": found, "today": today, "tab": "orgs", "past_due": late}
     return page(request, "task_status.html", context, session=session)
 
 
