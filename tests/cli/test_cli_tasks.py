@@ -209,3 +209,14 @@ def test_sending_a_task_whose_deadline_has_passed_says_so(planlog: Any) -> None:
 def test_sending_a_task_warns_in_words_of_copies_overdue_from_the_start(planlog: Any) -> None:
     said = planlog("task", "send", _federation(planlog), "--to", EAST)
     assert "注意：时限 2026-06-30 已过，各工会的副本一收到即已逾期" in said
+
+
+def test_a_districts_calendar_and_workload_reach_its_unions_with_below(planlog: Any) -> None:
+    planlog("task", "send", _federation(planlog), "--to", EAST, "--json")
+    assert planlog("calendar", "--org", EAST, "--json") == []  # the district's own: none
+    assert "其下属工会的请加 --below" in planlog("calendar", "--org", EAST)
+    below = planlog("calendar", "--org", EAST, "--below", "--json")
+    assert sorted(d["org"] for d in below) == sorted(UNIONS)
+    load = planlog("workload", "--org", EAST, "--below", "--json")
+    assert sorted(r["org"] for r in load) == sorted(UNIONS)
+    assert "其下属工会的请加 --below" in planlog("workload", "--org", EAST)

@@ -4,19 +4,20 @@
 from __future__ import annotations
 
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from planlog.cli.common import JsonOption, emit_json, guarded, out_console, parse_id, state
+from planlog.cli.common import JsonOption, State, emit_json, guarded, out_console, parse_id, state
 from planlog.cli.render import light_text, literal, print_board
 from planlog.domain.values import REASON_MAX, required_text
 from planlog.i18n import lang
 from planlog.projections.calendar import open_deadlines
 from planlog.projections.quarantine import QuarantinedEvent
 from planlog.projections.queries import board_document, diff_document, evaluation_day
+from planlog.projections.rollup import subtree
 from planlog.projections.timeline import timeline
 from planlog.projections.workload import workload
 from planlog.service.app import day_span, parse_moment, span_bounds
@@ -28,6 +29,28 @@ projections_cli = typer.Typer(
 NowOpt = Annotated[
     str | None, typer.Option("--now", help="Judge due-soon/overdue on this day (ISO 8601).")
 ]
+BelowOpt = Annotated[
+    bool,
+    typer.Option(
+        "--below", help="With --org: the organisations below it too (a district's unions)."
+    ),
+]
+
+
+def _hint_below(st: State, org: str | None, below: bool, rows: list[Any]) -> None:
+    """An empty answer for a federation or district says where its unions' deadlines are:
+    `--org` alone is that organisation's own plans, and a district often has none."""
+    if rows or org is None or below:
+        return
+    with st.read_models().connect() as conn:
+        has_below = len(subtree(conn, org)) > 1
+    if has_below:
+        out_console.print(
+            literal(
+                f"“{org}”本身没有未完成的时限；其下属工会的请加 --below"
+                f"（{org} has none of its own; add --below for the organisations under it）"
+            )
+        )
 
 
 @guarded
@@ -98,6 +121,7 @@ def calendar(
     ctx: typer.Context,
     plan: Annotated[str | None, typer.Option("--plan", help="Only this plan.")] = None,
     org: Annotated[str | None, typer.Option("--org", help="Only this organisation.")] = None,
+    below: BelowOpt = False,
     responsible: Annotated[str | None, typer.Option("--responsible")] = None,
     start: Annotated[str | None, typer.Option("--from", help="Due on or after (date).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Due on or before (date).")] = None,
@@ -116,6 +140,7 @@ def calendar(
             plan_id=str(parse_id(plan, "plan id")) if plan else None,
             org=org,
             responsible=responsible,
+            below=below,
         )
     from planlog.domain.status import light
 
@@ -136,6 +161,7 @@ def calendar(
         emit_json(rows)
         return
     table = Table("截止 due", "开始 opens", "事项 item", "责任人", "组织 org", "状态 status")
+    _hint_below(st, org, below, rows)
     for r in rows:
         table.add_row(
             r["due"],
@@ -153,17 +179,20 @@ def workload_command(
     ctx: typer.Context,
     plan: Annotated[str | None, typer.Option("--plan")] = None,
     org: Annotated[str | None, typer.Option("--org")] = None,
+    below: BelowOpt = False,
     now: NowOpt = None,
     json_out: bool = JsonOption,
 ) -> None:
-    """Open, due-soon and overdue deadlines per responsible person."""
+    """Open, due-soon and overdue deadlines per responsible person of each union."""
     st = state(ctx)
     today = evaluation_day(st.app(), parse_moment(now) if now else None, None)
     with st.read_models().connect() as conn:
-        rows = workload(conn, today, plan_id=str(parse_id(plan)) if plan else None, org=org)
+        plan_id = str(parse_id(plan)) if plan else None
+        rows = workload(conn, today, plan_id=plan_id, org=org, below=below)
     if json_out:
         emit_json(rows)
         return
+    _hint_below(st, org, below, rows)
     table = Table(
         "责任人 responsible",
         "组织 org",

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from planlog.domain.status import FINISHED
 from planlog.projections.board import board_items, board_occurrences, board_plans
+from planlog.projections.rollup import subtree_query
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,10 @@ def open_deadlines(
     plan_id: str | None = None,
     org: str | None = None,
     responsible: str | None = None,
+    below: bool = False,
 ) -> list[Deadline]:
-    """Open occurrences of live items, earliest due first, optionally within [start, end]."""
+    """Open occurrences of live items, earliest due first, optionally within [start, end];
+    with `below`, those of `org` and of every organisation under it (a district's unions)."""
     o, i, p = board_occurrences.c, board_items.c, board_plans.c
     query = (
         select(
@@ -67,7 +70,9 @@ def open_deadlines(
         query = query.where(o.due <= end.isoformat())
     if plan_id is not None:
         query = query.where(i.plan_id == plan_id)
-    if org is not None:
+    if org is not None and below:
+        query = query.where(p.org.in_(select(subtree_query(org).c.name)))
+    elif org is not None:
         query = query.where(p.org == org)
     if responsible is not None:
         query = query.where(i.responsible == responsible)

@@ -22,7 +22,12 @@ UNASSIGNED = "（未指定）"
 
 
 def workload(
-    conn: Connection, today: date, *, plan_id: str | None = None, org: str | None = None
+    conn: Connection,
+    today: date,
+    *,
+    plan_id: str | None = None,
+    org: str | None = None,
+    below: bool = False,
 ) -> list[dict[str, Any]]:
     people: dict[tuple[str, str], dict[str, Any]] = defaultdict(
         lambda: {"open": 0, "due_soon": 0, "overdue": 0, "next_due": None}
@@ -30,7 +35,7 @@ def workload(
     # An item sent down as a task is its unions' work, on their copies: the federation's
     # own item is nobody's load (the board and the rollup count it nowhere either).
     sent_down = set(conn.execute(select(tasks.c.source_item_id)).scalars())
-    for deadline in open_deadlines(conn, plan_id=plan_id, org=org):
+    for deadline in open_deadlines(conn, plan_id=plan_id, org=org, below=below):
         if deadline.item_id in sent_down:
             continue
         person = people[(deadline.org, deadline.responsible or UNASSIGNED)]
