@@ -90,11 +90,15 @@ def show_item(
 def add(
     ctx: typer.Context,
     plan_id: str,
-    title: Annotated[str, typer.Option("--title")],
+    title: Annotated[
+        str, typer.Option("--title", help="The task as written in the plan (工作任务).")
+    ],
     section: Annotated[
         str | None, typer.Option("--section", help="Section title; created if new.")
     ] = None,
-    number: Annotated[str | None, typer.Option("--number")] = None,
+    number: Annotated[
+        str | None, typer.Option("--number", help="Its number in the plan (序号), as printed.")
+    ] = None,
     goal: Annotated[str | None, typer.Option("--goal", help="目标")] = None,
     measures: Annotated[str | None, typer.Option("--measures", help="措施")] = None,
     responsible: Annotated[str | None, typer.Option("--responsible", help="责任人")] = None,
@@ -399,7 +403,9 @@ def revise(
     title: Annotated[str | None, typer.Option("--title")] = None,
     goal: Annotated[str | None, typer.Option("--goal")] = None,
     measures: Annotated[str | None, typer.Option("--measures")] = None,
-    number: Annotated[str | None, typer.Option("--number")] = None,
+    number: Annotated[
+        str | None, typer.Option("--number", help="Its number in the plan (序号), as printed.")
+    ] = None,
     section: Annotated[
         str | None, typer.Option("--section", help="Section id (s1, s2, …) to move it to.")
     ] = None,

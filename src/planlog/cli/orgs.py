@@ -112,7 +112,9 @@ def rollup_command(
     org: Annotated[
         str | None, typer.Argument(help="Root organisation (default: all roots).")
     ] = None,
-    now: Annotated[str | None, typer.Option("--now")] = None,
+    now: Annotated[
+        str | None, typer.Option("--now", help="Judge overdue on this day (ISO 8601).")
+    ] = None,
     rank: Annotated[
         bool,
         typer.Option(

@@ -122,7 +122,9 @@ def calendar(
     plan: Annotated[str | None, typer.Option("--plan", help="Only this plan.")] = None,
     org: Annotated[str | None, typer.Option("--org", help="Only this organisation.")] = None,
     below: BelowOpt = False,
-    responsible: Annotated[str | None, typer.Option("--responsible")] = None,
+    responsible: Annotated[
+        str | None, typer.Option("--responsible", help="Only deadlines of this 责任人.")
+    ] = None,
     start: Annotated[str | None, typer.Option("--from", help="Due on or after (date).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Due on or before (date).")] = None,
     now: NowOpt = None,
@@ -177,8 +179,11 @@ def calendar(
 @guarded
 def workload_command(
     ctx: typer.Context,
-    plan: Annotated[str | None, typer.Option("--plan")] = None,
-    org: Annotated[str | None, typer.Option("--org")] = None,
+    plan: Annotated[str | None, typer.Option("--plan", help="Only this plan.")] = None,
+    org: Annotated[
+        str | None,
+        typer.Option("--org", help="Only this organisation (with --below, and those under it)."),
+    ] = None,
     below: BelowOpt = False,
     now: NowOpt = None,
     json_out: bool = JsonOption,

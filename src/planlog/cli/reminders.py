@@ -136,7 +136,7 @@ def reminders(
 @guarded
 def notify_set(
     ctx: typer.Context,
-    org: Annotated[str, typer.Option("--org")],
+    org: Annotated[str, typer.Option("--org", help="The organisation whose reminders go there.")],
     # none removes them, as the help says: a required argument refused that
     urls: Annotated[list[str] | None, typer.Argument(help="apprise URLs (none: remove).")] = None,
     person: Annotated[
