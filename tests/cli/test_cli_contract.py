@@ -310,7 +310,7 @@ def test_board_diff_and_projection_status_contract(planlog: Any) -> None:
         "percent": 50,
         "next_due": "2026-12-31",
     }
-    assert [o["status"] for o in row["occurrences"]] == ["done", "open"]
+    assert [o["status"] for o in row["occurrences"]] == ["done", "in_progress"]
     earlier = planlog("board", plan_id, "--as-of", planned_at, "--now", "2026-07-01", "--json")
     assert [o["status"] for o in earlier["items"][0]["occurrences"]] == ["overdue", "open"]
     changes = planlog("diff", plan_id, "--from", planned_at, "--to", "2100-01-01", "--json")

@@ -39,9 +39,8 @@ def test_the_in_progress_tile_counts_the_next_deadline_of_an_item_in_progress() 
     board = build_board(PLAN, [], [quarters(done=3), untouched_item], today)
     started, untouched = board["items"]
     assert (started["status"], untouched["status"]) == ("in_progress", "open")
-    # one item listed under 进行中, its next deadline counted on the tile (each
-    # deadline's own light stays as stored: December's is open)
-    assert [o["status"] for o in started["occurrences"]] == ["done"] * 3 + ["open"]
+    # one item listed under 进行中, its next deadline lit and counted so
+    assert [o["status"] for o in started["occurrences"]] == ["done"] * 3 + ["in_progress"]
     assert board["totals"]["in_progress"] == 1
     assert board["totals"]["open"] == 1 + 1  # open counts started and unstarted alike
 

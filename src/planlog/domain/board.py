@@ -217,14 +217,13 @@ def build_board(
         if item.sent is not None:
             # its open deadlines are the unions' to meet: counted as sent down, not as late
             lights = [lit if lit in FINISHED or lit == CANCELLED else SENT for lit in lights]
-        tallied = lights
         if status == IN_PROGRESS:
-            # The item's next deadline counts as in progress, as the item is listed
+            # The item's next deadline is in progress, as the item is listed
             # (`BoardItem.status`: an earlier half done makes the next one 进行中, not
-            # 未开始), so the 进行中 tile agrees with what the 进行中 filter lists. Each
-            # deadline's own light in the document stays as stored.
+            # 未开始, issue 14): its light says so, and the 进行中 tile, which counts
+            # the lights, agrees with what the 进行中 filter lists.
             upcoming_open = item.next_open()
-            tallied = [
+            lights = [
                 IN_PROGRESS if o is upcoming_open and lit == OPEN else lit
                 for o, lit in zip(item.occurrences, lights, strict=True)
             ]
@@ -235,7 +234,7 @@ def build_board(
                 counts["cancelled"] += 1
                 continue
             counts["occurrences"] += len(lights)
-            counts.update(tallied)
+            counts.update(lights)
             counts["requests_open"] += item.open_requests
         upcoming = item.next_deadline(today)
         rows.append(
