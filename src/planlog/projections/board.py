@@ -481,28 +481,23 @@ def read_board(
         )
     ]
     items = board_items_of(conn, plan_id)
-    mark_sent(conn, items, head["org"], today)
-    mark_copies(conn, items)
+    mark_tasks(conn, items, head["org"], today)
     return build_board(head, sections, items, today, soon_days=soon_days)
 
 
-def mark_copies(conn: Connection, items: list[BoardItem]) -> None:
-    """Name the task each of these items is a union's copy of (上级下达)."""
-    from planlog.projections.tasks import copied_from
-
-    found = copied_from(conn, [i.id for i in items])
-    for item in items:
-        item.from_task = found.get(item.id)
-
-
-def mark_sent(conn: Connection, items: list[BoardItem], org: str, today: date) -> None:
+def mark_tasks(conn: Connection, items: list[BoardItem], org: str, today: date) -> None:
     """Give each of these items (of `org`'s plan) sent down as a task its task's progress,
-    so the board says it was sent and shows its copies rather than calling it late."""
+    so the board says it was sent and shows its copies rather than calling it late; and
+    name the task each one that is a union's copy comes from (上级下达). One read for
+    both, on every board."""
     # imported here: the tasks model reads this module's tables for its copies' status
-    from planlog.projections.tasks import sent_tasks, task_status
+    from planlog.projections.tasks import task_links, task_status
 
     by_item = {i.id: i for i in items}
-    for task_id in sent_tasks(conn, list(by_item), org).values():
+    sent, copies = task_links(conn, list(by_item), org)
+    for item_id, task_id in copies.items():
+        by_item[item_id].from_task = task_id
+    for task_id in sent.values():
         found = task_status(conn, task_id, today)
         if found is not None:
             by_item[found["source_item_id"]].sent = sent_document(found)

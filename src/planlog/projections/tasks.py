@@ -21,7 +21,7 @@ from collections.abc import Collection
 from datetime import date
 from typing import Any, ClassVar
 
-from sqlalchemy import Column, Integer, String, Table, Text, select
+from sqlalchemy import Column, Integer, String, Table, Text, literal, select, union_all
 from sqlalchemy.engine import Connection
 
 from planlog.domain.board import sent_document
@@ -173,24 +173,24 @@ def tasks_of(conn: Connection, orgs: Collection[str]) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def sent_tasks(conn: Connection, item_ids: list[str], org: str) -> dict[str, str]:
-    """Which of these items `org` sent down as tasks: item id → task id."""
-    t = tasks.c
-    found: dict[str, str] = {}
+def task_links(
+    conn: Connection, item_ids: list[str], org: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Which of these items `org` sent down as tasks, and which are unions' copies of a
+    task: (item id → task id, item id → task id), in one statement per chunk."""
+    t, c = tasks.c, task_copies.c
+    sent: dict[str, str] = {}
+    copies: dict[str, str] = {}
     for chunk in chunks(item_ids):
-        query = select(t.source_item_id, t.task_id).where(t.source_item_id.in_(chunk), t.org == org)
-        found.update((str(item), str(task)) for item, task in conn.execute(query))
-    return found
-
-
-def copied_from(conn: Connection, item_ids: list[str]) -> dict[str, str]:
-    """Which of these items are unions' copies of a task: item id → task id."""
-    c = task_copies.c
-    found: dict[str, str] = {}
-    for chunk in chunks(item_ids):
-        query = select(c.item_id, c.task_id).where(c.item_id.in_(chunk))
-        found.update((str(item), str(task)) for item, task in conn.execute(query))
-    return found
+        query = union_all(
+            select(t.source_item_id, t.task_id, literal(True)).where(
+                t.source_item_id.in_(chunk), t.org == org
+            ),
+            select(c.item_id, c.task_id, literal(False)).where(c.item_id.in_(chunk)),
+        )
+        for item, task, is_source in conn.execute(query):
+            (sent if is_source else copies)[str(item)] = str(task)
+    return sent, copies
 
 
 def sent_of_item(conn: Connection, item_id: str, today: date) -> dict[str, Any] | None:
