@@ -220,3 +220,10 @@ def test_a_districts_calendar_and_workload_reach_its_unions_with_below(planlog: 
     load = planlog("workload", "--org", EAST, "--below", "--json")
     assert sorted(r["org"] for r in load) == sorted(UNIONS)
     assert "其下属工会的请加 --below" in planlog("workload", "--org", EAST)
+
+
+def test_the_calendar_leaves_out_the_federations_item_sent_down(planlog: Any) -> None:
+    item_id = _federation(planlog)
+    assert [d["item_id"] for d in planlog("calendar", "--org", CITY, "--json")] == [item_id]
+    planlog("task", "send", item_id, "--to", EAST, "--json")
+    assert planlog("calendar", "--org", CITY, "--json") == []  # the unions' copies carry it

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from planlog.domain.status import FINISHED
 from planlog.projections.board import board_items, board_occurrences, board_plans
 from planlog.projections.rollup import subtree_query
+from planlog.projections.tasks import tasks
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,9 @@ def open_deadlines(
         .join(board_plans, p.plan_id == i.plan_id)
         # a submitted deadline waits for the chair, not for the responsible person
         .where(o.status.not_in(sorted(FINISHED)), i.cancelled.is_(False))
+        # an item sent down as a task is its unions' to meet, on their copies: the
+        # board, the rollup and the reminders count the federation's own item nowhere
+        .where(i.item_id.not_in(select(tasks.c.source_item_id)))
         .order_by(o.due, i.position)
     )
     if start is not None:

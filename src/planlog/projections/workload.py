@@ -11,12 +11,10 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from planlog.domain.status import DUE_SOON, OVERDUE, light
 from planlog.projections.calendar import open_deadlines
-from planlog.projections.tasks import tasks
 
 UNASSIGNED = "（未指定）"
 
@@ -32,12 +30,7 @@ def workload(
     people: dict[tuple[str, str], dict[str, Any]] = defaultdict(
         lambda: {"open": 0, "due_soon": 0, "overdue": 0, "next_due": None}
     )
-    # An item sent down as a task is its unions' work, on their copies: the federation's
-    # own item is nobody's load (the board and the rollup count it nowhere either).
-    sent_down = set(conn.execute(select(tasks.c.source_item_id)).scalars())
     for deadline in open_deadlines(conn, plan_id=plan_id, org=org, below=below):
-        if deadline.item_id in sent_down:
-            continue
         person = people[(deadline.org, deadline.responsible or UNASSIGNED)]
         person["open"] += 1
         lit = light(deadline.status, deadline.due, today)
@@ -48,6 +41,9 @@ def workload(
         if lit != OVERDUE and person["next_due"] is None:
             person["next_due"] = deadline.due.isoformat()
     return sorted(
-        ({"responsible": name, "org": org, **figures} for (org, name), figures in people.items()),
+        (
+            {"responsible": name, "org": union, **figures}
+            for (union, name), figures in people.items()
+        ),
         key=lambda p: (-p["overdue"], -p["open"], p["org"], p["responsible"]),
     )
