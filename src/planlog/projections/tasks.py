@@ -193,6 +193,20 @@ def task_links(
     return sent, copies
 
 
+def past_deadlines(conn: Connection, source_item_id: str, today: date) -> list[str]:
+    """The task's own open deadlines already past on `today` (its source item's, ISO
+    dates): copies made now are overdue from the start."""
+    o, i = board_occurrences.c, board_items.c
+    query = (
+        select(o.due)
+        .join_from(board_occurrences, board_items, o.item_position == i.position)
+        .where(i.item_id == source_item_id, o.status.not_in(sorted(FINISHED)))
+        .where(o.due < today.isoformat())
+        .order_by(o.due)
+    )
+    return list(conn.execute(query).scalars())
+
+
 def sent_of_item(conn: Connection, item_id: str, today: date) -> dict[str, Any] | None:
     """The task this item was sent down as and how its copies stand on `today`
     (`sent_document`), or None for an item not sent down."""

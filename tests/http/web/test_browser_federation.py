@@ -91,7 +91,7 @@ def test_a_federation_chair_sends_a_task_and_reads_who_is_lagging(
     page.get_by_role("button", name="下达").click()
 
     # The task's status: both unions of the east district hold a copy, both overdue.
-    expect(page).to_have_url(re.compile(r"/tasks/[0-9a-f-]+\?past_due=[0-9-]+$"))
+    expect(page).to_have_url(re.compile(r"/tasks/[0-9a-f-]+\?sent=1$"))
     # sent after its deadline: the chair is told its copies start overdue
     expect(page.locator("#past-due")).to_contain_text("各工会的副本一收到即已逾期")
     counts = "已完成 0 · 已逾期 2 · 未到期 0 · 待确认办结 0"

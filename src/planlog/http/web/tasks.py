@@ -8,7 +8,6 @@ target outside it a 403; only chairs send.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -24,7 +23,7 @@ from planlog.http.web.pages import WebRoute, page
 from planlog.http.web.session import SessionDep
 from planlog.projections.queries import evaluation_day, plan_entries
 from planlog.projections.rollup import descendants
-from planlog.projections.tasks import org_parents, task_of_item, task_status
+from planlog.projections.tasks import org_parents, past_deadlines, task_of_item, task_status
 from planlog.service.app import parse_moment
 from planlog.service.commands import SendTask
 
@@ -80,8 +79,8 @@ def send(
         parents = org_parents(conn)
     sent = svc.app.handle(SendTask(item_id=item_id, to=to or [], parents=parents, actor=who.actor))
     # its deadlines already past: the task page says its copies are overdue from the start
-    late = f"?past_due={','.join(sent.past_due)}" if sent.past_due else ""
-    return RedirectResponse(f"/tasks/{sent.task_id}{late}", status_code=303)
+    # just sent: the task page says so if its deadlines had already passed
+    return RedirectResponse(f"/tasks/{sent.task_id}?sent=1", status_code=303)
 
 
 @router.get("/tasks/{task_id}")
@@ -91,17 +90,21 @@ def task_page(
     svc: ServicesDep,
     session: SessionDep,
     now: str | None = None,
-    past_due: str | None = None,
+    sent: str | None = None,
 ) -> Response:
     who = session.caller
     who.require(READ, "read")
     today = evaluation_day(svc.app, parse_moment(now) if now else None, None)
     with svc.fresh().connect() as conn:
         found = task_status(conn, str(task_id), today, orgs=who.scope)
+        # Just sent: its open deadlines already past, worked out from the task as it is
+        # (the address says only that it was just sent, so a bookmark kept after the
+        # deadlines moved warns of nothing).
+        late = []
+        if found is not None and sent == "1":
+            late = past_deadlines(conn, found["source_item_id"], today)
     if found is None or (not found["unions"] and found["org"] not in who.scope):
         raise NotFound(f"没有此任务（no task with id {task_id}）", id=str(task_id))
-    # dates only, as the send put them: anything else in the address is not repeated
-    late = [d for d in (past_due or "").split(",") if re.fullmatch(r"\d{4}-\d{2}-\d{2}", d)]
     context = {"task": found, "today": today, "tab": "orgs", "past_due": late}
     return page(request, "task_status.html", context, session=session)
 
