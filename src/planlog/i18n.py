@@ -14,6 +14,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "submitted": ("待确认办结", "submitted"),
     "cancelled": ("已取消", "cancelled"),
     "sent": ("已下达", "sent down"),
+    # a task sent after its deadline (the CLI's line, the task page's banner)
+    "task_past_due": (
+        "注意：时限 {days} 已过，各工会的副本一收到即已逾期，并将被立即督办。",
+        "Note: deadline {days} has passed: every copy is overdue from the start, and "
+        "chased at once.",
+    ),
     # a union's item that is its copy of a federation's task
     "from_task": ("上级下达", "sent down by the federation"),
     # a task's copy neither done, handed in nor overdue, started or not

@@ -154,7 +154,12 @@ def notify_set(
         return
     who = f"{org} · {person}" if person else org
     if urls:  # waiting reminders of the organisation are due again at once (set_channels)
-        out_console.print(literal(f"已设置提醒渠道 channels set: {who}；待发提醒将随下次发送补发"))
+        out_console.print(
+            literal(
+                f"已设置提醒渠道 channels set: {who}；待发提醒将随下次发送补发"
+                "（waiting reminders go out with the next delivery）"
+            )
+        )
     else:
         out_console.print(literal(f"已删除提醒渠道 channels removed: {who}"))
 

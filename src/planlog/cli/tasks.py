@@ -62,11 +62,7 @@ def send(
         out_console.print(literal(sent.reason))
     if sent.past_due:
         days = "、".join(sent.past_due)
-        out_console.print(
-            f"注意：时限 {days} 已过，各工会的副本一收到即已逾期，并将被立即督办"
-            f"（deadline {', '.join(sent.past_due)} has passed: every copy is overdue already;"
-            " planlog task adjust moves it）"
-        )
+        out_console.print(literal(t("task_past_due").format(days=days)))
 
 
 @task_cli.command("status")

@@ -585,11 +585,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
     # not: 未到期, as the unions' boards cannot be second-guessed from here
     "task_status_open": ("未到期", "not due yet"),
     "task_sent": ("下达 {n} 个工会", "sent to {n} union(s)"),
-    "task_past_due": (
-        "注意：时限 {days} 已过，各工会的副本一收到即已逾期，并将被立即督办。",
-        "Note: deadline {days} has passed: every copy is overdue from the start, and "
-        "chased at once.",
-    ),
     "task_status_submitted": ("待确认办结", "submitted"),
     "task_status_cancelled": ("已取消", "cancelled"),
     "ranking": ("督办排名", "Who is lagging"),
