@@ -45,8 +45,21 @@ def test_each_light_has_a_symbol_of_its_own_without_colour() -> None:
     assert len(set(symbols)) == len(symbols), LIGHT_STYLE
 
 
-def test_plan_list_shows_whole_ids_in_a_narrow_terminal(planlog: Any) -> None:
+def test_plan_list_shows_whole_ids_in_a_narrow_terminal(planlog: Any, monkeypatch: Any) -> None:
+    from planlog.cli.common import out_console
+
+    monkeypatch.setattr(out_console, "width", 80)  # whatever COLUMNS the run was given
     plan = planlog("plan", "create", "--org", "某市人民医院工会机关分会", "--year", "2026",
                    "--title", "某市人民医院工会二〇二六年度工作计划", "--json")  # fmt: skip
-    listed = planlog("plan", "list")  # the test console is 80 columns wide
+    listed = planlog("plan", "list")
     assert plan["id"] in listed and "…" not in listed
+
+
+def test_a_federations_header_counts_the_deadlines_its_unions_carry() -> None:
+    plan = {"id": "p", "org": "某市总工会", "year": 2026, "title": "计划"}
+    item = _item("a", False)
+    item.sent = {"task_id": "t", "copies": 3, "done": 0, "submitted": 0, "overdue": 0, "open": 3}
+    board = build_board(plan, [], [item], date(2026, 3, 1))
+    out = io.StringIO()
+    Console(file=out, width=200, color_system=None).print(board_renderable(board))
+    assert "↓ 已下达 1" in re.sub(r"\s+", " ", out.getvalue())

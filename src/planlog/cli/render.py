@@ -73,7 +73,10 @@ def board_renderable(board: dict[str, Any]) -> Group:
     header.append("\n")
     # "open" counts started and unstarted deadlines alike: 未开始 is the unstarted ones
     shown = {**totals, "open": totals["open"] - totals.get("in_progress", 0)}
-    for key in ("done", "submitted", "overdue", "due_soon", "in_progress", "open", "cancelled"):
+    keys = ["done", "submitted", "overdue", "due_soon", "in_progress", "open", "cancelled"]
+    if totals.get("sent"):  # a federation's deadlines its unions carry
+        keys.insert(-1, "sent")
+    for key in keys:
         header.append_text(light_text(key))
         header.append(f" {shown[key]}   ")
     header.append("\n")

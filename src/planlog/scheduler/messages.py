@@ -60,7 +60,9 @@ def _days_left(notice: ReminderNotice) -> int:
 
 
 def _is_escalation(notice: ReminderNotice) -> bool:
-    return notice.escalate or notice.kind == "escalation"
+    # the flag, not the kind: an escalation that found no chair to tell is not one
+    # (planlog.scheduler.reminders: escalate only when a chair was named)
+    return notice.escalate
 
 
 # -- Chinese -----------------------------------------------------------------------------

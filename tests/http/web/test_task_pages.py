@@ -3,6 +3,7 @@ links its task), and the task page calls a copy neither done nor overdue 未到�
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from uuid import UUID
 
@@ -125,3 +126,15 @@ def test_sending_a_task_past_its_deadline_says_the_copies_start_overdue(web: Web
     assert "注意：时限 2026-01-31 已过，各工会的副本一收到即已逾期" in sent.text
     later = client.get(str(sent.url).split("?")[0])  # the page itself, not just sent
     assert 'id="past-due"' not in later.text
+
+
+def test_a_federations_board_tiles_count_its_sent_deadlines(web: Web) -> None:
+    plan_id, _, _ = _sent(web)
+    page = web.login("city_chair").get(f"/plans/{plan_id}", params={"now": "2026-07-01"}).text
+    section = page.split('<section class="totals"', 1)[1].split("</section>", 1)[0]
+    tiles = {
+        label: int(n)
+        for n, label in re.findall(r'<span class="n">(\d+)</span><span class="k">([^<]+)<', section)
+    }
+    # its one deadline is the union's to meet: 已下达, not 0 of 1 under every light
+    assert tiles["时限"] == tiles["已下达"] == 1, tiles

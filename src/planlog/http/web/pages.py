@@ -117,7 +117,8 @@ def explain(error: PlanlogError, lang: str) -> str:
     if isinstance(error, RuleViolation):
         rule = str(error.details.get("rule", ""))
         worded = tr(rule, lang)
-        # the rule's own words; its id and code go below, small, for whoever supports
+        # the rule's own words (the message adds the item's id and the rule's code,
+        # which a refusal page shows below it, small, and a re-shown form leaves out)
         return worded if worded != rule else error.reason
     kind = outcome(error)
     if kind is Outcome.NOT_FOUND:
