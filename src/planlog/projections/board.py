@@ -17,7 +17,7 @@ from planlog.domain.board import BoardItem, build_board, request_document, sent_
 from planlog.domain.events import event_name
 from planlog.domain.model import Plan
 from planlog.domain.schedule import Occurrence
-from planlog.domain.status import CANCELLED, DONE, DUE_SOON_DAYS
+from planlog.domain.status import CANCELLED, DONE, due_soon_days
 from planlog.projections import plan_counts
 from planlog.projections.base import (
     CLUSTERED,
@@ -38,6 +38,7 @@ from planlog.projections.item_state import (
     fold,
 )
 from planlog.projections.payloads import Shape, Shapes
+from planlog.projections.reminder_due import kept_policy
 
 board_plans = Table(
     "board_plans",
@@ -467,11 +468,15 @@ def board_items_of(conn: Connection, plan_id: str) -> list[BoardItem]:
 
 
 def read_board(
-    conn: Connection, plan_id: str, today: date, *, soon_days: int = DUE_SOON_DAYS
+    conn: Connection, plan_id: str, today: date, *, soon_days: int | None = None
 ) -> dict[str, Any] | None:
+    """The plan's board from the read models; the yellow light from the plan's policy as
+    kept (`reminder_policies`) unless `soon_days` is given."""
     head = plan_head(conn, plan_id)
     if head is None:
         return None
+    if soon_days is None:
+        soon_days = due_soon_days(kept_policy(conn, plan_id))
     sections = [
         {"id": s.section_id, "title": s.title}
         for s in conn.execute(

@@ -10,6 +10,7 @@ moment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -70,21 +71,25 @@ def board_document(
     now: datetime | None = None,
     as_of: datetime | None = None,
     plan: Plan | None = None,
+    sees: Callable[[str], bool] | None = None,
 ) -> dict[str, Any]:
-    """`plan`: the plan as the caller loaded it already (checking its scope), to save
-    replaying it again for its reminder policy."""
+    """`plan`: the plan as the caller loaded it already (checking its scope), whose
+    reminder policy lights the board. `sees`: whether the caller may read an
+    organisation's plans, checked on the board read (404 outside)."""
     today = evaluation_day(app, now, as_of)
     if as_of is not None:
         # The past is replayed from the log itself, not from read models.
         plan = app.get_plan(plan_id, as_of=as_of)
         document = board_from_aggregates(plan, app.plan_items(plan_id, as_of=as_of), today)
     else:
-        # The yellow light starts at the plan's first reminder lead, kept in the plan.
-        current = plan if plan is not None and plan.id == plan_id else app.get_plan(plan_id)
-        soon_days = due_soon_days(current.reminder_policy)
+        # The yellow light starts at the plan's first reminder lead: the plan's as the
+        # caller loaded it, else as the read models keep it (no replay of the plan).
+        known = plan is not None and plan.id == plan_id
+        soon_days = due_soon_days(plan.reminder_policy) if plan is not None and known else None
         with engine.connect() as conn:
             found = read_board(conn, str(plan_id), today, soon_days=soon_days)
-        if found is None:
+        # `sees`: the caller's scope, for a door that did not load the plan to check it
+        if found is None or (sees is not None and not sees(found["plan"]["org"])):
             raise NotFound(f"no plan with id {plan_id}", id=str(plan_id))
         document = found
     document["as_of"] = as_of.isoformat() if as_of else None

@@ -42,3 +42,18 @@ def test_diff_of_one_day_returns_that_days_changes(api: Any) -> None:
         f"/api/v1/plans/{plan}/diff?from={day}&to={day - timedelta(days=1)}", "hospital_chair"
     )
     assert backwards.status_code == 422 and "--" not in backwards.json()["detail"]
+
+
+def test_the_boards_yellow_light_follows_the_plans_policy_as_set(api: Any) -> None:
+    plan = api.new_plan()
+    api.new_item(plan)  # due 2026-06-30
+    put = api.client.put(
+        f"/api/v1/plans/{plan}/policy",
+        headers=api.headers("hospital_chair"),
+        json={"lead_days": [14, 3]},
+    )
+    assert put.status_code == 200, put.text
+    board = api.get(f"/api/v1/plans/{plan}/board?now=2026-06-17", "hospital_chair").json()
+    # read from the policy the read models keep, the plan not replayed
+    assert board["due_soon_days"] == 14
+    assert board["items"][0]["occurrences"][0]["status"] == "due_soon"
