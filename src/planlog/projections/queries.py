@@ -84,8 +84,8 @@ def board_document(
     else:
         # The yellow light starts at the plan's first reminder lead: the plan's as the
         # caller loaded it, else as the read models keep it (no replay of the plan).
-        known = plan is not None and plan.id == plan_id
-        soon_days = due_soon_days(plan.reminder_policy) if plan is not None and known else None
+        known = plan if plan is not None and plan.id == plan_id else None
+        soon_days = due_soon_days(known.reminder_policy) if known is not None else None
         with engine.connect() as conn:
             found = read_board(conn, str(plan_id), today, soon_days=soon_days)
         # `sees`: the caller's scope, for a door that did not load the plan to check it

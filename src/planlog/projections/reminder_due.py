@@ -394,10 +394,7 @@ def _load(conn: Connection, item_ids: list[str], plan_ids: list[str]) -> dict[st
 def kept_policy(conn: Connection, plan_id: str) -> dict[str, Any]:
     """The plan's reminder policy as recorded (its overrides; {} for the defaults), as the
     reminder pass reads it: no replay of the plan."""
-    stored = conn.scalar(
-        select(reminder_policies.c.policy).where(reminder_policies.c.plan_id == plan_id)
-    )
-    found = orjson.loads(stored) if stored is not None else {}
+    found, _ = _policies(conn, [plan_id]).get(plan_id, ({}, 0))
     return found if isinstance(found, dict) else {}
 
 

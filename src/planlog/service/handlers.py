@@ -715,14 +715,18 @@ def send_task(app: PlanlogApp, c: SendTask) -> TaskSent:
 
         copied += _retrying(attempt)
     today = app.today()
-    past = [o.due for o in source.ordered_occurrences() if o.status not in FINISHED]
+    past_due = [
+        o.due.isoformat()
+        for o in source.ordered_occurrences()
+        if o.status not in FINISHED and o.due < today
+    ]
     return TaskSent(
         task_id=task_id,
         copies=copied,
         plans_created=made,
         already=len(wanted) - len(unions),
         reason=_nothing_sent(c.to, wanted, copied),
-        past_due=tuple(d.isoformat() for d in past if d < today) if copied else (),
+        past_due=tuple(past_due) if copied else (),
     )
 
 

@@ -78,7 +78,6 @@ def send(
     with svc.fresh().connect() as conn:
         parents = org_parents(conn)
     sent = svc.app.handle(SendTask(item_id=item_id, to=to or [], parents=parents, actor=who.actor))
-    # its deadlines already past: the task page says its copies are overdue from the start
     # just sent: the task page says so if its deadlines had already passed
     return RedirectResponse(f"/tasks/{sent.task_id}?sent=1", status_code=303)
 
