@@ -40,11 +40,12 @@ class Federation:
 
 @pytest.fixture(scope="module")
 def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
-    """A city over two districts over three unions, each union with its plan; the city's
-    plan has an item due months ago, and 西城一厂 is behind on its own plan."""
+    """A city over two districts over three unions, each union with last year's plan; the
+    city's plan has an item due long ago, and 西城一厂 is behind on its own plan. Last year,
+    so that every deadline is past on whatever day the test runs."""
     url = f"sqlite:///{tmp_path_factory.mktemp('federation') / 'planlog.db'}"
     app = PlanlogApp(url)
-    year = date.today().year
+    year = date.today().year - 1
     try:
         app.register_organisation(CITY, actor="admin", chair="张主席")
         for district in (EAST, WEST):
