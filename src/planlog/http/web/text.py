@@ -182,10 +182,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "narrow the timeline.",
     ),
     "changes_total": ("共 {n} 项变更", "{n} changes"),
+    "changes_total_one": ("共 {n} 项变更", "{n} change"),
     "by_kind": ("按类型", "By kind"),
     "by_person": ("按人员", "By person"),
     "late_completions": ("逾期完成", "Completed late"),
     "days_late": ("晚 {n} 天", "{n} days late"),
+    "days_late_one": ("晚 {n} 天", "{n} day late"),
     "postponements": ("调整时限（含延期）及原因", "Rescheduled (postponed) and why"),
     "none_found": ("无", "None"),
     "timeline": ("变更明细", "Timeline"),
@@ -297,6 +299,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     # federation
     "fed_title": ("组织完成情况汇总", "Completion across the organisations"),
     "plans_n": ("{n} 个计划", "{n} plans"),
+    "plans_n_one": ("{n} 个计划", "{n} plan"),
     "plans_below": (
         "下属 {orgs} 个组织的 {plans} 个计划不在此逐一列出，请看督办排名逐级查看：",
         "The {plans} plans of {orgs} organisations below are not listed one by one here; "
@@ -549,6 +552,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "ledger_printed": ("打印于 {when}", "printed {when}"),
     "days_overdue": ("逾期天数", "Days overdue"),
     "late_days": ("逾期{n}天", "{n} days overdue"),
+    "late_days_one": ("逾期{n}天", "{n} day overdue"),
     "completed_on": ("完成日期", "Completed on"),
     "progress_note": ("进展情况", "Progress note"),
     "print_now": ("打印", "Print"),
@@ -602,6 +606,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "rank_up": ("上一级", "Up"),
     "rank_plans": ("工作计划", "Plans"),
     "rank_more": ("另有 {n} 个基层工会未列出", "{n} more unions not listed"),
+    "rank_more_one": ("另有 {n} 个基层工会未列出", "{n} more union not listed"),
 }
 
 _TEXTS.update(PEOPLE_TEXTS)  # the people pages' words (planlog.http.web.people)
@@ -610,7 +615,11 @@ _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oc
 
 
 def tr(key: str, lang: str = "zh", **values: object) -> str:
-    """The page text for `key`; statuses and rules fall back to planlog's own words."""
+    """The page text for `key`; statuses and rules fall back to planlog's own words.
+    A count of one takes the key's `_one` form where it has one (English says "1 plan",
+    Chinese has no plural)."""
+    if values.get("n") == 1 and f"{key}_one" in _TEXTS:
+        key = f"{key}_one"
     pair = _TEXTS.get(key)
     text = i18n.t(key, lang) if pair is None else pair[1 if lang == "en" else 0]
     return text.format(**values) if values else text
