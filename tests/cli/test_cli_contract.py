@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
+
+from planlog.cli import app
 
 
 def new_plan(planlog: Any) -> str:
@@ -164,6 +167,16 @@ def test_installed_entry_point_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_version_prints_the_installed_version_without_touching_a_store(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    store = tmp_path / "never.db"
+    result = CliRunner().invoke(app, ["--db", f"sqlite:///{store}", "--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"planlog {version('planlog')}"
+    assert not store.exists()
 
 
 def test_parse_deadline_json_contract(planlog: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from importlib.metadata import version
 from typing import Annotated
 
 import typer
@@ -66,6 +67,12 @@ register_ops_commands(app)
 plan_cli.command("policy")(policy)
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"planlog {version('planlog')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
@@ -81,6 +88,15 @@ def root(
         str | None,
         typer.Option("--actor", envvar="PLANLOG_ACTOR", help="Who is acting (default: OS user)."),
     ] = None,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print planlog's version and stop (版本).",
+        ),
+    ] = False,
 ) -> None:
     st = State(db=db, actor=actor or getpass.getuser())
     ctx.obj = st

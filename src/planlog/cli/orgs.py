@@ -65,8 +65,14 @@ def move(
 
 @org_cli.command("chair")
 @guarded
-def chair(ctx: typer.Context, name: str, person: str, json_out: bool = JsonOption) -> None:
-    """Appoint the chair (escalated reminders go to the chair)."""
+def chair(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The organisation (组织名称).")],
+    person: Annotated[str, typer.Argument(help="Its chair's name (主席姓名).")],
+    json_out: bool = JsonOption,
+) -> None:
+    """Appoint an organisation's chair: `org chair 东城区总工会 张主席` (escalated reminders and
+    items nobody is named for go to the chair)."""
     st = state(ctx)
     org = st.app().handle(AppointChair(name=name, chair=person, actor=st.actor))
     if json_out:
