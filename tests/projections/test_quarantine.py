@@ -34,7 +34,8 @@ from planlog.domain.model import Target
 from planlog.domain.values import bad_character
 from planlog.http.app import create_app
 from planlog.projections import changes, quarantine
-from planlog.projections.board import BoardProjection, board_items, read_board
+from planlog.projections.board import BoardProjection, board_items
+from planlog.projections.board_read import read_board
 from planlog.projections.chain import ChainProjection, verify
 from planlog.projections.changes import Change, UnreadablePayload, _Decoder
 from planlog.projections.runner import NotQuarantinable, QuarantineLimit, ReadModelRunner

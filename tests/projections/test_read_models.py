@@ -8,12 +8,11 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
-from tests.projections.conftest import simulate_year
+from sqlalchemy import event, text
 
 from planlog.domain.board import board_from_aggregates
 from planlog.domain.errors import PlanlogError
-from planlog.projections.board import read_board
+from planlog.projections.board_read import probing_read, read_board
 from planlog.projections.calendar import open_deadlines
 from planlog.projections.queries import board_document
 from planlog.projections.rollup import rollup
@@ -37,20 +36,48 @@ def test_board_read_model_equals_the_board_replayed_from_the_log(
 
 
 @pytest.mark.postgres
-def test_a_board_read_leaves_sequential_scans_allowed_in_its_callers_transaction(
-    pg_url: str, clock: Any
-) -> None:
-    app = PlanlogApp(pg_url, clock=clock)
-    runner = ReadModelRunner(app, batch_size=7)
+def test_a_probing_read_rules_out_scans_for_its_own_transaction_only(pg_url: str) -> None:
+    app = PlanlogApp(pg_url)
+    runner = ReadModelRunner(app)
     try:
-        plan_id = simulate_year(app, clock, plans=1)[0]
-        runner.catch_up()
-        with runner.engine.connect() as conn, conn.begin():
-            assert read_board(conn, plan_id, date(2026, 9, 1)) is not None
+        with probing_read(runner.engine) as conn:
+            assert conn.execute(text("SHOW enable_seqscan")).scalar_one() == "off"
+        # the pool hands the same connection on: the setting ended with the read
+        with runner.engine.connect() as conn:
             assert conn.execute(text("SHOW enable_seqscan")).scalar_one() == "on"
     finally:
         runner.close()
         app.close()
+
+
+def test_a_board_is_read_in_three_statements_however_many_items_it_has(
+    app: PlanlogApp, runner: ReadModelRunner
+) -> None:
+    plan = app.create_plan(org="某厂工会", year=2026, title="工作计划", actor="chair")
+
+    def statements() -> int:
+        runner.catch_up()
+        seen: list[str] = []
+
+        def count(*args: Any) -> None:
+            seen.append(args[2])
+
+        event.listen(runner.engine, "before_cursor_execute", count)
+        try:
+            with runner.engine.connect() as conn:
+                assert read_board(conn, str(plan.id), date(2026, 9, 1)) is not None
+        finally:
+            event.remove(runner.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    app.add_item(plan.id, NewItem(title="职代会", dues=[date(2026, 3, 31)]), actor="chair")
+    one = statements()
+    for n in range(12):
+        dues = [date(2026, m, 28) for m in range(1, 13)]
+        app.add_item(
+            plan.id, NewItem(title=f"工作{n}", section=f"第{n % 3}部分", dues=dues), actor="chair"
+        )
+    assert (one, statements()) == (3, 3)
 
 
 def test_board_totals_count_occurrences_of_live_items(

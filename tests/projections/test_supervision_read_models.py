@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from planlog.domain.board import board_from_aggregates
-from planlog.projections.board import read_board
+from planlog.projections.board_read import read_board
 from planlog.projections.calendar import open_deadlines
 from planlog.projections.rollup import rollup
 from planlog.projections.runner import ReadModelRunner

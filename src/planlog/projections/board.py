@@ -13,11 +13,11 @@ import orjson
 from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, select
 from sqlalchemy.engine import Connection
 
-from planlog.domain.board import BoardItem, build_board, request_document, sent_document
+from planlog.domain.board import BoardItem, request_document
 from planlog.domain.events import event_name
 from planlog.domain.model import Plan
 from planlog.domain.schedule import Occurrence
-from planlog.domain.status import CANCELLED, DONE, due_soon_days
+from planlog.domain.status import CANCELLED, DONE
 from planlog.projections import plan_counts
 from planlog.projections.base import (
     CLUSTERED,
@@ -25,7 +25,6 @@ from planlog.projections.base import (
     Window,
     Writer,
     metadata,
-    probes_only,
 )
 from planlog.projections.bulk import chunks, insert_rows
 from planlog.projections.changes import Change
@@ -38,7 +37,6 @@ from planlog.projections.item_state import (
     fold,
 )
 from planlog.projections.payloads import Shape, Shapes
-from planlog.projections.reminder_due import kept_policy
 
 board_plans = Table(
     "board_plans",
@@ -299,7 +297,7 @@ def _position(row: ItemRow) -> int:
     return row.position
 
 
-def _item_row(r: Any) -> ItemRow:
+def item_row(r: Any) -> ItemRow:
     """A board_items row as an ItemRow, its occurrences still to be added."""
     return ItemRow(
         item_id=r.item_id,
@@ -337,7 +335,7 @@ def load_items(conn: Connection, item_ids: list[str]) -> dict[str, ItemRow]:
     for chunk in chunks(item_ids):
         at: dict[int, ItemRow] = {}
         for r in conn.execute(select(board_items).where(board_items.c.item_id.in_(chunk))):
-            rows[r.item_id] = at[r.position] = _item_row(r)
+            rows[r.item_id] = at[r.position] = item_row(r)
         _add_occurrences(conn, at)
     return rows
 
@@ -396,113 +394,36 @@ def save_items(conn: Connection, rows: list[ItemRow], existing: set[str]) -> Non
 # ------------------------------------------------------------------ queries
 
 
-def plan_head(conn: Connection, plan_id: str) -> dict[str, Any] | None:
-    row = conn.execute(select(board_plans).where(board_plans.c.plan_id == plan_id)).first()
-    if row is None:
-        return None
-    return {"id": row.plan_id, "org": row.org, "year": row.year, "title": row.title}
-
-
-def _plan_items(conn: Connection, plan_id: str) -> list[ItemRow]:
-    """A plan's item rows with their occurrences, in two indexed queries (its items, then
-    their occurrences by the items' positions): a board request is a few round trips,
-    whatever the federation holds.
-
-    Each is an index probe; only the planner can get that wrong. Without statistics (a
-    table just filled by a rebuild, a restored copy, autovacuum off) it takes a join,
-    or a list of 50 positions, to match a quarter of the table and reads every union's
-    occurrences for one plan (30–70 ms at 200 unions, under 1 ms probed). So on
-    PostgreSQL a scan is ruled out for these two queries only (`probes_only`), inside a
-    savepoint: the connection may be in its caller's transaction, and a failed read
-    rolls the setting back with it. SQLite probes."""
-    if conn.dialect.name != "postgresql":
-        return _read_plan_items(conn, plan_id)
-    with conn.begin_nested(), probes_only(conn):
-        return _read_plan_items(conn, plan_id)
-
-
-def _read_plan_items(conn: Connection, plan_id: str) -> list[ItemRow]:
-    i = board_items.c
-    rows: dict[int, ItemRow] = {}
-    for r in conn.execute(select(board_items).where(i.plan_id == plan_id).order_by(i.position)):
-        rows[r.position] = _item_row(r)
-    _add_occurrences(conn, rows)
-    return list(rows.values())
-
-
-def board_items_of(conn: Connection, plan_id: str) -> list[BoardItem]:
-    ordered = _plan_items(conn, plan_id)
-    return [
-        BoardItem(
-            id=r.item_id,
-            title=r.title,
-            section_id=r.section_id,
-            number=r.number,
-            responsible=r.responsible,
-            cancelled=r.cancelled,
-            occurrences=[
-                Occurrence(
-                    due=date.fromisoformat(o.due),
-                    opens=date.fromisoformat(o.opens) if o.opens else None,
-                    status=CANCELLED if r.cancelled and o.status != DONE else o.status,
-                    percent=o.percent,
-                    done_on=date.fromisoformat(o.done_on) if o.done_on else None,
-                    note=o.note,
+def board_item(r: ItemRow) -> BoardItem:
+    """An item's row as the board shows it: an open occurrence of a cancelled item reads
+    cancelled; the occurrences in due order."""
+    return BoardItem(
+        id=r.item_id,
+        title=r.title,
+        section_id=r.section_id,
+        number=r.number,
+        responsible=r.responsible,
+        cancelled=r.cancelled,
+        occurrences=[
+            Occurrence(
+                due=date.fromisoformat(o.due),
+                opens=date.fromisoformat(o.opens) if o.opens else None,
+                status=CANCELLED if r.cancelled and o.status != DONE else o.status,
+                percent=o.percent,
+                done_on=date.fromisoformat(o.done_on) if o.done_on else None,
+                note=o.note,
+            )
+            for o in sorted(r.occurrences.values(), key=lambda o: o.due)
+        ],
+        targets=r.targets,
+        version=r.version,
+        requests={
+            o.due: document
+            for o in r.occurrences.values()
+            if (
+                document := request_document(
+                    o.request_id, o.request_to, o.request_status, o.request_reason
                 )
-                for o in sorted(r.occurrences.values(), key=lambda o: o.due)
-            ],
-            targets=r.targets,
-            version=r.version,
-            requests={
-                o.due: document
-                for o in r.occurrences.values()
-                if (
-                    document := request_document(
-                        o.request_id, o.request_to, o.request_status, o.request_reason
-                    )
-                )
-            },
-        )
-        for r in ordered
-    ]
-
-
-def read_board(
-    conn: Connection, plan_id: str, today: date, *, soon_days: int | None = None
-) -> dict[str, Any] | None:
-    """The plan's board from the read models; the yellow light from the plan's policy as
-    kept (`reminder_policies`) unless `soon_days` is given."""
-    head = plan_head(conn, plan_id)
-    if head is None:
-        return None
-    if soon_days is None:
-        soon_days = due_soon_days(kept_policy(conn, plan_id))
-    sections = [
-        {"id": s.section_id, "title": s.title}
-        for s in conn.execute(
-            select(board_sections)
-            .where(board_sections.c.plan_id == plan_id)
-            .order_by(board_sections.c.position)
-        )
-    ]
-    items = board_items_of(conn, plan_id)
-    mark_tasks(conn, items, head["org"], today)
-    return build_board(head, sections, items, today, soon_days=soon_days)
-
-
-def mark_tasks(conn: Connection, items: list[BoardItem], org: str, today: date) -> None:
-    """Give each of these items (of `org`'s plan) sent down as a task its task's progress,
-    so the board says it was sent and shows its copies rather than calling it late; and
-    name the task each one that is a union's copy comes from (上级下达). One read for
-    both, on every board."""
-    # imported here: the tasks model reads this module's tables for its copies' status
-    from planlog.projections.tasks import task_links, task_status
-
-    by_item = {i.id: i for i in items}
-    sent, copies = task_links(conn, list(by_item), org)
-    for item_id, task_id in copies.items():
-        by_item[item_id].from_task = task_id
-    for task_id in sent.values():
-        found = task_status(conn, task_id, today)
-        if found is not None:
-            by_item[found["source_item_id"]].sent = sent_document(found)
+            )
+        },
+    )

@@ -31,7 +31,8 @@ from planlog.projections.audit_view import (
     page_of,
     summarise_changes,
 )
-from planlog.projections.board import board_plans, read_board
+from planlog.projections.board import board_plans
+from planlog.projections.board_read import probing_read, read_board
 from planlog.projections.bulk import chunks
 from planlog.projections.timeline import diff
 from planlog.service.app import PlanlogApp
@@ -86,7 +87,7 @@ def board_document(
         # caller loaded it, else as the read models keep it (no replay of the plan).
         known = plan if plan is not None and plan.id == plan_id else None
         soon_days = due_soon_days(known.reminder_policy) if known is not None else None
-        with engine.connect() as conn:
+        with probing_read(engine) as conn:
             found = read_board(conn, str(plan_id), today, soon_days=soon_days)
         # `sees`: the caller's scope, for a door that did not load the plan to check it
         if found is None or (sees is not None and not sees(found["plan"]["org"])):

@@ -391,13 +391,6 @@ def _load(conn: Connection, item_ids: list[str], plan_ids: list[str]) -> dict[st
     return found
 
 
-def kept_policy(conn: Connection, plan_id: str) -> dict[str, Any]:
-    """The plan's reminder policy as recorded (its overrides; {} for the defaults), as the
-    reminder pass reads it: no replay of the plan."""
-    found, _ = _policies(conn, [plan_id]).get(plan_id, ({}, 0))
-    return found if isinstance(found, dict) else {}
-
-
 def _policies(conn: Connection, plan_ids: list[str]) -> dict[str, tuple[dict[str, Any], int]]:
     p = reminder_policies.c
     found: dict[str, tuple[dict[str, Any], int]] = {}
