@@ -25,7 +25,7 @@ from planlog.config import Settings
 from planlog.heap import no_cyclic_gc
 from planlog.projections.answers import AnswerCache
 from planlog.projections.ranking import ranking
-from planlog.projections.rollup import rollup
+from planlog.projections.rollup import KeptFigures, rollup
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import PlanlogApp
 from planlog.service.evidence import EvidenceStore
@@ -40,6 +40,8 @@ class Services:
     runner: ReadModelRunner
     #: rollups and rankings, until a read model moves (one per worker process)
     answers: AnswerCache = field(default_factory=AnswerCache)
+    #: every organisation's figures, brought up to date by what changed (per process)
+    figures: KeptFigures = field(default_factory=KeptFigures)
 
     @property
     def engine(self) -> Engine:
@@ -68,7 +70,12 @@ class Services:
 
         def compute() -> bytes:
             with no_cyclic_gc():  # a city's answer is 100,000 objects until serialised
-                found = ranking(conn, org, today) if rank else rollup(conn, org, today, depth)[0]
+                kept = self.figures
+                found = (
+                    ranking(conn, org, today, kept)
+                    if rank
+                    else rollup(conn, org, today, depth, kept)[0]
+                )
                 return orjson.dumps(found)
 
         depth = None if rank else depth  # a ranking lists every union whatever the depth

@@ -138,6 +138,7 @@ class BoardProjection(ReadModel):
         board_occurrences,
         plan_counts.plan_counts,
         plan_counts.org_open_dues,
+        plan_counts.org_marks,
     )
     types = PLAN_TYPES | ITEM_TYPES
     payloads: ClassVar[Shapes] = {
@@ -216,8 +217,12 @@ class _BoardWindow(Window):
         self.plan_events: list[tuple[str, Any]] = []
         #: the rollup's figures of the stored items as loaded, before any fold
         self.before = plan_counts.Tally()
+        #: the position of the last event folded (`plan_counts.save` marks with it)
+        self.last = 0
 
     def add(self, snapshot: Connection, changes: list[Change]) -> None:
+        if changes:
+            self.last = max(self.last, changes[-1].position)
         items = self.items
         known = {c.aggregate_id for c in changes if c.type == PLANNED}
         met = {c.aggregate_id for c in changes if c.type in ITEM_TYPES}
@@ -253,7 +258,7 @@ class _BoardWindow(Window):
 
     def writer(self, snapshot: Connection) -> Writer:
         rows = sorted((self.items[i] for i in self.touched), key=_position)
-        plan_events, stored = self.plan_events, self.stored
+        plan_events, stored, last = self.plan_events, self.stored, self.last
         counted = plan_counts.change(self.before, plan_counts.tally(self.items.values()))
 
         def write(conn: Connection) -> None:
@@ -269,7 +274,7 @@ class _BoardWindow(Window):
                     BoardProjection._apply_plan_event(conn, event)
             _flush(conn, plans, sections)
             save_items(conn, rows, stored)
-            plan_counts.save(conn, counted, _orgs(conn, counted))
+            plan_counts.save(conn, counted, _orgs(conn, counted), last)
 
         return write
 

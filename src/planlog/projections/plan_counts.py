@@ -13,7 +13,10 @@ the occurrences.
   such items has no row, so the rows of an organisation are its `plans`);
 - `org_open_dues`: per organisation and due date, the occurrences of its plans' items not
   finished (neither done nor submitted) — `overdue` on any day is the sum of the rows
-  before it.
+  before it;
+- `org_marks`: per organisation, the log position of the last batch that moved its
+  figures, so a reader that kept every organisation's figures reads again only those
+  of the organisations marked since (`planlog.projections.rollup.KeptFigures`).
 
 A plan's organisation is set when it is created and never changes (no event moves a plan,
 and organisations are reparented, never renamed), so it is written once with the figures.
@@ -34,7 +37,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import Column, Integer, String, Table, Text, select
+from sqlalchemy import BigInteger, Column, Integer, String, Table, Text, select
 from sqlalchemy.engine import Connection
 
 from planlog.domain.status import DONE, FINISHED, SUBMITTED
@@ -64,6 +67,15 @@ org_open_dues = Table(
     Column("org", Text, primary_key=True),
     Column("due", String(10), primary_key=True),
     Column("unfinished", Integer, nullable=False),
+    info=ADDED_TABLE,
+    **CLUSTERED,
+)
+
+org_marks = Table(
+    "org_marks",
+    metadata,
+    Column("org", Text, primary_key=True),
+    Column("mark", BigInteger, nullable=False, index=True),
     info=ADDED_TABLE,
     **CLUSTERED,
 )
@@ -118,11 +130,13 @@ def change(before: Tally, after: Tally) -> Tally:
     return moved
 
 
-def save(conn: Connection, moved: Tally, orgs: Mapping[str, str]) -> None:
+def save(conn: Connection, moved: Tally, orgs: Mapping[str, str], mark: int) -> None:
     """Add `moved` to the stored figures of its plans, whose organisations `orgs` gives
     (a plan missing from it is not counted): their rows are read, summed and written
     again (a few rows per plan or organisation), and a figure that reaches zero leaves no
-    row."""
+    row. Each organisation whose figures moved is marked with `mark`, the position of
+    the last event written with them: batches commit in log order, so a later commit
+    marks higher."""
     by_org: Counter[tuple[str, str]] = Counter()
     for (plan, due), n in moved.dues.items():
         if plan in orgs:
@@ -162,3 +176,8 @@ def save(conn: Connection, moved: Tally, orgs: Mapping[str, str]) -> None:
             org_open_dues,
             [(org, due, n) for (org, due), n in sorted(dues.items()) if n],
         )
+    marked = sorted({orgs[p] for p in moved.plans if p in orgs} | {org for org, _ in by_org})
+    m = org_marks.c
+    for chunk in chunks(marked):
+        conn.execute(org_marks.delete().where(m.org.in_(chunk)))
+        insert_rows(conn, org_marks, [(org, mark) for org in chunk])
