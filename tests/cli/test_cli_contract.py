@@ -12,6 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from planlog.cli import app
+from planlog.projections.board import board_plans
+from planlog.projections.runner import ReadModelRunner
+from planlog.service.app import PlanlogApp
 
 
 def new_plan(planlog: Any) -> str:
@@ -177,6 +180,36 @@ def test_version_prints_the_installed_version_without_touching_a_store(tmp_path:
     assert result.exit_code == 0, result.output
     assert result.output.strip() == f"planlog {version('planlog')}"
     assert not store.exists()
+
+
+def test_a_plan_or_item_is_named_by_the_first_characters_of_its_id(planlog: Any) -> None:
+    plan_id = new_plan(planlog)
+    item = planlog("item", "add", plan_id, "--title", "职代会", "--due", "2026-03-25", "--json")
+    assert planlog("plan", "show", plan_id[:8], "--json")["id"] == plan_id
+    assert planlog("item", "show", item["id"][:6].upper(), "--json")["id"] == item["id"]
+    # an id kind's own prefix only: an item's is no plan's
+    refused = planlog("plan", "show", item["id"][:8], "--json", expect_exit=1)
+    assert item["id"][:8] in refused["error"]["message"]
+
+
+def test_an_id_prefix_of_several_ids_is_refused_naming_them(planlog: Any, store_url: str) -> None:
+    new_plan(planlog)
+    twins = ["abcd0000-0000-4000-8000-000000000001", "abcd0000-0000-4000-8000-000000000002"]
+    store = PlanlogApp(store_url)
+    runner = ReadModelRunner(store)
+    try:
+        with runner.engine.begin() as conn:  # two plans whose ids share their start
+            for twin in twins:
+                row = {"plan_id": twin, "org": "某医院工会", "year": 2026, "title": "x"}
+                conn.execute(board_plans.insert().values(**row, created_at="2026-01-01"))
+    finally:
+        runner.close()
+        store.close()
+    refused = planlog("board", "abcd", "--json", expect_exit=1)
+    assert all(twin in refused["error"]["message"] for twin in twins)
+    # shorter than four characters names too many to be meant: not looked up
+    short = planlog("board", "abc", "--json", expect_exit=1)
+    assert "UUID" in short["error"]["message"]
 
 
 def test_parse_deadline_json_contract(planlog: Any) -> None:

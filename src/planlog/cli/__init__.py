@@ -11,6 +11,7 @@ from rich.table import Table
 
 from planlog.cli.audit import audit_cli
 from planlog.cli.common import (
+    CURRENT_STATE,
     JsonOption,
     State,
     emit_json,
@@ -100,6 +101,7 @@ def root(
 ) -> None:
     st = State(db=db, actor=actor or getpass.getuser())
     ctx.obj = st
+    CURRENT_STATE.set(st)
     ctx.call_on_close(st.close)
 
 

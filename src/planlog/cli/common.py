@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ParamSpec, TypeVar
@@ -21,6 +22,7 @@ from sqlalchemy import Engine
 from planlog.cli.render import literal
 from planlog.domain.errors import PlanlogError
 from planlog.i18n import t
+from planlog.projections.ids import SHORTEST, ids_starting_with, is_id_prefix
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import PlanlogApp
 from planlog.service.outcomes import Outcome, outcome
@@ -68,6 +70,11 @@ class State:
         if self._app is not None:
             self._app.close()
             self._app = None
+
+
+#: the running command's State (set by the root callback): what an id given as its first
+#: characters is looked up in (`parse_id`), without handing the State to every parse
+CURRENT_STATE: ContextVar[State | None] = ContextVar("planlog_cli_state", default=None)
 
 
 def state(ctx: typer.Context) -> State:
@@ -121,14 +128,42 @@ _ID_WORDS = {
 }
 
 
+#: what an id names → the kinds of id a prefix of it is looked up among
+_ID_KINDS = {
+    "item id": ("item",),
+    "plan id": ("plan",),
+    "person id": ("person",),
+    "task id": ("task",),
+    "id": ("plan", "item"),
+}
+
+
 def parse_id(text: str, what: str = "id") -> UUID:
+    """A whole id, or the one id starting with `text` (its first characters, as in a
+    listing: `plan show 3f2a9c`)."""
+    cleaned = text.strip().lower()
     try:
-        return UUID(text.strip())
+        return UUID(cleaned)
     except ValueError:
-        word = _ID_WORDS.get(what, "编号")
-        raise PlanlogError(
-            f"“{text}”不是有效的{word}（{text!r} is not a valid {what} (a UUID)）"
-        ) from None
+        pass
+    word = _ID_WORDS.get(what, "编号")
+    current = CURRENT_STATE.get()
+    if current is not None and is_id_prefix(cleaned):
+        with current.read_models().connect() as conn:
+            found = ids_starting_with(conn, cleaned, _ID_KINDS.get(what, ("plan", "item")))
+        if len(found) == 1:
+            return UUID(found[0])
+        if found:
+            listed = ", ".join(found)
+            raise PlanlogError(
+                f"以“{text}”开头的{word}不止一个：{listed}，请多输入几位"
+                f"（{text!r} is the start of several {what}s: {listed}; type more of it）"
+            )
+        raise PlanlogError(f"没有以“{text}”开头的{word}（no {what} starts with {text!r}）")
+    raise PlanlogError(
+        f"“{text}”不是有效的{word}（{text!r} is not a valid {what} (a UUID or its first "
+        f"{SHORTEST} or more characters)）"
+    )
 
 
 def parse_date(text: str, what: str = "date") -> date:
