@@ -645,7 +645,7 @@ def measure(url: str, built: dict[str, Any], unions: int) -> dict[str, Any]:
     from planlog.http.app import create_app
     from planlog.projections.answers import AnswerCache
     from planlog.projections.outbox import SENT, reminder_outbox
-    from planlog.projections.rollup import KeptFigures
+    from planlog.projections.rollup import FigureCache
     from planlog.projections.runner import ReadModelRunner
     from planlog.scheduler.service import reminder_pass
     from planlog.service.app import PlanlogApp
@@ -722,7 +722,7 @@ def measure(url: str, built: dict[str, Any], unions: int) -> dict[str, Any]:
             app.complete(item_id, actor="bench", occurrence=due)
             after_write.append(timed(f"/api/v1/orgs/{CITY}/rollup", city_token))
         # A new process's first answer: every organisation's figures read
-        services.figures = KeptFigures()
+        services.figures = FigureCache()
         figures["rollup_cold_ms"] = round(timed(f"/api/v1/orgs/{CITY}/rollup", city_token), 1)
     figures["board_p99_ms"] = round(_p99(board), 1)
     figures["board_median_ms"] = round(statistics.median(board), 1)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from planlog.projections.base import metadata, tracking
-from planlog.projections.plan_counts import org_marks
+from planlog.projections.plan_counts import org_moves
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import NewItem, PlanlogApp
 
@@ -65,9 +65,9 @@ def simulate_year(app: PlanlogApp, clock: Any, plans: int = 2) -> list[str]:
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every read-model row, sorted, for comparing two ways of building them. Not the
-    positions kept beside the rows (`tracking`, and `org_marks`: the batch that last
+    positions kept beside the rows (`tracking`, and `org_moves`: the batch that last
     moved each organisation's figures), which follow how the log was cut in batches."""
-    tables = [t for t in metadata.sorted_tables if t not in (tracking, org_marks)]
+    tables = [t for t in metadata.sorted_tables if t not in (tracking, org_moves)]
     with engine.connect() as conn:
         return {
             t.name: sorted(tuple(map(repr, row)) for row in conn.execute(select(t))) for t in tables

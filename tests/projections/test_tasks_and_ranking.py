@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -10,10 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from planlog.domain.task import FederationTask
-from planlog.projections.plan_counts import org_marks, plan_counts
+from planlog.projections import rollup as rollup_module
+from planlog.projections.plan_counts import org_moves, plan_counts
 from planlog.projections.ranking import lagging, ranking
 from planlog.projections.reminder_due import reminder_due
-from planlog.projections.rollup import KeptFigures, _kept_counts, org_tree, rollup
+from planlog.projections.rollup import FigureCache, _kept_counts, org_tree, rollup
 from planlog.projections.runner import ReadModelRunner
 from planlog.projections.tasks import task_status
 from planlog.service.app import NewItem, PlanlogApp
@@ -197,45 +199,61 @@ def _afresh(runner: ReadModelRunner, day: date) -> dict[str, Any]:
         return dict(_kept_counts(conn, day, None))
 
 
-def _kept(runner: ReadModelRunner, kept: KeptFigures, day: date) -> dict[str, Any]:
+def _held(runner: ReadModelRunner, cache: FigureCache, day: date) -> dict[str, Any]:
     runner.catch_up()
     with runner.engine.connect() as conn:
-        return dict(kept.figures(conn, day))
+        return dict(cache.figures(conn, day))
 
 
-def test_kept_figures_brought_up_to_date_equal_the_figures_read_afresh(
-    app: PlanlogApp, runner: ReadModelRunner
+def _full_reads(monkeypatch: pytest.MonkeyPatch) -> list[date]:
+    """The days for which a FigureCache reads every organisation's figures from now on."""
+    days: list[date] = []
+    counts_query = rollup_module._counts_query
+
+    def counted(today: date, names: Any) -> Any:
+        if names is None and sys._getframe(1).f_code is FigureCache.figures.__code__:
+            days.append(today)
+        return counts_query(today, names)
+
+    monkeypatch.setattr(rollup_module, "_counts_query", counted)
+    return days
+
+
+def test_held_figures_brought_up_to_date_equal_the_figures_read_afresh(
+    app: PlanlogApp, runner: ReadModelRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     task = _sent(app, runner)
-    kept = KeptFigures()
-    assert _kept(runner, kept, TODAY) == _afresh(runner, TODAY)
+    cache = FigureCache()
+    full = _full_reads(monkeypatch)
+    assert _held(runner, cache, TODAY) == _afresh(runner, TODAY)
     # a union completes a deadline; another union's plan gains an item, then loses it
     app.complete(task.copies["东二工会"], actor="东二", occurrence="2026-06-30")
-    assert _kept(runner, kept, TODAY) == _afresh(runner, TODAY)
+    assert _held(runner, cache, TODAY) == _afresh(runner, TODAY)
     plan = app.create_plan(org="西一工会", year=2026, title="西一计划", actor="西一")
     item = app.add_item(plan.id, NewItem(title="职代会", dues=[date(2026, 5, 1)]), actor="西一")
-    assert _kept(runner, kept, TODAY) == _afresh(runner, TODAY)
+    assert _held(runner, cache, TODAY) == _afresh(runner, TODAY)
     app.cancel_item(item.id, actor="西一", reason="并入下半年")
-    figures = _kept(runner, kept, TODAY)
+    figures = _held(runner, cache, TODAY)
     assert figures == _afresh(runner, TODAY)
     # the city's source item is done: its figures are the tasks model's, read every time
     app.complete(task.source_item_id, actor="chair", occurrence="2026-03-31")
-    assert _kept(runner, kept, TODAY) == _afresh(runner, TODAY)
+    assert _held(runner, cache, TODAY) == _afresh(runner, TODAY)
     # an item of the city's made before is sent down: its figures leave the city's own,
     # though the city's board rows did not move
     city_plan = app.create_plan(org=CITY, year=2026, title="市总专项", actor="chair")
     source = app.add_item(
         city_plan.id, NewItem(title="普法宣传", dues=[date(2026, 4, 30)]), actor="chair"
     )
-    assert _kept(runner, kept, TODAY) == _afresh(runner, TODAY)
+    assert _held(runner, cache, TODAY) == _afresh(runner, TODAY)
     app.send_task(source.id, [EAST], parents=_parents(runner), actor="chair")
-    assert _kept(runner, kept, TODAY) == _afresh(runner, TODAY)
+    assert _held(runner, cache, TODAY) == _afresh(runner, TODAY)
+    assert full == [TODAY]  # read whole once; every later read brought it up to date
     # a later day counts more deadlines overdue
     later = date(2026, 12, 31)
-    assert _kept(runner, kept, later) == _afresh(runner, later)
+    assert _held(runner, cache, later) == _afresh(runner, later)
 
 
-def test_kept_figures_are_read_again_after_a_rebuild(
+def test_held_figures_are_read_again_after_a_rebuild(
     app: PlanlogApp, runner: ReadModelRunner
 ) -> None:
     # Kept from a board gone wrong (a bug fixed since, an event released from
@@ -243,22 +261,51 @@ def test_kept_figures_are_read_again_after_a_rebuild(
     _sent(app, runner)
     with runner.engine.begin() as conn:
         conn.execute(plan_counts.update().where(plan_counts.c.org == "东一工会").values(done=99))
-    kept = KeptFigures()
-    assert _kept(runner, kept, TODAY)["东一工会"][3] == 99
+    cache = FigureCache()
+    assert _held(runner, cache, TODAY)["东一工会"][3] == 99
     runner.rebuild()
-    assert _kept(runner, kept, TODAY) == _afresh(runner, TODAY)
+    assert _held(runner, cache, TODAY) == _afresh(runner, TODAY)
 
 
-def test_a_write_marks_only_the_organisations_whose_figures_moved(
+def test_held_figures_are_read_again_when_the_log_positions_went_back(
+    app: PlanlogApp, runner: ReadModelRunner
+) -> None:
+    # A store restored from an older backup under a running server: its board's version
+    # may well be the one held, its positions are lower.
+    _sent(app, runner)
+    cache = FigureCache()
+    _held(runner, cache, TODAY)
+    with runner.engine.begin() as conn:
+        conn.execute(plan_counts.update().where(plan_counts.c.org == "东一工会").values(done=98))
+        conn.execute(org_moves.update().values(position=1))
+    assert _held(runner, cache, TODAY)["东一工会"][3] == 98
+
+
+def test_another_day_asked_leaves_todays_figures_held(
+    app: PlanlogApp, runner: ReadModelRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    task = _sent(app, runner)
+    cache = FigureCache()
+    full = _full_reads(monkeypatch)
+    earlier = date(2026, 4, 1)  # a report of an earlier day (`now`)
+    for day in (TODAY, earlier):
+        assert _held(runner, cache, day) == _afresh(runner, day)
+    app.complete(task.copies["西一工会"], actor="西一", occurrence="2026-03-31")
+    for day in (TODAY, earlier):
+        assert _held(runner, cache, day) == _afresh(runner, day)
+    assert full == [TODAY, earlier]
+
+
+def test_a_write_records_only_the_organisations_whose_figures_moved(
     app: PlanlogApp, runner: ReadModelRunner
 ) -> None:
     task = _sent(app, runner)
-    m = org_marks.c
+    m = org_moves.c
     with runner.engine.connect() as conn:
-        before = conn.execute(select(func.max(m.mark))).scalar_one()
+        before = conn.execute(select(func.max(m.position))).scalar_one()
     app.complete(task.copies["东二工会"], actor="东二", occurrence="2026-06-30")
     app.report_progress(task.copies["西一工会"], actor="西一", percent=50, note="已开展调研")
     runner.catch_up()
     with runner.engine.connect() as conn:
-        marked = conn.execute(select(m.org).where(m.mark > before)).scalars().all()
-    assert marked == ["东二工会"]  # progress moves no figure of the rollup
+        moved = conn.execute(select(m.org).where(m.position > before)).scalars().all()
+    assert moved == ["东二工会"]  # progress moves no figure of the rollup

@@ -25,7 +25,7 @@ from planlog.config import Settings
 from planlog.heap import no_cyclic_gc
 from planlog.projections.answers import AnswerCache
 from planlog.projections.ranking import ranking
-from planlog.projections.rollup import KeptFigures, rollup
+from planlog.projections.rollup import FigureCache, rollup
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import PlanlogApp
 from planlog.service.evidence import EvidenceStore
@@ -40,8 +40,8 @@ class Services:
     runner: ReadModelRunner
     #: rollups and rankings, until a read model moves (one per worker process)
     answers: AnswerCache = field(default_factory=AnswerCache)
-    #: every organisation's figures, brought up to date by what changed (per process)
-    figures: KeptFigures = field(default_factory=KeptFigures)
+    #: every organisation's figures, brought up to date by what moved (per process)
+    figures: FigureCache = field(default_factory=FigureCache)
 
     @property
     def engine(self) -> Engine:
@@ -70,11 +70,11 @@ class Services:
 
         def compute() -> bytes:
             with no_cyclic_gc():  # a city's answer is 100,000 objects until serialised
-                kept = self.figures
+                cache = self.figures
                 found = (
-                    ranking(conn, org, today, kept)
+                    ranking(conn, org, today, cache)
                     if rank
-                    else rollup(conn, org, today, depth, kept)[0]
+                    else rollup(conn, org, today, depth, cache)[0]
                 )
                 return orjson.dumps(found)
 

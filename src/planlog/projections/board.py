@@ -138,7 +138,7 @@ class BoardProjection(ReadModel):
         board_occurrences,
         plan_counts.plan_counts,
         plan_counts.org_open_dues,
-        plan_counts.org_marks,
+        plan_counts.org_moves,
     )
     types = PLAN_TYPES | ITEM_TYPES
     payloads: ClassVar[Shapes] = {
@@ -217,7 +217,7 @@ class _BoardWindow(Window):
         self.plan_events: list[tuple[str, Any]] = []
         #: the rollup's figures of the stored items as loaded, before any fold
         self.before = plan_counts.Tally()
-        #: the position of the last event folded (`plan_counts.save` marks with it)
+        #: the position of the last event folded (`plan_counts.save` records it in org_moves)
         self.last = 0
 
     def add(self, snapshot: Connection, changes: list[Change]) -> None:

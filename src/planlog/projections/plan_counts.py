@@ -14,9 +14,11 @@ the occurrences.
 - `org_open_dues`: per organisation and due date, the occurrences of its plans' items not
   finished (neither done nor submitted) — `overdue` on any day is the sum of the rows
   before it;
-- `org_marks`: per organisation, the log position of the last batch that moved its
-  figures, so a reader that kept every organisation's figures reads again only those
-  of the organisations marked since (`planlog.projections.rollup.KeptFigures`).
+- `org_moves`: per organisation, the log position of the last batch that moved its
+  figures, so a reader holding every organisation's figures reads again only those of
+  the organisations moved since (`planlog.projections.rollup.FigureCache`). Not an
+  added table that makes the board project again: an empty one is right for a reader
+  that starts, as every one does, by reading all the figures.
 
 A plan's organisation is set when it is created and never changes (no event moves a plan,
 and organisations are reparented, never renamed), so it is written once with the figures.
@@ -71,12 +73,11 @@ org_open_dues = Table(
     **CLUSTERED,
 )
 
-org_marks = Table(
-    "org_marks",
+org_moves = Table(
+    "org_moves",
     metadata,
     Column("org", Text, primary_key=True),
-    Column("mark", BigInteger, nullable=False, index=True),
-    info=ADDED_TABLE,
+    Column("position", BigInteger, nullable=False, index=True),
     **CLUSTERED,
 )
 
@@ -130,13 +131,13 @@ def change(before: Tally, after: Tally) -> Tally:
     return moved
 
 
-def save(conn: Connection, moved: Tally, orgs: Mapping[str, str], mark: int) -> None:
+def save(conn: Connection, moved: Tally, orgs: Mapping[str, str], position: int) -> None:
     """Add `moved` to the stored figures of its plans, whose organisations `orgs` gives
     (a plan missing from it is not counted): their rows are read, summed and written
     again (a few rows per plan or organisation), and a figure that reaches zero leaves no
-    row. Each organisation whose figures moved is marked with `mark`, the position of
-    the last event written with them: batches commit in log order, so a later commit
-    marks higher."""
+    row. Each organisation whose figures moved gets `position`, that of the last event
+    written with them (`org_moves`): batches commit in log order, so a later commit
+    writes a higher one."""
     by_org: Counter[tuple[str, str]] = Counter()
     for (plan, due), n in moved.dues.items():
         if plan in orgs:
@@ -176,8 +177,8 @@ def save(conn: Connection, moved: Tally, orgs: Mapping[str, str], mark: int) -> 
             org_open_dues,
             [(org, due, n) for (org, due), n in sorted(dues.items()) if n],
         )
-    marked = sorted({orgs[p] for p in moved.plans if p in orgs} | {org for org, _ in by_org})
-    m = org_marks.c
-    for chunk in chunks(marked):
-        conn.execute(org_marks.delete().where(m.org.in_(chunk)))
-        insert_rows(conn, org_marks, [(org, mark) for org in chunk])
+    movers = sorted({orgs[p] for p in moved.plans if p in orgs} | {org for org, _ in by_org})
+    m = org_moves.c
+    for chunk in chunks(movers):
+        conn.execute(org_moves.delete().where(m.org.in_(chunk)))
+        insert_rows(conn, org_moves, [(org, position) for org in chunk])

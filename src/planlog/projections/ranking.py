@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from planlog.projections.rollup import KeptFigures, add_up, percent_done, read_subtree
+from planlog.projections.rollup import FigureCache, add_up, percent_done, read_subtree
 
 
 def rank_key(row: dict[str, Any]) -> tuple[int, int, str]:
@@ -38,15 +38,15 @@ def _figures(total: Sequence[int]) -> dict[str, int]:
 
 
 def ranking(
-    conn: Connection, root: str, today: date, kept: KeptFigures | None = None
+    conn: Connection, root: str, today: date, cache: FigureCache | None = None
 ) -> dict[str, Any]:
     """The root's figures, its districts and its unions, each list ranked (LookupError for
-    an organisation the read models do not know); the figures from `kept` when given.
+    an organisation the read models do not know); the figures from `cache` when given.
 
     Drawn from what the rollup reads (`read_subtree`), each organisation's total summed
     once on the way back up: a row per organisation, not the rollup's nested nodes with
     their own figures, which a ranking never shows (a third of a city's ranking)."""
-    found = read_subtree(conn, root, today, kept)
+    found = read_subtree(conn, root, today, cache)
     districts: list[dict[str, Any]] = []
     unions: list[dict[str, Any]] = []
 

@@ -11,6 +11,7 @@ that the kept figures are tested against).
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -39,11 +40,16 @@ from planlog.domain.events import event_name
 from planlog.domain.organisation import Organisation
 from planlog.domain.status import DONE, FINISHED, SUBMITTED
 from planlog.projections.base import ReadModel, metadata, tracking
-from planlog.projections.board import board_items, board_occurrences, board_plans
+from planlog.projections.board import (
+    BoardProjection,
+    board_items,
+    board_occurrences,
+    board_plans,
+)
 from planlog.projections.bulk import chunks
 from planlog.projections.changes import Change
 from planlog.projections.payloads import Shape, Shapes
-from planlog.projections.plan_counts import org_marks, org_open_dues, plan_counts
+from planlog.projections.plan_counts import org_moves, org_open_dues, plan_counts
 from planlog.projections.tasks import tasks
 
 organisations = Table(
@@ -290,67 +296,79 @@ def _kept_counts(conn: Connection, today: date, root: str | None = None) -> dict
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
-class KeptFigures:
-    """Every organisation's own figures (`_COUNTS`), kept in the process between reads
-    and brought up to date from the organisations marked since (`org_marks`).
+class FigureCache:
+    """Every organisation's own figures (`_COUNTS`), held in the process between reads
+    and brought up to date from the organisations whose figures moved since
+    (`org_moves`).
 
     A city's rollup reads every organisation's figures (30 ms of SQL at 9,000 unions),
     and any write anywhere in the federation makes its kept answer (`answers`) stale: a
-    busy federation's chair would pay the whole read on every look. Kept here, a read
+    busy federation's chair would pay the whole read on every look. Held here, a read
     after a handful of writes reads the figures of their organisations and of the
     organisations that sent tasks (their sources' figures are the tasks read model's,
-    which marks nothing). A new day (overdue counts the deadlines before it), a new
-    version of the board (a rebuild, a retry, a release) or more organisations marked
-    than `FEW` read them all again. Thread-safe: the dict handed out is never changed
-    afterwards."""
+    which records no moves). Everything is read again for a new version of the board (a
+    rebuild, a retry, a release), for a log position lower than the one held (a store
+    restored under a running server), and past `MANY` organisations moved. Held per day
+    (overdue counts the deadlines before it), for the `DAYS` days asked last.
+    Thread-safe: a dict handed out is never changed afterwards."""
 
-    #: past this many organisations marked since, reading them all costs less
-    FEW = 1_000
+    #: past this many organisations moved since, reading them all costs less
+    MANY = 1_000
+    #: days held at once: today's and one asked with `now` (a report of another day)
+    DAYS = 2
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        #: ((day, board version), highest mark read, figures by organisation)
-        self._kept: tuple[tuple[date, int | None], int, dict[str, Figures]] | None = None
+        #: day → (board version, highest position read, figures by organisation)
+        self._held: OrderedDict[date, tuple[int | None, int, dict[str, Figures]]] = OrderedDict()
 
     def figures(self, conn: Connection, today: date) -> dict[str, Figures]:
         with self._lock:
-            kept = self._kept
-        t, m = tracking.c, org_marks.c
-        probe = select(
-            select(t.version).where(t.name == "board").scalar_subquery().label("version"),
-            select(func.max(m.mark)).scalar_subquery().label("mark"),
+            held = self._held.get(today)
+        t, m = tracking.c, org_moves.c
+        heads = select(
+            select(t.version)
+            .where(t.name == BoardProjection.name)
+            .scalar_subquery()
+            .label("version"),
+            select(func.max(m.position)).scalar_subquery().label("position"),
         ).subquery()
-        marked: list[str] | None = None
-        if kept is not None and kept[0][0] == today:
-            # The marks and the board's version first, then the figures of the
-            # organisations marked, by key (the planner, not told how many a subquery
-            # selects, scanned every table). A write landing between the two is marked
-            # above the mark read, so it is read again next time whatever this read saw.
-            since = union(select(m.org).where(m.mark > kept[1]), select(tasks.c.org)).subquery()
-            rows = conn.execute(select(probe, since).select_from(probe).outerjoin(since, true()))
+        moved: list[str] | None = None
+        if held is not None:
+            # The board's version and the highest position first, then the figures of
+            # the organisations moved, by key (the planner, not told how many a subquery
+            # selects, scanned every table). A write landing between the two is recorded
+            # above the position read, so it is read again next time whatever this read
+            # saw: one answer may show part of such a write, the next shows all of it.
+            since = union(select(m.org).where(m.position > held[1]), select(tasks.c.org)).subquery()
+            rows = conn.execute(select(heads, since).select_from(heads).outerjoin(since, true()))
             found = rows.all()
-            version, mark = found[0][0], found[0][1] or 0
-            if version == kept[0][1]:
-                marked = [org for _, _, org in found if org is not None]
-                if len(marked) > self.FEW:
-                    marked = None
-        if marked is None:
+            version, position = found[0][0], found[0][1] or 0
+            if version == held[0] and position >= held[1]:
+                moved = [org for _, _, org in found if org is not None]
+                if len(moved) > self.MANY:
+                    moved = None
+        if moved is None:
             counts = _counts_query(today, None)
-            full = select(probe, counts).select_from(probe).outerjoin(counts, true())
-            found = conn.execute(full).all()
-            version, mark = found[0][0], found[0][1] or 0
+            every = select(heads, counts).select_from(heads).outerjoin(counts, true())
+            found = conn.execute(every).all()
+            version, position = found[0][0], found[0][1] or 0
             own = {row[2]: tuple(row[3:]) for row in found if row[2] is not None}
         else:
-            assert kept is not None
-            own = dict(kept[2])
-            for org in marked:  # marked, but no plan of it counted any more: no row
+            assert held is not None
+            own = dict(held[2])
+            for org in moved:  # moved, but no plan of it counted any more: no row
                 own.pop(org, None)
-            for chunk in chunks(marked):
+            for chunk in chunks(moved):
                 for org, *figures in conn.execute(select(_counts_query(today, chunk))):
                     own[org] = tuple(figures)
         with self._lock:
-            if self._kept is None or self._kept[1] <= mark or self._kept[0][0] != today:
-                self._kept = ((today, version), mark, own)
+            now_held = self._held.get(today)
+            if now_held is None or now_held[0] != version or now_held[1] <= position:
+                self._held[today] = (version, position, own)
+            self._held.move_to_end(today)
+            while len(self._held) > self.DAYS:
+                self._held.popitem(last=False)
         return own
 
 
@@ -406,14 +424,14 @@ class OrgFigures:
 
 
 def read_subtree(
-    conn: Connection, root: str | None, today: date, kept: KeptFigures | None = None
+    conn: Connection, root: str | None, today: date, cache: FigureCache | None = None
 ) -> OrgFigures:
     """The organisations under `root` (every root when None) with their own figures.
 
     With a root, only its subtree is read (the organisations below it and their plans'
     rows), so a union's or a district's rollup costs what that subtree holds
     (LookupError for a root the read models do not know). Every organisation's figures
-    come from `kept` when given (a served process's, kept between requests)."""
+    come from `cache` when given (a served process's, held between requests)."""
     scope = root
     if root is not None:
         if not _known(conn, root):
@@ -434,8 +452,8 @@ def read_subtree(
     # Two statements, not one joining the tree to the figures: PostgreSQL cannot tell
     # the subtree's size, estimated such a join at millions of rows, and compiled it
     # (JIT) for longer than the two reads take.
-    if scope is None and kept is not None:
-        own = kept.figures(conn, today)
+    if scope is None and cache is not None:
+        own = cache.figures(conn, today)
     else:
         own = _kept_counts(conn, today, scope)
     return OrgFigures(roots, tree, own, _children(tree))
@@ -446,14 +464,14 @@ def rollup(
     root: str | None,
     today: date,
     depth: int | None = None,
-    kept: KeptFigures | None = None,
+    cache: FigureCache | None = None,
 ) -> list[dict[str, Any]]:
     """Each organisation under `root` (all roots when None) with its own and subtree
     figures (see `read_subtree`). With a `depth`, organisations more than `depth` levels
     below a root are left out of the answer (`children` empty at that level; 0 is the
     roots alone), still counted in the totals above them: a drill-down view of a city
     need not carry its 9,000 unions."""
-    found = read_subtree(conn, root, today, kept)
+    found = read_subtree(conn, root, today, cache)
     tree, own, children = found.tree, found.own, found.children
 
     def leaf(name: str) -> tuple[dict[str, Any], Sequence[int]]:

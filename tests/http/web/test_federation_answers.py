@@ -17,9 +17,9 @@ def test_the_ranking_page_reads_the_ranking_the_api_computed(
     computed: list[str] = []
     ranking = deps.ranking
 
-    def counted(conn: Any, org: str, today: Any, kept: Any = None) -> Any:
+    def counted(conn: Any, org: str, today: Any, cache: Any = None) -> Any:
         computed.append(org)
-        return ranking(conn, org, today, kept)
+        return ranking(conn, org, today, cache)
 
     monkeypatch.setattr(deps, "ranking", counted)
     token = web.tokens["city_chair"]
@@ -41,10 +41,10 @@ def test_the_federation_page_reads_the_rollup_the_api_computed(
     rollup = deps.rollup
 
     def counted(
-        conn: Any, org: str | None, today: Any, depth: int | None = None, kept: Any = None
+        conn: Any, org: str | None, today: Any, depth: int | None = None, cache: Any = None
     ) -> Any:
         computed.append(org)
-        return rollup(conn, org, today, depth, kept)
+        return rollup(conn, org, today, depth, cache)
 
     monkeypatch.setattr(deps, "rollup", counted)
     token = web.tokens["city_chair"]
