@@ -190,6 +190,7 @@ def test_a_plan_or_item_is_named_by_the_first_characters_of_its_id(planlog: Any)
     # an id kind's own prefix only: an item's is no plan's
     refused = planlog("plan", "show", item["id"][:8], "--json", expect_exit=1)
     assert item["id"][:8] in refused["error"]["message"]
+    planlog("workload", "--plan", item["id"][:8], "--json", expect_exit=1)
 
 
 def test_an_id_prefix_of_several_ids_is_refused_naming_them(planlog: Any, store_url: str) -> None:

@@ -101,8 +101,9 @@ def root(
 ) -> None:
     st = State(db=db, actor=actor or getpass.getuser())
     ctx.obj = st
-    CURRENT_STATE.set(st)
+    token = CURRENT_STATE.set(st)
     ctx.call_on_close(st.close)
+    ctx.call_on_close(lambda: CURRENT_STATE.reset(token))
 
 
 @app.command("history")

@@ -149,8 +149,14 @@ def parse_id(text: str, what: str = "id") -> UUID:
     word = _ID_WORDS.get(what, "编号")
     current = CURRENT_STATE.get()
     if current is not None and is_id_prefix(cleaned):
-        with current.read_models().connect() as conn:
-            found = ids_starting_with(conn, cleaned, _ID_KINDS.get(what, ("plan", "item")))
+        kinds = _ID_KINDS.get(what, ("plan", "item"))
+        # The read models as they are first; caught up (which may take a while after
+        # many writes) only for an id they do not hold yet.
+        with current.runner().engine.connect() as conn:
+            found = ids_starting_with(conn, cleaned, kinds)
+        if not found:
+            with current.read_models().connect() as conn:
+                found = ids_starting_with(conn, cleaned, kinds)
         if len(found) == 1:
             return UUID(found[0])
         if found:

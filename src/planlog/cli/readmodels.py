@@ -192,7 +192,7 @@ def workload_command(
     st = state(ctx)
     today = evaluation_day(st.app(), parse_moment(now) if now else None, None)
     with st.read_models().connect() as conn:
-        plan_id = str(parse_id(plan)) if plan else None
+        plan_id = str(parse_id(plan, "plan id")) if plan else None
         rows = workload(conn, today, plan_id=plan_id, org=org, below=below)
     if json_out:
         emit_json(rows)
@@ -234,8 +234,8 @@ def timeline_command(
     with st.read_models().connect() as conn:
         entries = timeline(
             conn,
-            plan_id=str(parse_id(plan)) if plan else None,
-            aggregate_id=str(parse_id(item)) if item else None,
+            plan_id=str(parse_id(plan, "plan id")) if plan else None,
+            aggregate_id=str(parse_id(item, "item id")) if item else None,
             after=after,
             until=until,
             limit=limit,

@@ -40,9 +40,11 @@ def ids_starting_with(
 ) -> list[str]:
     """The ids of these kinds starting with `prefix` (at most `limit`, in order).
 
-    Hex digits and the dash sort alike in every collation planlog's stores use, so the
-    range `prefix ≤ id < prefix + "g"` holds exactly the ids starting with it and is a
-    range of the key's index; `LIKE` checks each, whatever the collation."""
+    `LIKE` decides; the range `prefix ≤ id < prefix + "g"` lets the key's index find the
+    candidates. Every id starting with the prefix lies in it in the byte order of
+    SQLite and PostgreSQL's C collations, and in a linguistic collation too, which may
+    ignore the dashes but sorts every hex digit below "g". A prefix is typed as the
+    listing shows the id, dashes included."""
     found: list[str] = []
     for kind in kinds:
         column = _COLUMNS[kind]
