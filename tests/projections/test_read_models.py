@@ -42,8 +42,10 @@ def test_a_probing_read_rules_out_scans_for_its_own_transaction_only(pg_url: str
     try:
         with probing_read(runner.engine) as conn:
             assert conn.execute(text("SHOW enable_seqscan")).scalar_one() == "off"
-        # the pool hands the same connection on: the setting ended with the read
+            used = conn.connection.dbapi_connection
         with runner.engine.connect() as conn:
+            # the same database connection, handed on by the pool: the setting ended
+            assert conn.connection.dbapi_connection is used
             assert conn.execute(text("SHOW enable_seqscan")).scalar_one() == "on"
     finally:
         runner.close()

@@ -5,8 +5,9 @@ the web). Its parts live in four read models: the plan and its items in the boar
 plan's reminder policy in the reminder index, the tasks sent down and their copies in
 the tasks model. Read part by part they cost eleven round trips; here they are three:
 the plan with its policy, its sections, and its items with their occurrences and task
-links. On PostgreSQL each is a probe by key, which only the planner can get wrong
-(`probing_read`).
+links. A federation's plan adds the progress of each task it sent down (`task_status`,
+two more for each). On PostgreSQL each is a probe by key, which only the planner can
+get wrong (`probing_read`).
 """
 
 from __future__ import annotations

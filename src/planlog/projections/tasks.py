@@ -21,7 +21,7 @@ from collections.abc import Collection
 from datetime import date
 from typing import Any, ClassVar
 
-from sqlalchemy import Column, Integer, String, Table, Text, literal, select, union_all
+from sqlalchemy import Column, Integer, String, Table, Text, select
 from sqlalchemy.engine import Connection
 
 from planlog.domain.board import sent_document
@@ -30,7 +30,7 @@ from planlog.domain.status import CANCELLED, DONE, FINISHED, OPEN, OVERDUE, SUBM
 from planlog.domain.task import FederationTask
 from planlog.projections.base import ReadModel, metadata
 from planlog.projections.board import board_items, board_occurrences
-from planlog.projections.bulk import chunks, insert_rows
+from planlog.projections.bulk import insert_rows
 from planlog.projections.changes import Change
 from planlog.projections.payloads import Shape, Shapes
 
@@ -171,26 +171,6 @@ def tasks_of(conn: Connection, orgs: Collection[str]) -> list[dict[str, Any]]:
     """The tasks sent by these organisations, newest first (a federation's board lists them)."""
     query = select(tasks).where(tasks.c.org.in_(list(orgs))).order_by(tasks.c.sent_at.desc())
     return [dict(r._mapping) for r in conn.execute(query)]
-
-
-def task_links(
-    conn: Connection, item_ids: list[str], org: str
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Which of these items `org` sent down as tasks, and which are unions' copies of a
-    task: (item id → task id, item id → task id), in one statement per chunk."""
-    t, c = tasks.c, task_copies.c
-    sent: dict[str, str] = {}
-    copies: dict[str, str] = {}
-    for chunk in chunks(item_ids):
-        query = union_all(
-            select(t.source_item_id, t.task_id, literal(True)).where(
-                t.source_item_id.in_(chunk), t.org == org
-            ),
-            select(c.item_id, c.task_id, literal(False)).where(c.item_id.in_(chunk)),
-        )
-        for item, task, is_source in conn.execute(query):
-            (sent if is_source else copies)[str(item)] = str(task)
-    return sent, copies
 
 
 def past_deadlines(conn: Connection, source_item_id: str, today: date) -> list[str]:
