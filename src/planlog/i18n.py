@@ -48,6 +48,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "percent_range": ("进度须在0–100之间", "percent must be 0–100"),
     "reason_required": ("须说明原因", "a reason is required"),
     "keep_completed": ("已完成的时限不能改期", "completed occurrences are kept"),
+    "no_union_below": ("下面没有工会可下达", "no union below to send to"),
     "title_required": ("须填写标题", "a title is required"),
     "section_unique": ("部分名称重复", "section exists"),
     "due_in_plan_year": ("截止日期不在计划年度内", "due date outside the plan year"),

@@ -92,13 +92,17 @@ def test_a_repeat_send_says_the_unions_already_hold_copies(planlog: Any) -> None
     assert again["already"] == 2 and "已收到" in again["reason"]
 
 
-def test_a_send_to_no_union_says_there_is_none_below(planlog: Any) -> None:
+def test_a_send_to_no_union_is_refused_and_leaves_the_item_as_it_was(planlog: Any) -> None:
+    # A union "sending" its own overdue item to itself took it off its counts and
+    # reminders, with nobody holding a copy.
     planlog("org", "create", CITY, "--json")
     plan = planlog("plan", "create", "--org", CITY, "--year", "2026", "--title", "计划", "--json")
     item = planlog("item", "add", plan["id"], "--title", "安全", "--due", "2026-06-30", "--json")
-    sent = planlog("task", "send", item["id"], "--to", CITY, "--json")
-    assert (sent["copies"], sent["already"]) == (0, 0)
-    assert sent["reason"].startswith("“市总工会”之下没有工会")
+    refused = planlog("task", "send", item["id"], "--to", CITY, "--json", expect_exit=1)
+    assert refused["error"]["message"].startswith("“市总工会”之下没有工会")
+    board = planlog("board", plan["id"], "--now", "2026-07-01", "--json")
+    assert board["totals"]["overdue"] == 1
+    assert [row.get("sent") for row in board["items"]] == [None]
 
 
 def test_a_target_nobody_registered_is_an_unknown_organisation(planlog: Any) -> None:

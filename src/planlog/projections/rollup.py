@@ -182,6 +182,12 @@ def subtree(conn: Connection, root: str) -> list[str]:
     return list(conn.execute(select(sub.c.name)).scalars().all())
 
 
+def has_below(conn: Connection, name: str) -> bool:
+    """Whether any organisation is registered under `name` (a task of its can go down)."""
+    o = organisations.c
+    return conn.execute(select(o.name).where(o.parent == name).limit(1)).first() is not None
+
+
 def _known(conn: Connection, name: str) -> bool:
     """Whether `org_tree` would hold `name`: registered, named as a parent, or named by a
     plan."""

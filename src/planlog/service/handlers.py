@@ -17,7 +17,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from planlog.deadlines import parse_deadline
-from planlog.domain.errors import ConcurrencyConflict
+from planlog.domain.errors import ConcurrencyConflict, RuleViolation
 from planlog.domain.model import ItemDetails, Plan, PlanItem
 from planlog.domain.organisation import Organisation, name_in_use
 from planlog.domain.person import Person
@@ -697,7 +697,11 @@ def send_task(app: PlanlogApp, c: SendTask) -> TaskSent:
         task = current_task()
         wanted = task.unions_below_targets(c.to, c.parents)
         unions = [u for u in wanted if u not in task.copies]
-        if task.version == len(task.pending_events):  # new: recorded even with no unions
+        if task.version == len(task.pending_events):  # new
+            if not wanted:
+                # A task nobody receives would take the item off its own union's counts
+                # and reminders while no union works on it: refused, nothing recorded.
+                raise RuleViolation(source.id, "no_union_below", _no_union_below(c.to))
             app.save_all(task)
     plans, made = _union_plans(app, unions, plan.year, c.actor)
     copied = 0
@@ -730,13 +734,19 @@ def send_task(app: PlanlogApp, c: SendTask) -> TaskSent:
     )
 
 
+def _no_union_below(to: Sequence[str]) -> str:
+    named = "、".join(f"“{t}”" for t in to)
+    return f"{named}之下没有工会，未下达（no union below {', '.join(to)}: nothing sent）"
+
+
 def _nothing_sent(to: Sequence[str], wanted: list[str], copied: int) -> str | None:
-    """Why a send copied nothing: no union below the targets, or every one holds a copy."""
+    """Why a send copied nothing: no union below the targets (a first send is refused
+    for it), or every one holds a copy."""
     if copied:
         return None
-    named = "、".join(f"“{t}”" for t in to)
     if not wanted:
-        return f"{named}之下没有工会，未下达（no union below {', '.join(to)}: nothing sent）"
+        return _no_union_below(to)
+    named = "、".join(f"“{t}”" for t in to)
     return (
         f"{named}及其下属工会均已收到此任务（every union at or below {', '.join(to)} holds a copy）"
     )

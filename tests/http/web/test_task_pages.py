@@ -138,3 +138,21 @@ def test_a_federations_board_tiles_count_its_sent_deadlines(web: Web) -> None:
     }
     # its one deadline is the union's to meet: 已下达, not 0 of 1 under every light
     assert tiles["时限"] == tiles["已下达"] == 1, tiles
+
+
+def test_a_union_with_nobody_below_is_offered_no_send(web: Web) -> None:
+    item_id = next(iter(web.seeded.items.values()))  # the hospital's: nobody below it
+    client = web.login("hospital_chair")
+    page = client.get(f"/items/{item_id}")
+    assert page.status_code == 200, page.text
+    assert f'href="/items/{item_id}/edit"' in page.text  # the chair may manage it …
+    assert f'href="/items/{item_id}/send"' not in page.text  # … but has nobody to send to
+    form = client.get(f"/items/{item_id}/send")
+    assert form.status_code == 200, form.text
+    assert 'id="nobody-below"' in form.text and 'id="send-task"' not in form.text
+    # the city, with a district below it, is offered the send
+    app = web.services.app
+    plan = app.create_plan(org=CITY, year=2026, title="市总计划", actor="张主席")
+    item = app.add_item(plan.id, NewItem(title="普法", dues=[date(2026, 9, 30)]), actor="张主席")
+    city = web.login("city_chair").get(f"/items/{item.id}")
+    assert f'href="/items/{item.id}/send"' in city.text

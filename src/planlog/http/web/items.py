@@ -31,6 +31,7 @@ from planlog.http.web.pages import WebRoute, explain, form_status, page
 from planlog.http.web.session import SessionDep, WebSession, language
 from planlog.http.web.text import tr
 from planlog.http.web.uploads import FILE_FIELD, Uploads
+from planlog.projections.rollup import has_below
 from planlog.service import commands
 from planlog.service.app import parse_moment
 from planlog.service.summaries import summarise_history
@@ -120,6 +121,8 @@ def render_item(
         "done_occurrences": [o for o in view["occurrences"] if o["status"] == "done"],
         "can_report": live and who.role in REPORT and not item.cancelled and open_occurrences,
         "can_manage": live and who.role in MANAGE,
+        # a union with none below has nobody to send a task to
+        "can_send": live and who.role in MANAGE and _has_below(svc, plan.org),
         "sign_off": plan.sign_off,
         "submitted_occurrences": [o for o in view["occurrences"] if o["status"] == SUBMITTED],
         "extendable": [o for o in open_occurrences if o["due"] not in asked],
@@ -427,3 +430,8 @@ def move(
         )
 
     return _submit(request, svc, session, item_id, form, "move", command)
+
+
+def _has_below(svc: Services, org: str) -> bool:
+    with svc.engine.connect() as conn:
+        return has_below(conn, org)

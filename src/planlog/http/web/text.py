@@ -570,6 +570,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "year (a district itself gets no copy); unions that have it are skipped. Only "
         "the federation moves its deadlines.",
     ),
+    "send_task_nobody": (
+        "没有组织登记在本组织之下，任务无处下达。",
+        "No organisation is registered below this one: there is nobody to send a task to.",
+    ),
     "send_button": ("下达", "Send"),
     "task_status": ("任务完成情况", "Task status"),
     "task_counts": (
