@@ -189,7 +189,7 @@ def test_a_plan_or_item_is_named_by_the_first_characters_of_its_id(planlog: Any)
     assert planlog("item", "show", item["id"][:6].upper(), "--json")["id"] == item["id"]
     # an id kind's own prefix only: an item's is no plan's
     refused = planlog("plan", "show", item["id"][:8], "--json", expect_exit=1)
-    assert item["id"][:8] in refused["error"]["message"]
+    assert "是事项编号" in refused["error"]["message"]  # it says whose id it is
     planlog("workload", "--plan", item["id"][:8], "--json", expect_exit=1)
 
 

@@ -128,6 +128,14 @@ _ID_WORDS = {
 }
 
 
+#: a kind of id in words, Chinese and English (for a prefix of the wrong kind)
+_KIND_WORDS = {
+    "plan": ("计划编号", "a plan id"),
+    "item": ("事项编号", "an item id"),
+    "task": ("任务编号", "a task id"),
+    "person": ("人员编号", "a person id"),
+}
+
 #: what an id names → the kinds of id a prefix of it is looked up among
 _ID_KINDS = {
     "item id": ("item",),
@@ -150,13 +158,12 @@ def parse_id(text: str, what: str = "id") -> UUID:
     current = CURRENT_STATE.get()
     if current is not None and is_id_prefix(cleaned):
         kinds = _ID_KINDS.get(what, ("plan", "item"))
-        # The read models as they are first; caught up (which may take a while after
-        # many writes) only for an id they do not hold yet.
-        with current.runner().engine.connect() as conn:
+        # caught up first: an id recorded a moment ago may share the prefix
+        with current.read_models().connect() as conn:
             found = ids_starting_with(conn, cleaned, kinds)
-        if not found:
-            with current.read_models().connect() as conn:
-                found = ids_starting_with(conn, cleaned, kinds)
+            # none of the kind asked: say so if it starts an id of another kind
+            elsewhere = [] if found else [k for k in _KIND_WORDS if k not in kinds]
+            other = next((k for k in elsewhere if ids_starting_with(conn, cleaned, (k,))), None)
         if len(found) == 1:
             return UUID(found[0])
         if found:
@@ -164,6 +171,11 @@ def parse_id(text: str, what: str = "id") -> UUID:
             raise PlanlogError(
                 f"以“{text}”开头的{word}不止一个：{listed}，请多输入几位"
                 f"（{text!r} is the start of several {what}s: {listed}; type more of it）"
+            )
+        if other is not None:
+            zh, en = _KIND_WORDS[other]
+            raise PlanlogError(
+                f"以“{text}”开头的是{zh}，不是{word}（{text!r} starts {en}, not a {what}）"
             )
         raise PlanlogError(f"没有以“{text}”开头的{word}（no {what} starts with {text!r}）")
     raise PlanlogError(
