@@ -63,3 +63,22 @@ def test_a_federations_header_counts_the_deadlines_its_unions_carry() -> None:
     out = io.StringIO()
     Console(file=out, width=200, color_system=None).print(board_renderable(board))
     assert "↓ 已下达 1" in re.sub(r"\s+", " ", out.getvalue())
+
+
+def test_each_row_shows_its_ids_first_characters_and_another_years_deadline_its_year() -> None:
+    plan = {"id": "p", "org": "某工会", "year": 2026, "title": "计划"}
+    item = BoardItem(
+        id="3f2a9c41-0000-4000-8000-000000000000",
+        title="年度总结",
+        section_id=None,
+        number=None,
+        responsible=None,
+        cancelled=False,
+        occurrences=[Occurrence(date(2026, 6, 30)), Occurrence(date(2027, 1, 31))],
+    )
+    board = build_board(plan, [], [item], date(2026, 3, 1))
+    out = io.StringIO()
+    Console(file=out, width=200, color_system=None).print(board_renderable(board))
+    text = out.getvalue()
+    assert "3f2a9c41" in text  # what to type for ITEM_ID
+    assert "06-30" in text and "2027-01-31" in text and "2026-06-30" not in text

@@ -102,16 +102,21 @@ def board_renderable(board: dict[str, Any]) -> Group:
         table.add_column(t("occurrences"), min_width=7)
         table.add_column(t("progress"), no_wrap=True, width=15)
         table.add_column(t("status"), no_wrap=True, width=10)
+        year = str(plan["year"])
         for item in rows:
             dues = Text()
             for occ in item["occurrences"]:
                 symbol, style = LIGHT_STYLE.get(occ["status"], ("?", "white"))
-                dues.append(f"{symbol}{occ['due'][5:]} ", style=style)
+                # a deadline of another year (次年1月底前) says its year
+                day = occ["due"][5:] if occ["due"][:4] == year else occ["due"]
+                dues.append(f"{symbol}{day} ", style=style)
             title = literal(item["title"])
             if item.get("sent"):
                 title += sent_text(item["sent"])
             if item.get("from_task"):
                 title += Text(f"\n↑ {t('from_task')}", style="magenta")
+            # what to type for ITEM_ID: an id's first characters name it (parse_id)
+            title += Text(f"\n{item['id'][:8]}", style="dim")
             table.add_row(
                 literal(item.get("number")),
                 title,
