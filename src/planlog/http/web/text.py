@@ -85,8 +85,13 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "now_banner": ("红绿灯按 {day} 判断。", "Lights are judged on {day}."),
     "undelivered_banner": (
         "有 {n} 条提醒尚未送达（未设置通知渠道或渠道发送失败），渠道恢复后会自动补发：",
-        "{n} reminder(s) not delivered yet (no notification channel, or it fails); "
+        "{n} reminders not delivered yet (no notification channel, or it fails); "
         "they go out once a channel works:",
+    ),
+    "undelivered_banner_one": (
+        "有 {n} 条提醒尚未送达（未设置通知渠道或渠道发送失败），渠道恢复后会自动补发：",
+        "{n} reminder not delivered yet (no notification channel, or it fails); "
+        "it goes out once a channel works:",
     ),
     "set_channels": ("设置提醒渠道", "Set up a channel"),
     "lights_on": ("判断日", "Lights judged on"),
@@ -256,7 +261,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "request_open": ("延期申请中（至 {to}）", "extension asked (to {to})"),
     "request_approved": ("已批准延期", "extension approved"),
     "request_rejected": ("延期被驳回", "extension rejected"),
-    "requests_open_n": ("延期申请 {n} 件", "{n} extension request(s)"),
+    "requests_open_n": ("延期申请 {n} 件", "{n} extension requests"),
+    "requests_open_n_one": ("延期申请 {n} 件", "{n} extension request"),
     "request_extension": ("申请延期", "Request an extension"),
     "proposed_due": ("申请延至", "Proposed new due date"),
     "extension_requests_of_item": ("延期申请", "Extension requests"),
@@ -592,7 +598,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     # a copy neither done, handed in nor overdue (planlog.projections.tasks), started or
     # not: 未到期, as the unions' boards cannot be second-guessed from here
     "task_status_open": ("未到期", "not due yet"),
-    "task_sent": ("下达 {n} 个工会", "sent to {n} union(s)"),
+    "task_sent": ("下达 {n} 个工会", "sent to {n} unions"),
+    "task_sent_one": ("下达 {n} 个工会", "sent to {n} union"),
     "task_status_submitted": ("待确认办结", "submitted"),
     "task_status_cancelled": ("已取消", "cancelled"),
     "ranking": ("督办排名", "Who is lagging"),
