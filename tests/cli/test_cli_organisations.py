@@ -115,3 +115,17 @@ def test_cli_plan_create_registers_an_organisation_named_only_by_older_plans(
     record_legacy_plan(store_url, "老工会")
     made = plan_create(planlog, "老工会")
     assert made["org_registered"] is True and orgs(planlog)["老工会"] is None
+
+
+def test_a_plan_for_a_new_organisation_named_like_an_existing_one_warns_of_a_typo(
+    planlog: Any,
+) -> None:
+    planlog("org", "create", "东城区机械厂工会", "--json")
+    made = planlog(
+        "plan", "create", "--org", "东城机械厂工会", "--year", "2026", "--title", "计划", "--json"
+    )
+    assert made["org_registered"] and made["similar_orgs"] == ["东城区机械厂工会"]
+    other = planlog(
+        "plan", "create", "--org", "西郊医院工会", "--year", "2026", "--title", "计划", "--json"
+    )
+    assert other["similar_orgs"] == []

@@ -8,9 +8,18 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from planlog.cli.common import JsonOption, emit_json, guarded, out_console, parse_id, state
+from planlog.cli.common import (
+    JsonOption,
+    emit_json,
+    err_console,
+    guarded,
+    out_console,
+    parse_id,
+    state,
+)
 from planlog.cli.render import literal
 from planlog.projections.queries import plan_entries
+from planlog.projections.rollup import similar_names
 from planlog.service.app import parse_moment
 from planlog.service.commands import (
     AddSection,
@@ -58,6 +67,10 @@ def create(
     st = state(ctx)
     app = st.app()
     new_org = app.find_organisation(org) is None
+    similar: list[str] = []
+    if new_org:
+        with st.read_models().connect() as conn:
+            similar = similar_names(conn, org)
     # The administrator's door: a missing organisation is registered with the plan.
     plan = app.handle(
         CreatePlan(
@@ -76,6 +89,7 @@ def create(
                 "id": str(plan.id),
                 "org": plan.org,
                 "org_registered": new_org,
+                "similar_orgs": similar,
                 "year": plan.year,
                 "title": plan.title,
             }
@@ -83,7 +97,24 @@ def create(
         return
     if new_org:
         out_console.print(registered_line(plan.org, parent))
+    if similar:
+        err_console.print(similar_warning(plan.org, similar))
     out_console.print(Text.assemble("计划已创建 / plan created: ", (str(plan.id), "bold")))
+
+
+def similar_warning(org: str, similar: list[str]) -> Text:
+    """A new organisation named almost like existing ones: perhaps a typo."""
+    names = "、".join(similar)
+    return Text.assemble(
+        ("注意 / note: ", "bold yellow"),
+        "新登记的 ",
+        literal(org),
+        " 与已有的 ",
+        literal(names),
+        " 相近，是否写错？(named almost like ",
+        literal(", ".join(similar)),
+        ": a typo?)",
+    )
 
 
 @plan_cli.command("list")

@@ -10,6 +10,7 @@ that the kept figures are tested against).
 
 from __future__ import annotations
 
+import difflib
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -180,6 +181,13 @@ def subtree(conn: Connection, root: str) -> list[str]:
     9,000 unions, which row by row cost more than the query."""
     sub = subtree_query(root)
     return list(conn.execute(select(sub.c.name)).scalars().all())
+
+
+def similar_names(conn: Connection, name: str) -> list[str]:
+    """Organisations named almost like `name` (a character missing or changed): what a
+    typo of an existing name looks like, to be asked about before a new one is made."""
+    names = [n for n in org_tree(conn) if n != name]
+    return difflib.get_close_matches(name, names, n=3, cutoff=0.8)
 
 
 def has_below(conn: Connection, name: str) -> bool:
