@@ -231,3 +231,14 @@ def test_the_calendar_leaves_out_the_federations_item_sent_down(planlog: Any) ->
     assert [d["item_id"] for d in planlog("calendar", "--org", CITY, "--json")] == [item_id]
     planlog("task", "send", item_id, "--to", EAST, "--json")
     assert planlog("calendar", "--org", CITY, "--json") == []  # the unions' copies carry it
+
+
+def test_a_dry_run_says_what_a_send_would_do_and_records_nothing(planlog: Any) -> None:
+    item_id = _federation(planlog)
+    preview = planlog("task", "send", item_id, "--to", EAST, "--dry-run", "--json")
+    assert (preview["copies"], preview["dry_run"]) == (2, True)
+    status = planlog("task", "status", preview["task_id"], "--json", expect_exit=1)
+    assert status["error"]["code"] == "not_found"  # no task was recorded
+    sent = planlog("task", "send", item_id, "--to", EAST, "--json")
+    assert (sent["copies"], sent["dry_run"]) == (2, False)
+    assert preview["past_due"] == sent["past_due"]  # the warning comes before the send

@@ -43,6 +43,14 @@ def send(
         list[str],
         typer.Option("--to", help="A federation or district; every union below it gets a copy."),
     ],
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Say how many unions would get a copy and which deadlines have passed; "
+            "record nothing (预览).",
+        ),
+    ] = False,
     json_out: bool = JsonOption,
 ) -> None:
     """Send an item of a federation's plan to every union below the organisations --to."""
@@ -50,13 +58,23 @@ def send(
     with st.read_models().connect() as conn:
         parents = org_parents(conn)
     sent = st.app().handle(
-        SendTask(item_id=parse_id(item_id, "item id"), to=to, parents=parents, actor=st.actor)
+        SendTask(
+            item_id=parse_id(item_id, "item id"),
+            to=to,
+            parents=parents,
+            actor=st.actor,
+            dry_run=dry_run,
+        )
     )
     if json_out:
         emit_json(sent.document())
         return
+    n = sent.copies
     out_console.print(
-        f"任务 {sent.task_id} 已下达至 {sent.copies} 个工会（sent to {sent.copies} union(s)）"
+        f"预览：将下达至 {n} 个工会，未记录任何内容（dry run: {n} union{'s' if n != 1 else ''} "
+        "would get a copy; nothing recorded）"
+        if sent.dry_run
+        else f"任务 {sent.task_id} 已下达至 {n} 个工会（sent to {n} union{'s' if n != 1 else ''}）"
     )
     if sent.reason:
         out_console.print(literal(sent.reason))

@@ -593,8 +593,10 @@ class PlanlogApp(Application[UUID]):
         batch_size: int | None = None,
     ) -> TaskSent:
         """Send an item of a federation's plan down to the unions below `to`."""
-        extra = {} if batch_size is None else {"batch_size": batch_size}
-        return self.handle(SendTask(item_id=item_id, to=to, parents=parents, actor=actor, **extra))
+        command = SendTask(item_id=item_id, to=to, parents=parents, actor=actor)
+        if batch_size is not None:
+            command = replace(command, batch_size=batch_size)
+        return self.handle(command)
 
     def adjust_task(
         self,

@@ -699,6 +699,8 @@ class TaskSent:
     #: the task's open deadlines already past when it was sent (ISO dates): every copy
     #: made now is overdue from the start, and chased at once
     past_due: tuple[str, ...] = ()
+    #: a preview (`SendTask.dry_run`): `copies` would be made, nothing was recorded
+    dry_run: bool = False
 
     def document(self) -> dict[str, Any]:
         """What the CLI's --json and the API answer."""
@@ -708,6 +710,7 @@ class TaskSent:
             "already": self.already,
             "reason": self.reason,
             "past_due": list(self.past_due),
+            "dry_run": self.dry_run,
         }
 
 
@@ -722,6 +725,9 @@ class SendTask(Command[TaskSent]):
     parents: Mapping[str, str | None]
     actor: str
     batch_size: int = TASK_BATCH
+    #: decide as a send would (which unions, which deadlines already past) and record
+    #: nothing: what a chair checks before the copies go out
+    dry_run: bool = False
 
     def __post_init__(self) -> None:
         self._check("to", tuple(self.to) if not isinstance(self.to, str) else self.to)

@@ -693,6 +693,12 @@ def send_task(app: PlanlogApp, c: SendTask) -> TaskSent:
         found = app.find_task(task_id)
         return found if found is not None else FederationTask.send(source, plan, actor=c.actor)
 
+    today = app.today()
+    past_due = tuple(
+        o.due.isoformat()
+        for o in source.ordered_occurrences()
+        if o.status not in FINISHED and o.due < today
+    )
     with app.recording():
         task = current_task()
         wanted = task.unions_below_targets(c.to, c.parents)
@@ -702,7 +708,17 @@ def send_task(app: PlanlogApp, c: SendTask) -> TaskSent:
                 # A task nobody receives would take the item off its own union's counts
                 # and reminders while no union works on it: refused, nothing recorded.
                 raise RuleViolation(source.id, "no_union_below", _no_union_below(c.to))
-            app.save_all(task)
+            if not c.dry_run:
+                app.save_all(task)
+    if c.dry_run:
+        return TaskSent(
+            task_id=task_id,
+            copies=len(unions),
+            already=len(wanted) - len(unions),
+            reason=_nothing_sent(c.to, wanted, len(unions)),
+            past_due=past_due if unions else (),
+            dry_run=True,
+        )
     plans, made = _union_plans(app, unions, plan.year, c.actor)
     copied = 0
     for batch in _batches(unions, c.batch_size):
@@ -718,19 +734,13 @@ def send_task(app: PlanlogApp, c: SendTask) -> TaskSent:
                 return len(copies)
 
         copied += _retrying(attempt)
-    today = app.today()
-    past_due = [
-        o.due.isoformat()
-        for o in source.ordered_occurrences()
-        if o.status not in FINISHED and o.due < today
-    ]
     return TaskSent(
         task_id=task_id,
         copies=copied,
         plans_created=made,
         already=len(wanted) - len(unions),
         reason=_nothing_sent(c.to, wanted, copied),
-        past_due=tuple(past_due) if copied else (),
+        past_due=past_due if copied else (),
     )
 
 

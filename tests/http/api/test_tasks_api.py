@@ -29,6 +29,16 @@ def test_send_answers_the_task_and_how_many_unions_got_a_copy(api: Api) -> None:
     assert (again.json()["task_id"], again.json()["copies"]) == (sent.json()["task_id"], 0)
 
 
+def test_a_dry_run_send_answers_what_it_would_do_and_records_nothing(api: Api) -> None:
+    _, item_id = _city_task(api)
+    body = {"to": [DISTRICT], "dry_run": True}
+    preview = api.post(f"/api/v1/items/{item_id}/send", "city_chair", json=body)
+    assert preview.status_code == 200, preview.text
+    assert (preview.json()["copies"], preview.json()["dry_run"]) == (2, True)
+    task = api.get(f"/api/v1/tasks/{preview.json()['task_id']}", "city_chair")
+    assert task.status_code == 404, task.text
+
+
 def test_a_send_that_copies_nothing_says_why(api: Api) -> None:
     _, item_id = _city_task(api)
     api.post(f"/api/v1/items/{item_id}/send", "city_chair", json={"to": [DISTRICT]})

@@ -87,6 +87,8 @@ def test_a_federation_chair_sends_a_task_and_reads_who_is_lagging(
     page = _page(browser, federation, "city_chair")
     page.goto(f"{federation.base}/items/{federation.item}/send")
     expect(page.get_by_role("heading", name=re.compile("下达任务"))).to_be_visible()
+    # its deadline has passed: the chair is told before sending, not only after
+    expect(page.locator("#past-due-before")).to_contain_text("各工会的副本一收到即已逾期")
     page.get_by_label(EAST).check()
     _shot(page, "federation-send")
     page.get_by_role("button", name="下达").click()

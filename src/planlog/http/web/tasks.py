@@ -50,7 +50,10 @@ def send_form(request: Request, item_id: UUID, svc: ServicesDep, session: Sessio
     with svc.fresh().connect() as conn:
         parents = org_parents(conn)
         task_id = task_of_item(conn, str(item.id))
+        # said before the send, not only after it: the copies would start overdue
+        past_due = [] if task_id else past_deadlines(conn, str(item.id), svc.app.today())
     context = {
+        "past_due": past_due,
         "item": item,
         "plan": {"id": str(plan.id), "title": plan.title, "org": plan.org, "year": plan.year},
         "targets": [t for t in _targets(parents, plan.org, who.scope) if t != plan.org],

@@ -31,6 +31,9 @@ class SendBody(Body):
     to: list[Annotated[str, Field(min_length=1, max_length=NAME_MAX)]] = Field(
         min_length=1, max_length=MAX_TARGETS, examples=[["某区总工会"]]
     )
+    dry_run: bool = Field(
+        default=False, description="say what the send would do (copies, past_due); record nothing"
+    )
 
 
 class AdjustBody(Body):
@@ -52,7 +55,11 @@ def send_task(item_id: UUID, body: SendBody, svc: ServicesDep, who: Sender) -> d
         who.require_own_org(target)
     with svc.fresh().connect() as conn:
         parents = org_parents(conn)
-    sent = svc.app.handle(SendTask(item_id=item_id, to=body.to, parents=parents, actor=who.actor))
+    sent = svc.app.handle(
+        SendTask(
+            item_id=item_id, to=body.to, parents=parents, actor=who.actor, dry_run=body.dry_run
+        )
+    )
     return sent.document()
 
 
