@@ -56,6 +56,13 @@ def test_request_reject_without_a_reason_is_refused(planlog: Any) -> None:
     assert rejected["request"]["status"] == "rejected"
 
 
+def test_policy_prints_a_table_a_person_reads(planlog: Any) -> None:
+    plan, _ = _plan_and_item(planlog)
+    shown = planlog("plan", "policy", plan, "--lead-days", "7,1")
+    assert "lead_days" in shown and "7, 1" in shown
+    assert "{" not in shown and "None" not in shown  # not a Python dict
+
+
 def test_policy_sign_off_makes_complete_submit_then_confirm_closes(planlog: Any) -> None:
     plan, item = _plan_and_item(planlog)
     assert planlog("plan", "policy", plan, "--sign-off", "--json")["sign_off"] is True

@@ -229,8 +229,22 @@ def policy(
     effective = ReminderPolicy.from_dict(current).to_dict()
     if json_out:
         emit_json(effective)
-    else:
-        out_console.print(effective)
+        return
+    table = Table("规则 setting", "值 value")
+    for key, value in effective.items():
+        table.add_row(key, literal(_policy_value(value)))
+    out_console.print(table)
+
+
+def _policy_value(value: object) -> str:
+    """A policy value as a person reads it: a list as "7, 1", none as "—", yes or no."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "是 yes" if value else "否 no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def _days(text: str) -> list[object]:
