@@ -83,6 +83,11 @@ def t(key: str, language: str | None = None) -> str:
     return pair[1] if (language or lang()) == "en" else pair[0]
 
 
+def count_of(n: int, noun: str) -> str:
+    """An English count with its noun in the right number: "1 union", "3 unions"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def delivery_status(status: str, language: str | None = None) -> str:
     """An outbox status (`planlog.projections.outbox`) in words; an unknown one as stored."""
     words = t(f"delivery_{status}", language)

@@ -371,7 +371,7 @@ def test_a_digest_is_worded_in_chinese_then_english_with_one_sign_in_link() -> N
         "2. 东二工会：逾期 1 项，完成率 75%",
         "……另有 3 个工会有逾期事项",
         "",
-        "Weekly digest 2026-W29 for 刘主席: 5 union(s) of 东区总工会 have overdue work.",
+        "Weekly digest 2026-W29 for 刘主席: 5 unions of 东区总工会 with overdue work.",
         "查看督办排名（一次性登录链接） / The ranking (one-time sign-in link):",
         f"{SITE}/login/link?code=c",
     ]
@@ -394,7 +394,7 @@ def test_a_group_digest_mentions_its_chairs_and_links_the_plain_ranking_page() -
         "@13800000001 @zhangfu",
         "1. 东一工会：逾期 2 项，完成率 0%",
         "",
-        "Weekly digest 2026-W29 for 刘主席, 张副主席: 1 union(s) of 东区总工会 have overdue work.",
+        "Weekly digest 2026-W29 for 刘主席, 张副主席: 1 union of 东区总工会 with overdue work.",
         "查看督办排名 / The ranking:",
         f"{SITE}/orgs/%E4%B8%9C%E5%8C%BA%E6%80%BB%E5%B7%A5%E4%BC%9A/rollup",
     ]

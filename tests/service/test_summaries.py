@@ -93,7 +93,7 @@ def test_a_digest_to_registered_chairs_names_them_in_both_languages() -> None:
         "发出 2026-W29 督办周报（3 个工会滞后），致 刘主席、张副主席"
     )
     assert summarise("Organisation.DigestIssued", issued, "en") == (
-        "Issued the 2026-W29 laggard digest (3 union(s) behind), to 刘主席, 张副主席"
+        "Issued the 2026-W29 laggard digest (3 unions behind), to 刘主席, 张副主席"
     )
 
 
@@ -103,7 +103,7 @@ def test_a_digest_without_a_registered_chair_says_it_went_to_the_organisation() 
         "发出 2026-W29 督办周报（1 个工会滞后），未登记主席，发至本组织的通知渠道"
     )
     assert summarise("Organisation.DigestIssued", issued, "en") == (
-        "Issued the 2026-W29 laggard digest (1 union(s) behind), "
+        "Issued the 2026-W29 laggard digest (1 union behind), "
         "to the organisation's channels: no chair is registered"
     )
 
@@ -118,5 +118,5 @@ def test_a_version_1_digest_names_whom_it_greeted_without_claiming_no_chair_was_
         "发出 2026-W29 督办周报（1 个工会滞后），致 刘主席"
     )
     assert summarise("Organisation.DigestIssued", issued, "en") == (
-        "Issued the 2026-W29 laggard digest (1 union(s) behind), to 刘主席"
+        "Issued the 2026-W29 laggard digest (1 union behind), to 刘主席"
     )

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from planlog.display import printable
-from planlog.i18n import lang, t
+from planlog.i18n import count_of, lang, t
 
 #: each light a symbol of its own, as the web board has them: colour alone is lost in a
 #: log, a pasted message, a printout or a colour-blind reader's terminal
@@ -48,7 +48,7 @@ def light_text(status: str) -> Text:
 def sent_text(sent: dict[str, Any]) -> Text:
     """An item sent down (任务下达): to how many unions, and how their copies stand."""
     copies = sent["copies"]
-    line = f"下达 {copies} 个工会" if lang() == "zh" else f"sent to {copies} union(s)"
+    line = f"下达 {copies} 个工会" if lang() == "zh" else f"sent to {count_of(copies, 'union')}"
     counts = " · ".join(
         f"{t(key if key != 'open' else 'not_due_yet')} {sent[key]}"
         for key in ("done", "overdue", "open")

@@ -52,6 +52,7 @@ from planlog.domain.clock import PLAN_TZ
 from planlog.domain.errors import ConcurrencyConflict, PlanlogError, RuleViolation
 from planlog.domain.organisation import CHAIRS_MAX
 from planlog.domain.person import responsible_names
+from planlog.i18n import count_of
 from planlog.projections.digests import UNIT_RECIPIENT, digest_outbox
 from planlog.projections.outbox import (
     NO_CHANNEL,
@@ -185,7 +186,9 @@ def digest_text(
         lines.append(f"……另有 {more} 个工会有逾期事项")
     lines.append("")
     whom = f" for {', '.join(to)}" if to else ""
-    lines.append(f"Weekly digest {week}{whom}: {count} union(s) of {org} have overdue work.")
+    lines.append(
+        f"Weekly digest {week}{whom}: {count_of(count, 'union')} of {org} with overdue work."
+    )
     if link:  # once, in both languages: a sign-in link is one link, used once
         zh, en = ("（一次性登录链接）", " (one-time sign-in link)") if sign_in else ("", "")
         lines.append(f"查看督办排名{zh} / The ranking{en}:")

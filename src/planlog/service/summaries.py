@@ -17,6 +17,7 @@ from planlog.domain.organisation import Organisation
 from planlog.domain.person import Person
 from planlog.domain.registry import ImportedDocument, PlanIndex, PlanIndexOrigin, PlanRegistry
 from planlog.domain.task import FederationTask
+from planlog.i18n import count_of
 
 Summary = Callable[[dict[str, Any]], str]
 
@@ -261,7 +262,7 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
     ),
     event_name(FederationTask.CopiesMade): (
         lambda d: f"任务下达至 {len(d.get('copies') or {})} 个工会",
-        lambda d: f"Task copied to {len(d.get('copies') or {})} union(s)",
+        lambda d: f"Task copied to {count_of(len(d.get('copies') or {}), 'union')}",
     ),
     event_name(FederationTask.ScheduleAdjusted): (
         lambda d: "上级调整任务时限为 " + _dates(d, "、", "至"),
@@ -285,7 +286,7 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
             f"发出 {d.get('week')} 督办周报（{_behind(d)} 个工会滞后），" + _digest_to(d, "zh")
         ),
         lambda d: (
-            f"Issued the {d.get('week')} laggard digest ({_behind(d)} union(s) behind), "
+            f"Issued the {d.get('week')} laggard digest ({count_of(_behind(d), 'union')} behind), "
             + _digest_to(d, "en")
         ),
     ),
