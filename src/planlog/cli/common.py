@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from planlog.cli.render import literal
 from planlog.domain.errors import PlanlogError
 from planlog.i18n import t
-from planlog.projections.ids import SHORTEST, ids_starting_with, is_id_prefix
+from planlog.projections.ids import KINDS, SHORTEST, ids_starting_with, is_id_prefix
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import PlanlogApp
 from planlog.service.outcomes import Outcome, outcome
@@ -128,14 +128,6 @@ _ID_WORDS = {
 }
 
 
-#: a kind of id in words, Chinese and English (for a prefix of the wrong kind)
-_KIND_WORDS = {
-    "plan": ("计划编号", "a plan id"),
-    "item": ("事项编号", "an item id"),
-    "task": ("任务编号", "a task id"),
-    "person": ("人员编号", "a person id"),
-}
-
 #: what an id names → the kinds of id a prefix of it is looked up among
 _ID_KINDS = {
     "item id": ("item",),
@@ -162,7 +154,7 @@ def parse_id(text: str, what: str = "id") -> UUID:
         with current.read_models().connect() as conn:
             found = ids_starting_with(conn, cleaned, kinds)
             # none of the kind asked: say so if it starts an id of another kind
-            elsewhere = [] if found else [k for k in _KIND_WORDS if k not in kinds]
+            elsewhere = [] if found else [k for k in KINDS if k not in kinds]
             other = next((k for k in elsewhere if ids_starting_with(conn, cleaned, (k,))), None)
         if len(found) == 1:
             return UUID(found[0])
@@ -173,9 +165,10 @@ def parse_id(text: str, what: str = "id") -> UUID:
                 f"（{text!r} is the start of several {what}s: {listed}; type more of it）"
             )
         if other is not None:
-            zh, en = _KIND_WORDS[other]
+            kind = f"{other} id"  # the name _ID_WORDS and the messages use
             raise PlanlogError(
-                f"以“{text}”开头的是{zh}，不是{word}（{text!r} starts {en}, not a {what}）"
+                f"以“{text}”开头的是{_ID_WORDS[kind]}，不是{word}"
+                f"（{text!r} starts {kind}s, not {what}s）"
             )
         raise PlanlogError(f"没有以“{text}”开头的{word}（no {what} starts with {text!r}）")
     raise PlanlogError(

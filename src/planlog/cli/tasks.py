@@ -12,7 +12,7 @@ from planlog.cli.common import JsonOption, emit_json, guarded, out_console, pars
 from planlog.cli.common import state as cli_state
 from planlog.cli.render import literal
 from planlog.domain.errors import NotFound
-from planlog.i18n import lang, t
+from planlog.i18n import count_of, lang, t
 from planlog.projections.queries import evaluation_day
 from planlog.projections.tasks import org_parents, task_status
 from planlog.service.app import parse_moment
@@ -71,10 +71,10 @@ def send(
         return
     n = sent.copies
     out_console.print(
-        f"预览：将下达至 {n} 个工会，未记录任何内容（dry run: {n} union{'s' if n != 1 else ''} "
+        f"预览：将下达至 {n} 个工会，未记录任何内容（dry run: {count_of(n, 'union')} "
         "would get a copy; nothing recorded）"
         if sent.dry_run
-        else f"任务 {sent.task_id} 已下达至 {n} 个工会（sent to {n} union{'s' if n != 1 else ''}）"
+        else f"任务 {sent.task_id} 已下达至 {n} 个工会（sent to {count_of(n, 'union')}）"
     )
     if sent.reason:
         out_console.print(literal(sent.reason))

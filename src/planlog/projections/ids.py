@@ -27,6 +27,9 @@ _COLUMNS: dict[str, Column[str]] = {
     "person": people.c.id,
 }
 
+#: every kind of id a prefix may name
+KINDS = tuple(_COLUMNS)
+
 _PREFIX = re.compile(r"[0-9a-f][0-9a-f-]*")
 
 
