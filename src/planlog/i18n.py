@@ -56,6 +56,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "not_found": ("未找到", "not found"),
     # refusals of a value or a document (PlanlogError.code)
     "invalid_value": ("内容不合规", "invalid value"),
+    "invalid_id": ("编号无效", "invalid id"),
+    "ambiguous_id": ("编号不唯一", "ambiguous id"),
     "invalid_schedule": ("时限不合规", "invalid schedule"),
     "document_refused": ("文件被拒绝", "document refused"),
     "too_large": ("内容过大", "too large"),

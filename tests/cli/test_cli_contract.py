@@ -157,6 +157,7 @@ def test_unknown_plan_id_is_refused(planlog: Any) -> None:
         "item", "add", "not-a-uuid", "--title", "x", "--due", "2026-03-25", "--json", expect_exit=1
     )
     assert "not-a-uuid" in refused["error"]["message"]
+    assert refused["error"]["code"] == "invalid_id"
 
 
 def test_installed_entry_point_runs(tmp_path: Path) -> None:
@@ -190,6 +191,7 @@ def test_a_plan_or_item_is_named_by_the_first_characters_of_its_id(planlog: Any)
     # an id kind's own prefix only: an item's is no plan's
     refused = planlog("plan", "show", item["id"][:8], "--json", expect_exit=1)
     assert "是事项编号" in refused["error"]["message"]  # it says whose id it is
+    assert refused["error"]["code"] == "not_found"
     planlog("workload", "--plan", item["id"][:8], "--json", expect_exit=1)
 
 
@@ -208,9 +210,19 @@ def test_an_id_prefix_of_several_ids_is_refused_naming_them(planlog: Any, store_
         store.close()
     refused = planlog("board", "abcd", "--json", expect_exit=1)
     assert all(twin in refused["error"]["message"] for twin in twins)
+    assert refused["error"]["code"] == "ambiguous_id"
+    assert refused["error"]["matches"] == twins
     # shorter than four characters names too many to be meant: not looked up
     short = planlog("board", "abc", "--json", expect_exit=1)
     assert "UUID" in short["error"]["message"]
+    assert short["error"]["code"] == "invalid_id"
+
+
+def test_an_id_prefix_that_starts_no_id_is_not_found(planlog: Any) -> None:
+    new_plan(planlog)
+    refused = planlog("board", "ffffeeee", "--json", expect_exit=1)
+    assert refused["error"]["code"] == "not_found"
+    assert refused["error"]["id"] == "ffffeeee"
 
 
 def test_parse_deadline_json_contract(planlog: Any) -> None:

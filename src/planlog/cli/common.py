@@ -20,7 +20,7 @@ from rich.text import Text
 from sqlalchemy import Engine
 
 from planlog.cli.render import literal
-from planlog.domain.errors import PlanlogError
+from planlog.domain.errors import NotFound, PlanlogError
 from planlog.i18n import t
 from planlog.projections.ids import KINDS, SHORTEST, ids_starting_with, is_id_prefix
 from planlog.projections.runner import ReadModelRunner
@@ -160,21 +160,38 @@ def parse_id(text: str, what: str = "id") -> UUID:
             return UUID(found[0])
         if found:
             listed = ", ".join(found)
-            raise PlanlogError(
+            raise AmbiguousId(
                 f"以“{text}”开头的{word}不止一个：{listed}，请多输入几位"
-                f"（{text!r} is the start of several {what}s: {listed}; type more of it）"
+                f"（{text!r} is the start of several {what}s: {listed}; type more of it）",
+                id=text,
+                matches=found,
             )
         if other is not None:
             kind = f"{other} id"  # the name _ID_WORDS and the messages use
-            raise PlanlogError(
+            raise NotFound(
                 f"以“{text}”开头的是{_ID_WORDS[kind]}，不是{word}"
-                f"（{text!r} starts {kind}s, not {what}s）"
+                f"（{text!r} starts {kind}s, not {what}s）",
+                id=text,
+                kind=kind,
             )
-        raise PlanlogError(f"没有以“{text}”开头的{word}（no {what} starts with {text!r}）")
-    raise PlanlogError(
+        raise NotFound(f"没有以“{text}”开头的{word}（no {what} starts with {text!r}）", id=text)
+    raise InvalidId(
         f"“{text}”不是有效的{word}（{text!r} is not a valid {what} (a UUID or its first "
-        f"{SHORTEST} or more characters)）"
+        f"{SHORTEST} or more characters)）",
+        id=text,
     )
+
+
+class InvalidId(PlanlogError):
+    """Text that is neither an id nor the start of one (JSON code `invalid_id`)."""
+
+    code = "invalid_id"
+
+
+class AmbiguousId(PlanlogError):
+    """The start of more than one id: the refusal lists them (`matches`)."""
+
+    code = "ambiguous_id"
 
 
 def parse_date(text: str, what: str = "date") -> date:

@@ -34,6 +34,7 @@ _BY_CODE = {
     "precondition_failed": Outcome.STALE,
     "too_large": Outcome.TOO_LARGE,
     "invalid_value": Outcome.INVALID,
+    "invalid_id": Outcome.INVALID,
     "unauthorized": Outcome.UNAUTHORIZED,
     "forbidden": Outcome.FORBIDDEN,
 }
