@@ -199,14 +199,19 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "person": ("人员", "Person"),
     "kind": ("类型", "Kind"),
     "any_item": ("全部事项", "Every item"),
-    "page_of": ("第 {page}/{pages} 页，共 {total} 条", "page {page} of {pages}, {total} rows"),
+    "page_of": ("第 {page}/{pages} 页，共 {n} 条", "page {page} of {pages}, {n} rows"),
+    "page_of_one": ("第 {page}/{pages} 页，共 {n} 条", "page {page} of {pages}, {n} row"),
     "rows_shown": ("第 {first}–{last} 条", "rows {first}–{last}"),
     "prev_page": ("上一页", "Previous page"),
     "next_page": ("下一页", "Next page"),
     "chain": ("审计链", "Audit chain"),
     "chain_ok": (
-        "完整：已校验 {checked} 个事件，未发现改动。",
-        "Intact: {checked} events checked, nothing altered.",
+        "完整：已校验 {n} 个事件，未发现改动。",
+        "Intact: {n} events checked, nothing altered.",
+    ),
+    "chain_ok_one": (
+        "完整：已校验 {n} 个事件，未发现改动。",
+        "Intact: {n} event checked, nothing altered.",
     ),
     "chain_bad": (
         "发现问题：第 {position} 个事件（{type}）{problem}。",
@@ -214,8 +219,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "chain_head": ("链头", "Head"),
     "chain_unchained": (
-        "另有 {count} 个新事件尚未入链。",
-        "{count} newer events are not chained yet.",
+        "另有 {n} 个新事件尚未入链。",
+        "{n} newer events are not chained yet.",
+    ),
+    "chain_unchained_one": (
+        "另有 {n} 个新事件尚未入链。",
+        "{n} newer event is not chained yet.",
     ),
     "chain_scope": (
         "审计链覆盖所有组织的记录，仅顶级组织的主席和审计可校验。",
@@ -227,11 +236,18 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Only chairs and auditors may verify the chain.",
     ),
     "quarantine_notice": (
-        "以下 {count} 个已记录的事件暂未反映在看板或时间线中：读取模型无法应用，已将其隔离，"
+        "以下 {n} 个已记录的事件暂未反映在看板或时间线中：读取模型无法应用，已将其隔离，"
         "其余事件照常显示。管理员可查看（planlog projections quarantine）、重试或放行。",
-        "{count} recorded events below are not reflected in the board or timeline yet: a read "
+        "{n} recorded events below are not reflected in the board or timeline yet: a read "
         "model could not apply them and set them aside; every other event is shown. An "
         "administrator can list them (planlog projections quarantine), retry or release them.",
+    ),
+    "quarantine_notice_one": (
+        "以下 {n} 个已记录的事件暂未反映在看板或时间线中：读取模型无法应用，已将其隔离，"
+        "其余事件照常显示。管理员可查看（planlog projections quarantine）、重试或放行。",
+        "{n} recorded event below is not reflected in the board or timeline yet: a read "
+        "model could not apply it and set it aside; every other event is shown. An "
+        "administrator can list it (planlog projections quarantine), retry or release it.",
     ),
     "quarantine_status_quarantined": ("无法应用", "could not be applied"),
     "quarantine_status_held": ("等待前一事件", "waiting for an earlier event"),
@@ -308,8 +324,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "plans_n_one": ("{n} 个计划", "{n} plan"),
     "plans_below": (
         "下属 {orgs} 个组织的 {plans} 个计划不在此逐一列出，请看督办排名逐级查看：",
-        "The {plans} plans of {orgs} organisations below are not listed one by one here; "
-        "go down level by level from the ranking:",
+        "Not listed one by one here: the plans of the organisations below (plans: {plans}; "
+        "organisations: {orgs}). Go down level by level from the ranking:",
     ),
     "orgs_cut": (
         "组织较多，此处只列到下一级；各级的工会见其督办排名。",
@@ -628,7 +644,7 @@ _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oc
 def tr(key: str, lang: str = "zh", **values: object) -> str:
     """The page text for `key`; statuses and rules fall back to planlog's own words.
     A count of one takes the key's `_one` form where it has one (English says "1 plan",
-    Chinese has no plural)."""
+    Chinese has no plural): the count a text's noun agrees with is always named `n`."""
     if values.get("n") == 1 and f"{key}_one" in _TEXTS:
         key = f"{key}_one"
     pair = _TEXTS.get(key)
