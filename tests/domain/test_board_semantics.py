@@ -95,3 +95,13 @@ def test_an_item_sent_down_is_sent_not_overdue_and_its_done_work_still_counts() 
         3,
         1,
     )
+
+
+def test_open_deadlines_sent_down_leave_the_plans_completion_to_its_own() -> None:
+    """They are the unions' to meet (the rollup leaves them out too): a plan that sent
+    its tasks down does not read 0 % however far its unions are."""
+    sent, own = quarters(done=0), quarters(done=2)
+    sent.sent = {"task_id": "t", "copies": 2, "done": 2, "submitted": 0, "overdue": 0, "open": 0}
+    board = build_board(PLAN, [], [sent, own], date(2026, 7, 10))
+    assert board["totals"]["occurrences"] == 8
+    assert board["totals"]["percent_done"] == 50  # 2 of its own 4, not 2 of 8

@@ -33,6 +33,7 @@ from planlog.domain.status import (
     days_overdue,
     due_soon_days,
     light,
+    percent_done,
 )
 
 TOTAL_KEYS = ("done", "submitted", "overdue", "due_soon", "open", "in_progress")
@@ -310,7 +311,11 @@ def _totals(counts: Counter[str]) -> dict[str, Any]:
         # open deadlines of items sent down to the unions: their copies carry them
         "sent": counts[SENT],
         "cancelled": counts["cancelled"],
-        "percent_done": round(100 * counts[DONE] / occurrences) if occurrences else 0,
+        # of the deadlines the plan's own organisation is to meet: the open ones of an
+        # item sent down are its unions' (their copies count in their own figures), as
+        # the rollup leaves them out; counted here, a city that sent its tasks down
+        # would read 0 % however far its unions were
+        "percent_done": percent_done(counts[DONE], occurrences - counts[SENT]),
     }
     return result
 

@@ -79,3 +79,9 @@ def days_overdue(status: str, due: date, today: date, done_on: date | None = Non
 
 def occurrence_light(item: PlanItem, occ: Occurrence, today: date) -> str:
     return light(item.occurrence_status(occ), occ.due, today)
+
+
+def percent_done(done: int, occurrences: int) -> int:
+    """Occurrences done, in whole percent of the occurrences (0 without any): the one
+    completion figure of a board, a rollup and a ranking."""
+    return round(100 * done / occurrences) if occurrences else 0

@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from planlog.projections.rollup import FigureCache, add_up, percent_done, read_subtree
+from planlog.domain.status import percent_done
+from planlog.projections.rollup import FigureCache, add_up, read_subtree
 
 
 def rank_key(row: dict[str, Any]) -> tuple[int, int, str]:

@@ -39,7 +39,7 @@ from sqlalchemy.engine import Connection
 
 from planlog.domain.events import event_name
 from planlog.domain.organisation import Organisation
-from planlog.domain.status import DONE, FINISHED, SUBMITTED
+from planlog.domain.status import DONE, FINISHED, SUBMITTED, percent_done
 from planlog.projections.base import ReadModel, metadata, tracking
 from planlog.projections.board import (
     BoardProjection,
@@ -532,11 +532,6 @@ def rollup(
 def add_up(figures: Sequence[Sequence[int]]) -> list[int]:
     """Organisations' figures summed figure by figure (a subtree's total)."""
     return [sum(column) for column in zip(*figures, strict=True)]
-
-
-def percent_done(done: int, occurrences: int) -> int:
-    """Occurrences done, in whole percent of the occurrences (0 without any)."""
-    return round(100 * done / occurrences) if occurrences else 0
 
 
 def _as_figures(counts: Sequence[int]) -> dict[str, Any]:
