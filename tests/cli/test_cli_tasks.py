@@ -42,6 +42,17 @@ def test_task_status_lists_each_union_s_copy(planlog: Any) -> None:
     assert all(set(u) >= {"org", "status", "item_id"} for u in status["unions"])
 
 
+def test_an_items_history_lists_the_send_of_its_task(planlog: Any) -> None:
+    item_id = _federation(planlog)
+    sent = planlog("task", "send", item_id, "--to", EAST, "--json")
+    history = planlog("history", item_id, "--json")
+    assert [e["type"] for e in history if "sent_as" not in e] == ["Planned"]
+    task = [e for e in history if "sent_as" in e]
+    assert {e["sent_as"] for e in task} == {sent["task_id"]}
+    assert [e["type"] for e in task] == ["Sent", "CopiesMade"]
+    assert "任务 task" in planlog("history", item_id[:8])  # the table marks them
+
+
 def test_a_union_cannot_move_its_copy_but_the_federation_can(planlog: Any) -> None:
     sent = planlog("task", "send", _federation(planlog), "--to", EAST, "--json")
     copy = planlog("task", "status", sent["task_id"], "--json")["unions"][0]["item_id"]

@@ -109,18 +109,21 @@ def root(
 @app.command("history")
 @guarded
 def history(ctx: typer.Context, aggregate_id: str, json_out: bool = JsonOption) -> None:
-    """Every recorded change of an item or plan: what, who, when, why."""
+    """Every recorded change of an item or plan: what, who, when, why (an item's
+    includes the task it was sent down as)."""
     entries = state(ctx).app().history(parse_id(aggregate_id))
     if json_out:
         emit_json(entries)
         return
     table = Table("v", "时间 recorded", "人 actor", "事件 type", "原因 reason")
     for e in entries:
+        # an item's history holds the changes of the task it was sent down as: marked
+        task = f"任务 task {e['sent_as'][:8]}: " if "sent_as" in e else ""
         table.add_row(
             str(e["version"]),
             e["recorded_at"][:19],
             literal(e["actor"]),
-            literal(e["type"]),
+            literal(task + e["type"]),
             literal(e["reason"]),
         )
     out_console.print(table)

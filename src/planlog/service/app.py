@@ -33,7 +33,7 @@ from planlog.domain.registry import (
     document_id,
     plan_index_id,
 )
-from planlog.domain.task import FederationTask
+from planlog.domain.task import FederationTask, task_id_for
 from planlog.service import handlers
 from planlog.service.batch_read import stored_events
 from planlog.service.commands import (
@@ -776,10 +776,20 @@ class PlanlogApp(Application[UUID]):
         return aggregate
 
     def history(self, aggregate_id: UUID) -> list[dict[str, Any]]:
-        """Every recorded change: what, who, when, why — oldest first."""
+        """Every recorded change: what, who, when, why — oldest first.
+
+        An item sent down as a task (任务下达) has the task's changes in its history too,
+        each marked `sent_as` with the task's id (`task_id` is a copy's own field): the
+        send, the copies made, the deadlines moved belong to the task's own record, yet
+        an auditor reads them as what became of the item (`planlog history ITEM`, the
+        item page)."""
         entries = [event_record(e) for e in self.events.get(aggregate_id)]
         if not entries:
             raise NotFound(f"nothing recorded for id {aggregate_id}", id=str(aggregate_id))
+        task_id = task_id_for(aggregate_id)
+        sent = [{**event_record(e), "sent_as": str(task_id)} for e in self.events.get(task_id)]
+        if sent:
+            entries = sorted(entries + sent, key=lambda e: e["recorded_at"])
         return entries
 
 

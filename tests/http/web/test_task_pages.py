@@ -49,6 +49,13 @@ def test_the_board_filters_to_the_items_sent_down(web: Web) -> None:
     assert f'data-item="{kept.id}"' not in page.text
 
 
+def test_the_item_page_s_history_shows_the_send_of_its_task(web: Web) -> None:
+    _, item_id, _ = _sent(web)
+    client = web.login("city_chair")
+    page = client.get(f"/items/{item_id}").text
+    assert "下达任务“安全生产月”" in page and "任务下达至 1 个工会" in page
+
+
 def test_the_task_page_calls_an_open_copy_not_due_yet(web: Web) -> None:
     _, _, task_id = _sent(web)
     client = web.login("city_chair")

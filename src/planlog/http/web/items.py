@@ -23,6 +23,7 @@ from planlog.domain.errors import PlanlogError
 from planlog.domain.evidence import IMAGE_TYPES
 from planlog.domain.model import PlanItem
 from planlog.domain.status import FINISHED, SUBMITTED
+from planlog.domain.task import FederationTask
 from planlog.domain.values import TYPED_EVIDENCE_MAX, TYPED_NOTE_MAX, TYPED_REASON_MAX
 from planlog.http.deps import Services, ServicesDep
 from planlog.http.downloads import evidence_download, evidence_thumbnail
@@ -69,7 +70,9 @@ def history_rows(
     for entry in entries:
         if until is not None and datetime.fromisoformat(entry["recorded_at"]) > until:
             continue
-        rows.append({**entry, "summary": summarise_history(PlanItem, entry, language)})
+        # the task it was sent down as has its own events (`PlanlogApp.history`)
+        kind = FederationTask if "sent_as" in entry else PlanItem
+        rows.append({**entry, "summary": summarise_history(kind, entry, language)})
     return rows[::-1]
 
 
