@@ -129,3 +129,16 @@ def test_a_plan_for_a_new_organisation_named_like_an_existing_one_warns_of_a_typ
         "plan", "create", "--org", "西郊医院工会", "--year", "2026", "--title", "计划", "--json"
     )
     assert other["similar_orgs"] == []
+
+
+def test_org_list_prints_the_tree_each_organisation_under_its_parent(planlog: Any) -> None:
+    planlog("org", "create", "市总工会", "--json")
+    planlog("org", "create", "东区总工会", "--parent", "市总工会", "--json")
+    planlog("org", "create", "东一工会", "--parent", "东区总工会", "--chair", "李主席", "--json")
+    lines = [line for line in planlog("org", "list").splitlines() if line.strip()]
+    names = ["市总工会", "东区总工会", "东一工会"]
+    found = [next(i for i, line in enumerate(lines) if name in line) for name in names]
+    assert found == sorted(found)  # parent before child
+    indents = [lines[i].index(name) for i, name in zip(found, names, strict=True)]
+    assert indents == sorted(indents) and len(set(indents)) == 3  # each deeper
+    assert "李主席" in lines[found[2]]

@@ -15,7 +15,7 @@ from planlog.cli.render import literal, progress_bar
 from planlog.domain.errors import PlanlogError
 from planlog.projections.queries import evaluation_day
 from planlog.projections.ranking import ranking
-from planlog.projections.rollup import org_tree, rollup
+from planlog.projections.rollup import org_tree, outline, rollup
 from planlog.service.app import parse_moment
 from planlog.service.commands import AppointChair, MoveOrganisation, RegisterOrganisation
 from planlog.service.views import org_view
@@ -82,15 +82,21 @@ def chair(
 @org_cli.command("list")
 @guarded
 def list_orgs(ctx: typer.Context, json_out: bool = JsonOption) -> None:
-    """Every organisation with its parent."""
+    """Every organisation, as a tree: each under its parent, with its chair."""
     with state(ctx).read_models().connect() as conn:
         tree = org_tree(conn)
-    nodes = sorted(tree.values(), key=lambda n: n["org"])
     if json_out:
-        emit_json(nodes)
+        emit_json(sorted(tree.values(), key=lambda n: n["org"]))
         return
-    for node in nodes:
-        out_console.print(_with_parent(node["org"], node["parent"]))
+    branches: list[Tree] = []  # the open branch at each depth
+    top = Tree("组织 organisations", hide_root=True, guide_style="dim")
+    for depth, name in outline(tree):
+        label = literal(name)
+        if chair := tree[name]["chair"]:
+            label.append("  主席 chair: ", style="dim").append_text(literal(chair))
+        del branches[depth:]
+        branches.append((branches[-1] if branches else top).add(label))
+    out_console.print(top)
 
 
 def _with_parent(name: str, parent: str | None) -> Text:

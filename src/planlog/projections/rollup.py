@@ -166,6 +166,30 @@ def _walk(children: dict[str | None, list[str]], root: str) -> list[str]:
     return found
 
 
+def outline(tree: dict[str, dict[str, Any]]) -> list[tuple[int, str]]:
+    """Every organisation of `tree` as (depth, name), each under its parent, siblings in
+    name order: the tree as a listing prints it. An organisation no root leads to (a
+    parent cycle, which the domain refuses) is listed at the top all the same."""
+    children = _children(tree)
+    listed: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    roots = children.get(None, [])
+    for root in roots + sorted(set(tree) - set(_walk_all(children, roots))):
+        stack = [(0, root)]
+        while stack:
+            depth, name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            listed.append((depth, name))
+            stack.extend((depth + 1, kid) for kid in reversed(children.get(name, [])))
+    return listed
+
+
+def _walk_all(children: dict[str | None, list[str]], roots: list[str]) -> list[str]:
+    return [name for root in roots for name in _walk(children, root)]
+
+
 def subtree_query(root: str) -> CTE:
     """`root` and every registered organisation below it, by following `parent` down
     from `root` (its index): the cost follows the subtree, not the federation. UNION, not
