@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import orjson
@@ -329,8 +330,17 @@ def _occurrences(data: list[dict[str, Any]]) -> dict[str, _Occ]:
     return {o["due"]: _Occ(o["due"], o.get("opens")) for o in data}
 
 
-def wake_at(policy: ReminderPolicy, due: str, opens: str | None, keys: list[str]) -> int | None:
-    """Epoch seconds from which the next reminder of an open occurrence can be due."""
+@lru_cache(maxsize=8192)
+def wake_at(
+    policy: ReminderPolicy, due: str, opens: str | None, keys: tuple[str, ...]
+) -> int | None:
+    """Epoch seconds from which the next reminder of an open occurrence can be due.
+
+    Remembered: a federation's unions share their deadlines (month ends, the same task's
+    copies) and mostly the default policy, so a busy pass's reminders wake few distinct
+    moments, and working each out walks the policy's reminders and the holiday table
+    (a third of the catch-up of a busy pass's events). Pure: the same arguments, the
+    same moment."""
     nominal = next_nominal(
         policy, date.fromisoformat(due), date.fromisoformat(opens) if opens else None, keys
     )
@@ -361,7 +371,7 @@ def _row(item: _Item, occ: _Occ, policy: ReminderPolicy) -> dict[str, Any]:
         "task_source": item.task_source,
         "issued_keys": orjson.dumps(keys).decode(),
         "version": item.version,
-        "wake_at": wake_at(policy, occ.due, occ.opens, keys) if chased else None,
+        "wake_at": wake_at(policy, occ.due, occ.opens, tuple(keys)) if chased else None,
     }
 
 
