@@ -231,6 +231,26 @@ def test_two_runners_at_once_apply_each_event_once(
     writer.close()
 
 
+def test_a_batch_moves_every_projection_or_none_when_one_moved_meanwhile(
+    app: PlanlogApp, runner: ReadModelRunner
+) -> None:
+    from planlog.projections.base import tracking
+    from planlog.projections.runner import TrackingMoved
+
+    app.create_plan(org="某工会", year=2026, title="计划", actor="张三")
+    before = runner.positions()
+    first, second, *_ = sorted(before)
+    with runner.engine.begin() as conn:  # another runner moved the second one on
+        conn.execute(
+            tracking.update().where(tracking.c.name == second).values(position=before[second] + 1)
+        )
+    moved = dict(before, **{second: before[second] + 1})
+    moves = [(name, before[name], 0) for name in (first, second)]
+    with pytest.raises(TrackingMoved), runner.engine.begin() as conn:
+        runner._move_all(conn, moves, runner.head())
+    assert runner.positions() == moved  # the first did not move either
+
+
 def test_waiting_for_a_position_reached_by_another_runner(
     app: PlanlogApp, runner: ReadModelRunner
 ) -> None:

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import Engine, Index, inspect, select, update
+from sqlalchemy import Engine, Index, and_, inspect, or_, select, update
 from sqlalchemy.engine import Connection
 
 from planlog.domain.errors import PlanlogError
@@ -674,13 +674,16 @@ class ReadModelRunner:
                     raise
                 writers.append((projection, seen, mine, write, waiting))
         with self._writing() as conn:
-            for projection, seen, mine, write, waiting in writers:
-                # Move the position first: the row lock (PostgreSQL) or the write lock
-                # (SQLite) then keeps a second runner out until this batch commits; the
-                # compare-and-set refuses a batch another runner committed meanwhile, or
-                # one computed before a retry or release changed the read model.
+            # Move the positions first: the row locks (PostgreSQL) or the write lock
+            # (SQLite) then keep a second runner out until this batch commits; the
+            # compare-and-set refuses a batch another runner committed meanwhile, or
+            # one computed before a retry or release changed the read model. One
+            # statement for every projection: a write's catch-up, which a request after
+            # any write waits for, spent a fifth of its time moving them one by one.
+            moves = [(p.name, seen, marks[p.name][1]) for p, seen, *_ in writers]
+            self._move_all(conn, moves, end)
+            for projection, _, mine, write, waiting in writers:
                 version = marks[projection.name][1]
-                self._move(conn, projection.name, seen, end, version)
                 if waiting:
                     self._hold(conn, projection.name, waiting)
                 if write is not None:
@@ -732,6 +735,21 @@ class ReadModelRunner:
             if refused is None:
                 raise
             raise refused from error
+
+    @staticmethod
+    def _move_all(conn: Connection, moves: list[tuple[str, int, int]], end: int) -> None:
+        """`_move` for each (projection, its position, its version), in one statement:
+        all of them move, or TrackingMoved and none."""
+        if not moves:
+            return
+        t = tracking.c
+        where = or_(*(and_(t.name == n, t.position == s, t.version == v) for n, s, v in moves))
+        if conn.execute(update(tracking).where(where).values(position=end)).rowcount != len(moves):
+            raise TrackingMoved(
+                f"{', '.join(n for n, _, _ in moves)} 中有读取模型已越过本批起点，或其隔离事件"
+                f"已被重试或放行 / a read model of {', '.join(n for n, _, _ in moves)} moved "
+                "past this batch's start, or a retry or release changed its quarantine meanwhile"
+            )
 
     @staticmethod
     def _move(conn: Connection, name: str, seen: int, end: int, version: int | None) -> None:
