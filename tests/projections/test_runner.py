@@ -244,11 +244,16 @@ def test_a_batch_moves_every_projection_or_none_when_one_moved_meanwhile(
         conn.execute(
             tracking.update().where(tracking.c.name == second).values(position=before[second] + 1)
         )
-    moved = dict(before, **{second: before[second] + 1})
     moves = [(name, before[name], 0) for name in (first, second)]
     with pytest.raises(TrackingMoved), runner.engine.begin() as conn:
         runner._move_all(conn, moves, runner.head())
-    assert runner.positions() == moved  # the first did not move either
+    # the batch's transaction is rolled back: the first did not move either
+    assert runner.positions() == dict(before, **{second: before[second] + 1})
+    # where every one is still where the batch found it, every one moves
+    at = runner.positions()
+    with runner.engine.begin() as conn:
+        runner._move_all(conn, [(name, at[name], 0) for name in (first, second)], 99)
+    assert (runner.positions()[first], runner.positions()[second]) == (99, 99)
 
 
 def test_waiting_for_a_position_reached_by_another_runner(

@@ -737,32 +737,44 @@ class ReadModelRunner:
             raise refused from error
 
     @staticmethod
-    def _move_all(conn: Connection, moves: list[tuple[str, int, int]], end: int) -> None:
-        """`_move` for each (projection, its position, its version), in one statement:
-        all of them move, or TrackingMoved and none."""
+    def _move_all(conn: Connection, moves: Sequence[tuple[str, int, int | None]], end: int) -> None:
+        """Move each (projection, position, version) to `end` if its tracking row is
+        still at that position and version (None: the version is not checked), in one
+        statement: all of them move, or TrackingMoved naming those that did not."""
         if not moves:
             return
         t = tracking.c
-        where = or_(*(and_(t.name == n, t.position == s, t.version == v) for n, s, v in moves))
-        if conn.execute(update(tracking).where(where).values(position=end)).rowcount != len(moves):
-            raise TrackingMoved(
-                f"{', '.join(n for n, _, _ in moves)} 中有读取模型已越过本批起点，或其隔离事件"
-                f"已被重试或放行 / a read model of {', '.join(n for n, _, _ in moves)} moved "
-                "past this batch's start, or a retry or release changed its quarantine meanwhile"
+        where = or_(
+            *(
+                and_(
+                    t.name == name, t.position == seen, *([t.version == v] if v is not None else [])
+                )
+                for name, seen, v in moves
             )
+        )
+        if conn.execute(update(tracking).where(where).values(position=end)).rowcount == len(moves):
+            return
+        marks = {
+            name: (position, version)
+            for name, position, version in conn.execute(
+                select(t.name, t.position, t.version).where(t.name.in_([m[0] for m in moves]))
+            )
+        }
+        moved = ", ".join(
+            f"{name} #{seen}"
+            for name, seen, v in moves
+            if marks.get(name, (None, None))[0] not in (seen, end)
+            or (v is not None and marks[name][1] != v)
+        )
+        raise TrackingMoved(
+            f"{moved} 已越过该位置，或其隔离事件已被重试或放行 / {moved}: moved past that "
+            "position, or a retry or release changed its quarantine meanwhile"
+        )
 
-    @staticmethod
-    def _move(conn: Connection, name: str, seen: int, end: int, version: int | None) -> None:
-        """Move the projection from `seen` to `end` if its tracking row is still at `seen`
-        and `version` (None: the version is not checked)."""
-        query = update(tracking).where(tracking.c.name == name, tracking.c.position == seen)
-        if version is not None:
-            query = query.where(tracking.c.version == version)
-        if conn.execute(query.values(position=end)).rowcount != 1:
-            raise TrackingMoved(
-                f"{name} 已越过 #{seen}，或其隔离事件已被重试或放行 / {name} moved past "
-                f"#{seen}, or a retry or release changed its quarantine meanwhile"
-            )
+    @classmethod
+    def _move(cls, conn: Connection, name: str, seen: int, end: int, version: int | None) -> None:
+        """`_move_all` for one projection."""
+        cls._move_all(conn, [(name, seen, version)], end)
 
     def _hold(self, conn: Connection, name: str, waiting: list[Change]) -> None:
         """Enter events held back behind an earlier quarantined event of their aggregate.
