@@ -80,11 +80,14 @@ def board_as_pdf(svc: Services, who: Caller, plan_id: UUID, request: Request) ->
 
 
 def plan_history(app: PlanlogApp, plan_id: UUID) -> list[dict[str, Any]]:
-    """Every event of a plan and its items, in recorded order."""
+    """Every event of a plan, its items and the tasks they were sent down as, in
+    recorded order, each with the id of the record it belongs to (`aggregate_id`)."""
     plan = app.get_plan(plan_id)
     entries = [{"aggregate_id": str(plan_id), **e} for e in app.history(plan_id)]
     for item_id in plan.item_ids:
-        entries += [{"aggregate_id": str(item_id), **e} for e in app.history(item_id)]
+        entries += [
+            {"aggregate_id": e.get("sent_as", str(item_id)), **e} for e in app.history(item_id)
+        ]
     return sorted(entries, key=lambda e: (e["recorded_at"], e["aggregate_id"], e["version"]))
 
 

@@ -616,6 +616,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "task_status_open": ("未到期", "not due yet"),
     "task_sent": ("下达 {n} 个工会", "sent to {n} unions"),
     "task_sent_one": ("下达 {n} 个工会", "sent to {n} union"),
+    # an item's history entry that is its task's (PlanlogApp.history `sent_as`)
+    "history_task": ("下达任务", "Task sent down"),
     "task_status_submitted": ("待确认办结", "submitted"),
     "task_status_cancelled": ("已取消", "cancelled"),
     "ranking": ("督办排名", "Who is lagging"),

@@ -120,7 +120,9 @@ def get_item(
 
 @router.get("/{item_id}/history", responses=PROBLEMS)
 def history(item_id: UUID, svc: ServicesDep, who: Auditor) -> list[dict[str, Any]]:
-    """Every recorded change of the item: what, who, when, why."""
+    """Every recorded change of the item: what, who, when, why. An item sent down as a
+    task (任务下达) also lists the task's changes (the send, the copies made, the deadlines
+    moved), each marked `sent_as` with the task's id: their `version` is the task's."""
     who.item(svc.app, item_id)
     return svc.app.history(item_id)
 
