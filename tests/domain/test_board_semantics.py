@@ -97,11 +97,20 @@ def test_an_item_sent_down_is_sent_not_overdue_and_its_done_work_still_counts() 
     )
 
 
-def test_open_deadlines_sent_down_leave_the_plans_completion_to_its_own() -> None:
-    """They are the unions' to meet (the rollup leaves them out too): a plan that sent
-    its tasks down does not read 0 % however far its unions are."""
-    sent, own = quarters(done=0), quarters(done=2)
+def test_deadlines_sent_down_leave_the_plans_completion_to_its_own() -> None:
+    """An item sent down is done through its unions' copies (the rollup leaves all its
+    deadlines out too): a plan that sent its tasks down does not read 0 % however far
+    its unions are, nor 100 % for a quarter it did before sending the rest."""
+    sent, own = quarters(done=1), quarters(done=2)
     sent.sent = {"task_id": "t", "copies": 2, "done": 2, "submitted": 0, "overdue": 0, "open": 0}
     board = build_board(PLAN, [], [sent, own], date(2026, 7, 10))
-    assert board["totals"]["occurrences"] == 8
-    assert board["totals"]["percent_done"] == 50  # 2 of its own 4, not 2 of 8
+    totals = board["totals"]
+    assert (totals["occurrences"], totals["done"], totals["counted"]) == (8, 3, 4)
+    assert totals["percent_done"] == 50  # 2 of its own 4, neither 3 of 8 nor 3 of 5
+
+
+def test_a_plan_sent_down_whole_counts_no_deadline_of_its_own() -> None:
+    sent = quarters(done=1)
+    sent.sent = {"task_id": "t", "copies": 2, "done": 0, "submitted": 0, "overdue": 0, "open": 2}
+    totals = build_board(PLAN, [], [sent], date(2026, 7, 10))["totals"]
+    assert (totals["counted"], totals["percent_done"]) == (0, 0)

@@ -49,6 +49,8 @@ def sent_text(sent: dict[str, Any]) -> Text:
     """An item sent down (任务下达): to how many unions, and how their copies stand."""
     copies = sent["copies"]
     line = f"下达 {copies} 个工会" if lang() == "zh" else f"sent to {count_of(copies, 'union')}"
+    if sent["done"] is None:  # a replayed board: how the copies stood is not replayed
+        return Text(f"\n↓ {line}", style="magenta")
     counts = " · ".join(
         f"{t(key if key != 'open' else 'not_due_yet')} {sent[key]}"
         for key in ("done", "overdue", "open")

@@ -7,6 +7,7 @@ as of a past moment (from replayed aggregates) end in this one shape.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -237,6 +238,10 @@ def build_board(
             counts["occurrences"] += len(lights)
             counts.update(lights)
             counts["requests_open"] += item.open_requests
+            if item.sent is not None:
+                # its unions' to meet: left out of the completion, done ones too
+                counts["sent_occurrences"] += len(lights)
+                counts["sent_done"] += lights.count(DONE)
         upcoming = item.next_deadline(today)
         rows.append(
             {
@@ -311,17 +316,37 @@ def _totals(counts: Counter[str]) -> dict[str, Any]:
         # open deadlines of items sent down to the unions: their copies carry them
         "sent": counts[SENT],
         "cancelled": counts["cancelled"],
-        # of the deadlines the plan's own organisation is to meet: the open ones of an
-        # item sent down are its unions' (their copies count in their own figures), as
-        # the rollup leaves them out; counted here, a city that sent its tasks down
-        # would read 0 % however far its unions were
-        "percent_done": percent_done(counts[DONE], occurrences - counts[SENT]),
+        # Of the deadlines the plan's own organisation is to meet: an item sent down is
+        # done through its unions' copies, which count in their own figures, so none of
+        # its deadlines count here, as the rollup leaves them out; counted, a city that
+        # sent its tasks down read 0 % however far its unions were. `counted` says how
+        # many deadlines the figure is of (0: nothing of the plan's own, shown as —).
+        "counted": occurrences - counts["sent_occurrences"],
+        "percent_done": percent_done(
+            counts[DONE] - counts["sent_done"], occurrences - counts["sent_occurrences"]
+        ),
     }
     return result
 
 
-def board_from_aggregates(plan: Plan, items: list[PlanItem], today: date) -> dict[str, Any]:
+def replayed_sent_document(task_id: str, copies: int) -> dict[str, Any]:
+    """What a replayed board (as of a day, the ledger) says of an item sent down: the
+    task and how many unions hold a copy. How the copies stood is not replayed (that is
+    every union's log): their counts are None."""
+    return {"task_id": task_id, "copies": copies, **dict.fromkeys((DONE, SUBMITTED, OVERDUE, OPEN))}
+
+
+def board_from_aggregates(
+    plan: Plan,
+    items: list[PlanItem],
+    today: date,
+    sent: Mapping[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The board replayed from the aggregates; `sent`: item id → `replayed_sent_document`
+    of the items sent down by then, lit and counted as the live board does."""
     head = {"id": str(plan.id), "org": plan.org, "year": plan.year, "title": plan.title}
     sections = [{"id": s.section_id, "title": s.title} for s in plan.sections]
     rows = [BoardItem.from_item(i) for i in items]
+    for row in rows:
+        row.sent = (sent or {}).get(row.id)
     return build_board(head, sections, rows, today, soon_days=due_soon_days(plan.reminder_policy))

@@ -18,10 +18,10 @@ from uuid import UUID
 
 from sqlalchemy import Engine, select
 
-from planlog.domain.board import board_from_aggregates
+from planlog.domain.board import board_from_aggregates, replayed_sent_document
 from planlog.domain.clock import PLAN_TZ
 from planlog.domain.errors import NotFound, PlanlogError
-from planlog.domain.model import Plan
+from planlog.domain.model import Plan, PlanItem
 from planlog.domain.registry import PlanEntry
 from planlog.domain.status import due_soon_days
 from planlog.projections.audit_view import (
@@ -81,7 +81,7 @@ def board_document(
     if as_of is not None:
         # The past is replayed from the log itself, not from read models.
         plan = app.get_plan(plan_id, as_of=as_of)
-        document = board_from_aggregates(plan, app.plan_items(plan_id, as_of=as_of), today)
+        document = _replayed_board(app, plan, app.plan_items(plan_id, as_of=as_of), today, as_of)
     else:
         # The yellow light starts at the plan's first reminder lead: the plan's as the
         # caller loaded it, else as the read models keep it (no replay of the plan).
@@ -97,6 +97,18 @@ def board_document(
     return document
 
 
+def _replayed_board(
+    app: PlanlogApp, plan: Plan, items: list[PlanItem], today: date, as_of: datetime | None
+) -> dict[str, Any]:
+    """The board replayed from the log, its items sent down by `as_of` marked as such."""
+    tasks = app.tasks_sent([i.id for i in items], as_of=as_of)
+    sent = {
+        str(item_id): replayed_sent_document(str(task.id), len(task.copies))
+        for item_id, task in tasks.items()
+    }
+    return board_from_aggregates(plan, items, today, sent)
+
+
 def plan_overview(board: dict[str, Any]) -> dict[str, Any]:
     """What a list of plans shows of each (the home page): completion, how many
     deadlines are missed, and the next deadline not yet missed, from its board document."""
@@ -106,6 +118,10 @@ def plan_overview(board: dict[str, Any]) -> dict[str, Any]:
         "id": board["plan"]["id"],
         "title": board["plan"]["title"],
         "percent_done": totals["percent_done"],
+        # the deadlines the completion is of (0: nothing of the plan's own, shown as —)
+        "counted": totals["counted"],
+        # open deadlines sent down to its unions (任务下达)
+        "sent": totals["sent"],
         "done": totals["done"],
         "occurrences": totals["occurrences"],
         "overdue": totals["overdue"],
@@ -128,7 +144,7 @@ def ledger_document(
     today = evaluation_day(app, None, as_of)
     plan = app.get_plan(plan_id, as_of=as_of)
     items = app.plan_items(plan_id, as_of=as_of)
-    document = board_from_aggregates(plan, items, today)
+    document = _replayed_board(app, plan, items, today, as_of)
     # The board itself has no evidence (its read model keeps none); the ledger has.
     evidence = {str(i.id): {k: o.evidence for k, o in i.occurrences.items()} for i in items}
     for row in document["items"]:

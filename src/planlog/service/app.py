@@ -3,6 +3,7 @@ Python API (one-line adapters over the commands) and time travel over the event 
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -689,6 +690,25 @@ class PlanlogApp(Application[UUID]):
     def get_task(self, task_id: UUID) -> FederationTask:
         return self.load(FederationTask, task_id, "task")
 
+    def tasks_sent(
+        self, item_ids: Sequence[UUID], *, as_of: datetime | None = None
+    ) -> dict[UUID, FederationTask]:
+        """The tasks these items had been sent down as by `as_of` (now: None), by item:
+        a replayed board lights and counts them as the live one does. Their events in
+        one query (most items were never sent: nothing is read for them)."""
+        task_ids = {task_id_for(i): i for i in item_ids}
+        found: dict[UUID, FederationTask] = {}
+        for task_id, stored in stored_events(self.recorder, list(task_ids)).items():
+            task: Any = None
+            for record in stored:
+                event = cast(Aggregate.Event, self.mapper.to_domain_event(record))
+                if as_of is not None and event.timestamp > as_of:
+                    break
+                task = event.mutate(task)
+            if isinstance(task, FederationTask):
+                found[task_ids[task_id]] = task
+        return found
+
     def find_task(self, task_id: UUID) -> FederationTask | None:
         try:
             return self.get_task(task_id)
@@ -782,15 +802,17 @@ class PlanlogApp(Application[UUID]):
         each marked `sent_as` with the task's id (`task_id` is a copy's own field): the
         send, the copies made, the deadlines moved belong to the task's own record, yet
         an auditor reads them as what became of the item (`planlog history ITEM`, the
-        item page)."""
-        entries = [event_record(e) for e in self.events.get(aggregate_id)]
-        if not entries:
+        item page); the API's item history and the plan's history download too."""
+        events = list(self.events.get(aggregate_id))
+        if not events:
             raise NotFound(f"nothing recorded for id {aggregate_id}", id=str(aggregate_id))
+        entries = [event_record(e) for e in events]
+        if not isinstance(events[0], PlanItem.Event):
+            return entries  # only an item is sent down: nothing more to look up
         task_id = task_id_for(aggregate_id)
         sent = [{**event_record(e), "sent_as": str(task_id)} for e in self.events.get(task_id)]
-        if sent:
-            entries = sorted(entries + sent, key=lambda e: e["recorded_at"])
-        return entries
+        # merged by time, each record in its own order (two workers' clocks may differ)
+        return list(heapq.merge(entries, sent, key=lambda e: e["recorded_at"]))
 
 
 def _fold(aggregate: Any, events: Iterable[Any]) -> Any:

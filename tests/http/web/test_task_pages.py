@@ -4,7 +4,7 @@ links its task), and the task page calls a copy neither done nor overdue 未到�
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date
 from uuid import UUID
 
 from tests.http.web.conftest import CITY, DISTRICT, Web
@@ -49,11 +49,57 @@ def test_the_board_filters_to_the_items_sent_down(web: Web) -> None:
     assert f'data-item="{kept.id}"' not in page.text
 
 
+def test_the_start_page_shows_a_plan_sent_down_whole_as_sent_not_0_percent(web: Web) -> None:
+    plan_id, _, _ = _sent(web)
+    page = web.login("city_chair").get("/")
+    assert page.status_code == 200, page.text
+    card = page.text.split(f'href="/plans/{plan_id}"', 1)[1].split("</li>", 1)[0]
+    assert "完成率 <strong>—</strong>" in card and "已下达 <strong>1</strong>" in card
+
+
 def test_the_item_page_s_history_shows_the_send_of_its_task(web: Web) -> None:
-    _, item_id, _ = _sent(web)
+    _, item_id, task_id = _sent(web)
     client = web.login("city_chair")
     page = client.get(f"/items/{item_id}").text
     assert "下达任务“安全生产月”" in page and "任务下达至 1 个工会" in page
+    assert page.count(f'<a href="/tasks/{task_id}">下达任务</a>') == 2  # marked as the task's
+
+
+def test_the_plan_history_download_files_a_task_s_events_under_the_task(web: Web) -> None:
+    from planlog.http.downloads import plan_history
+
+    plan_id, item_id, task_id = _sent(web)
+    entries = plan_history(web.services.app, UUID(plan_id))
+    task = [e for e in entries if e.get("sent_as")]
+    assert [(e["aggregate_id"], e["version"]) for e in task] == [(task_id, 1), (task_id, 2)]
+    assert all(e["aggregate_id"] == item_id for e in entries if e["type"] == "Planned")
+
+
+def test_a_replayed_board_and_the_ledger_light_and_count_a_sent_item_as_the_live_one(
+    web: Web,
+) -> None:
+    from datetime import datetime
+
+    from planlog.projections.queries import board_document, ledger_document
+
+    plan_id, item_id, task_id = _sent(web)
+    app, now = web.services.app, datetime.now(UTC)
+    live = board_document(app, web.services.fresh(), UUID(plan_id))
+    for replayed in (
+        ledger_document(app, UUID(plan_id)),
+        board_document(app, web.services.engine, UUID(plan_id), as_of=now),
+    ):
+        (row,) = [r for r in replayed["items"] if r["id"] == item_id]
+        assert (row["status"], row["sent"]["task_id"], row["sent"]["copies"]) == (
+            "sent",
+            task_id,
+            1,
+        )
+        for figure in ("percent_done", "counted", "sent", "overdue"):
+            assert replayed["totals"][figure] == live["totals"][figure], figure
+    planned = datetime.fromisoformat(app.history(UUID(item_id))[0]["recorded_at"])
+    assert app.tasks_sent([UUID(item_id)], as_of=planned) == {}  # not sent down by then
+    assert str(app.tasks_sent([UUID(item_id)])[UUID(item_id)].id) == task_id
 
 
 def test_the_task_page_calls_an_open_copy_not_due_yet(web: Web) -> None:
