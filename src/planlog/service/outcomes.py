@@ -35,6 +35,7 @@ _BY_CODE = {
     "too_large": Outcome.TOO_LARGE,
     "invalid_value": Outcome.INVALID,
     "invalid_id": Outcome.INVALID,
+    "ambiguous_id": Outcome.INVALID,
     "unauthorized": Outcome.UNAUTHORIZED,
     "forbidden": Outcome.FORBIDDEN,
 }
