@@ -31,6 +31,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planlog.display import printable
+from planlog.domain.board import completion_shown
 from planlog.i18n import t
 from planlog.projections.calendar import Deadline
 from planlog.service.views import target_display
@@ -310,6 +311,13 @@ TOTALS_COLUMNS = (
 )
 
 
+def _total_cell(totals: Mapping[str, Any], key: str) -> Any:
+    """A totals figure for the sheet; a completion of no counted deadline is —, not 0."""
+    if key == "percent_done" and completion_shown(totals) == "—":
+        return "—"
+    return totals.get(key, 0)
+
+
 def _write_totals_sheet(
     sheet: Worksheet, board: dict[str, Any], chain_head: Mapping[str, Any] | None
 ) -> None:
@@ -321,11 +329,11 @@ def _write_totals_sheet(
     table: list[list[Any]] = [header]
     for section in board["sections"]:
         row = [_xlsx_value(section["title"] or t("no_section", LANG))]
-        row += [section.get(key, 0) for key, _ in TOTALS_COLUMNS]
+        row += [_total_cell(section, key) for key, _ in TOTALS_COLUMNS]
         table.append(row)
         sheet.append(row)
         _keep_text(sheet.cell(sheet.max_row, 1))
-    total = [t("totals", LANG), *(board["totals"].get(key, 0) for key, _ in TOTALS_COLUMNS)]
+    total = [t("totals", LANG), *(_total_cell(board["totals"], key) for key, _ in TOTALS_COLUMNS)]
     table.append(total)
     sheet.append(total)
     for cell in sheet[sheet.max_row]:
@@ -592,7 +600,7 @@ def ledger_html(board: Mapping[str, Any]) -> str:
     meta = (
         f"事项 {totals['items']} 项 · 时限 {totals['occurrences']} 个 · 已完成 {totals['done']}"
         f" · 已逾期 {totals['overdue']} · 即将到期 {totals['due_soon']}"
-        f" · 完成率 {totals['percent_done']}%"
+        f" · 完成率 {completion_shown(totals)}"
     )
     return (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'

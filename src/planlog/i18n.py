@@ -35,6 +35,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "occurrences": ("时限", "Deadlines"),
     "no_section": ("（未分部分）", "(no section)"),
     "totals": ("合计", "Totals"),
+    "percent_done": ("完成率", "Completed"),
     "today": ("今天", "Today"),
     "as_of": ("截至", "As of"),
     "refused": ("已拒绝", "refused"),

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from planlog.domain.board import BoardItem, build_board
+from planlog.domain.board import BoardItem, build_board, completion_shown
 from planlog.domain.schedule import Occurrence
 from planlog.domain.status import DUE_SOON_DAYS, days_overdue, due_soon_days, light
 
@@ -114,3 +114,6 @@ def test_a_plan_sent_down_whole_counts_no_deadline_of_its_own() -> None:
     sent.sent = {"task_id": "t", "copies": 2, "done": 0, "submitted": 0, "overdue": 0, "open": 2}
     totals = build_board(PLAN, [], [sent], date(2026, 7, 10))["totals"]
     assert (totals["counted"], totals["percent_done"]) == (0, 0)
+    assert completion_shown(totals) == "—"  # not "0%": nothing of its own was due
+    own = build_board(PLAN, [], [quarters(done=2)], date(2026, 7, 10))["totals"]
+    assert completion_shown(own) == "50%"

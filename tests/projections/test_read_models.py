@@ -93,6 +93,7 @@ def test_board_totals_count_occurrences_of_live_items(
     assert board["totals"] == {
         "items": 3,
         "occurrences": 3,
+        "counted": 3,
         "done": 1,
         "submitted": 0,
         "requests_open": 0,

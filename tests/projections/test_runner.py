@@ -245,7 +245,8 @@ def test_a_batch_moves_every_projection_or_none_when_one_moved_meanwhile(
             tracking.update().where(tracking.c.name == second).values(position=before[second] + 1)
         )
     moves = [(name, before[name], 0) for name in (first, second)]
-    with pytest.raises(TrackingMoved), runner.engine.begin() as conn:
+    named = f"{second} #{before[second]}"  # the one that moved
+    with pytest.raises(TrackingMoved, match=named), runner.engine.begin() as conn:
         runner._move_all(conn, moves, runner.head())
     # the batch's transaction is rolled back: the first did not move either
     assert runner.positions() == dict(before, **{second: before[second] + 1})

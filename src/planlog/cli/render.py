@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from planlog.display import printable
+from planlog.domain.board import completion_shown
 from planlog.i18n import count_of, lang, t
 
 #: each light a symbol of its own, as the web board has them: colour alone is lost in a
@@ -82,7 +83,10 @@ def board_renderable(board: dict[str, Any]) -> Group:
         header.append_text(light_text(key))
         header.append(f" {shown[key]}   ")
     header.append("\n")
-    header.append_text(progress_bar(totals["percent_done"], 30))
+    if totals.get("counted", totals["occurrences"]):
+        header.append_text(progress_bar(totals["percent_done"], 30))
+    else:  # nothing of its own counted (a plan sent down whole): not 0 %
+        header.append(f"{t('percent_done')} {completion_shown(totals)}")
     parts: list[Any] = [Panel(header, title=t("board"), expand=False)]
     by_section: dict[str | None, list[dict[str, Any]]] = {}
     for item in board["items"]:

@@ -329,6 +329,14 @@ def _totals(counts: Counter[str]) -> dict[str, Any]:
     return result
 
 
+def completion_shown(totals: Mapping[str, Any]) -> str:
+    """A board's (or a section's) completion as people read it: "50%", or "—" when none
+    of its deadlines is counted (a plan sent down whole, a plan with none yet): 0 %
+    would say nothing was done."""
+    counted = totals.get("counted", totals.get("occurrences"))
+    return f"{totals['percent_done']}%" if counted else "—"
+
+
 def replayed_sent_document(task_id: str, copies: int) -> dict[str, Any]:
     """What a replayed board (as of a day, the ledger) says of an item sent down: the
     task and how many unions hold a copy. How the copies stood is not replayed (that is

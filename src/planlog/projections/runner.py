@@ -766,6 +766,11 @@ class ReadModelRunner:
             if marks.get(name, (None, None))[0] not in (seen, end)
             or (v is not None and marks[name][1] != v)
         )
+        if not moved:  # at this batch's end already, as this update would have put them
+            raise TrackingMoved(
+                f"本批（至 #{end}）已由另一进程应用 / another runner applied this batch (up to "
+                f"#{end}) meanwhile"
+            )
         raise TrackingMoved(
             f"{moved} 已越过该位置，或其隔离事件已被重试或放行 / {moved}: moved past that "
             "position, or a retry or release changed its quarantine meanwhile"

@@ -57,6 +57,15 @@ def test_the_start_page_shows_a_plan_sent_down_whole_as_sent_not_0_percent(web: 
     assert "完成率 <strong>—</strong>" in card and "已下达 <strong>1</strong>" in card
 
 
+def test_the_board_and_ledger_of_a_plan_sent_down_whole_show_no_completion(web: Web) -> None:
+    plan_id, _, _ = _sent(web)
+    client = web.login("city_chair")
+    board = client.get(f"/plans/{plan_id}").text
+    assert "<strong>—</strong> <span class=\"muted small\">本级没有计入完成率的时限</span>" in board
+    printed = client.get(f"/plans/{plan_id}/print").text
+    assert "完成率 —" in printed and "完成率 0%" not in printed
+
+
 def test_the_item_page_s_history_shows_the_send_of_its_task(web: Web) -> None:
     _, item_id, task_id = _sent(web)
     client = web.login("city_chair")

@@ -64,7 +64,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
     # board
     "items": ("事项", "Items"),
     "deadlines": ("时限", "Deadlines"),
-    "percent_done": ("完成率", "Completed"),
     "filter": ("筛选", "Filter"),
     "all": ("全部", "All"),
     "anyone": ("全部责任人", "Everyone"),
@@ -618,6 +617,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "task_sent_one": ("下达 {n} 个工会", "sent to {n} union"),
     # an item's history entry that is its task's (PlanlogApp.history `sent_as`)
     "history_task": ("下达任务", "Task sent down"),
+    # a board whose completion counts no deadline (a plan sent down whole, or none yet)
+    "nothing_counted": ("本级没有计入完成率的时限", "no deadline of its own is counted"),
     "task_status_submitted": ("待确认办结", "submitted"),
     "task_status_cancelled": ("已取消", "cancelled"),
     "ranking": ("督办排名", "Who is lagging"),
