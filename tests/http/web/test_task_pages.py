@@ -61,7 +61,7 @@ def test_the_board_and_ledger_of_a_plan_sent_down_whole_show_no_completion(web: 
     plan_id, _, _ = _sent(web)
     client = web.login("city_chair")
     board = client.get(f"/plans/{plan_id}").text
-    assert "<strong>—</strong> <span class=\"muted small\">本级没有计入完成率的时限</span>" in board
+    assert '<strong>—</strong> <span class="muted small">本级没有计入完成率的时限</span>' in board
     printed = client.get(f"/plans/{plan_id}/print").text
     assert "完成率 —" in printed and "完成率 0%" not in printed
 
