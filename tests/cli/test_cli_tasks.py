@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from planlog.domain.clock import PLAN_TZ
+
 CITY, EAST = "市总工会", "东区总工会"
 UNIONS = ("东一工会", "东二工会")
 
@@ -51,6 +53,26 @@ def test_an_items_history_lists_the_send_of_its_task(planlog: Any) -> None:
     assert {e["sent_as"] for e in task} == {sent["task_id"]}
     assert [e["type"] for e in task] == ["Sent", "CopiesMade"]
     assert "任务 task" in planlog("history", item_id[:8])  # the table marks them
+
+
+def test_history_takes_a_task_id_and_shows_times_in_china_time(planlog: Any) -> None:
+    from datetime import datetime
+
+    sent = planlog("task", "send", _federation(planlog), "--to", EAST, "--json")
+    (first, *_) = planlog("history", sent["task_id"][:8], "--json")
+    assert first["type"] == "Sent"
+    recorded = datetime.fromisoformat(first["recorded_at"]).astimezone(PLAN_TZ)
+    table = planlog("history", sent["task_id"])
+    assert recorded.strftime("%Y-%m-%d %H:%M:%S") in table  # what --as-of reads back
+
+
+def test_an_unknown_whole_id_is_refused_in_chinese_first(planlog: Any) -> None:
+    refused = planlog(
+        "plan", "show", "12345678-0000-4000-8000-000000000000", "--json", expect_exit=1
+    )
+    assert refused["error"]["message"].startswith(
+        "没有编号为 12345678-0000-4000-8000-000000000000 的计划"
+    )
 
 
 def test_a_union_cannot_move_its_copy_but_the_federation_can(planlog: Any) -> None:
@@ -248,6 +270,10 @@ def test_a_dry_run_says_what_a_send_would_do_and_records_nothing(planlog: Any) -
     item_id = _federation(planlog)
     preview = planlog("task", "send", item_id, "--to", EAST, "--dry-run", "--json")
     assert (preview["copies"], preview["dry_run"]) == (2, True)
+    assert preview["unions"] == sorted(UNIONS)  # named, to check before sending
+    assert all(
+        union in planlog("task", "send", item_id, "--to", EAST, "--dry-run") for union in UNIONS
+    )
     status = planlog("task", "status", preview["task_id"], "--json", expect_exit=1)
     assert status["error"]["code"] == "not_found"  # no task was recorded
     sent = planlog("task", "send", item_id, "--to", EAST, "--json")

@@ -97,14 +97,18 @@ class Caller:
     def plan(self, app: PlanlogApp, plan_id: UUID) -> Plan:
         plan = app.get_plan(plan_id)
         if not self.sees_org(plan.org):
-            raise NotFound(f"no plan with id {plan_id}", id=str(plan_id))
+            raise NotFound(
+                f"没有编号为 {plan_id} 的计划（no plan with id {plan_id}）", id=str(plan_id)
+            )
         return plan
 
     def item(self, app: PlanlogApp, item_id: UUID) -> tuple[PlanItem, Plan]:
         item = app.get_item(item_id)
         plan = app.get_plan(item.plan_id)
         if not self.sees_org(plan.org):
-            raise NotFound(f"no item with id {item_id}", id=str(item_id))
+            raise NotFound(
+                f"没有编号为 {item_id} 的事项（no item with id {item_id}）", id=str(item_id)
+            )
         return item, plan
 
 

@@ -226,7 +226,7 @@ def revoke_token(engine: Engine, token_id: int) -> None:
             .values(revoked_at=_now())
         )
     if done.rowcount != 1:
-        raise NotFound(f"no active token with id {token_id}")
+        raise NotFound(f"没有编号为 {token_id} 的有效令牌（no active token with id {token_id}）")
 
 
 def list_tokens(engine: Engine) -> list[dict[str, Any]]:
@@ -327,4 +327,4 @@ def revoke_feed(engine: Engine, feed_id: int, org_scope: set[str]) -> None:
             .values(revoked_at=_now())
         )
     if done.rowcount != 1:
-        raise NotFound(f"no active feed with id {feed_id}")
+        raise NotFound(f"没有编号为 {feed_id} 的有效订阅（no active feed with id {feed_id}）")

@@ -31,7 +31,7 @@ from planlog.cli.people import person_cli
 from planlog.cli.plans import plan_cli
 from planlog.cli.readmodels import projections_cli, register_read_commands
 from planlog.cli.reminders import digest, notify_cli, policy, remind, reminders, worker
-from planlog.cli.render import literal
+from planlog.cli.render import TIME_COLUMN, china_time, literal
 from planlog.cli.serve import serve
 from planlog.cli.supervision import request_cli
 from planlog.cli.tasks import task_cli
@@ -109,19 +109,19 @@ def root(
 @app.command("history")
 @guarded
 def history(ctx: typer.Context, aggregate_id: str, json_out: bool = JsonOption) -> None:
-    """Every recorded change of an item or plan: what, who, when, why (an item's
-    includes the task it was sent down as)."""
+    """Every recorded change of a plan, item, task or person: what, who, when, why (an
+    item's includes the task it was sent down as), times in China time."""
     entries = state(ctx).app().history(parse_id(aggregate_id))
     if json_out:
         emit_json(entries)
         return
-    table = Table("v", "时间 recorded", "人 actor", "事件 type", "原因 reason")
+    table = Table("v", TIME_COLUMN, "人 actor", "事件 type", "原因 reason")
     for e in entries:
         # an item's history holds the changes of the task it was sent down as: marked
         task = f"任务 task {e['sent_as'][:8]}: " if "sent_as" in e else ""
         table.add_row(
             str(e["version"]),
-            e["recorded_at"][:19],
+            china_time(e["recorded_at"]),
             literal(e["actor"]),
             literal(task + e["type"]),
             literal(e["reason"]),

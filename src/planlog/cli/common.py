@@ -134,7 +134,7 @@ _ID_KINDS = {
     "plan id": ("plan",),
     "person id": ("person",),
     "task id": ("task",),
-    "id": ("plan", "item"),
+    "id": KINDS,  # `history`: any record's (a plan, an item, a task, a person)
 }
 
 

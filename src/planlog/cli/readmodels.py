@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 
 from planlog.cli.common import JsonOption, State, emit_json, guarded, out_console, parse_id, state
-from planlog.cli.render import light_text, literal, print_board
+from planlog.cli.render import TIME_COLUMN, china_time, light_text, literal, print_board
 from planlog.domain.values import REASON_MAX, required_text
 from planlog.i18n import lang
 from planlog.projections.calendar import open_deadlines
@@ -96,17 +96,17 @@ def diff(
         emit_json(document)
         return
     table = Table(
-        "时间 recorded",
+        TIME_COLUMN,
         "人 actor",
         "变化 change",
         "事项 item",
         "说明 summary",
         "原因 reason",
-        title=f"{document['from'][:19]} → {document['to'][:19]}",
+        title=f"{china_time(document['from'])} → {china_time(document['to'])}",
     )
     for c in document["changes"]:
         table.add_row(
-            c["recorded_at"][:19],
+            china_time(c["recorded_at"]),
             literal(c["actor"]),
             literal(c["type"]),
             literal(c["title"]),
@@ -244,11 +244,11 @@ def timeline_command(
     if json_out:
         emit_json(entries)
         return
-    table = Table("#", "时间 recorded", "人 actor", "事件 type", "说明 summary", "原因 reason")
+    table = Table("#", TIME_COLUMN, "人 actor", "事件 type", "说明 summary", "原因 reason")
     for e in entries:
         table.add_row(
             str(e["position"]),
-            e["recorded_at"][:19],
+            china_time(e["recorded_at"]),
             literal(e["actor"]),
             literal(e["type"]),
             literal(e["summary"]),
@@ -313,7 +313,7 @@ def print_quarantine(entries: list[QuarantinedEvent]) -> None:
             str(e.version),
             literal(status_text),
             literal(e.error),
-            e.first_seen[:19],
+            china_time(e.first_seen),
         )
     out_console.print(table)
 

@@ -5,6 +5,7 @@ Also `literal`, the one way the CLI shows text that came from people or from the
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console, Group
@@ -14,6 +15,7 @@ from rich.text import Text
 
 from planlog.display import printable
 from planlog.domain.board import completion_shown
+from planlog.domain.clock import PLAN_TZ
 from planlog.i18n import count_of, lang, t
 
 #: each light a symbol of its own, as the web board has them: colour alone is lost in a
@@ -59,6 +61,23 @@ def sent_text(sent: dict[str, Any]) -> Text:
     return Text(f"\n↓ {line}: {counts}", style="magenta")
 
 
+def china_time(recorded: str) -> str:
+    """A recorded moment (ISO 8601, as the JSON gives it) in China time, to the second,
+    as `--as-of` reads a time typed without a zone: what a table shows can be typed
+    back. Text that is not a moment is shown as it is."""
+    try:
+        moment = datetime.fromisoformat(recorded)
+    except ValueError:
+        return recorded[:19]
+    if moment.tzinfo is None:
+        return moment.isoformat(sep=" ", timespec="seconds")
+    return moment.astimezone(PLAN_TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
+#: the column heading of a moment shown by `china_time`
+TIME_COLUMN = "时间(北京) recorded (China time)"
+
+
 def progress_bar(percent: int, width: int = 10) -> Text:
     filled = round(width * percent / 100)
     bar = Text("█" * filled, style="green") + Text("░" * (width - filled), style="dim")
@@ -72,7 +91,7 @@ def board_renderable(board: dict[str, Any]) -> Group:
     )
     header.append(f"{t('today')} {board['today']}")
     if board.get("as_of"):
-        header.append(f"   {t('as_of')} {board['as_of'][:19]}")
+        header.append(f"   {t('as_of')} {china_time(board['as_of'])}")
     header.append("\n")
     # "open" counts started and unstarted deadlines alike: 未开始 is the unstarted ones
     shown = {**totals, "open": totals["open"] - totals.get("in_progress", 0)}

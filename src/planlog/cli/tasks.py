@@ -78,9 +78,19 @@ def send(
     )
     if sent.reason:
         out_console.print(literal(sent.reason))
+    if sent.unions:  # a preview names them: check before sending
+        shown = "、".join(sent.unions[:_PREVIEW_NAMES])
+        more = len(sent.unions) - _PREVIEW_NAMES
+        if more > 0:
+            shown += f" …（另有 {more} 个 / {more} more）"
+        out_console.print(literal(shown))
     if sent.past_due:
         days = "、".join(sent.past_due)
         out_console.print(literal(t("task_past_due").format(days=days)))
+
+
+#: unions a preview names on the terminal (`--json` lists every one)
+_PREVIEW_NAMES = 30
 
 
 @task_cli.command("status")

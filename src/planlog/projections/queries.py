@@ -91,7 +91,9 @@ def board_document(
             found = read_board(conn, str(plan_id), today, soon_days=soon_days)
         # `sees`: the caller's scope, for a door that did not load the plan to check it
         if found is None or (sees is not None and not sees(found["plan"]["org"])):
-            raise NotFound(f"no plan with id {plan_id}", id=str(plan_id))
+            raise NotFound(
+                f"没有编号为 {plan_id} 的计划（no plan with id {plan_id}）", id=str(plan_id)
+            )
         document = found
     document["as_of"] = as_of.isoformat() if as_of else None
     return document

@@ -701,6 +701,9 @@ class TaskSent:
     past_due: tuple[str, ...] = ()
     #: a preview (`SendTask.dry_run`): `copies` would be made, nothing was recorded
     dry_run: bool = False
+    #: on a preview, the unions that would get a copy (name order): a chair checks the
+    #: list before sending (a misspelt union registered by mistake shows here)
+    unions: tuple[str, ...] = ()
 
     def document(self) -> dict[str, Any]:
         """What the CLI's --json and the API answer."""
@@ -711,6 +714,7 @@ class TaskSent:
             "reason": self.reason,
             "past_due": list(self.past_due),
             "dry_run": self.dry_run,
+            **({"unions": list(self.unions)} if self.dry_run else {}),
         }
 
 

@@ -718,6 +718,7 @@ def send_task(app: PlanlogApp, c: SendTask) -> TaskSent:
             reason=_nothing_sent(c.to, wanted, len(unions)),
             past_due=past_due if unions else (),
             dry_run=True,
+            unions=tuple(unions),
         )
     plans, made = _union_plans(app, unions, plan.year, c.actor)
     copied = 0

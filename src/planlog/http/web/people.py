@@ -246,7 +246,9 @@ def report(
         try:
             target = UUID(item_id.strip())
         except ValueError:
-            raise NotFound(f"no item with id {item_id!r}") from None
+            raise NotFound(
+                f"没有编号为 {item_id!r} 的事项（no item with id {item_id!r}）"
+            ) from None
         who.item(svc.app, target)  # 404 outside the caller's organisations
         share, written = _percent(percent, lang), form_text(note, TYPED_NOTE_MAX, lang)
         svc.app.handle(

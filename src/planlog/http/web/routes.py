@@ -389,7 +389,7 @@ def export(
     who.require(READ, "read exports")
     download = PLAN_DOWNLOADS.get(kind)
     if download is None:
-        raise NotFound(f"no export named {kind!r}")
+        raise NotFound(f"没有名为 {kind!r} 的导出（no export named {kind!r}）")
     return download(svc, who, plan_id, request)
 
 

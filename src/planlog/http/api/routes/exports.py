@@ -90,7 +90,9 @@ def new_feed(body: FeedCreate, svc: ServicesDep, who: Manager, request: Request)
         try:
             plan_id = UUID(body.target)
         except ValueError:
-            raise NotFound(f"no plan with id {body.target!r}") from None
+            raise NotFound(
+                f"没有编号为 {body.target!r} 的计划（no plan with id {body.target!r}）"
+            ) from None
         who.plan(svc.app, plan_id)
     elif body.kind == "org":
         target = who.visible_org(target)  # one answer whether it exists elsewhere or nowhere

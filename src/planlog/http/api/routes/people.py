@@ -146,5 +146,5 @@ def _own_person(svc: Any, who: Caller) -> PersonRow:
     with svc.fresh().connect() as conn:
         found = person_row(conn, who.principal.person_id)
     if found is None:
-        raise NotFound("no such person")
+        raise NotFound("没有此人员（no such person）")
     return found
