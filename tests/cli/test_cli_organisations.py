@@ -142,3 +142,12 @@ def test_org_list_prints_the_tree_each_organisation_under_its_parent(planlog: An
     indents = [lines[i].index(name) for i, name in zip(found, names, strict=True)]
     assert indents == sorted(indents) and len(set(indents)) == 3  # each deeper
     assert "李主席" in lines[found[2]]
+
+
+def test_appointing_a_chair_and_moving_an_organisation_say_what_they_did(planlog: Any) -> None:
+    planlog("org", "create", "市总工会", "--json")
+    planlog("org", "create", "东区总工会", "--json")
+    appointed = planlog("org", "chair", "东区总工会", "李主席")
+    assert "东区总工会" in appointed and "李主席" in appointed
+    moved = planlog("org", "move", "东区总工会", "--parent", "市总工会", "--reason", "划转")
+    assert "东区总工会 ← 市总工会" in moved

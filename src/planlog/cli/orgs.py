@@ -13,6 +13,7 @@ from planlog.auth.caller import org_not_found
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, state
 from planlog.cli.render import literal, progress_bar
 from planlog.domain.errors import PlanlogError
+from planlog.i18n import t
 from planlog.projections.queries import evaluation_day
 from planlog.projections.ranking import ranking
 from planlog.projections.rollup import org_tree, outline, rollup
@@ -61,6 +62,8 @@ def move(
     org = st.app().handle(MoveOrganisation(name=name, parent=parent, actor=st.actor, reason=reason))
     if json_out:
         emit_json(org_view(org))
+    else:
+        out_console.print(_with_parent(org.name, org.parent))
 
 
 @org_cli.command("chair")
@@ -77,6 +80,9 @@ def chair(
     org = st.app().handle(AppointChair(name=name, chair=person, actor=st.actor))
     if json_out:
         emit_json(org_view(org))
+    else:  # said, not silent: the chair is who escalations reach
+        line = literal(org.name).append("  主席 chair: ", style="dim")
+        out_console.print(line.append_text(literal(org.chair or "—")))
 
 
 @org_cli.command("list")
@@ -112,7 +118,7 @@ def _render(tree: Tree, node: dict[str, Any]) -> None:
     label.append("  ").append_text(literal(node["org"]))
     label.append(f"  {total['done']}/{total['occurrences']}")
     if total["overdue"]:
-        label.append(f"  逾期 {total['overdue']}", style="bold red")
+        label.append(f"  {t('overdue')} {total['overdue']}", style="bold red")
     branch = tree.add(label)
     for child in node["children"]:
         _render(branch, child)

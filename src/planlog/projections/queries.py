@@ -114,7 +114,12 @@ def _replayed_board(
 def plan_overview(board: dict[str, Any]) -> dict[str, Any]:
     """What a list of plans shows of each (the home page): completion, how many
     deadlines are missed, and the next deadline not yet missed, from its board document."""
-    upcoming = sorted((i["next_due"], i["title"]) for i in board["items"] if i.get("next_due"))
+    # an item sent down is its unions' to meet: its deadline is not the plan's next
+    upcoming = sorted(
+        (i["next_due"], i["title"])
+        for i in board["items"]
+        if i.get("next_due") and not i.get("sent")
+    )
     totals = board["totals"]
     return {
         "id": board["plan"]["id"],
