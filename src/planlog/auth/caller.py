@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, Text, literal, select
 
 from planlog.auth.errors import Forbidden
 from planlog.auth.tokens import LEGACY_SIGN_IN_NAME, SIGN_IN_MARK, Principal
-from planlog.domain.errors import NotFound
+from planlog.domain.errors import NotFound, missing
 from planlog.domain.model import Plan, PlanItem
 from planlog.projections.rollup import organisations, subtree
 from planlog.service.app import PlanlogApp
@@ -97,18 +97,14 @@ class Caller:
     def plan(self, app: PlanlogApp, plan_id: UUID) -> Plan:
         plan = app.get_plan(plan_id)
         if not self.sees_org(plan.org):
-            raise NotFound(
-                f"没有编号为 {plan_id} 的计划（no plan with id {plan_id}）", id=str(plan_id)
-            )
+            raise missing("plan", plan_id)
         return plan
 
     def item(self, app: PlanlogApp, item_id: UUID) -> tuple[PlanItem, Plan]:
         item = app.get_item(item_id)
         plan = app.get_plan(item.plan_id)
         if not self.sees_org(plan.org):
-            raise NotFound(
-                f"没有编号为 {item_id} 的事项（no item with id {item_id}）", id=str(item_id)
-            )
+            raise missing("item", item_id)
         return item, plan
 
 

@@ -41,6 +41,35 @@ class NotFound(PlanlogError):
     code = "not_found"
 
 
+#: a record's kind in Chinese, by the first English word of what a caller names it
+_RECORD_WORDS = {
+    "plan": "计划",
+    "item": "事项",
+    "task": "任务",
+    "person": "人员",
+    "organisation": "组织",
+}
+
+
+def _word(what: str) -> str:
+    return _RECORD_WORDS.get(what.split(" ", 1)[0], "记录")
+
+
+def missing(what: str, record_id: object) -> NotFound:
+    """No `what` ("plan", "item" …) has this id: Chinese first, English after."""
+    return NotFound(
+        f"没有编号为 {record_id} 的{_word(what)}（no {what} with id {record_id}）",
+        id=str(record_id),
+    )
+
+
+def not_a(what: str, record_id: object) -> NotFound:
+    """The id is another kind of record's than `what`."""
+    return NotFound(
+        f"{record_id} 不是{_word(what)}编号（{record_id} is not a {what}）", id=str(record_id)
+    )
+
+
 class ConcurrencyConflict(PlanlogError):
     """Someone else saved the aggregate first: the caller must reload and decide again."""
 

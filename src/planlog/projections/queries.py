@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 
 from planlog.domain.board import board_from_aggregates, replayed_sent_document
 from planlog.domain.clock import PLAN_TZ
-from planlog.domain.errors import NotFound, PlanlogError
+from planlog.domain.errors import PlanlogError, missing
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.registry import PlanEntry
 from planlog.domain.status import due_soon_days
@@ -91,9 +91,7 @@ def board_document(
             found = read_board(conn, str(plan_id), today, soon_days=soon_days)
         # `sees`: the caller's scope, for a door that did not load the plan to check it
         if found is None or (sees is not None and not sees(found["plan"]["org"])):
-            raise NotFound(
-                f"没有编号为 {plan_id} 的计划（no plan with id {plan_id}）", id=str(plan_id)
-            )
+            raise missing("plan", plan_id)
         document = found
     document["as_of"] = as_of.isoformat() if as_of else None
     return document

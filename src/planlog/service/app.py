@@ -18,7 +18,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from planlog.domain.clock import PLAN_TZ, Clock, recording_clock, system_clock
-from planlog.domain.errors import ConcurrencyConflict, NotFound, PlanlogError
+from planlog.domain.errors import ConcurrencyConflict, NotFound, PlanlogError, missing, not_a
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation, organisation_id
 from planlog.domain.person import Person
@@ -180,9 +180,9 @@ class PlanlogApp(Application[UUID]):
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id, projector_func=_fold)
         except AggregateNotFoundError:
-            raise _missing(what, aggregate_id) from None
+            raise missing(what, aggregate_id) from None
         if not isinstance(aggregate, cls):
-            raise _not_a(what, aggregate_id)
+            raise not_a(what, aggregate_id)
         return aggregate
 
     def load_each(self, cls: type[A], aggregate_ids: Sequence[UUID], what: str) -> list[A]:
@@ -198,9 +198,9 @@ class PlanlogApp(Application[UUID]):
                 event = cast(Aggregate.Event, self.mapper.to_domain_event(stored))
                 aggregate = event.mutate(aggregate)
             if aggregate is None:
-                raise _missing(what, aggregate_id)
+                raise missing(what, aggregate_id)
             if not isinstance(aggregate, cls):
-                raise _not_a(what, aggregate_id)
+                raise not_a(what, aggregate_id)
             loaded.append(aggregate)
         return loaded
 
@@ -681,9 +681,9 @@ class PlanlogApp(Application[UUID]):
             try:
                 item: Aggregate = self.repository.get(item_id, version=version)
             except AggregateNotFoundError:
-                raise _missing("item", item_id) from None
+                raise missing("item", item_id) from None
             if not isinstance(item, PlanItem):
-                raise _not_a("item", item_id)
+                raise not_a("item", item_id)
             return item
         return self.load(PlanItem, item_id, "item")
 
@@ -792,7 +792,7 @@ class PlanlogApp(Application[UUID]):
         for event in events:
             aggregate = event.mutate(aggregate)
         if not isinstance(aggregate, cls):
-            raise _not_a(what, aggregate_id)
+            raise not_a(what, aggregate_id)
         return aggregate
 
     def history(self, aggregate_id: UUID) -> list[dict[str, Any]]:
@@ -816,28 +816,6 @@ class PlanlogApp(Application[UUID]):
         sent = [{**event_record(e), "sent_as": str(task_id)} for e in self.events.get(task_id)]
         # merged by time, each record in its own order (two workers' clocks may differ)
         return list(heapq.merge(entries, sent, key=lambda e: e["recorded_at"]))
-
-
-#: what `load` names, in Chinese (its English is the caller's `what`)
-_WORDS = {"plan": "计划", "item": "事项", "task": "任务", "person": "人员", "organisation": "组织"}
-
-
-def _word(what: str) -> str:
-    return _WORDS.get(what.split(" ", 1)[0], "记录")
-
-
-def _missing(what: str, aggregate_id: UUID) -> NotFound:
-    return NotFound(
-        f"没有编号为 {aggregate_id} 的{_word(what)}（no {what} with id {aggregate_id}）",
-        id=str(aggregate_id),
-    )
-
-
-def _not_a(what: str, aggregate_id: UUID) -> NotFound:
-    return NotFound(
-        f"{aggregate_id} 不是{_word(what)}编号（{aggregate_id} is not a {what}）",
-        id=str(aggregate_id),
-    )
 
 
 def _fold(aggregate: Any, events: Iterable[Any]) -> Any:
