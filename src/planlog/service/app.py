@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import get_topic
 
 from planlog.domain.clock import PLAN_TZ, Clock, recording_clock, system_clock
@@ -193,10 +193,7 @@ class PlanlogApp(Application[UUID]):
         found = stored_events(self.recorder, aggregate_ids)
         loaded: list[A] = []
         for aggregate_id in aggregate_ids:
-            aggregate: Any = None
-            for stored in found.get(aggregate_id, ()):
-                event = cast(Aggregate.Event, self.mapper.to_domain_event(stored))
-                aggregate = event.mutate(aggregate)
+            aggregate = self._folded(found.get(aggregate_id, ()))
             if aggregate is None:
                 raise missing(what, aggregate_id)
             if not isinstance(aggregate, cls):
@@ -699,15 +696,21 @@ class PlanlogApp(Application[UUID]):
         task_ids = {task_id_for(i): i for i in item_ids}
         found: dict[UUID, FederationTask] = {}
         for task_id, stored in stored_events(self.recorder, list(task_ids)).items():
-            task: Any = None
-            for record in stored:
-                event = cast(Aggregate.Event, self.mapper.to_domain_event(record))
-                if as_of is not None and event.timestamp > as_of:
-                    break
-                task = event.mutate(task)
+            task = self._folded(stored, until=as_of)
             if isinstance(task, FederationTask):
                 found[task_ids[task_id]] = task
         return found
+
+    def _folded(self, stored: Iterable[StoredEvent], *, until: datetime | None = None) -> Any:
+        """Stored events (`batch_read`) decoded and folded, those recorded after `until`
+        left out; None when none is left."""
+        aggregate: Any = None
+        for record in stored:
+            event = cast(Aggregate.Event, self.mapper.to_domain_event(record))
+            if until is not None and event.timestamp > until:
+                break
+            aggregate = event.mutate(aggregate)
+        return aggregate
 
     def find_task(self, task_id: UUID) -> FederationTask | None:
         try:
