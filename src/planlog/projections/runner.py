@@ -736,8 +736,9 @@ class ReadModelRunner:
                 raise
             raise refused from error
 
-    @staticmethod
-    def _move_all(conn: Connection, moves: Sequence[tuple[str, int, int | None]], end: int) -> None:
+    def _move_all(
+        self, conn: Connection, moves: Sequence[tuple[str, int, int | None]], end: int
+    ) -> None:
         """Move each (projection, position, version) to `end` if its tracking row is
         still at that position and version (None: the version is not checked), in one
         statement: all of them move, or TrackingMoved naming those that did not."""
@@ -754,17 +755,12 @@ class ReadModelRunner:
         )
         if conn.execute(update(tracking).where(where).values(position=end)).rowcount == len(moves):
             return
-        marks = {
-            name: (position, version)
-            for name, position, version in conn.execute(
-                select(t.name, t.position, t.version).where(t.name.in_([m[0] for m in moves]))
-            )
-        }
+        # Those this update moved are at `end` now; the others say why they did not move.
+        now = self._marks(conn)
         moved = ", ".join(
             f"{name} #{seen}"
             for name, seen, v in moves
-            if marks.get(name, (None, None))[0] not in (seen, end)
-            or (v is not None and marks[name][1] != v)
+            if now.get(name, (None, None))[0] not in (seen, end) or v not in (None, now[name][1])
         )
         if not moved:  # at this batch's end already, as this update would have put them
             raise TrackingMoved(
@@ -776,10 +772,9 @@ class ReadModelRunner:
             "position, or a retry or release changed its quarantine meanwhile"
         )
 
-    @classmethod
-    def _move(cls, conn: Connection, name: str, seen: int, end: int, version: int | None) -> None:
+    def _move(self, conn: Connection, name: str, seen: int, end: int, version: int | None) -> None:
         """`_move_all` for one projection."""
-        cls._move_all(conn, [(name, seen, version)], end)
+        self._move_all(conn, [(name, seen, version)], end)
 
     def _hold(self, conn: Connection, name: str, waiting: list[Change]) -> None:
         """Enter events held back behind an earlier quarantined event of their aggregate.
