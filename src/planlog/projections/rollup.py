@@ -173,8 +173,8 @@ def outline(tree: dict[str, dict[str, Any]]) -> list[tuple[int, str]]:
     children = _children(tree)
     listed: list[tuple[int, str]] = []
     seen: set[str] = set()
-    roots = children.get(None, [])
-    for root in roots + sorted(set(tree) - set(_walk_all(children, roots))):
+    # the roots first; then, in name order, whatever no root led to
+    for root in children.get(None, []) + sorted(tree):
         stack = [(0, root)]
         while stack:
             depth, name = stack.pop()
@@ -184,10 +184,6 @@ def outline(tree: dict[str, dict[str, Any]]) -> list[tuple[int, str]]:
             listed.append((depth, name))
             stack.extend((depth + 1, kid) for kid in reversed(children.get(name, [])))
     return listed
-
-
-def _walk_all(children: dict[str | None, list[str]], roots: list[str]) -> list[str]:
-    return [name for root in roots for name in _walk(children, root)]
 
 
 def subtree_query(root: str) -> CTE:
