@@ -31,7 +31,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planlog.display import printable
-from planlog.domain.board import completion_shown
+from planlog.domain.board import completion_shown, counted_deadlines
 from planlog.i18n import t
 from planlog.projections.calendar import Deadline
 from planlog.service.views import target_display
@@ -313,8 +313,8 @@ TOTALS_COLUMNS = (
 
 def _total_cell(totals: Mapping[str, Any], key: str) -> Any:
     """A totals figure for the sheet; a completion of no counted deadline is —, not 0."""
-    if key == "percent_done" and completion_shown(totals) == "—":
-        return "—"
+    if key == "percent_done" and not counted_deadlines(totals):
+        return completion_shown(totals)
     return totals.get(key, 0)
 
 

@@ -329,12 +329,17 @@ def _totals(counts: Counter[str]) -> dict[str, Any]:
     return result
 
 
+def counted_deadlines(totals: Mapping[str, Any]) -> int:
+    """How many deadlines a board's (or a section's) completion is of (totals from
+    before `counted` existed: all of them)."""
+    return int(totals.get("counted", totals.get("occurrences", 0)))
+
+
 def completion_shown(totals: Mapping[str, Any]) -> str:
     """A board's (or a section's) completion as people read it: "50%", or "—" when none
     of its deadlines is counted (a plan sent down whole, a plan with none yet): 0 %
     would say nothing was done."""
-    counted = totals.get("counted", totals.get("occurrences"))
-    return f"{totals['percent_done']}%" if counted else "—"
+    return f"{totals['percent_done']}%" if counted_deadlines(totals) else "—"
 
 
 def replayed_sent_document(task_id: str, copies: int) -> dict[str, Any]:
