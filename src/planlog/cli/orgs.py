@@ -81,8 +81,7 @@ def chair(
     if json_out:
         emit_json(org_view(org))
     else:  # said, not silent: the chair is who escalations reach
-        line = literal(org.name).append("  主席 chair: ", style="dim")
-        out_console.print(line.append_text(literal(org.chair or "—")))
+        out_console.print(_with_chair(org.name, org.chair or "—"))
 
 
 @org_cli.command("list")
@@ -97,12 +96,17 @@ def list_orgs(ctx: typer.Context, json_out: bool = JsonOption) -> None:
     branches: list[Tree] = []  # the open branch at each depth
     top = Tree("组织 organisations", hide_root=True, guide_style="dim")
     for depth, name in outline(tree):
-        label = literal(name)
-        if chair := tree[name]["chair"]:
-            label.append("  主席 chair: ", style="dim").append_text(literal(chair))
+        label = _with_chair(name, tree[name]["chair"])
         del branches[depth:]
         branches.append((branches[-1] if branches else top).add(label))
     out_console.print(top)
+
+
+def _with_chair(name: str, chair: str | None) -> Text:
+    line = literal(name)
+    if chair:
+        line.append("  主席 chair: ", style="dim").append_text(literal(chair))
+    return line
 
 
 def _with_parent(name: str, parent: str | None) -> Text:
