@@ -14,16 +14,22 @@ from planlog.domain.board import BoardItem, build_board
 from planlog.domain.schedule import Occurrence
 
 
-def _item(item_id: str, first_done: bool) -> BoardItem:
-    first = Occurrence(date(2026, 6, 30), status="done" if first_done else "open")
+def _row(item_id: str, title: str, occurrences: list[Occurrence]) -> BoardItem:
     return BoardItem(
         id=item_id,
-        title="半年报告",
+        title=title,
         section_id=None,
         number=None,
         responsible=None,
         cancelled=False,
-        occurrences=[first, Occurrence(date(2026, 12, 31))] if first_done else [first],
+        occurrences=occurrences,
+    )
+
+
+def _item(item_id: str, first_done: bool) -> BoardItem:
+    first = Occurrence(date(2026, 6, 30), status="done" if first_done else "open")
+    return _row(
+        item_id, "半年报告", [first, Occurrence(date(2026, 12, 31))] if first_done else [first]
     )
 
 
@@ -67,14 +73,10 @@ def test_a_federations_header_counts_the_deadlines_its_unions_carry() -> None:
 
 def test_each_row_shows_its_ids_first_characters_and_another_years_deadline_its_year() -> None:
     plan = {"id": "p", "org": "某工会", "year": 2026, "title": "计划"}
-    item = BoardItem(
-        id="3f2a9c41-0000-4000-8000-000000000000",
-        title="年度总结",
-        section_id=None,
-        number=None,
-        responsible=None,
-        cancelled=False,
-        occurrences=[Occurrence(date(2026, 6, 30)), Occurrence(date(2027, 1, 31))],
+    item = _row(
+        "3f2a9c41-0000-4000-8000-000000000000",
+        "年度总结",
+        [Occurrence(date(2026, 6, 30)), Occurrence(date(2027, 1, 31))],
     )
     board = build_board(plan, [], [item], date(2026, 3, 1))
     out = io.StringIO()
