@@ -101,9 +101,12 @@ def test_lanes_share_projections_by_cost() -> None:
 
     lanes = split_into_lanes(default_projections(), 2)
     assert [sorted(p.name for p in lane) for lane in lanes] == [
-        ["audit_chain", "reminder_due"],
-        ["board", "digests", "evidence", "outbox", "people", "rollup", "tasks", "timeline"],
+        ["audit_chain", "digests", "evidence", "outbox", "people", "reminder_due"],
+        ["board", "rollup", "tasks", "timeline"],
     ]
+    # the three heavy read models are not all in one lane: neither lane waits on the other
+    totals = [sum(p.cost for p in lane) for lane in lanes]
+    assert max(totals) - min(totals) < 0.5
 
 
 def test_rebuilding_one_projection_leaves_the_others(

@@ -117,7 +117,9 @@ class ReadModel(ABC):
     replaying: bool = False
     #: False for records a rebuild keeps (delivery attempts, the audit chain)
     rebuildable: bool = True
-    #: rough work per event, relative to the others: a parallel rebuild balances by it
+    #: µs per event of a rebuild beyond reading the log, each read model rebuilt alone
+    #: (a federation's log, bench/federation.py at 900 unions): a parallel rebuild
+    #: balances its lanes by it, and a lane left with most of the work sets the pace
     cost: float = 1.0
     #: event type → what this projection reads of its payload (`payloads.Shape`): a
     #: failure on an event without that shape is the event's fault

@@ -75,7 +75,7 @@ class _DigestIssued(Shape):
 
 class DigestOutboxProjection(ReadModel):
     name = "digests"
-    cost = 0.1
+    cost = 0.5  # see ReadModel.cost
     tables = (digest_outbox,)
     types = frozenset({DIGEST_ISSUED})
     payloads: ClassVar[Shapes] = {DIGEST_ISSUED: _DigestIssued}

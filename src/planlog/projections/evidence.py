@@ -51,7 +51,7 @@ class EvidenceProjection(ReadModel):
     name = "evidence"
     tables = (evidence_refs,)
     types = frozenset({ATTACHED})
-    cost = 0.1  # a row per attachment, which few events are
+    cost = 0.5  # see ReadModel.cost
     payloads: ClassVar[Shapes] = {ATTACHED: _Attached}
 
     def apply(self, conn: Connection, changes: list[Change]) -> None:

@@ -153,7 +153,7 @@ class _ReminderIssued(Shape):
 
 class OutboxProjection(ReadModel):
     name = "outbox"
-    cost = 0.2  # µs per event in bench/rebuild_rate.py
+    cost = 1.0  # see ReadModel.cost
     tables = (reminder_outbox, reminder_attempts, reminder_digests)
     types = frozenset({REMINDER_ISSUED})
     payloads: ClassVar[Shapes] = {REMINDER_ISSUED: _ReminderIssued}

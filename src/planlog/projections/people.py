@@ -81,7 +81,7 @@ class _Revised(Shape):
 
 class PeopleProjection(ReadModel):
     name = "people"
-    cost = 0.1
+    cost = 0.6  # see ReadModel.cost
     tables = (people, item_helpers)
     types = frozenset({REGISTERED, CHANGED, RETIRED, PLANNED, REVISED})
     payloads: ClassVar[Shapes] = {

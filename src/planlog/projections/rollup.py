@@ -92,7 +92,7 @@ _COUNTS = ("plans", "items", "occurrences", "done", "submitted", "overdue", "ope
 
 class RollupProjection(ReadModel):
     name = "rollup"
-    cost = 0.1  # µs per event in bench/rebuild_rate.py
+    cost = 0.3  # see ReadModel.cost
     tables = (organisations,)
     types = ORG_TYPES
     payloads: ClassVar[Shapes] = {
