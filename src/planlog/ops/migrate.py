@@ -27,6 +27,7 @@ from planlog.ops.settle import chain_layout, keep_links, log_head, prepare, sett
 from planlog.projections.base import make_engine
 from planlog.projections.chain import ChainHead
 from planlog.service.store import StoreSettings, parse_database_url
+from planlog.stages import Stages
 
 
 class SameStore(PlanlogError):
@@ -64,20 +65,17 @@ def migrate(source_url: str, target_url: str, settings: Settings | None = None) 
         )
     prepare(source_url).close()
     prepare(target_url).close()
-    stages: dict[str, float] = {}
-    mark = time.perf_counter()
-    schemes = chain_layout(source_url)  # before the copy: a link written later is under
-    copied = copy_log(source, target)  # the current scheme, as the target's will be
-    stages["copy"], mark = time.perf_counter() - mark, time.perf_counter()
-    keep_links(target_url, schemes.translate(source.kind, target.kind), copied.last_position)
-    stages["keep_links"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    carry_state(source, target, copied.last_position)
-    stages["state"] = time.perf_counter() - mark
+    stages = Stages()
+    with stages.timed("copy"):
+        schemes = chain_layout(source_url)  # before the copy: a link written later is
+        copied = copy_log(source, target)  # under the current scheme, as the target's is
+    with stages.timed("keep_links"):
+        keep_links(target_url, schemes.translate(source.kind, target.kind), copied.last_position)
+    with stages.timed("state"):
+        carry_state(source, target, copied.last_position)
     head = settle(target_url, stages, delivery_carried=True)
-    mark = time.perf_counter()
-    source_head = log_head(source_url, copied.last_position, schemes)
-    stages["source_head"] = time.perf_counter() - mark
+    with stages.timed("source_head"):
+        source_head = log_head(source_url, copied.last_position, schemes)
     if head != source_head:
         raise CopyMismatch(
             f"目标库的审计链头 {head} 与源库的 {source_head} 不同"
@@ -91,7 +89,7 @@ def migrate(source_url: str, target_url: str, settings: Settings | None = None) 
         copied.digest,
         time.perf_counter() - started,
         files,
-        {k: round(v, 3) for k, v in stages.items()},
+        stages.rounded(),
     )
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 from planlog.domain.errors import PlanlogError
 from planlog.ops.carry import DELIVERY_PROJECTIONS
 from planlog.projections.base import make_engine
 from planlog.projections.chain import ChainHead, Layout, chain_as, layout, recomputed_at, verify
 from planlog.projections.runner import ReadModelRunner
 from planlog.service.app import PlanlogApp
+from planlog.stages import Stages
 
 
 class ChainBroken(PlanlogError):
@@ -48,7 +47,7 @@ def keep_links(url: str, schemes: Layout, upto: int) -> None:
 
 
 def settle(
-    url: str, stages: dict[str, float] | None = None, *, delivery_carried: bool = False
+    url: str, stages: Stages | None = None, *, delivery_carried: bool = False
 ) -> ChainHead | None:
     """Project every read model from the log and verify the audit chain; its head.
     `stages` receives the seconds each step took.
@@ -57,23 +56,21 @@ def settle(
     `planlog.ops.carry`), the outboxes are projected as live, not as a replay: a copied
     row is kept as it is, and a reminder the source had not yet projected is `pending`
     (a replay would mark it `replayed`, never to be sent)."""
-    stages = stages if stages is not None else {}
+    stages = stages if stages is not None else Stages()
     app = PlanlogApp(url)
     try:
         runner = ReadModelRunner(app)
         try:
-            mark = time.perf_counter()
             # rebuild, not catch_up: it indexes once at the end and projects in lanes
-            if delivery_carried:
-                live = set(DELIVERY_PROJECTIONS)
-                runner.rebuild([p.name for p in runner.projections if p.name not in live])
-                runner.catch_up()
-            else:
-                runner.rebuild()
-            stages["read_models"] = time.perf_counter() - mark
-            mark = time.perf_counter()
-            report = verify(app, runner.engine)
-            stages["verify"] = time.perf_counter() - mark
+            with stages.timed("read_models"):
+                if delivery_carried:
+                    live = set(DELIVERY_PROJECTIONS)
+                    runner.rebuild([p.name for p in runner.projections if p.name not in live])
+                    runner.catch_up()
+                else:
+                    runner.rebuild()
+            with stages.timed("verify"):
+                report = verify(app, runner.engine)
         finally:
             runner.close()
     finally:

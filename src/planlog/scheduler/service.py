@@ -43,6 +43,7 @@ from planlog.scheduler.reminders import FailedPlan, IssuedReminder, ReminderIssu
 from planlog.scheduler.workdays import calendar_for
 from planlog.service.app import PlanlogApp
 from planlog.service.store import StoreSettings, try_store_lock
+from planlog.stages import Stages
 
 log = logging.getLogger("planlog.scheduler")
 
@@ -68,6 +69,10 @@ class PassResult:
     delivered: list[Delivery] = field(default_factory=list)
     #: plans the pass could not handle (logged too); every other plan was handled
     failed: list[FailedPlan] = field(default_factory=list)
+    #: where the pass spent its time, in seconds: the read models caught up ("catch_up",
+    #: before and after issuing), the reminders found and recorded ("issue"), the
+    #: outbox sent ("deliver"); the worker logs them, so a slow pass says which part
+    seconds: Stages = field(default_factory=Stages)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +82,7 @@ class PassResult:
             "delivered": [d.to_dict() for d in self.delivered],
             "delivery": dict(Counter(d.status for d in self.delivered)),
             "failed": [f.to_dict() for f in self.failed],
+            "seconds": self.seconds.rounded(),
         }
 
 
@@ -90,14 +96,21 @@ def reminder_pass(
     dry_run: bool = False,
 ) -> PassResult:
     """Issue what is due at `now`, then deliver (nothing is recorded or sent on a dry run)."""
-    runner.catch_up()
+    seconds = Stages()
+    with seconds.timed("catch_up"):
+        runner.catch_up()
     issuer = issuer or ReminderIssuer(app, runner.engine, calendar_for(settings.workdays))
-    run = issuer.run(now, dry_run=dry_run)
+    with seconds.timed("issue"):
+        run = issuer.run(now, dry_run=dry_run)
     if dry_run:
-        return PassResult(run.issued, failed=run.failed)
-    runner.catch_up()
-    delivered = deliver_pending(runner.engine, now, link_base=settings.base_url, lang=settings.lang)
-    return PassResult(run.issued, delivered, run.failed)
+        return PassResult(run.issued, failed=run.failed, seconds=seconds)
+    with seconds.timed("catch_up"):
+        runner.catch_up()
+    with seconds.timed("deliver"):
+        delivered = deliver_pending(
+            runner.engine, now, link_base=settings.base_url, lang=settings.lang
+        )
+    return PassResult(run.issued, delivered, run.failed, seconds=seconds)
 
 
 def drop_old_job_table(engine: Engine) -> None:
@@ -295,8 +308,13 @@ def run_reminders(database_url: str) -> None:
     service = _services.get(database_url)
     if service is not None:
         result = service.remind()
-        if result.issued:
-            log.info("issued %d reminder(s)", len(result.issued))
+        if result.issued or result.delivered:
+            log.info(
+                "reminder pass: issued %d, delivered %d (%s)",
+                len(result.issued),
+                len(result.delivered),
+                ", ".join(f"{part} {took:.2f} s" for part, took in result.seconds.items()),
+            )
         if result.failed:
             log.error(
                 "reminder pass: %d plan(s) failed: %s",

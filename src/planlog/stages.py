@@ -1,0 +1,24 @@
+"""Seconds spent per named stage of a long job (a migration, a reminder pass), for its
+report and its log: a slow run then says which part was slow."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class Stages(dict[str, float]):
+    """Stage name → seconds; a stage timed more than once adds up."""
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self[stage] = self.get(stage, 0.0) + time.perf_counter() - started
+
+    def rounded(self) -> dict[str, float]:
+        """To the millisecond, as reports show them."""
+        return {stage: round(took, 3) for stage, took in self.items()}
