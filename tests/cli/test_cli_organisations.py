@@ -151,3 +151,38 @@ def test_appointing_a_chair_and_moving_an_organisation_say_what_they_did(planlog
     assert "东区总工会" in appointed and "李主席" in appointed
     moved = planlog("org", "move", "东区总工会", "--parent", "市总工会", "--reason", "划转")
     assert "东区总工会 ← 市总工会" in moved
+
+
+def test_a_misspelt_organisation_is_retired_and_leaves_the_tree(planlog: Any) -> None:
+    planlog("org", "create", "市总工会", "--json")
+    planlog("org", "create", "东城区总公会", "--parent", "市总工会", "--json")  # 公 for 工
+    retired = planlog("org", "retire", "东城区总公会", "--reason", "名称录错", "--json")
+    assert retired["retired"] is True and retired["parent"] == "市总工会"
+    assert "东城区总公会" not in orgs(planlog)
+    assert "东城区总公会" not in planlog("org", "list")
+    history = planlog("history", retired["id"], "--json")
+    assert any(change.get("reason") == "名称录错" for change in history)
+    # Its name stays taken: nothing is placed under it, planned for it or registered as it.
+    under = planlog(
+        "org", "create", "东一工会", "--parent", "东城区总公会", "--json", expect_exit=1
+    )
+    plan = plan_create(planlog, "东城区总公会", expect_exit=1)
+    again = planlog("org", "create", "东城区总公会", "--json", expect_exit=1)
+    for refused in (under, plan, again):
+        assert refused["error"]["rule"] == "organisation_retired", refused
+    assert planlog("plan", "list", "--json") == [] and "东一工会" not in orgs(planlog)
+    planlog("projections", "rebuild")  # replayed, it stays out of the tree
+    assert orgs(planlog) == {"市总工会": None}
+
+
+def test_retiring_an_organisation_something_depends_on_is_refused_naming_it(
+    planlog: Any,
+) -> None:
+    planlog("org", "create", "市总工会", "--json")
+    planlog("org", "create", "东区总工会", "--parent", "市总工会", "--json")
+    plan_create(planlog, "东一工会", "--parent", "东区总工会")
+    for name, named in (("市总工会", "东区总工会"), ("东一工会", "1份计划")):
+        refused = planlog("org", "retire", name, "--reason", "撤并", "--json", expect_exit=1)
+        assert refused["error"]["rule"] == "organisation_in_use"
+        assert named in refused["error"]["message"]
+    assert orgs(planlog) == {"市总工会": None, "东区总工会": "市总工会", "东一工会": "东区总工会"}

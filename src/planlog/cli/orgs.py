@@ -14,11 +14,16 @@ from planlog.cli.common import JsonOption, emit_json, guarded, out_console, stat
 from planlog.cli.render import literal, progress_bar
 from planlog.domain.errors import PlanlogError
 from planlog.i18n import t
-from planlog.projections.queries import evaluation_day
+from planlog.projections.queries import evaluation_day, retire_blockers
 from planlog.projections.ranking import ranking
 from planlog.projections.rollup import org_tree, outline, rollup
 from planlog.service.app import parse_moment
-from planlog.service.commands import AppointChair, MoveOrganisation, RegisterOrganisation
+from planlog.service.commands import (
+    AppointChair,
+    MoveOrganisation,
+    RegisterOrganisation,
+    RetireOrganisation,
+)
 from planlog.service.views import org_view
 
 org_cli = typer.Typer(help="Organisations (工会组织) and their tree.", no_args_is_help=True)
@@ -82,6 +87,26 @@ def chair(
         emit_json(org_view(org))
     else:  # said, not silent: the chair is who escalations reach
         out_console.print(_with_chair(org.name, org.chair or "—"))
+
+
+@org_cli.command("retire")
+@guarded
+def retire(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The organisation (组织名称).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (撤销原因), kept in its history.")],
+    json_out: bool = JsonOption,
+) -> None:
+    """Retire (撤销) an organisation registered by mistake (a misspelt name) or dissolved:
+    it leaves the tree. Refused while organisations, plans or people are under it."""
+    st = state(ctx)
+    with st.read_models().connect() as conn:
+        below = retire_blockers(conn, name.strip())
+    org = st.app().handle(RetireOrganisation(name=name, reason=reason, actor=st.actor, below=below))
+    if json_out:
+        emit_json(org_view(org))
+    else:
+        out_console.print(literal(org.name).append("  已撤销 retired", style="dim"))
 
 
 @org_cli.command("list")

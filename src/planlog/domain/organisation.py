@@ -9,13 +9,14 @@ not kept here: robot tokens and passwords do not belong in an immutable log.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from planlog.domain.errors import RuleViolation
-from planlog.domain.model import PlanlogCreated, PlanlogEvent, reason_text
+from planlog.domain.model import PlanlogCreated, PlanlogEvent, reason_text, required_reason
 from planlog.domain.values import (
     NAME_MAX,
     InvalidValue,
@@ -58,6 +59,8 @@ class Organisation(Aggregate):
         self.chair = chair
         #: ISO weeks ("2026-W48") whose laggard digest was issued to this organisation
         self.digest_weeks: set[str] = set()
+        #: retired (撤销): gone from the tree; its name stays taken (its history keeps it)
+        self.retired = False
 
     @classmethod
     def register(
@@ -100,6 +103,7 @@ class Organisation(Aggregate):
         reason: str | None = None,
     ) -> None:
         """`ancestors_of_parent` is the chain above the new parent, to refuse a cycle."""
+        self.refuse_if_retired("调整上级", "be moved")
         parent = _org_name(parent, "parent")
         if parent == self.name or self.name in ancestors_of_parent:
             raise RuleViolation(
@@ -114,6 +118,7 @@ class Organisation(Aggregate):
         """A plan created "for X under Y" names an existing X: that confirms X's place and
         never moves it. Moving an organisation changes who sees its plans, so it is only
         `move_under`, the administrator's command (`planlog org move`)."""
+        self.refuse_if_retired("再建计划", "have plans")
         wanted = parent.strip() if parent else None
         if wanted is not None and wanted != self.parent:
             above = f"“{self.parent}”之下" if self.parent else "顶层"
@@ -133,9 +138,41 @@ class Organisation(Aggregate):
             org.chair = self.chair
 
     def appoint_chair(self, chair: str | None, *, actor: str, reason: str | None = None) -> None:
+        self.refuse_if_retired("任命主席", "have a chair appointed")
         self.trigger_event(
             self.ChairAppointed, chair=_chair(chair), actor=actor, reason=reason_text(reason)
         )
+
+    class Retired(PlanlogEvent):
+        def apply(self, org: Organisation) -> None:
+            org.retired = True
+
+    def retire(self, below: RetireBlockers, *, actor: str, reason: str) -> None:
+        """Retire (撤销) an organisation registered by mistake or dissolved: it leaves the
+        tree, and nothing can be placed under it or planned for it again. Only one
+        nothing depends on (`below`, what the read models show under it): a union's plans
+        and people, or organisations under it, would be left without a place."""
+        self.refuse_if_retired("再次撤销", "be retired again")
+        reason = required_reason(self.name, reason, "撤销组织须说明原因（retiring needs a reason）")
+        blockers = below.named()
+        if blockers:
+            zh, en = "、".join(z for z, _ in blockers), "; ".join(e for _, e in blockers)
+            raise RuleViolation(
+                self.name,
+                "organisation_in_use",
+                f"“{self.name}”还有{zh}，不能撤销；请先移走或停用（{self.name!r} still has {en}: "
+                "move or retire them first）",
+            )
+        self.trigger_event(self.Retired, actor=actor, reason=reason)
+
+    def refuse_if_retired(self, what: str, what_en: str) -> None:
+        if self.retired:
+            raise RuleViolation(
+                self.name,
+                "organisation_retired",
+                f"组织“{self.name}”已撤销，不能{what}（organisation {self.name!r} is retired: "
+                f"it cannot {what_en}）",
+            )
 
     class DigestIssued(PlanlogEvent):
         """The weekly digest of this organisation's lagging unions (督办周报) was issued to
@@ -253,6 +290,41 @@ def _lagging_row(row: object) -> dict[str, Any]:
         "overdue": whole(row.get("overdue"), "overdue"),
         "percent_done": whole(row.get("percent_done"), "percent_done"),
     }
+
+
+@dataclass(frozen=True)
+class RetireBlockers:
+    """What depends on an organisation, as the read models show it: an organisation
+    with any of these cannot be retired (`Organisation.retire`)."""
+
+    members: tuple[str, ...] = ()  # organisations directly under it
+    plans: int = 0
+    people: int = 0  # not retired
+
+    SHOWN: ClassVar[int] = 5  # member names named in the refusal
+
+    def named(self) -> list[tuple[str, str]]:
+        """Each blocker in words, Chinese and English."""
+        found = []
+        if self.members:
+            shown = self.members[: self.SHOWN]
+            more = len(self.members) > self.SHOWN
+            found.append(
+                (
+                    f"下属组织{'、'.join(shown)}{'等' if more else ''}（{len(self.members)}个）",
+                    f"{_count(len(self.members), 'organisation')} under it "
+                    f"({', '.join(shown)}{', …' if more else ''})",
+                )
+            )
+        if self.plans:
+            found.append((f"{self.plans}份计划", _count(self.plans, "plan")))
+        if self.people:
+            found.append((f"{self.people}名人员", _count(self.people, "person", "people")))
+        return found
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def name_in_use(name: str) -> RuleViolation:

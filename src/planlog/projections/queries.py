@@ -16,12 +16,14 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
+from sqlalchemy.engine import Connection
 
 from planlog.domain.board import board_from_aggregates, replayed_sent_document
 from planlog.domain.clock import PLAN_TZ
 from planlog.domain.errors import PlanlogError, missing
 from planlog.domain.model import Plan, PlanItem
+from planlog.domain.organisation import RetireBlockers
 from planlog.domain.registry import PlanEntry
 from planlog.domain.status import due_soon_days
 from planlog.projections.audit_view import (
@@ -34,6 +36,8 @@ from planlog.projections.audit_view import (
 from planlog.projections.board import board_plans
 from planlog.projections.board_read import probing_read, read_board
 from planlog.projections.bulk import chunks
+from planlog.projections.people import people
+from planlog.projections.rollup import organisations
 from planlog.projections.timeline import diff
 from planlog.service.app import PlanlogApp
 
@@ -213,3 +217,16 @@ def audit_view(
     with engine.connect() as conn:
         changes = diff(conn, str(plan_id), start, end, language, data=True, plan_changes=True)
     return AuditView(summarise_changes(changes), page_of(changes, where, page))
+
+
+def retire_blockers(conn: Connection, name: str) -> RetireBlockers:
+    """What the read models show depending on organisation `name` (its member
+    organisations, plans and people not retired), for `RetireOrganisation`: each door
+    reads it the same way."""
+    o, p, pe = organisations.c, board_plans.c, people.c
+    members = conn.execute(select(o.name).where(o.parent == name).order_by(o.name)).scalars()
+    plans = conn.execute(select(func.count()).where(p.org == name)).scalar_one()
+    persons = conn.execute(
+        select(func.count()).where(pe.org == name, pe.retired.is_(False))
+    ).scalar_one()
+    return RetireBlockers(members=tuple(members), plans=plans, people=persons)

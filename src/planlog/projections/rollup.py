@@ -66,7 +66,8 @@ organisations = Table(
 REGISTERED = event_name(Organisation.Registered)
 REPARENTED = event_name(Organisation.Reparented)
 CHAIR_APPOINTED = event_name(Organisation.ChairAppointed)
-ORG_TYPES = frozenset({REGISTERED, REPARENTED, CHAIR_APPOINTED})
+ORG_RETIRED = event_name(Organisation.Retired)
+ORG_TYPES = frozenset({REGISTERED, REPARENTED, CHAIR_APPOINTED, ORG_RETIRED})
 
 
 class _Registered(Shape):
@@ -113,6 +114,11 @@ class RollupProjection(ReadModel):
                         chair=d.get("chair"),
                         registered_at=change.recorded_at,
                     )
+                )
+                continue
+            if change.type == ORG_RETIRED:  # out of the tree: nothing depended on it
+                conn.execute(
+                    organisations.delete().where(organisations.c.org_id == change.aggregate_id)
                 )
                 continue
             values = (

@@ -762,8 +762,15 @@ class PlanlogApp(Application[UUID]):
                 return ()  # an older store's unregistered name: plans go on using it
             raise UnknownOrganisation(name)
         if parent is not None:
-            self.get_organisation(parent)  # the parent must exist: refuse a dangling tree
+            self.parent_organisation(parent)
         return (Organisation.register(name, parent=parent, chair=None, actor=actor),)
+
+    def parent_organisation(self, name: str) -> Organisation:
+        """The organisation something is to be placed under: it must exist (no dangling
+        tree) and not be retired."""
+        parent = self.get_organisation(name)
+        parent.refuse_if_retired("下设组织", "have organisations placed under it")
+        return parent
 
     def ancestors(self, name: str) -> list[str]:
         chain: list[str] = []

@@ -23,7 +23,7 @@ from planlog.deadlines import ParsedDeadline
 from planlog.domain.errors import PlanlogError
 from planlog.domain.evidence import EvidenceFile, checked_sha256
 from planlog.domain.model import Plan, PlanItem, Target, item_of_request
-from planlog.domain.organisation import Organisation
+from planlog.domain.organisation import Organisation, RetireBlockers
 from planlog.domain.person import Person, checked_changes
 from planlog.domain.schedule import Occurrence, check_in_plan_year, expand_rrule
 from planlog.domain.values import (
@@ -258,6 +258,17 @@ class AppointChair(Command[Organisation]):
     name: str
     chair: str | None
     actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetireOrganisation(Command[Organisation]):
+    """`below` is what the read models show depending on the organisation, read by the
+    door (as `SendTask.parents` is): the organisation refuses to retire if anything does."""
+
+    name: str
+    reason: str
+    actor: str
+    below: RetireBlockers
 
 
 # ------------------------------------------------------------------ items

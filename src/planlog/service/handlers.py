@@ -54,6 +54,7 @@ from planlog.service.commands import (
     ReorderSections,
     ReportProgress,
     RequestExtension,
+    RetireOrganisation,
     RetirePerson,
     ReviseItem,
     SendTask,
@@ -238,11 +239,14 @@ def register_organisation(app: PlanlogApp, c: RegisterOrganisation) -> Organisat
         raise name_in_use(c.name.strip())
     with app.recording():
         if c.parent is not None:
-            app.get_organisation(c.parent)  # the parent must exist: refuse a dangling tree
+            app.parent_organisation(c.parent)
         org = Organisation.register(c.name, parent=c.parent, chair=c.chair, actor=c.actor)
         try:
             app.save_all(org)
         except ConcurrencyConflict:
+            taken = app.find_organisation(org.name)
+            if taken is not None and taken.retired:  # say so, not "already exists"
+                taken.refuse_if_retired("再登记", "be registered again")
             raise name_in_use(org.name) from None
         return org
 
@@ -251,6 +255,8 @@ def register_organisation(app: PlanlogApp, c: RegisterOrganisation) -> Organisat
 def move_organisation(app: PlanlogApp, c: MoveOrganisation) -> Organisation:
     with app.recording():
         org = app.get_organisation(c.name)
+        if c.parent is not None:
+            app.parent_organisation(c.parent)
         above = app.ancestors(c.parent) if c.parent is not None else []
         org.move_under(c.parent, above, actor=c.actor, reason=c.reason)
         app.save_all(org)
@@ -266,6 +272,15 @@ def appoint_chair(app: PlanlogApp, c: AppointChair) -> Organisation:
         return org
 
 
+@handles(RetireOrganisation)
+def retire_organisation(app: PlanlogApp, c: RetireOrganisation) -> Organisation:
+    with app.recording():
+        org = app.get_organisation(c.name)
+        org.retire(c.below, actor=c.actor, reason=c.reason)
+        app.save_all(org)
+        return org
+
+
 # ------------------------------------------------------------------ people
 
 
@@ -273,8 +288,11 @@ def appoint_chair(app: PlanlogApp, c: AppointChair) -> Organisation:
 def register_person(app: PlanlogApp, c: RegisterPerson) -> Person:
     with app.recording():
         org = c.org.strip()
-        if app.find_organisation(org) is None and not app.legacy_registry().names_organisation(org):
+        found = app.find_organisation(org)
+        if found is None and not app.legacy_registry().names_organisation(org):
             app.get_organisation(org)  # the same "no organisation named …" as elsewhere
+        if found is not None:
+            found.refuse_if_retired("登记人员", "have people registered")
         person = Person.register(
             org=org,
             name=c.name,

@@ -129,4 +129,10 @@ def _number(value: Any) -> str:
 
 
 def org_view(org: Organisation) -> dict[str, Any]:
-    return {"id": str(org.id), "name": org.name, "parent": org.parent, "chair": org.chair}
+    return {
+        "id": str(org.id),
+        "name": org.name,
+        "parent": org.parent,
+        "chair": org.chair,
+        "retired": org.retired,
+    }

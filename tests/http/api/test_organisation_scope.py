@@ -172,3 +172,32 @@ def test_plan_ids_outside_scope_answer_alike_whether_the_plan_exists_or_not(api:
     ]
     assert shape(feeds[0], other_plan) == shape(feeds[1], nowhere)
     assert feeds[0].status_code == 404
+
+
+def test_a_chair_retires_a_member_union_registered_by_mistake(api: Any) -> None:
+    misspelt = "某医院公会"  # 公 for 工
+    made = api.post("/api/v1/orgs", "city_chair", json={"name": misspelt, "parent": DISTRICT})
+    assert made.status_code == 201, made.text
+    answer = api.post(f"/api/v1/orgs/{misspelt}/retire", "city_chair", json={"reason": "录错"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["retired"] is True
+    assert misspelt not in [o["org"] for o in api.get("/api/v1/orgs", "city_chair").json()]
+
+
+def test_retiring_is_refused_for_the_callers_own_union_one_outside_it_and_one_in_use(
+    api: Any,
+) -> None:
+    before = head(api)
+    body = {"reason": "撤并"}
+    own = api.post(f"/api/v1/orgs/{DISTRICT}/retire", "district_chair", json=body)
+    assert own.status_code == 403
+    elsewhere = api.post(f"/api/v1/orgs/{OTHER}/retire", "city_chair", json=body)
+    nowhere = api.post(f"/api/v1/orgs/{NOWHERE}/retire", "city_chair", json=body)
+    assert elsewhere.status_code == nowhere.status_code == 404
+    assert shape(elsewhere, OTHER)[2] == shape(nowhere, NOWHERE)[2]
+    editor = api.post(f"/api/v1/orgs/{HOSPITAL}/retire", "hospital_editor", json=body)
+    assert editor.status_code == 403
+    in_use = api.post(f"/api/v1/orgs/{DISTRICT}/retire", "city_chair", json=body)
+    assert in_use.status_code == 422 and in_use.json()["rule"] == "organisation_in_use"
+    assert HOSPITAL in in_use.json()["detail"]
+    assert head(api) == before

@@ -197,6 +197,10 @@ class OrgCreate(Body):
     chair: str | None = Field(default=None, max_length=TYPED_CHAIR_MAX, examples=["刘主席"])
 
 
+class OrgRetire(Body):
+    reason: str = REASON
+
+
 class FeedCreate(Body):
     kind: Literal["plan", "org", "person"]
     target: str = Field(min_length=1, max_length=200, description="Plan id, organisation or 责任人")

@@ -10,13 +10,13 @@ from planlog.auth.caller import MANAGE, READ, Caller, org_not_found
 from planlog.auth.errors import Forbidden
 from planlog.auth.tokens import token_org_exists
 from planlog.domain.organisation import name_in_use
-from planlog.http.api.schemas import PROBLEMS, OrgCreate
+from planlog.http.api.schemas import PROBLEMS, OrgCreate, OrgRetire
 from planlog.http.deps import ServicesDep, role_caller
 from planlog.projections.outbox import reminders_report
-from planlog.projections.queries import evaluation_day
+from planlog.projections.queries import evaluation_day, retire_blockers
 from planlog.projections.rollup import org_tree
 from planlog.service.app import parse_moment
-from planlog.service.commands import RegisterOrganisation
+from planlog.service.commands import RegisterOrganisation, RetireOrganisation
 from planlog.service.views import org_view
 
 router = APIRouter(prefix="/api/v1", tags=["organisations"])
@@ -55,6 +55,22 @@ def create_org(body: OrgCreate, svc: ServicesDep, who: Manager) -> dict[str, Any
             actor=who.actor,
             only_new_name=True,
         )
+    )
+    return org_view(org)
+
+
+@router.post("/orgs/{name}/retire", responses=PROBLEMS)
+def retire_org(name: str, body: OrgRetire, svc: ServicesDep, who: Manager) -> dict[str, Any]:
+    """Retire (撤销) a member union registered by mistake (a misspelt name) or dissolved:
+    it leaves the tree. Only one below the caller's own organisation, and only while no
+    organisation, plan or person is under it (409 `organisation_in_use` names them)."""
+    name = who.visible_org(name)
+    if name == who.principal.org:
+        raise Forbidden("不能撤销本组织（a union cannot retire itself）")
+    with svc.fresh().connect() as conn:
+        below = retire_blockers(conn, name)
+    org = svc.app.handle(
+        RetireOrganisation(name=name, reason=body.reason, actor=who.actor, below=below)
     )
     return org_view(org)
 
