@@ -23,7 +23,7 @@ so that 9,000 unions take minutes, not an hour. At each size it measures:
   with the federation), so `remind_ms_per_reminder` is the figure that must stay flat;
   `remind_next_seconds` is the next pass, a quarter of an hour later, with nothing new
   due: what a pass costs when its cost follows the reminders due and none are;
-  `remind_parts_seconds` is where the busy pass's time went (`PassResult.seconds`: the
+  `remind_stages_seconds` is where the busy pass's time went (`PassResult.stages`: the
   read models caught up, the reminders found and recorded, the outbox delivered);
 - `rebuild_seconds`: a full rebuild of every read model (`events` events): the first
   projection of the built log, on tables never analysed (the figure must not depend on
@@ -742,7 +742,7 @@ def measure(url: str, built: dict[str, Any], unions: int) -> dict[str, Any]:
     result = reminder_pass(app, runner, TODAY, settings=settings)
     figures["remind_seconds"] = round(time.perf_counter() - started, 2)
     figures["reminders_issued"] = len(result.issued)
-    figures["remind_parts_seconds"] = result.seconds.rounded()
+    figures["remind_stages_seconds"] = result.stages.rounded()
     if result.issued:
         per = (time.perf_counter() - started) / len(result.issued)
         figures["remind_ms_per_reminder"] = round(per * 1000, 2)

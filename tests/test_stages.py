@@ -11,7 +11,7 @@ from planlog.stages import Stages
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     moments = [0.0]
-    monkeypatch.setattr(stages_module.time, "perf_counter", lambda: moments[0])
+    monkeypatch.setattr(stages_module, "perf_counter", lambda: moments[0])
     return moments
 
 

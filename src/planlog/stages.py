@@ -3,9 +3,9 @@ report and its log: a slow run then says which part was slow."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from time import perf_counter
 
 
 class Stages(dict[str, float]):
@@ -13,11 +13,11 @@ class Stages(dict[str, float]):
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
-        started = time.perf_counter()
+        started = perf_counter()
         try:
             yield
         finally:
-            self[stage] = self.get(stage, 0.0) + time.perf_counter() - started
+            self[stage] = self.get(stage, 0.0) + perf_counter() - started
 
     def rounded(self) -> dict[str, float]:
         """To the millisecond, as reports show them."""

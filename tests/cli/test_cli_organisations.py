@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from planlog.domain.model import Plan
 from planlog.domain.registry import PlanRegistry
 from planlog.service.app import PlanlogApp
@@ -158,24 +160,39 @@ def test_a_misspelt_organisation_is_retired_and_leaves_the_tree(planlog: Any) ->
     planlog("org", "create", "东城区总公会", "--parent", "市总工会", "--json")  # 公 for 工
     retired = planlog("org", "retire", "东城区总公会", "--reason", "名称录错", "--json")
     assert retired["retired"] is True and retired["parent"] == "市总工会"
-    assert "东城区总公会" not in orgs(planlog)
+    assert orgs(planlog) == {"市总工会": None}
     assert "东城区总公会" not in planlog("org", "list")
     history = planlog("history", retired["id"], "--json")
     assert any(change.get("reason") == "名称录错" for change in history)
-    # Its name stays taken: nothing is placed under it, planned for it or registered as it.
-    under = planlog(
-        "org", "create", "东一工会", "--parent", "东城区总公会", "--json", expect_exit=1
-    )
-    plan = plan_create(planlog, "东城区总公会", expect_exit=1)
-    again = planlog("org", "create", "东城区总公会", "--json", expect_exit=1)
-    for refused in (under, plan, again):
-        assert refused["error"]["rule"] == "organisation_retired", refused
-    assert planlog("plan", "list", "--json") == [] and "东一工会" not in orgs(planlog)
     planlog("projections", "rebuild")  # replayed, it stays out of the tree
     assert orgs(planlog) == {"市总工会": None}
 
 
-def test_retiring_an_organisation_something_depends_on_is_refused_naming_it(
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("org", "create", "东城区总公会"),
+        ("org", "create", "东一工会", "--parent", "东城区总公会"),
+        ("org", "move", "东一工会", "--parent", "东城区总公会"),
+        ("org", "chair", "东城区总公会", "李主席"),
+        ("plan", "create", "--org", "东城区总公会", "--year", "2026", "--title", "计划"),
+        ("person", "add", "--org", "东城区总公会", "--name", "李四"),
+        ("token", "create", "--org", "东城区总公会", "--role", "chair"),
+    ],
+    ids=["register_again", "place_under", "move_under", "chair", "plan", "person", "token"],
+)
+def test_a_retired_organisation_takes_nothing_new(planlog: Any, args: tuple[str, ...]) -> None:
+    planlog("org", "create", "东城区总公会", "--json")
+    planlog("org", "create", "东一工会", "--json")
+    planlog("org", "retire", "东城区总公会", "--reason", "名称录错", "--json")
+    refused = planlog(*args, "--json", expect_exit=1)
+    assert refused["error"]["rule"] == "organisation_retired", refused
+    assert "已注销" in refused["error"]["message"]
+    assert orgs(planlog) == {"东一工会": None}
+    assert planlog("plan", "list", "--json") == []
+
+
+def test_retiring_an_organisation_with_members_or_plans_is_refused_naming_them(
     planlog: Any,
 ) -> None:
     planlog("org", "create", "市总工会", "--json")
@@ -186,3 +203,13 @@ def test_retiring_an_organisation_something_depends_on_is_refused_naming_it(
         assert refused["error"]["rule"] == "organisation_in_use"
         assert named in refused["error"]["message"]
     assert orgs(planlog) == {"市总工会": None, "东区总工会": "市总工会", "东一工会": "东区总工会"}
+
+
+def test_an_organisation_is_retired_once_its_people_are(planlog: Any) -> None:
+    planlog("org", "create", "东城区总公会", "--json")
+    person = planlog("person", "add", "--org", "东城区总公会", "--name", "李四", "--json")
+    args = ("org", "retire", "东城区总公会", "--reason", "名称录错", "--json")
+    refused = planlog(*args, expect_exit=1)
+    assert "1名人员" in refused["error"]["message"]
+    planlog("person", "retire", person["id"], "--json")
+    assert planlog(*args)["retired"] is True

@@ -1,4 +1,4 @@
-"""Retiring an organisation (撤销): pure domain rules."""
+"""Retiring an organisation (注销): pure domain rules."""
 
 from __future__ import annotations
 
@@ -35,8 +35,9 @@ def test_retiring_is_refused_naming_what_still_depends_on_it() -> None:
     message = str(refused.value)
     assert refused.value.details["rule"] == "organisation_in_use" and not found.retired
     assert "第0基层工会、第1基层工会" in message and "第5基层工会" not in message
-    assert "（7个）" in message and "7 organisations under it" in message
-    assert "1份计划" in message and "1 plan;" in message and "2 people" in message
+    assert "（7个，" in message and "7 organisations under it" in message
+    assert "1份计划" in message and "1 plan (" in message and "2 people (" in message
+    assert "planlog org move" in message and "planlog person retire" in message
 
 
 @pytest.mark.parametrize(
@@ -55,4 +56,12 @@ def test_a_retired_organisation_refuses_every_change(change: object) -> None:
     with pytest.raises(RuleViolation) as refused:
         change(found)  # type: ignore[operator]
     assert refused.value.details["rule"] == "organisation_retired"
-    assert "已撤销" in str(refused.value) and "is retired" in str(refused.value)
+    assert "已注销" in str(refused.value) and "is retired" in str(refused.value)
+
+
+def test_an_organisation_with_api_tokens_is_not_retired_until_they_are_revoked() -> None:
+    found = org()
+    with pytest.raises(RuleViolation) as refused:
+        found.retire(RetireBlockers(tokens=1), actor="admin", reason="录错")
+    assert "1个令牌" in str(refused.value) and "planlog token revoke" in str(refused.value)
+    assert not found.retired

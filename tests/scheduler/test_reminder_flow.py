@@ -175,11 +175,11 @@ def test_a_pass_reports_where_its_time_went(
 ) -> None:
     one_item(app, clock, dues=[date(2026, 6, 30)])
     result = reminder_pass(app, runner, at(date(2026, 6, 23), 9), settings=settings)
-    seconds = result.to_dict()["seconds"]
-    assert sorted(seconds) == ["catch_up", "deliver", "issue"]
-    assert all(took >= 0 for took in seconds.values())
+    stages = result.to_dict()["stages"]
+    assert sorted(stages) == ["catch_up", "deliver", "issue"]
+    assert all(took >= 0 for took in stages.values())
     dry = reminder_pass(app, runner, at(date(2026, 6, 29), 9), settings=settings, dry_run=True)
-    assert sorted(dry.seconds) == ["catch_up", "issue"]  # nothing was delivered
+    assert sorted(dry.stages) == ["catch_up", "issue"]  # nothing was delivered
 
 
 def test_completed_and_cancelled_occurrences_get_no_reminder(

@@ -94,10 +94,10 @@ def chair(
 def retire(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The organisation (组织名称).")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (撤销原因), kept in its history.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (注销原因), kept in its history.")],
     json_out: bool = JsonOption,
 ) -> None:
-    """Retire (撤销) an organisation registered by mistake (a misspelt name) or dissolved:
+    """Retire (注销) an organisation registered by mistake (a misspelt name) or dissolved:
     it leaves the tree. Refused while organisations, plans or people are under it."""
     st = state(ctx)
     with st.read_models().connect() as conn:
@@ -106,7 +106,7 @@ def retire(
     if json_out:
         emit_json(org_view(org))
     else:
-        out_console.print(literal(org.name).append("  已撤销 retired", style="dim"))
+        out_console.print(literal(org.name).append("  已注销 retired", style="dim"))
 
 
 @org_cli.command("list")

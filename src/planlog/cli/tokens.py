@@ -70,7 +70,7 @@ def create(
         raise PlanlogError(f"role {role!r} is not one of {', '.join(ROLES)}")
     app = st.app()
     try:
-        app.get_organisation(org)
+        app.get_organisation(org).refuse_if_retired("发放令牌", "be given tokens")
     except NotFound:
         app.handle(RegisterOrganisation(name=org, actor=st.actor))
     token_id, token = create_token(st.read_models(), org.strip(), role, name)

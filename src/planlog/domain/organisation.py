@@ -59,7 +59,7 @@ class Organisation(Aggregate):
         self.chair = chair
         #: ISO weeks ("2026-W48") whose laggard digest was issued to this organisation
         self.digest_weeks: set[str] = set()
-        #: retired (撤销): gone from the tree; its name stays taken (its history keeps it)
+        #: retired (注销): gone from the tree; its name stays taken (its history keeps it)
         self.retired = False
 
     @classmethod
@@ -148,20 +148,21 @@ class Organisation(Aggregate):
             org.retired = True
 
     def retire(self, below: RetireBlockers, *, actor: str, reason: str) -> None:
-        """Retire (撤销) an organisation registered by mistake or dissolved: it leaves the
-        tree, and nothing can be placed under it or planned for it again. Only one
-        nothing depends on (`below`, what the read models show under it): a union's plans
-        and people, or organisations under it, would be left without a place."""
-        self.refuse_if_retired("再次撤销", "be retired again")
-        reason = required_reason(self.name, reason, "撤销组织须说明原因（retiring needs a reason）")
+        """Retire (注销) an organisation registered by mistake or dissolved: it leaves the
+        tree, and nothing can be placed under it, planned for it or registered as it again
+        (retiring is final: its history keeps the name). Only one nothing depends on
+        (`below`, what the read models show): organisations under it, its plans, people
+        and tokens would be left without a place."""
+        self.refuse_if_retired("再次注销", "be retired again")
+        reason = required_reason(self.name, reason, "注销组织须说明原因（retiring needs a reason）")
         blockers = below.named()
         if blockers:
             zh, en = "、".join(z for z, _ in blockers), "; ".join(e for _, e in blockers)
             raise RuleViolation(
                 self.name,
                 "organisation_in_use",
-                f"“{self.name}”还有{zh}，不能撤销；请先移走或停用（{self.name!r} still has {en}: "
-                "move or retire them first）",
+                f"“{self.name}”还有{zh}，不能注销（{self.name!r} cannot be retired: it still "
+                f"has {en}）",
             )
         self.trigger_event(self.Retired, actor=actor, reason=reason)
 
@@ -170,7 +171,7 @@ class Organisation(Aggregate):
             raise RuleViolation(
                 self.name,
                 "organisation_retired",
-                f"组织“{self.name}”已撤销，不能{what}（organisation {self.name!r} is retired: "
+                f"组织“{self.name}”已注销，不能{what}（organisation {self.name!r} is retired: "
                 f"it cannot {what_en}）",
             )
 
@@ -300,26 +301,48 @@ class RetireBlockers:
     members: tuple[str, ...] = ()  # organisations directly under it
     plans: int = 0
     people: int = 0  # not retired
+    tokens: int = 0  # API tokens of the organisation, not revoked
 
     SHOWN: ClassVar[int] = 5  # member names named in the refusal
 
     def named(self) -> list[tuple[str, str]]:
-        """Each blocker in words, Chinese and English."""
+        """Each blocker in words, with what to do about it, Chinese and English."""
         found = []
         if self.members:
             shown = self.members[: self.SHOWN]
             more = len(self.members) > self.SHOWN
             found.append(
                 (
-                    f"下属组织{'、'.join(shown)}{'等' if more else ''}（{len(self.members)}个）",
+                    f"下属组织{'、'.join(shown)}{'等' if more else ''}（{len(self.members)}个，"
+                    "请先用 planlog org move 移到其他组织下）",
                     f"{_count(len(self.members), 'organisation')} under it "
-                    f"({', '.join(shown)}{', …' if more else ''})",
+                    f"({', '.join(shown)}{', …' if more else ''}: move them elsewhere first, "
+                    "with planlog org move)",
                 )
             )
         if self.plans:
-            found.append((f"{self.plans}份计划", _count(self.plans, "plan")))
+            found.append(
+                (
+                    f"{self.plans}份计划（有计划的组织不能注销）",
+                    f"{_count(self.plans, 'plan')} (an organisation with plans stays)",
+                )
+            )
         if self.people:
-            found.append((f"{self.people}名人员", _count(self.people, "person", "people")))
+            found.append(
+                (
+                    f"{self.people}名人员（请先用 planlog person retire 停用）",
+                    f"{_count(self.people, 'person', 'people')} (retire them first, with "
+                    "planlog person retire)",
+                )
+            )
+        if self.tokens:
+            found.append(
+                (
+                    f"{self.tokens}个令牌（请先用 planlog token revoke 撤销）",
+                    f"{_count(self.tokens, 'API token')} (revoke them first, with "
+                    "planlog token revoke)",
+                )
+            )
         return found
 
 

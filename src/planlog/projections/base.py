@@ -117,9 +117,11 @@ class ReadModel(ABC):
     replaying: bool = False
     #: False for records a rebuild keeps (delivery attempts, the audit chain)
     rebuildable: bool = True
-    #: µs per event of a rebuild beyond reading the log, each read model rebuilt alone
-    #: (a federation's log, bench/federation.py at 900 unions): a parallel rebuild
-    #: balances its lanes by it, and a lane left with most of the work sets the pace
+    #: µs per event of a rebuild beyond reading the log: each read model rebuilt alone in
+    #: one lane (`ReadModelRunner.rebuild([name], lanes=1)`) on the 900-union store
+    #: bench/federation.py builds, less the same for `tasks` (whose own work is next to
+    #: none: the read alone). A parallel rebuild balances its lanes by it, and a lane
+    #: left with most of the work sets the pace
     cost: float = 1.0
     #: event type → what this projection reads of its payload (`payloads.Shape`): a
     #: failure on an event without that shape is the event's fault

@@ -176,7 +176,8 @@ class _Decoder:
         changes = []
         for position, originator_id, version, topic, state in rows:
             # A UUID hashes and compares in Python code, its int in C: keyed by the int,
-            # a rebuild's lane read the log a tenth faster (PostgreSQL's ids are UUIDs).
+            # a rebuild's lane read the log a tenth faster. A store's ids are all UUIDs
+            # (PostgreSQL) or all text (SQLite), so an int key never meets a text one.
             key = originator_id.int if type(originator_id) is UUID else originator_id
             aggregate_id = ids.get(key)
             if aggregate_id is None:

@@ -19,6 +19,7 @@ from uuid import UUID
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
+from planlog.auth.tokens import api_tokens
 from planlog.domain.board import board_from_aggregates, replayed_sent_document
 from planlog.domain.clock import PLAN_TZ
 from planlog.domain.errors import PlanlogError, missing
@@ -221,12 +222,15 @@ def audit_view(
 
 def retire_blockers(conn: Connection, name: str) -> RetireBlockers:
     """What the read models show depending on organisation `name` (its member
-    organisations, plans and people not retired), for `RetireOrganisation`: each door
-    reads it the same way."""
-    o, p, pe = organisations.c, board_plans.c, people.c
+    organisations, plans, people not retired and tokens not revoked), for
+    `RetireOrganisation`: each door reads it the same way, caught up first."""
+    o, p, pe, t = organisations.c, board_plans.c, people.c, api_tokens.c
     members = conn.execute(select(o.name).where(o.parent == name).order_by(o.name)).scalars()
     plans = conn.execute(select(func.count()).where(p.org == name)).scalar_one()
     persons = conn.execute(
         select(func.count()).where(pe.org == name, pe.retired.is_(False))
     ).scalar_one()
-    return RetireBlockers(members=tuple(members), plans=plans, people=persons)
+    tokens = conn.execute(
+        select(func.count()).where(t.org == name, t.revoked_at.is_(None))
+    ).scalar_one()
+    return RetireBlockers(members=tuple(members), plans=plans, people=persons, tokens=tokens)

@@ -116,7 +116,8 @@ class RollupProjection(ReadModel):
                     )
                 )
                 continue
-            if change.type == ORG_RETIRED:  # out of the tree: nothing depended on it
+            if change.type == ORG_RETIRED:  # out of the tree (the domain refused it while
+                # the read models showed anything under it)
                 conn.execute(
                     organisations.delete().where(organisations.c.org_id == change.aggregate_id)
                 )

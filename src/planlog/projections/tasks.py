@@ -72,7 +72,7 @@ class _CopiesMade(Shape):
 
 class TasksProjection(ReadModel):
     name = "tasks"
-    cost = 0.1
+    cost = 0.1  # see ReadModel.cost
     tables = (tasks, task_copies)
     types = frozenset({SENT, COPIES_MADE})
     payloads: ClassVar[Shapes] = {SENT: _Sent, COPIES_MADE: _CopiesMade}

@@ -69,10 +69,10 @@ class PassResult:
     delivered: list[Delivery] = field(default_factory=list)
     #: plans the pass could not handle (logged too); every other plan was handled
     failed: list[FailedPlan] = field(default_factory=list)
-    #: where the pass spent its time, in seconds: the read models caught up ("catch_up",
+    #: seconds the pass spent in each stage: the read models caught up ("catch_up",
     #: before and after issuing), the reminders found and recorded ("issue"), the
     #: outbox sent ("deliver"); the worker logs them, so a slow pass says which part
-    seconds: Stages = field(default_factory=Stages)
+    stages: Stages = field(default_factory=Stages)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,7 +82,7 @@ class PassResult:
             "delivered": [d.to_dict() for d in self.delivered],
             "delivery": dict(Counter(d.status for d in self.delivered)),
             "failed": [f.to_dict() for f in self.failed],
-            "seconds": self.seconds.rounded(),
+            "stages": self.stages.rounded(),
         }
 
 
@@ -96,21 +96,21 @@ def reminder_pass(
     dry_run: bool = False,
 ) -> PassResult:
     """Issue what is due at `now`, then deliver (nothing is recorded or sent on a dry run)."""
-    seconds = Stages()
-    with seconds.timed("catch_up"):
+    stages = Stages()
+    with stages.timed("catch_up"):
         runner.catch_up()
     issuer = issuer or ReminderIssuer(app, runner.engine, calendar_for(settings.workdays))
-    with seconds.timed("issue"):
+    with stages.timed("issue"):
         run = issuer.run(now, dry_run=dry_run)
     if dry_run:
-        return PassResult(run.issued, failed=run.failed, seconds=seconds)
-    with seconds.timed("catch_up"):
+        return PassResult(run.issued, failed=run.failed, stages=stages)
+    with stages.timed("catch_up"):
         runner.catch_up()
-    with seconds.timed("deliver"):
+    with stages.timed("deliver"):
         delivered = deliver_pending(
             runner.engine, now, link_base=settings.base_url, lang=settings.lang
         )
-    return PassResult(run.issued, delivered, run.failed, seconds=seconds)
+    return PassResult(run.issued, delivered, run.failed, stages=stages)
 
 
 def drop_old_job_table(engine: Engine) -> None:
@@ -313,7 +313,7 @@ def run_reminders(database_url: str) -> None:
                 "reminder pass: issued %d, delivered %d (%s)",
                 len(result.issued),
                 len(result.delivered),
-                ", ".join(f"{part} {took:.2f} s" for part, took in result.seconds.items()),
+                ", ".join(f"{stage} {took:.2f} s" for stage, took in result.stages.items()),
             )
         if result.failed:
             log.error(

@@ -244,8 +244,11 @@ def register_organisation(app: PlanlogApp, c: RegisterOrganisation) -> Organisat
         try:
             app.save_all(org)
         except ConcurrencyConflict:
-            taken = app.find_organisation(org.name)
-            if taken is not None and taken.retired:  # say so, not "already exists"
+            # The administrator is told the name is a retired one's; a chair (the API's
+            # `only_new_name`) gets the one answer for every taken name, which says
+            # nothing about unions outside its scope.
+            taken = None if c.only_new_name else app.find_organisation(org.name)
+            if taken is not None:
                 taken.refuse_if_retired("再登记", "be registered again")
             raise name_in_use(org.name) from None
         return org
@@ -255,10 +258,10 @@ def register_organisation(app: PlanlogApp, c: RegisterOrganisation) -> Organisat
 def move_organisation(app: PlanlogApp, c: MoveOrganisation) -> Organisation:
     with app.recording():
         org = app.get_organisation(c.name)
-        if c.parent is not None:
-            app.parent_organisation(c.parent)
         above = app.ancestors(c.parent) if c.parent is not None else []
         org.move_under(c.parent, above, actor=c.actor, reason=c.reason)
+        if c.parent is not None:  # after the organisation's own refusals
+            app.parent_organisation(c.parent)
         app.save_all(org)
         return org
 

@@ -294,7 +294,7 @@ _WORDING: dict[str, tuple[Summary, Summary]] = {
         lambda d: f"工会主席改为 {d.get('chair') or '（无）'}",
         lambda d: f"Chair changed to {d.get('chair') or '(none)'}",
     ),
-    event_name(Organisation.Retired): (lambda d: "撤销组织", lambda d: "Retired the organisation"),
+    event_name(Organisation.Retired): (lambda d: "注销组织", lambda d: "Retired the organisation"),
     # People: the sentence names the person, never their contact details.
     event_name(Person.Registered): (
         lambda d: f"登记人员 {d.get('name')}（{d.get('org')}，{d.get('role')}）",

@@ -184,20 +184,41 @@ def test_a_chair_retires_a_member_union_registered_by_mistake(api: Any) -> None:
     assert misspelt not in [o["org"] for o in api.get("/api/v1/orgs", "city_chair").json()]
 
 
-def test_retiring_is_refused_for_the_callers_own_union_one_outside_it_and_one_in_use(
+def test_a_chair_cannot_retire_its_own_union(api: Any) -> None:
+    before = head(api)
+    own = api.post(f"/api/v1/orgs/{DISTRICT}/retire", "district_chair", json={"reason": "撤并"})
+    assert own.status_code == 403 and head(api) == before
+
+
+def test_retiring_a_union_outside_the_scope_answers_as_for_one_that_exists_nowhere(
     api: Any,
 ) -> None:
     before = head(api)
-    body = {"reason": "撤并"}
-    own = api.post(f"/api/v1/orgs/{DISTRICT}/retire", "district_chair", json=body)
-    assert own.status_code == 403
-    elsewhere = api.post(f"/api/v1/orgs/{OTHER}/retire", "city_chair", json=body)
-    nowhere = api.post(f"/api/v1/orgs/{NOWHERE}/retire", "city_chair", json=body)
+    elsewhere = api.post(f"/api/v1/orgs/{OTHER}/retire", "city_chair", json={"reason": "撤并"})
+    nowhere = api.post(f"/api/v1/orgs/{NOWHERE}/retire", "city_chair", json={"reason": "撤并"})
     assert elsewhere.status_code == nowhere.status_code == 404
     assert shape(elsewhere, OTHER)[2] == shape(nowhere, NOWHERE)[2]
-    editor = api.post(f"/api/v1/orgs/{HOSPITAL}/retire", "hospital_editor", json=body)
-    assert editor.status_code == 403
-    in_use = api.post(f"/api/v1/orgs/{DISTRICT}/retire", "city_chair", json=body)
+    assert head(api) == before
+
+
+def test_only_a_chair_retires_a_union(api: Any) -> None:
+    answer = api.post(f"/api/v1/orgs/{HOSPITAL}/retire", "hospital_editor", json={"reason": "x"})
+    assert answer.status_code == 403
+
+
+def test_retiring_a_union_others_depend_on_is_refused_naming_them(api: Any) -> None:
+    before = head(api)
+    in_use = api.post(f"/api/v1/orgs/{DISTRICT}/retire", "city_chair", json={"reason": "撤并"})
     assert in_use.status_code == 422 and in_use.json()["rule"] == "organisation_in_use"
     assert HOSPITAL in in_use.json()["detail"]
     assert head(api) == before
+
+
+def test_a_retired_name_is_refused_to_a_chair_as_any_taken_name_is(api: Any) -> None:
+    misspelt = "某医院公会"
+    api.post("/api/v1/orgs", "city_chair", json={"name": misspelt, "parent": DISTRICT})
+    api.post(f"/api/v1/orgs/{misspelt}/retire", "city_chair", json={"reason": "录错"})
+    retired = api.post("/api/v1/orgs", "city_chair", json={"name": misspelt, "parent": CITY})
+    elsewhere = api.post("/api/v1/orgs", "city_chair", json={"name": OTHER, "parent": CITY})
+    assert retired.json()["rule"] == "organisation_unique"
+    assert shape(retired, misspelt)[2] == shape(elsewhere, OTHER)[2]

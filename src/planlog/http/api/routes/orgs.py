@@ -61,13 +61,17 @@ def create_org(body: OrgCreate, svc: ServicesDep, who: Manager) -> dict[str, Any
 
 @router.post("/orgs/{name}/retire", responses=PROBLEMS)
 def retire_org(name: str, body: OrgRetire, svc: ServicesDep, who: Manager) -> dict[str, Any]:
-    """Retire (撤销) a member union registered by mistake (a misspelt name) or dissolved:
-    it leaves the tree. Only one below the caller's own organisation, and only while no
-    organisation, plan or person is under it (409 `organisation_in_use` names them)."""
+    """Retire (注销) a member union registered by mistake (a misspelt name) or dissolved:
+    it leaves the tree, for good. Only one below the caller's own organisation, and only
+    while no organisation, plan, person or token depends on it (422
+    `organisation_in_use` names them)."""
     name = who.visible_org(name)
     if name == who.principal.org:
-        raise Forbidden("不能撤销本组织（a union cannot retire itself）")
-    with svc.fresh().connect() as conn:
+        raise Forbidden("不能注销本组织（a union cannot retire itself）")
+    # Caught up on every write so far, waiting if need be (not `fresh`, which serves
+    # the read models as they are): what depends on the union is judged on all of it.
+    svc.runner.catch_up()
+    with svc.runner.engine.connect() as conn:
         below = retire_blockers(conn, name)
     org = svc.app.handle(
         RetireOrganisation(name=name, reason=body.reason, actor=who.actor, below=below)
