@@ -27,6 +27,7 @@ LIMITS = {
     "OrgCreate.chair": 100,
     "OrgCreate.name": 200,
     "OrgCreate.parent": 200,
+    "OrgRetire.reason": 500,
     "PlanCreate.org": 200,
     "PlanCreate.title": 200,
     "PlanRename.reason": 500,
