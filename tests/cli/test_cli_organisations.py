@@ -133,6 +133,18 @@ def test_a_plan_for_a_new_organisation_named_like_an_existing_one_warns_of_a_typ
     assert other["similar_orgs"] == []
 
 
+def test_a_short_name_one_character_off_an_existing_one_warns_of_a_typo(planlog: Any) -> None:
+    planlog("org", "create", "甲厂工会", "--json")
+    made = planlog(
+        "plan", "create", "--org", "甲厂公会", "--year", "2026", "--title", "计划", "--json"
+    )
+    assert made["similar_orgs"] == ["甲厂工会"]
+    other = planlog(
+        "plan", "create", "--org", "乙校工会", "--year", "2026", "--title", "计划", "--json"
+    )
+    assert other["similar_orgs"] == []
+
+
 def test_org_list_prints_the_tree_each_organisation_under_its_parent(planlog: Any) -> None:
     planlog("org", "create", "市总工会", "--json")
     planlog("org", "create", "东区总工会", "--parent", "市总工会", "--json")
@@ -213,3 +225,22 @@ def test_an_organisation_is_retired_once_its_people_are(planlog: Any) -> None:
     assert "1名人员" in refused["error"]["message"]
     planlog("person", "retire", person["id"], "--json")
     assert planlog(*args)["retired"] is True
+
+
+def test_a_union_with_no_deadline_ranks_with_a_dash_not_zero_percent(planlog: Any) -> None:
+    planlog("org", "create", "市总工会", "--json")
+    planlog("org", "create", "东区总工会", "--parent", "市总工会", "--json")
+    planlog("org", "create", "东一工会", "--parent", "东区总工会", "--json")
+    row = next(
+        line for line in planlog("rollup", "市总工会", "--rank").splitlines() if "东一" in line
+    )
+    assert "—" in row and "0%" not in row
+    tree = next(line for line in planlog("rollup", "市总工会").splitlines() if "东一" in line)
+    assert "—" in tree and "0%" not in tree
+
+
+def test_an_organisation_nobody_registered_is_named_in_the_refusal(planlog: Any) -> None:
+    refused = planlog("org", "retire", "无此工会", "--reason", "录错", "--json", expect_exit=1)
+    assert refused["error"]["code"] == "not_found"
+    assert "没有名为“无此工会”的组织" in refused["error"]["message"]
+    assert "no organisation named '无此工会'" in refused["error"]["message"]

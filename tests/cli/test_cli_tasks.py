@@ -279,3 +279,12 @@ def test_a_dry_run_says_what_a_send_would_do_and_records_nothing(planlog: Any) -
     sent = planlog("task", "send", item_id, "--to", EAST, "--json")
     assert (sent["copies"], sent["dry_run"]) == (2, False)
     assert preview["past_due"] == sent["past_due"]  # the warning comes before the send
+
+
+def test_a_task_sent_to_a_retired_organisation_is_refused_as_retired(planlog: Any) -> None:
+    item_id = _federation(planlog)
+    planlog("org", "create", "东区总公会", "--parent", CITY, "--json")  # a typo, retired
+    planlog("org", "retire", "东区总公会", "--reason", "名称录错", "--json")
+    refused = planlog("task", "send", item_id, "--to", "东区总公会", "--json", expect_exit=1)
+    assert refused["error"]["rule"] == "organisation_retired"
+    assert "planlog org create" not in refused["error"]["message"]

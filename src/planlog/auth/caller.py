@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, Text, literal, select
 
 from planlog.auth.errors import Forbidden
 from planlog.auth.tokens import LEGACY_SIGN_IN_NAME, SIGN_IN_MARK, Principal
-from planlog.domain.errors import NotFound, missing
+from planlog.domain.errors import missing, missing_organisation
 from planlog.domain.model import Plan, PlanItem
 from planlog.projections.rollup import organisations, subtree
 from planlog.service.app import PlanlogApp
@@ -91,7 +91,7 @@ class Caller:
         """An organisation the caller may read, else the same 404 as for a name that
         exists nowhere: a token never learns which other unions use planlog."""
         if not self.sees_org(org.strip()):
-            raise org_not_found(org)
+            raise missing_organisation(org)
         return org.strip()
 
     def plan(self, app: PlanlogApp, plan_id: UUID) -> Plan:
@@ -116,10 +116,6 @@ def actor_of(principal: Principal) -> str:
     if not name or name == LEGACY_SIGN_IN_NAME:
         return f"{principal.role}@{principal.org}"
     return name
-
-
-def org_not_found(org: str) -> NotFound:
-    return NotFound(f"没有名为“{org}”的组织（no organisation named {org!r}）")
 
 
 def org_scope(engine: Engine, org: str) -> frozenset[str]:

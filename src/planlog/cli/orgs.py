@@ -9,10 +9,10 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from planlog.auth.caller import org_not_found
 from planlog.cli.common import JsonOption, emit_json, guarded, out_console, state
 from planlog.cli.render import literal, progress_bar
-from planlog.domain.errors import PlanlogError
+from planlog.domain.board import completion_shown, counted_deadlines
+from planlog.domain.errors import PlanlogError, missing_organisation
 from planlog.i18n import t
 from planlog.projections.queries import evaluation_day, retire_blockers
 from planlog.projections.ranking import ranking
@@ -143,7 +143,7 @@ def _with_parent(name: str, parent: str | None) -> Text:
 
 def _render(tree: Tree, node: dict[str, Any]) -> None:
     total = node["total"]
-    label = progress_bar(total["percent_done"])
+    label = progress_bar(total["percent_done"] if counted_deadlines(total) else None)
     label.append("  ").append_text(literal(node["org"]))
     label.append(f"  {total['done']}/{total['occurrences']}")
     if total["overdue"]:
@@ -180,7 +180,7 @@ def rollup_command(
         try:
             nodes = rollup(conn, org, today)
         except LookupError:
-            raise org_not_found(org or "") from None
+            raise missing_organisation(org or "") from None
     if json_out:
         emit_json(nodes)
         return
@@ -199,7 +199,7 @@ def _ranked(st: Any, org: str | None, today: Any, json_out: bool) -> None:
         try:
             ranked = ranking(conn, org, today)
         except LookupError:
-            raise org_not_found(org or "") from None
+            raise missing_organisation(org or "") from None
     if json_out:
         emit_json(ranked)
         return
@@ -213,7 +213,7 @@ def _ranked(st: Any, org: str | None, today: Any, json_out: bool) -> None:
                 str(n),
                 literal(row["org"]),
                 str(row["overdue"]),
-                f"{row['percent_done']}%",
+                completion_shown(row),
                 literal(row["parent"]),
             )
         out_console.print(table)

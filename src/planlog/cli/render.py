@@ -78,10 +78,11 @@ def china_time(recorded: str) -> str:
 TIME_COLUMN = "时间(北京) recorded (China time)"
 
 
-def progress_bar(percent: int, width: int = 10) -> Text:
-    filled = round(width * percent / 100)
+def progress_bar(percent: int | None, width: int = 10) -> Text:
+    """A bar and its percent; None (no deadline counted) an empty bar and "—", not 0 %."""
+    filled = round(width * percent / 100) if percent is not None else 0
     bar = Text("█" * filled, style="green") + Text("░" * (width - filled), style="dim")
-    return bar + Text(f" {percent:>3}%")
+    return bar + Text(f" {percent:>3}%" if percent is not None else "    —")
 
 
 def board_renderable(board: dict[str, Any]) -> Group:

@@ -63,6 +63,12 @@ def missing(what: str, record_id: object) -> NotFound:
     )
 
 
+def missing_organisation(name: str) -> NotFound:
+    """No organisation has this name: said by its name, which is how people know it (its
+    id is derived from the name, and means nothing to them)."""
+    return NotFound(f"没有名为“{name}”的组织（no organisation named {name!r}）")
+
+
 def not_a(what: str, record_id: object) -> NotFound:
     """The id is another kind of record's than `what`."""
     return NotFound(

@@ -214,7 +214,13 @@ def similar_names(conn: Connection, name: str) -> list[str]:
     """Organisations named almost like `name` (a character missing or changed): what a
     typo of an existing name looks like, to be asked about before a new one is made."""
     names = [n for n in org_tree(conn) if n != name]
-    return difflib.get_close_matches(name, names, n=3, cutoff=0.8)
+    return difflib.get_close_matches(name, names, n=3, cutoff=_typo_cutoff(name))
+
+
+def _typo_cutoff(name: str) -> float:
+    """How alike a name must be to look like a typo of it: 0.8, or less for a short name,
+    so that one character changed still counts (甲厂公会 for 甲厂工会 is 0.75 alike)."""
+    return min(0.8, max(0.66, (len(name) - 1) / max(len(name), 1)))
 
 
 def has_below(conn: Connection, name: str) -> bool:

@@ -18,7 +18,14 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import get_topic
 
 from planlog.domain.clock import PLAN_TZ, Clock, recording_clock, system_clock
-from planlog.domain.errors import ConcurrencyConflict, NotFound, PlanlogError, missing, not_a
+from planlog.domain.errors import (
+    ConcurrencyConflict,
+    NotFound,
+    PlanlogError,
+    missing,
+    missing_organisation,
+    not_a,
+)
 from planlog.domain.model import Plan, PlanItem
 from planlog.domain.organisation import Organisation, organisation_id
 from planlog.domain.person import Person
@@ -721,7 +728,10 @@ class PlanlogApp(Application[UUID]):
     # ------------------------------------------------------- organisations
 
     def get_organisation(self, name: str) -> Organisation:
-        return self.load(Organisation, organisation_id(name), f"organisation named {name!r}")
+        try:
+            return self.load(Organisation, organisation_id(name), "organisation")
+        except NotFound:
+            raise missing_organisation(name.strip()) from None
 
     def get_person(self, person_id: UUID) -> Person:
         return self.load(Person, person_id, "person")

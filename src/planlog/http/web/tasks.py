@@ -15,8 +15,8 @@ import orjson
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from planlog.auth.caller import MANAGE, READ, org_not_found
-from planlog.domain.errors import NotFound
+from planlog.auth.caller import MANAGE, READ
+from planlog.domain.errors import NotFound, missing_organisation
 from planlog.domain.task import unions_below
 from planlog.http.deps import ServicesDep
 from planlog.http.web.pages import WebRoute, page
@@ -130,7 +130,7 @@ def ranking_page(
         try:
             ranked = orjson.loads(svc.rollup_answer(conn, name, today, rank=True))
         except LookupError:
-            raise org_not_found(name) from None
+            raise missing_organisation(name) from None
         parent = org_parents(conn).get(name)
     # The organisation's own plans from the board read model (caught up above), not
     # from every plan creation in the log.

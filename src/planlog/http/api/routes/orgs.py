@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from planlog.auth.caller import MANAGE, READ, Caller, org_not_found
+from planlog.auth.caller import MANAGE, READ, Caller
 from planlog.auth.errors import Forbidden
 from planlog.auth.tokens import token_org_exists
+from planlog.domain.errors import missing_organisation
 from planlog.domain.organisation import name_in_use
 from planlog.http.api.schemas import PROBLEMS, OrgCreate, OrgRetire
 from planlog.http.deps import ServicesDep, role_caller
@@ -22,6 +23,7 @@ from planlog.service.views import org_view
 router = APIRouter(prefix="/api/v1", tags=["organisations"])
 Reader = Annotated[Caller, Depends(role_caller(READ, "read"))]
 Manager = Annotated[Caller, Depends(role_caller(MANAGE, "register organisations"))]
+Retirer = Annotated[Caller, Depends(role_caller(MANAGE, "retire organisations"))]
 
 
 @router.get("/orgs", responses=PROBLEMS)
@@ -60,7 +62,7 @@ def create_org(body: OrgCreate, svc: ServicesDep, who: Manager) -> dict[str, Any
 
 
 @router.post("/orgs/{name}/retire", responses=PROBLEMS)
-def retire_org(name: str, body: OrgRetire, svc: ServicesDep, who: Manager) -> dict[str, Any]:
+def retire_org(name: str, body: OrgRetire, svc: ServicesDep, who: Retirer) -> dict[str, Any]:
     """Retire (注销) a member union registered by mistake (a misspelt name) or dissolved:
     it leaves the tree, for good. Only one below the caller's own organisation, and only
     while no organisation, plan, person or token depends on it (422
@@ -99,7 +101,7 @@ def org_rollup(
         try:
             answer = svc.rollup_answer(conn, name, today, rank=rank, depth=depth)
         except LookupError:
-            raise org_not_found(name) from None
+            raise missing_organisation(name) from None
     return Response(answer, media_type="application/json")
 
 
