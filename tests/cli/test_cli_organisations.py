@@ -244,3 +244,23 @@ def test_an_organisation_nobody_registered_is_named_in_the_refusal(planlog: Any)
     assert refused["error"]["code"] == "not_found"
     assert "没有名为“无此工会”的组织" in refused["error"]["message"]
     assert "no organisation named '无此工会'" in refused["error"]["message"]
+
+
+def test_history_takes_an_organisations_name(planlog: Any) -> None:
+    planlog("org", "create", "东城区总公会", "--json")
+    planlog("org", "retire", "东城区总公会", "--reason", "名称录错", "--json")
+    history = planlog("history", "东城区总公会", "--json")
+    assert [change.get("reason") for change in history] == [None, "名称录错"]
+    unknown = planlog("history", "无此工会", "--json", expect_exit=1)
+    assert unknown["error"]["code"] == "invalid_id"
+
+
+def test_an_organisation_named_like_an_existing_one_is_registered_with_a_warning(
+    planlog: Any,
+) -> None:
+    planlog("org", "create", "甲厂工会", "--json")
+    made = planlog("org", "create", "甲厂公会", "--json")
+    assert made["similar_orgs"] == ["甲厂工会"] and made["retired"] is False
+    shown = planlog("org", "create", "甲厂工合")
+    assert "是否写错" in shown and "planlog org retire" in shown
+    assert planlog("org", "create", "乙校工会", "--json")["similar_orgs"] == []

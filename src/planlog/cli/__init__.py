@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 from importlib.metadata import version
 from typing import Annotated
+from uuid import UUID
 
 import typer
 from rich.table import Table
@@ -12,6 +13,7 @@ from rich.table import Table
 from planlog.cli.audit import audit_cli
 from planlog.cli.common import (
     CURRENT_STATE,
+    InvalidId,
     JsonOption,
     State,
     emit_json,
@@ -36,6 +38,7 @@ from planlog.cli.serve import serve
 from planlog.cli.supervision import request_cli
 from planlog.cli.tasks import task_cli
 from planlog.cli.tokens import token_cli
+from planlog.service.app import PlanlogApp
 
 app = typer.Typer(
     name="planlog",
@@ -109,9 +112,11 @@ def root(
 @app.command("history")
 @guarded
 def history(ctx: typer.Context, aggregate_id: str, json_out: bool = JsonOption) -> None:
-    """Every recorded change of a plan, item, task or person: what, who, when, why (an
-    item's includes the task it was sent down as), times in China time."""
-    entries = state(ctx).app().history(parse_id(aggregate_id))
+    """Every recorded change of a plan, item, task or person (by id) or of an
+    organisation (by name): what, who, when, why (an item's includes the task it was
+    sent down as), times in China time."""
+    app = state(ctx).app()
+    entries = app.history(_history_of(app, aggregate_id))
     if json_out:
         emit_json(entries)
         return
@@ -127,6 +132,18 @@ def history(ctx: typer.Context, aggregate_id: str, json_out: bool = JsonOption) 
             literal(e["reason"]),
         )
     out_console.print(table)
+
+
+def _history_of(app: PlanlogApp, text: str) -> UUID:
+    """The record `history` names: an id (or its start), else an organisation's name,
+    which is how people know an organisation (its id is derived from the name)."""
+    try:
+        return parse_id(text)
+    except InvalidId:
+        found = app.find_organisation(text)
+        if found is None:
+            raise
+        return found.id
 
 
 def main() -> None:

@@ -9,14 +9,14 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from planlog.cli.common import JsonOption, emit_json, guarded, out_console, state
-from planlog.cli.render import literal, progress_bar
+from planlog.cli.common import JsonOption, emit_json, err_console, guarded, out_console, state
+from planlog.cli.render import literal, progress_bar, similar_warning
 from planlog.domain.board import completion_shown, counted_deadlines
 from planlog.domain.errors import PlanlogError, missing_organisation
 from planlog.i18n import t
 from planlog.projections.queries import evaluation_day, retire_blockers
 from planlog.projections.ranking import ranking
-from planlog.projections.rollup import org_tree, outline, rollup
+from planlog.projections.rollup import org_tree, outline, rollup, similar_names
 from planlog.service.app import parse_moment
 from planlog.service.commands import (
     AppointChair,
@@ -40,15 +40,20 @@ def create(
     chair: Annotated[str | None, typer.Option("--chair", help="工会主席")] = None,
     json_out: bool = JsonOption,
 ) -> None:
-    """Register an organisation, optionally under a parent."""
+    """Register an organisation, optionally under a parent; one named almost like an
+    existing one is registered all the same, with a warning (`similar_orgs`)."""
     st = state(ctx)
+    with st.read_models().connect() as conn:
+        similar = similar_names(conn, name.strip())
     org = st.app().handle(
         RegisterOrganisation(name=name, parent=parent, chair=chair, actor=st.actor)
     )
     if json_out:
-        emit_json(org_view(org))
-    else:
-        out_console.print(_with_parent(org.name, org.parent))
+        emit_json(org_view(org) | {"similar_orgs": similar})
+        return
+    out_console.print(_with_parent(org.name, org.parent))
+    if similar:
+        err_console.print(similar_warning(org.name, similar))
 
 
 @org_cli.command("move")

@@ -17,7 +17,7 @@ from planlog.cli.common import (
     parse_id,
     state,
 )
-from planlog.cli.render import literal
+from planlog.cli.render import literal, similar_warning
 from planlog.projections.queries import plan_entries
 from planlog.projections.rollup import similar_names
 from planlog.service.app import parse_moment
@@ -100,21 +100,6 @@ def create(
     if similar:
         err_console.print(similar_warning(plan.org, similar))
     out_console.print(Text.assemble("计划已创建 / plan created: ", (str(plan.id), "bold")))
-
-
-def similar_warning(org: str, similar: list[str]) -> Text:
-    """A new organisation named almost like existing ones: perhaps a typo."""
-    names = "、".join(similar)
-    return Text.assemble(
-        ("注意 / note: ", "bold yellow"),
-        "新登记的 ",
-        literal(org),
-        " 与已有的 ",
-        literal(names),
-        " 相近，是否写错？(named almost like ",
-        literal(", ".join(similar)),
-        ": a typo?)",
-    )
 
 
 @plan_cli.command("list")

@@ -78,6 +78,21 @@ def china_time(recorded: str) -> str:
 TIME_COLUMN = "时间(北京) recorded (China time)"
 
 
+def similar_warning(org: str, similar: list[str]) -> Text:
+    """A new organisation named almost like existing ones: perhaps a typo, which the
+    administrator can still retire while nothing depends on it."""
+    return Text.assemble(
+        ("注意 / note: ", "bold yellow"),
+        "新登记的 ",
+        literal(org),
+        " 与已有的 ",
+        literal("、".join(similar)),
+        " 相近，是否写错？如写错，可用 planlog org retire 注销（named almost like ",
+        literal(", ".join(similar)),
+        ": a typo? If so, retire it with planlog org retire）",
+    )
+
+
 def progress_bar(percent: int | None, width: int = 10) -> Text:
     """A bar and its percent; None (no deadline counted) an empty bar and "—", not 0 %."""
     filled = round(width * percent / 100) if percent is not None else 0
