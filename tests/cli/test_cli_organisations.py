@@ -264,3 +264,19 @@ def test_an_organisation_named_like_an_existing_one_is_registered_with_a_warning
     shown = planlog("org", "create", "甲厂工合")
     assert "是否写错" in shown and "planlog org retire" in shown
     assert planlog("org", "create", "乙校工会", "--json")["similar_orgs"] == []
+
+
+def test_history_takes_a_name_that_looks_like_the_start_of_an_id(planlog: Any) -> None:
+    planlog("org", "create", "2024", "--json")
+    assert len(planlog("history", "2024", "--json")) == 1
+    unknown = planlog("history", "无此工会", "--json", expect_exit=1)
+    assert "organisation's name" in unknown["error"]["message"]
+
+
+def test_a_union_with_no_deadline_ranks_after_those_with_some(planlog: Any) -> None:
+    planlog("org", "create", "市总工会", "--json")
+    planlog("org", "create", "东一工会", "--parent", "市总工会", "--json")  # no plan
+    plan = plan_create(planlog, "东二工会", "--parent", "市总工会")
+    planlog("item", "add", plan["id"], "--title", "年底总结", "--due", "2026-12-31", "--json")
+    ranked = planlog("rollup", "市总工会", "--rank", "--now", "2026-07-01", "--json")
+    assert [u["org"] for u in ranked["unions"]] == ["东二工会", "东一工会"]

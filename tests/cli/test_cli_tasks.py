@@ -203,7 +203,7 @@ def test_a_bad_task_id_is_refused_in_chinese_first(planlog: Any) -> None:
 
 def test_history_of_a_name_is_refused_in_chinese_first(planlog: Any) -> None:
     output = planlog("history", EAST, expect_exit=1)
-    assert "不是有效的编号" in output
+    assert "既不是编号，也不是组织名称" in output
 
 
 def test_rollup_of_an_unknown_organisation_is_refused_in_chinese_first(planlog: Any) -> None:

@@ -111,12 +111,12 @@ def root(
 
 @app.command("history")
 @guarded
-def history(ctx: typer.Context, aggregate_id: str, json_out: bool = JsonOption) -> None:
+def history(ctx: typer.Context, record: str, json_out: bool = JsonOption) -> None:
     """Every recorded change of a plan, item, task or person (by id) or of an
     organisation (by name): what, who, when, why (an item's includes the task it was
     sent down as), times in China time."""
     app = state(ctx).app()
-    entries = app.history(_history_of(app, aggregate_id))
+    entries = app.history(_history_of(app, record))
     if json_out:
         emit_json(entries)
         return
@@ -135,15 +135,24 @@ def history(ctx: typer.Context, aggregate_id: str, json_out: bool = JsonOption) 
 
 
 def _history_of(app: PlanlogApp, text: str) -> UUID:
-    """The record `history` names: an id (or its start), else an organisation's name,
-    which is how people know an organisation (its id is derived from the name)."""
+    """The record `history` names: a whole id, an organisation's name (how people know
+    an organisation: its id is derived from the name), or the start of an id. A name is
+    tried before a start, as "2024" or "CAFE" are both."""
+    try:
+        return UUID(text.strip())
+    except ValueError:
+        pass
+    found = app.find_organisation(text)
+    if found is not None:
+        return found.id
     try:
         return parse_id(text)
     except InvalidId:
-        found = app.find_organisation(text)
-        if found is None:
-            raise
-        return found.id
+        raise InvalidId(
+            f"“{text}”既不是编号，也不是组织名称（{text!r} is neither an id (a UUID or its "
+            "first characters) nor an organisation's name）",
+            id=text,
+        ) from None
 
 
 def main() -> None:

@@ -53,7 +53,7 @@ def create(
         return
     out_console.print(_with_parent(org.name, org.parent))
     if similar:
-        err_console.print(similar_warning(org.name, similar))
+        err_console.print(similar_warning(org.name, similar, retirable=True))
 
 
 @org_cli.command("move")

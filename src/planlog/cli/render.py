@@ -78,18 +78,23 @@ def china_time(recorded: str) -> str:
 TIME_COLUMN = "时间(北京) recorded (China time)"
 
 
-def similar_warning(org: str, similar: list[str]) -> Text:
-    """A new organisation named almost like existing ones: perhaps a typo, which the
-    administrator can still retire while nothing depends on it."""
+def similar_warning(org: str, similar: list[str], *, retirable: bool = False) -> Text:
+    """A new organisation named almost like existing ones: perhaps a typo. `retirable`:
+    nothing depends on it yet (registered alone, no plan), so `org retire` can undo it."""
+    zh, en = (
+        ("如写错，可用 planlog org retire 注销", " If so, retire it with planlog org retire")
+        if retirable
+        else ("", "")
+    )
     return Text.assemble(
         ("注意 / note: ", "bold yellow"),
         "新登记的 ",
         literal(org),
         " 与已有的 ",
         literal("、".join(similar)),
-        " 相近，是否写错？如写错，可用 planlog org retire 注销（named almost like ",
+        f" 相近，是否写错？{zh}（named almost like ",
         literal(", ".join(similar)),
-        ": a typo? If so, retire it with planlog org retire）",
+        f": a typo?{en}）",
     )
 
 

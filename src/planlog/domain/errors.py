@@ -66,7 +66,7 @@ def missing(what: str, record_id: object) -> NotFound:
 def missing_organisation(name: str) -> NotFound:
     """No organisation has this name: said by its name, which is how people know it (its
     id is derived from the name, and means nothing to them)."""
-    return NotFound(f"没有名为“{name}”的组织（no organisation named {name!r}）")
+    return NotFound(f"没有名为“{name}”的组织（no organisation named {name!r}）", org=name)
 
 
 def not_a(what: str, record_id: object) -> NotFound:

@@ -20,8 +20,10 @@ from planlog.domain.status import percent_done
 from planlog.projections.rollup import FigureCache, add_up, read_subtree
 
 
-def rank_key(row: dict[str, Any]) -> tuple[int, int, str]:
-    return (-row["overdue"], row["percent_done"], row["org"])
+def rank_key(row: dict[str, Any]) -> tuple[int, bool, int, str]:
+    """Most overdue first, then least complete; one with no deadline counted (shown "—")
+    after those with some, not among the least complete at 0 %."""
+    return (-row["overdue"], row["occurrences"] == 0, row["percent_done"], row["org"])
 
 
 def _figures(total: Sequence[int]) -> dict[str, int]:

@@ -213,6 +213,7 @@ def subtree(conn: Connection, root: str) -> list[str]:
 def similar_names(conn: Connection, name: str) -> list[str]:
     """Organisations named almost like `name` (a character missing or changed): what a
     typo of an existing name looks like, to be asked about before a new one is made."""
+    name = name.strip()
     names = [n for n in org_tree(conn) if n != name]
     return difflib.get_close_matches(name, names, n=3, cutoff=_typo_cutoff(name))
 

@@ -708,9 +708,9 @@ def send_task(app: PlanlogApp, c: SendTask) -> TaskSent:
     for target in c.to:
         # a name nobody registered is unknown, not "not below" the federation
         if target not in c.parents:
-            retired = app.find_organisation(target)
-            if retired is not None:  # out of the tree: say so, not "register it first"
-                retired.refuse_if_retired("接收任务", "receive tasks")
+            found = app.find_organisation(target)
+            if found is not None:  # retired, out of the tree: say so, not "register it"
+                found.refuse_if_retired("接收任务", "receive tasks")
             raise UnknownOrganisation(target)
 
     def current_task() -> FederationTask:
