@@ -11,7 +11,7 @@ from rich.tree import Tree
 
 from planlog.cli.common import JsonOption, emit_json, err_console, guarded, out_console, state
 from planlog.cli.render import literal, progress_bar, similar_warning
-from planlog.domain.board import completion_shown, counted_deadlines
+from planlog.domain.board import completion_shown, counted_percent
 from planlog.domain.errors import PlanlogError, missing_organisation
 from planlog.i18n import t
 from planlog.projections.queries import evaluation_day, retire_blockers
@@ -44,7 +44,7 @@ def create(
     existing one is registered all the same, with a warning (`similar_orgs`)."""
     st = state(ctx)
     with st.read_models().connect() as conn:
-        similar = similar_names(conn, name.strip())
+        similar = similar_names(conn, name)
     org = st.app().handle(
         RegisterOrganisation(name=name, parent=parent, chair=chair, actor=st.actor)
     )
@@ -148,7 +148,7 @@ def _with_parent(name: str, parent: str | None) -> Text:
 
 def _render(tree: Tree, node: dict[str, Any]) -> None:
     total = node["total"]
-    label = progress_bar(total["percent_done"] if counted_deadlines(total) else None)
+    label = progress_bar(counted_percent(total))
     label.append("  ").append_text(literal(node["org"]))
     label.append(f"  {total['done']}/{total['occurrences']}")
     if total["overdue"]:

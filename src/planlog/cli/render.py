@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from planlog.display import printable
-from planlog.domain.board import completion_shown, counted_deadlines
+from planlog.domain.board import completion_shown, counted_percent
 from planlog.domain.clock import PLAN_TZ
 from planlog.i18n import count_of, lang, t
 
@@ -123,8 +123,8 @@ def board_renderable(board: dict[str, Any]) -> Group:
         header.append_text(light_text(key))
         header.append(f" {shown[key]}   ")
     header.append("\n")
-    if counted_deadlines(totals):
-        header.append_text(progress_bar(totals["percent_done"], 30))
+    if (percent := counted_percent(totals)) is not None:
+        header.append_text(progress_bar(percent, 30))
     else:  # nothing of its own counted (a plan sent down whole): not 0 %
         header.append(f"{t('percent_done')} {completion_shown(totals)}")
     parts: list[Any] = [Panel(header, title=t("board"), expand=False)]

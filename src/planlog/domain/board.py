@@ -335,11 +335,17 @@ def counted_deadlines(totals: Mapping[str, Any]) -> int:
     return int(totals.get("counted", totals.get("occurrences", 0)))
 
 
+def counted_percent(totals: Mapping[str, Any]) -> int | None:
+    """A board's (or a section's, a rollup's) completion, None when none of its deadlines
+    is counted (a plan sent down whole, a union with none yet): 0 % would say nothing
+    was done. What every door's bar and figure are drawn from."""
+    return int(totals["percent_done"]) if counted_deadlines(totals) else None
+
+
 def completion_shown(totals: Mapping[str, Any]) -> str:
-    """A board's (or a section's) completion as people read it: "50%", or "—" when none
-    of its deadlines is counted (a plan sent down whole, a plan with none yet): 0 %
-    would say nothing was done."""
-    return f"{totals['percent_done']}%" if counted_deadlines(totals) else "—"
+    """A completion as people read it: "50%", or "—" when no deadline is counted."""
+    percent = counted_percent(totals)
+    return f"{percent}%" if percent is not None else "—"
 
 
 def replayed_sent_document(task_id: str, copies: int) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from jinja2.runtime import Context
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from planlog.auth.errors import Unauthorized
-from planlog.domain.board import completion_shown
+from planlog.domain.board import completion_shown, counted_percent
 from planlog.domain.errors import ConcurrencyConflict, PlanlogError, RuleViolation
 from planlog.http.web import TEMPLATES_DIR
 from planlog.http.web.page_models import clamp_percent
@@ -63,6 +63,7 @@ def _span(context: Context, opens: Any, due: Any, lang: str = "zh") -> str:
 templates.env.filters.update(day=_day, span=_span, moment=moment, month_name=month_name, num=number)
 templates.env.globals["clamp"] = clamp_percent
 templates.env.globals["completion"] = completion_shown
+templates.env.globals["counted_percent"] = counted_percent
 
 #: Scripts only from this site (there are none today); inline styles are allowed for the
 #: computed widths of progress bars and calendar spans, which are numbers we write.
